@@ -1,0 +1,62 @@
+//! 2-D max and average pooling, NHWC.
+//!
+//! A window starts at `oh·stride_h − pad_top` and covers `kernel_h` taps `dilation_h` apart
+//! (likewise for width). Taps outside the input are ignored by max pooling. Average pooling
+//! divides by the number of taps inside the input, or, with `count_include_pad`, by the number
+//! of taps inside the padded input `[-pad_top, in_h + pad_bottom)`: windows that extend past
+//! that (ONNX `ceil_mode`) are clipped, as ONNX's reference does.
+
+mod reference;
+
+use crate::Activation;
+
+/// Shapes and hyper-parameters of one pooling layer.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Pool2dParams {
+    /// Batch size.
+    pub batch: usize,
+    /// Input height.
+    pub in_h: usize,
+    /// Input width.
+    pub in_w: usize,
+    /// Channels.
+    pub channels: usize,
+    /// Output height.
+    pub out_h: usize,
+    /// Output width.
+    pub out_w: usize,
+    /// Window height.
+    pub kernel_h: usize,
+    /// Window width.
+    pub kernel_w: usize,
+    /// Vertical stride.
+    pub stride_h: usize,
+    /// Horizontal stride.
+    pub stride_w: usize,
+    /// Vertical dilation.
+    pub dilation_h: usize,
+    /// Horizontal dilation.
+    pub dilation_w: usize,
+    /// Padding above.
+    pub pad_top: usize,
+    /// Padding left.
+    pub pad_left: usize,
+    /// Padding below (explicit, counted by `count_include_pad`).
+    pub pad_bottom: usize,
+    /// Padding right (explicit, counted by `count_include_pad`).
+    pub pad_right: usize,
+    /// Average pooling only: count padded taps in the divisor.
+    pub count_include_pad: bool,
+    /// Fused activation.
+    pub activation: Activation,
+}
+
+/// Max pooling.
+pub fn max_pool2d_f32(p: &Pool2dParams, input: &[f32], output: &mut [f32]) {
+    reference::max_pool2d_f32_reference(p, input, output)
+}
+
+/// Average pooling.
+pub fn avg_pool2d_f32(p: &Pool2dParams, input: &[f32], output: &mut [f32]) {
+    reference::avg_pool2d_f32_reference(p, input, output)
+}

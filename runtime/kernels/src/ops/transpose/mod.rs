@@ -1,0 +1,22 @@
+//! Axis permutation: `output` axis `i` is `input` axis `perm[i]`.
+//!
+//! Generic over the element type. The compiler only emits a Transpose where data really moves
+//! (a layout change between NCHW-style and NHWC-style consumers, or ShuffleNet's shuffle).
+
+mod reference;
+
+use crate::{Shape, MAX_RANK};
+
+/// Input shape and permutation.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct TransposeParams {
+    /// Shape of the input.
+    pub input: Shape,
+    /// `perm[i]` is the input axis that becomes output axis `i`.
+    pub perm: [usize; MAX_RANK],
+}
+
+/// Permutes `input` into `output`.
+pub fn transpose<T: Copy>(p: &TransposeParams, input: &[T], output: &mut [T]) {
+    reference::transpose_reference(p, input, output)
+}
