@@ -29,12 +29,17 @@ impl<'a> Attrs<'a> {
 
     /// Names of all attributes present, in file order.
     pub fn names(&self) -> impl Iterator<Item = &'a str> + 'a {
-        self.node.attribute.iter().map(|a| a.name.as_deref().unwrap_or(""))
+        self.node
+            .attribute
+            .iter()
+            .map(|a| a.name.as_deref().unwrap_or(""))
     }
 
     /// An INT attribute.
     pub fn int(&self, name: &str) -> Result<Option<i64>, OnnxError> {
-        Ok(self.get(name, AttributeType::Int)?.map(|a| a.i.unwrap_or(0)))
+        Ok(self
+            .get(name, AttributeType::Int)?
+            .map(|a| a.i.unwrap_or(0)))
     }
 
     /// An INT attribute, or `default` if absent.
@@ -49,7 +54,9 @@ impl<'a> Attrs<'a> {
 
     /// A FLOAT attribute.
     pub fn float(&self, name: &str) -> Result<Option<f32>, OnnxError> {
-        Ok(self.get(name, AttributeType::Float)?.map(|a| a.f.unwrap_or(0.0)))
+        Ok(self
+            .get(name, AttributeType::Float)?
+            .map(|a| a.f.unwrap_or(0.0)))
     }
 
     /// A FLOAT attribute, or `default` if absent.
@@ -59,7 +66,9 @@ impl<'a> Attrs<'a> {
 
     /// A FLOATS attribute.
     pub fn floats(&self, name: &str) -> Result<Option<Vec<f32>>, OnnxError> {
-        Ok(self.get(name, AttributeType::Floats)?.map(|a| a.floats.clone()))
+        Ok(self
+            .get(name, AttributeType::Floats)?
+            .map(|a| a.floats.clone()))
     }
 
     /// A STRING attribute (must be valid UTF-8).
@@ -109,7 +118,11 @@ impl<'a> Attrs<'a> {
     }
 
     /// Find attribute `name` and check that it has type `want`.
-    fn get(&self, name: &str, want: AttributeType) -> Result<Option<&'a AttributeProto>, OnnxError> {
+    fn get(
+        &self,
+        name: &str,
+        want: AttributeType,
+    ) -> Result<Option<&'a AttributeProto>, OnnxError> {
         let mut found = self
             .node
             .attribute
@@ -134,7 +147,10 @@ impl<'a> Attrs<'a> {
                 Ok(t) => format!("a {} value", t.as_str_name()),
                 Err(_) => format!("unknown attribute type code {have}"),
             };
-            return Err(self.err(name, format!("expected {}, found {}", want.as_str_name(), have_name)));
+            return Err(self.err(
+                name,
+                format!("expected {}, found {}", want.as_str_name(), have_name),
+            ));
         }
         Ok(Some(a))
     }
@@ -150,10 +166,15 @@ impl<'a> Attrs<'a> {
         };
         let op_type = n.op_type.as_deref().unwrap_or("");
         let op = match n.domain.as_deref() {
-            None | Some("") | Some("ai.onnx") => op_type.to_string(),
+            None | Some("" | "ai.onnx") => op_type.to_string(),
             Some(d) => format!("{d}.{op_type}"),
         };
-        OnnxError::Attribute { node, op, attr: attr.to_string(), msg: msg.into() }
+        OnnxError::Attribute {
+            node,
+            op,
+            attr: attr.to_string(),
+            msg: msg.into(),
+        }
     }
 }
 

@@ -81,8 +81,7 @@ pub enum OnnxError {
 /// carries, `ir_version` (≥ 1) and `graph`, so that empty or garbage input
 /// which happens to be valid protobuf is still rejected.
 pub fn parse_model(bytes: &[u8]) -> Result<proto::ModelProto, OnnxError> {
-    let model =
-        proto::ModelProto::decode(bytes).map_err(|e| OnnxError::Decode(e.to_string()))?;
+    let model = proto::ModelProto::decode(bytes).map_err(|e| OnnxError::Decode(e.to_string()))?;
     match model.ir_version {
         Some(v) if v >= 1 => {}
         Some(v) => return Err(OnnxError::Decode(format!("ir_version {v} is not valid"))),

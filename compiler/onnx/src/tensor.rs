@@ -39,12 +39,18 @@ pub enum TensorData {
 impl Tensor {
     /// An `F32` tensor.
     pub fn f32(dims: Vec<usize>, data: Vec<f32>) -> Self {
-        Tensor { dims, data: TensorData::F32(data) }
+        Tensor {
+            dims,
+            data: TensorData::F32(data),
+        }
     }
 
     /// An `I64` tensor.
     pub fn i64(dims: Vec<usize>, data: Vec<i64>) -> Self {
-        Tensor { dims, data: TensorData::I64(data) }
+        Tensor {
+            dims,
+            data: TensorData::I64(data),
+        }
     }
 
     /// Number of elements held.
@@ -141,15 +147,20 @@ fn display_name(t: &TensorProto) -> String {
 /// field set, `int32_data` values outside the element type's range, and
 /// unsupported element types (STRING, complex, UINT32/64, 8/6/4/2-bit types).
 pub fn tensor_from_proto(t: &TensorProto) -> Result<Tensor, OnnxError> {
-    decode(t).map_err(|msg| OnnxError::Tensor { name: display_name(t), msg })
+    decode(t).map_err(|msg| OnnxError::Tensor {
+        name: display_name(t),
+        msg,
+    })
 }
 
 fn decode(t: &TensorProto) -> Result<Tensor, String> {
     let location = t.data_location.unwrap_or(DataLocation::Default as i32);
     if location == DataLocation::External as i32 || !t.external_data.is_empty() {
-        return Err("data is stored externally (data_location=EXTERNAL), which is not \
+        return Err(
+            "data is stored externally (data_location=EXTERNAL), which is not \
                     supported; save the model with all tensors embedded"
-            .into());
+                .into(),
+        );
     }
     if location != DataLocation::Default as i32 {
         return Err(format!("unknown data_location {location}"));
@@ -160,7 +171,8 @@ fn decode(t: &TensorProto) -> Result<Tensor, String> {
 
     let mut dims = Vec::with_capacity(t.dims.len().min(64));
     for &d in &t.dims {
-        let d = usize::try_from(d).map_err(|_| format!("invalid dimension {d} in dims {:?}", t.dims))?;
+        let d = usize::try_from(d)
+            .map_err(|_| format!("invalid dimension {d} in dims {:?}", t.dims))?;
         dims.push(d);
     }
     let count = dims
@@ -179,13 +191,20 @@ fn decode(t: &TensorProto) -> Result<Tensor, String> {
     ];
     let set: Vec<&str> = value_fields.iter().filter(|f| f.1).map(|f| f.0).collect();
     if set.len() > 1 {
-        return Err(format!("more than one value field is set: {}", set.join(", ")));
+        return Err(format!(
+            "more than one value field is set: {}",
+            set.join(", ")
+        ));
     }
 
     let code = t.data_type.unwrap_or(0);
     let dt = DataType::try_from(code).map_err(|_| format!("unknown data type code {code}"))?;
     let raw = t.raw_data.as_deref();
-    let ctx = Ctx { count, dims: &t.dims, dtype: dt.as_str_name() };
+    let ctx = Ctx {
+        count,
+        dims: &t.dims,
+        dtype: dt.as_str_name(),
+    };
 
     let data = match dt {
         DataType::Float => TensorData::F32(match raw {
@@ -194,15 +213,27 @@ fn decode(t: &TensorProto) -> Result<Tensor, String> {
         }),
         DataType::Double => TensorData::F32(match raw {
             Some(r) => ctx.raw::<8, _>(r, |b| f64::from_le_bytes(b) as f32)?,
-            None => ctx.typed(&t.double_data, "double_data")?.iter().map(|&x| x as f32).collect(),
+            None => ctx
+                .typed(&t.double_data, "double_data")?
+                .iter()
+                .map(|&x| x as f32)
+                .collect(),
         }),
         DataType::Float16 => TensorData::F32(match raw {
             Some(r) => ctx.raw::<2, _>(r, |b| f16_to_f32(u16::from_le_bytes(b)))?,
-            None => ctx.int32_as::<u16>(t)?.into_iter().map(f16_to_f32).collect(),
+            None => ctx
+                .int32_as::<u16>(t)?
+                .into_iter()
+                .map(f16_to_f32)
+                .collect(),
         }),
         DataType::Bfloat16 => TensorData::F32(match raw {
             Some(r) => ctx.raw::<2, _>(r, |b| bf16_to_f32(u16::from_le_bytes(b)))?,
-            None => ctx.int32_as::<u16>(t)?.into_iter().map(bf16_to_f32).collect(),
+            None => ctx
+                .int32_as::<u16>(t)?
+                .into_iter()
+                .map(bf16_to_f32)
+                .collect(),
         }),
         DataType::Int64 => TensorData::I64(match raw {
             Some(r) => ctx.raw::<8, _>(r, i64::from_le_bytes)?,
@@ -230,7 +261,11 @@ fn decode(t: &TensorProto) -> Result<Tensor, String> {
         }),
         DataType::Bool => TensorData::Bool(match raw {
             Some(r) => ctx.raw::<1, _>(r, |[b]| b != 0)?,
-            None => ctx.typed(&t.int32_data, "int32_data")?.iter().map(|&x| x != 0).collect(),
+            None => ctx
+                .typed(&t.int32_data, "int32_data")?
+                .iter()
+                .map(|&x| x != 0)
+                .collect(),
         }),
         DataType::Undefined => return Err("data_type is missing (UNDEFINED)".into()),
         DataType::String => return Err("STRING tensors are not supported".into()),
@@ -248,7 +283,11 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// Decode `raw_data` as `count` little-endian values of `N` bytes each.
-    fn raw<const N: usize, T>(&self, raw: &[u8], f: impl Fn([u8; N]) -> T) -> Result<Vec<T>, String> {
+    fn raw<const N: usize, T>(
+        &self,
+        raw: &[u8],
+        f: impl Fn([u8; N]) -> T,
+    ) -> Result<Vec<T>, String> {
         let expected = self.count.checked_mul(N);
         if expected != Some(raw.len()) {
             return Err(format!(
@@ -290,9 +329,8 @@ impl Ctx<'_> {
         self.typed(&t.int32_data, "int32_data")?
             .iter()
             .map(|&x| {
-                T::try_from(x).map_err(|_| {
-                    format!("int32_data value {x} is out of range for {}", self.dtype)
-                })
+                T::try_from(x)
+                    .map_err(|_| format!("int32_data value {x} is out of range for {}", self.dtype))
             })
             .collect()
     }
@@ -327,15 +365,31 @@ fn bf16_to_f32(h: u16) -> f32 {
 /// `Bool` → BOOL. [`tensor_from_proto`] inverts this exactly.
 pub fn tensor_to_proto(name: &str, t: &Tensor) -> TensorProto {
     let (dtype, raw) = match &t.data {
-        TensorData::F32(v) => (DataType::Float, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
-        TensorData::I64(v) => (DataType::Int64, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
-        TensorData::I32(v) => (DataType::Int32, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
-        TensorData::I8(v) => (DataType::Int8, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
+        TensorData::F32(v) => (
+            DataType::Float,
+            v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+        ),
+        TensorData::I64(v) => (
+            DataType::Int64,
+            v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+        ),
+        TensorData::I32(v) => (
+            DataType::Int32,
+            v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+        ),
+        TensorData::I8(v) => (
+            DataType::Int8,
+            v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+        ),
         TensorData::U8(v) => (DataType::Uint8, v.clone()),
         TensorData::Bool(v) => (DataType::Bool, v.iter().map(|&b| u8::from(b)).collect()),
     };
     TensorProto {
-        dims: t.dims.iter().map(|&d| i64::try_from(d).unwrap_or(i64::MAX)).collect(),
+        dims: t
+            .dims
+            .iter()
+            .map(|&d| i64::try_from(d).unwrap_or(i64::MAX))
+            .collect(),
         data_type: Some(dtype as i32),
         name: Some(name.to_string()),
         raw_data: Some(raw),

@@ -1,1 +1,35 @@
-//! placeholder
+//! mote's interpreter: runs a validated `.mote` model with no heap and no OS.
+//!
+//! Why it looks like this: on a microcontroller the model sits in flash and RAM is a few hundred
+//! kilobytes, so the caller lends one arena (`&mut [u8]`) whose size the model states, every
+//! intermediate tensor lives at an offset planned by the compiler, and nothing is allocated.
+//! [`Model::from_bytes`] checks the file's structure (in `mote-format`) and then the meaning of
+//! every op — shapes, parameters, that outputs never overlap inputs — so that [`Interpreter`]
+//! can run the kernels without checks. The split mirrors TFLite Micro's Prepare/Eval.
+//!
+//! ```no_run
+//! # fn demo(bytes: &[u8], arena: &mut [u8]) -> Result<(), mote_runtime::Error> {
+//! let model = mote_runtime::Model::from_bytes(bytes)?;
+//! let mut interp = mote_runtime::Interpreter::new(&model, arena)?;
+//! interp.input_f32_mut(0)?.fill(0.5);
+//! interp.invoke()?;
+//! let scores: &[f32] = interp.output_f32(0)?;
+//! # let _ = scores; Ok(()) }
+//! ```
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+#[cfg(feature = "std")]
+extern crate std;
+
+mod error;
+mod interpreter;
+mod model;
+mod prepare;
+
+pub use error::Error;
+pub use interpreter::{Interpreter, NoProfiler, Profiler};
+pub use model::Model;
+pub use mote_format as format;
+pub use mote_format::{DType, OpCode, OpParams, Storage, TensorInfo};

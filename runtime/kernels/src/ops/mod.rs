@@ -15,3 +15,8 @@ pub mod slice;
 pub mod softmax;
 pub mod transpose;
 pub mod unary;
+
+mod util;
+
+#[cfg(test)]
+mod test_util;

@@ -1,0 +1,273 @@
+//! Running a model: inputs in, kernels over the arena, outputs out.
+
+use crate::model::Model;
+use crate::prepare::{prepare, Kernel, PreparedOp};
+use crate::Error;
+use mote_format::{DType, Storage, TensorInfo};
+use mote_kernels::ops;
+use mote_kernels::ops::concat::ConcatPart;
+
+/// Receives the start and end of every op, for per-layer timing (`mote bench --per-op`).
+///
+/// The interpreter has no clock: the implementation reads whatever counter its platform has
+/// (`std::time::Instant` on a host, the DWT cycle counter on a Cortex-M).
+pub trait Profiler {
+    /// Op `index` is about to run.
+    fn op_start(&mut self, index: usize);
+    /// Op `index` has finished.
+    fn op_end(&mut self, index: usize);
+}
+
+/// A profiler that does nothing.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoProfiler;
+
+impl Profiler for NoProfiler {
+    #[inline(always)]
+    fn op_start(&mut self, _: usize) {}
+    #[inline(always)]
+    fn op_end(&mut self, _: usize) {}
+}
+
+/// Runs a [`Model`] in an arena lent by the caller.
+#[derive(Debug)]
+pub struct Interpreter<'m, 'a> {
+    model: &'m Model<'m>,
+    arena: &'a mut [u8],
+}
+
+fn invalid(index: usize, reason: &'static str) -> Error {
+    Error::InvalidOp { index: index as u32, reason }
+}
+
+fn f32s(b: &[u8], op: usize) -> Result<&[f32], Error> {
+    bytemuck::try_cast_slice(b).map_err(|_| invalid(op, "misaligned float tensor"))
+}
+
+fn f32s_mut(b: &mut [u8], op: usize) -> Result<&mut [f32], Error> {
+    bytemuck::try_cast_slice_mut(b).map_err(|_| invalid(op, "misaligned float tensor"))
+}
+
+fn u32s(b: &[u8], op: usize) -> Result<&[u32], Error> {
+    bytemuck::try_cast_slice(b).map_err(|_| invalid(op, "misaligned tensor"))
+}
+
+fn u32s_mut(b: &mut [u8], op: usize) -> Result<&mut [u32], Error> {
+    bytemuck::try_cast_slice_mut(b).map_err(|_| invalid(op, "misaligned tensor"))
+}
+
+/// Where an input's bytes are: in the model file, or in the arena before or after the op's
+/// output (validation proved that inputs never overlap the output).
+fn pick<'x>(before: &'x [u8], after: &'x [u8], out_end: usize, t: &TensorInfo<'x>, op: usize) -> Result<&'x [u8], Error> {
+    let len = t.byte_len as usize;
+    match t.storage {
+        Storage::Const(b) => Ok(b),
+        Storage::Arena { .. } if len == 0 => Ok(&[]),
+        Storage::Arena { offset } => {
+            let o = offset as usize;
+            if o + len <= before.len() {
+                before.get(o..o + len)
+            } else if o >= out_end {
+                after.get(o - out_end..o - out_end + len)
+            } else {
+                None
+            }
+            .ok_or(invalid(op, "input overlaps the output"))
+        }
+    }
+}
+
+impl<'m, 'a> Interpreter<'m, 'a> {
+    /// Binds `model` to `arena`.
+    ///
+    /// # Errors
+    /// [`Error::ArenaTooSmall`] with the bytes needed, [`Error::ArenaMisaligned`] unless the
+    /// arena starts 16-byte aligned.
+    pub fn new(model: &'m Model<'m>, arena: &'a mut [u8]) -> Result<Self, Error> {
+        let needed = model.arena_len();
+        if arena.len() < needed {
+            return Err(Error::ArenaTooSmall { needed, given: arena.len() });
+        }
+        if (arena.as_ptr() as usize) % 16 != 0 {
+            return Err(Error::ArenaMisaligned);
+        }
+        Ok(Interpreter { model, arena })
+    }
+
+    /// The model.
+    pub fn model(&self) -> &'m Model<'m> {
+        self.model
+    }
+
+    fn arena_range(&self, t: &TensorInfo<'_>) -> Option<core::ops::Range<usize>> {
+        match t.storage {
+            Storage::Arena { offset } => Some(offset as usize..offset as usize + t.byte_len as usize),
+            Storage::Const(_) => None,
+        }
+    }
+
+    /// The bytes of graph input `index`, to fill before [`Interpreter::invoke`].
+    pub fn input_mut(&mut self, index: usize) -> Result<&mut [u8], Error> {
+        let t = self.model.input(index)?;
+        let r = self.arena_range(&t).ok_or(Error::NoSuchTensor { index, count: 0 })?;
+        self.arena.get_mut(r).ok_or(Error::ArenaTooSmall { needed: self.model.arena_len(), given: 0 })
+    }
+
+    /// Graph input `index` as floats.
+    pub fn input_f32_mut(&mut self, index: usize) -> Result<&mut [f32], Error> {
+        let t = self.model.input(index)?;
+        if t.dtype != DType::F32 {
+            return Err(Error::WrongDType { index, expected: t.dtype, found: DType::F32 });
+        }
+        let b = self.input_mut(index)?;
+        bytemuck::try_cast_slice_mut(b).map_err(|_| Error::ArenaMisaligned)
+    }
+
+    /// Copies `data` (little-endian bytes of the input's dtype) into graph input `index`.
+    pub fn set_input(&mut self, index: usize, data: &[u8]) -> Result<(), Error> {
+        let dst = self.input_mut(index)?;
+        if dst.len() != data.len() {
+            return Err(Error::WrongInputSize { index, expected: dst.len(), found: data.len() });
+        }
+        dst.copy_from_slice(data);
+        Ok(())
+    }
+
+    /// The bytes of graph output `index`, valid after [`Interpreter::invoke`].
+    pub fn output(&self, index: usize) -> Result<&[u8], Error> {
+        let t = self.model.output(index)?;
+        match t.storage {
+            Storage::Const(b) => Ok(b),
+            Storage::Arena { .. } => {
+                let r = self.arena_range(&t).ok_or(Error::NoSuchTensor { index, count: 0 })?;
+                self.arena.get(r).ok_or(Error::ArenaTooSmall { needed: self.model.arena_len(), given: 0 })
+            }
+        }
+    }
+
+    /// Graph output `index` as floats.
+    pub fn output_f32(&self, index: usize) -> Result<&[f32], Error> {
+        let t = self.model.output(index)?;
+        if t.dtype != DType::F32 {
+            return Err(Error::WrongDType { index, expected: t.dtype, found: DType::F32 });
+        }
+        bytemuck::try_cast_slice(self.output(index)?).map_err(|_| Error::ArenaMisaligned)
+    }
+
+    /// Runs every op.
+    pub fn invoke(&mut self) -> Result<(), Error> {
+        self.invoke_profiled(&mut NoProfiler)
+    }
+
+    /// Runs every op, reporting each op's start and end to `profiler`.
+    pub fn invoke_profiled<P: Profiler + ?Sized>(&mut self, profiler: &mut P) -> Result<(), Error> {
+        let file = *self.model.file();
+        for i in 0..file.op_count() {
+            let op = prepare(&file, i)?;
+            profiler.op_start(i);
+            run_op(&file, &op, i, self.arena)?;
+            profiler.op_end(i);
+        }
+        Ok(())
+    }
+}
+
+fn run_op(file: &mote_format::Model<'_>, op: &PreparedOp<'_>, i: usize, arena: &mut [u8]) -> Result<(), Error> {
+    let out_t = file.tensor(op.output).ok_or(invalid(i, "missing output"))?;
+    let Storage::Arena { offset } = out_t.storage else {
+        return Err(invalid(i, "output is a constant"));
+    };
+    let (o0, len) = (offset as usize, out_t.byte_len as usize);
+    if o0.checked_add(len).is_none_or(|e| e > arena.len()) {
+        return Err(invalid(i, "output outside the arena"));
+    }
+    let (before, rest) = arena.split_at_mut(o0);
+    let (out, after) = rest.split_at_mut(len);
+    let (before, after): (&[u8], &[u8]) = (before, after);
+    let out_end = o0 + len;
+    let n_in = op.inputs.len();
+    let tensor = |k: usize| op.inputs.get(k).and_then(|t| file.tensor(t)).ok_or(invalid(i, "missing input"));
+    let in_bytes = |k: usize| -> Result<&[u8], Error> { pick(before, after, out_end, &tensor(k)?, i) };
+    let x = in_bytes(0)?;
+    let opt = |k: usize| -> Result<Option<&[f32]>, Error> {
+        if k < n_in {
+            Ok(Some(f32s(in_bytes(k)?, i)?))
+        } else {
+            Ok(None)
+        }
+    };
+    let wide = op.dtype.size() == 4;
+    match &op.kernel {
+        Kernel::Conv2d(p) => {
+            let w = f32s(in_bytes(1)?, i)?;
+            ops::conv2d::conv2d_f32(p, f32s(x, i)?, w, opt(2)?, f32s_mut(out, i)?)
+        }
+        Kernel::ConvTranspose2d(p) => {
+            let w = f32s(in_bytes(1)?, i)?;
+            ops::conv_transpose2d::conv_transpose2d_f32(p, f32s(x, i)?, w, opt(2)?, f32s_mut(out, i)?)
+        }
+        Kernel::FullyConnected(p) => {
+            let w = f32s(in_bytes(1)?, i)?;
+            ops::fully_connected::fully_connected_f32(p, f32s(x, i)?, w, opt(2)?, f32s_mut(out, i)?)
+        }
+        Kernel::MatMul(p) => {
+            let b = f32s(in_bytes(1)?, i)?;
+            ops::matmul::matmul_f32(p, f32s(x, i)?, b, f32s_mut(out, i)?)
+        }
+        Kernel::Binary(p) => {
+            let b = f32s(in_bytes(1)?, i)?;
+            ops::binary::binary_f32(p, f32s(x, i)?, b, f32s_mut(out, i)?)
+        }
+        Kernel::Unary(a) => ops::unary::activation_f32(*a, f32s(x, i)?, f32s_mut(out, i)?),
+        Kernel::Concat { axis } => {
+            let os = out_t.shape();
+            let outer: usize = os.iter().take(*axis).map(|&d| d as usize).product();
+            let inner: usize = os.iter().skip(axis + 1).map(|&d| d as usize).product();
+            let out_block = os.get(*axis).map(|&d| d as usize).unwrap_or(1) * inner;
+            let mut offset = 0usize;
+            for k in 0..n_in {
+                let t = tensor(k)?;
+                let in_block = t.shape().get(*axis).map(|&d| d as usize).unwrap_or(1) * inner;
+                let part = ConcatPart { outer, in_block, out_block, offset };
+                let src = in_bytes(k)?;
+                if wide {
+                    ops::concat::concat_part(&part, u32s(src, i)?, u32s_mut(out, i)?)
+                } else {
+                    ops::concat::concat_part(&part, src, out)
+                }
+                offset += in_block;
+            }
+        }
+        Kernel::Slice(p) => {
+            if wide {
+                ops::slice::slice(p, u32s(x, i)?, u32s_mut(out, i)?)
+            } else {
+                ops::slice::slice(p, x, out)
+            }
+        }
+        Kernel::MaxPool2d(p) => ops::pool2d::max_pool2d_f32(p, f32s(x, i)?, f32s_mut(out, i)?),
+        Kernel::AvgPool2d(p) => ops::pool2d::avg_pool2d_f32(p, f32s(x, i)?, f32s_mut(out, i)?),
+        Kernel::ReduceMean(p) => ops::reduce::reduce_mean_f32(p, f32s(x, i)?, f32s_mut(out, i)?),
+        Kernel::Reshape => {
+            if out.len() == x.len() {
+                out.copy_from_slice(x)
+            }
+        }
+        Kernel::Transpose(p) => {
+            if wide {
+                ops::transpose::transpose(p, u32s(x, i)?, u32s_mut(out, i)?)
+            } else {
+                ops::transpose::transpose(p, x, out)
+            }
+        }
+        Kernel::Softmax(p) => ops::softmax::softmax_f32(p, f32s(x, i)?, f32s_mut(out, i)?),
+        Kernel::Pad { params, value } => match op.dtype {
+            DType::F32 => ops::pad::pad(params, *value, f32s(x, i)?, f32s_mut(out, i)?),
+            DType::I32 => ops::pad::pad(params, *value as i32 as u32, u32s(x, i)?, u32s_mut(out, i)?),
+            DType::I8 => ops::pad::pad(params, (*value as i8) as u8, x, out),
+            DType::U8 => ops::pad::pad(params, *value as u8, x, out),
+        },
+        Kernel::Resize(p) => ops::resize::resize_f32(p, f32s(x, i)?, f32s_mut(out, i)?),
+    }
+    Ok(())
+}

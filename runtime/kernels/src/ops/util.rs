@@ -1,0 +1,91 @@
+//! Private helpers shared by the reference kernels: panic-free sub-slicing, a multi-index
+//! "odometer" that keeps linear offsets up to date incrementally (no per-element division), and
+//! the range of kernel taps that land inside an interval.
+
+use crate::MAX_RANK;
+
+/// `s[start .. start + len]`, or an empty slice when that is out of bounds (never for validated
+/// shapes; it keeps the kernels panic-free if a caller breaks the contract).
+#[inline(always)]
+pub(crate) fn sub<T>(s: &[T], start: usize, len: usize) -> &[T] {
+    start.checked_add(len).and_then(|end| s.get(start..end)).unwrap_or(&[])
+}
+
+/// Mutable twin of [`sub`].
+#[inline(always)]
+pub(crate) fn sub_mut<T>(s: &mut [T], start: usize, len: usize) -> &mut [T] {
+    match start.checked_add(len).and_then(|end| s.get_mut(start..end)) {
+        Some(x) => x,
+        None => &mut [],
+    }
+}
+
+/// The taps `t` in `0..k` whose position `start + t·dilation` lies in `[lo, hi)`, as the range
+/// `first..end` (positions grow with `t`, so the valid taps are contiguous). Empty ranges come
+/// back as `first == end`.
+#[inline]
+pub(crate) fn tap_range(start: isize, dilation: usize, k: usize, lo: isize, hi: isize) -> (usize, usize) {
+    let d = dilation.max(1) as isize;
+    // First tap with start + t·d >= lo.
+    let first = if start >= lo { 0 } else { ((lo - start + d - 1) / d) as usize };
+    // Number of taps with start + t·d < hi.
+    let end = if start >= hi { 0 } else { ((hi - start + d - 1) / d) as usize };
+    let end = end.min(k);
+    (first.min(end), end)
+}
+
+/// Iterates over all multi-indices of a shape in row-major order, keeping `K` linear offsets
+/// (each with its own per-axis stride, possibly 0 or negative) in step.
+///
+/// Usage: read `offsets`/`idx`, then call [`Odometer::advance`] until it returns `None`.
+pub(crate) struct Odometer<const K: usize> {
+    rank: usize,
+    dims: [usize; MAX_RANK],
+    /// Current multi-index (entries at `rank..` stay 0).
+    pub(crate) idx: [usize; MAX_RANK],
+    strides: [[isize; MAX_RANK]; K],
+    /// Current offsets, one per stride set.
+    pub(crate) offsets: [isize; K],
+}
+
+impl<const K: usize> Odometer<K> {
+    /// An odometer over `dims` (at most [`MAX_RANK`] axes; extra axes are ignored) starting at
+    /// the all-zero index, with the given initial offsets.
+    pub(crate) fn new(dims: &[usize], strides: [[isize; MAX_RANK]; K], offsets: [isize; K]) -> Self {
+        let mut d = [1usize; MAX_RANK];
+        let rank = dims.len().min(MAX_RANK);
+        for (x, &v) in d.iter_mut().zip(dims.iter()) {
+            *x = v;
+        }
+        Odometer { rank, dims: d, idx: [0; MAX_RANK], strides, offsets }
+    }
+
+    /// Moves to the next multi-index. Returns the axis that was incremented (every later axis
+    /// was reset to 0), or `None` once all indices have been visited.
+    #[inline]
+    pub(crate) fn advance(&mut self) -> Option<usize> {
+        for a in (0..self.rank).rev() {
+            let next = self.idx[a] + 1;
+            if next < self.dims[a] {
+                self.idx[a] = next;
+                for k in 0..K {
+                    self.offsets[k] += self.strides[k][a];
+                }
+                return Some(a);
+            }
+            // Wrap this axis back to 0.
+            let back = self.idx[a] as isize;
+            for k in 0..K {
+                self.offsets[k] -= self.strides[k][a] * back;
+            }
+            self.idx[a] = 0;
+        }
+        None
+    }
+}
+
+/// Converts an offset computed by an [`Odometer`] into an index (`None` if negative).
+#[inline(always)]
+pub(crate) fn to_index(off: isize) -> Option<usize> {
+    usize::try_from(off).ok()
+}
