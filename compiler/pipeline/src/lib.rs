@@ -1,1 +1,111 @@
-//! placeholder
+//! mote's compiler: ONNX in, `.mote` out.
+//!
+//! The pipeline, each stage a module: [`import`] (parse, fix shapes, fold constants, lower to the
+//! IR) → [`passes`] (fold BatchNorm, fuse activations, recognise HardSwish) → [`layout`] (NCHW →
+//! the kernels' NHWC, free transposes) → [`plan`] (arena offsets) → write the file with
+//! `mote_format::ModelBuilder`. [`inspect`] reads a compiled file back for `mote inspect`.
+
+pub mod error;
+pub mod fold;
+pub mod import;
+pub mod inspect;
+pub mod ir;
+pub mod layout;
+pub mod passes;
+pub mod plan;
+
+pub use error::{CompileError, Result};
+pub use mote_onnx::Tensor;
+
+use mote_format::{DType, ModelBuilder, Storage};
+
+/// What to compile and how.
+#[derive(Clone, Debug, Default)]
+pub struct CompileOptions {
+    /// Fixed shapes for graph inputs (`--input-shape NAME=1,3,224,224`).
+    pub input_shapes: Vec<(String, Vec<usize>)>,
+    /// Graph inputs to bake in as constants (their values).
+    pub freeze: Vec<(String, Tensor)>,
+    /// Metadata entries to record (model name, labels, image pre-processing).
+    pub metadata: Vec<(String, String)>,
+}
+
+/// A compiled model and facts about it.
+#[derive(Clone, Debug)]
+pub struct Compiled {
+    /// The `.mote` file.
+    pub bytes: Vec<u8>,
+    /// Arena bytes.
+    pub arena_len: usize,
+    /// Sum of all activation buffers.
+    pub total_activation_bytes: usize,
+    /// Lower bound for any arena plan.
+    pub lower_bound: usize,
+}
+
+/// Compiles ONNX bytes into a `.mote` file.
+///
+/// # Errors
+/// A [`CompileError`] naming the node and op for unsupported or inconsistent models.
+pub fn compile(onnx: &[u8], opts: &CompileOptions) -> Result<Compiled> {
+    let mut model = mote_onnx::parse_model(onnx)?;
+    if !opts.freeze.is_empty() {
+        if let Some(g) = model.graph.as_mut() {
+            for (name, t) in &opts.freeze {
+                g.initializer.push(mote_onnx::tensor_to_proto(name, t));
+            }
+        }
+    }
+    let mut g = import::import(&model, &import::ImportOptions { input_shapes: opts.input_shapes.clone() })?;
+    passes::optimize(&mut g);
+    let p = layout::assign(&g)?;
+    let plan = plan::plan(&p);
+    let mut b = ModelBuilder::new();
+    let mut ids = vec![u32::MAX; p.tensors.len()];
+    let mut tensor_id = |b: &mut ModelBuilder, t: usize| -> Result<u32> {
+        if ids[t] != u32::MAX {
+            return Ok(ids[t]);
+        }
+        let pt = &p.tensors[t];
+        if pt.shape.len() > mote_format::MAX_RANK {
+            return Err(CompileError::Graph(format!("tensor '{}' has rank {} (at most 6 supported)", pt.name, pt.shape.len())));
+        }
+        let bytes: Vec<u8>;
+        let storage = match (&pt.value, plan.offsets[t]) {
+            (Some(v), _) => {
+                bytes = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+                Storage::Const(&bytes)
+            }
+            (None, Some(o)) => Storage::Arena { offset: o as u32 },
+            (None, None) => Storage::Arena { offset: 0 },
+        };
+        let id = b.add_tensor(&pt.name, DType::F32, &pt.shape, storage);
+        ids[t] = id;
+        Ok(id)
+    };
+    let model_inputs: Vec<u32> = p.inputs.iter().map(|&t| tensor_id(&mut b, t)).collect::<Result<_>>()?;
+    for (i, op) in p.ops.iter().enumerate() {
+        if plan.elided[i] {
+            continue;
+        }
+        let ins: Vec<u32> = op.inputs.iter().map(|&t| tensor_id(&mut b, t)).collect::<Result<_>>()?;
+        let out = tensor_id(&mut b, op.output)?;
+        b.add_op(&op.name, &op.params, &ins, &[out]);
+    }
+    let model_outputs: Vec<u32> = p.outputs.iter().map(|&t| tensor_id(&mut b, t)).collect::<Result<_>>()?;
+    b.set_io(&model_inputs, &model_outputs);
+    b.set_arena_len(plan.arena_len);
+    let producer = model.producer_name.clone().unwrap_or_default();
+    if !producer.is_empty() {
+        b.set_meta("source.producer", &producer);
+    }
+    b.set_meta("compiler", concat!("mote ", env!("CARGO_PKG_VERSION")));
+    for (k, v) in &opts.metadata {
+        b.set_meta(k, v);
+    }
+    let bytes = b.finish();
+    if bytes.len() > u32::MAX as usize {
+        return Err(CompileError::Graph("the model is larger than 4 GiB".into()));
+    }
+    Ok(Compiled { bytes, arena_len: plan.arena_len, total_activation_bytes: plan.total_activation_bytes, lower_bound: plan.lower_bound })
+}
