@@ -458,6 +458,10 @@ fn lower(im: &mut Importer, node: &NodeProto, op: &str, name: &str, ins: &[Optio
     let xs = im.shape_of(&x);
     match op {
         "Identity" | "Dropout" => {
+            let training = if opset >= 12 { const_input(2)?.map(|t| t.to_f32_vec().first().copied().unwrap_or(0.0) != 0.0).unwrap_or(false) } else { attrs.int_or("is_test", 1)? == 0 };
+            if op == "Dropout" && training {
+                return Err(unsup("training mode (random masks)".into()));
+            }
             im.vals.insert(out0.clone(), x);
             if node.output.len() > 1 && op == "Dropout" && node.output.get(1).is_some_and(|m| !m.is_empty()) {
                 return Err(unsup("the mask output of Dropout".into()));

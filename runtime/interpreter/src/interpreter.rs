@@ -41,18 +41,30 @@ fn invalid(index: usize, reason: &'static str) -> Error {
 }
 
 fn f32s(b: &[u8], op: usize) -> Result<&[f32], Error> {
+    if b.is_empty() {
+        return Ok(&[]);
+    }
     bytemuck::try_cast_slice(b).map_err(|_| invalid(op, "misaligned float tensor"))
 }
 
 fn f32s_mut(b: &mut [u8], op: usize) -> Result<&mut [f32], Error> {
+    if b.is_empty() {
+        return Ok(&mut []);
+    }
     bytemuck::try_cast_slice_mut(b).map_err(|_| invalid(op, "misaligned float tensor"))
 }
 
 fn u32s(b: &[u8], op: usize) -> Result<&[u32], Error> {
+    if b.is_empty() {
+        return Ok(&[]);
+    }
     bytemuck::try_cast_slice(b).map_err(|_| invalid(op, "misaligned tensor"))
 }
 
 fn u32s_mut(b: &mut [u8], op: usize) -> Result<&mut [u32], Error> {
+    if b.is_empty() {
+        return Ok(&mut []);
+    }
     bytemuck::try_cast_slice_mut(b).map_err(|_| invalid(op, "misaligned tensor"))
 }
 
