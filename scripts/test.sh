@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs every test of mote, installing first what the tests need (idempotent, fast when done):
+#   - the Rust target thumbv7em-none-eabihf (the runtime must build for a bare Cortex-M4F),
+#   - a project-local Python environment (.venv) with onnx and onnxruntime 1.32, whose
+#     libonnxruntime is the reference the parity tests load through the `ort` crate,
+#   - ONNX's operator conformance data and the generated models (MobileNetV2, ResNeXt, ...)
+#     under .cache/.
+# Nothing is skipped: a test whose reference is missing fails.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/.." && pwd)"
+cd "$repo"
+
+step() { printf '==> %s\n' "$*"; }
+
+step "Rust targets"
+if command -v rustup >/dev/null 2>&1; then
+    rustup target add thumbv7em-none-eabihf >/dev/null 2>&1 || rustup target add thumbv7em-none-eabihf
+fi
+
+step "Python environment (onnx, onnxruntime)"
+bash scripts/python-env.sh
+ORT_DYLIB_PATH="$(bash scripts/ort-lib-path.sh)"
+export ORT_DYLIB_PATH
+
+step "ONNX node conformance data"
+export MOTE_ONNX_NODE_TESTS
+MOTE_ONNX_NODE_TESTS="$(bash scripts/conformance-data.sh)"
+
+step "Generated models"
+bash models/gen/all.sh "$repo/.cache/models"
+
+step "no_std runtime for a bare Cortex-M4F (thumbv7em-none-eabihf)"
+cargo build --release -p mote-runtime --no-default-features --target thumbv7em-none-eabihf
+
+step "cargo test (workspace, release: whole models run on the reference kernels)"
+cargo test --workspace --release "$@"
