@@ -40,6 +40,8 @@ pub enum Activation {
 
 impl Activation {
     /// Applies the activation to one value.
+    // `max(..).min(..)` rather than `clamp`: it maps NaN to the lower bound and cannot panic.
+    #[allow(clippy::manual_clamp)]
     #[inline(always)]
     pub fn apply(self, x: f32) -> f32 {
         match self {

@@ -16,7 +16,10 @@ impl Shape {
     /// A shape from a slice of extents. Ranks above [`MAX_RANK`] are truncated (callers validate
     /// the rank first).
     pub fn new(dims: &[usize]) -> Self {
-        let mut s = Shape { dims: [1; MAX_RANK], rank: dims.len().min(MAX_RANK) };
+        let mut s = Shape {
+            dims: [1; MAX_RANK],
+            rank: dims.len().min(MAX_RANK),
+        };
         for (d, v) in s.dims.iter_mut().zip(dims.iter()) {
             *d = *v;
         }
@@ -30,7 +33,9 @@ impl Shape {
 
     /// Number of elements (saturating; validated shapes never saturate).
     pub fn elements(&self) -> usize {
-        self.as_slice().iter().fold(1usize, |a, &d| a.saturating_mul(d))
+        self.as_slice()
+            .iter()
+            .fold(1usize, |a, &d| a.saturating_mul(d))
     }
 
     /// Row-major strides in elements.

@@ -8,7 +8,10 @@ use crate::MAX_RANK;
 /// shapes; it keeps the kernels panic-free if a caller breaks the contract).
 #[inline(always)]
 pub(crate) fn sub<T>(s: &[T], start: usize, len: usize) -> &[T] {
-    start.checked_add(len).and_then(|end| s.get(start..end)).unwrap_or(&[])
+    start
+        .checked_add(len)
+        .and_then(|end| s.get(start..end))
+        .unwrap_or(&[])
 }
 
 /// Mutable twin of [`sub`].
@@ -24,12 +27,26 @@ pub(crate) fn sub_mut<T>(s: &mut [T], start: usize, len: usize) -> &mut [T] {
 /// `first..end` (positions grow with `t`, so the valid taps are contiguous). Empty ranges come
 /// back as `first == end`.
 #[inline]
-pub(crate) fn tap_range(start: isize, dilation: usize, k: usize, lo: isize, hi: isize) -> (usize, usize) {
+pub(crate) fn tap_range(
+    start: isize,
+    dilation: usize,
+    k: usize,
+    lo: isize,
+    hi: isize,
+) -> (usize, usize) {
     let d = dilation.max(1) as isize;
     // First tap with start + t·d >= lo.
-    let first = if start >= lo { 0 } else { ((lo - start + d - 1) / d) as usize };
+    let first = if start >= lo {
+        0
+    } else {
+        ((lo - start + d - 1) / d) as usize
+    };
     // Number of taps with start + t·d < hi.
-    let end = if start >= hi { 0 } else { ((hi - start + d - 1) / d) as usize };
+    let end = if start >= hi {
+        0
+    } else {
+        ((hi - start + d - 1) / d) as usize
+    };
     let end = end.min(k);
     (first.min(end), end)
 }
@@ -51,13 +68,23 @@ pub(crate) struct Odometer<const K: usize> {
 impl<const K: usize> Odometer<K> {
     /// An odometer over `dims` (at most [`MAX_RANK`] axes; extra axes are ignored) starting at
     /// the all-zero index, with the given initial offsets.
-    pub(crate) fn new(dims: &[usize], strides: [[isize; MAX_RANK]; K], offsets: [isize; K]) -> Self {
+    pub(crate) fn new(
+        dims: &[usize],
+        strides: [[isize; MAX_RANK]; K],
+        offsets: [isize; K],
+    ) -> Self {
         let mut d = [1usize; MAX_RANK];
         let rank = dims.len().min(MAX_RANK);
         for (x, &v) in d.iter_mut().zip(dims.iter()) {
             *x = v;
         }
-        Odometer { rank, dims: d, idx: [0; MAX_RANK], strides, offsets }
+        Odometer {
+            rank,
+            dims: d,
+            idx: [0; MAX_RANK],
+            strides,
+            offsets,
+        }
     }
 
     /// Moves to the next multi-index. Returns the axis that was incremented (every later axis
@@ -88,4 +115,70 @@ impl<const K: usize> Odometer<K> {
 #[inline(always)]
 pub(crate) fn to_index(off: isize) -> Option<usize> {
     usize::try_from(off).ok()
+}
+
+/// One kernel tap of a (grouped) convolution: for every group `g` and each of its `opg` outputs
+/// `oc = g·opg + j`, adds the dot product of the group's `cpg` input channels `x[g·cpg ..]`
+/// with `weights[oc·k_len + tap ..][.. cpg]` to `out[oc]`.
+///
+/// Each output accumulates sequentially over the input channels, so its summation order is the
+/// natural one whatever the blocking: four outputs are processed side by side only to give the
+/// CPU four independent addition chains. Depthwise (`cpg == 1`) is a plain multiply-add per
+/// output.
+#[inline]
+pub(crate) fn accumulate_tap(
+    out: &mut [f32],
+    x: &[f32],
+    weights: &[f32],
+    k_len: usize,
+    tap: usize,
+    cpg: usize,
+    opg: usize,
+) {
+    if cpg == 0 || opg == 0 {
+        return;
+    }
+    if cpg == 1 {
+        for (g, (&xv, out_g)) in x.iter().zip(out.chunks_exact_mut(opg)).enumerate() {
+            let w0 = g * opg * k_len + tap;
+            for (j, o) in out_g.iter_mut().enumerate() {
+                if let Some(&w) = weights.get(w0 + j * k_len) {
+                    *o += xv * w;
+                }
+            }
+        }
+        return;
+    }
+    for (g, (xg, out_g)) in x
+        .chunks_exact(cpg)
+        .zip(out.chunks_exact_mut(opg))
+        .enumerate()
+    {
+        let row = |j: usize| sub(weights, (g * opg + j) * k_len + tap, cpg);
+        let mut quads = out_g.chunks_exact_mut(4);
+        let mut j = 0;
+        for quad in &mut quads {
+            if let [o0, o1, o2, o3] = quad {
+                let (w0, w1, w2, w3) = (row(j), row(j + 1), row(j + 2), row(j + 3));
+                let (mut a0, mut a1, mut a2, mut a3) = (*o0, *o1, *o2, *o3);
+                let ws = w0.iter().zip(w1).zip(w2).zip(w3);
+                for (&xv, (((&v0, &v1), &v2), &v3)) in xg.iter().zip(ws) {
+                    a0 += xv * v0;
+                    a1 += xv * v1;
+                    a2 += xv * v2;
+                    a3 += xv * v3;
+                }
+                (*o0, *o1, *o2, *o3) = (a0, a1, a2, a3);
+            }
+            j += 4;
+        }
+        for o in quads.into_remainder() {
+            let mut acc = *o;
+            for (&xv, &w) in xg.iter().zip(row(j)) {
+                acc += xv * w;
+            }
+            *o = acc;
+            j += 1;
+        }
+    }
 }

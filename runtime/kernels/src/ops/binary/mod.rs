@@ -5,6 +5,8 @@
 //! cases that matter for speed.
 
 mod reference;
+#[cfg(test)]
+mod tests;
 
 use crate::{Activation, Shape};
 

@@ -19,12 +19,30 @@ pub(super) fn binary_f32_reference(p: &BinaryParams, a: &[f32], b: &[f32], outpu
         BinaryOp::Mul => run(p, a, b, output, |x, y| x * y),
         BinaryOp::Div => run(p, a, b, output, |x, y| x / y),
         // NaN propagates, as numpy's maximum/minimum (ONNX's reference) do.
-        BinaryOp::Max => run(p, a, b, output, |x, y| if x > y || x.is_nan() { x } else { y }),
-        BinaryOp::Min => run(p, a, b, output, |x, y| if x < y || x.is_nan() { x } else { y }),
+        BinaryOp::Max => run(
+            p,
+            a,
+            b,
+            output,
+            |x, y| if x > y || x.is_nan() { x } else { y },
+        ),
+        BinaryOp::Min => run(
+            p,
+            a,
+            b,
+            output,
+            |x, y| if x < y || x.is_nan() { x } else { y },
+        ),
     }
 }
 
-fn run(p: &BinaryParams, a: &[f32], b: &[f32], output: &mut [f32], f: impl Fn(f32, f32) -> f32 + Copy) {
+fn run(
+    p: &BinaryParams,
+    a: &[f32],
+    b: &[f32],
+    output: &mut [f32],
+    f: impl Fn(f32, f32) -> f32 + Copy,
+) {
     // Simplified shape: extents and per-input strides (0 where broadcast).
     let mut dims = [1usize; MAX_RANK];
     let mut strides = [[0isize; MAX_RANK]; 2];
@@ -35,8 +53,16 @@ fn run(p: &BinaryParams, a: &[f32], b: &[f32], output: &mut [f32], f: impl Fn(f3
         if d == 1 {
             continue;
         }
-        let a_s = if p.a.dims[axis] == 1 { 0 } else { sa[axis] as isize };
-        let b_s = if p.b.dims[axis] == 1 { 0 } else { sb[axis] as isize };
+        let a_s = if p.a.dims[axis] == 1 {
+            0
+        } else {
+            sa[axis] as isize
+        };
+        let b_s = if p.b.dims[axis] == 1 {
+            0
+        } else {
+            sb[axis] as isize
+        };
         let di = d as isize;
         if rank > 0 && strides[0][rank - 1] == a_s * di && strides[1][rank - 1] == b_s * di {
             // The previous axis steps over exactly one run of this one, in both inputs: merge.
@@ -63,10 +89,17 @@ fn run(p: &BinaryParams, a: &[f32], b: &[f32], output: &mut [f32], f: impl Fn(f3
     let mut out_off = 0usize;
     loop {
         let out_row = sub_mut(output, out_off, inner);
-        let (oa, ob) = (to_index(od.offsets[0]).unwrap_or(0), to_index(od.offsets[1]).unwrap_or(0));
+        let (oa, ob) = (
+            to_index(od.offsets[0]).unwrap_or(0),
+            to_index(od.offsets[1]).unwrap_or(0),
+        );
         match (step_a, step_b) {
             (1, 1) => {
-                for ((o, &x), &y) in out_row.iter_mut().zip(sub(a, oa, inner)).zip(sub(b, ob, inner)) {
+                for ((o, &x), &y) in out_row
+                    .iter_mut()
+                    .zip(sub(a, oa, inner))
+                    .zip(sub(b, ob, inner))
+                {
                     *o = f(x, y);
                 }
             }

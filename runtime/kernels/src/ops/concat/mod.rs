@@ -6,6 +6,8 @@
 //! and int8 data.
 
 mod reference;
+#[cfg(test)]
+mod tests;
 
 /// Placement of one input inside the output.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

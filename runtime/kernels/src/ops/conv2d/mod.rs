@@ -9,6 +9,8 @@
 //! `pad_bottom`/`pad_right` are implied and not needed here.
 
 mod reference;
+#[cfg(test)]
+mod tests;
 
 use crate::Activation;
 

@@ -7,7 +7,7 @@
 //! ascending. Taps in the padding are skipped (they would add 0), and their range is computed
 //! once per output row/column instead of being tested per multiply.
 use super::Conv2dParams;
-use crate::ops::util::{sub, sub_mut, tap_range};
+use crate::ops::util::{accumulate_tap, sub, sub_mut, tap_range};
 
 pub(super) fn conv2d_f32_reference(
     p: &Conv2dParams,
@@ -20,7 +20,7 @@ pub(super) fn conv2d_f32_reference(
     let cpg = p.in_c / groups; // input channels per group
     let opg = p.out_c / groups; // output channels per group
     let k_len = p.kernel_h * p.kernel_w * cpg; // weights per output channel
-    debug_assert!(p.groups >= 1 && p.in_c % groups == 0 && p.out_c % groups == 0);
+    debug_assert!(p.groups >= 1 && cpg * groups == p.in_c && opg * groups == p.out_c);
     debug_assert!(p.stride_h >= 1 && p.stride_w >= 1 && p.dilation_h >= 1 && p.dilation_w >= 1);
     debug_assert_eq!(input.len(), p.batch * p.in_h * p.in_w * p.in_c);
     debug_assert_eq!(weights.len(), p.out_c * k_len);
@@ -34,7 +34,11 @@ pub(super) fn conv2d_f32_reference(
             for ow in 0..p.out_w {
                 let iw0 = (ow * p.stride_w) as isize - p.pad_left as isize;
                 let (kw0, kw1) = tap_range(iw0, p.dilation_w, p.kernel_w, 0, p.in_w as isize);
-                let out_px = sub_mut(output, ((n * p.out_h + oh) * p.out_w + ow) * p.out_c, p.out_c);
+                let out_px = sub_mut(
+                    output,
+                    ((n * p.out_h + oh) * p.out_w + ow) * p.out_c,
+                    p.out_c,
+                );
                 match bias {
                     Some(b) => {
                         for (o, &bv) in out_px.iter_mut().zip(b) {
@@ -55,18 +59,7 @@ pub(super) fn conv2d_f32_reference(
                         let iw = (iw0 + (kw * p.dilation_w) as isize) as usize;
                         let in_px = sub(input, (row + iw) * p.in_c, p.in_c);
                         let tap = (kh * p.kernel_w + kw) * cpg;
-                        // One chunk of `cpg` input channels feeds one chunk of `opg` outputs.
-                        let per_group = in_px.chunks_exact(cpg).zip(out_px.chunks_exact_mut(opg));
-                        for (g, (x, out_g)) in per_group.enumerate() {
-                            for (j, o) in out_g.iter_mut().enumerate() {
-                                let w = sub(weights, (g * opg + j) * k_len + tap, cpg);
-                                let mut acc = *o;
-                                for (xv, wv) in x.iter().zip(w) {
-                                    acc += xv * wv;
-                                }
-                                *o = acc;
-                            }
-                        }
+                        accumulate_tap(out_px, in_px, weights, k_len, tap, cpg, opg);
                     }
                 }
                 p.activation.apply_slice(out_px);

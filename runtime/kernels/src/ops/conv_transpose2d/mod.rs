@@ -7,6 +7,8 @@
 //! in_c / groups]` (the compiler permutes ONNX's `[in_c, out_c / groups, kH, kW]`).
 
 mod reference;
+#[cfg(test)]
+mod tests;
 
 use crate::Activation;
 

@@ -5,6 +5,8 @@
 //! constant right-hand side compile to this op.
 
 mod reference;
+#[cfg(test)]
+mod tests;
 
 use crate::Activation;
 

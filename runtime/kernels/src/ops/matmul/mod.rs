@@ -4,6 +4,8 @@
 //! (the compiler prepends 1s) and the batch axes broadcast numpy-style.
 
 mod reference;
+#[cfg(test)]
+mod tests;
 
 use crate::Shape;
 

@@ -3,6 +3,8 @@
 //! the clamped index (edge). Negative `begin` crops.
 
 mod reference;
+#[cfg(test)]
+mod tests;
 
 use crate::{Shape, MAX_RANK};
 

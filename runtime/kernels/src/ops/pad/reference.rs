@@ -36,10 +36,8 @@ fn source(mode: PadMode, o: usize, begin: isize, len: usize) -> Option<usize> {
 }
 
 pub(super) fn pad_reference<T: Copy>(p: &PadParams, value: T, input: &[T], output: &mut [T]) {
-    let rank = p.out.rank.min(MAX_RANK).max(1);
+    let rank = p.out.rank.clamp(1, MAX_RANK);
     debug_assert_eq!(p.input.rank, p.out.rank);
-    debug_assert!((0..p.out.rank.min(MAX_RANK))
-        .all(|a| p.out.dims[a] as isize - p.begin[a] - p.input.dims[a] as isize >= -(p.input.dims[a] as isize)));
     debug_assert_eq!(input.len(), p.input.elements());
     debug_assert_eq!(output.len(), p.out.elements());
 
@@ -56,9 +54,10 @@ pub(super) fn pad_reference<T: Copy>(p: &PadParams, value: T, input: &[T], outpu
         let out_row = sub_mut(output, out_off, inner);
         // Source row, unless some outer axis lands in constant padding.
         let mut row = Some(0usize);
-        for axis in 0..last {
+        for (axis, &stride) in in_strides.iter().enumerate().take(last) {
             row = row.and_then(|r| {
-                source(p.mode, od.idx[axis], p.begin[axis], p.input.dims[axis]).map(|i| r + i * in_strides[axis])
+                source(p.mode, od.idx[axis], p.begin[axis], p.input.dims[axis])
+                    .map(|i| r + i * stride)
             });
         }
         match row {
@@ -67,7 +66,11 @@ pub(super) fn pad_reference<T: Copy>(p: &PadParams, value: T, input: &[T], outpu
                 let in_row = sub(input, row, in_inner);
                 let (left, rest) = out_row.split_at_mut(lo.min(out_row.len()));
                 let (mid, right) = rest.split_at_mut((hi - lo).min(rest.len()));
-                let border = |o: usize| source(p.mode, o, begin, in_inner).and_then(|i| in_row.get(i)).copied();
+                let border = |o: usize| {
+                    source(p.mode, o, begin, in_inner)
+                        .and_then(|i| in_row.get(i))
+                        .copied()
+                };
                 for (o, v) in left.iter_mut().enumerate() {
                     *v = border(o).unwrap_or(value);
                 }

@@ -7,6 +7,8 @@
 //! that (ONNX `ceil_mode`) are clipped, as ONNX's reference does.
 
 mod reference;
+#[cfg(test)]
+mod tests;
 
 use crate::Activation;
 

@@ -39,7 +39,13 @@ fn debug_check(p: &Pool2dParams, input: &[f32], output: &[f32]) {
 
 /// Calls `f(input pixel)` for every tap of the window inside the input, in (kh, kw) order.
 #[inline(always)]
-fn for_each_tap<'a>(p: &Pool2dParams, input: &'a [f32], n: usize, w: &Window, mut f: impl FnMut(&'a [f32])) {
+fn for_each_tap<'a>(
+    p: &Pool2dParams,
+    input: &'a [f32],
+    n: usize,
+    w: &Window,
+    mut f: impl FnMut(&'a [f32]),
+) {
     for kh in w.kh.0..w.kh.1 {
         let ih = (w.ih0 + (kh * p.dilation_h) as isize) as usize;
         let row = (n * p.in_h + ih) * p.in_w;
@@ -56,7 +62,11 @@ pub(super) fn max_pool2d_f32_reference(p: &Pool2dParams, input: &[f32], output: 
         for oh in 0..p.out_h {
             for ow in 0..p.out_w {
                 let w = window(p, oh, ow);
-                let out_px = sub_mut(output, ((n * p.out_h + oh) * p.out_w + ow) * p.channels, p.channels);
+                let out_px = sub_mut(
+                    output,
+                    ((n * p.out_h + oh) * p.out_w + ow) * p.channels,
+                    p.channels,
+                );
                 out_px.fill(f32::NEG_INFINITY);
                 for_each_tap(p, input, n, &w, |px| {
                     for (o, &x) in out_px.iter_mut().zip(px) {
@@ -90,7 +100,11 @@ pub(super) fn avg_pool2d_f32_reference(p: &Pool2dParams, input: &[f32], output: 
                 } else {
                     (w.kh.1 - w.kh.0) * (w.kw.1 - w.kw.0)
                 };
-                let out_px = sub_mut(output, ((n * p.out_h + oh) * p.out_w + ow) * p.channels, p.channels);
+                let out_px = sub_mut(
+                    output,
+                    ((n * p.out_h + oh) * p.out_w + ow) * p.channels,
+                    p.channels,
+                );
                 out_px.fill(0.0);
                 for_each_tap(p, input, n, &w, |px| {
                     for (o, &x) in out_px.iter_mut().zip(px) {

@@ -4,6 +4,8 @@
 //! not changes only the recorded shape, not the bytes).
 
 mod reference;
+#[cfg(test)]
+mod tests;
 
 use crate::Shape;
 

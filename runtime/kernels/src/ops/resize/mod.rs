@@ -7,8 +7,12 @@
 //! `tf_half_pixel_for_nn: (x_out + 0.5)/s`, `half_pixel_symmetric` as ONNX opset 19 defines it.
 //! Nearest picks an index with `nearest_mode` and clamps it; linear blends the two neighbours
 //! (clamped at the borders) on every resized axis.
+//! An axis whose scale is exactly 1 and whose length is unchanged is copied as is (no coordinate
+//! mapping), as ONNX's reference and ONNX Runtime do; this matters for `tf_half_pixel_for_nn`.
 
 mod reference;
+#[cfg(test)]
+mod tests;
 
 use crate::{Shape, MAX_RANK};
 

@@ -4,6 +4,8 @@
 //! computes the output shape, so every index read is inside the input.
 
 mod reference;
+#[cfg(test)]
+mod tests;
 
 use crate::{Shape, MAX_RANK};
 

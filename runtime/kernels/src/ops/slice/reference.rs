@@ -7,7 +7,7 @@ use crate::ops::util::{sub, sub_mut, to_index, Odometer};
 use crate::MAX_RANK;
 
 pub(super) fn slice_reference<T: Copy>(p: &SliceParams, input: &[T], output: &mut [T]) {
-    let rank = p.out.rank.min(MAX_RANK).max(1);
+    let rank = p.out.rank.clamp(1, MAX_RANK);
     debug_assert_eq!(p.input.rank, p.out.rank);
     debug_assert!(p.steps[..p.out.rank.min(MAX_RANK)].iter().all(|&s| s != 0));
     debug_assert_eq!(input.len(), p.input.elements());

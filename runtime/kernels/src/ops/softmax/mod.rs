@@ -2,6 +2,8 @@
 //! maximum before `exp`).
 
 mod reference;
+#[cfg(test)]
+mod tests;
 
 /// The tensor viewed as `[outer, axis_len, inner]`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

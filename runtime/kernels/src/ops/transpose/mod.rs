@@ -4,6 +4,8 @@
 //! (a layout change between NCHW-style and NHWC-style consumers, or ShuffleNet's shuffle).
 
 mod reference;
+#[cfg(test)]
+mod tests;
 
 use crate::{Shape, MAX_RANK};
 

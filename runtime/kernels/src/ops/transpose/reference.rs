@@ -13,7 +13,9 @@ pub(super) fn transpose_reference<T: Copy>(p: &TransposeParams, input: &[T], out
     let rank = p.input.rank.min(MAX_RANK);
     debug_assert!({
         let mut seen = [false; MAX_RANK];
-        p.perm[..rank].iter().all(|&a| a < rank && !core::mem::replace(&mut seen[a], true))
+        p.perm[..rank]
+            .iter()
+            .all(|&a| a < rank && !core::mem::replace(&mut seen[a], true))
     });
     debug_assert_eq!(input.len(), p.input.elements());
     debug_assert_eq!(output.len(), p.input.elements());

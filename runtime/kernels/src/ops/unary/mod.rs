@@ -1,6 +1,8 @@
 //! A standalone activation (one the compiler could not fuse into its producer).
 
 mod reference;
+#[cfg(test)]
+mod tests;
 
 use crate::Activation;
 

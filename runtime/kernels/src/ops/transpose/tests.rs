@@ -1,0 +1,92 @@
+extern crate std;
+
+use std::vec::Vec;
+
+use proptest::prelude::*;
+
+use super::{transpose, TransposeParams};
+use crate::ops::test_util::permute;
+use crate::{Shape, MAX_RANK};
+
+fn params(dims: &[usize], perm: &[usize]) -> TransposeParams {
+    let mut p = TransposeParams {
+        input: Shape::new(dims),
+        perm: [0; MAX_RANK],
+    };
+    for (d, &s) in p.perm.iter_mut().zip(perm) {
+        *d = s;
+    }
+    p
+}
+
+fn run<T: Copy + Default>(dims: &[usize], perm: &[usize], x: &[T]) -> Vec<T> {
+    let mut y = std::vec![T::default(); x.len()];
+    transpose(&params(dims, perm), x, &mut y);
+    y
+}
+
+#[test]
+fn matrix_by_hand() {
+    // [2, 3] -> [3, 2].
+    let y = run(&[2, 3], &[1, 0], &[1, 2, 3, 4, 5, 6]);
+    assert_eq!(y, [1, 4, 2, 5, 3, 6]);
+    // NCHW -> NHWC on [1, 2, 2, 2].
+    let y = run(
+        &[1, 2, 2, 2],
+        &[0, 2, 3, 1],
+        &[0u8, 1, 2, 3, 10, 11, 12, 13],
+    );
+    assert_eq!(y, [0, 10, 1, 11, 2, 12, 3, 13]);
+}
+
+#[test]
+fn shufflenet_channel_shuffle_rank5() {
+    // [N=2, g=3, C/g=4, H=2, W=3] with perm [0, 2, 1, 3, 4]: output [2, 4, 3, 2, 3].
+    let dims = [2, 3, 4, 2, 3];
+    let x: Vec<u32> = (0..2 * 3 * 4 * 2 * 3).collect();
+    let y = run(&dims, &[0, 2, 1, 3, 4], &x);
+    assert_eq!(y, permute(&x, &dims, &[0, 2, 1, 3, 4]));
+    // By hand: output [n, c, g, h, w] = input [n, g, c, h, w]; element [1, 2, 0, 1, 2] of the
+    // output is input [1, 0, 2, 1, 2] = 72 + 0 + 2·6 + 3 + 2.
+    let out_index = (((4 + 2) * 3) * 2 + 1) * 3 + 2;
+    assert_eq!(y[out_index], 72 + 12 + 3 + 2);
+    // Channel order after the shuffle (n = 0, h = w = 0): c0g0, c0g1, c0g2, c1g0, ...
+    let firsts: Vec<u32> = (0..12).map(|i| y[i * 6]).collect();
+    assert_eq!(firsts, [0, 24, 48, 6, 30, 54, 12, 36, 60, 18, 42, 66]);
+}
+
+#[test]
+fn size_one_axes_and_rank6() {
+    let dims = [2, 1, 3, 1, 2, 2];
+    let perm = [5, 3, 0, 4, 2, 1];
+    let x: Vec<i16> = (0..24).collect();
+    assert_eq!(run(&dims, &perm, &x), permute(&x, &dims, &perm));
+    let y = run(&[1], &[0], &[7.5f32]);
+    assert_eq!(y, [7.5]);
+}
+
+fn shape_and_perm() -> impl Strategy<Value = (Vec<usize>, Vec<usize>)> {
+    (1usize..=6).prop_flat_map(|rank| {
+        (
+            proptest::collection::vec(1usize..=4, rank),
+            Just((0..rank).collect::<Vec<usize>>()).prop_shuffle(),
+        )
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+    #[test]
+    fn matches_naive_and_inverse_round_trips((dims, perm) in shape_and_perm()) {
+        let x: Vec<u32> = (0..dims.iter().product::<usize>() as u32).collect();
+        let y = run(&dims, &perm, &x);
+        prop_assert_eq!(&y, &permute(&x, &dims, &perm));
+        // Inverse permutation: inv[perm[i]] = i, applied to the permuted shape.
+        let mut inv = std::vec![0usize; perm.len()];
+        for (i, &a) in perm.iter().enumerate() {
+            inv[a] = i;
+        }
+        let out_dims: Vec<usize> = perm.iter().map(|&a| dims[a]).collect();
+        prop_assert_eq!(run(&out_dims, &inv, &y), x);
+    }
+}
