@@ -9,7 +9,9 @@ pub enum CompileError {
     #[error(transparent)]
     Onnx(#[from] mote_onnx::OnnxError),
     /// An operator mote does not implement.
-    #[error("unsupported operator {op} (node '{node}'); see docs/operators.md for the supported list")]
+    #[error(
+        "unsupported operator {op} (node '{node}'); see docs/operators.md for the supported list"
+    )]
     UnsupportedOp {
         /// Node name.
         node: String,

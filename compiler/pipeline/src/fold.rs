@@ -48,7 +48,11 @@ impl Num {
             TensorData::U8(v) => (v.iter().map(|&x| x as f64).collect(), Kind::U8),
             TensorData::Bool(v) => (v.iter().map(|&x| x as u8 as f64).collect(), Kind::Bool),
         };
-        Num { dims: t.dims.clone(), vals, kind }
+        Num {
+            dims: t.dims.clone(),
+            vals,
+            kind,
+        }
     }
 
     /// To a tensor.
@@ -80,8 +84,16 @@ pub fn broadcast(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
     let r = a.len().max(b.len());
     let mut out = vec![0; r];
     for i in 0..r {
-        let da = if i + a.len() >= r { a[i + a.len() - r] } else { 1 };
-        let db = if i + b.len() >= r { b[i + b.len() - r] } else { 1 };
+        let da = if i + a.len() >= r {
+            a[i + a.len() - r]
+        } else {
+            1
+        };
+        let db = if i + b.len() >= r {
+            b[i + b.len() - r]
+        } else {
+            1
+        };
         out[i] = if da == db {
             da
         } else if da == 1 {
@@ -99,7 +111,9 @@ pub fn broadcast(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
 pub fn expand_to<T: Copy>(src: &[T], dims: &[usize], out: &[usize]) -> Vec<T> {
     let r = out.len();
     let pad = r - dims.len();
-    let full: Vec<usize> = (0..r).map(|i| if i < pad { 1 } else { dims[i - pad] }).collect();
+    let full: Vec<usize> = (0..r)
+        .map(|i| if i < pad { 1 } else { dims[i - pad] })
+        .collect();
     let st = strides(&full);
     let n: usize = out.iter().product();
     let mut res = Vec::with_capacity(n);
@@ -168,35 +182,70 @@ fn normalize_axis(axis: i64, rank: usize) -> Option<usize> {
 
 /// Folds one node with all-constant inputs (`None` = absent optional input). Returns `None` if
 /// the op is not one folding knows; the caller then treats the node as a runtime op.
-pub fn fold(node: &mote_onnx::proto::NodeProto, inputs: &[Option<Num>], opset: i64) -> Result<Option<Vec<Num>>> {
+pub fn fold(
+    node: &mote_onnx::proto::NodeProto,
+    inputs: &[Option<Num>],
+    opset: i64,
+) -> Result<Option<Vec<Num>>> {
     let op = node.op_type.as_deref().unwrap_or("");
     let name = node.name.as_deref().unwrap_or("");
     let attrs = Attrs::new(node);
-    let bad = |msg: &str| CompileError::Invalid { node: name.to_string(), op: op.to_string(), msg: msg.to_string() };
-    let input = |i: usize| -> Result<&Num> { inputs.get(i).and_then(|x| x.as_ref()).ok_or_else(|| bad(&format!("missing input {i}"))) };
-    let ints = |n: &Num| -> Vec<i64> { n.vals.iter().map(|&v| v as i64).collect() };
-    let elementwise = |f: &dyn Fn(f64, f64) -> f64, out_kind: Option<Kind>| -> Result<Option<Vec<Num>>> {
-        let a = input(0)?;
-        let b = input(1)?;
-        let dims = broadcast(&a.dims, &b.dims).ok_or_else(|| bad("shapes do not broadcast"))?;
-        let av = expand_to(&a.vals, &a.dims, &dims);
-        let bv = expand_to(&b.vals, &b.dims, &dims);
-        let kind = out_kind.unwrap_or(a.kind);
-        let int = !matches!(kind, Kind::F32);
-        let vals = av
-            .iter()
-            .zip(bv.iter())
-            .map(|(&x, &y)| {
-                let v = f(x, y);
-                if int && out_kind.is_none() { v.trunc() } else if kind == Kind::F32 { v as f32 as f64 } else { v }
-            })
-            .collect();
-        Ok(Some(vec![Num { dims, vals, kind }]))
+    let bad = |msg: &str| CompileError::Invalid {
+        node: name.to_string(),
+        op: op.to_string(),
+        msg: msg.to_string(),
     };
+    let input = |i: usize| -> Result<&Num> {
+        inputs
+            .get(i)
+            .and_then(|x| x.as_ref())
+            .ok_or_else(|| bad(&format!("missing input {i}")))
+    };
+    let ints = |n: &Num| -> Vec<i64> { n.vals.iter().map(|&v| v as i64).collect() };
+    let elementwise =
+        |f: &dyn Fn(f64, f64) -> f64, out_kind: Option<Kind>| -> Result<Option<Vec<Num>>> {
+            let a = input(0)?;
+            let b = input(1)?;
+            let dims = broadcast(&a.dims, &b.dims).ok_or_else(|| bad("shapes do not broadcast"))?;
+            let av = expand_to(&a.vals, &a.dims, &dims);
+            let bv = expand_to(&b.vals, &b.dims, &dims);
+            let kind = out_kind.unwrap_or(a.kind);
+            let int = !matches!(kind, Kind::F32);
+            let vals = av
+                .iter()
+                .zip(bv.iter())
+                .map(|(&x, &y)| {
+                    let v = f(x, y);
+                    if int && out_kind.is_none() {
+                        v.trunc()
+                    } else if kind == Kind::F32 {
+                        v as f32 as f64
+                    } else {
+                        v
+                    }
+                })
+                .collect();
+            Ok(Some(vec![Num { dims, vals, kind }]))
+        };
     let unary = |f: &dyn Fn(f64) -> f64| -> Result<Option<Vec<Num>>> {
         let a = input(0)?;
-        let vals = a.vals.iter().map(|&x| { let v = f(x); if a.kind == Kind::F32 { v as f32 as f64 } else { v } }).collect();
-        Ok(Some(vec![Num { dims: a.dims.clone(), vals, kind: a.kind }]))
+        let vals = a
+            .vals
+            .iter()
+            .map(|&x| {
+                let v = f(x);
+                if a.kind == Kind::F32 {
+                    v as f32 as f64
+                } else {
+                    v
+                }
+            })
+            .collect();
+        Ok(Some(vec![Num {
+            dims: a.dims.clone(),
+            vals,
+            kind: a.kind,
+        }]))
     };
     Ok(match op {
         "Identity" | "Dropout" => Some(vec![input(0)?.clone()]),
@@ -232,8 +281,16 @@ pub fn fold(node: &mote_onnx::proto::NodeProto, inputs: &[Option<Num>], opset: i
             let cv = expand_to(&c.vals, &c.dims, &dims);
             let av = expand_to(&a.vals, &a.dims, &dims);
             let bv = expand_to(&b.vals, &b.dims, &dims);
-            let vals = cv.iter().zip(av.iter().zip(bv.iter())).map(|(&c, (&x, &y))| if c != 0.0 { x } else { y }).collect();
-            Some(vec![Num { dims, vals, kind: a.kind }])
+            let vals = cv
+                .iter()
+                .zip(av.iter().zip(bv.iter()))
+                .map(|(&c, (&x, &y))| if c != 0.0 { x } else { y })
+                .collect();
+            Some(vec![Num {
+                dims,
+                vals,
+                kind: a.kind,
+            }])
         }
         "Cast" => {
             let a = input(0)?;
@@ -248,19 +305,39 @@ pub fn fold(node: &mote_onnx::proto::NodeProto, inputs: &[Option<Num>], opset: i
                     _ => x.trunc(),
                 })
                 .collect();
-            Some(vec![Num { dims: a.dims.clone(), vals, kind }])
+            Some(vec![Num {
+                dims: a.dims.clone(),
+                vals,
+                kind,
+            }])
         }
         "Constant" => {
             if let Some(t) = attrs.tensor("value")? {
                 Some(vec![Num::from_tensor(&t)])
             } else if let Some(v) = attrs.float("value_float")? {
-                Some(vec![Num { dims: vec![], vals: vec![v as f64], kind: Kind::F32 }])
+                Some(vec![Num {
+                    dims: vec![],
+                    vals: vec![v as f64],
+                    kind: Kind::F32,
+                }])
             } else if let Some(v) = attrs.floats("value_floats")? {
-                Some(vec![Num { dims: vec![v.len()], vals: v.iter().map(|&x| x as f64).collect(), kind: Kind::F32 }])
+                Some(vec![Num {
+                    dims: vec![v.len()],
+                    vals: v.iter().map(|&x| x as f64).collect(),
+                    kind: Kind::F32,
+                }])
             } else if let Some(v) = attrs.int("value_int")? {
-                Some(vec![Num { dims: vec![], vals: vec![v as f64], kind: Kind::I64 }])
+                Some(vec![Num {
+                    dims: vec![],
+                    vals: vec![v as f64],
+                    kind: Kind::I64,
+                }])
             } else if let Some(v) = attrs.ints("value_ints")? {
-                Some(vec![Num { dims: vec![v.len()], vals: v.iter().map(|&x| x as f64).collect(), kind: Kind::I64 }])
+                Some(vec![Num {
+                    dims: vec![v.len()],
+                    vals: v.iter().map(|&x| x as f64).collect(),
+                    kind: Kind::I64,
+                }])
             } else {
                 return Err(bad("Constant without a supported value attribute"));
             }
@@ -275,11 +352,19 @@ pub fn fold(node: &mote_onnx::proto::NodeProto, inputs: &[Option<Num>], opset: i
                 }
                 None => (0.0, Kind::F32),
             };
-            Some(vec![Num { dims: shape, vals: vec![v; n], kind }])
+            Some(vec![Num {
+                dims: shape,
+                vals: vec![v; n],
+                kind,
+            }])
         }
         "Range" => {
             let (s, l, d) = (input(0)?, input(1)?, input(2)?);
-            let (s0, l0, d0) = (s.vals.first().copied().unwrap_or(0.0), l.vals.first().copied().unwrap_or(0.0), d.vals.first().copied().unwrap_or(1.0));
+            let (s0, l0, d0) = (
+                s.vals.first().copied().unwrap_or(0.0),
+                l.vals.first().copied().unwrap_or(0.0),
+                d.vals.first().copied().unwrap_or(1.0),
+            );
             if d0 == 0.0 {
                 return Err(bad("Range with delta 0"));
             }
@@ -287,7 +372,11 @@ pub fn fold(node: &mote_onnx::proto::NodeProto, inputs: &[Option<Num>], opset: i
             if n > 1 << 24 {
                 return Err(bad("Range too long"));
             }
-            Some(vec![Num { dims: vec![n], vals: (0..n).map(|i| s0 + i as f64 * d0).collect(), kind: s.kind }])
+            Some(vec![Num {
+                dims: vec![n],
+                vals: (0..n).map(|i| s0 + i as f64 * d0).collect(),
+                kind: s.kind,
+            }])
         }
         "Shape" => {
             // Only reached when the input is constant; runtime inputs are handled by the importer.
@@ -296,18 +385,33 @@ pub fn fold(node: &mote_onnx::proto::NodeProto, inputs: &[Option<Num>], opset: i
             let clampi = |v: i64| (if v < 0 { v + r } else { v }).clamp(0, r) as usize;
             let start = clampi(attrs.int_or("start", 0)?);
             let end = clampi(attrs.int_or("end", r)?);
-            let v: Vec<f64> = a.dims.get(start..end.max(start)).unwrap_or(&[]).iter().map(|&d| d as f64).collect();
-            Some(vec![Num { dims: vec![v.len()], vals: v, kind: Kind::I64 }])
+            let v: Vec<f64> = a
+                .dims
+                .get(start..end.max(start))
+                .unwrap_or(&[])
+                .iter()
+                .map(|&d| d as f64)
+                .collect();
+            Some(vec![Num {
+                dims: vec![v.len()],
+                vals: v,
+                kind: Kind::I64,
+            }])
         }
         "Size" => {
             let a = input(0)?;
-            Some(vec![Num { dims: vec![], vals: vec![a.vals.len() as f64], kind: Kind::I64 }])
+            Some(vec![Num {
+                dims: vec![],
+                vals: vec![a.vals.len() as f64],
+                kind: Kind::I64,
+            }])
         }
         "Gather" => {
             let data = input(0)?;
             let idx = input(1)?;
             let r = data.dims.len();
-            let axis = normalize_axis(attrs.int_or("axis", 0)?, r).ok_or_else(|| bad("axis out of range"))?;
+            let axis = normalize_axis(attrs.int_or("axis", 0)?, r)
+                .ok_or_else(|| bad("axis out of range"))?;
             let outer: usize = data.dims[..axis].iter().product();
             let inner: usize = data.dims[axis + 1..].iter().product();
             let len = data.dims[axis];
@@ -328,22 +432,40 @@ pub fn fold(node: &mote_onnx::proto::NodeProto, inputs: &[Option<Num>], opset: i
             let mut dims = data.dims[..axis].to_vec();
             dims.extend_from_slice(&idx.dims);
             dims.extend_from_slice(&data.dims[axis + 1..]);
-            Some(vec![Num { dims, vals, kind: data.kind }])
+            Some(vec![Num {
+                dims,
+                vals,
+                kind: data.kind,
+            }])
         }
         "Unsqueeze" | "Squeeze" | "Reshape" | "Flatten" => {
             let a = input(0)?;
             let second = inputs.get(1).and_then(|x| x.as_ref()).map(ints);
-            let dims = crate::import::reshape_like(op, &a.dims, &attrs, second.as_deref(), opset).map_err(|m| bad(&m))?;
-            Some(vec![Num { dims, vals: a.vals.clone(), kind: a.kind }])
+            let dims = crate::import::reshape_like(op, &a.dims, &attrs, second.as_deref(), opset)
+                .map_err(|m| bad(&m))?;
+            Some(vec![Num {
+                dims,
+                vals: a.vals.clone(),
+                kind: a.kind,
+            }])
         }
         "Concat" => {
             let first = input(0)?;
             let r = first.dims.len();
-            let axis = normalize_axis(attrs.int("axis")?.ok_or_else(|| bad("Concat without axis"))?, r).ok_or_else(|| bad("axis out of range"))?;
+            let axis = normalize_axis(
+                attrs
+                    .int("axis")?
+                    .ok_or_else(|| bad("Concat without axis"))?,
+                r,
+            )
+            .ok_or_else(|| bad("axis out of range"))?;
             let parts: Vec<&Num> = inputs.iter().flatten().collect();
             let outer: usize = first.dims[..axis].iter().product();
             let mut dims = first.dims.clone();
-            dims[axis] = parts.iter().map(|p| p.dims.get(axis).copied().unwrap_or(0)).sum();
+            dims[axis] = parts
+                .iter()
+                .map(|p| p.dims.get(axis).copied().unwrap_or(0))
+                .sum();
             let mut vals = Vec::new();
             for o in 0..outer {
                 for p in &parts {
@@ -354,7 +476,11 @@ pub fn fold(node: &mote_onnx::proto::NodeProto, inputs: &[Option<Num>], opset: i
                     vals.extend_from_slice(&p.vals[o * blk..(o + 1) * blk]);
                 }
             }
-            Some(vec![Num { dims, vals, kind: first.kind }])
+            Some(vec![Num {
+                dims,
+                vals,
+                kind: first.kind,
+            }])
         }
         "Transpose" => {
             let a = input(0)?;
@@ -364,18 +490,34 @@ pub fn fold(node: &mote_onnx::proto::NodeProto, inputs: &[Option<Num>], opset: i
                 None => (0..r).rev().collect(),
             };
             let (vals, dims) = transpose_vals(&a.vals, &a.dims, &perm);
-            Some(vec![Num { dims, vals, kind: a.kind }])
+            Some(vec![Num {
+                dims,
+                vals,
+                kind: a.kind,
+            }])
         }
         "Slice" => {
             let a = input(0)?;
-            let spec = crate::import::slice_spec(node, &a.dims, inputs.get(1..).unwrap_or(&[]).iter().map(|x| x.as_ref().map(ints)).collect(), opset)?;
+            let spec = crate::import::slice_spec(
+                node,
+                &a.dims,
+                inputs
+                    .get(1..)
+                    .unwrap_or(&[])
+                    .iter()
+                    .map(|x| x.as_ref().map(ints))
+                    .collect(),
+                opset,
+            )?;
             let mut vals = Vec::new();
             let st = strides(&a.dims);
             let n: usize = spec.out_dims.iter().product();
             let r = a.dims.len();
             let mut idx = vec![0usize; r];
             for _ in 0..n {
-                let off: i64 = (0..r).map(|k| (spec.starts[k] + idx[k] as i64 * spec.steps[k]) * st[k] as i64).sum();
+                let off: i64 = (0..r)
+                    .map(|k| (spec.starts[k] + idx[k] as i64 * spec.steps[k]) * st[k] as i64)
+                    .sum();
                 vals.push(a.vals[off as usize]);
                 for k in (0..r).rev() {
                     idx[k] += 1;
@@ -385,13 +527,21 @@ pub fn fold(node: &mote_onnx::proto::NodeProto, inputs: &[Option<Num>], opset: i
                     idx[k] = 0;
                 }
             }
-            Some(vec![Num { dims: spec.out_dims, vals, kind: a.kind }])
+            Some(vec![Num {
+                dims: spec.out_dims,
+                vals,
+                kind: a.kind,
+            }])
         }
         "Expand" => {
             let a = input(0)?;
             let shape: Vec<usize> = ints(input(1)?).iter().map(|&d| d.max(0) as usize).collect();
             let dims = broadcast(&a.dims, &shape).ok_or_else(|| bad("shapes do not broadcast"))?;
-            Some(vec![Num { vals: expand_to(&a.vals, &a.dims, &dims), dims, kind: a.kind }])
+            Some(vec![Num {
+                vals: expand_to(&a.vals, &a.dims, &dims),
+                dims,
+                kind: a.kind,
+            }])
         }
         "DequantizeLinear" => {
             let x = input(0)?;
@@ -400,7 +550,11 @@ pub fn fold(node: &mote_onnx::proto::NodeProto, inputs: &[Option<Num>], opset: i
             let r = x.dims.len();
             let axis = normalize_axis(attrs.int_or("axis", 1)?, r.max(1)).unwrap_or(0);
             let per_axis = scale.vals.len() > 1;
-            let inner: usize = if per_axis { x.dims[axis + 1..].iter().product() } else { 1 };
+            let inner: usize = if per_axis {
+                x.dims[axis + 1..].iter().product()
+            } else {
+                1
+            };
             let len = if per_axis { x.dims[axis] } else { 1 };
             let vals = x
                 .vals
@@ -413,7 +567,11 @@ pub fn fold(node: &mote_onnx::proto::NodeProto, inputs: &[Option<Num>], opset: i
                     ((q as f32 - z) * s) as f64
                 })
                 .collect();
-            Some(vec![Num { dims: x.dims.clone(), vals, kind: Kind::F32 }])
+            Some(vec![Num {
+                dims: x.dims.clone(),
+                vals,
+                kind: Kind::F32,
+            }])
         }
         _ => None,
     })

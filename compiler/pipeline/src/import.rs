@@ -42,7 +42,10 @@ pub(crate) struct SliceSpec {
 fn node_name(n: &NodeProto) -> String {
     match n.name.as_deref() {
         Some(s) if !s.is_empty() => s.to_string(),
-        _ => format!("<{}>", n.output.first().map(String::as_str).unwrap_or("unnamed")),
+        _ => format!(
+            "<{}>",
+            n.output.first().map(String::as_str).unwrap_or("unnamed")
+        ),
     }
 }
 
@@ -51,7 +54,13 @@ fn act(kind: ActivationKind, a: f32, b: f32) -> ActivationSpec {
 }
 
 /// Output shape of a shape-only op (Reshape, Flatten, Squeeze, Unsqueeze).
-pub(crate) fn reshape_like(op: &str, dims: &[usize], attrs: &Attrs<'_>, second: Option<&[i64]>, opset: i64) -> std::result::Result<Vec<usize>, String> {
+pub(crate) fn reshape_like(
+    op: &str,
+    dims: &[usize],
+    attrs: &Attrs<'_>,
+    second: Option<&[i64]>,
+    opset: i64,
+) -> std::result::Result<Vec<usize>, String> {
     let r = dims.len() as i64;
     let total: usize = dims.iter().product();
     let e = |m: mote_onnx::OnnxError| m.to_string();
@@ -59,7 +68,10 @@ pub(crate) fn reshape_like(op: &str, dims: &[usize], attrs: &Attrs<'_>, second: 
         "Reshape" => {
             let shape = match second {
                 Some(s) => s.to_vec(),
-                None => attrs.ints("shape").map_err(e)?.ok_or("Reshape needs a constant shape")?,
+                None => attrs
+                    .ints("shape")
+                    .map_err(e)?
+                    .ok_or("Reshape needs a constant shape")?,
             };
             let allowzero = attrs.int_or("allowzero", 0).map_err(e)? != 0;
             let mut out = Vec::with_capacity(shape.len());
@@ -72,7 +84,11 @@ pub(crate) fn reshape_like(op: &str, dims: &[usize], attrs: &Attrs<'_>, second: 
                     infer = Some(i);
                     out.push(1);
                 } else if d == 0 && !allowzero {
-                    out.push(*dims.get(i).ok_or("Reshape 0 refers past the input's rank")?);
+                    out.push(
+                        *dims
+                            .get(i)
+                            .ok_or("Reshape 0 refers past the input's rank")?,
+                    );
                 } else if d < 0 {
                     return Err(format!("Reshape shape entry {d}"));
                 } else {
@@ -80,14 +96,21 @@ pub(crate) fn reshape_like(op: &str, dims: &[usize], attrs: &Attrs<'_>, second: 
                 }
             }
             if let Some(i) = infer {
-                let known: usize = out.iter().enumerate().filter(|(k, _)| *k != i).map(|(_, &d)| d).product();
+                let known: usize = out
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, _)| *k != i)
+                    .map(|(_, &d)| d)
+                    .product();
                 if known == 0 || total % known != 0 {
                     return Err(format!("cannot reshape {dims:?} to {shape:?}"));
                 }
                 out[i] = total / known;
             }
             if out.iter().product::<usize>() != total {
-                return Err(format!("cannot reshape {dims:?} ({total} elements) to {out:?}"));
+                return Err(format!(
+                    "cannot reshape {dims:?} ({total} elements) to {out:?}"
+                ));
             }
             Ok(out)
         }
@@ -104,22 +127,48 @@ pub(crate) fn reshape_like(op: &str, dims: &[usize], attrs: &Attrs<'_>, second: 
             Ok(vec![a, b])
         }
         "Squeeze" => {
-            let axes = if opset >= 13 { second.map(|s| s.to_vec()) } else { attrs.ints("axes").map_err(e)? };
+            let axes = if opset >= 13 {
+                second.map(|s| s.to_vec())
+            } else {
+                attrs.ints("axes").map_err(e)?
+            };
             match axes {
                 None => Ok(dims.iter().copied().filter(|&d| d != 1).collect()),
                 Some(ax) => {
-                    let ax: Vec<usize> = ax.iter().map(|&a| if a < 0 { (a + r) as usize } else { a as usize }).collect();
+                    let ax: Vec<usize> = ax
+                        .iter()
+                        .map(|&a| if a < 0 { (a + r) as usize } else { a as usize })
+                        .collect();
                     if ax.iter().any(|&a| a >= dims.len() || dims[a] != 1) {
                         return Err("Squeeze axis out of range or not of extent 1".into());
                     }
-                    Ok(dims.iter().enumerate().filter(|(i, _)| !ax.contains(i)).map(|(_, &d)| d).collect())
+                    Ok(dims
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| !ax.contains(i))
+                        .map(|(_, &d)| d)
+                        .collect())
                 }
             }
         }
         "Unsqueeze" => {
-            let ax = if opset >= 13 { second.map(|s| s.to_vec()) } else { attrs.ints("axes").map_err(e)? }.ok_or("Unsqueeze needs axes")?;
+            let ax = if opset >= 13 {
+                second.map(|s| s.to_vec())
+            } else {
+                attrs.ints("axes").map_err(e)?
+            }
+            .ok_or("Unsqueeze needs axes")?;
             let out_r = r + ax.len() as i64;
-            let mut ax: Vec<usize> = ax.iter().map(|&a| if a < 0 { (a + out_r) as usize } else { a as usize }).collect();
+            let mut ax: Vec<usize> = ax
+                .iter()
+                .map(|&a| {
+                    if a < 0 {
+                        (a + out_r) as usize
+                    } else {
+                        a as usize
+                    }
+                })
+                .collect();
             ax.sort_unstable();
             if ax.iter().any(|&a| a as i64 >= out_r) || ax.windows(2).any(|w| w[0] == w[1]) {
                 return Err("Unsqueeze axes out of range or repeated".into());
@@ -140,22 +189,45 @@ pub(crate) fn reshape_like(op: &str, dims: &[usize], attrs: &Attrs<'_>, second: 
 }
 
 /// ONNX Slice semantics: clamps starts/ends per step sign and computes the output shape.
-pub(crate) fn slice_spec(node: &NodeProto, dims: &[usize], rest: Vec<Option<Vec<i64>>>, opset: i64) -> Result<SliceSpec> {
+pub(crate) fn slice_spec(
+    node: &NodeProto,
+    dims: &[usize],
+    rest: Vec<Option<Vec<i64>>>,
+    opset: i64,
+) -> Result<SliceSpec> {
     let attrs = Attrs::new(node);
-    let bad = |m: &str| CompileError::Invalid { node: node_name(node), op: "Slice".into(), msg: m.into() };
+    let bad = |m: &str| CompileError::Invalid {
+        node: node_name(node),
+        op: "Slice".into(),
+        msg: m.into(),
+    };
     let r = dims.len();
     let (starts, ends, axes, steps) = if opset < 10 {
-        (attrs.ints("starts")?.ok_or_else(|| bad("missing starts"))?, attrs.ints("ends")?.ok_or_else(|| bad("missing ends"))?, attrs.ints("axes")?, None)
+        (
+            attrs.ints("starts")?.ok_or_else(|| bad("missing starts"))?,
+            attrs.ints("ends")?.ok_or_else(|| bad("missing ends"))?,
+            attrs.ints("axes")?,
+            None,
+        )
     } else {
         let get = |i: usize| rest.get(i).cloned().flatten();
-        (get(0).ok_or_else(|| bad("starts must be constant"))?, get(1).ok_or_else(|| bad("ends must be constant"))?, get(2), get(3))
+        (
+            get(0).ok_or_else(|| bad("starts must be constant"))?,
+            get(1).ok_or_else(|| bad("ends must be constant"))?,
+            get(2),
+            get(3),
+        )
     };
     let axes: Vec<i64> = axes.unwrap_or_else(|| (0..starts.len() as i64).collect());
     let steps = steps.unwrap_or_else(|| vec![1; starts.len()]);
     if ends.len() != starts.len() || axes.len() != starts.len() || steps.len() != starts.len() {
         return Err(bad("starts, ends, axes and steps differ in length"));
     }
-    let mut spec = SliceSpec { starts: vec![0; r], steps: vec![1; r], out_dims: dims.to_vec() };
+    let mut spec = SliceSpec {
+        starts: vec![0; r],
+        steps: vec![1; r],
+        out_dims: dims.to_vec(),
+    };
     for i in 0..starts.len() {
         let mut a = axes[i];
         if a < 0 {
@@ -184,7 +256,12 @@ pub(crate) fn slice_spec(node: &NodeProto, dims: &[usize], rest: Vec<Option<Vec<
             s = s.clamp(0, (d - 1).max(0));
             e = e.clamp(-1, d - 1);
         }
-        let len = if step > 0 { (e - s + step - 1) / step } else { (s - e + (-step) - 1) / (-step) }.max(0);
+        let len = if step > 0 {
+            (e - s + step - 1) / step
+        } else {
+            (s - e + (-step) - 1) / (-step)
+        }
+        .max(0);
         spec.starts[a] = if len == 0 { 0 } else { s };
         spec.steps[a] = step;
         spec.out_dims[a] = len as usize;
@@ -198,7 +275,14 @@ fn conv_out(inp: usize, k: usize, s: usize, d: usize, p0: usize, p1: usize) -> O
 }
 
 /// Explicit pads for `auto_pad` SAME_UPPER / SAME_LOWER / VALID / NOTSET.
-fn auto_pads(auto: &str, pads: Option<Vec<i64>>, in_hw: [usize; 2], k: [usize; 2], s: [usize; 2], d: [usize; 2]) -> std::result::Result<[usize; 4], String> {
+fn auto_pads(
+    auto: &str,
+    pads: Option<Vec<i64>>,
+    in_hw: [usize; 2],
+    k: [usize; 2],
+    s: [usize; 2],
+    d: [usize; 2],
+) -> std::result::Result<[usize; 4], String> {
     match auto {
         "NOTSET" | "" => {
             let p = pads.unwrap_or_else(|| vec![0; 4]);
@@ -228,11 +312,17 @@ fn auto_pads(auto: &str, pads: Option<Vec<i64>>, in_hw: [usize; 2], k: [usize; 2
     }
 }
 
-fn pair(v: Option<Vec<i64>>, default: usize, what: &str) -> std::result::Result<[usize; 2], String> {
+fn pair(
+    v: Option<Vec<i64>>,
+    default: usize,
+    what: &str,
+) -> std::result::Result<[usize; 2], String> {
     match v {
         None => Ok([default; 2]),
         Some(v) if v.len() == 2 && v.iter().all(|&x| x >= 1) => Ok([v[0] as usize, v[1] as usize]),
-        Some(v) => Err(format!("{what} {v:?}: only 2-D spatial ops with positive values are supported")),
+        Some(v) => Err(format!(
+            "{what} {v:?}: only 2-D spatial ops with positive values are supported"
+        )),
     }
 }
 
@@ -253,9 +343,21 @@ impl Importer {
         id
     }
 
-    fn emit(&mut self, name: &str, op: Op, inputs: Vec<TId>, out_name: &str, shape: Vec<usize>) -> TId {
+    fn emit(
+        &mut self,
+        name: &str,
+        op: Op,
+        inputs: Vec<TId>,
+        out_name: &str,
+        shape: Vec<usize>,
+    ) -> TId {
         let out = self.g.add_tensor(out_name, shape);
-        self.g.nodes.push(Node { name: name.to_string(), op, inputs, output: out });
+        self.g.nodes.push(Node {
+            name: name.to_string(),
+            op,
+            inputs,
+            output: out,
+        });
         out
     }
 
@@ -305,17 +407,37 @@ impl Importer {
 /// Imports an ONNX model.
 pub fn import(model: &ModelProto, opts: &ImportOptions) -> Result<Graph> {
     let opset = mote_onnx::default_opset(model)?;
-    let graph = model.graph.as_ref().ok_or_else(|| CompileError::Graph("the model has no graph".into()))?;
-    let mut im = Importer { g: Graph::default(), vals: HashMap::new(), const_ids: HashMap::new(), opset, unique: 0 };
+    let graph = model
+        .graph
+        .as_ref()
+        .ok_or_else(|| CompileError::Graph("the model has no graph".into()))?;
+    let mut im = Importer {
+        g: Graph::default(),
+        vals: HashMap::new(),
+        const_ids: HashMap::new(),
+        opset,
+        unique: 0,
+    };
     for init in &graph.initializer {
         let name = init.name.clone().unwrap_or_default();
         let t = mote_onnx::tensor_from_proto(init)?;
         im.vals.insert(name, Val::Const(t));
     }
     for (name, _) in &opts.input_shapes {
-        if !graph.input.iter().any(|i| i.name.as_deref() == Some(name.as_str())) {
-            let names: Vec<&str> = graph.input.iter().filter_map(|i| i.name.as_deref()).collect();
-            return Err(CompileError::InputShape(format!("the model has no input '{name}' (inputs: {})", names.join(", "))));
+        if !graph
+            .input
+            .iter()
+            .any(|i| i.name.as_deref() == Some(name.as_str()))
+        {
+            let names: Vec<&str> = graph
+                .input
+                .iter()
+                .filter_map(|i| i.name.as_deref())
+                .collect();
+            return Err(CompileError::InputShape(format!(
+                "the model has no input '{name}' (inputs: {})",
+                names.join(", ")
+            )));
         }
     }
     for input in &graph.input {
@@ -323,7 +445,8 @@ pub fn import(model: &ModelProto, opts: &ImportOptions) -> Result<Graph> {
         if im.vals.contains_key(&name) {
             continue; // an initializer with a default value (IR < 4): a constant
         }
-        let (elem, dims) = mote_onnx::value_info_shape(input).ok_or_else(|| CompileError::Graph(format!("input '{name}' has no tensor shape")))?;
+        let (elem, dims) = mote_onnx::value_info_shape(input)
+            .ok_or_else(|| CompileError::Graph(format!("input '{name}' has no tensor shape")))?;
         if elem != 1 {
             return Err(CompileError::Graph(format!(
                 "input '{name}' has ONNX element type {elem}; mote's float path takes float32 inputs"
@@ -331,12 +454,18 @@ pub fn import(model: &ModelProto, opts: &ImportOptions) -> Result<Graph> {
         }
         let shape = if let Some((_, s)) = opts.input_shapes.iter().find(|(n, _)| *n == name) {
             if s.len() != dims.len() {
-                return Err(CompileError::InputShape(format!("input '{name}' has rank {}, the option gives {} dims", dims.len(), s.len())));
+                return Err(CompileError::InputShape(format!(
+                    "input '{name}' has rank {}, the option gives {} dims",
+                    dims.len(),
+                    s.len()
+                )));
             }
             for (k, (d, &v)) in dims.iter().zip(s.iter()).enumerate() {
                 if let Dim::Fixed(f) = d {
                     if *f as usize != v {
-                        return Err(CompileError::InputShape(format!("input '{name}' axis {k} is fixed to {f} by the model, not {v}")));
+                        return Err(CompileError::InputShape(format!(
+                            "input '{name}' axis {k} is fixed to {f} by the model, not {v}"
+                        )));
                     }
                 }
             }
@@ -358,14 +487,22 @@ pub fn import(model: &ModelProto, opts: &ImportOptions) -> Result<Graph> {
                                 _ => "1".into(),
                             })
                             .collect();
-                        return Err(CompileError::DynamicDim { input: name.clone(), dim: k, symbol, suggest: suggest.join(",") });
+                        return Err(CompileError::DynamicDim {
+                            input: name.clone(),
+                            dim: k,
+                            symbol,
+                            suggest: suggest.join(","),
+                        });
                     }
                 }
             }
             s
         };
         if shape.len() > mote_format::MAX_RANK {
-            return Err(CompileError::Graph(format!("input '{name}' has rank {} (at most 6 supported)", shape.len())));
+            return Err(CompileError::Graph(format!(
+                "input '{name}' has rank {} (at most 6 supported)",
+                shape.len()
+            )));
         }
         let t = im.g.add_tensor(name.clone(), shape);
         im.g.inputs.push(t);
@@ -376,7 +513,9 @@ pub fn import(model: &ModelProto, opts: &ImportOptions) -> Result<Graph> {
     }
     for out in &graph.output {
         let name = out.name.clone().unwrap_or_default();
-        let v = im.vals.get(&name).cloned().ok_or_else(|| CompileError::Graph(format!("graph output '{name}' is not produced by any node")))?;
+        let v = im.vals.get(&name).cloned().ok_or_else(|| {
+            CompileError::Graph(format!("graph output '{name}' is not produced by any node"))
+        })?;
         let t = match v {
             Val::Rt(t) => t,
             Val::Const(c) => {
@@ -390,8 +529,26 @@ pub fn import(model: &ModelProto, opts: &ImportOptions) -> Result<Graph> {
 }
 
 const FOLDABLE_ONLY: &[&str] = &[
-    "Shape", "Size", "Gather", "Cast", "Constant", "ConstantOfShape", "Range", "Equal", "Where", "Expand",
-    "DequantizeLinear", "Neg", "Sqrt", "Reciprocal", "Floor", "Ceil", "Not", "Less", "Greater", "Pow",
+    "Shape",
+    "Size",
+    "Gather",
+    "Cast",
+    "Constant",
+    "ConstantOfShape",
+    "Range",
+    "Equal",
+    "Where",
+    "Expand",
+    "DequantizeLinear",
+    "Neg",
+    "Sqrt",
+    "Reciprocal",
+    "Floor",
+    "Ceil",
+    "Not",
+    "Less",
+    "Greater",
+    "Pow",
 ];
 
 fn import_node(im: &mut Importer, node: &NodeProto) -> Result<()> {
@@ -399,22 +556,42 @@ fn import_node(im: &mut Importer, node: &NodeProto) -> Result<()> {
     let name = node_name(node);
     let domain = node.domain.as_deref().unwrap_or("");
     if !(domain.is_empty() || domain == "ai.onnx") {
-        return Err(CompileError::UnsupportedOp { node: name, op: format!("{domain}.{op}") });
+        return Err(CompileError::UnsupportedOp {
+            node: name,
+            op: format!("{domain}.{op}"),
+        });
     }
     let mut ins: Vec<Option<Val>> = Vec::new();
     for i in &node.input {
         if i.is_empty() {
             ins.push(None);
         } else {
-            let v = im.vals.get(i).cloned().ok_or_else(|| CompileError::Invalid { node: name.clone(), op: op.clone(), msg: format!("input '{i}' is not defined before this node") })?;
+            let v = im
+                .vals
+                .get(i)
+                .cloned()
+                .ok_or_else(|| CompileError::Invalid {
+                    node: name.clone(),
+                    op: op.clone(),
+                    msg: format!("input '{i}' is not defined before this node"),
+                })?;
             ins.push(Some(v));
         }
     }
     let all_const = ins.iter().all(|v| matches!(v, None | Some(Val::Const(_))));
     // Shape/Size of a runtime tensor are known at compile time.
     if (op == "Shape" || op == "Size") && !all_const {
-        let dims = ins.first().cloned().flatten().map(|v| im.shape_of(&v)).unwrap_or_default();
-        let placeholder = Num { vals: vec![0.0; dims.iter().product()], dims, kind: fold::Kind::F32 };
+        let dims = ins
+            .first()
+            .cloned()
+            .flatten()
+            .map(|v| im.shape_of(&v))
+            .unwrap_or_default();
+        let placeholder = Num {
+            vals: vec![0.0; dims.iter().product()],
+            dims,
+            kind: fold::Kind::F32,
+        };
         let outs = fold::fold(node, &[Some(placeholder)], im.opset)?.unwrap_or_default();
         for (o, n) in node.output.iter().zip(outs) {
             im.vals.insert(o.clone(), Val::Const(n.to_tensor()));
@@ -422,7 +599,18 @@ fn import_node(im: &mut Importer, node: &NodeProto) -> Result<()> {
         return Ok(());
     }
     if all_const && op != "Split" {
-        let nums: Vec<Option<Num>> = ins.iter().map(|v| v.as_ref().and_then(|v| if let Val::Const(t) = v { Some(Num::from_tensor(t)) } else { None })).collect();
+        let nums: Vec<Option<Num>> = ins
+            .iter()
+            .map(|v| {
+                v.as_ref().and_then(|v| {
+                    if let Val::Const(t) = v {
+                        Some(Num::from_tensor(t))
+                    } else {
+                        None
+                    }
+                })
+            })
+            .collect();
         if let Some(outs) = fold::fold(node, &nums, im.opset)? {
             for (o, n) in node.output.iter().zip(outs) {
                 im.vals.insert(o.clone(), Val::Const(n.to_tensor()));
@@ -431,16 +619,39 @@ fn import_node(im: &mut Importer, node: &NodeProto) -> Result<()> {
         }
     }
     if FOLDABLE_ONLY.contains(&op.as_str()) {
-        return Err(CompileError::Unsupported { node: name, op, msg: "supported only on constant inputs (it would run at run time)".into() });
+        return Err(CompileError::Unsupported {
+            node: name,
+            op,
+            msg: "supported only on constant inputs (it would run at run time)".into(),
+        });
     }
     lower(im, node, &op, &name, &ins)
 }
 
-fn lower(im: &mut Importer, node: &NodeProto, op: &str, name: &str, ins: &[Option<Val>]) -> Result<()> {
+fn lower(
+    im: &mut Importer,
+    node: &NodeProto,
+    op: &str,
+    name: &str,
+    ins: &[Option<Val>],
+) -> Result<()> {
     let attrs = Attrs::new(node);
-    let bad = |m: String| CompileError::Invalid { node: name.to_string(), op: op.to_string(), msg: m };
-    let unsup = |m: String| CompileError::Unsupported { node: name.to_string(), op: op.to_string(), msg: m };
-    let input = |i: usize| -> Result<Val> { ins.get(i).cloned().flatten().ok_or_else(|| bad(format!("missing input {i}"))) };
+    let bad = |m: String| CompileError::Invalid {
+        node: name.to_string(),
+        op: op.to_string(),
+        msg: m,
+    };
+    let unsup = |m: String| CompileError::Unsupported {
+        node: name.to_string(),
+        op: op.to_string(),
+        msg: m,
+    };
+    let input = |i: usize| -> Result<Val> {
+        ins.get(i)
+            .cloned()
+            .flatten()
+            .ok_or_else(|| bad(format!("missing input {i}")))
+    };
     let const_input = |i: usize| -> Result<Option<Tensor>> {
         match ins.get(i).cloned().flatten() {
             None => Ok(None),
@@ -449,7 +660,11 @@ fn lower(im: &mut Importer, node: &NodeProto, op: &str, name: &str, ins: &[Optio
         }
     };
     let in_name = |i: usize| node.input.get(i).cloned().unwrap_or_default();
-    let out0 = node.output.first().cloned().ok_or_else(|| bad("no output".into()))?;
+    let out0 = node
+        .output
+        .first()
+        .cloned()
+        .ok_or_else(|| bad("no output".into()))?;
     let opset = im.opset;
     let set = |im: &mut Importer, t: TId| {
         im.vals.insert(out0.clone(), Val::Rt(t));
@@ -458,12 +673,21 @@ fn lower(im: &mut Importer, node: &NodeProto, op: &str, name: &str, ins: &[Optio
     let xs = im.shape_of(&x);
     match op {
         "Identity" | "Dropout" => {
-            let training = if opset >= 12 { const_input(2)?.map(|t| t.to_f32_vec().first().copied().unwrap_or(0.0) != 0.0).unwrap_or(false) } else { attrs.int_or("is_test", 1)? == 0 };
+            let training = if opset >= 12 {
+                const_input(2)?
+                    .map(|t| t.to_f32_vec().first().copied().unwrap_or(0.0) != 0.0)
+                    .unwrap_or(false)
+            } else {
+                attrs.int_or("is_test", 1)? == 0
+            };
             if op == "Dropout" && training {
                 return Err(unsup("training mode (random masks)".into()));
             }
             im.vals.insert(out0.clone(), x);
-            if node.output.len() > 1 && op == "Dropout" && node.output.get(1).is_some_and(|m| !m.is_empty()) {
+            if node.output.len() > 1
+                && op == "Dropout"
+                && node.output.get(1).is_some_and(|m| !m.is_empty())
+            {
                 return Err(unsup("the mask output of Dropout".into()));
             }
         }
@@ -473,13 +697,26 @@ fn lower(im: &mut Importer, node: &NodeProto, op: &str, name: &str, ins: &[Optio
                 "Sigmoid" => act(ActivationKind::Sigmoid, 0.0, 0.0),
                 "Tanh" => act(ActivationKind::Tanh, 0.0, 0.0),
                 "HardSwish" => act(ActivationKind::HardSwish, 0.0, 0.0),
-                "LeakyRelu" => act(ActivationKind::LeakyRelu, attrs.float_or("alpha", 0.01)?, 0.0),
-                "HardSigmoid" => act(ActivationKind::HardSigmoid, attrs.float_or("alpha", 0.2)?, attrs.float_or("beta", 0.5)?),
+                "LeakyRelu" => act(
+                    ActivationKind::LeakyRelu,
+                    attrs.float_or("alpha", 0.01)?,
+                    0.0,
+                ),
+                "HardSigmoid" => act(
+                    ActivationKind::HardSigmoid,
+                    attrs.float_or("alpha", 0.2)?,
+                    attrs.float_or("beta", 0.5)?,
+                ),
                 _ => {
                     let (lo, hi) = if opset < 11 {
-                        (attrs.float_or("min", f32::MIN)?, attrs.float_or("max", f32::MAX)?)
+                        (
+                            attrs.float_or("min", f32::MIN)?,
+                            attrs.float_or("max", f32::MAX)?,
+                        )
                     } else {
-                        let f = |t: Option<Tensor>, d: f32| t.and_then(|t| t.to_f32_vec().first().copied()).unwrap_or(d);
+                        let f = |t: Option<Tensor>, d: f32| {
+                            t.and_then(|t| t.to_f32_vec().first().copied()).unwrap_or(d)
+                        };
                         (f(const_input(1)?, f32::MIN), f(const_input(2)?, f32::MAX))
                     };
                     act(ActivationKind::Clip, lo, hi)
@@ -495,7 +732,8 @@ fn lower(im: &mut Importer, node: &NodeProto, op: &str, name: &str, ins: &[Optio
             }
             let y = input(1)?;
             let ys = im.shape_of(&y);
-            let out = broadcast(&xs, &ys).ok_or_else(|| bad(format!("shapes {xs:?} and {ys:?} do not broadcast")))?;
+            let out = broadcast(&xs, &ys)
+                .ok_or_else(|| bad(format!("shapes {xs:?} and {ys:?} do not broadcast")))?;
             let a = im.as_tensor(node, &x, &in_name(0), out.len())?;
             let b = im.as_tensor(node, &y, &in_name(1), out.len())?;
             let kind = match op {
@@ -506,12 +744,24 @@ fn lower(im: &mut Importer, node: &NodeProto, op: &str, name: &str, ins: &[Optio
                 "Max" => BinaryKind::Max,
                 _ => BinaryKind::Min,
             };
-            let o = im.emit(name, Op::Binary { kind, act: ActivationSpec::NONE }, vec![a, b], &out0, out);
+            let o = im.emit(
+                name,
+                Op::Binary {
+                    kind,
+                    act: ActivationSpec::NONE,
+                },
+                vec![a, b],
+                &out0,
+                out,
+            );
             set(im, o);
         }
         "Conv" => {
             if xs.len() != 4 {
-                return Err(unsup(format!("only 2-D convolution (4-D input) is supported; input is {}-D", xs.len())));
+                return Err(unsup(format!(
+                    "only 2-D convolution (4-D input) is supported; input is {}-D",
+                    xs.len()
+                )));
             }
             let w = input(1)?;
             let ws = im.shape_of(&w);
@@ -522,24 +772,51 @@ fn lower(im: &mut Importer, node: &NodeProto, op: &str, name: &str, ins: &[Optio
             let k = [ws[2], ws[3]];
             if let Some(ks) = attrs.ints("kernel_shape")? {
                 if ks.len() != 2 || ks[0] as usize != k[0] || ks[1] as usize != k[1] {
-                    return Err(bad(format!("kernel_shape {ks:?} disagrees with weights {ws:?}")));
+                    return Err(bad(format!(
+                        "kernel_shape {ks:?} disagrees with weights {ws:?}"
+                    )));
                 }
             }
             let s = pair(attrs.ints("strides")?, 1, "strides").map_err(unsup)?;
             let d = pair(attrs.ints("dilations")?, 1, "dilations").map_err(unsup)?;
-            let pads = auto_pads(&attrs.string_or("auto_pad", "NOTSET")?, attrs.ints("pads")?, [xs[2], xs[3]], k, s, d).map_err(unsup)?;
+            let pads = auto_pads(
+                &attrs.string_or("auto_pad", "NOTSET")?,
+                attrs.ints("pads")?,
+                [xs[2], xs[3]],
+                k,
+                s,
+                d,
+            )
+            .map_err(unsup)?;
             if xs[1] != ws[1] * groups || ws[0] % groups != 0 {
-                return Err(bad(format!("input channels {} do not match weights {ws:?} with group {groups}", xs[1])));
+                return Err(bad(format!(
+                    "input channels {} do not match weights {ws:?} with group {groups}",
+                    xs[1]
+                )));
             }
-            let oh = conv_out(xs[2], k[0], s[0], d[0], pads[0], pads[2]).ok_or_else(|| bad("kernel larger than the padded input".into()))?;
-            let ow = conv_out(xs[3], k[1], s[1], d[1], pads[1], pads[3]).ok_or_else(|| bad("kernel larger than the padded input".into()))?;
+            let oh = conv_out(xs[2], k[0], s[0], d[0], pads[0], pads[2])
+                .ok_or_else(|| bad("kernel larger than the padded input".into()))?;
+            let ow = conv_out(xs[3], k[1], s[1], d[1], pads[1], pads[3])
+                .ok_or_else(|| bad("kernel larger than the padded input".into()))?;
             let xt = im.as_tensor(node, &x, &in_name(0), 4)?;
             let wt = im.as_tensor(node, &w, &in_name(1), 4)?;
             let mut inputs = vec![xt, wt];
             if let Some(b) = ins.get(2).cloned().flatten() {
                 inputs.push(im.as_tensor(node, &b, &in_name(2), 1)?);
             }
-            let o = im.emit(name, Op::Conv { strides: s, dilations: d, pads, groups, act: ActivationSpec::NONE }, inputs, &out0, vec![xs[0], ws[0], oh, ow]);
+            let o = im.emit(
+                name,
+                Op::Conv {
+                    strides: s,
+                    dilations: d,
+                    pads,
+                    groups,
+                    act: ActivationSpec::NONE,
+                },
+                inputs,
+                &out0,
+                vec![xs[0], ws[0], oh, ow],
+            );
             set(im, o);
         }
         "ConvTranspose" => {
@@ -556,14 +833,23 @@ fn lower(im: &mut Importer, node: &NodeProto, op: &str, name: &str, ins: &[Optio
             let s = pair(attrs.ints("strides")?, 1, "strides").map_err(unsup)?;
             let d = pair(attrs.ints("dilations")?, 1, "dilations").map_err(unsup)?;
             let op_pad = attrs.ints("output_padding")?.unwrap_or_else(|| vec![0, 0]);
-            let full = |i: usize| s[i] * (xs[2 + i] - 1) + op_pad.get(i).copied().unwrap_or(0) as usize + (k[i] - 1) * d[i] + 1;
+            let full = |i: usize| {
+                s[i] * (xs[2 + i] - 1)
+                    + op_pad.get(i).copied().unwrap_or(0) as usize
+                    + (k[i] - 1) * d[i]
+                    + 1
+            };
             let auto = attrs.string_or("auto_pad", "NOTSET")?;
             let (pt, pl, oh, ow) = if let Some(os) = attrs.ints("output_shape")? {
                 let os: Vec<usize> = os.iter().rev().take(2).rev().map(|&v| v as usize).collect();
                 let mut p = [0usize; 2];
                 for i in 0..2 {
                     let total = full(i).saturating_sub(os[i]);
-                    p[i] = if auto == "SAME_UPPER" { total / 2 } else { total - total / 2 };
+                    p[i] = if auto == "SAME_UPPER" {
+                        total / 2
+                    } else {
+                        total - total / 2
+                    };
                 }
                 (p[0], p[1], os[0], os[1])
             } else if auto == "SAME_UPPER" || auto == "SAME_LOWER" {
@@ -572,7 +858,11 @@ fn lower(im: &mut Importer, node: &NodeProto, op: &str, name: &str, ins: &[Optio
                 for i in 0..2 {
                     o[i] = xs[2 + i] * s[i];
                     let total = full(i).saturating_sub(o[i]);
-                    p[i] = if auto == "SAME_UPPER" { total / 2 } else { total - total / 2 };
+                    p[i] = if auto == "SAME_UPPER" {
+                        total / 2
+                    } else {
+                        total - total / 2
+                    };
                 }
                 (p[0], p[1], o[0], o[1])
             } else {
@@ -580,8 +870,12 @@ fn lower(im: &mut Importer, node: &NodeProto, op: &str, name: &str, ins: &[Optio
                 if p.len() != 4 {
                     return Err(bad("pads must have 4 values".into()));
                 }
-                let oh = full(0).checked_sub((p[0] + p[2]) as usize).ok_or_else(|| bad("pads larger than the output".into()))?;
-                let ow = full(1).checked_sub((p[1] + p[3]) as usize).ok_or_else(|| bad("pads larger than the output".into()))?;
+                let oh = full(0)
+                    .checked_sub((p[0] + p[2]) as usize)
+                    .ok_or_else(|| bad("pads larger than the output".into()))?;
+                let ow = full(1)
+                    .checked_sub((p[1] + p[3]) as usize)
+                    .ok_or_else(|| bad("pads larger than the output".into()))?;
                 (p[0] as usize, p[1] as usize, oh, ow)
             };
             let xt = im.as_tensor(node, &x, &in_name(0), 4)?;
@@ -590,11 +884,26 @@ fn lower(im: &mut Importer, node: &NodeProto, op: &str, name: &str, ins: &[Optio
             if let Some(b) = ins.get(2).cloned().flatten() {
                 inputs.push(im.as_tensor(node, &b, &in_name(2), 1)?);
             }
-            let o = im.emit(name, Op::ConvTranspose { strides: s, dilations: d, pads: [pt, pl], groups, act: ActivationSpec::NONE }, inputs, &out0, vec![xs[0], ws[1] * groups, oh, ow]);
+            let o = im.emit(
+                name,
+                Op::ConvTranspose {
+                    strides: s,
+                    dilations: d,
+                    pads: [pt, pl],
+                    groups,
+                    act: ActivationSpec::NONE,
+                },
+                inputs,
+                &out0,
+                vec![xs[0], ws[1] * groups, oh, ow],
+            );
             set(im, o);
         }
         "Gemm" => {
-            let (ta, tb) = (attrs.int_or("transA", 0)? != 0, attrs.int_or("transB", 0)? != 0);
+            let (ta, tb) = (
+                attrs.int_or("transA", 0)? != 0,
+                attrs.int_or("transB", 0)? != 0,
+            );
             let (alpha, beta) = (attrs.float_or("alpha", 1.0)?, attrs.float_or("beta", 1.0)?);
             if xs.len() != 2 {
                 return Err(bad("Gemm input A must be 2-D".into()));
@@ -615,7 +924,11 @@ fn lower(im: &mut Importer, node: &NodeProto, op: &str, name: &str, ins: &[Optio
             let wt = match &bv {
                 Val::Const(t) => {
                     let v = t.to_f32_vec();
-                    let (vals, dims) = if tb { (v, bs.clone()) } else { fold::transpose_vals(&v, &bs, &[1, 0]) };
+                    let (vals, dims) = if tb {
+                        (v, bs.clone())
+                    } else {
+                        fold::transpose_vals(&v, &bs, &[1, 0])
+                    };
                     let vals = vals.iter().map(|&x| x * alpha).collect();
                     im.const_tid(&format!("{}#w", in_name(1)), &Tensor::f32(dims, vals))
                 }
@@ -628,7 +941,13 @@ fn lower(im: &mut Importer, node: &NodeProto, op: &str, name: &str, ins: &[Optio
                         b
                     } else {
                         let nm = im.fresh(&in_name(1));
-                        im.emit(name, Op::Transpose { perm: vec![1, 0] }, vec![b], &nm, vec![n, kdim])
+                        im.emit(
+                            name,
+                            Op::Transpose { perm: vec![1, 0] },
+                            vec![b],
+                            &nm,
+                            vec![n, kdim],
+                        )
                     }
                 }
             };
@@ -636,11 +955,14 @@ fn lower(im: &mut Importer, node: &NodeProto, op: &str, name: &str, ins: &[Optio
             let mut add_after: Option<TId> = None;
             if let Some(c) = ins.get(2).cloned().flatten() {
                 let cs = im.shape_of(&c);
-                let vec_like = cs.iter().product::<usize>() == n && cs.last().copied().unwrap_or(1) == n;
+                let vec_like =
+                    cs.iter().product::<usize>() == n && cs.last().copied().unwrap_or(1) == n;
                 match (&c, vec_like) {
                     (Val::Const(t), true) => {
                         let vals = t.to_f32_vec().iter().map(|&v| v * beta).collect();
-                        inputs.push(im.const_tid(&format!("{}#b", in_name(2)), &Tensor::f32(vec![n], vals)));
+                        inputs.push(
+                            im.const_tid(&format!("{}#b", in_name(2)), &Tensor::f32(vec![n], vals)),
+                        );
                     }
                     (Val::Const(t), false) if beta != 0.0 => {
                         let vals = t.to_f32_vec().iter().map(|&v| v * beta).collect();
@@ -648,7 +970,9 @@ fn lower(im: &mut Importer, node: &NodeProto, op: &str, name: &str, ins: &[Optio
                         while dims.len() < 2 {
                             dims.insert(0, 1);
                         }
-                        add_after = Some(im.const_tid(&format!("{}#b", in_name(2)), &Tensor::f32(dims, vals)));
+                        add_after = Some(
+                            im.const_tid(&format!("{}#b", in_name(2)), &Tensor::f32(dims, vals)),
+                        );
                     }
                     (Val::Rt(_), _) if beta == 1.0 => {
                         add_after = Some(im.as_tensor(node, &c, &in_name(2), 2)?);
@@ -658,14 +982,40 @@ fn lower(im: &mut Importer, node: &NodeProto, op: &str, name: &str, ins: &[Optio
                 }
             }
             if add_after.is_none() {
-                let o = im.emit(name, Op::FullyConnected { act: ActivationSpec::NONE }, inputs, &out0, vec![m, n]);
+                let o = im.emit(
+                    name,
+                    Op::FullyConnected {
+                        act: ActivationSpec::NONE,
+                    },
+                    inputs,
+                    &out0,
+                    vec![m, n],
+                );
                 set(im, o);
             } else if let Some(c) = add_after {
                 let nm = im.fresh(&out0);
-                let fc = im.emit(name, Op::FullyConnected { act: ActivationSpec::NONE }, inputs, &nm, vec![m, n]);
+                let fc = im.emit(
+                    name,
+                    Op::FullyConnected {
+                        act: ActivationSpec::NONE,
+                    },
+                    inputs,
+                    &nm,
+                    vec![m, n],
+                );
                 let cs = im.g.shape(c).to_vec();
-                let out = broadcast(&[m, n], &cs).ok_or_else(|| bad("C does not broadcast".into()))?;
-                let o = im.emit(name, Op::Binary { kind: BinaryKind::Add, act: ActivationSpec::NONE }, vec![fc, c], &out0, out);
+                let out =
+                    broadcast(&[m, n], &cs).ok_or_else(|| bad("C does not broadcast".into()))?;
+                let o = im.emit(
+                    name,
+                    Op::Binary {
+                        kind: BinaryKind::Add,
+                        act: ActivationSpec::NONE,
+                    },
+                    vec![fc, c],
+                    &out0,
+                    out,
+                );
                 set(im, o);
             }
         }
@@ -687,7 +1037,15 @@ fn lower(im: &mut Importer, node: &NodeProto, op: &str, name: &str, ins: &[Optio
                 let mut out = xs.clone();
                 let last = out.len() - 1;
                 out[last] = n;
-                let o = im.emit(name, Op::FullyConnected { act: ActivationSpec::NONE }, vec![a, wt], &out0, out);
+                let o = im.emit(
+                    name,
+                    Op::FullyConnected {
+                        act: ActivationSpec::NONE,
+                    },
+                    vec![a, wt],
+                    &out0,
+                    out,
+                );
                 set(im, o);
             } else {
                 let (xa, ya) = (xs.len() == 1, ys.len() == 1);
@@ -703,7 +1061,8 @@ fn lower(im: &mut Importer, node: &NodeProto, op: &str, name: &str, ins: &[Optio
                 if xp[r - 1] != yp[r - 2] {
                     return Err(bad(format!("shapes {xs:?} and {ys:?} do not multiply")));
                 }
-                let batch = broadcast(&xp[..r - 2], &yp[..r - 2]).ok_or_else(|| bad("batch axes do not broadcast".into()))?;
+                let batch = broadcast(&xp[..r - 2], &yp[..r - 2])
+                    .ok_or_else(|| bad("batch axes do not broadcast".into()))?;
                 let mut out = batch.clone();
                 out.push(xp[r - 2]);
                 out.push(yp[r - 1]);
@@ -711,7 +1070,10 @@ fn lower(im: &mut Importer, node: &NodeProto, op: &str, name: &str, ins: &[Optio
                 let a = im.reshape_rt(name, a0, xp);
                 let b0 = im.as_tensor(node, &y, &in_name(1), 1)?;
                 let b = match &y {
-                    Val::Const(c) => im.const_tid(&format!("{}#mm", in_name(1)), &Tensor::f32(yp.clone(), c.to_f32_vec())),
+                    Val::Const(c) => im.const_tid(
+                        &format!("{}#mm", in_name(1)),
+                        &Tensor::f32(yp.clone(), c.to_f32_vec()),
+                    ),
                     Val::Rt(_) => im.reshape_rt(name, b0, yp),
                 };
                 let mut final_shape = out.clone();
@@ -733,11 +1095,17 @@ fn lower(im: &mut Importer, node: &NodeProto, op: &str, name: &str, ins: &[Optio
             }
         }
         "BatchNormalization" => {
-            if node.output.iter().skip(1).any(|o| !o.is_empty()) || attrs.int_or("training_mode", 0)? != 0 {
+            if node.output.iter().skip(1).any(|o| !o.is_empty())
+                || attrs.int_or("training_mode", 0)? != 0
+            {
                 return Err(unsup("training mode".into()));
             }
             let eps = attrs.float_or("epsilon", 1e-5)?;
-            let get = |i: usize| -> Result<Vec<f32>> { Ok(const_input(i)?.ok_or_else(|| bad(format!("missing input {i}")))?.to_f32_vec()) };
+            let get = |i: usize| -> Result<Vec<f32>> {
+                Ok(const_input(i)?
+                    .ok_or_else(|| bad(format!("missing input {i}")))?
+                    .to_f32_vec())
+            };
             let (scale, bias, mean, var) = (get(1)?, get(2)?, get(3)?, get(4)?);
             let c = xs.get(1).copied().unwrap_or(1);
             if [&scale, &bias, &mean, &var].iter().any(|v| v.len() != c) {
@@ -751,13 +1119,33 @@ fn lower(im: &mut Importer, node: &NodeProto, op: &str, name: &str, ins: &[Optio
             let mt = im.const_tid(&format!("{name}#scale"), &Tensor::f32(dims.clone(), mul));
             let at = im.const_tid(&format!("{name}#shift"), &Tensor::f32(dims, add));
             let nm = im.fresh(&out0);
-            let m = im.emit(name, Op::Binary { kind: BinaryKind::Mul, act: ActivationSpec::NONE }, vec![xt, mt], &nm, xs.clone());
-            let o = im.emit(name, Op::Binary { kind: BinaryKind::Add, act: ActivationSpec::NONE }, vec![m, at], &out0, xs);
+            let m = im.emit(
+                name,
+                Op::Binary {
+                    kind: BinaryKind::Mul,
+                    act: ActivationSpec::NONE,
+                },
+                vec![xt, mt],
+                &nm,
+                xs.clone(),
+            );
+            let o = im.emit(
+                name,
+                Op::Binary {
+                    kind: BinaryKind::Add,
+                    act: ActivationSpec::NONE,
+                },
+                vec![m, at],
+                &out0,
+                xs,
+            );
             set(im, o);
         }
         "Concat" => {
             let r = xs.len();
-            let mut axis = attrs.int("axis")?.ok_or_else(|| bad("missing axis".into()))?;
+            let mut axis = attrs
+                .int("axis")?
+                .ok_or_else(|| bad("missing axis".into()))?;
             if axis < 0 {
                 axis += r as i64;
             }
@@ -793,17 +1181,29 @@ fn lower(im: &mut Importer, node: &NodeProto, op: &str, name: &str, ins: &[Optio
             }
             let axis = axis as usize;
             let n_out = node.output.len();
-            let sizes: Vec<usize> = match if opset >= 13 { const_input(1)?.and_then(|t| t.to_i64_vec()) } else { attrs.ints("split")? } {
+            let sizes: Vec<usize> = match if opset >= 13 {
+                const_input(1)?.and_then(|t| t.to_i64_vec())
+            } else {
+                attrs.ints("split")?
+            } {
                 Some(s) => s.iter().map(|&v| v.max(0) as usize).collect(),
                 None => {
                     let len = xs[axis];
-                    let n = attrs.int("num_outputs")?.map(|v| v as usize).unwrap_or(n_out).max(1);
+                    let n = attrs
+                        .int("num_outputs")?
+                        .map(|v| v as usize)
+                        .unwrap_or(n_out)
+                        .max(1);
                     let chunk = len.div_ceil(n);
-                    (0..n).map(|i| chunk.min(len.saturating_sub(i * chunk))).collect()
+                    (0..n)
+                        .map(|i| chunk.min(len.saturating_sub(i * chunk)))
+                        .collect()
                 }
             };
             if sizes.len() != n_out || sizes.iter().sum::<usize>() != xs[axis] {
-                return Err(bad(format!("split sizes {sizes:?} do not cover axis {axis} of {xs:?}")));
+                return Err(bad(format!(
+                    "split sizes {sizes:?} do not cover axis {axis} of {xs:?}"
+                )));
             }
             let xt = im.as_tensor(node, &x, &in_name(0), xs.len())?;
             let mut start = 0usize;
@@ -812,16 +1212,36 @@ fn lower(im: &mut Importer, node: &NodeProto, op: &str, name: &str, ins: &[Optio
                 starts[axis] = if sz == 0 { 0 } else { start as i64 };
                 let mut out = xs.clone();
                 out[axis] = sz;
-                let t = im.emit(name, Op::Slice { starts, steps: vec![1; xs.len()] }, vec![xt], o, out);
+                let t = im.emit(
+                    name,
+                    Op::Slice {
+                        starts,
+                        steps: vec![1; xs.len()],
+                    },
+                    vec![xt],
+                    o,
+                    out,
+                );
                 im.vals.insert(o.clone(), Val::Rt(t));
                 start += sz;
             }
         }
         "Slice" => {
-            let rest: Vec<Option<Vec<i64>>> = (1..ins.len()).map(|i| const_input(i).map(|t| t.and_then(|t| t.to_i64_vec()))).collect::<Result<_>>()?;
+            let rest: Vec<Option<Vec<i64>>> = (1..ins.len())
+                .map(|i| const_input(i).map(|t| t.and_then(|t| t.to_i64_vec())))
+                .collect::<Result<_>>()?;
             let spec = slice_spec(node, &xs, rest, opset)?;
             let xt = im.as_tensor(node, &x, &in_name(0), xs.len())?;
-            let o = im.emit(name, Op::Slice { starts: spec.starts, steps: spec.steps }, vec![xt], &out0, spec.out_dims);
+            let o = im.emit(
+                name,
+                Op::Slice {
+                    starts: spec.starts,
+                    steps: spec.steps,
+                },
+                vec![xt],
+                &out0,
+                spec.out_dims,
+            );
             set(im, o);
         }
         "MaxPool" | "AveragePool" => {
@@ -835,22 +1255,53 @@ fn lower(im: &mut Importer, node: &NodeProto, op: &str, name: &str, ins: &[Optio
             let s = pair(attrs.ints("strides")?, 1, "strides").map_err(unsup)?;
             let d = pair(attrs.ints("dilations")?, 1, "dilations").map_err(unsup)?;
             let ceil = attrs.int_or("ceil_mode", 0)? != 0;
-            let pads = auto_pads(&attrs.string_or("auto_pad", "NOTSET")?, attrs.ints("pads")?, [xs[2], xs[3]], k, s, d).map_err(unsup)?;
+            let pads = auto_pads(
+                &attrs.string_or("auto_pad", "NOTSET")?,
+                attrs.ints("pads")?,
+                [xs[2], xs[3]],
+                k,
+                s,
+                d,
+            )
+            .map_err(unsup)?;
             let mut out = [0usize; 2];
             for i in 0..2 {
                 let span = d[i] * (k[i] - 1) + 1;
                 let padded = xs[2 + i] + pads[i] + pads[i + 2];
-                let num = padded.checked_sub(span).ok_or_else(|| bad("window larger than the padded input".into()))?;
-                let mut o = if ceil { num.div_ceil(s[i]) + 1 } else { num / s[i] + 1 };
+                let num = padded
+                    .checked_sub(span)
+                    .ok_or_else(|| bad("window larger than the padded input".into()))?;
+                let mut o = if ceil {
+                    num.div_ceil(s[i]) + 1
+                } else {
+                    num / s[i] + 1
+                };
                 if ceil && (o - 1) * s[i] >= xs[2 + i] + pads[i] {
                     o -= 1;
                 }
                 out[i] = o;
             }
-            let pa = PoolAttrs { kernel: k, strides: s, dilations: d, pads, count_include_pad: attrs.int_or("count_include_pad", 0)? != 0, act: ActivationSpec::NONE };
+            let pa = PoolAttrs {
+                kernel: k,
+                strides: s,
+                dilations: d,
+                pads,
+                count_include_pad: attrs.int_or("count_include_pad", 0)? != 0,
+                act: ActivationSpec::NONE,
+            };
             let xt = im.as_tensor(node, &x, &in_name(0), 4)?;
-            let irop = if op == "MaxPool" { Op::MaxPool(pa) } else { Op::AvgPool(pa) };
-            let o = im.emit(name, irop, vec![xt], &out0, vec![xs[0], xs[1], out[0], out[1]]);
+            let irop = if op == "MaxPool" {
+                Op::MaxPool(pa)
+            } else {
+                Op::AvgPool(pa)
+            };
+            let o = im.emit(
+                name,
+                irop,
+                vec![xt],
+                &out0,
+                vec![xs[0], xs[1], out[0], out[1]],
+            );
             set(im, o);
         }
         "GlobalAveragePool" => {
@@ -865,7 +1316,11 @@ fn lower(im: &mut Importer, node: &NodeProto, op: &str, name: &str, ins: &[Optio
         }
         "ReduceMean" => {
             let r = xs.len() as i64;
-            let axes = if opset >= 18 { const_input(1)?.and_then(|t| t.to_i64_vec()) } else { attrs.ints("axes")? };
+            let axes = if opset >= 18 {
+                const_input(1)?.and_then(|t| t.to_i64_vec())
+            } else {
+                attrs.ints("axes")?
+            };
             let keep = attrs.int_or("keepdims", 1)? != 0;
             let axes: Vec<usize> = match axes {
                 Some(a) if !a.is_empty() => {
@@ -888,9 +1343,16 @@ fn lower(im: &mut Importer, node: &NodeProto, op: &str, name: &str, ins: &[Optio
                 }
             };
             let out: Vec<usize> = if keep {
-                xs.iter().enumerate().map(|(i, &d)| if axes.contains(&i) { 1 } else { d }).collect()
+                xs.iter()
+                    .enumerate()
+                    .map(|(i, &d)| if axes.contains(&i) { 1 } else { d })
+                    .collect()
             } else {
-                xs.iter().enumerate().filter(|(i, _)| !axes.contains(i)).map(|(_, &d)| d).collect()
+                xs.iter()
+                    .enumerate()
+                    .filter(|(i, _)| !axes.contains(i))
+                    .map(|(_, &d)| d)
+                    .collect()
             };
             let xt = im.as_tensor(node, &x, &in_name(0), xs.len())?;
             let o = im.emit(name, Op::ReduceMean { axes }, vec![xt], &out0, out);
@@ -900,7 +1362,10 @@ fn lower(im: &mut Importer, node: &NodeProto, op: &str, name: &str, ins: &[Optio
             let second = match ins.get(1).cloned().flatten() {
                 None => None,
                 Some(Val::Const(t)) => t.to_i64_vec(),
-                Some(Val::Rt(_)) => return Err(unsup("the shape/axes input must be constant (fix input shapes with --input-shape)".into())),
+                Some(Val::Rt(_)) => return Err(unsup(
+                    "the shape/axes input must be constant (fix input shapes with --input-shape)"
+                        .into(),
+                )),
             };
             let out = reshape_like(op, &xs, &attrs, second.as_deref(), opset).map_err(bad)?;
             let xt = im.as_tensor(node, &x, &in_name(0), xs.len())?;
@@ -916,7 +1381,9 @@ fn lower(im: &mut Importer, node: &NodeProto, op: &str, name: &str, ins: &[Optio
             let mut sorted = perm.clone();
             sorted.sort_unstable();
             if sorted != (0..r).collect::<Vec<_>>() {
-                return Err(bad(format!("perm {perm:?} is not a permutation of {r} axes")));
+                return Err(bad(format!(
+                    "perm {perm:?} is not a permutation of {r} axes"
+                )));
             }
             let out = perm.iter().map(|&p| xs[p]).collect();
             let xt = im.as_tensor(node, &x, &in_name(0), r)?;
@@ -935,7 +1402,16 @@ fn lower(im: &mut Importer, node: &NodeProto, op: &str, name: &str, ins: &[Optio
             }
             let flatten = opset < 13 && (axis as usize) < xs.len() - 1;
             let xt = im.as_tensor(node, &x, &in_name(0), xs.len())?;
-            let o = im.emit(name, Op::Softmax { axis: axis as usize, flatten }, vec![xt], &out0, xs);
+            let o = im.emit(
+                name,
+                Op::Softmax {
+                    axis: axis as usize,
+                    flatten,
+                },
+                vec![xt],
+                &out0,
+                xs,
+            );
             set(im, o);
         }
         "Pad" => {
@@ -948,15 +1424,34 @@ fn lower(im: &mut Importer, node: &NodeProto, op: &str, name: &str, ins: &[Optio
                 m => return Err(unsup(format!("mode '{m}'"))),
             };
             let (pads, value, axes) = if opset < 11 {
-                (attrs.ints("pads")?.ok_or_else(|| bad("missing pads".into()))?, attrs.float_or("value", 0.0)?, None)
+                (
+                    attrs
+                        .ints("pads")?
+                        .ok_or_else(|| bad("missing pads".into()))?,
+                    attrs.float_or("value", 0.0)?,
+                    None,
+                )
             } else {
-                let p = const_input(1)?.and_then(|t| t.to_i64_vec()).ok_or_else(|| bad("pads must be a constant".into()))?;
-                let v = const_input(2)?.and_then(|t| t.to_f32_vec().first().copied()).unwrap_or(0.0);
+                let p = const_input(1)?
+                    .and_then(|t| t.to_i64_vec())
+                    .ok_or_else(|| bad("pads must be a constant".into()))?;
+                let v = const_input(2)?
+                    .and_then(|t| t.to_f32_vec().first().copied())
+                    .unwrap_or(0.0);
                 let a = const_input(3)?.and_then(|t| t.to_i64_vec());
                 (p, v, a)
             };
             let axes: Vec<usize> = match axes {
-                Some(a) => a.iter().map(|&v| if v < 0 { (v + r as i64) as usize } else { v as usize }).collect(),
+                Some(a) => a
+                    .iter()
+                    .map(|&v| {
+                        if v < 0 {
+                            (v + r as i64) as usize
+                        } else {
+                            v as usize
+                        }
+                    })
+                    .collect(),
                 None => (0..r).collect(),
             };
             if pads.len() != 2 * axes.len() || axes.iter().any(|&a| a >= r) {
@@ -991,7 +1486,11 @@ fn lower(im: &mut Importer, node: &NodeProto, op: &str, name: &str, ins: &[Optio
                 return Err(unsup(format!("keep_aspect_ratio_policy '{policy}'")));
             }
             let v10 = op == "Upsample" || opset < 11;
-            let coord = if v10 { "asymmetric".to_string() } else { attrs.string_or("coordinate_transformation_mode", "half_pixel")? };
+            let coord = if v10 {
+                "asymmetric".to_string()
+            } else {
+                attrs.string_or("coordinate_transformation_mode", "half_pixel")?
+            };
             let coordinate = match coord.as_str() {
                 "half_pixel" => ResizeCoordinate::HalfPixel,
                 "asymmetric" => ResizeCoordinate::Asymmetric,
@@ -1001,7 +1500,13 @@ fn lower(im: &mut Importer, node: &NodeProto, op: &str, name: &str, ins: &[Optio
                 "half_pixel_symmetric" => ResizeCoordinate::HalfPixelSymmetric,
                 m => return Err(unsup(format!("coordinate_transformation_mode '{m}'"))),
             };
-            let nearest = match if v10 { "floor".to_string() } else { attrs.string_or("nearest_mode", "round_prefer_floor")? }.as_str() {
+            let nearest = match if v10 {
+                "floor".to_string()
+            } else {
+                attrs.string_or("nearest_mode", "round_prefer_floor")?
+            }
+            .as_str()
+            {
                 "round_prefer_floor" => ResizeNearest::RoundPreferFloor,
                 "round_prefer_ceil" => ResizeNearest::RoundPreferCeil,
                 "floor" => ResizeNearest::Floor,
@@ -1009,13 +1514,33 @@ fn lower(im: &mut Importer, node: &NodeProto, op: &str, name: &str, ins: &[Optio
                 m => return Err(unsup(format!("nearest_mode '{m}'"))),
             };
             let (scales_in, sizes_in) = if v10 {
-                let s = if op == "Upsample" && opset < 9 { attrs.floats("scales")? } else { const_input(1)?.map(|t| t.to_f32_vec()) };
+                let s = if op == "Upsample" && opset < 9 {
+                    attrs.floats("scales")?
+                } else {
+                    const_input(1)?.map(|t| t.to_f32_vec())
+                };
                 (s, None)
             } else {
-                (const_input(2)?.map(|t| t.to_f32_vec()).filter(|v| !v.is_empty()), const_input(3)?.and_then(|t| t.to_i64_vec()).filter(|v| !v.is_empty()))
+                (
+                    const_input(2)?
+                        .map(|t| t.to_f32_vec())
+                        .filter(|v| !v.is_empty()),
+                    const_input(3)?
+                        .and_then(|t| t.to_i64_vec())
+                        .filter(|v| !v.is_empty()),
+                )
             };
             let axes: Vec<usize> = match attrs.ints("axes")? {
-                Some(a) => a.iter().map(|&v| if v < 0 { (v + r as i64) as usize } else { v as usize }).collect(),
+                Some(a) => a
+                    .iter()
+                    .map(|&v| {
+                        if v < 0 {
+                            (v + r as i64) as usize
+                        } else {
+                            v as usize
+                        }
+                    })
+                    .collect(),
                 None => (0..r).collect(),
             };
             let mut scales = vec![1.0f32; r];
@@ -1043,10 +1568,26 @@ fn lower(im: &mut Importer, node: &NodeProto, op: &str, name: &str, ins: &[Optio
                 return Err(bad("neither scales nor sizes given".into()));
             }
             let xt = im.as_tensor(node, &x, &in_name(0), r)?;
-            let o = im.emit(name, Op::Resize { mode, coordinate, nearest, scales }, vec![xt], &out0, out);
+            let o = im.emit(
+                name,
+                Op::Resize {
+                    mode,
+                    coordinate,
+                    nearest,
+                    scales,
+                },
+                vec![xt],
+                &out0,
+                out,
+            );
             set(im, o);
         }
-        _ => return Err(CompileError::UnsupportedOp { node: name.to_string(), op: op.to_string() }),
+        _ => {
+            return Err(CompileError::UnsupportedOp {
+                node: name.to_string(),
+                op: op.to_string(),
+            })
+        }
     }
     Ok(())
 }

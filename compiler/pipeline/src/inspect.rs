@@ -52,32 +52,56 @@ pub fn op_macs(m: &Model<'_>, i: usize) -> u64 {
     let Some(op) = m.op(i) else { return 0 };
     let t = |k: usize| op.inputs.get(k).and_then(|x| m.tensor(x));
     let out = op.outputs.get(0).and_then(|x| m.tensor(x));
-    let elems = |x: &mote_format::TensorInfo<'_>| x.shape().iter().map(|&d| d as u64).product::<u64>();
+    let elems =
+        |x: &mote_format::TensorInfo<'_>| x.shape().iter().map(|&d| d as u64).product::<u64>();
     match (op.params, out) {
-        (OpParams::Conv2d(_), Some(o)) => t(1).map(|w| elems(&o) * w.shape().iter().skip(1).map(|&d| d as u64).product::<u64>()).unwrap_or(0),
+        (OpParams::Conv2d(_), Some(o)) => t(1)
+            .map(|w| elems(&o) * w.shape().iter().skip(1).map(|&d| d as u64).product::<u64>())
+            .unwrap_or(0),
         (OpParams::ConvTranspose2d(_), Some(_)) => match (t(0), t(1)) {
-            (Some(x), Some(w)) => elems(&x) * w.shape().iter().take(3).map(|&d| d as u64).product::<u64>() / w.shape().get(3).map(|&d| d as u64).unwrap_or(1).max(1) * 0 + {
-                let s = w.shape();
-                let (co, kh, kw) = (s[0] as u64, s[1] as u64, s[2] as u64);
-                let groups = match op.params { OpParams::ConvTranspose2d(c) => c.groups.max(1) as u64, _ => 1 };
-                elems(&x) * kh * kw * co / groups
-            },
+            (Some(x), Some(w)) => {
+                elems(&x) * w.shape().iter().take(3).map(|&d| d as u64).product::<u64>()
+                    / w.shape().get(3).map(|&d| d as u64).unwrap_or(1).max(1)
+                    * 0
+                    + {
+                        let s = w.shape();
+                        let (co, kh, kw) = (s[0] as u64, s[1] as u64, s[2] as u64);
+                        let groups = match op.params {
+                            OpParams::ConvTranspose2d(c) => c.groups.max(1) as u64,
+                            _ => 1,
+                        };
+                        elems(&x) * kh * kw * co / groups
+                    }
+            }
             _ => 0,
         },
-        (OpParams::FullyConnected { .. }, Some(o)) => t(1).map(|w| elems(&o) * w.shape().get(1).copied().unwrap_or(0) as u64).unwrap_or(0),
-        (OpParams::MatMul, Some(o)) => t(0).map(|a| elems(&o) * a.shape().last().copied().unwrap_or(0) as u64).unwrap_or(0),
+        (OpParams::FullyConnected { .. }, Some(o)) => t(1)
+            .map(|w| elems(&o) * w.shape().get(1).copied().unwrap_or(0) as u64)
+            .unwrap_or(0),
+        (OpParams::MatMul, Some(o)) => t(0)
+            .map(|a| elems(&o) * a.shape().last().copied().unwrap_or(0) as u64)
+            .unwrap_or(0),
         _ => 0,
     }
 }
 
 fn describe(p: &OpParams) -> String {
     match p {
-        OpParams::Conv2d(c) => format!("stride {:?} dil {:?} pads {:?} groups {} act {:?}", c.stride, c.dilation, c.pads, c.groups, c.activation.kind),
-        OpParams::ConvTranspose2d(c) => format!("stride {:?} dil {:?} pads {:?} groups {} act {:?}", c.stride, c.dilation, c.pads, c.groups, c.activation.kind),
+        OpParams::Conv2d(c) => format!(
+            "stride {:?} dil {:?} pads {:?} groups {} act {:?}",
+            c.stride, c.dilation, c.pads, c.groups, c.activation.kind
+        ),
+        OpParams::ConvTranspose2d(c) => format!(
+            "stride {:?} dil {:?} pads {:?} groups {} act {:?}",
+            c.stride, c.dilation, c.pads, c.groups, c.activation.kind
+        ),
         OpParams::FullyConnected { activation } => format!("act {:?}", activation.kind),
         OpParams::Binary { kind, activation } => format!("{kind:?} act {:?}", activation.kind),
         OpParams::Unary { activation } => format!("{:?}", activation.kind),
-        OpParams::MaxPool2d(p) | OpParams::AvgPool2d(p) => format!("kernel {:?} stride {:?} pads {:?}", p.kernel, p.stride, p.pads),
+        OpParams::MaxPool2d(p) | OpParams::AvgPool2d(p) => format!(
+            "kernel {:?} stride {:?} pads {:?}",
+            p.kernel, p.stride, p.pads
+        ),
         OpParams::Concat { axis } => format!("axis {axis}"),
         OpParams::Softmax { axis, .. } => format!("axis {axis}"),
         OpParams::Transpose { perm } => format!("perm {perm:?}"),
@@ -94,11 +118,29 @@ pub fn report(m: &Model<'_>) -> Report {
     let mut macs = 0;
     for i in 0..m.op_count() {
         let Some(op) = m.op(i) else { continue };
-        let inputs = op.inputs.iter().filter_map(|t| m.tensor(t)).map(|t| t.shape().to_vec()).collect();
-        let output = op.outputs.get(0).and_then(|t| m.tensor(t)).map(|t| t.shape().to_vec()).unwrap_or_default();
+        let inputs = op
+            .inputs
+            .iter()
+            .filter_map(|t| m.tensor(t))
+            .map(|t| t.shape().to_vec())
+            .collect();
+        let output = op
+            .outputs
+            .get(0)
+            .and_then(|t| m.tensor(t))
+            .map(|t| t.shape().to_vec())
+            .unwrap_or_default();
         let mc = op_macs(m, i);
         macs += mc;
-        ops.push(OpRow { index: i, op: op.params.opcode().name().to_string(), name: op.name.to_string(), inputs, output, params: describe(&op.params), macs: mc });
+        ops.push(OpRow {
+            index: i,
+            op: op.params.opcode().name().to_string(),
+            name: op.name.to_string(),
+            inputs,
+            output,
+            params: describe(&op.params),
+            macs: mc,
+        });
     }
     let mut parameters = 0u64;
     for i in 0..m.tensor_count() {
@@ -108,7 +150,18 @@ pub fn report(m: &Model<'_>) -> Report {
             }
         }
     }
-    let io = |l: mote_format::IndexList<'_>| l.iter().filter_map(|t| m.tensor(t)).map(|t| (t.name.to_string(), t.dtype.name().to_string(), t.shape().to_vec())).collect();
+    let io = |l: mote_format::IndexList<'_>| {
+        l.iter()
+            .filter_map(|t| m.tensor(t))
+            .map(|t| {
+                (
+                    t.name.to_string(),
+                    t.dtype.name().to_string(),
+                    t.shape().to_vec(),
+                )
+            })
+            .collect()
+    };
     Report {
         format_version: format!("{}.{}", m.version().0, m.version().1),
         file_bytes: m.bytes().len(),
@@ -119,6 +172,9 @@ pub fn report(m: &Model<'_>) -> Report {
         ops,
         inputs: io(m.inputs()),
         outputs: io(m.outputs()),
-        metadata: m.metadata().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        metadata: m
+            .metadata()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
     }
 }

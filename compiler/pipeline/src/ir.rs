@@ -179,20 +179,31 @@ pub struct Graph {
 impl Graph {
     /// Adds a runtime tensor.
     pub fn add_tensor(&mut self, name: impl Into<String>, shape: Vec<usize>) -> TId {
-        self.tensors.push(TensorDef { name: name.into(), shape, value: None });
+        self.tensors.push(TensorDef {
+            name: name.into(),
+            shape,
+            value: None,
+        });
         self.tensors.len() - 1
     }
 
     /// Adds a constant tensor.
     pub fn add_const(&mut self, name: impl Into<String>, value: Tensor) -> TId {
         let shape = value.dims.clone();
-        self.tensors.push(TensorDef { name: name.into(), shape, value: Some(value) });
+        self.tensors.push(TensorDef {
+            name: name.into(),
+            shape,
+            value: Some(value),
+        });
         self.tensors.len() - 1
     }
 
     /// Shape of `t`.
     pub fn shape(&self, t: TId) -> &[usize] {
-        self.tensors.get(t).map(|d| d.shape.as_slice()).unwrap_or(&[])
+        self.tensors
+            .get(t)
+            .map(|d| d.shape.as_slice())
+            .unwrap_or(&[])
     }
 
     /// Constant value of `t`, if it is a constant.
@@ -202,7 +213,10 @@ impl Graph {
 
     /// Number of nodes reading `t`, plus one if it is a graph output.
     pub fn uses(&self, t: TId) -> usize {
-        self.nodes.iter().map(|n| n.inputs.iter().filter(|&&i| i == t).count()).sum::<usize>()
+        self.nodes
+            .iter()
+            .map(|n| n.inputs.iter().filter(|&&i| i == t).count())
+            .sum::<usize>()
             + self.outputs.iter().filter(|&&o| o == t).count()
     }
 }

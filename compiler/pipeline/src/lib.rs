@@ -43,6 +43,16 @@ pub struct Compiled {
     pub lower_bound: usize,
 }
 
+/// Op names are for profiles and error messages; exporters' names can run to hundreds of bytes,
+/// so at most 64 are kept.
+fn short_name(name: &str) -> &str {
+    let mut end = name.len().min(64);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    &name[..end]
+}
+
 /// Compiles ONNX bytes into a `.mote` file.
 ///
 /// # Errors
@@ -56,7 +66,12 @@ pub fn compile(onnx: &[u8], opts: &CompileOptions) -> Result<Compiled> {
             }
         }
     }
-    let mut g = import::import(&model, &import::ImportOptions { input_shapes: opts.input_shapes.clone() })?;
+    let mut g = import::import(
+        &model,
+        &import::ImportOptions {
+            input_shapes: opts.input_shapes.clone(),
+        },
+    )?;
     passes::optimize(&mut g);
     let p = layout::assign(&g)?;
     let plan = plan::plan(&p);
@@ -68,7 +83,11 @@ pub fn compile(onnx: &[u8], opts: &CompileOptions) -> Result<Compiled> {
         }
         let pt = &p.tensors[t];
         if pt.shape.len() > mote_format::MAX_RANK {
-            return Err(CompileError::Graph(format!("tensor '{}' has rank {} (at most 6 supported)", pt.name, pt.shape.len())));
+            return Err(CompileError::Graph(format!(
+                "tensor '{}' has rank {} (at most 6 supported)",
+                pt.name,
+                pt.shape.len()
+            )));
         }
         let bytes: Vec<u8>;
         let storage = match (&pt.value, plan.offsets[t]) {
@@ -79,20 +98,40 @@ pub fn compile(onnx: &[u8], opts: &CompileOptions) -> Result<Compiled> {
             (None, Some(o)) => Storage::Arena { offset: o as u32 },
             (None, None) => Storage::Arena { offset: 0 },
         };
-        let id = b.add_tensor(&pt.name, DType::F32, &pt.shape, storage);
+        // Graph inputs and outputs keep their names (users address them); intermediate tensors
+        // are named by the op that writes them, so their (often 200-byte) names are not stored.
+        let keep = p.inputs.contains(&t) || p.outputs.contains(&t);
+        let id = b.add_tensor(
+            if keep { &pt.name } else { "" },
+            DType::F32,
+            &pt.shape,
+            storage,
+        );
         ids[t] = id;
         Ok(id)
     };
-    let model_inputs: Vec<u32> = p.inputs.iter().map(|&t| tensor_id(&mut b, t)).collect::<Result<_>>()?;
+    let model_inputs: Vec<u32> = p
+        .inputs
+        .iter()
+        .map(|&t| tensor_id(&mut b, t))
+        .collect::<Result<_>>()?;
     for (i, op) in p.ops.iter().enumerate() {
         if plan.elided[i] {
             continue;
         }
-        let ins: Vec<u32> = op.inputs.iter().map(|&t| tensor_id(&mut b, t)).collect::<Result<_>>()?;
+        let ins: Vec<u32> = op
+            .inputs
+            .iter()
+            .map(|&t| tensor_id(&mut b, t))
+            .collect::<Result<_>>()?;
         let out = tensor_id(&mut b, op.output)?;
-        b.add_op(&op.name, &op.params, &ins, &[out]);
+        b.add_op(short_name(&op.name), &op.params, &ins, &[out]);
     }
-    let model_outputs: Vec<u32> = p.outputs.iter().map(|&t| tensor_id(&mut b, t)).collect::<Result<_>>()?;
+    let model_outputs: Vec<u32> = p
+        .outputs
+        .iter()
+        .map(|&t| tensor_id(&mut b, t))
+        .collect::<Result<_>>()?;
     b.set_io(&model_inputs, &model_outputs);
     b.set_arena_len(plan.arena_len);
     let producer = model.producer_name.clone().unwrap_or_default();
@@ -107,5 +146,10 @@ pub fn compile(onnx: &[u8], opts: &CompileOptions) -> Result<Compiled> {
     if bytes.len() > u32::MAX as usize {
         return Err(CompileError::Graph("the model is larger than 4 GiB".into()));
     }
-    Ok(Compiled { bytes, arena_len: plan.arena_len, total_activation_bytes: plan.total_activation_bytes, lower_bound: plan.lower_bound })
+    Ok(Compiled {
+        bytes,
+        arena_len: plan.arena_len,
+        total_activation_bytes: plan.total_activation_bytes,
+        lower_bound: plan.lower_bound,
+    })
 }

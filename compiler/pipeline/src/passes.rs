@@ -30,7 +30,11 @@ pub fn optimize(g: &mut Graph) {
 }
 
 fn producers(g: &Graph) -> HashMap<TId, usize> {
-    g.nodes.iter().enumerate().map(|(i, n)| (n.output, i)).collect()
+    g.nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.output, i))
+        .collect()
 }
 
 fn const_f32(g: &Graph, t: TId) -> Option<&[f32]> {
@@ -44,14 +48,24 @@ fn const_f32(g: &Graph, t: TId) -> Option<&[f32]> {
 fn sub_const_to_add(g: &mut Graph) {
     for i in 0..g.nodes.len() {
         let n = &g.nodes[i];
-        if let (Op::Binary { kind: BinaryKind::Sub, act }, [a, b]) = (&n.op, n.inputs.as_slice()) {
+        if let (
+            Op::Binary {
+                kind: BinaryKind::Sub,
+                act,
+            },
+            [a, b],
+        ) = (&n.op, n.inputs.as_slice())
+        {
             let (a, b, act) = (*a, *b, *act);
             if let Some(v) = const_f32(g, b) {
                 let neg: Vec<f32> = v.iter().map(|x| -x).collect();
                 let dims = g.shape(b).to_vec();
                 let name = format!("{}#neg", g.tensors[b].name);
                 let nb = g.add_const(name, Tensor::f32(dims, neg));
-                g.nodes[i].op = Op::Binary { kind: BinaryKind::Add, act };
+                g.nodes[i].op = Op::Binary {
+                    kind: BinaryKind::Add,
+                    act,
+                };
                 g.nodes[i].inputs = vec![a, nb];
             }
         }
@@ -88,7 +102,13 @@ fn fold_channel_affine(g: &mut Graph) -> bool {
     let prod = producers(g);
     for i in 0..g.nodes.len() {
         let (kind, x, c) = match (&g.nodes[i].op, g.nodes[i].inputs.as_slice()) {
-            (Op::Binary { kind: k @ (BinaryKind::Mul | BinaryKind::Add), act }, [a, b]) if act.kind == ActivationKind::None => {
+            (
+                Op::Binary {
+                    kind: k @ (BinaryKind::Mul | BinaryKind::Add),
+                    act,
+                },
+                [a, b],
+            ) if act.kind == ActivationKind::None => {
                 if g.value(*b).is_some() {
                     (*k, *a, *b)
                 } else if g.value(*a).is_some() {
@@ -109,12 +129,25 @@ fn fold_channel_affine(g: &mut Graph) -> bool {
         }
         let pn = g.nodes[p].clone();
         let (axis, channels) = match &pn.op {
-            Op::Conv { act, .. } | Op::ConvTranspose { act, .. } if act.kind == ActivationKind::None => (1, out_shape.get(1).copied().unwrap_or(0)),
-            Op::FullyConnected { act } if act.kind == ActivationKind::None => (out_shape.len() - 1, *out_shape.last().unwrap_or(&0)),
+            Op::Conv { act, .. } | Op::ConvTranspose { act, .. }
+                if act.kind == ActivationKind::None =>
+            {
+                (1, out_shape.get(1).copied().unwrap_or(0))
+            }
+            Op::FullyConnected { act } if act.kind == ActivationKind::None => {
+                (out_shape.len() - 1, *out_shape.last().unwrap_or(&0))
+            }
             _ => continue,
         };
-        let Some(vals) = per_channel(g, c, out_shape.len(), axis, channels) else { continue };
-        let (Some(w), true) = (pn.inputs.get(1).and_then(|&w| const_f32(g, w)), pn.inputs.get(1).is_some()) else { continue };
+        let Some(vals) = per_channel(g, c, out_shape.len(), axis, channels) else {
+            continue;
+        };
+        let (Some(w), true) = (
+            pn.inputs.get(1).and_then(|&w| const_f32(g, w)),
+            pn.inputs.get(1).is_some(),
+        ) else {
+            continue;
+        };
         let mut w = w.to_vec();
         let wshape = g.shape(pn.inputs[1]).to_vec();
         let mut bias: Vec<f32> = match pn.inputs.get(2) {
@@ -176,7 +209,9 @@ fn hardswish_pattern(g: &mut Graph) -> bool {
         let n = &g.nodes[i];
         // (1) Div(Mul(x, Clip(Add(x, 3), 0, 6)), 6)  (2) Mul(x, Div(Clip(Add(x,3),0,6), 6))
         // (3) Mul(x, HardSigmoid(x; 1/6, 1/2))
-        let Op::Binary { kind, act } = &n.op else { continue };
+        let Op::Binary { kind, act } = &n.op else {
+            continue;
+        };
         if act.kind != ActivationKind::None || n.inputs.len() != 2 {
             continue;
         }
@@ -187,17 +222,28 @@ fn hardswish_pattern(g: &mut Graph) -> bool {
                 return None;
             }
             let (ai, ad) = node_of(c.inputs[0])?;
-            let Op::Binary { kind: BinaryKind::Add, act } = &ad.op else { return None };
+            let Op::Binary {
+                kind: BinaryKind::Add,
+                act,
+            } = &ad.op
+            else {
+                return None;
+            };
             if act.kind != ActivationKind::None {
                 return None;
             }
-            let ok = (ad.inputs[0] == x && is_const_scalar(g, ad.inputs[1], 3.0)) || (ad.inputs[1] == x && is_const_scalar(g, ad.inputs[0], 3.0));
+            let ok = (ad.inputs[0] == x && is_const_scalar(g, ad.inputs[1], 3.0))
+                || (ad.inputs[1] == x && is_const_scalar(g, ad.inputs[0], 3.0));
             (ok && g.shape(ad.output) == g.shape(x)).then(|| vec![ci, ai])
         };
         let mut found: Option<(TId, Vec<usize>)> = None;
         if *kind == BinaryKind::Div && is_const_scalar(g, n.inputs[1], 6.0) {
             if let Some((mi, m)) = node_of(n.inputs[0]) {
-                if let Op::Binary { kind: BinaryKind::Mul, act } = &m.op {
+                if let Op::Binary {
+                    kind: BinaryKind::Mul,
+                    act,
+                } = &m.op
+                {
                     if act.kind == ActivationKind::None {
                         for (x, y) in [(m.inputs[0], m.inputs[1]), (m.inputs[1], m.inputs[0])] {
                             if let Some(mut dead) = clip_of_x_plus_3(y, x) {
@@ -213,13 +259,23 @@ fn hardswish_pattern(g: &mut Graph) -> bool {
             for (x, y) in [(n.inputs[0], n.inputs[1]), (n.inputs[1], n.inputs[0])] {
                 if let Some((di, d)) = node_of(y) {
                     match &d.op {
-                        Op::Binary { kind: BinaryKind::Div, act } if act.kind == ActivationKind::None && is_const_scalar(g, d.inputs[1], 6.0) => {
+                        Op::Binary {
+                            kind: BinaryKind::Div,
+                            act,
+                        } if act.kind == ActivationKind::None
+                            && is_const_scalar(g, d.inputs[1], 6.0) =>
+                        {
                             if let Some(mut dead) = clip_of_x_plus_3(d.inputs[0], x) {
                                 dead.push(di);
                                 found = Some((x, dead));
                             }
                         }
-                        Op::Unary(a) if a.kind == ActivationKind::HardSigmoid && (a.a - 1.0 / 6.0).abs() < 1e-7 && a.b == 0.5 && d.inputs[0] == x => {
+                        Op::Unary(a)
+                            if a.kind == ActivationKind::HardSigmoid
+                                && (a.a - 1.0 / 6.0).abs() < 1e-7
+                                && a.b == 0.5
+                                && d.inputs[0] == x =>
+                        {
                             found = Some((x, vec![di]));
                         }
                         _ => {}
@@ -238,7 +294,11 @@ fn hardswish_pattern(g: &mut Graph) -> bool {
         if dead.iter().any(|&d| g.uses(g.nodes[d].output) != 1) {
             continue;
         }
-        g.nodes[i].op = Op::Unary(ActivationSpec { kind: ActivationKind::HardSwish, a: 0.0, b: 0.0 });
+        g.nodes[i].op = Op::Unary(ActivationSpec {
+            kind: ActivationKind::HardSwish,
+            a: 0.0,
+            b: 0.0,
+        });
         g.nodes[i].inputs = vec![x];
         return true; // the dead intermediates go in remove_dead
     }
@@ -248,14 +308,19 @@ fn hardswish_pattern(g: &mut Graph) -> bool {
 fn fuse_activation(g: &mut Graph) -> bool {
     let prod = producers(g);
     for i in 0..g.nodes.len() {
-        let Op::Unary(a) = g.nodes[i].op.clone() else { continue };
+        let Op::Unary(a) = g.nodes[i].op.clone() else {
+            continue;
+        };
         let x = g.nodes[i].inputs[0];
         let Some(&p) = prod.get(&x) else { continue };
         if g.uses(x) != 1 || g.outputs.contains(&x) {
             continue;
         }
         let slot = match &mut g.nodes[p].op {
-            Op::Conv { act, .. } | Op::ConvTranspose { act, .. } | Op::FullyConnected { act } | Op::Binary { act, .. } => act,
+            Op::Conv { act, .. }
+            | Op::ConvTranspose { act, .. }
+            | Op::FullyConnected { act }
+            | Op::Binary { act, .. } => act,
             Op::MaxPool(pa) | Op::AvgPool(pa) => &mut pa.act,
             _ => continue,
         };

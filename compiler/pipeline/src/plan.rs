@@ -82,7 +82,9 @@ pub fn plan(p: &PGraph) -> Plan {
             touch(t, end, &mut first, &mut last);
         }
     }
-    let mut order: Vec<PId> = (0..n).filter(|&t| used[t] && root[t] == t && p.tensors[t].value.is_none()).collect();
+    let mut order: Vec<PId> = (0..n)
+        .filter(|&t| used[t] && root[t] == t && p.tensors[t].value.is_none())
+        .collect();
     order.sort_by(|&a, &b| size[b].cmp(&size[a]).then(first[a].cmp(&first[b])));
     let mut placed: Vec<(usize, usize, PId)> = Vec::new(); // (offset, size, id)
     let mut off = vec![None; n];
@@ -113,8 +115,20 @@ pub fn plan(p: &PGraph) -> Plan {
     }
     let total_activation_bytes = order.iter().map(|&t| size[t]).sum();
     let lower_bound = (0..=end)
-        .map(|i| order.iter().filter(|&&t| first[t] <= i && i <= last[t]).map(|&t| size[t]).sum::<usize>())
+        .map(|i| {
+            order
+                .iter()
+                .filter(|&&t| first[t] <= i && i <= last[t])
+                .map(|&t| size[t])
+                .sum::<usize>()
+        })
         .max()
         .unwrap_or(0);
-    Plan { offsets, arena_len: arena, total_activation_bytes, lower_bound, elided }
+    Plan {
+        offsets,
+        arena_len: arena,
+        total_activation_bytes,
+        lower_bound,
+        elided,
+    }
 }

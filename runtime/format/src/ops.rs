@@ -127,7 +127,11 @@ pub struct ActivationSpec {
 
 impl ActivationSpec {
     /// No activation.
-    pub const NONE: ActivationSpec = ActivationSpec { kind: ActivationKind::None, a: 0.0, b: 0.0 };
+    pub const NONE: ActivationSpec = ActivationSpec {
+        kind: ActivationKind::None,
+        a: 0.0,
+        b: 0.0,
+    };
 }
 
 impl Default for ActivationSpec {
@@ -360,8 +364,10 @@ struct Words<'a> {
 
 impl Words<'_> {
     fn u32(&mut self) -> Result<u32, Error> {
-        let v = crate::layout::rd_u32(self.words, self.at)
-            .ok_or(Error::BadOp { index: self.op, reason: "parameters too short for the op code" })?;
+        let v = crate::layout::rd_u32(self.words, self.at).ok_or(Error::BadOp {
+            index: self.op,
+            reason: "parameters too short for the op code",
+        })?;
         self.at += 4;
         Ok(v)
     }
@@ -371,7 +377,10 @@ impl Words<'_> {
     fn f32(&mut self) -> Result<f32, Error> {
         let v = f32::from_bits(self.u32()?);
         if v.is_nan() {
-            return Err(Error::BadOp { index: self.op, reason: "NaN parameter" });
+            return Err(Error::BadOp {
+                index: self.op,
+                reason: "NaN parameter",
+            });
         }
         Ok(v)
     }
@@ -379,11 +388,17 @@ impl Words<'_> {
         match self.u32()? {
             0 => Ok(false),
             1 => Ok(true),
-            _ => Err(Error::BadOp { index: self.op, reason: "boolean parameter is neither 0 nor 1" }),
+            _ => Err(Error::BadOp {
+                index: self.op,
+                reason: "boolean parameter is neither 0 nor 1",
+            }),
         }
     }
     fn bad(&self, reason: &'static str) -> Error {
-        Error::BadOp { index: self.op, reason }
+        Error::BadOp {
+            index: self.op,
+            reason,
+        }
     }
     fn pair(&mut self) -> Result<[u32; 2], Error> {
         Ok([self.u32()?, self.u32()?])
@@ -410,7 +425,11 @@ impl Words<'_> {
             7 => ActivationKind::Tanh,
             _ => return Err(self.bad("unknown activation kind")),
         };
-        Ok(ActivationSpec { kind, a: self.f32()?, b: self.f32()? })
+        Ok(ActivationSpec {
+            kind,
+            a: self.f32()?,
+            b: self.f32()?,
+        })
     }
 }
 
@@ -439,7 +458,11 @@ impl OpParams {
 
     /// Decodes the parameter words (`bytes`, a multiple of 4) of op `index`.
     pub(crate) fn decode(index: u32, opcode: OpCode, bytes: &[u8]) -> Result<OpParams, Error> {
-        let mut w = Words { words: bytes, at: 0, op: index };
+        let mut w = Words {
+            words: bytes,
+            at: 0,
+            op: index,
+        };
         let params = match opcode {
             OpCode::Conv2d => OpParams::Conv2d(Conv2d {
                 stride: w.pair()?,
@@ -455,7 +478,9 @@ impl OpParams {
                 groups: w.u32()?,
                 activation: w.activation()?,
             }),
-            OpCode::FullyConnected => OpParams::FullyConnected { activation: w.activation()? },
+            OpCode::FullyConnected => OpParams::FullyConnected {
+                activation: w.activation()?,
+            },
             OpCode::MatMul => OpParams::MatMul,
             OpCode::Binary => {
                 let kind = match w.u32()? {
@@ -467,11 +492,19 @@ impl OpParams {
                     5 => BinaryKind::Min,
                     _ => return Err(w.bad("unknown binary op kind")),
                 };
-                OpParams::Binary { kind, activation: w.activation()? }
+                OpParams::Binary {
+                    kind,
+                    activation: w.activation()?,
+                }
             }
-            OpCode::Unary => OpParams::Unary { activation: w.activation()? },
+            OpCode::Unary => OpParams::Unary {
+                activation: w.activation()?,
+            },
             OpCode::Concat => OpParams::Concat { axis: w.u32()? },
-            OpCode::Slice => OpParams::Slice { starts: w.i32s()?, steps: w.i32s()? },
+            OpCode::Slice => OpParams::Slice {
+                starts: w.i32s()?,
+                steps: w.i32s()?,
+            },
             OpCode::MaxPool2d | OpCode::AvgPool2d => {
                 let p = Pool2d {
                     kernel: w.pair()?,
@@ -492,7 +525,10 @@ impl OpParams {
                     0 => ReduceKind::Mean,
                     _ => return Err(w.bad("unknown reduction")),
                 };
-                OpParams::Reduce { kind, axes_mask: w.u32()? }
+                OpParams::Reduce {
+                    kind,
+                    axes_mask: w.u32()?,
+                }
             }
             OpCode::Reshape => OpParams::Reshape,
             OpCode::Transpose => {
@@ -502,7 +538,10 @@ impl OpParams {
                 }
                 OpParams::Transpose { perm }
             }
-            OpCode::Softmax => OpParams::Softmax { axis: w.u32()?, flatten: w.bool()? },
+            OpCode::Softmax => OpParams::Softmax {
+                axis: w.u32()?,
+                flatten: w.bool()?,
+            },
             OpCode::Pad => {
                 let kind = match w.u32()? {
                     0 => PadKind::Constant,
@@ -510,7 +549,11 @@ impl OpParams {
                     2 => PadKind::Edge,
                     _ => return Err(w.bad("unknown pad mode")),
                 };
-                OpParams::Pad { kind, value: w.f32()?, begin: w.i32s()? }
+                OpParams::Pad {
+                    kind,
+                    value: w.f32()?,
+                    begin: w.i32s()?,
+                }
             }
             OpCode::Resize => {
                 let mode = match w.u32()? {
@@ -541,11 +584,19 @@ impl OpParams {
                         return Err(w.bad("resize scale is not a positive finite number"));
                     }
                 }
-                OpParams::Resize(Resize { mode, coordinate, nearest, scales })
+                OpParams::Resize(Resize {
+                    mode,
+                    coordinate,
+                    nearest,
+                    scales,
+                })
             }
         };
         if w.at != bytes.len() {
-            return Err(Error::BadOp { index, reason: "parameters longer than the op code needs" });
+            return Err(Error::BadOp {
+                index,
+                reason: "parameters longer than the op code needs",
+            });
         }
         Ok(params)
     }

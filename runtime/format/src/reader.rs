@@ -46,7 +46,9 @@ impl<'a> IndexList<'a> {
     }
     /// All indices.
     pub fn iter(&self) -> impl Iterator<Item = u32> + 'a {
-        self.bytes.chunks_exact(4).filter_map(|c| c.try_into().ok().map(u32::from_le_bytes))
+        self.bytes
+            .chunks_exact(4)
+            .filter_map(|c| c.try_into().ok().map(u32::from_le_bytes))
     }
 }
 
@@ -108,7 +110,10 @@ impl<'a> Model<'a> {
     /// or misaligned sections, invalid tensors or ops, arena offsets outside the arena.
     pub fn from_bytes(bytes: &'a [u8]) -> Result<Self, Error> {
         let avail = bytes.len() as u64;
-        let trunc = |needed: usize| Error::Truncated { needed: needed as u64, available: avail };
+        let trunc = |needed: usize| Error::Truncated {
+            needed: needed as u64,
+            available: avail,
+        };
         if bytes.len() < 8 {
             if bytes.len() >= 4 && bytes.get(..4) != Some(&MAGIC[..]) {
                 return Err(Error::BadMagic);
@@ -121,7 +126,10 @@ impl<'a> Model<'a> {
         let major = rd_u16(bytes, 4).ok_or(trunc(HEADER_LEN))?;
         let minor = rd_u16(bytes, 6).ok_or(trunc(HEADER_LEN))?;
         if major != FORMAT_MAJOR {
-            return Err(Error::UnsupportedVersion { found: major, supported: FORMAT_MAJOR });
+            return Err(Error::UnsupportedVersion {
+                found: major,
+                supported: FORMAT_MAJOR,
+            });
         }
         if bytes.len() < HEADER_LEN {
             return Err(trunc(HEADER_LEN));
@@ -129,10 +137,16 @@ impl<'a> Model<'a> {
         let header_len = rd_u32(bytes, 8).ok_or(trunc(HEADER_LEN))? as usize;
         let file_len = rd_u32(bytes, 12).ok_or(trunc(HEADER_LEN))? as u64;
         if file_len > avail {
-            return Err(Error::Truncated { needed: file_len, available: avail });
+            return Err(Error::Truncated {
+                needed: file_len,
+                available: avail,
+            });
         }
         if file_len != avail {
-            return Err(Error::LengthMismatch { header: file_len, actual: avail });
+            return Err(Error::LengthMismatch {
+                header: file_len,
+                actual: avail,
+            });
         }
         let stored = rd_u32(bytes, 16).ok_or(trunc(HEADER_LEN))?;
         let computed = crc32fast::hash(bytes.get(CHECKSUM_START..).unwrap_or(&[]));
@@ -140,7 +154,10 @@ impl<'a> Model<'a> {
             return Err(Error::ChecksumMismatch { stored, computed });
         }
         if header_len != HEADER_LEN {
-            return Err(Error::BadSection { kind: 0, reason: "header length is not 48" });
+            return Err(Error::BadSection {
+                kind: 0,
+                reason: "header length is not 48",
+            });
         }
         if (bytes.as_ptr() as usize) % ALIGN != 0 {
             return Err(Error::Misaligned);
@@ -148,7 +165,10 @@ impl<'a> Model<'a> {
         let arena_len = rd_u32(bytes, 24).ok_or(trunc(HEADER_LEN))?;
         let section_count = rd_u32(bytes, 28).ok_or(trunc(HEADER_LEN))? as usize;
         if section_count > 64 {
-            return Err(Error::BadSection { kind: 0, reason: "more than 64 sections" });
+            return Err(Error::BadSection {
+                kind: 0,
+                reason: "more than 64 sections",
+            });
         }
         let table_end = HEADER_LEN + section_count * SECTION_ENTRY_LEN;
         if table_end > bytes.len() {
@@ -161,7 +181,9 @@ impl<'a> Model<'a> {
             let off = rd_u32(bytes, at + 4).ok_or(trunc(table_end))? as usize;
             let len = rd_u32(bytes, at + 8).ok_or(trunc(table_end))? as usize;
             let bad = |reason| Error::BadSection { kind, reason };
-            let end = off.checked_add(len).ok_or(bad("offset + length overflows"))?;
+            let end = off
+                .checked_add(len)
+                .ok_or(bad("offset + length overflows"))?;
             if off < table_end || end > bytes.len() {
                 return Err(bad("section lies outside the file body"));
             }
@@ -178,9 +200,14 @@ impl<'a> Model<'a> {
             found[slot] = Some((off, len));
         }
         let section = |k: SectionKind| -> Result<(usize, &'a [u8]), Error> {
-            let (off, len) = found[k as usize - 1]
-                .ok_or(Error::BadSection { kind: k as u32, reason: "missing" })?;
-            let b = sub(bytes, off, len).ok_or(Error::BadSection { kind: k as u32, reason: "out of bounds" })?;
+            let (off, len) = found[k as usize - 1].ok_or(Error::BadSection {
+                kind: k as u32,
+                reason: "missing",
+            })?;
+            let b = sub(bytes, off, len).ok_or(Error::BadSection {
+                kind: k as u32,
+                reason: "out of bounds",
+            })?;
             Ok((off, b))
         };
         let (_, strings) = section(SectionKind::Strings)?;
@@ -193,7 +220,10 @@ impl<'a> Model<'a> {
         let (_, metadata) = section(SectionKind::Metadata)?;
         let rec = |k: SectionKind, b: &[u8], n: usize| {
             if b.len() % n != 0 {
-                Err(Error::BadSection { kind: k as u32, reason: "length is not a whole number of records" })
+                Err(Error::BadSection {
+                    kind: k as u32,
+                    reason: "length is not a whole number of records",
+                })
             } else {
                 Ok(())
             }
@@ -246,7 +276,9 @@ impl<'a> Model<'a> {
 
     fn decode_tensor(&self, index: u32) -> Result<TensorInfo<'a>, Error> {
         let bad = |reason| Error::BadTensor { index, reason };
-        let at = (index as usize).checked_mul(TENSOR_RECORD_LEN).ok_or(bad("index out of range"))?;
+        let at = (index as usize)
+            .checked_mul(TENSOR_RECORD_LEN)
+            .ok_or(bad("index out of range"))?;
         let r = sub(self.tensors, at, TENSOR_RECORD_LEN).ok_or(bad("index out of range"))?;
         let rd = |o: usize| rd_u32(r, o).ok_or(bad("record truncated"));
         let name = str_at(self.strings, rd(0)?, rd(4)?)?;
@@ -263,14 +295,18 @@ impl<'a> Model<'a> {
             let v = rd(12 + 4 * k)?;
             if k < rank {
                 *d = v;
-                elements = elements.checked_mul(v as u64).ok_or(bad("element count overflows"))?;
+                elements = elements
+                    .checked_mul(v as u64)
+                    .ok_or(bad("element count overflows"))?;
             } else if v != 1 {
                 return Err(bad("unused dimension is not 1"));
             }
         }
         let offset = rd(36)?;
         let byte_len = rd(40)?;
-        let expect = elements.checked_mul(dtype.size() as u64).ok_or(bad("byte length overflows"))?;
+        let expect = elements
+            .checked_mul(dtype.size() as u64)
+            .ok_or(bad("byte length overflows"))?;
         if expect != byte_len as u64 {
             return Err(bad("byte length does not match shape and dtype"));
         }
@@ -295,7 +331,14 @@ impl<'a> Model<'a> {
             }
             _ => return Err(bad("unknown storage kind")),
         };
-        Ok(TensorInfo { name, dtype, dims, rank, byte_len, storage })
+        Ok(TensorInfo {
+            name,
+            dtype,
+            dims,
+            rank,
+            byte_len,
+            storage,
+        })
     }
 
     fn validate_ops(&self) -> Result<(), Error> {
@@ -308,12 +351,16 @@ impl<'a> Model<'a> {
     fn decode_op(&self, index: usize) -> Result<OpInfo<'a>, Error> {
         let idx = index as u32;
         let bad = |reason| Error::BadOp { index: idx, reason };
-        let at = index.checked_mul(OP_RECORD_LEN).ok_or(bad("index out of range"))?;
+        let at = index
+            .checked_mul(OP_RECORD_LEN)
+            .ok_or(bad("index out of range"))?;
         let r = sub(self.ops, at, OP_RECORD_LEN).ok_or(bad("index out of range"))?;
         let opcode_raw = rd_u16(r, 0).ok_or(bad("record truncated"))?;
         let rd = |o: usize| rd_u32(r, o).ok_or(bad("record truncated"));
-        let opcode =
-            OpCode::from_code(opcode_raw).ok_or(Error::UnknownOp { index: idx, opcode: opcode_raw })?;
+        let opcode = OpCode::from_code(opcode_raw).ok_or(Error::UnknownOp {
+            index: idx,
+            opcode: opcode_raw,
+        })?;
         let io_start = rd(4)? as usize;
         let n_in = rd_u16(r, 8).ok_or(bad("record truncated"))? as usize;
         let n_out = rd_u16(r, 10).ok_or(bad("record truncated"))? as usize;
@@ -335,19 +382,29 @@ impl<'a> Model<'a> {
         }
         let pbytes = sub(
             self.params,
-            p_start.checked_mul(4).ok_or(bad("params range overflows"))?,
+            p_start
+                .checked_mul(4)
+                .ok_or(bad("params range overflows"))?,
             p_len.checked_mul(4).ok_or(bad("params range overflows"))?,
         )
         .ok_or(bad("parameters outside the params section"))?;
         let params = OpParams::decode(idx, opcode, pbytes)?;
-        Ok(OpInfo { name, params, inputs, outputs })
+        Ok(OpInfo {
+            name,
+            params,
+            inputs,
+            outputs,
+        })
     }
 
     fn io_lists(&self) -> Result<(IndexList<'a>, IndexList<'a>), Error> {
         let bad = |reason| Error::BadIo { reason };
         let n_in = rd_u32(self.io, 0).ok_or(bad("table truncated"))? as usize;
         let n_out = rd_u32(self.io, 4).ok_or(bad("table truncated"))? as usize;
-        let total = n_in.checked_add(n_out).and_then(|n| n.checked_mul(4)).ok_or(bad("counts overflow"))?;
+        let total = n_in
+            .checked_add(n_out)
+            .and_then(|n| n.checked_mul(4))
+            .ok_or(bad("counts overflow"))?;
         let b = sub(self.io, 8, total).ok_or(bad("table truncated"))?;
         if self.io.len() != 8 + total {
             return Err(bad("table has trailing bytes"));
@@ -359,16 +416,26 @@ impl<'a> Model<'a> {
     fn validate_io(&self) -> Result<(), Error> {
         let (i, o) = self.io_lists()?;
         if o.is_empty() {
-            return Err(Error::BadIo { reason: "the model has no outputs" });
+            return Err(Error::BadIo {
+                reason: "the model has no outputs",
+            });
         }
         let n = self.tensor_count() as u32;
         for t in i.iter().chain(o.iter()) {
             if t >= n {
-                return Err(Error::BadIo { reason: "tensor index out of range" });
+                return Err(Error::BadIo {
+                    reason: "tensor index out of range",
+                });
             }
-            if let Ok(TensorInfo { storage: Storage::Const(_), .. }) = self.decode_tensor(t) {
+            if let Ok(TensorInfo {
+                storage: Storage::Const(_),
+                ..
+            }) = self.decode_tensor(t)
+            {
                 if i.iter().any(|x| x == t) {
-                    return Err(Error::BadIo { reason: "a graph input is a constant" });
+                    return Err(Error::BadIo {
+                        reason: "a graph input is a constant",
+                    });
                 }
             }
         }
@@ -413,20 +480,26 @@ impl<'a> Model<'a> {
     }
     /// Graph input tensor indices, in ONNX declaration order.
     pub fn inputs(&self) -> IndexList<'a> {
-        self.io_lists().map(|(i, _)| i).unwrap_or(IndexList { bytes: &[] })
+        self.io_lists()
+            .map(|(i, _)| i)
+            .unwrap_or(IndexList { bytes: &[] })
     }
     /// Graph output tensor indices, in ONNX declaration order.
     pub fn outputs(&self) -> IndexList<'a> {
-        self.io_lists().map(|(_, o)| o).unwrap_or(IndexList { bytes: &[] })
+        self.io_lists()
+            .map(|(_, o)| o)
+            .unwrap_or(IndexList { bytes: &[] })
     }
     /// Metadata entries (key, value).
     pub fn metadata(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
         let strings = self.strings;
-        self.metadata.chunks_exact(META_RECORD_LEN).filter_map(move |r| {
-            let k = str_at(strings, rd_u32(r, 0)?, rd_u32(r, 4)?).ok()?;
-            let v = str_at(strings, rd_u32(r, 8)?, rd_u32(r, 12)?).ok()?;
-            Some((k, v))
-        })
+        self.metadata
+            .chunks_exact(META_RECORD_LEN)
+            .filter_map(move |r| {
+                let k = str_at(strings, rd_u32(r, 0)?, rd_u32(r, 4)?).ok()?;
+                let v = str_at(strings, rd_u32(r, 8)?, rd_u32(r, 12)?).ok()?;
+                Some((k, v))
+            })
     }
     /// The metadata value of `key`.
     pub fn meta(&self, key: &str) -> Option<&'a str> {

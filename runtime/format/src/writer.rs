@@ -43,7 +43,13 @@ impl ModelBuilder {
 
     /// Adds a tensor and returns its index. For [`Storage::Const`] the bytes are copied into the
     /// constants section (16-byte aligned). Dims beyond 6 are dropped (the compiler checks rank).
-    pub fn add_tensor(&mut self, name: &str, dtype: DType, dims: &[usize], storage: Storage<'_>) -> u32 {
+    pub fn add_tensor(
+        &mut self,
+        name: &str,
+        dtype: DType,
+        dims: &[usize],
+        storage: Storage<'_>,
+    ) -> u32 {
         let index = (self.tensors.len() / TENSOR_RECORD_LEN) as u32;
         let (so, sl) = self.string(name);
         let elements: usize = dims.iter().product();
@@ -145,7 +151,14 @@ impl ModelBuilder {
         let table_at = out.len();
         out.resize(table_at + sections.len() * SECTION_ENTRY_LEN, 0);
         for (i, (kind, data)) in sections.iter().enumerate() {
-            pad_to(&mut out, if *kind == SectionKind::Constants { ALIGN } else { 4 });
+            pad_to(
+                &mut out,
+                if *kind == SectionKind::Constants {
+                    ALIGN
+                } else {
+                    4
+                },
+            );
             let off = out.len() as u32;
             out.extend_from_slice(data);
             let e = table_at + i * SECTION_ENTRY_LEN;
@@ -177,12 +190,18 @@ impl AlignedBytes {
             b[..chunk.len()].copy_from_slice(chunk);
             *w = u128::from_ne_bytes(b);
         }
-        AlignedBytes { words, len: bytes.len() }
+        AlignedBytes {
+            words,
+            len: bytes.len(),
+        }
     }
 
     /// An aligned, zeroed buffer of `len` bytes (e.g. an arena).
     pub fn zeroed(len: usize) -> Self {
-        AlignedBytes { words: alloc::vec![0u128; len.div_ceil(16)], len }
+        AlignedBytes {
+            words: alloc::vec![0u128; len.div_ceil(16)],
+            len,
+        }
     }
 
     /// The bytes.

@@ -63,19 +63,32 @@ impl fmt::Display for Error {
             Error::Format(e) => write!(f, "{e}"),
             Error::InvalidOp { index, reason } => write!(f, "invalid model: op {index}: {reason}"),
             Error::ArenaTooSmall { needed, given } => {
-                write!(f, "arena too small: the model needs {needed} bytes, {given} were given")
+                write!(
+                    f,
+                    "arena too small: the model needs {needed} bytes, {given} were given"
+                )
             }
-            Error::ArenaMisaligned => write!(f, "the arena must start at a 16-byte aligned address"),
+            Error::ArenaMisaligned => {
+                write!(f, "the arena must start at a 16-byte aligned address")
+            }
             Error::NoSuchTensor { index, count } => {
                 write!(f, "no input/output {index}: the model has {count}")
             }
-            Error::WrongDType { index, expected, found } => write!(
+            Error::WrongDType {
+                index,
+                expected,
+                found,
+            } => write!(
                 f,
                 "input/output {index} is {}, not {}",
                 expected.name(),
                 found.name()
             ),
-            Error::WrongInputSize { index, expected, found } => write!(
+            Error::WrongInputSize {
+                index,
+                expected,
+                found,
+            } => write!(
                 f,
                 "input {index} needs {expected} bytes, got {found} (check the shape and dtype)"
             ),

@@ -37,7 +37,10 @@ pub struct Interpreter<'m, 'a> {
 }
 
 fn invalid(index: usize, reason: &'static str) -> Error {
-    Error::InvalidOp { index: index as u32, reason }
+    Error::InvalidOp {
+        index: index as u32,
+        reason,
+    }
 }
 
 fn f32s(b: &[u8], op: usize) -> Result<&[f32], Error> {
@@ -70,7 +73,13 @@ fn u32s_mut(b: &mut [u8], op: usize) -> Result<&mut [u32], Error> {
 
 /// Where an input's bytes are: in the model file, or in the arena before or after the op's
 /// output (validation proved that inputs never overlap the output).
-fn pick<'x>(before: &'x [u8], after: &'x [u8], out_end: usize, t: &TensorInfo<'x>, op: usize) -> Result<&'x [u8], Error> {
+fn pick<'x>(
+    before: &'x [u8],
+    after: &'x [u8],
+    out_end: usize,
+    t: &TensorInfo<'x>,
+    op: usize,
+) -> Result<&'x [u8], Error> {
     let len = t.byte_len as usize;
     match t.storage {
         Storage::Const(b) => Ok(b),
@@ -98,7 +107,10 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     pub fn new(model: &'m Model<'m>, arena: &'a mut [u8]) -> Result<Self, Error> {
         let needed = model.arena_len();
         if arena.len() < needed {
-            return Err(Error::ArenaTooSmall { needed, given: arena.len() });
+            return Err(Error::ArenaTooSmall {
+                needed,
+                given: arena.len(),
+            });
         }
         if (arena.as_ptr() as usize) % 16 != 0 {
             return Err(Error::ArenaMisaligned);
@@ -113,7 +125,9 @@ impl<'m, 'a> Interpreter<'m, 'a> {
 
     fn arena_range(&self, t: &TensorInfo<'_>) -> Option<core::ops::Range<usize>> {
         match t.storage {
-            Storage::Arena { offset } => Some(offset as usize..offset as usize + t.byte_len as usize),
+            Storage::Arena { offset } => {
+                Some(offset as usize..offset as usize + t.byte_len as usize)
+            }
             Storage::Const(_) => None,
         }
     }
@@ -121,15 +135,24 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     /// The bytes of graph input `index`, to fill before [`Interpreter::invoke`].
     pub fn input_mut(&mut self, index: usize) -> Result<&mut [u8], Error> {
         let t = self.model.input(index)?;
-        let r = self.arena_range(&t).ok_or(Error::NoSuchTensor { index, count: 0 })?;
-        self.arena.get_mut(r).ok_or(Error::ArenaTooSmall { needed: self.model.arena_len(), given: 0 })
+        let r = self
+            .arena_range(&t)
+            .ok_or(Error::NoSuchTensor { index, count: 0 })?;
+        self.arena.get_mut(r).ok_or(Error::ArenaTooSmall {
+            needed: self.model.arena_len(),
+            given: 0,
+        })
     }
 
     /// Graph input `index` as floats.
     pub fn input_f32_mut(&mut self, index: usize) -> Result<&mut [f32], Error> {
         let t = self.model.input(index)?;
         if t.dtype != DType::F32 {
-            return Err(Error::WrongDType { index, expected: t.dtype, found: DType::F32 });
+            return Err(Error::WrongDType {
+                index,
+                expected: t.dtype,
+                found: DType::F32,
+            });
         }
         let b = self.input_mut(index)?;
         bytemuck::try_cast_slice_mut(b).map_err(|_| Error::ArenaMisaligned)
@@ -139,7 +162,11 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     pub fn set_input(&mut self, index: usize, data: &[u8]) -> Result<(), Error> {
         let dst = self.input_mut(index)?;
         if dst.len() != data.len() {
-            return Err(Error::WrongInputSize { index, expected: dst.len(), found: data.len() });
+            return Err(Error::WrongInputSize {
+                index,
+                expected: dst.len(),
+                found: data.len(),
+            });
         }
         dst.copy_from_slice(data);
         Ok(())
@@ -151,8 +178,13 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         match t.storage {
             Storage::Const(b) => Ok(b),
             Storage::Arena { .. } => {
-                let r = self.arena_range(&t).ok_or(Error::NoSuchTensor { index, count: 0 })?;
-                self.arena.get(r).ok_or(Error::ArenaTooSmall { needed: self.model.arena_len(), given: 0 })
+                let r = self
+                    .arena_range(&t)
+                    .ok_or(Error::NoSuchTensor { index, count: 0 })?;
+                self.arena.get(r).ok_or(Error::ArenaTooSmall {
+                    needed: self.model.arena_len(),
+                    given: 0,
+                })
             }
         }
     }
@@ -161,7 +193,11 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     pub fn output_f32(&self, index: usize) -> Result<&[f32], Error> {
         let t = self.model.output(index)?;
         if t.dtype != DType::F32 {
-            return Err(Error::WrongDType { index, expected: t.dtype, found: DType::F32 });
+            return Err(Error::WrongDType {
+                index,
+                expected: t.dtype,
+                found: DType::F32,
+            });
         }
         bytemuck::try_cast_slice(self.output(index)?).map_err(|_| Error::ArenaMisaligned)
     }
@@ -184,7 +220,12 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     }
 }
 
-fn run_op(file: &mote_format::Model<'_>, op: &PreparedOp<'_>, i: usize, arena: &mut [u8]) -> Result<(), Error> {
+fn run_op(
+    file: &mote_format::Model<'_>,
+    op: &PreparedOp<'_>,
+    i: usize,
+    arena: &mut [u8],
+) -> Result<(), Error> {
     let out_t = file.tensor(op.output).ok_or(invalid(i, "missing output"))?;
     let Storage::Arena { offset } = out_t.storage else {
         return Err(invalid(i, "output is a constant"));
@@ -198,8 +239,14 @@ fn run_op(file: &mote_format::Model<'_>, op: &PreparedOp<'_>, i: usize, arena: &
     let (before, after): (&[u8], &[u8]) = (before, after);
     let out_end = o0 + len;
     let n_in = op.inputs.len();
-    let tensor = |k: usize| op.inputs.get(k).and_then(|t| file.tensor(t)).ok_or(invalid(i, "missing input"));
-    let in_bytes = |k: usize| -> Result<&[u8], Error> { pick(before, after, out_end, &tensor(k)?, i) };
+    let tensor = |k: usize| {
+        op.inputs
+            .get(k)
+            .and_then(|t| file.tensor(t))
+            .ok_or(invalid(i, "missing input"))
+    };
+    let in_bytes =
+        |k: usize| -> Result<&[u8], Error> { pick(before, after, out_end, &tensor(k)?, i) };
     let x = in_bytes(0)?;
     let opt = |k: usize| -> Result<Option<&[f32]>, Error> {
         if k < n_in {
@@ -216,7 +263,13 @@ fn run_op(file: &mote_format::Model<'_>, op: &PreparedOp<'_>, i: usize, arena: &
         }
         Kernel::ConvTranspose2d(p) => {
             let w = f32s(in_bytes(1)?, i)?;
-            ops::conv_transpose2d::conv_transpose2d_f32(p, f32s(x, i)?, w, opt(2)?, f32s_mut(out, i)?)
+            ops::conv_transpose2d::conv_transpose2d_f32(
+                p,
+                f32s(x, i)?,
+                w,
+                opt(2)?,
+                f32s_mut(out, i)?,
+            )
         }
         Kernel::FullyConnected(p) => {
             let w = f32s(in_bytes(1)?, i)?;
@@ -240,7 +293,12 @@ fn run_op(file: &mote_format::Model<'_>, op: &PreparedOp<'_>, i: usize, arena: &
             for k in 0..n_in {
                 let t = tensor(k)?;
                 let in_block = t.shape().get(*axis).map(|&d| d as usize).unwrap_or(1) * inner;
-                let part = ConcatPart { outer, in_block, out_block, offset };
+                let part = ConcatPart {
+                    outer,
+                    in_block,
+                    out_block,
+                    offset,
+                };
                 let src = in_bytes(k)?;
                 if wide {
                     ops::concat::concat_part(&part, u32s(src, i)?, u32s_mut(out, i)?)
@@ -275,7 +333,9 @@ fn run_op(file: &mote_format::Model<'_>, op: &PreparedOp<'_>, i: usize, arena: &
         Kernel::Softmax(p) => ops::softmax::softmax_f32(p, f32s(x, i)?, f32s_mut(out, i)?),
         Kernel::Pad { params, value } => match op.dtype {
             DType::F32 => ops::pad::pad(params, *value, f32s(x, i)?, f32s_mut(out, i)?),
-            DType::I32 => ops::pad::pad(params, *value as i32 as u32, u32s(x, i)?, u32s_mut(out, i)?),
+            DType::I32 => {
+                ops::pad::pad(params, *value as i32 as u32, u32s(x, i)?, u32s_mut(out, i)?)
+            }
             DType::I8 => ops::pad::pad(params, (*value as i8) as u8, x, out),
             DType::U8 => ops::pad::pad(params, *value as u8, x, out),
         },

@@ -30,7 +30,10 @@ impl<'a> Model<'a> {
         let inputs = file.inputs();
         for i in 0..file.op_count() {
             let op = prepare(&file, i)?;
-            let bad = |reason| Error::InvalidOp { index: i as u32, reason };
+            let bad = |reason| Error::InvalidOp {
+                index: i as u32,
+                reason,
+            };
             let out = file.tensor(op.output).ok_or(bad("output tensor missing"))?;
             let (o0, o1) = arena_range(&out).ok_or(bad("op output is a constant"))?;
             if inputs.iter().any(|t| t == op.output) {

@@ -63,14 +63,20 @@ pub(crate) fn activation(a: ActivationSpec) -> Activation {
         ActivationKind::Clip => Activation::Clip { min: a.a, max: a.b },
         ActivationKind::LeakyRelu => Activation::LeakyRelu { alpha: a.a },
         ActivationKind::Sigmoid => Activation::Sigmoid,
-        ActivationKind::HardSigmoid => Activation::HardSigmoid { alpha: a.a, beta: a.b },
+        ActivationKind::HardSigmoid => Activation::HardSigmoid {
+            alpha: a.a,
+            beta: a.b,
+        },
         ActivationKind::HardSwish => Activation::HardSwish,
         ActivationKind::Tanh => Activation::Tanh,
     }
 }
 
 fn shape(t: &TensorInfo<'_>) -> Shape {
-    let mut s = Shape { dims: [1; MAX_RANK], rank: t.rank };
+    let mut s = Shape {
+        dims: [1; MAX_RANK],
+        rank: t.rank,
+    };
     for (d, &v) in s.dims.iter_mut().zip(t.dims.iter()) {
         *d = v as usize;
     }
@@ -84,7 +90,10 @@ struct Ctx<'m, 'a> {
 
 impl<'a> Ctx<'_, 'a> {
     fn bad(&self, reason: &'static str) -> Error {
-        Error::InvalidOp { index: self.index, reason }
+        Error::InvalidOp {
+            index: self.index,
+            reason,
+        }
     }
     fn check(&self, ok: bool, reason: &'static str) -> Result<(), Error> {
         if ok {
@@ -94,7 +103,9 @@ impl<'a> Ctx<'_, 'a> {
         }
     }
     fn tensor(&self, list: &IndexList<'a>, i: usize) -> Result<TensorInfo<'a>, Error> {
-        list.get(i).and_then(|t| self.file.tensor(t)).ok_or(self.bad("missing input tensor"))
+        list.get(i)
+            .and_then(|t| self.file.tensor(t))
+            .ok_or(self.bad("missing input tensor"))
     }
 }
 
@@ -103,8 +114,14 @@ fn pos(v: u32) -> bool {
 }
 
 /// Prepares op `index` of `file`.
-pub(crate) fn prepare<'a>(file: &mote_format::Model<'a>, index: usize) -> Result<PreparedOp<'a>, Error> {
-    let cx = Ctx { file, index: index as u32 };
+pub(crate) fn prepare<'a>(
+    file: &mote_format::Model<'a>,
+    index: usize,
+) -> Result<PreparedOp<'a>, Error> {
+    let cx = Ctx {
+        file,
+        index: index as u32,
+    };
     let op = file.op(index).ok_or(cx.bad("op record missing"))?;
     cx.check(op.outputs.len() == 1, "ops have exactly one output")?;
     let output = op.outputs.get(0).ok_or(cx.bad("missing output"))?;
@@ -114,45 +131,72 @@ pub(crate) fn prepare<'a>(file: &mote_format::Model<'a>, index: usize) -> Result
     let all_f32 = || -> Result<(), Error> {
         cx.check(out.dtype == DType::F32, "this op computes in float32 only")?;
         for i in 0..n_in {
-            cx.check(cx.tensor(ins, i)?.dtype == DType::F32, "this op computes in float32 only")?;
+            cx.check(
+                cx.tensor(ins, i)?.dtype == DType::F32,
+                "this op computes in float32 only",
+            )?;
         }
         Ok(())
     };
     let same_dtype = || -> Result<(), Error> {
         for i in 0..n_in {
-            cx.check(cx.tensor(ins, i)?.dtype == out.dtype, "input and output types differ")?;
+            cx.check(
+                cx.tensor(ins, i)?.dtype == out.dtype,
+                "input and output types differ",
+            )?;
         }
         Ok(())
     };
     let os = shape(&out);
     let kernel = match op.params {
         OpParams::Conv2d(c) => {
-            cx.check(n_in == 2 || n_in == 3, "Conv2d takes input, weights and an optional bias")?;
+            cx.check(
+                n_in == 2 || n_in == 3,
+                "Conv2d takes input, weights and an optional bias",
+            )?;
             all_f32()?;
             let x = shape(&cx.tensor(ins, 0)?);
             let w = shape(&cx.tensor(ins, 1)?);
-            cx.check(x.rank == 4 && w.rank == 4 && os.rank == 4, "Conv2d tensors must be 4-D")?;
-            cx.check(c.stride.iter().chain(c.dilation.iter()).all(|&v| pos(v)), "stride/dilation out of range")?;
+            cx.check(
+                x.rank == 4 && w.rank == 4 && os.rank == 4,
+                "Conv2d tensors must be 4-D",
+            )?;
+            cx.check(
+                c.stride.iter().chain(c.dilation.iter()).all(|&v| pos(v)),
+                "stride/dilation out of range",
+            )?;
             cx.check(c.pads.iter().all(|&p| p <= 1 << 16), "padding out of range")?;
             let g = c.groups as usize;
             let [n, h, wd, ci] = [x.dims[0], x.dims[1], x.dims[2], x.dims[3]];
             let [co, kh, kw, cpg] = [w.dims[0], w.dims[1], w.dims[2], w.dims[3]];
-            cx.check(g >= 1 && ci % g == 0 && co % g == 0 && cpg * g == ci, "groups do not divide the channels")?;
-            cx.check(kh >= 1 && kw >= 1, "empty kernel")?;
-            cx.check(os.dims[0] == n && os.dims[3] == co, "Conv2d output batch/channels mismatch")?;
-            let out_len = |inp: usize, k: usize, s: u32, d: u32, p0: u32, p1: u32| -> Option<usize> {
-                let span = (d as usize).checked_mul(k - 1)? + 1;
-                let padded = inp + p0 as usize + p1 as usize;
-                padded.checked_sub(span).map(|v| v / s as usize + 1)
-            };
             cx.check(
-                out_len(h, kh, c.stride[0], c.dilation[0], c.pads[0], c.pads[2]) == Some(os.dims[1])
-                    && out_len(wd, kw, c.stride[1], c.dilation[1], c.pads[1], c.pads[3]) == Some(os.dims[2]),
+                g >= 1 && ci % g == 0 && co % g == 0 && cpg * g == ci,
+                "groups do not divide the channels",
+            )?;
+            cx.check(kh >= 1 && kw >= 1, "empty kernel")?;
+            cx.check(
+                os.dims[0] == n && os.dims[3] == co,
+                "Conv2d output batch/channels mismatch",
+            )?;
+            let out_len =
+                |inp: usize, k: usize, s: u32, d: u32, p0: u32, p1: u32| -> Option<usize> {
+                    let span = (d as usize).checked_mul(k - 1)? + 1;
+                    let padded = inp + p0 as usize + p1 as usize;
+                    padded.checked_sub(span).map(|v| v / s as usize + 1)
+                };
+            cx.check(
+                out_len(h, kh, c.stride[0], c.dilation[0], c.pads[0], c.pads[2])
+                    == Some(os.dims[1])
+                    && out_len(wd, kw, c.stride[1], c.dilation[1], c.pads[1], c.pads[3])
+                        == Some(os.dims[2]),
                 "Conv2d output size does not follow from input, kernel, stride and pads",
             )?;
             if n_in == 3 {
                 let b = cx.tensor(ins, 2)?;
-                cx.check(b.elements() == co, "bias length is not the number of output channels")?;
+                cx.check(
+                    b.elements() == co,
+                    "bias length is not the number of output channels",
+                )?;
             }
             Kernel::Conv2d(Conv2dParams {
                 batch: n,
@@ -175,20 +219,38 @@ pub(crate) fn prepare<'a>(file: &mote_format::Model<'a>, index: usize) -> Result
             })
         }
         OpParams::ConvTranspose2d(c) => {
-            cx.check(n_in == 2 || n_in == 3, "ConvTranspose2d takes input, weights and an optional bias")?;
+            cx.check(
+                n_in == 2 || n_in == 3,
+                "ConvTranspose2d takes input, weights and an optional bias",
+            )?;
             all_f32()?;
             let x = shape(&cx.tensor(ins, 0)?);
             let w = shape(&cx.tensor(ins, 1)?);
-            cx.check(x.rank == 4 && w.rank == 4 && os.rank == 4, "ConvTranspose2d tensors must be 4-D")?;
-            cx.check(c.stride.iter().chain(c.dilation.iter()).all(|&v| pos(v)), "stride/dilation out of range")?;
+            cx.check(
+                x.rank == 4 && w.rank == 4 && os.rank == 4,
+                "ConvTranspose2d tensors must be 4-D",
+            )?;
+            cx.check(
+                c.stride.iter().chain(c.dilation.iter()).all(|&v| pos(v)),
+                "stride/dilation out of range",
+            )?;
             cx.check(c.pads.iter().all(|&p| p <= 1 << 16), "padding out of range")?;
             let g = c.groups as usize;
             let [n, h, wd, ci] = [x.dims[0], x.dims[1], x.dims[2], x.dims[3]];
             let [co, kh, kw, cpg] = [w.dims[0], w.dims[1], w.dims[2], w.dims[3]];
-            cx.check(g >= 1 && ci % g == 0 && co % g == 0 && cpg * g == ci, "groups do not divide the channels")?;
-            cx.check(os.dims[0] == n && os.dims[3] == co, "output batch/channels mismatch")?;
+            cx.check(
+                g >= 1 && ci % g == 0 && co % g == 0 && cpg * g == ci,
+                "groups do not divide the channels",
+            )?;
+            cx.check(
+                os.dims[0] == n && os.dims[3] == co,
+                "output batch/channels mismatch",
+            )?;
             if n_in == 3 {
-                cx.check(cx.tensor(ins, 2)?.elements() == co, "bias length is not the number of output channels")?;
+                cx.check(
+                    cx.tensor(ins, 2)?.elements() == co,
+                    "bias length is not the number of output channels",
+                )?;
             }
             Kernel::ConvTranspose2d(ConvTranspose2dParams {
                 batch: n,
@@ -211,44 +273,85 @@ pub(crate) fn prepare<'a>(file: &mote_format::Model<'a>, index: usize) -> Result
             })
         }
         OpParams::FullyConnected { activation: a } => {
-            cx.check(n_in == 2 || n_in == 3, "FullyConnected takes input, weights and an optional bias")?;
+            cx.check(
+                n_in == 2 || n_in == 3,
+                "FullyConnected takes input, weights and an optional bias",
+            )?;
             all_f32()?;
             let x = cx.tensor(ins, 0)?;
             let w = shape(&cx.tensor(ins, 1)?);
-            cx.check(w.rank == 2 && x.rank >= 1, "FullyConnected weights must be 2-D")?;
+            cx.check(
+                w.rank == 2 && x.rank >= 1,
+                "FullyConnected weights must be 2-D",
+            )?;
             let (units, depth) = (w.dims[0], w.dims[1]);
-            cx.check(depth >= 1 && x.elements() % depth == 0, "input length is not a multiple of the weights' depth")?;
+            cx.check(
+                depth >= 1 && x.elements() % depth == 0,
+                "input length is not a multiple of the weights' depth",
+            )?;
             let rows = x.elements() / depth;
-            cx.check(out.elements() == rows * units, "output size is not rows × units")?;
+            cx.check(
+                out.elements() == rows * units,
+                "output size is not rows × units",
+            )?;
             if n_in == 3 {
-                cx.check(cx.tensor(ins, 2)?.elements() == units, "bias length is not the number of units")?;
+                cx.check(
+                    cx.tensor(ins, 2)?.elements() == units,
+                    "bias length is not the number of units",
+                )?;
             }
-            Kernel::FullyConnected(FullyConnectedParams { rows, depth, units, activation: activation(a) })
+            Kernel::FullyConnected(FullyConnectedParams {
+                rows,
+                depth,
+                units,
+                activation: activation(a),
+            })
         }
         OpParams::MatMul => {
             cx.check(n_in == 2, "MatMul takes two inputs")?;
             all_f32()?;
             let a = shape(&cx.tensor(ins, 0)?);
             let b = shape(&cx.tensor(ins, 1)?);
-            cx.check(a.rank == b.rank && a.rank == os.rank && a.rank >= 2, "MatMul ranks differ")?;
+            cx.check(
+                a.rank == b.rank && a.rank == os.rank && a.rank >= 2,
+                "MatMul ranks differ",
+            )?;
             let r = a.rank;
-            cx.check(a.dims[r - 1] == b.dims[r - 2], "MatMul inner dimensions differ")?;
-            cx.check(os.dims[r - 2] == a.dims[r - 2] && os.dims[r - 1] == b.dims[r - 1], "MatMul output shape")?;
+            cx.check(
+                a.dims[r - 1] == b.dims[r - 2],
+                "MatMul inner dimensions differ",
+            )?;
+            cx.check(
+                os.dims[r - 2] == a.dims[r - 2] && os.dims[r - 1] == b.dims[r - 1],
+                "MatMul output shape",
+            )?;
             for k in 0..r - 2 {
                 let o = os.dims[k];
-                cx.check((a.dims[k] == o || a.dims[k] == 1) && (b.dims[k] == o || b.dims[k] == 1), "MatMul batch axes do not broadcast")?;
+                cx.check(
+                    (a.dims[k] == o || a.dims[k] == 1) && (b.dims[k] == o || b.dims[k] == 1),
+                    "MatMul batch axes do not broadcast",
+                )?;
             }
             Kernel::MatMul(MatMulParams { a, b, out: os })
         }
-        OpParams::Binary { kind, activation: act } => {
+        OpParams::Binary {
+            kind,
+            activation: act,
+        } => {
             cx.check(n_in == 2, "binary ops take two inputs")?;
             all_f32()?;
             let a = shape(&cx.tensor(ins, 0)?);
             let b = shape(&cx.tensor(ins, 1)?);
-            cx.check(a.rank == os.rank && b.rank == os.rank, "binary op ranks differ")?;
+            cx.check(
+                a.rank == os.rank && b.rank == os.rank,
+                "binary op ranks differ",
+            )?;
             for k in 0..os.rank {
                 let o = os.dims[k];
-                cx.check((a.dims[k] == o || a.dims[k] == 1) && (b.dims[k] == o || b.dims[k] == 1), "shapes do not broadcast to the output")?;
+                cx.check(
+                    (a.dims[k] == o || a.dims[k] == 1) && (b.dims[k] == o || b.dims[k] == 1),
+                    "shapes do not broadcast to the output",
+                )?;
             }
             let op = match kind {
                 BinaryKind::Add => BinaryOp::Add,
@@ -258,12 +361,21 @@ pub(crate) fn prepare<'a>(file: &mote_format::Model<'a>, index: usize) -> Result
                 BinaryKind::Max => BinaryOp::Max,
                 BinaryKind::Min => BinaryOp::Min,
             };
-            Kernel::Binary(BinaryParams { op, a, b, out: os, activation: activation(act) })
+            Kernel::Binary(BinaryParams {
+                op,
+                a,
+                b,
+                out: os,
+                activation: activation(act),
+            })
         }
         OpParams::Unary { activation: a } => {
             cx.check(n_in == 1, "activations take one input")?;
             all_f32()?;
-            cx.check(cx.tensor(ins, 0)?.byte_len == out.byte_len, "activation input and output sizes differ")?;
+            cx.check(
+                cx.tensor(ins, 0)?.byte_len == out.byte_len,
+                "activation input and output sizes differ",
+            )?;
             Kernel::Unary(activation(a))
         }
         OpParams::Concat { axis } => {
@@ -282,7 +394,10 @@ pub(crate) fn prepare<'a>(file: &mote_format::Model<'a>, index: usize) -> Result
                 }
                 total += s.dims[axis];
             }
-            cx.check(total == os.dims[axis], "Concat output extent is not the sum of the inputs'")?;
+            cx.check(
+                total == os.dims[axis],
+                "Concat output extent is not the sum of the inputs'",
+            )?;
             Kernel::Concat { axis }
         }
         OpParams::Slice { starts, steps } => {
@@ -290,13 +405,26 @@ pub(crate) fn prepare<'a>(file: &mote_format::Model<'a>, index: usize) -> Result
             same_dtype()?;
             let x = shape(&cx.tensor(ins, 0)?);
             cx.check(x.rank == os.rank, "Slice ranks differ")?;
-            let mut p = SliceParams { input: x, out: os, starts: [0; MAX_RANK], steps: [1; MAX_RANK] };
+            let mut p = SliceParams {
+                input: x,
+                out: os,
+                starts: [0; MAX_RANK],
+                steps: [1; MAX_RANK],
+            };
             for k in 0..os.rank {
-                let (s, st, n, len) = (starts[k] as i64, steps[k] as i64, os.dims[k] as i64, x.dims[k] as i64);
+                let (s, st, n, len) = (
+                    starts[k] as i64,
+                    steps[k] as i64,
+                    os.dims[k] as i64,
+                    x.dims[k] as i64,
+                );
                 cx.check(st != 0, "Slice step is zero")?;
                 if n > 0 {
                     let last = s + (n - 1) * st;
-                    cx.check(s >= 0 && s < len && last >= 0 && last < len, "Slice reads outside the input")?;
+                    cx.check(
+                        s >= 0 && s < len && last >= 0 && last < len,
+                        "Slice reads outside the input",
+                    )?;
                 }
                 p.starts[k] = s as isize;
                 p.steps[k] = st as isize;
@@ -308,12 +436,22 @@ pub(crate) fn prepare<'a>(file: &mote_format::Model<'a>, index: usize) -> Result
             all_f32()?;
             let x = shape(&cx.tensor(ins, 0)?);
             cx.check(x.rank == 4 && os.rank == 4, "pooling tensors must be 4-D")?;
-            cx.check(x.dims[0] == os.dims[0] && x.dims[3] == os.dims[3], "pooling batch/channels mismatch")?;
             cx.check(
-                pp.kernel.iter().chain(pp.stride.iter()).chain(pp.dilation.iter()).all(|&v| pos(v)),
+                x.dims[0] == os.dims[0] && x.dims[3] == os.dims[3],
+                "pooling batch/channels mismatch",
+            )?;
+            cx.check(
+                pp.kernel
+                    .iter()
+                    .chain(pp.stride.iter())
+                    .chain(pp.dilation.iter())
+                    .all(|&v| pos(v)),
                 "kernel/stride/dilation out of range",
             )?;
-            cx.check(pp.pads.iter().all(|&p| p <= 1 << 16), "padding out of range")?;
+            cx.check(
+                pp.pads.iter().all(|&p| p <= 1 << 16),
+                "padding out of range",
+            )?;
             let p = Pool2dParams {
                 batch: x.dims[0],
                 in_h: x.dims[1],
@@ -340,19 +478,31 @@ pub(crate) fn prepare<'a>(file: &mote_format::Model<'a>, index: usize) -> Result
                 Kernel::AvgPool2d(p)
             }
         }
-        OpParams::Reduce { kind: ReduceKind::Mean, axes_mask } => {
+        OpParams::Reduce {
+            kind: ReduceKind::Mean,
+            axes_mask,
+        } => {
             cx.check(n_in == 1, "Reduce takes one input")?;
             all_f32()?;
             let x = shape(&cx.tensor(ins, 0)?);
             cx.check(axes_mask >> x.rank == 0, "reduced axis out of range")?;
-            let kept: usize = (0..x.rank).filter(|k| axes_mask & (1 << k) == 0).map(|k| x.dims[k]).product();
+            let kept: usize = (0..x.rank)
+                .filter(|k| axes_mask & (1 << k) == 0)
+                .map(|k| x.dims[k])
+                .product();
             cx.check(out.elements() == kept, "Reduce output size")?;
-            Kernel::ReduceMean(ReduceParams { input: x, axes_mask })
+            Kernel::ReduceMean(ReduceParams {
+                input: x,
+                axes_mask,
+            })
         }
         OpParams::Reshape => {
             cx.check(n_in == 1, "Reshape takes one input")?;
             same_dtype()?;
-            cx.check(cx.tensor(ins, 0)?.byte_len == out.byte_len, "Reshape changes the number of elements")?;
+            cx.check(
+                cx.tensor(ins, 0)?.byte_len == out.byte_len,
+                "Reshape changes the number of elements",
+            )?;
             Kernel::Reshape
         }
         OpParams::Transpose { perm } => {
@@ -364,7 +514,10 @@ pub(crate) fn prepare<'a>(file: &mote_format::Model<'a>, index: usize) -> Result
             let mut p = [0usize; MAX_RANK];
             for k in 0..MAX_RANK {
                 p[k] = if k < x.rank { perm[k] as usize } else { k };
-                cx.check(p[k] < MAX_RANK && (k >= x.rank || p[k] < x.rank), "Transpose axis out of range")?;
+                cx.check(
+                    p[k] < MAX_RANK && (k >= x.rank || p[k] < x.rank),
+                    "Transpose axis out of range",
+                )?;
                 cx.check(seen & (1 << p[k]) == 0, "Transpose perm repeats an axis")?;
                 seen |= 1 << p[k];
                 if k < x.rank {
@@ -385,7 +538,11 @@ pub(crate) fn prepare<'a>(file: &mote_format::Model<'a>, index: usize) -> Result
             } else {
                 (x.dims[axis], x.dims[axis + 1..x.rank].iter().product())
             };
-            Kernel::Softmax(SoftmaxParams { outer, axis_len, inner })
+            Kernel::Softmax(SoftmaxParams {
+                outer,
+                axis_len,
+                inner,
+            })
         }
         OpParams::Pad { kind, value, begin } => {
             cx.check(n_in == 1, "Pad takes one input")?;
@@ -396,13 +553,18 @@ pub(crate) fn prepare<'a>(file: &mote_format::Model<'a>, index: usize) -> Result
             for k in 0..x.rank {
                 let (bg, inl, outl) = (begin[k] as i64, x.dims[k] as i64, os.dims[k] as i64);
                 let end = outl - inl - bg;
-                cx.check(bg.abs() <= 1 << 24 && end.abs() <= 1 << 24, "padding out of range")?;
+                cx.check(
+                    bg.abs() <= 1 << 24 && end.abs() <= 1 << 24,
+                    "padding out of range",
+                )?;
                 match kind {
                     PadKind::Reflect => cx.check(
                         outl == 0 || (inl >= 1 && bg <= inl - 1 && end <= inl - 1),
                         "reflect padding larger than the input",
                     )?,
-                    PadKind::Edge => cx.check(outl == 0 || inl >= 1, "edge padding of an empty axis")?,
+                    PadKind::Edge => {
+                        cx.check(outl == 0 || inl >= 1, "edge padding of an empty axis")?
+                    }
                     PadKind::Constant => {}
                 }
                 b[k] = bg as isize;
@@ -412,7 +574,15 @@ pub(crate) fn prepare<'a>(file: &mote_format::Model<'a>, index: usize) -> Result
                 PadKind::Reflect => PadMode::Reflect,
                 PadKind::Edge => PadMode::Edge,
             };
-            Kernel::Pad { params: PadParams { input: x, out: os, begin: b, mode }, value }
+            Kernel::Pad {
+                params: PadParams {
+                    input: x,
+                    out: os,
+                    begin: b,
+                    mode,
+                },
+                value,
+            }
         }
         OpParams::Resize(r) => {
             cx.check(n_in == 1, "Resize takes one input")?;
@@ -447,5 +617,10 @@ pub(crate) fn prepare<'a>(file: &mote_format::Model<'a>, index: usize) -> Result
             })
         }
     };
-    Ok(PreparedOp { kernel, inputs: op.inputs, output, dtype: out.dtype })
+    Ok(PreparedOp {
+        kernel,
+        inputs: op.inputs,
+        output,
+        dtype: out.dtype,
+    })
 }
