@@ -16,6 +16,7 @@
 
 pub mod activation;
 pub mod ops;
+pub mod quant;
 pub mod shape;
 
 pub use activation::Activation;

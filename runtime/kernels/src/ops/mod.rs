@@ -9,6 +9,7 @@ pub mod fully_connected;
 pub mod matmul;
 pub mod pad;
 pub mod pool2d;
+pub mod quantize;
 pub mod reduce;
 pub mod resize;
 pub mod slice;

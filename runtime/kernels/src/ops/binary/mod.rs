@@ -47,3 +47,78 @@ pub struct BinaryParams {
 pub fn binary_f32(p: &BinaryParams, a: &[f32], b: &[f32], output: &mut [f32]) {
     reference::binary_f32_reference(p, a, b, output)
 }
+
+mod reference_s8;
+
+use crate::quant::Rounding;
+
+/// int8 Add/Sub as TFLite's reference (`reference_integer_ops::Add`, `left_shift` 20):
+/// `a' = mbqm((a + input1_offset) << left_shift, input1_multiplier, input1_shift)`, likewise `b'`
+/// (negated for Sub), `out = clamp(mbqm(a' ± b', output_multiplier, output_shift) +
+/// output_offset, act_min, act_max)`, with broadcasting as [`BinaryParams`] (only `a`, `b`, `out`
+/// shapes are used).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct AddS8Params {
+    /// Shapes (op must be Add or Sub).
+    pub shapes: BinaryParams,
+    /// `−zero_point(a)`.
+    pub input1_offset: i32,
+    /// `−zero_point(b)`.
+    pub input2_offset: i32,
+    /// `zero_point(out)`.
+    pub output_offset: i32,
+    /// 20 for int8.
+    pub left_shift: i32,
+    /// Multiplier of `a`.
+    pub input1_multiplier: i32,
+    /// Shift of `a` (≤ 0).
+    pub input1_shift: i32,
+    /// Multiplier of `b`.
+    pub input2_multiplier: i32,
+    /// Shift of `b` (≤ 0).
+    pub input2_shift: i32,
+    /// Output multiplier.
+    pub output_multiplier: i32,
+    /// Output shift.
+    pub output_shift: i32,
+    /// Lower clamp.
+    pub act_min: i32,
+    /// Upper clamp.
+    pub act_max: i32,
+    /// Requantization rounding.
+    pub rounding: Rounding,
+}
+
+/// int8 Mul as TFLite's reference: `out = clamp(mbqm((a + input1_offset) · (b + input2_offset),
+/// output_multiplier, output_shift) + output_offset, act_min, act_max)`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct MulS8Params {
+    /// Shapes.
+    pub shapes: BinaryParams,
+    /// `−zero_point(a)`.
+    pub input1_offset: i32,
+    /// `−zero_point(b)`.
+    pub input2_offset: i32,
+    /// `zero_point(out)`.
+    pub output_offset: i32,
+    /// Output multiplier.
+    pub output_multiplier: i32,
+    /// Output shift.
+    pub output_shift: i32,
+    /// Lower clamp.
+    pub act_min: i32,
+    /// Upper clamp.
+    pub act_max: i32,
+    /// Requantization rounding.
+    pub rounding: Rounding,
+}
+
+/// Runs int8 Add/Sub.
+pub fn add_s8(p: &AddS8Params, a: &[i8], b: &[i8], output: &mut [i8]) {
+    reference_s8::add_s8_reference(p, a, b, output)
+}
+
+/// Runs int8 Mul.
+pub fn mul_s8(p: &MulS8Params, a: &[i8], b: &[i8], output: &mut [i8]) {
+    reference_s8::mul_s8_reference(p, a, b, output)
+}

@@ -64,3 +64,42 @@ pub fn conv2d_f32(
 ) {
     reference::conv2d_f32_reference(p, input, weights, bias, output)
 }
+
+mod reference_s8;
+
+use crate::quant::Rounding;
+
+/// Shapes and quantization of one int8 convolution (TFLite `ConvPerChannel` /
+/// `DepthwiseConvPerChannel`): `acc = bias[oc] + Σ (input + input_offset) · weights`, then
+/// `out = clamp(multiply_by_quantized_multiplier(acc, multiplier[oc], shift[oc]) + output_offset,
+/// act_min, act_max)`. Padding taps contribute nothing (they are the input zero point, so
+/// `input + input_offset` = 0). Weights are symmetric (zero point 0), per output channel.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Conv2dS8Params {
+    /// Geometry (the `activation` field is ignored: the clamp below replaces it).
+    pub geometry: Conv2dParams,
+    /// `−input_zero_point`.
+    pub input_offset: i32,
+    /// `output_zero_point`.
+    pub output_offset: i32,
+    /// Lower clamp (fused Relu/Relu6 folded in).
+    pub act_min: i32,
+    /// Upper clamp.
+    pub act_max: i32,
+    /// Requantization rounding.
+    pub rounding: Rounding,
+}
+
+/// Runs the int8 convolution. `multipliers` and `shifts` have `out_c` entries; `bias` (if any)
+/// `out_c` entries.
+pub fn conv2d_s8(
+    p: &Conv2dS8Params,
+    input: &[i8],
+    weights: &[i8],
+    bias: Option<&[i32]>,
+    multipliers: &[i32],
+    shifts: &[i32],
+    output: &mut [i8],
+) {
+    reference_s8::conv2d_s8_reference(p, input, weights, bias, multipliers, shifts, output)
+}

@@ -33,3 +33,44 @@ pub fn fully_connected_f32(
 ) {
     reference::fully_connected_f32_reference(p, input, weights, bias, output)
 }
+
+mod reference_s8;
+
+use crate::quant::Rounding;
+
+/// Shapes and quantization of one int8 fully connected layer (TFLite reference
+/// `FullyConnected` int8, per-tensor or per-channel): `acc = bias[n] + Σ_k (input[m,k] +
+/// input_offset) · weights[n,k]`, `out = clamp(mbqm(acc, multiplier[n or 0], shift[n or 0]) +
+/// output_offset, act_min, act_max)`. Weights symmetric (zero point 0).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct FullyConnectedS8Params {
+    /// Rows (M).
+    pub rows: usize,
+    /// Depth (K).
+    pub depth: usize,
+    /// Units (N).
+    pub units: usize,
+    /// `−input_zero_point`.
+    pub input_offset: i32,
+    /// `output_zero_point`.
+    pub output_offset: i32,
+    /// Lower clamp.
+    pub act_min: i32,
+    /// Upper clamp.
+    pub act_max: i32,
+    /// Requantization rounding.
+    pub rounding: Rounding,
+}
+
+/// Runs the layer; `multipliers`/`shifts` have 1 entry (per tensor) or `units` entries.
+pub fn fully_connected_s8(
+    p: &FullyConnectedS8Params,
+    input: &[i8],
+    weights: &[i8],
+    bias: Option<&[i32]>,
+    multipliers: &[i32],
+    shifts: &[i32],
+    output: &mut [i8],
+) {
+    reference_s8::fully_connected_s8_reference(p, input, weights, bias, multipliers, shifts, output)
+}

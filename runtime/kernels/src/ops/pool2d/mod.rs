@@ -62,3 +62,30 @@ pub fn max_pool2d_f32(p: &Pool2dParams, input: &[f32], output: &mut [f32]) {
 pub fn avg_pool2d_f32(p: &Pool2dParams, input: &[f32], output: &mut [f32]) {
     reference::avg_pool2d_f32_reference(p, input, output)
 }
+
+mod reference_s8;
+
+/// int8 pooling: geometry as [`Pool2dParams`] (its activation ignored), input and output share
+/// scale and zero point (TFLite requires it), `act_min`/`act_max` clamp the result. Average
+/// pooling rounds as TFLite's reference: `(sum ± count/2) / count` (half away from zero, C
+/// integer division), `count` = taps inside the input (or, with `count_include_pad`, inside the
+/// padded input).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Pool2dS8Params {
+    /// Geometry.
+    pub geometry: Pool2dParams,
+    /// Lower clamp.
+    pub act_min: i32,
+    /// Upper clamp.
+    pub act_max: i32,
+}
+
+/// int8 max pooling.
+pub fn max_pool2d_s8(p: &Pool2dS8Params, input: &[i8], output: &mut [i8]) {
+    reference_s8::max_pool2d_s8_reference(p, input, output)
+}
+
+/// int8 average pooling.
+pub fn avg_pool2d_s8(p: &Pool2dS8Params, input: &[i8], output: &mut [i8]) {
+    reference_s8::avg_pool2d_s8_reference(p, input, output)
+}
