@@ -25,6 +25,7 @@ pub(crate) const SECTION_ENTRY_LEN: usize = 16;
 pub(crate) const TENSOR_RECORD_LEN: usize = 48;
 pub(crate) const OP_RECORD_LEN: usize = 32;
 pub(crate) const META_RECORD_LEN: usize = 16;
+pub(crate) const QUANT_RECORD_LEN: usize = 8;
 /// Alignment of the constants section and of each constant in it, and of arena offsets.
 pub(crate) const ALIGN: usize = 16;
 pub(crate) const CHECKSUM_START: usize = 20;
@@ -51,10 +52,12 @@ pub enum SectionKind {
     Io = 7,
     /// Metadata: (key, value) string reference pairs (16 bytes each).
     Metadata = 8,
+    /// Quantization records: scale f32, zero point i32 (8 bytes each), referenced by tensors.
+    Quant = 9,
 }
 
 impl SectionKind {
-    pub(crate) const ALL: [SectionKind; 8] = [
+    pub(crate) const ALL: [SectionKind; 9] = [
         SectionKind::Strings,
         SectionKind::Tensors,
         SectionKind::Ops,
@@ -63,6 +66,7 @@ impl SectionKind {
         SectionKind::Constants,
         SectionKind::Io,
         SectionKind::Metadata,
+        SectionKind::Quant,
     ];
 }
 

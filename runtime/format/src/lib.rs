@@ -39,9 +39,10 @@ mod writer;
 pub use error::Error;
 pub use layout::{DType, SectionKind, Storage, FORMAT_MAJOR, FORMAT_MINOR, MAGIC, MAX_RANK};
 pub use ops::{
-    ActivationKind, ActivationSpec, BinaryKind, Conv2d, ConvTranspose2d, OpCode, OpParams, PadKind,
-    Pool2d, ReduceKind, Resize, ResizeCoordinate, ResizeMode, ResizeNearest,
+    ActivationKind, ActivationSpec, AddS8, BinaryKind, Conv2d, ConvTranspose2d, MulS8, OpCode,
+    OpParams, PadKind, Pool2d, QuantOutput, ReduceKind, Resize, ResizeCoordinate, ResizeMode,
+    ResizeNearest, RoundingMode,
 };
-pub use reader::{IndexList, Model, OpInfo, TensorInfo};
+pub use reader::{IndexList, Model, OpInfo, Quant, TensorInfo};
 #[cfg(feature = "write")]
 pub use writer::{AlignedBytes, ModelBuilder};

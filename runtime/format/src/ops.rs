@@ -43,6 +43,28 @@ pub enum OpCode {
     Pad = 15,
     /// Resize.
     Resize = 16,
+    /// int8 convolution (per-channel requantization).
+    Conv2dS8 = 17,
+    /// int8 fully connected.
+    FullyConnectedS8 = 18,
+    /// int8 add / sub with rescaling.
+    AddS8 = 19,
+    /// int8 multiply.
+    MulS8 = 20,
+    /// int8 max pooling.
+    MaxPool2dS8 = 21,
+    /// int8 average pooling.
+    AvgPool2dS8 = 22,
+    /// int8 softmax.
+    SoftmaxS8 = 23,
+    /// f32 → int8.
+    Quantize = 24,
+    /// int8 → f32.
+    Dequantize = 25,
+    /// int8 → int8 with another scale.
+    Requantize = 26,
+    /// int8 → int8 through a 256-entry table.
+    LookupS8 = 27,
 }
 
 impl OpCode {
@@ -65,6 +87,17 @@ impl OpCode {
             14 => OpCode::Softmax,
             15 => OpCode::Pad,
             16 => OpCode::Resize,
+            17 => OpCode::Conv2dS8,
+            18 => OpCode::FullyConnectedS8,
+            19 => OpCode::AddS8,
+            20 => OpCode::MulS8,
+            21 => OpCode::MaxPool2dS8,
+            22 => OpCode::AvgPool2dS8,
+            23 => OpCode::SoftmaxS8,
+            24 => OpCode::Quantize,
+            25 => OpCode::Dequantize,
+            26 => OpCode::Requantize,
+            27 => OpCode::LookupS8,
             _ => return None,
         })
     }
@@ -88,6 +121,17 @@ impl OpCode {
             OpCode::Softmax => "Softmax",
             OpCode::Pad => "Pad",
             OpCode::Resize => "Resize",
+            OpCode::Conv2dS8 => "Conv2dS8",
+            OpCode::FullyConnectedS8 => "FullyConnectedS8",
+            OpCode::AddS8 => "AddS8",
+            OpCode::MulS8 => "MulS8",
+            OpCode::MaxPool2dS8 => "MaxPool2dS8",
+            OpCode::AvgPool2dS8 => "AvgPool2dS8",
+            OpCode::SoftmaxS8 => "SoftmaxS8",
+            OpCode::Quantize => "Quantize",
+            OpCode::Dequantize => "Dequantize",
+            OpCode::Requantize => "Requantize",
+            OpCode::LookupS8 => "LookupS8",
         }
     }
 }
@@ -280,6 +324,86 @@ pub struct Resize {
     pub scales: [f32; MAX_RANK],
 }
 
+/// Which `MultiplyByQuantizedMultiplier` rounding an int8 op uses (see `docs/quantization.md`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[repr(u32)]
+pub enum RoundingMode {
+    /// gemmlowp doubling high multiply, then rounding shift.
+    #[default]
+    Double = 0,
+    /// One 64-bit multiply and rounding shift.
+    Single = 1,
+}
+
+/// The output stage of an int8 conv / fully connected layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct QuantOutput {
+    /// `−input_zero_point`.
+    pub input_offset: i32,
+    /// `output_zero_point`.
+    pub output_offset: i32,
+    /// Lower clamp.
+    pub act_min: i32,
+    /// Upper clamp.
+    pub act_max: i32,
+    /// Rounding.
+    pub rounding: RoundingMode,
+}
+
+/// int8 add/sub parameters (TFLite's).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct AddS8 {
+    /// Subtract instead of add.
+    pub subtract: bool,
+    /// `−zp(a)`.
+    pub input1_offset: i32,
+    /// `−zp(b)`.
+    pub input2_offset: i32,
+    /// `zp(out)`.
+    pub output_offset: i32,
+    /// Left shift (20).
+    pub left_shift: i32,
+    /// Multiplier of a.
+    pub input1_multiplier: i32,
+    /// Shift of a.
+    pub input1_shift: i32,
+    /// Multiplier of b.
+    pub input2_multiplier: i32,
+    /// Shift of b.
+    pub input2_shift: i32,
+    /// Output multiplier.
+    pub output_multiplier: i32,
+    /// Output shift.
+    pub output_shift: i32,
+    /// Lower clamp.
+    pub act_min: i32,
+    /// Upper clamp.
+    pub act_max: i32,
+    /// Rounding.
+    pub rounding: RoundingMode,
+}
+
+/// int8 mul parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct MulS8 {
+    /// `−zp(a)`.
+    pub input1_offset: i32,
+    /// `−zp(b)`.
+    pub input2_offset: i32,
+    /// `zp(out)`.
+    pub output_offset: i32,
+    /// Output multiplier.
+    pub output_multiplier: i32,
+    /// Output shift.
+    pub output_shift: i32,
+    /// Lower clamp.
+    pub act_min: i32,
+    /// Upper clamp.
+    pub act_max: i32,
+    /// Rounding.
+    pub rounding: RoundingMode,
+}
+
 /// The parameters of one op, decoded.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum OpParams {
@@ -354,6 +478,82 @@ pub enum OpParams {
     },
     /// Input: x.
     Resize(Resize),
+    /// Inputs: x (i8), weights (i8), bias (i32), multipliers (i32), shifts (i32).
+    Conv2dS8 {
+        /// Geometry (its activation is unused).
+        conv: Conv2d,
+        /// Output stage.
+        q: QuantOutput,
+    },
+    /// Inputs: x (i8), weights (i8), bias (i32), multipliers (i32), shifts (i32).
+    FullyConnectedS8 {
+        /// Output stage.
+        q: QuantOutput,
+    },
+    /// Inputs: a, b (i8).
+    AddS8(AddS8),
+    /// Inputs: a, b (i8).
+    MulS8(MulS8),
+    /// Input: x (i8); output shares its quantization.
+    MaxPool2dS8 {
+        /// Geometry (its activation is unused).
+        pool: Pool2d,
+        /// Lower clamp.
+        act_min: i32,
+        /// Upper clamp.
+        act_max: i32,
+    },
+    /// Input: x (i8); output shares its quantization.
+    AvgPool2dS8 {
+        /// Geometry (its activation is unused).
+        pool: Pool2d,
+        /// Lower clamp.
+        act_min: i32,
+        /// Upper clamp.
+        act_max: i32,
+    },
+    /// Input: x (i8); output scale 1/256, zero point −128.
+    SoftmaxS8 {
+        /// Physical axis.
+        axis: u32,
+        /// Opset < 13 flattening.
+        flatten: bool,
+        /// Fixed-point beta · input scale.
+        input_multiplier: i32,
+        /// Its left shift.
+        input_left_shift: i32,
+        /// Smallest difference that is not −∞.
+        diff_min: i32,
+    },
+    /// Input: x (f32); output i8.
+    Quantize {
+        /// Scale.
+        scale: f32,
+        /// Zero point.
+        zero_point: i32,
+    },
+    /// Input: x (i8); output f32.
+    Dequantize {
+        /// Scale.
+        scale: f32,
+        /// Zero point.
+        zero_point: i32,
+    },
+    /// Input: x (i8); output i8.
+    Requantize {
+        /// Input zero point.
+        input_zero_point: i32,
+        /// Output zero point.
+        output_zero_point: i32,
+        /// Multiplier.
+        multiplier: i32,
+        /// Shift.
+        shift: i32,
+        /// Rounding.
+        rounding: RoundingMode,
+    },
+    /// Inputs: x (i8), table (i8, 256 entries).
+    LookupS8,
 }
 
 struct Words<'a> {
@@ -413,6 +613,50 @@ impl Words<'_> {
         }
         Ok(out)
     }
+    fn rounding(&mut self) -> Result<RoundingMode, Error> {
+        match self.u32()? {
+            0 => Ok(RoundingMode::Double),
+            1 => Ok(RoundingMode::Single),
+            _ => Err(self.bad("unknown rounding mode")),
+        }
+    }
+    fn quant_output(&mut self) -> Result<QuantOutput, Error> {
+        let q = QuantOutput {
+            input_offset: self.i32()?,
+            output_offset: self.i32()?,
+            act_min: self.i32()?,
+            act_max: self.i32()?,
+            rounding: self.rounding()?,
+        };
+        self.clamp_range(q.act_min, q.act_max)?;
+        Ok(q)
+    }
+    fn clamp_range(&self, lo: i32, hi: i32) -> Result<(), Error> {
+        if (-128..=127).contains(&lo) && (-128..=127).contains(&hi) && lo <= hi {
+            Ok(())
+        } else {
+            Err(self.bad("int8 clamp range outside [-128, 127]"))
+        }
+    }
+    fn conv2d(&mut self) -> Result<Conv2d, Error> {
+        Ok(Conv2d {
+            stride: self.pair()?,
+            dilation: self.pair()?,
+            pads: self.quad()?,
+            groups: self.u32()?,
+            activation: self.activation()?,
+        })
+    }
+    fn pool2d(&mut self) -> Result<Pool2d, Error> {
+        Ok(Pool2d {
+            kernel: self.pair()?,
+            stride: self.pair()?,
+            dilation: self.pair()?,
+            pads: self.quad()?,
+            count_include_pad: self.bool()?,
+            activation: self.activation()?,
+        })
+    }
     fn activation(&mut self) -> Result<ActivationSpec, Error> {
         let kind = match self.u32()? {
             0 => ActivationKind::None,
@@ -453,6 +697,17 @@ impl OpParams {
             OpParams::Softmax { .. } => OpCode::Softmax,
             OpParams::Pad { .. } => OpCode::Pad,
             OpParams::Resize(_) => OpCode::Resize,
+            OpParams::Conv2dS8 { .. } => OpCode::Conv2dS8,
+            OpParams::FullyConnectedS8 { .. } => OpCode::FullyConnectedS8,
+            OpParams::AddS8(_) => OpCode::AddS8,
+            OpParams::MulS8(_) => OpCode::MulS8,
+            OpParams::MaxPool2dS8 { .. } => OpCode::MaxPool2dS8,
+            OpParams::AvgPool2dS8 { .. } => OpCode::AvgPool2dS8,
+            OpParams::SoftmaxS8 { .. } => OpCode::SoftmaxS8,
+            OpParams::Quantize { .. } => OpCode::Quantize,
+            OpParams::Dequantize { .. } => OpCode::Dequantize,
+            OpParams::Requantize { .. } => OpCode::Requantize,
+            OpParams::LookupS8 => OpCode::LookupS8,
         }
     }
 
@@ -591,6 +846,95 @@ impl OpParams {
                     scales,
                 })
             }
+            OpCode::Conv2dS8 => OpParams::Conv2dS8 {
+                conv: w.conv2d()?,
+                q: w.quant_output()?,
+            },
+            OpCode::FullyConnectedS8 => OpParams::FullyConnectedS8 {
+                q: w.quant_output()?,
+            },
+            OpCode::AddS8 => {
+                let p = AddS8 {
+                    subtract: w.bool()?,
+                    input1_offset: w.i32()?,
+                    input2_offset: w.i32()?,
+                    output_offset: w.i32()?,
+                    left_shift: w.i32()?,
+                    input1_multiplier: w.i32()?,
+                    input1_shift: w.i32()?,
+                    input2_multiplier: w.i32()?,
+                    input2_shift: w.i32()?,
+                    output_multiplier: w.i32()?,
+                    output_shift: w.i32()?,
+                    act_min: w.i32()?,
+                    act_max: w.i32()?,
+                    rounding: w.rounding()?,
+                };
+                w.clamp_range(p.act_min, p.act_max)?;
+                OpParams::AddS8(p)
+            }
+            OpCode::MulS8 => {
+                let p = MulS8 {
+                    input1_offset: w.i32()?,
+                    input2_offset: w.i32()?,
+                    output_offset: w.i32()?,
+                    output_multiplier: w.i32()?,
+                    output_shift: w.i32()?,
+                    act_min: w.i32()?,
+                    act_max: w.i32()?,
+                    rounding: w.rounding()?,
+                };
+                w.clamp_range(p.act_min, p.act_max)?;
+                OpParams::MulS8(p)
+            }
+            OpCode::MaxPool2dS8 | OpCode::AvgPool2dS8 => {
+                let pool = w.pool2d()?;
+                let (act_min, act_max) = (w.i32()?, w.i32()?);
+                w.clamp_range(act_min, act_max)?;
+                if opcode == OpCode::MaxPool2dS8 {
+                    OpParams::MaxPool2dS8 {
+                        pool,
+                        act_min,
+                        act_max,
+                    }
+                } else {
+                    OpParams::AvgPool2dS8 {
+                        pool,
+                        act_min,
+                        act_max,
+                    }
+                }
+            }
+            OpCode::SoftmaxS8 => OpParams::SoftmaxS8 {
+                axis: w.u32()?,
+                flatten: w.bool()?,
+                input_multiplier: w.i32()?,
+                input_left_shift: w.i32()?,
+                diff_min: w.i32()?,
+            },
+            OpCode::Quantize | OpCode::Dequantize => {
+                let scale = w.f32()?;
+                if !(scale.is_finite() && scale > 0.0) {
+                    return Err(w.bad("quantization scale is not a positive finite number"));
+                }
+                let zero_point = w.i32()?;
+                if !(-128..=127).contains(&zero_point) {
+                    return Err(w.bad("int8 zero point outside [-128, 127]"));
+                }
+                if opcode == OpCode::Quantize {
+                    OpParams::Quantize { scale, zero_point }
+                } else {
+                    OpParams::Dequantize { scale, zero_point }
+                }
+            }
+            OpCode::Requantize => OpParams::Requantize {
+                input_zero_point: w.i32()?,
+                output_zero_point: w.i32()?,
+                multiplier: w.i32()?,
+                shift: w.i32()?,
+                rounding: w.rounding()?,
+            },
+            OpCode::LookupS8 => OpParams::LookupS8,
         };
         if w.at != bytes.len() {
             return Err(Error::BadOp {
@@ -604,6 +948,12 @@ impl OpParams {
     /// Appends the parameter words.
     #[cfg(feature = "write")]
     pub(crate) fn encode(&self, out: &mut alloc::vec::Vec<u32>) {
+        fn quant_output(out: &mut alloc::vec::Vec<u32>, q: &QuantOutput) {
+            for v in [q.input_offset, q.output_offset, q.act_min, q.act_max] {
+                out.push(v as u32);
+            }
+            out.push(q.rounding as u32);
+        }
         fn act(out: &mut alloc::vec::Vec<u32>, a: &ActivationSpec) {
             out.extend_from_slice(&[a.kind as u32, a.a.to_bits(), a.b.to_bits()]);
         }
@@ -663,6 +1013,90 @@ impl OpParams {
                 out.push(r.nearest as u32);
                 out.extend(r.scales.iter().map(|s| s.to_bits()));
             }
+            OpParams::Conv2dS8 { conv, q } => {
+                OpParams::Conv2d(*conv).encode(out);
+                quant_output(out, q);
+            }
+            OpParams::FullyConnectedS8 { q } => quant_output(out, q),
+            OpParams::AddS8(p) => {
+                out.push(p.subtract as u32);
+                for v in [
+                    p.input1_offset,
+                    p.input2_offset,
+                    p.output_offset,
+                    p.left_shift,
+                    p.input1_multiplier,
+                    p.input1_shift,
+                    p.input2_multiplier,
+                    p.input2_shift,
+                    p.output_multiplier,
+                    p.output_shift,
+                    p.act_min,
+                    p.act_max,
+                ] {
+                    out.push(v as u32);
+                }
+                out.push(p.rounding as u32);
+            }
+            OpParams::MulS8(p) => {
+                for v in [
+                    p.input1_offset,
+                    p.input2_offset,
+                    p.output_offset,
+                    p.output_multiplier,
+                    p.output_shift,
+                    p.act_min,
+                    p.act_max,
+                ] {
+                    out.push(v as u32);
+                }
+                out.push(p.rounding as u32);
+            }
+            OpParams::MaxPool2dS8 {
+                pool,
+                act_min,
+                act_max,
+            }
+            | OpParams::AvgPool2dS8 {
+                pool,
+                act_min,
+                act_max,
+            } => {
+                OpParams::MaxPool2d(*pool).encode(out);
+                out.push(*act_min as u32);
+                out.push(*act_max as u32);
+            }
+            OpParams::SoftmaxS8 {
+                axis,
+                flatten,
+                input_multiplier,
+                input_left_shift,
+                diff_min,
+            } => {
+                out.push(*axis);
+                out.push(*flatten as u32);
+                out.push(*input_multiplier as u32);
+                out.push(*input_left_shift as u32);
+                out.push(*diff_min as u32);
+            }
+            OpParams::Quantize { scale, zero_point }
+            | OpParams::Dequantize { scale, zero_point } => {
+                out.push(scale.to_bits());
+                out.push(*zero_point as u32);
+            }
+            OpParams::Requantize {
+                input_zero_point,
+                output_zero_point,
+                multiplier,
+                shift,
+                rounding,
+            } => {
+                for v in [*input_zero_point, *output_zero_point, *multiplier, *shift] {
+                    out.push(v as u32);
+                }
+                out.push(*rounding as u32);
+            }
+            OpParams::LookupS8 => {}
         }
     }
 }

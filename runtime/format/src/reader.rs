@@ -23,6 +23,16 @@ pub struct Model<'a> {
     constants_offset: usize,
     io: &'a [u8],
     metadata: &'a [u8],
+    quant: &'a [u8],
+}
+
+/// Affine quantization of a tensor: `real = scale · (q − zero_point)`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Quant {
+    /// Scale (positive, finite).
+    pub scale: f32,
+    /// Zero point.
+    pub zero_point: i32,
 }
 
 /// A list of `u32` tensor indices inside the file.
@@ -67,6 +77,8 @@ pub struct TensorInfo<'a> {
     pub byte_len: u32,
     /// Where the bytes live.
     pub storage: Storage<'a>,
+    /// Quantization (int8 tensors).
+    pub quant: Option<Quant>,
 }
 
 impl TensorInfo<'_> {
@@ -174,7 +186,7 @@ impl<'a> Model<'a> {
         if table_end > bytes.len() {
             return Err(trunc(table_end));
         }
-        let mut found: [Option<(usize, usize)>; 8] = [None; 8];
+        let mut found: [Option<(usize, usize)>; 9] = [None; 9];
         for s in 0..section_count {
             let at = HEADER_LEN + s * SECTION_ENTRY_LEN;
             let kind = rd_u32(bytes, at).ok_or(trunc(table_end))?;
@@ -218,6 +230,11 @@ impl<'a> Model<'a> {
         let (constants_offset, constants) = section(SectionKind::Constants)?;
         let (_, io) = section(SectionKind::Io)?;
         let (_, metadata) = section(SectionKind::Metadata)?;
+        // Optional: models without int8 tensors have no quantization records.
+        let quant = match found[SectionKind::Quant as usize - 1] {
+            None => &[][..],
+            Some(_) => section(SectionKind::Quant)?.1,
+        };
         let rec = |k: SectionKind, b: &[u8], n: usize| {
             if b.len() % n != 0 {
                 Err(Error::BadSection {
@@ -233,6 +250,7 @@ impl<'a> Model<'a> {
         rec(SectionKind::Indices, indices, 4)?;
         rec(SectionKind::Params, params, 4)?;
         rec(SectionKind::Metadata, metadata, META_RECORD_LEN)?;
+        rec(SectionKind::Quant, quant, QUANT_RECORD_LEN)?;
         if constants_offset % ALIGN != 0 {
             return Err(Error::BadSection {
                 kind: SectionKind::Constants as u32,
@@ -252,6 +270,7 @@ impl<'a> Model<'a> {
             constants_offset,
             io,
             metadata,
+            quant,
         };
         model.validate_tensors()?;
         model.validate_ops()?;
@@ -331,6 +350,23 @@ impl<'a> Model<'a> {
             }
             _ => return Err(bad("unknown storage kind")),
         };
+        let qi = rd(44)?;
+        let quant = if qi == crate::layout::NO_QUANT {
+            None
+        } else {
+            let at = (qi as usize)
+                .checked_mul(QUANT_RECORD_LEN)
+                .ok_or(bad("quantization index out of range"))?;
+            let scale = f32::from_bits(
+                rd_u32(self.quant, at).ok_or(bad("quantization index out of range"))?,
+            );
+            let zero_point =
+                rd_u32(self.quant, at + 4).ok_or(bad("quantization index out of range"))? as i32;
+            if !(scale.is_finite() && scale > 0.0) {
+                return Err(bad("quantization scale is not a positive finite number"));
+            }
+            Some(Quant { scale, zero_point })
+        };
         Ok(TensorInfo {
             name,
             dtype,
@@ -338,6 +374,7 @@ impl<'a> Model<'a> {
             rank,
             byte_len,
             storage,
+            quant,
         })
     }
 

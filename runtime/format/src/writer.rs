@@ -16,6 +16,7 @@ pub struct ModelBuilder {
     inputs: Vec<u32>,
     outputs: Vec<u32>,
     metadata: Vec<u8>,
+    quant: Vec<u8>,
     arena_len: u32,
 }
 
@@ -50,6 +51,18 @@ impl ModelBuilder {
         dims: &[usize],
         storage: Storage<'_>,
     ) -> u32 {
+        self.add_tensor_quant(name, dtype, dims, storage, None)
+    }
+
+    /// Adds a tensor with quantization parameters.
+    pub fn add_tensor_quant(
+        &mut self,
+        name: &str,
+        dtype: DType,
+        dims: &[usize],
+        storage: Storage<'_>,
+        quant: Option<crate::Quant>,
+    ) -> u32 {
         let index = (self.tensors.len() / TENSOR_RECORD_LEN) as u32;
         let (so, sl) = self.string(name);
         let elements: usize = dims.iter().product();
@@ -72,7 +85,17 @@ impl ModelBuilder {
         }
         push_u32(t, offset);
         push_u32(t, byte_len);
-        push_u32(t, NO_QUANT);
+        let q = match quant {
+            None => NO_QUANT,
+            Some(q) => {
+                let i = (self.quant.len() / 8) as u32;
+                self.quant
+                    .extend_from_slice(&q.scale.to_bits().to_le_bytes());
+                self.quant.extend_from_slice(&q.zero_point.to_le_bytes());
+                i
+            }
+        };
+        push_u32(&mut self.tensors, q);
         index
     }
 
@@ -127,13 +150,14 @@ impl ModelBuilder {
             push_u32(&mut io, t);
         }
         let words = |w: &[u32]| w.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
-        let sections: [(SectionKind, Vec<u8>); 8] = [
+        let sections: [(SectionKind, Vec<u8>); 9] = [
             (SectionKind::Tensors, self.tensors),
             (SectionKind::Ops, self.ops),
             (SectionKind::Indices, words(&self.indices)),
             (SectionKind::Params, words(&self.params)),
             (SectionKind::Io, io),
             (SectionKind::Metadata, self.metadata),
+            (SectionKind::Quant, self.quant),
             (SectionKind::Strings, self.strings),
             (SectionKind::Constants, self.constants),
         ];

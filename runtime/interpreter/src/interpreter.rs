@@ -57,6 +57,21 @@ fn f32s_mut(b: &mut [u8], op: usize) -> Result<&mut [f32], Error> {
     bytemuck::try_cast_slice_mut(b).map_err(|_| invalid(op, "misaligned float tensor"))
 }
 
+fn i8s(b: &[u8]) -> &[i8] {
+    bytemuck::cast_slice(b)
+}
+
+fn i8s_mut(b: &mut [u8]) -> &mut [i8] {
+    bytemuck::cast_slice_mut(b)
+}
+
+fn i32s(b: &[u8], op: usize) -> Result<&[i32], Error> {
+    if b.is_empty() {
+        return Ok(&[]);
+    }
+    bytemuck::try_cast_slice(b).map_err(|_| invalid(op, "misaligned int32 tensor"))
+}
+
 fn u32s(b: &[u8], op: usize) -> Result<&[u32], Error> {
     if b.is_empty() {
         return Ok(&[]);
@@ -340,6 +355,38 @@ fn run_op(
             DType::U8 => ops::pad::pad(params, *value as u8, x, out),
         },
         Kernel::Resize(p) => ops::resize::resize_f32(p, f32s(x, i)?, f32s_mut(out, i)?),
+        Kernel::Conv2dS8(p) => {
+            let (w, b, m, sh) = (
+                i8s(in_bytes(1)?),
+                i32s(in_bytes(2)?, i)?,
+                i32s(in_bytes(3)?, i)?,
+                i32s(in_bytes(4)?, i)?,
+            );
+            ops::conv2d::conv2d_s8(p, i8s(x), w, Some(b), m, sh, i8s_mut(out))
+        }
+        Kernel::FullyConnectedS8(p) => {
+            let (w, b, m, sh) = (
+                i8s(in_bytes(1)?),
+                i32s(in_bytes(2)?, i)?,
+                i32s(in_bytes(3)?, i)?,
+                i32s(in_bytes(4)?, i)?,
+            );
+            ops::fully_connected::fully_connected_s8(p, i8s(x), w, Some(b), m, sh, i8s_mut(out))
+        }
+        Kernel::AddS8(p) => ops::binary::add_s8(p, i8s(x), i8s(in_bytes(1)?), i8s_mut(out)),
+        Kernel::MulS8(p) => ops::binary::mul_s8(p, i8s(x), i8s(in_bytes(1)?), i8s_mut(out)),
+        Kernel::MaxPool2dS8(p) => ops::pool2d::max_pool2d_s8(p, i8s(x), i8s_mut(out)),
+        Kernel::AvgPool2dS8(p) => ops::pool2d::avg_pool2d_s8(p, i8s(x), i8s_mut(out)),
+        Kernel::SoftmaxS8(p) => ops::softmax::softmax_s8(p, i8s(x), i8s_mut(out)),
+        Kernel::Quantize(p) => ops::quantize::quantize_f32_s8(p, f32s(x, i)?, i8s_mut(out)),
+        Kernel::Dequantize(p) => ops::quantize::dequantize_s8_f32(p, i8s(x), f32s_mut(out, i)?),
+        Kernel::Requantize(p) => ops::quantize::requantize_s8(p, i8s(x), i8s_mut(out)),
+        Kernel::LookupS8 => {
+            let table: &[i8; 256] = i8s(in_bytes(1)?)
+                .try_into()
+                .map_err(|_| invalid(i, "lookup table size"))?;
+            ops::quantize::lookup_s8(table, i8s(x), i8s_mut(out))
+        }
     }
     Ok(())
 }

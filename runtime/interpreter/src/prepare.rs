@@ -6,9 +6,15 @@
 
 use crate::Error;
 use mote_format::{
-    ActivationKind, ActivationSpec, BinaryKind, DType, IndexList, OpParams, PadKind, ReduceKind,
-    ResizeCoordinate, ResizeMode, ResizeNearest, TensorInfo,
+    ActivationKind, ActivationSpec, BinaryKind, Conv2d, DType, IndexList, OpParams, PadKind,
+    Pool2d, ReduceKind, ResizeCoordinate, ResizeMode, ResizeNearest, RoundingMode, TensorInfo,
 };
+use mote_kernels::ops::binary::{AddS8Params, MulS8Params};
+use mote_kernels::ops::conv2d::Conv2dS8Params;
+use mote_kernels::ops::fully_connected::FullyConnectedS8Params;
+use mote_kernels::ops::pool2d::Pool2dS8Params;
+use mote_kernels::ops::quantize::{DequantizeParams, QuantizeParams, RequantizeParams};
+use mote_kernels::ops::softmax::SoftmaxS8Params;
 use mote_kernels::ops::{
     binary::{BinaryOp, BinaryParams},
     conv2d::Conv2dParams,
@@ -23,6 +29,7 @@ use mote_kernels::ops::{
     softmax::SoftmaxParams,
     transpose::TransposeParams,
 };
+use mote_kernels::quant::Rounding;
 use mote_kernels::{Activation, Shape, MAX_RANK};
 
 /// Kernel parameters of one op.
@@ -44,6 +51,17 @@ pub(crate) enum Kernel {
     Softmax(SoftmaxParams),
     Pad { params: PadParams, value: f32 },
     Resize(ResizeParams),
+    Conv2dS8(Conv2dS8Params),
+    FullyConnectedS8(FullyConnectedS8Params),
+    AddS8(AddS8Params),
+    MulS8(MulS8Params),
+    MaxPool2dS8(Pool2dS8Params),
+    AvgPool2dS8(Pool2dS8Params),
+    SoftmaxS8(SoftmaxS8Params),
+    Quantize(QuantizeParams),
+    Dequantize(DequantizeParams),
+    Requantize(RequantizeParams),
+    LookupS8,
 }
 
 /// One op, ready to run.
@@ -155,67 +173,31 @@ pub(crate) fn prepare<'a>(
                 "Conv2d takes input, weights and an optional bias",
             )?;
             all_f32()?;
-            let x = shape(&cx.tensor(ins, 0)?);
-            let w = shape(&cx.tensor(ins, 1)?);
-            cx.check(
-                x.rank == 4 && w.rank == 4 && os.rank == 4,
-                "Conv2d tensors must be 4-D",
-            )?;
-            cx.check(
-                c.stride.iter().chain(c.dilation.iter()).all(|&v| pos(v)),
-                "stride/dilation out of range",
-            )?;
-            cx.check(c.pads.iter().all(|&p| p <= 1 << 16), "padding out of range")?;
-            let g = c.groups as usize;
-            let [n, h, wd, ci] = [x.dims[0], x.dims[1], x.dims[2], x.dims[3]];
-            let [co, kh, kw, cpg] = [w.dims[0], w.dims[1], w.dims[2], w.dims[3]];
-            cx.check(
-                g >= 1 && ci % g == 0 && co % g == 0 && cpg * g == ci,
-                "groups do not divide the channels",
-            )?;
-            cx.check(kh >= 1 && kw >= 1, "empty kernel")?;
-            cx.check(
-                os.dims[0] == n && os.dims[3] == co,
-                "Conv2d output batch/channels mismatch",
-            )?;
-            let out_len =
-                |inp: usize, k: usize, s: u32, d: u32, p0: u32, p1: u32| -> Option<usize> {
-                    let span = (d as usize).checked_mul(k - 1)? + 1;
-                    let padded = inp + p0 as usize + p1 as usize;
-                    padded.checked_sub(span).map(|v| v / s as usize + 1)
-                };
-            cx.check(
-                out_len(h, kh, c.stride[0], c.dilation[0], c.pads[0], c.pads[2])
-                    == Some(os.dims[1])
-                    && out_len(wd, kw, c.stride[1], c.dilation[1], c.pads[1], c.pads[3])
-                        == Some(os.dims[2]),
-                "Conv2d output size does not follow from input, kernel, stride and pads",
-            )?;
+            let mut p = conv_geometry(&cx, ins, &os, &c)?;
             if n_in == 3 {
-                let b = cx.tensor(ins, 2)?;
                 cx.check(
-                    b.elements() == co,
+                    cx.tensor(ins, 2)?.elements() == p.out_c,
                     "bias length is not the number of output channels",
                 )?;
             }
-            Kernel::Conv2d(Conv2dParams {
-                batch: n,
-                in_h: h,
-                in_w: wd,
-                in_c: ci,
-                out_h: os.dims[1],
-                out_w: os.dims[2],
-                out_c: co,
-                kernel_h: kh,
-                kernel_w: kw,
-                stride_h: c.stride[0] as usize,
-                stride_w: c.stride[1] as usize,
-                dilation_h: c.dilation[0] as usize,
-                dilation_w: c.dilation[1] as usize,
-                pad_top: c.pads[0] as usize,
-                pad_left: c.pads[1] as usize,
-                groups: g,
-                activation: activation(c.activation),
+            p.activation = activation(c.activation);
+            Kernel::Conv2d(p)
+        }
+        OpParams::Conv2dS8 { conv, q } => {
+            cx.check(
+                n_in == 5,
+                "Conv2dS8 takes input, weights, bias, multipliers and shifts",
+            )?;
+            int8_io(&cx, ins, &out, 2)?;
+            let geometry = conv_geometry(&cx, ins, &os, &conv)?;
+            per_channel_tail(&cx, ins, 2, geometry.out_c, false)?;
+            Kernel::Conv2dS8(Conv2dS8Params {
+                geometry,
+                input_offset: q.input_offset,
+                output_offset: q.output_offset,
+                act_min: q.act_min,
+                act_max: q.act_max,
+                rounding: rounding(q.rounding),
             })
         }
         OpParams::ConvTranspose2d(c) => {
@@ -278,22 +260,7 @@ pub(crate) fn prepare<'a>(
                 "FullyConnected takes input, weights and an optional bias",
             )?;
             all_f32()?;
-            let x = cx.tensor(ins, 0)?;
-            let w = shape(&cx.tensor(ins, 1)?);
-            cx.check(
-                w.rank == 2 && x.rank >= 1,
-                "FullyConnected weights must be 2-D",
-            )?;
-            let (units, depth) = (w.dims[0], w.dims[1]);
-            cx.check(
-                depth >= 1 && x.elements() % depth == 0,
-                "input length is not a multiple of the weights' depth",
-            )?;
-            let rows = x.elements() / depth;
-            cx.check(
-                out.elements() == rows * units,
-                "output size is not rows × units",
-            )?;
+            let (rows, depth, units) = fc_geometry(&cx, ins, &out)?;
             if n_in == 3 {
                 cx.check(
                     cx.tensor(ins, 2)?.elements() == units,
@@ -305,6 +272,25 @@ pub(crate) fn prepare<'a>(
                 depth,
                 units,
                 activation: activation(a),
+            })
+        }
+        OpParams::FullyConnectedS8 { q } => {
+            cx.check(
+                n_in == 5,
+                "FullyConnectedS8 takes input, weights, bias, multipliers and shifts",
+            )?;
+            int8_io(&cx, ins, &out, 2)?;
+            let (rows, depth, units) = fc_geometry(&cx, ins, &out)?;
+            per_channel_tail(&cx, ins, 2, units, true)?;
+            Kernel::FullyConnectedS8(FullyConnectedS8Params {
+                rows,
+                depth,
+                units,
+                input_offset: q.input_offset,
+                output_offset: q.output_offset,
+                act_min: q.act_min,
+                act_max: q.act_max,
+                rounding: rounding(q.rounding),
             })
         }
         OpParams::MatMul => {
@@ -340,19 +326,6 @@ pub(crate) fn prepare<'a>(
         } => {
             cx.check(n_in == 2, "binary ops take two inputs")?;
             all_f32()?;
-            let a = shape(&cx.tensor(ins, 0)?);
-            let b = shape(&cx.tensor(ins, 1)?);
-            cx.check(
-                a.rank == os.rank && b.rank == os.rank,
-                "binary op ranks differ",
-            )?;
-            for k in 0..os.rank {
-                let o = os.dims[k];
-                cx.check(
-                    (a.dims[k] == o || a.dims[k] == 1) && (b.dims[k] == o || b.dims[k] == 1),
-                    "shapes do not broadcast to the output",
-                )?;
-            }
             let op = match kind {
                 BinaryKind::Add => BinaryOp::Add,
                 BinaryKind::Sub => BinaryOp::Sub,
@@ -361,12 +334,53 @@ pub(crate) fn prepare<'a>(
                 BinaryKind::Max => BinaryOp::Max,
                 BinaryKind::Min => BinaryOp::Min,
             };
-            Kernel::Binary(BinaryParams {
-                op,
-                a,
-                b,
-                out: os,
-                activation: activation(act),
+            let mut p = binary_shapes(&cx, ins, &os)?;
+            p.op = op;
+            p.activation = activation(act);
+            Kernel::Binary(p)
+        }
+        OpParams::AddS8(a) => {
+            cx.check(n_in == 2, "binary ops take two inputs")?;
+            int8_io(&cx, ins, &out, 2)?;
+            let mut shapes = binary_shapes(&cx, ins, &os)?;
+            shapes.op = if a.subtract {
+                BinaryOp::Sub
+            } else {
+                BinaryOp::Add
+            };
+            cx.check((0..=31).contains(&a.left_shift), "left shift out of range")?;
+            Kernel::AddS8(AddS8Params {
+                shapes,
+                input1_offset: a.input1_offset,
+                input2_offset: a.input2_offset,
+                output_offset: a.output_offset,
+                left_shift: a.left_shift,
+                input1_multiplier: a.input1_multiplier,
+                input1_shift: a.input1_shift,
+                input2_multiplier: a.input2_multiplier,
+                input2_shift: a.input2_shift,
+                output_multiplier: a.output_multiplier,
+                output_shift: a.output_shift,
+                act_min: a.act_min,
+                act_max: a.act_max,
+                rounding: rounding(a.rounding),
+            })
+        }
+        OpParams::MulS8(m) => {
+            cx.check(n_in == 2, "binary ops take two inputs")?;
+            int8_io(&cx, ins, &out, 2)?;
+            let mut shapes = binary_shapes(&cx, ins, &os)?;
+            shapes.op = BinaryOp::Mul;
+            Kernel::MulS8(MulS8Params {
+                shapes,
+                input1_offset: m.input1_offset,
+                input2_offset: m.input2_offset,
+                output_offset: m.output_offset,
+                output_multiplier: m.output_multiplier,
+                output_shift: m.output_shift,
+                act_min: m.act_min,
+                act_max: m.act_max,
+                rounding: rounding(m.rounding),
             })
         }
         OpParams::Unary { activation: a } => {
@@ -434,48 +448,35 @@ pub(crate) fn prepare<'a>(
         OpParams::MaxPool2d(pp) | OpParams::AvgPool2d(pp) => {
             cx.check(n_in == 1, "pooling takes one input")?;
             all_f32()?;
-            let x = shape(&cx.tensor(ins, 0)?);
-            cx.check(x.rank == 4 && os.rank == 4, "pooling tensors must be 4-D")?;
-            cx.check(
-                x.dims[0] == os.dims[0] && x.dims[3] == os.dims[3],
-                "pooling batch/channels mismatch",
-            )?;
-            cx.check(
-                pp.kernel
-                    .iter()
-                    .chain(pp.stride.iter())
-                    .chain(pp.dilation.iter())
-                    .all(|&v| pos(v)),
-                "kernel/stride/dilation out of range",
-            )?;
-            cx.check(
-                pp.pads.iter().all(|&p| p <= 1 << 16),
-                "padding out of range",
-            )?;
-            let p = Pool2dParams {
-                batch: x.dims[0],
-                in_h: x.dims[1],
-                in_w: x.dims[2],
-                channels: x.dims[3],
-                out_h: os.dims[1],
-                out_w: os.dims[2],
-                kernel_h: pp.kernel[0] as usize,
-                kernel_w: pp.kernel[1] as usize,
-                stride_h: pp.stride[0] as usize,
-                stride_w: pp.stride[1] as usize,
-                dilation_h: pp.dilation[0] as usize,
-                dilation_w: pp.dilation[1] as usize,
-                pad_top: pp.pads[0] as usize,
-                pad_left: pp.pads[1] as usize,
-                pad_bottom: pp.pads[2] as usize,
-                pad_right: pp.pads[3] as usize,
-                count_include_pad: pp.count_include_pad,
-                activation: activation(pp.activation),
-            };
+            let mut p = pool_geometry(&cx, ins, &os, &pp)?;
+            p.activation = activation(pp.activation);
             if matches!(op.params, OpParams::MaxPool2d(_)) {
                 Kernel::MaxPool2d(p)
             } else {
                 Kernel::AvgPool2d(p)
+            }
+        }
+        OpParams::MaxPool2dS8 {
+            pool,
+            act_min,
+            act_max,
+        }
+        | OpParams::AvgPool2dS8 {
+            pool,
+            act_min,
+            act_max,
+        } => {
+            cx.check(n_in == 1, "pooling takes one input")?;
+            int8_io(&cx, ins, &out, 1)?;
+            let p = Pool2dS8Params {
+                geometry: pool_geometry(&cx, ins, &os, &pool)?,
+                act_min,
+                act_max,
+            };
+            if matches!(op.params, OpParams::MaxPool2dS8 { .. }) {
+                Kernel::MaxPool2dS8(p)
+            } else {
+                Kernel::AvgPool2dS8(p)
             }
         }
         OpParams::Reduce {
@@ -529,20 +530,91 @@ pub(crate) fn prepare<'a>(
         OpParams::Softmax { axis, flatten } => {
             cx.check(n_in == 1, "Softmax takes one input")?;
             all_f32()?;
-            let x = shape(&cx.tensor(ins, 0)?);
-            let axis = axis as usize;
-            cx.check(axis < x.rank && x == os, "Softmax axis or shape")?;
-            let outer: usize = x.dims[..axis].iter().product();
-            let (axis_len, inner) = if flatten {
-                (x.dims[axis..x.rank].iter().product(), 1)
-            } else {
-                (x.dims[axis], x.dims[axis + 1..x.rank].iter().product())
-            };
-            Kernel::Softmax(SoftmaxParams {
-                outer,
-                axis_len,
-                inner,
+            Kernel::Softmax(softmax_shape(&cx, ins, &os, axis, flatten)?)
+        }
+        OpParams::SoftmaxS8 {
+            axis,
+            flatten,
+            input_multiplier,
+            input_left_shift,
+            diff_min,
+        } => {
+            cx.check(n_in == 1, "Softmax takes one input")?;
+            int8_io(&cx, ins, &out, 1)?;
+            cx.check(
+                (0..=31).contains(&input_left_shift),
+                "softmax left shift out of range",
+            )?;
+            Kernel::SoftmaxS8(SoftmaxS8Params {
+                shape: softmax_shape(&cx, ins, &os, axis, flatten)?,
+                input_multiplier,
+                input_left_shift,
+                diff_min,
             })
+        }
+        OpParams::Quantize { scale, zero_point } => {
+            cx.check(n_in == 1, "Quantize takes one input")?;
+            let x = cx.tensor(ins, 0)?;
+            cx.check(
+                x.dtype == DType::F32 && out.dtype == DType::I8,
+                "Quantize maps float32 to int8",
+            )?;
+            cx.check(
+                x.elements() == out.elements(),
+                "Quantize changes the number of elements",
+            )?;
+            Kernel::Quantize(QuantizeParams { scale, zero_point })
+        }
+        OpParams::Dequantize { scale, zero_point } => {
+            cx.check(n_in == 1, "Dequantize takes one input")?;
+            let x = cx.tensor(ins, 0)?;
+            cx.check(
+                x.dtype == DType::I8 && out.dtype == DType::F32,
+                "Dequantize maps int8 to float32",
+            )?;
+            cx.check(
+                x.elements() == out.elements(),
+                "Dequantize changes the number of elements",
+            )?;
+            Kernel::Dequantize(DequantizeParams { scale, zero_point })
+        }
+        OpParams::Requantize {
+            input_zero_point,
+            output_zero_point,
+            multiplier,
+            shift,
+            rounding: r,
+        } => {
+            cx.check(n_in == 1, "Requantize takes one input")?;
+            int8_io(&cx, ins, &out, 1)?;
+            cx.check(
+                cx.tensor(ins, 0)?.elements() == out.elements(),
+                "Requantize changes the number of elements",
+            )?;
+            cx.check(
+                (-31..=30).contains(&shift) && multiplier >= 0,
+                "requantization multiplier out of range",
+            )?;
+            Kernel::Requantize(RequantizeParams {
+                input_zero_point,
+                output_zero_point,
+                multiplier,
+                shift,
+                rounding: rounding(r),
+            })
+        }
+        OpParams::LookupS8 => {
+            cx.check(n_in == 2, "LookupS8 takes input and table")?;
+            int8_io(&cx, ins, &out, 2)?;
+            cx.check(
+                cx.tensor(ins, 0)?.elements() == out.elements(),
+                "lookup changes the number of elements",
+            )?;
+            cx.check(
+                cx.tensor(ins, 1)?.elements() == 256,
+                "lookup table must have 256 entries",
+            )?;
+            Kernel::LookupS8
         }
         OpParams::Pad { kind, value, begin } => {
             cx.check(n_in == 1, "Pad takes one input")?;
@@ -622,5 +694,253 @@ pub(crate) fn prepare<'a>(
         inputs: op.inputs,
         output,
         dtype: out.dtype,
+    })
+}
+
+pub(crate) fn rounding(r: RoundingMode) -> Rounding {
+    match r {
+        RoundingMode::Double => Rounding::Double,
+        RoundingMode::Single => Rounding::Single,
+    }
+}
+
+/// The first `n_data` inputs and the output are int8.
+fn int8_io(
+    cx: &Ctx<'_, '_>,
+    ins: &IndexList<'_>,
+    out: &TensorInfo<'_>,
+    n_data: usize,
+) -> Result<(), Error> {
+    cx.check(out.dtype == DType::I8, "int8 op with a non-int8 output")?;
+    for i in 0..n_data {
+        cx.check(
+            cx.tensor(ins, i)?.dtype == DType::I8,
+            "int8 op with a non-int8 input",
+        )?;
+    }
+    Ok(())
+}
+
+/// Bias, multipliers and shifts (inputs `first..first+3`): int32, one per channel (multipliers
+/// and shifts may be one value when `per_tensor_ok`), shifts within what the requantization
+/// supports.
+fn per_channel_tail(
+    cx: &Ctx<'_, '_>,
+    ins: &IndexList<'_>,
+    first: usize,
+    channels: usize,
+    per_tensor_ok: bool,
+) -> Result<(), Error> {
+    let bias = cx.tensor(ins, first)?;
+    cx.check(
+        bias.dtype == DType::I32 && bias.elements() == channels,
+        "bias must be int32, one per output channel",
+    )?;
+    let m = cx.tensor(ins, first + 1)?;
+    let s = cx.tensor(ins, first + 2)?;
+    let n = m.elements();
+    cx.check(
+        m.dtype == DType::I32 && s.dtype == DType::I32,
+        "multipliers and shifts must be int32",
+    )?;
+    cx.check(
+        n == s.elements() && (n == channels || (per_tensor_ok && n == 1)),
+        "one multiplier and shift per output channel",
+    )?;
+    if let mote_format::Storage::Const(b) = s.storage {
+        for c in b.chunks_exact(4) {
+            let v = i32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+            cx.check((-31..=30).contains(&v), "requantization shift out of range")?;
+        }
+    } else {
+        return Err(cx.bad("shifts must be constant"));
+    }
+    if let mote_format::Storage::Const(b) = m.storage {
+        for c in b.chunks_exact(4) {
+            cx.check(
+                i32::from_le_bytes([c[0], c[1], c[2], c[3]]) >= 0,
+                "negative requantization multiplier",
+            )?;
+        }
+    } else {
+        return Err(cx.bad("multipliers must be constant"));
+    }
+    Ok(())
+}
+
+fn conv_geometry(
+    cx: &Ctx<'_, '_>,
+    ins: &IndexList<'_>,
+    os: &Shape,
+    c: &Conv2d,
+) -> Result<Conv2dParams, Error> {
+    let x = shape(&cx.tensor(ins, 0)?);
+    let w = shape(&cx.tensor(ins, 1)?);
+    cx.check(
+        x.rank == 4 && w.rank == 4 && os.rank == 4,
+        "Conv2d tensors must be 4-D",
+    )?;
+    cx.check(
+        c.stride.iter().chain(c.dilation.iter()).all(|&v| pos(v)),
+        "stride/dilation out of range",
+    )?;
+    cx.check(c.pads.iter().all(|&p| p <= 1 << 16), "padding out of range")?;
+    let g = c.groups as usize;
+    let [n, h, wd, ci] = [x.dims[0], x.dims[1], x.dims[2], x.dims[3]];
+    let [co, kh, kw, cpg] = [w.dims[0], w.dims[1], w.dims[2], w.dims[3]];
+    cx.check(
+        g >= 1 && ci % g == 0 && co % g == 0 && cpg * g == ci,
+        "groups do not divide the channels",
+    )?;
+    cx.check(kh >= 1 && kw >= 1, "empty kernel")?;
+    cx.check(
+        os.dims[0] == n && os.dims[3] == co,
+        "Conv2d output batch/channels mismatch",
+    )?;
+    let out_len = |inp: usize, k: usize, s: u32, d: u32, p0: u32, p1: u32| -> Option<usize> {
+        let span = (d as usize).checked_mul(k - 1)? + 1;
+        let padded = inp + p0 as usize + p1 as usize;
+        padded.checked_sub(span).map(|v| v / s as usize + 1)
+    };
+    cx.check(
+        out_len(h, kh, c.stride[0], c.dilation[0], c.pads[0], c.pads[2]) == Some(os.dims[1])
+            && out_len(wd, kw, c.stride[1], c.dilation[1], c.pads[1], c.pads[3])
+                == Some(os.dims[2]),
+        "Conv2d output size does not follow from input, kernel, stride and pads",
+    )?;
+    Ok(Conv2dParams {
+        batch: n,
+        in_h: h,
+        in_w: wd,
+        in_c: ci,
+        out_h: os.dims[1],
+        out_w: os.dims[2],
+        out_c: co,
+        kernel_h: kh,
+        kernel_w: kw,
+        stride_h: c.stride[0] as usize,
+        stride_w: c.stride[1] as usize,
+        dilation_h: c.dilation[0] as usize,
+        dilation_w: c.dilation[1] as usize,
+        pad_top: c.pads[0] as usize,
+        pad_left: c.pads[1] as usize,
+        groups: g,
+        activation: Activation::None,
+    })
+}
+
+fn fc_geometry(
+    cx: &Ctx<'_, '_>,
+    ins: &IndexList<'_>,
+    out: &TensorInfo<'_>,
+) -> Result<(usize, usize, usize), Error> {
+    let x = cx.tensor(ins, 0)?;
+    let w = shape(&cx.tensor(ins, 1)?);
+    cx.check(
+        w.rank == 2 && x.rank >= 1,
+        "FullyConnected weights must be 2-D",
+    )?;
+    let (units, depth) = (w.dims[0], w.dims[1]);
+    cx.check(
+        depth >= 1 && x.elements() % depth == 0,
+        "input length is not a multiple of the weights' depth",
+    )?;
+    let rows = x.elements() / depth;
+    cx.check(
+        out.elements() == rows * units,
+        "output size is not rows × units",
+    )?;
+    Ok((rows, depth, units))
+}
+
+fn binary_shapes(cx: &Ctx<'_, '_>, ins: &IndexList<'_>, os: &Shape) -> Result<BinaryParams, Error> {
+    let a = shape(&cx.tensor(ins, 0)?);
+    let b = shape(&cx.tensor(ins, 1)?);
+    cx.check(
+        a.rank == os.rank && b.rank == os.rank,
+        "binary op ranks differ",
+    )?;
+    for k in 0..os.rank {
+        let o = os.dims[k];
+        cx.check(
+            (a.dims[k] == o || a.dims[k] == 1) && (b.dims[k] == o || b.dims[k] == 1),
+            "shapes do not broadcast to the output",
+        )?;
+    }
+    Ok(BinaryParams {
+        op: BinaryOp::Add,
+        a,
+        b,
+        out: *os,
+        activation: Activation::None,
+    })
+}
+
+fn pool_geometry(
+    cx: &Ctx<'_, '_>,
+    ins: &IndexList<'_>,
+    os: &Shape,
+    pp: &Pool2d,
+) -> Result<Pool2dParams, Error> {
+    let x = shape(&cx.tensor(ins, 0)?);
+    cx.check(x.rank == 4 && os.rank == 4, "pooling tensors must be 4-D")?;
+    cx.check(
+        x.dims[0] == os.dims[0] && x.dims[3] == os.dims[3],
+        "pooling batch/channels mismatch",
+    )?;
+    cx.check(
+        pp.kernel
+            .iter()
+            .chain(pp.stride.iter())
+            .chain(pp.dilation.iter())
+            .all(|&v| pos(v)),
+        "kernel/stride/dilation out of range",
+    )?;
+    cx.check(
+        pp.pads.iter().all(|&p| p <= 1 << 16),
+        "padding out of range",
+    )?;
+    Ok(Pool2dParams {
+        batch: x.dims[0],
+        in_h: x.dims[1],
+        in_w: x.dims[2],
+        channels: x.dims[3],
+        out_h: os.dims[1],
+        out_w: os.dims[2],
+        kernel_h: pp.kernel[0] as usize,
+        kernel_w: pp.kernel[1] as usize,
+        stride_h: pp.stride[0] as usize,
+        stride_w: pp.stride[1] as usize,
+        dilation_h: pp.dilation[0] as usize,
+        dilation_w: pp.dilation[1] as usize,
+        pad_top: pp.pads[0] as usize,
+        pad_left: pp.pads[1] as usize,
+        pad_bottom: pp.pads[2] as usize,
+        pad_right: pp.pads[3] as usize,
+        count_include_pad: pp.count_include_pad,
+        activation: Activation::None,
+    })
+}
+
+fn softmax_shape(
+    cx: &Ctx<'_, '_>,
+    ins: &IndexList<'_>,
+    os: &Shape,
+    axis: u32,
+    flatten: bool,
+) -> Result<SoftmaxParams, Error> {
+    let x = shape(&cx.tensor(ins, 0)?);
+    let axis = axis as usize;
+    cx.check(axis < x.rank && x == *os, "Softmax axis or shape")?;
+    let outer: usize = x.dims[..axis].iter().product();
+    let (axis_len, inner) = if flatten {
+        (x.dims[axis..x.rank].iter().product(), 1)
+    } else {
+        (x.dims[axis], x.dims[axis + 1..x.rank].iter().product())
+    };
+    Ok(SoftmaxParams {
+        outer,
+        axis_len,
+        inner,
     })
 }
