@@ -30,6 +30,8 @@ struct Importer {
     const_ids: HashMap<String, TId>,
     opset: i64,
     unique: usize,
+    /// Constants folded from `DequantizeLinear` of integers: the integers and their parameters.
+    qorigin: HashMap<String, (Tensor, Quant)>,
 }
 
 /// Normalised slice of one tensor.
@@ -352,6 +354,26 @@ impl Importer {
         shape: Vec<usize>,
     ) -> TId {
         let out = self.g.add_tensor(out_name, shape);
+        // Data movement keeps the element type (int8 tensors are reshaped and transposed as they
+        // are); everything else computes in float32 until the quantization pass lowers it.
+        if matches!(
+            op,
+            Op::Reshape
+                | Op::Transpose { .. }
+                | Op::Slice { .. }
+                | Op::Concat { .. }
+                | Op::Pad { .. }
+        ) {
+            if let Some(&i) = inputs.first() {
+                let (dt, q) = (self.g.tensors[i].dtype, self.g.tensors[i].quant.clone());
+                self.g.tensors[out].dtype = dt;
+                self.g.tensors[out].quant = q;
+            }
+        }
+        if let Op::Quantize { scale, zero_point } = op {
+            self.g.tensors[out].dtype = DType::I8;
+            self.g.tensors[out].quant = Some(Quant::per_tensor(scale, zero_point));
+        }
         self.g.nodes.push(Node {
             name: name.to_string(),
             op,
@@ -390,10 +412,53 @@ impl Importer {
                 while dims.len() < rank {
                     dims.insert(0, 1);
                 }
-                let t = Tensor::f32(dims, vals);
-                Ok(self.const_tid(vname, &t))
+                let t = Tensor::f32(dims.clone(), vals);
+                let id = self.const_tid(vname, &t);
+                if let Some((q, quant)) = self.qorigin.get(vname) {
+                    let mut q = q.clone();
+                    q.dims = dims;
+                    let def = &mut self.g.tensors[id];
+                    def.qorigin = Some(q);
+                    def.quant = Some(quant.clone());
+                }
+                Ok(id)
             }
         }
+    }
+
+    /// Fully connected weights `[N, K]` from a constant `[K, N]` (or already `[N, K]`), scaled
+    /// by `alpha`; quantized origins follow the transpose (per-channel axis included).
+    fn weights_nk(&mut self, vname: &str, t: &Tensor, already_nk: bool, alpha: f32) -> TId {
+        let v = t.to_f32_vec();
+        let (vals, dims) = if already_nk {
+            (v, t.dims.clone())
+        } else {
+            fold::transpose_vals(&v, &t.dims, &[1, 0])
+        };
+        let vals: Vec<f32> = vals.iter().map(|&x| x * alpha).collect();
+        let id = self.const_tid(&format!("{vname}#w"), &Tensor::f32(dims.clone(), vals));
+        if let (Some((q, quant)), true) = (self.qorigin.get(vname).cloned(), alpha == 1.0) {
+            let data = if already_nk {
+                Some(q.data.clone())
+            } else {
+                match &q.data {
+                    TensorData::I8(d) => {
+                        Some(TensorData::I8(fold::transpose_vals(d, &q.dims, &[1, 0]).0))
+                    }
+                    _ => None,
+                }
+            };
+            if let Some(data) = data {
+                let mut quant = quant;
+                if quant.scales.len() > 1 && !already_nk {
+                    quant.axis = 1 - quant.axis.min(1);
+                }
+                let def = &mut self.g.tensors[id];
+                def.qorigin = Some(Tensor { dims, data });
+                def.quant = Some(quant);
+            }
+        }
+        id
     }
 
     fn shape_of(&self, v: &Val) -> Vec<usize> {
@@ -402,6 +467,53 @@ impl Importer {
             Val::Const(c) => c.dims.clone(),
         }
     }
+}
+
+/// For a `DequantizeLinear` of constant integers: the integers (uint8 shifted to int8) and
+/// their quantization, so that int8 kernels can use them exactly.
+fn dequantized_origin(node: &NodeProto, ins: &[Option<Val>]) -> Result<Option<(Tensor, Quant)>> {
+    let get = |i: usize| match ins.get(i).cloned().flatten() {
+        Some(Val::Const(t)) => Some(t),
+        _ => None,
+    };
+    let (Some(x), Some(scale)) = (get(0), get(1)) else {
+        return Ok(None);
+    };
+    let zp = get(2);
+    let attrs = Attrs::new(node);
+    let rank = x.dims.len() as i64;
+    let mut axis = attrs.int_or("axis", 1)?;
+    if axis < 0 {
+        axis += rank;
+    }
+    let scales = scale.to_f32_vec();
+    let mut zps: Vec<i32> = zp
+        .as_ref()
+        .and_then(|z| z.to_i64_vec())
+        .unwrap_or_else(|| vec![0; scales.len()])
+        .iter()
+        .map(|&v| v as i32)
+        .collect();
+    let data = match (&x.data, zp.as_ref().map(|z| &z.data)) {
+        (TensorData::I8(_), _) | (TensorData::I32(_), _) => x.data.clone(),
+        (TensorData::U8(v), _) => {
+            zps.iter_mut().for_each(|z| *z -= 128);
+            TensorData::I8(v.iter().map(|&b| (b as i16 - 128) as i8).collect())
+        }
+        _ => return Ok(None),
+    };
+    let quant = Quant {
+        scales,
+        zero_points: zps,
+        axis: if axis >= 0 { axis as usize } else { 0 },
+    };
+    Ok(Some((
+        Tensor {
+            dims: x.dims.clone(),
+            data,
+        },
+        quant,
+    )))
 }
 
 /// Imports an ONNX model.
@@ -417,6 +529,7 @@ pub fn import(model: &ModelProto, opts: &ImportOptions) -> Result<Graph> {
         const_ids: HashMap::new(),
         opset,
         unique: 0,
+        qorigin: HashMap::new(),
     };
     for init in &graph.initializer {
         let name = init.name.clone().unwrap_or_default();
@@ -447,11 +560,15 @@ pub fn import(model: &ModelProto, opts: &ImportOptions) -> Result<Graph> {
         }
         let (elem, dims) = mote_onnx::value_info_shape(input)
             .ok_or_else(|| CompileError::Graph(format!("input '{name}' has no tensor shape")))?;
-        if elem != 1 {
-            return Err(CompileError::Graph(format!(
-                "input '{name}' has ONNX element type {elem}; mote's float path takes float32 inputs"
-            )));
-        }
+        let dtype = match elem {
+            1 => DType::F32,
+            3 => DType::I8,
+            _ => {
+                return Err(CompileError::Graph(format!(
+                    "input '{name}' has ONNX element type {elem}; mote takes float32 or int8 inputs"
+                )))
+            }
+        };
         let shape = if let Some((_, s)) = opts.input_shapes.iter().find(|(n, _)| *n == name) {
             if s.len() != dims.len() {
                 return Err(CompileError::InputShape(format!(
@@ -505,6 +622,7 @@ pub fn import(model: &ModelProto, opts: &ImportOptions) -> Result<Graph> {
             )));
         }
         let t = im.g.add_tensor(name.clone(), shape);
+        im.g.tensors[t].dtype = dtype;
         im.g.inputs.push(t);
         im.vals.insert(name, Val::Rt(t));
     }
@@ -539,7 +657,6 @@ const FOLDABLE_ONLY: &[&str] = &[
     "Equal",
     "Where",
     "Expand",
-    "DequantizeLinear",
     "Neg",
     "Sqrt",
     "Reciprocal",
@@ -612,6 +729,13 @@ fn import_node(im: &mut Importer, node: &NodeProto) -> Result<()> {
             })
             .collect();
         if let Some(outs) = fold::fold(node, &nums, im.opset)? {
+            if op == "DequantizeLinear" {
+                if let (Some(o), Some(origin)) =
+                    (node.output.first(), dequantized_origin(node, &ins)?)
+                {
+                    im.qorigin.insert(o.clone(), origin);
+                }
+            }
             for (o, n) in node.output.iter().zip(outs) {
                 im.vals.insert(o.clone(), Val::Const(n.to_tensor()));
             }
@@ -672,6 +796,55 @@ fn lower(
     let x = input(0)?;
     let xs = im.shape_of(&x);
     match op {
+        "DequantizeLinear" | "QuantizeLinear" => {
+            let scale = const_input(1)?
+                .ok_or_else(|| bad("scale must be a constant".into()))?
+                .to_f32_vec();
+            let zp_t = const_input(2)?;
+            let zp = zp_t
+                .as_ref()
+                .and_then(|z| z.to_i64_vec())
+                .unwrap_or_else(|| vec![0]);
+            let (&[scale], &[zp]) = (scale.as_slice(), zp.as_slice()) else {
+                return Err(unsup(
+                    "per-axis quantization of a tensor computed at run time".into(),
+                ));
+            };
+            if !(scale.is_finite() && scale > 0.0) {
+                return Err(bad(format!("scale {scale}")));
+            }
+            // uint8 is int8 shifted by 128: the same real values with zero point − 128.
+            let unsigned = matches!(zp_t.as_ref().map(|z| &z.data), Some(TensorData::U8(_)));
+            let zero_point = if unsigned { zp as i32 - 128 } else { zp as i32 };
+            let xt = im.as_tensor(node, &x, &in_name(0), xs.len())?;
+            if op == "DequantizeLinear" {
+                if im.g.tensors[xt].dtype != DType::I8 {
+                    return Err(unsup(
+                        "DequantizeLinear of a run-time tensor that is not int8".into(),
+                    ));
+                }
+                if im.g.tensors[xt].quant.is_none() {
+                    im.g.tensors[xt].quant = Some(Quant::per_tensor(scale, zero_point));
+                }
+                let o = im.emit(
+                    name,
+                    Op::Dequantize { scale, zero_point },
+                    vec![xt],
+                    &out0,
+                    xs,
+                );
+                set(im, o);
+            } else {
+                let o = im.emit(
+                    name,
+                    Op::Quantize { scale, zero_point },
+                    vec![xt],
+                    &out0,
+                    xs,
+                );
+                set(im, o);
+            }
+        }
         "Identity" | "Dropout" => {
             let training = if opset >= 12 {
                 const_input(2)?
@@ -924,13 +1097,8 @@ fn lower(
             let wt = match &bv {
                 Val::Const(t) => {
                     let v = t.to_f32_vec();
-                    let (vals, dims) = if tb {
-                        (v, bs.clone())
-                    } else {
-                        fold::transpose_vals(&v, &bs, &[1, 0])
-                    };
-                    let vals = vals.iter().map(|&x| x * alpha).collect();
-                    im.const_tid(&format!("{}#w", in_name(1)), &Tensor::f32(dims, vals))
+                    let _ = v;
+                    im.weights_nk(&in_name(1), t, tb, alpha)
                 }
                 Val::Rt(_) => {
                     if alpha != 1.0 {
@@ -1031,8 +1199,7 @@ fn lower(
                 if xs[xs.len() - 1] != kdim {
                     return Err(bad(format!("shapes {xs:?} and {ys:?} do not multiply")));
                 }
-                let (vals, dims) = fold::transpose_vals(&bt.to_f32_vec(), &ys, &[1, 0]);
-                let wt = im.const_tid(&format!("{}#w", in_name(1)), &Tensor::f32(dims, vals));
+                let wt = im.weights_nk(&in_name(1), bt, false, 1.0);
                 let a = im.as_tensor(node, &x, &in_name(0), 1)?;
                 let mut out = xs.clone();
                 let last = out.len() - 1;

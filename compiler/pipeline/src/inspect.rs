@@ -55,7 +55,7 @@ pub fn op_macs(m: &Model<'_>, i: usize) -> u64 {
     let elems =
         |x: &mote_format::TensorInfo<'_>| x.shape().iter().map(|&d| d as u64).product::<u64>();
     match (op.params, out) {
-        (OpParams::Conv2d(_), Some(o)) => t(1)
+        (OpParams::Conv2d(_) | OpParams::Conv2dS8 { .. }, Some(o)) => t(1)
             .map(|w| elems(&o) * w.shape().iter().skip(1).map(|&d| d as u64).product::<u64>())
             .unwrap_or(0),
         (OpParams::ConvTranspose2d(_), Some(_)) => match (t(0), t(1)) {
@@ -75,7 +75,7 @@ pub fn op_macs(m: &Model<'_>, i: usize) -> u64 {
             }
             _ => 0,
         },
-        (OpParams::FullyConnected { .. }, Some(o)) => t(1)
+        (OpParams::FullyConnected { .. } | OpParams::FullyConnectedS8 { .. }, Some(o)) => t(1)
             .map(|w| elems(&o) * w.shape().get(1).copied().unwrap_or(0) as u64)
             .unwrap_or(0),
         (OpParams::MatMul, Some(o)) => t(0)

@@ -20,7 +20,48 @@ pub struct TensorDef {
     pub shape: Vec<usize>,
     /// Constant value (weights and other initializers), already in `shape`.
     pub value: Option<Tensor>,
+    /// Element type at run time: F32, or I8 for quantized tensors (and I32 for biases).
+    pub dtype: DType,
+    /// Quantization of an integer tensor (runtime int8 or integer constant).
+    pub quant: Option<Quant>,
+    /// For a float constant that is exactly the dequantization of integers (QDQ weights and
+    /// biases): those integers, with `quant` giving their scale(s) and zero point(s).
+    pub qorigin: Option<Tensor>,
 }
+
+/// Affine quantization `real = scale · (q − zero_point)`, per tensor (one entry) or per
+/// channel along `axis`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Quant {
+    /// Scales.
+    pub scales: Vec<f32>,
+    /// Zero points.
+    pub zero_points: Vec<i32>,
+    /// Channel axis (per-channel only).
+    pub axis: usize,
+}
+
+impl Quant {
+    /// Per-tensor parameters.
+    pub fn per_tensor(scale: f32, zero_point: i32) -> Quant {
+        Quant {
+            scales: vec![scale],
+            zero_points: vec![zero_point],
+            axis: 0,
+        }
+    }
+    /// The single scale and zero point, if per tensor.
+    pub fn single(&self) -> Option<(f32, i32)> {
+        match (self.scales.as_slice(), self.zero_points.as_slice()) {
+            ([s], [z]) => Some((*s, *z)),
+            ([s], []) => Some((*s, 0)),
+            _ => None,
+        }
+    }
+}
+
+/// Element types.
+pub use mote_format::DType;
 
 /// Element-wise binary operations.
 pub use mote_format::BinaryKind;
@@ -120,6 +161,24 @@ pub enum Op {
         /// elements added before each axis
         begin: Vec<i64>,
     },
+    /// f32 → int8 (ONNX QuantizeLinear, per tensor).
+    Quantize {
+        /// scale
+        scale: f32,
+        /// zero point
+        zero_point: i32,
+    },
+    /// int8 → f32 (ONNX DequantizeLinear, per tensor).
+    Dequantize {
+        /// scale
+        scale: f32,
+        /// zero point
+        zero_point: i32,
+    },
+    /// int8 → int8 with other parameters (inserted by the compiler).
+    Requantize,
+    /// int8 → int8 through a table (an activation between DequantizeLinear and QuantizeLinear).
+    Lookup(ActivationSpec),
     /// Resize.
     Resize {
         /// interpolation
@@ -183,6 +242,9 @@ impl Graph {
             name: name.into(),
             shape,
             value: None,
+            dtype: DType::F32,
+            quant: None,
+            qorigin: None,
         });
         self.tensors.len() - 1
     }
@@ -190,10 +252,18 @@ impl Graph {
     /// Adds a constant tensor.
     pub fn add_const(&mut self, name: impl Into<String>, value: Tensor) -> TId {
         let shape = value.dims.clone();
+        let dtype = match value.data {
+            mote_onnx::TensorData::I8(_) => DType::I8,
+            mote_onnx::TensorData::I32(_) => DType::I32,
+            _ => DType::F32,
+        };
         self.tensors.push(TensorDef {
             name: name.into(),
             shape,
             value: Some(value),
+            dtype,
+            quant: None,
+            qorigin: None,
         });
         self.tensors.len() - 1
     }

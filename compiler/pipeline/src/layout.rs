@@ -14,9 +14,23 @@ use crate::error::{CompileError, Result};
 use crate::fold::transpose_vals;
 use crate::ir::*;
 use mote_format::{
-    ActivationSpec, Conv2d, ConvTranspose2d, OpParams, Pool2d, ReduceKind, Resize, MAX_RANK,
+    ActivationKind, ActivationSpec, AddS8, Conv2d, ConvTranspose2d, MulS8, OpParams, Pool2d,
+    QuantOutput, ReduceKind, Resize, RoundingMode, MAX_RANK,
 };
+use mote_kernels::quant::quantize_multiplier;
+use mote_onnx::{Tensor, TensorData};
 use std::collections::HashMap;
+
+/// Which rounding the int8 ops use (recorded per op in the file).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum QuantRounding {
+    /// LiteRT's reference kernels (`BUILTIN_REF`): double rounding, except single rounding in
+    /// fully connected layers.
+    #[default]
+    LiteRtReference,
+    /// TFLite Micro / CMSIS-NN: double rounding everywhere.
+    Tflm,
+}
 
 /// Physical tensor id.
 pub type PId = usize;
@@ -28,8 +42,19 @@ pub struct PTensor {
     pub name: String,
     /// Physical shape.
     pub shape: Vec<usize>,
+    /// Element type.
+    pub dtype: DType,
+    /// Per-tensor quantization (int8 activations).
+    pub quant: Option<(f32, i32)>,
     /// Constant data in physical order.
-    pub value: Option<Vec<f32>>,
+    pub value: Option<Tensor>,
+}
+
+impl PTensor {
+    /// Bytes of the tensor.
+    pub fn byte_len(&self) -> usize {
+        self.shape.iter().product::<usize>() * self.dtype.size()
+    }
 }
 
 /// An op on physical tensors.
@@ -68,17 +93,72 @@ fn physical_shape(shape: &[usize], perm: &[usize]) -> Vec<usize> {
     perm.iter().map(|&p| shape[p]).collect()
 }
 
+/// Permutes a constant of any element type.
+pub fn transpose_tensor(t: &Tensor, perm: &[usize]) -> Tensor {
+    let (data, dims) = match &t.data {
+        TensorData::F32(v) => {
+            let (d, s) = transpose_vals(v, &t.dims, perm);
+            (TensorData::F32(d), s)
+        }
+        TensorData::I8(v) => {
+            let (d, s) = transpose_vals(v, &t.dims, perm);
+            (TensorData::I8(d), s)
+        }
+        TensorData::I32(v) => {
+            let (d, s) = transpose_vals(v, &t.dims, perm);
+            (TensorData::I32(d), s)
+        }
+        other => {
+            let v = Tensor {
+                dims: t.dims.clone(),
+                data: other.clone(),
+            }
+            .to_f32_vec();
+            let (d, s) = transpose_vals(&v, &t.dims, perm);
+            (TensorData::F32(d), s)
+        }
+    };
+    Tensor { dims, data }
+}
+
 struct Layout<'g> {
     g: &'g Graph,
     p: PGraph,
     cur: HashMap<TId, (PId, Vec<usize>)>,
     cache: HashMap<(TId, Vec<usize>), PId>,
+    rounding: QuantRounding,
 }
 
 impl Layout<'_> {
-    fn add(&mut self, name: String, shape: Vec<usize>, value: Option<Vec<f32>>) -> PId {
-        self.p.tensors.push(PTensor { name, shape, value });
+    fn add(
+        &mut self,
+        name: String,
+        shape: Vec<usize>,
+        dtype: DType,
+        quant: Option<(f32, i32)>,
+        value: Option<Tensor>,
+    ) -> PId {
+        self.p.tensors.push(PTensor {
+            name,
+            shape,
+            dtype,
+            quant,
+            value,
+        });
         self.p.tensors.len() - 1
+    }
+
+    fn add_const(&mut self, name: String, value: Tensor) -> PId {
+        let dtype = match value.data {
+            TensorData::I8(_) => DType::I8,
+            TensorData::I32(_) => DType::I32,
+            _ => DType::F32,
+        };
+        self.add(name, value.dims.clone(), dtype, None, Some(value))
+    }
+
+    fn quant_of(&self, t: TId) -> Option<(f32, i32)> {
+        self.g.tensors[t].quant.as_ref().and_then(|q| q.single())
     }
 
     /// Tensor `t` in layout `want`, converting if needed.
@@ -94,14 +174,16 @@ impl Layout<'_> {
             )));
         }
         let id = if let Some(v) = &def.value {
-            let vals = v.to_f32_vec();
-            let (pv, ps) = transpose_vals(&vals, &def.shape, want);
+            let pv = transpose_tensor(v, want);
             let name = if want == identity(want.len()).as_slice() {
                 def.name.clone()
             } else {
                 format!("{}#{:?}", def.name, want)
             };
-            self.add(name, ps, Some(pv))
+            let q = self.quant_of(t);
+            let id = self.add_const(name, pv);
+            self.p.tensors[id].quant = q;
+            id
         } else {
             let (src, have) = self.cur.get(&t).cloned().ok_or_else(|| {
                 CompileError::Graph(format!(
@@ -119,9 +201,12 @@ impl Layout<'_> {
                     .filter(|&a| shape[a] != 1)
                     .collect::<Vec<_>>()
             };
+            let (dtype, q) = (def.dtype, self.quant_of(t));
             let out = self.add(
                 format!("{}#{:?}", def.name, want),
                 physical_shape(shape, want),
+                dtype,
+                q,
                 None,
             );
             let params = if nonunit(&have) == nonunit(want) {
@@ -159,7 +244,14 @@ impl Layout<'_> {
     /// Defines the output of a node with layout `perm`.
     fn define(&mut self, t: TId, perm: Vec<usize>) -> PId {
         let def = &self.g.tensors[t];
-        let id = self.add(def.name.clone(), physical_shape(&def.shape, &perm), None);
+        let (dtype, q) = (def.dtype, self.quant_of(t));
+        let id = self.add(
+            def.name.clone(),
+            physical_shape(&def.shape, &perm),
+            dtype,
+            q,
+            None,
+        );
         self.cache.insert((t, perm.clone()), id);
         self.cur.insert(t, (id, perm));
         id
@@ -174,6 +266,98 @@ impl Layout<'_> {
             .map(|&t| self.perm_of(t))
             .unwrap_or_else(|| identity(rank))
     }
+
+    fn rounding(&self, fully_connected: bool) -> RoundingMode {
+        match (self.rounding, fully_connected) {
+            (QuantRounding::LiteRtReference, true) => RoundingMode::Single,
+            _ => RoundingMode::Double,
+        }
+    }
+
+    /// Per-channel multipliers and shifts of an int8 conv / FC (TFLite: the effective scale
+    /// `input_scale · filter_scale / output_scale`, in double, then `QuantizeMultiplier`).
+    fn requant_consts(&mut self, node: &str, x: TId, w: TId, out: TId) -> Result<(PId, PId)> {
+        let bad = |m: &str| CompileError::Invalid {
+            node: node.into(),
+            op: "int8".into(),
+            msg: m.into(),
+        };
+        let (sx, _) = self
+            .quant_of(x)
+            .ok_or_else(|| bad("input has no quantization"))?;
+        let (sy, _) = self
+            .quant_of(out)
+            .ok_or_else(|| bad("output has no quantization"))?;
+        let wq = self.g.tensors[w]
+            .quant
+            .clone()
+            .ok_or_else(|| bad("weights have no quantization"))?;
+        let (mut m, mut s) = (Vec::new(), Vec::new());
+        for &sw in &wq.scales {
+            let eff = sx as f64 * sw as f64 / sy as f64;
+            let (mm, ss) = quantize_multiplier(eff);
+            m.push(mm);
+            s.push(ss);
+        }
+        let n = m.len();
+        let mi = self.add_const(
+            format!("{node}#multipliers"),
+            Tensor {
+                dims: vec![n],
+                data: TensorData::I32(m),
+            },
+        );
+        let si = self.add_const(
+            format!("{node}#shifts"),
+            Tensor {
+                dims: vec![n],
+                data: TensorData::I32(s),
+            },
+        );
+        Ok((mi, si))
+    }
+
+    fn quant_output(
+        &self,
+        node: &str,
+        x: TId,
+        out: TId,
+        act: &ActivationSpec,
+        fully_connected: bool,
+    ) -> Result<QuantOutput> {
+        let bad = |m: &str| CompileError::Invalid {
+            node: node.into(),
+            op: "int8".into(),
+            msg: m.into(),
+        };
+        let (_, zx) = self
+            .quant_of(x)
+            .ok_or_else(|| bad("input has no quantization"))?;
+        let (sy, zy) = self
+            .quant_of(out)
+            .ok_or_else(|| bad("output has no quantization"))?;
+        let (act_min, act_max) = act_range(act, sy, zy)
+            .ok_or_else(|| bad("fused activation cannot run as an int8 clamp"))?;
+        Ok(QuantOutput {
+            input_offset: -zx,
+            output_offset: zy,
+            act_min,
+            act_max,
+            rounding: self.rounding(fully_connected),
+        })
+    }
+}
+
+/// TFLite's `CalculateActivationRangeQuantized`: the clamp that a fused Relu / Relu6 / Clip
+/// becomes in the output's integer domain (`zp + round(f / scale)`, round half away from zero).
+pub fn act_range(act: &ActivationSpec, scale: f32, zp: i32) -> Option<(i32, i32)> {
+    let q = |f: f32| zp.saturating_add((f / scale).round() as i32);
+    match act.kind {
+        ActivationKind::None => Some((-128, 127)),
+        ActivationKind::Relu => Some((q(0.0).max(-128), 127)),
+        ActivationKind::Clip => Some((q(act.a).clamp(-128, 127), q(act.b).clamp(-128, 127))),
+        _ => None,
+    }
 }
 
 fn axes6<T: Copy>(vals: &[T], perm: &[usize], fill: T) -> [T; MAX_RANK] {
@@ -184,13 +368,45 @@ fn axes6<T: Copy>(vals: &[T], perm: &[usize], fill: T) -> [T; MAX_RANK] {
     out
 }
 
+/// The 256-entry table of an activation between int8 tensors: dequantize, apply in f32,
+/// quantize (round half to even, as ONNX's QuantizeLinear).
+fn lookup_table(act: &ActivationSpec, (si, zi): (f32, i32), (so, zo): (f32, i32)) -> Vec<i8> {
+    let f = mote_runtime_activation(act);
+    (0..256)
+        .map(|b| {
+            let q = (b as u8) as i8 as i32;
+            let x = (q - zi) as f32 * si;
+            let y = f(x);
+            ((y / so).round_ties_even() as i32 + zo).clamp(-128, 127) as i8
+        })
+        .collect()
+}
+
+fn mote_runtime_activation(a: &ActivationSpec) -> impl Fn(f32) -> f32 {
+    let k = match a.kind {
+        ActivationKind::None => mote_kernels::Activation::None,
+        ActivationKind::Relu => mote_kernels::Activation::Relu,
+        ActivationKind::Clip => mote_kernels::Activation::Clip { min: a.a, max: a.b },
+        ActivationKind::LeakyRelu => mote_kernels::Activation::LeakyRelu { alpha: a.a },
+        ActivationKind::Sigmoid => mote_kernels::Activation::Sigmoid,
+        ActivationKind::HardSigmoid => mote_kernels::Activation::HardSigmoid {
+            alpha: a.a,
+            beta: a.b,
+        },
+        ActivationKind::HardSwish => mote_kernels::Activation::HardSwish,
+        ActivationKind::Tanh => mote_kernels::Activation::Tanh,
+    };
+    move |x| k.apply(x)
+}
+
 /// Converts the IR into physical tensors and ops.
-pub fn assign(g: &Graph) -> Result<PGraph> {
+pub fn assign(g: &Graph, rounding: QuantRounding) -> Result<PGraph> {
     let mut l = Layout {
         g,
         p: PGraph::default(),
         cur: HashMap::new(),
         cache: HashMap::new(),
+        rounding,
     };
     for &t in &g.inputs {
         let r = g.shape(t).len();
@@ -200,6 +416,12 @@ pub fn assign(g: &Graph) -> Result<PGraph> {
     for n in &g.nodes {
         let name = n.name.as_str();
         let out_rank = g.shape(n.output).len();
+        let int8 = g.tensors[n.output].dtype == DType::I8;
+        let bad = |m: &str| CompileError::Invalid {
+            node: name.into(),
+            op: crate::qdq::op_name(&n.op).into(),
+            msg: m.into(),
+        };
         let (params, inputs, out_perm): (OpParams, Vec<PId>, Vec<usize>) = match &n.op {
             Op::Conv {
                 strides,
@@ -214,14 +436,31 @@ pub fn assign(g: &Graph) -> Result<PGraph> {
                 if let Some(&b) = n.inputs.get(2) {
                     ins.push(l.get(b, &[0], name)?);
                 }
-                let p = Conv2d {
+                let conv = Conv2d {
                     stride: u2(strides),
                     dilation: u2(dilations),
                     pads: u4(pads),
                     groups: *groups as u32,
                     activation: *act,
                 };
-                (OpParams::Conv2d(p), ins, NHWC.to_vec())
+                if int8 {
+                    let q = l.quant_output(name, n.inputs[0], n.output, act, false)?;
+                    let (m, s) = l.requant_consts(name, n.inputs[0], n.inputs[1], n.output)?;
+                    ins.extend([m, s]);
+                    (
+                        OpParams::Conv2dS8 {
+                            conv: Conv2d {
+                                activation: ActivationSpec::NONE,
+                                ..conv
+                            },
+                            q,
+                        },
+                        ins,
+                        NHWC.to_vec(),
+                    )
+                } else {
+                    (OpParams::Conv2d(conv), ins, NHWC.to_vec())
+                }
             }
             Op::ConvTranspose {
                 strides,
@@ -238,11 +477,7 @@ pub fn assign(g: &Graph) -> Result<PGraph> {
                     // [C, M/g, kH, kW] → [M, kH, kW, C/g], regrouping the output channels.
                     let v = g
                         .value(wt)
-                        .ok_or_else(|| CompileError::Unsupported {
-                            node: name.into(),
-                            op: "ConvTranspose".into(),
-                            msg: "grouped ConvTranspose needs constant weights".into(),
-                        })?
+                        .ok_or_else(|| bad("grouped ConvTranspose needs constant weights"))?
                         .to_f32_vec();
                     let s = g.shape(wt);
                     let (c, mg, kh, kw) = (s[0], s[1], s[2], s[3]);
@@ -260,10 +495,9 @@ pub fn assign(g: &Graph) -> Result<PGraph> {
                             }
                         }
                     }
-                    l.add(
+                    l.add_const(
                         format!("{}#ohwi", g.tensors[wt].name),
-                        vec![mg * groups, kh, kw, cpg],
-                        Some(out),
+                        Tensor::f32(vec![mg * groups, kh, kw, cpg], out),
                     )
                 };
                 let mut ins = vec![x, w];
@@ -288,11 +522,18 @@ pub fn assign(g: &Graph) -> Result<PGraph> {
                 if let Some(&b) = n.inputs.get(2) {
                     ins.push(l.get(b, &[0], name)?);
                 }
-                (
-                    OpParams::FullyConnected { activation: *act },
-                    ins,
-                    identity(out_rank),
-                )
+                if int8 {
+                    let q = l.quant_output(name, n.inputs[0], n.output, act, true)?;
+                    let (m, s) = l.requant_consts(name, n.inputs[0], n.inputs[1], n.output)?;
+                    ins.extend([m, s]);
+                    (OpParams::FullyConnectedS8 { q }, ins, identity(out_rank))
+                } else {
+                    (
+                        OpParams::FullyConnected { activation: *act },
+                        ins,
+                        identity(out_rank),
+                    )
+                }
             }
             Op::MatMul => {
                 let id = identity(out_rank);
@@ -308,14 +549,72 @@ pub fn assign(g: &Graph) -> Result<PGraph> {
                     l.get(n.inputs[0], &perm, name)?,
                     l.get(n.inputs[1], &perm, name)?,
                 ];
-                (
-                    OpParams::Binary {
-                        kind: *kind,
-                        activation: *act,
-                    },
-                    ins,
-                    perm,
-                )
+                if int8 {
+                    let (s1, z1) = l
+                        .quant_of(n.inputs[0])
+                        .ok_or_else(|| bad("input has no quantization"))?;
+                    let (s2, z2) = l
+                        .quant_of(n.inputs[1])
+                        .ok_or_else(|| bad("input has no quantization"))?;
+                    let (so, zo) = l
+                        .quant_of(n.output)
+                        .ok_or_else(|| bad("output has no quantization"))?;
+                    let (act_min, act_max) = act_range(act, so, zo)
+                        .ok_or_else(|| bad("fused activation cannot run as an int8 clamp"))?;
+                    let params = match kind {
+                        BinaryKind::Add | BinaryKind::Sub => {
+                            // TFLite add.cc Prepare (int8): left_shift 20, inputs scaled by
+                            // 1 / (2 · max input scale), output by that over 2^20 · out scale.
+                            let left_shift = 20;
+                            let twice_max = 2.0 * s1.max(s2);
+                            let (m1, sh1) = quantize_multiplier(s1 as f64 / twice_max as f64);
+                            let (m2, sh2) = quantize_multiplier(s2 as f64 / twice_max as f64);
+                            let (mo, sho) = quantize_multiplier(
+                                twice_max as f64 / ((1i32 << left_shift) as f32 * so) as f64,
+                            );
+                            OpParams::AddS8(AddS8 {
+                                subtract: *kind == BinaryKind::Sub,
+                                input1_offset: -z1,
+                                input2_offset: -z2,
+                                output_offset: zo,
+                                left_shift,
+                                input1_multiplier: m1,
+                                input1_shift: sh1,
+                                input2_multiplier: m2,
+                                input2_shift: sh2,
+                                output_multiplier: mo,
+                                output_shift: sho,
+                                act_min,
+                                act_max,
+                                rounding: l.rounding(false),
+                            })
+                        }
+                        BinaryKind::Mul => {
+                            let (mo, sho) = quantize_multiplier(s1 as f64 * s2 as f64 / so as f64);
+                            OpParams::MulS8(MulS8 {
+                                input1_offset: -z1,
+                                input2_offset: -z2,
+                                output_offset: zo,
+                                output_multiplier: mo,
+                                output_shift: sho,
+                                act_min,
+                                act_max,
+                                rounding: l.rounding(false),
+                            })
+                        }
+                        _ => return Err(bad("only Add, Sub and Mul run in int8")),
+                    };
+                    (params, ins, perm)
+                } else {
+                    (
+                        OpParams::Binary {
+                            kind: *kind,
+                            activation: *act,
+                        },
+                        ins,
+                        perm,
+                    )
+                }
             }
             Op::Unary(a) => {
                 let perm = l.perm_of(n.inputs[0]);
@@ -324,6 +623,65 @@ pub fn assign(g: &Graph) -> Result<PGraph> {
                     vec![l.get(n.inputs[0], &perm, name)?],
                     perm,
                 )
+            }
+            Op::Lookup(a) => {
+                let perm = l.perm_of(n.inputs[0]);
+                let qi = l
+                    .quant_of(n.inputs[0])
+                    .ok_or_else(|| bad("input has no quantization"))?;
+                let qo = l
+                    .quant_of(n.output)
+                    .ok_or_else(|| bad("output has no quantization"))?;
+                let table = lookup_table(a, qi, qo);
+                let t = l.add_const(
+                    format!("{name}#table"),
+                    Tensor {
+                        dims: vec![256],
+                        data: TensorData::I8(table),
+                    },
+                );
+                (
+                    OpParams::LookupS8,
+                    vec![l.get(n.inputs[0], &perm, name)?, t],
+                    perm,
+                )
+            }
+            Op::Quantize { scale, zero_point } | Op::Dequantize { scale, zero_point } => {
+                let perm = l.perm_of(n.inputs[0]);
+                let p = if matches!(n.op, Op::Quantize { .. }) {
+                    OpParams::Quantize {
+                        scale: *scale,
+                        zero_point: *zero_point,
+                    }
+                } else {
+                    OpParams::Dequantize {
+                        scale: *scale,
+                        zero_point: *zero_point,
+                    }
+                };
+                if !(-128..=127).contains(zero_point) {
+                    return Err(bad("zero point outside the int8 range"));
+                }
+                (p, vec![l.get(n.inputs[0], &perm, name)?], perm)
+            }
+            Op::Requantize => {
+                let perm = l.perm_of(n.inputs[0]);
+                let (si, zi) = l
+                    .quant_of(n.inputs[0])
+                    .ok_or_else(|| bad("input has no quantization"))?;
+                let (so, zo) = l
+                    .quant_of(n.output)
+                    .ok_or_else(|| bad("output has no quantization"))?;
+                // TFLite's int8 → int8 Quantize: effective scale input / output.
+                let (multiplier, shift) = quantize_multiplier(si as f64 / so as f64);
+                let p = OpParams::Requantize {
+                    input_zero_point: zi,
+                    output_zero_point: zo,
+                    multiplier,
+                    shift,
+                    rounding: l.rounding(false),
+                };
+                (p, vec![l.get(n.inputs[0], &perm, name)?], perm)
             }
             Op::Concat { axis } => {
                 let perm = l.dominant(&n.inputs, out_rank);
@@ -353,7 +711,36 @@ pub fn assign(g: &Graph) -> Result<PGraph> {
                     count_include_pad: pa.count_include_pad,
                     activation: pa.act,
                 };
-                let params = if matches!(n.op, Op::MaxPool(_)) {
+                let max = matches!(n.op, Op::MaxPool(_));
+                let params = if int8 {
+                    let (so, zo) = l
+                        .quant_of(n.output)
+                        .ok_or_else(|| bad("output has no quantization"))?;
+                    if l.quant_of(n.inputs[0]) != Some((so, zo)) {
+                        return Err(bad(
+                            "int8 pooling needs equal input and output quantization",
+                        ));
+                    }
+                    let (act_min, act_max) = act_range(&pa.act, so, zo)
+                        .ok_or_else(|| bad("fused activation cannot run as an int8 clamp"))?;
+                    let pool = Pool2d {
+                        activation: ActivationSpec::NONE,
+                        ..p
+                    };
+                    if max {
+                        OpParams::MaxPool2dS8 {
+                            pool,
+                            act_min,
+                            act_max,
+                        }
+                    } else {
+                        OpParams::AvgPool2dS8 {
+                            pool,
+                            act_min,
+                            act_max,
+                        }
+                    }
+                } else if max {
                     OpParams::MaxPool2d(p)
                 } else {
                     OpParams::AvgPool2d(p)
@@ -418,14 +805,31 @@ pub fn assign(g: &Graph) -> Result<PGraph> {
                     l.perm_of(n.inputs[0])
                 };
                 let pa = perm.iter().position(|&p| p == *axis).unwrap_or(0) as u32;
-                (
+                let params = if int8 {
+                    let (si, _) = l
+                        .quant_of(n.inputs[0])
+                        .ok_or_else(|| bad("input has no quantization"))?;
+                    if l.quant_of(n.output) != Some((1.0 / 256.0, -128)) {
+                        return Err(bad(
+                            "int8 softmax output must have scale 1/256 and zero point -128",
+                        ));
+                    }
+                    let (input_multiplier, input_left_shift, diff_min) =
+                        mote_kernels::ops::softmax::softmax_s8_params(1.0, si as f64);
+                    OpParams::SoftmaxS8 {
+                        axis: pa,
+                        flatten: *flatten,
+                        input_multiplier,
+                        input_left_shift,
+                        diff_min,
+                    }
+                } else {
                     OpParams::Softmax {
                         axis: pa,
                         flatten: *flatten,
-                    },
-                    vec![l.get(n.inputs[0], &perm, name)?],
-                    perm,
-                )
+                    }
+                };
+                (params, vec![l.get(n.inputs[0], &perm, name)?], perm)
             }
             Op::Pad { kind, value, begin } => {
                 let perm = l.perm_of(n.inputs[0]);
@@ -446,6 +850,9 @@ pub fn assign(g: &Graph) -> Result<PGraph> {
                 nearest,
                 scales,
             } => {
+                if int8 {
+                    return Err(bad("Resize does not run in int8 yet"));
+                }
                 let perm = l.perm_of(n.inputs[0]);
                 let p = Resize {
                     mode: *mode,
@@ -473,7 +880,6 @@ pub fn assign(g: &Graph) -> Result<PGraph> {
         let id = l.get(t, &identity(r), "output")?;
         l.p.outputs.push(id);
     }
-    let _ = ActivationSpec::NONE;
     Ok(l.p)
 }
 

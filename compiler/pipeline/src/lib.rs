@@ -13,11 +13,12 @@ pub mod ir;
 pub mod layout;
 pub mod passes;
 pub mod plan;
+pub mod qdq;
 
 pub use error::{CompileError, Result};
 pub use mote_onnx::Tensor;
 
-use mote_format::{DType, ModelBuilder, Storage};
+use mote_format::{ModelBuilder, Storage};
 
 /// What to compile and how.
 #[derive(Clone, Debug, Default)]
@@ -28,6 +29,10 @@ pub struct CompileOptions {
     pub freeze: Vec<(String, Tensor)>,
     /// Metadata entries to record (model name, labels, image pre-processing).
     pub metadata: Vec<(String, String)>,
+    /// Rounding of int8 requantization.
+    pub rounding: layout::QuantRounding,
+    /// In a quantized model, run what cannot be lowered to int8 in float32 instead of failing.
+    pub allow_float: bool,
 }
 
 /// A compiled model and facts about it.
@@ -73,7 +78,10 @@ pub fn compile(onnx: &[u8], opts: &CompileOptions) -> Result<Compiled> {
         },
     )?;
     passes::optimize(&mut g);
-    let p = layout::assign(&g)?;
+    qdq::lower(&mut g)?;
+    passes::optimize(&mut g);
+    qdq::check_integer_only(&g, opts.allow_float)?;
+    let p = layout::assign(&g, opts.rounding)?;
     let plan = plan::plan(&p);
     let mut b = ModelBuilder::new();
     let mut ids = vec![u32::MAX; p.tensors.len()];
@@ -92,7 +100,17 @@ pub fn compile(onnx: &[u8], opts: &CompileOptions) -> Result<Compiled> {
         let bytes: Vec<u8>;
         let storage = match (&pt.value, plan.offsets[t]) {
             (Some(v), _) => {
-                bytes = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+                bytes = match &v.data {
+                    mote_onnx::TensorData::I8(d) => d.iter().map(|&x| x as u8).collect(),
+                    mote_onnx::TensorData::I32(d) => {
+                        d.iter().flat_map(|x| x.to_le_bytes()).collect()
+                    }
+                    _ => v
+                        .to_f32_vec()
+                        .iter()
+                        .flat_map(|x| x.to_le_bytes())
+                        .collect(),
+                };
                 Storage::Const(&bytes)
             }
             (None, Some(o)) => Storage::Arena { offset: o as u32 },
@@ -101,11 +119,15 @@ pub fn compile(onnx: &[u8], opts: &CompileOptions) -> Result<Compiled> {
         // Graph inputs and outputs keep their names (users address them); intermediate tensors
         // are named by the op that writes them, so their (often 200-byte) names are not stored.
         let keep = p.inputs.contains(&t) || p.outputs.contains(&t);
-        let id = b.add_tensor(
+        let quant = pt
+            .quant
+            .map(|(scale, zero_point)| mote_format::Quant { scale, zero_point });
+        let id = b.add_tensor_quant(
             if keep { &pt.name } else { "" },
-            DType::F32,
+            pt.dtype,
             &pt.shape,
             storage,
+            quant,
         );
         ids[t] = id;
         Ok(id)

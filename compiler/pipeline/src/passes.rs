@@ -184,10 +184,27 @@ fn fold_channel_affine(g: &mut Graph) -> bool {
         } else {
             bias.iter_mut().zip(vals.iter()).for_each(|(b, s)| *b += s);
         }
-        let wname = format!("{}#folded", g.tensors[pn.inputs[1]].name);
-        let nw = g.add_const(wname, Tensor::f32(wshape, w));
+        let nw = if kind == BinaryKind::Mul {
+            let wname = format!("{}#folded", g.tensors[pn.inputs[1]].name);
+            g.add_const(wname, Tensor::f32(wshape, w))
+        } else {
+            pn.inputs[1]
+        };
         let bname = format!("{}#bias", pn.name);
         let nb = g.add_const(bname, Tensor::f32(vec![channels], bias));
+        // A quantized model's bias is a dequantized int32 vector added to a layer without one:
+        // keep the integers so the layer can run in int8.
+        if kind == BinaryKind::Add && pn.inputs.get(2).is_none() {
+            if let (Some(mut q), Some(quant)) =
+                (g.tensors[c].qorigin.clone(), g.tensors[c].quant.clone())
+            {
+                if q.len() == channels {
+                    q.dims = vec![channels];
+                    g.tensors[nb].qorigin = Some(q);
+                    g.tensors[nb].quant = Some(Quant { axis: 0, ..quant });
+                }
+            }
+        }
         let out = g.nodes[i].output;
         let node = &mut g.nodes[p];
         node.inputs = vec![node.inputs[0], nw, nb];

@@ -31,10 +31,10 @@ fn align(v: usize) -> usize {
     v.div_ceil(ALIGN) * ALIGN
 }
 
-/// Plans `p`; tensor byte sizes are `elements × 4` (f32).
+/// Plans `p`.
 pub fn plan(p: &PGraph) -> Plan {
     let n = p.tensors.len();
-    let bytes = |t: PId| p.tensors[t].shape.iter().product::<usize>() * 4;
+    let bytes = |t: PId| p.tensors[t].byte_len();
     // Alias Reshape outputs onto their inputs.
     let mut root: Vec<PId> = (0..n).collect();
     let mut elided = vec![false; p.ops.len()];

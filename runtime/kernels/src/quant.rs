@@ -2,19 +2,30 @@
 //!
 //! Every int8 kernel scales its 32-bit accumulator back to int8 through
 //! [`multiply_by_quantized_multiplier`], exactly as the TFLite int8 specification
-//! (`MultiplyByQuantizedMultiplier` in TFLite's `kernels/internal/common.h`) does. The field uses
+//! (`MultiplyByQuantizedMultiplier` in TFLite's `kernels/internal/common.cc`) does. The field uses
 //! two roundings, and mote implements both, chosen per op by the compiler and recorded in the
 //! model file (never a build flag):
 //!
 //! - [`Rounding::Double`]: gemmlowp's `SaturatingRoundingDoublingHighMul(x · 2^max(shift,0), m)`
-//!   then `RoundingDivideByPOT(·, max(−shift, 0))` — TFLite Micro and CMSIS-NN by default, and
-//!   LiteRT's reference conv / depthwise / add / pooling kernels.
-//! - [`Rounding::Single`]: `(x · m + 2^(s−1)) >> s` with `s = 31 − shift`, in 64 bits — LiteRT's
-//!   reference fully connected kernel, and TFLite Micro / CMSIS-NN built with
-//!   `TFLITE_SINGLE_ROUNDING` / `CMSIS_NN_USE_SINGLE_ROUNDING`.
+//!   then `RoundingDivideByPOT(·, max(−shift, 0))`. This is what LiteRT (TFLite) is built with
+//!   (`TFLITE_SINGLE_ROUNDING` is not defined there), so LiteRT's reference conv / depthwise /
+//!   add / sub / mul / requantize kernels use it; TFLite Micro and CMSIS-NN use it by default.
+//! - [`Rounding::Single`]: `(x · m + 2^(s−1)) >> s` with `s = 31 − shift`, in 64 bits — TFLite
+//!   Micro / CMSIS-NN built with `TFLITE_SINGLE_ROUNDING` / `CMSIS_NN_USE_SINGLE_ROUNDING`.
+//!
+//! (LiteRT's *reference* int8 fully connected kernel uses neither: it rounds
+//! `acc · effective_scale` in double precision; see
+//! [`fully_connected_s8_scaled`](crate::ops::fully_connected::fully_connected_s8_scaled).)
 //!
 //! A real multiplier `M > 0` is represented as `multiplier · 2^(shift − 31)` with `multiplier` in
 //! `[2^30, 2^31)` ([`quantize_multiplier`], TFLite's `QuantizeMultiplier`).
+//!
+//! Rounding rules, written out (`⌊·⌋` is floor):
+//! - `SaturatingRoundingDoublingHighMul(a, b) = ⌊(a·b + 2^30) / 2^31⌋` (round half up), except
+//!   `a = b = i32::MIN`, which saturates to `i32::MAX` (the formula gives `2^31`, so "saturate the
+//!   formula" describes both cases).
+//! - `RoundingDivideByPOT(x, e)` = `x / 2^e` rounded to nearest, ties away from zero.
+//! - Single rounding: `⌊(x·m + 2^(s−1)) / 2^s⌋` (round half up).
 
 /// Which `MultiplyByQuantizedMultiplier` variant.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -27,20 +38,165 @@ pub enum Rounding {
 }
 
 /// `x · multiplier · 2^(shift − 31)`, rounded as `rounding` says, saturating to i32.
+///
+/// Bit-exact with TFLite's `MultiplyByQuantizedMultiplier(int32_t x, int32_t multiplier, int
+/// shift)` (both `TFLITE_SINGLE_ROUNDING` variants, `tensorflow/lite/kernels/internal/common.cc`)
+/// wherever TFLite's result is defined:
+/// - [`Rounding::Double`]: `multiplier` any i32, `shift ≤ 30`, and for `shift > 0`,
+///   `x · 2^shift` must fit in i32 (TFLite computes `x * (1 << shift)` in `int`, which is
+///   undefined behaviour on overflow). Right shifts up to 31 are gemmlowp's range.
+/// - [`Rounding::Single`]: `multiplier ≥ 0`, `shift` in `[−31, 30]`, and the result must fit in
+///   i32 (TFLite `DCHECK`s all three).
+///
+/// Outside that range mote does not crash and does not wrap: it returns the same rounding rule
+/// applied to the exact product (`x · multiplier · 2^(shift−31)`, computed in 128 bits), saturated
+/// to i32. Right shifts beyond 31 (`shift < −31`) keep the rounding rule of the variant (every
+/// result is then 0 or −1, as the exact rule gives).
+#[inline]
 pub fn multiply_by_quantized_multiplier(
     x: i32,
     multiplier: i32,
     shift: i32,
     rounding: Rounding,
 ) -> i32 {
-    let _ = (x, multiplier, shift, rounding);
-    0
+    match rounding {
+        Rounding::Double => mbqm_double(x, multiplier, shift),
+        Rounding::Single => mbqm_single(x, multiplier, shift),
+    }
 }
 
-/// TFLite's `QuantizeMultiplier`: `(multiplier, shift)` with `real ≈ multiplier · 2^(shift−31)`,
-/// `multiplier` in `[2^30, 2^31)` (or 0 for `real == 0`). Used by the compiler; in the runtime
-/// crate so that there is one definition.
-pub fn quantize_multiplier(real: f64) -> (i32, i32) {
-    let _ = real;
-    (0, 0)
+/// gemmlowp's `SaturatingRoundingDoublingHighMul` (ARM `VQRDMULH`): `⌊(a·b + 2^30) / 2^31⌋`,
+/// saturated (only `a = b = i32::MIN` saturates). Written as gemmlowp writes it: a nudge of
+/// `2^30` (or `1 − 2^30` for negative products) and a division that truncates toward zero.
+#[inline(always)]
+pub(crate) fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
+    if a == i32::MIN && b == i32::MIN {
+        return i32::MAX;
+    }
+    let ab = a as i64 * b as i64;
+    let nudge: i64 = if ab >= 0 { 1 << 30 } else { 1 - (1 << 30) };
+    // |ab + nudge| < 2^62, so the quotient fits in i32 (the one overflow was handled above).
+    ((ab + nudge) / (1i64 << 31)) as i32
 }
+
+/// gemmlowp's `RoundingDivideByPOT`: `x / 2^exponent` rounded to nearest, ties away from zero.
+/// gemmlowp asserts `0 ≤ exponent ≤ 31`; a negative exponent is taken as 0, and exponents past
+/// 31 follow the same rule (in 64 bits).
+#[inline(always)]
+pub(crate) fn rounding_divide_by_pot(x: i32, exponent: i32) -> i32 {
+    if exponent <= 0 {
+        return x;
+    }
+    if exponent <= 31 {
+        let mask = ((1i64 << exponent) - 1) as i32;
+        let remainder = x & mask;
+        let threshold = (mask >> 1) + i32::from(x < 0);
+        return (x >> exponent) + i32::from(remainder > threshold);
+    }
+    // Same formula in 64 bits; past 62 the result no longer changes.
+    let e = exponent.min(62);
+    let x = x as i64;
+    let mask = (1i64 << e) - 1;
+    let remainder = x & mask;
+    let threshold = (mask >> 1) + i64::from(x < 0);
+    ((x >> e) + i64::from(remainder > threshold)) as i32
+}
+
+/// Saturates an i128 to i32.
+#[inline(always)]
+fn saturate_i128(v: i128) -> i32 {
+    if v > i32::MAX as i128 {
+        i32::MAX
+    } else if v < i32::MIN as i128 {
+        i32::MIN
+    } else {
+        v as i32
+    }
+}
+
+/// Saturates an i64 to i32.
+#[inline(always)]
+fn saturate_i64(v: i64) -> i32 {
+    if v > i32::MAX as i64 {
+        i32::MAX
+    } else if v < i32::MIN as i64 {
+        i32::MIN
+    } else {
+        v as i32
+    }
+}
+
+/// Double rounding: `RoundingDivideByPOT(SRDHM(x · 2^ls, m), rs)`.
+#[inline(always)]
+fn mbqm_double(x: i32, multiplier: i32, shift: i32) -> i32 {
+    if shift <= 0 {
+        // -shift cannot overflow in i64.
+        let right = (-(shift as i64)).min(i32::MAX as i64) as i32;
+        return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(x, multiplier), right);
+    }
+    // Left shift; TFLite requires x · 2^shift to fit in i32.
+    let ls = shift.min(64) as u32;
+    if ls < 32 {
+        let shifted = (x as i64) << ls;
+        if shifted >= i32::MIN as i64 && shifted <= i32::MAX as i64 {
+            return saturating_rounding_doubling_high_mul(shifted as i32, multiplier);
+        }
+    }
+    // Out of TFLite's range: the same rule (round half up of x·m·2^ls / 2^31) on the exact
+    // product, saturated. |x·m| ≤ 2^62, so x·m·2^64 still fits in i128; larger shifts of a
+    // non-zero product saturate anyway.
+    let p = ((x as i128) * (multiplier as i128)) << ls;
+    saturate_i128((p + (1i128 << 30)).div_euclid(1i128 << 31))
+}
+
+/// Single rounding: `(x·m + 2^(s−1)) >> s`, `s = 31 − shift`.
+#[inline(always)]
+fn mbqm_single(x: i32, multiplier: i32, shift: i32) -> i32 {
+    let total_shift = 31 - shift as i64;
+    let p = x as i64 * multiplier as i64;
+    if (1..=62).contains(&total_shift) {
+        // TFLite's range (shift in [-31, 30]): |p| ≤ 2^62, p + 2^61 < 2^63.
+        let s = total_shift as u32;
+        return saturate_i64((p + (1i64 << (s - 1))) >> s);
+    }
+    if total_shift > 62 {
+        // Right shifts past TFLite's range, same rule in 128 bits (s ≤ 126 gives the same
+        // result as any larger shift, since |p| ≤ 2^62).
+        let s = total_shift.min(126) as u32;
+        return saturate_i128(((p as i128) + (1i128 << (s - 1))) >> s);
+    }
+    // total_shift ≤ 0: an exact left shift, saturated.
+    let ls = (-total_shift).min(64) as u32;
+    saturate_i128((p as i128) << ls)
+}
+
+/// TFLite's `QuantizeMultiplier` (`tensorflow/lite/kernels/internal/quantization_util.cc`):
+/// `(multiplier, shift)` with `real ≈ multiplier · 2^(shift−31)`, `multiplier` in `[2^30, 2^31)`
+/// (or 0 for `real == 0`).
+///
+/// Exactly TFLite's steps: `q = frexp(real, &shift)`, `q_fixed = round(q · 2^31)` (ties away from
+/// zero); `q_fixed == 2^31` becomes `2^30` with `shift + 1`; `shift < −31` flushes to `(0, 0)`.
+/// Negative reals give negative multipliers, as in TFLite (valid for [`Rounding::Double`] only).
+/// Non-finite inputs (TFLite: undefined) give `(0, 0)`. The `TFLITE_SINGLE_ROUNDING` build of
+/// TFLite additionally clamps `shift > 30` to `(2^31 − 1, 30)`; that only concerns reals
+/// `≥ 2^30`, which no quantized model uses, and is not applied here.
+pub fn quantize_multiplier(real: f64) -> (i32, i32) {
+    if real == 0.0 || !real.is_finite() {
+        return (0, 0);
+    }
+    let (q, mut shift) = libm::frexp(real);
+    // q in ±[0.5, 1): q · 2^31 is exact, and |round(q · 2^31)| ≤ 2^31.
+    let mut q_fixed = libm::round(q * 2_147_483_648.0) as i64;
+    if q_fixed == 1i64 << 31 {
+        q_fixed /= 2;
+        shift += 1;
+    }
+    if shift < -31 {
+        return (0, 0);
+    }
+    // In [-2^31, 2^31 - 1] after the fix-up.
+    (q_fixed as i32, shift)
+}
+
+#[cfg(test)]
+mod tests;

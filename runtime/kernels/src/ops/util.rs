@@ -2,6 +2,7 @@
 //! "odometer" that keeps linear offsets up to date incrementally (no per-element division), and
 //! the range of kernel taps that land inside an interval.
 
+use crate::quant::{multiply_by_quantized_multiplier, Rounding};
 use crate::MAX_RANK;
 
 /// `s[start .. start + len]`, or an empty slice when that is out of bounds (never for validated
@@ -181,4 +182,39 @@ pub(crate) fn accumulate_tap(
             j += 1;
         }
     }
+}
+
+/// `Σ w · (x + input_offset)` over two equally long slices, wrapping in 32 bits.
+#[inline(always)]
+pub(crate) fn dot_s8(x: &[i8], w: &[i8], input_offset: i32) -> i32 {
+    let mut acc = 0i32;
+    for (&xv, &wv) in x.iter().zip(w) {
+        acc = acc.wrapping_add(i32::from(wv).wrapping_mul(i32::from(xv).wrapping_add(input_offset)));
+    }
+    acc
+}
+
+/// The int8 output stage shared by conv and fully connected: requantize, add the output zero
+/// point, clamp to the activation range (TFLite: `std::max` then `std::min`), then to int8.
+#[inline(always)]
+pub(crate) fn requantize_output(
+    acc: i32,
+    multiplier: i32,
+    shift: i32,
+    rounding: Rounding,
+    output_offset: i32,
+    act_min: i32,
+    act_max: i32,
+) -> i8 {
+    let v = multiply_by_quantized_multiplier(acc, multiplier, shift, rounding)
+        .saturating_add(output_offset);
+    clamp_s8(v, act_min, act_max)
+}
+
+/// TFLite's output clamp: `max(v, act_min)` then `min(·, act_max)`, then saturated to int8 (a
+/// no-op for activation ranges inside int8, which the loader guarantees; `max`/`min` rather than
+/// `clamp`, which would panic if a caller broke `act_min <= act_max`).
+#[inline(always)]
+pub(crate) fn clamp_s8(v: i32, act_min: i32, act_max: i32) -> i8 {
+    v.max(act_min).min(act_max).clamp(-128, 127) as i8
 }

@@ -63,6 +63,11 @@ pub struct FullyConnectedS8Params {
 }
 
 /// Runs the layer; `multipliers`/`shifts` have 1 entry (per tensor) or `units` entries.
+///
+/// This is TFLite's `reference_integer_ops::FullyConnected(PerChannel)` with
+/// `MultiplyByQuantizedMultiplier` (as TFLite Micro, CMSIS-NN and LiteRT's optimized kernels
+/// compute). LiteRT's `BUILTIN_REF` resolver rounds differently for int8 fully connected; see
+/// [`fully_connected_s8_scaled`].
 pub fn fully_connected_s8(
     p: &FullyConnectedS8Params,
     input: &[i8],
@@ -73,4 +78,27 @@ pub fn fully_connected_s8(
     output: &mut [i8],
 ) {
     reference_s8::fully_connected_s8_reference(p, input, weights, bias, multipliers, shifts, output)
+}
+
+/// int8 fully connected as LiteRT's `BUILTIN_REF` resolver computes it (LiteRT ≥ 2.x,
+/// `tflite/kernels/fully_connected.cc`, `FullyConnectedInt8<kReference>` and
+/// `FullyConnectedPerChannelInt8<kReference>`, which call the float-scale overloads of
+/// `reference_integer_ops::FullyConnected(PerChannel)`): the accumulator is scaled in double
+/// precision, `out = clamp(round(acc as f64 · effective_scales[n or 0]) + output_offset, act_min,
+/// act_max)` with C's `round` (ties away from zero). It differs from every
+/// `multiply_by_quantized_multiplier` rounding on a fraction of a percent of outputs (measured
+/// against ai-edge-litert 2.3.0), so matching `BUILTIN_REF` bit for bit needs this form.
+///
+/// `effective_scales` has 1 entry (per tensor) or `units` entries, each computed as LiteRT does:
+/// `(input_scale as f64) · (weight_scale[n] as f64) / (output_scale as f64)` from the f32 scales
+/// of the model, multiplied first, then divided. `p.rounding` is ignored.
+pub fn fully_connected_s8_scaled(
+    p: &FullyConnectedS8Params,
+    input: &[i8],
+    weights: &[i8],
+    bias: Option<&[i32]>,
+    effective_scales: &[f64],
+    output: &mut [i8],
+) {
+    reference_s8::fully_connected_s8_scaled_reference(p, input, weights, bias, effective_scales, output)
 }
