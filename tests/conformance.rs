@@ -22,14 +22,22 @@ fn run_case(dir: &Path) -> Result<(), String> {
     let onnx = std::fs::read(dir.join("model.onnx")).map_err(|e| format!("read model: {e}"))?;
     let model = mote_onnx::parse_model(&onnx).map_err(|e| e.to_string())?;
     let graph = model.graph.as_ref().ok_or("no graph")?;
-    let op = graph.node.first().and_then(|n| n.op_type.clone()).unwrap_or_default();
+    let op = graph
+        .node
+        .first()
+        .and_then(|n| n.op_type.clone())
+        .unwrap_or_default();
     let keep_runtime = RUNTIME_INPUT_OPS.contains(&op.as_str()) && graph.node.len() == 1;
     let data = dir.join("test_data_set_0");
     let mut opts = mote_compiler::CompileOptions::default();
     let mut inputs = Vec::new();
     for (k, vi) in graph.input.iter().enumerate() {
-        let bytes = std::fs::read(data.join(format!("input_{k}.pb"))).map_err(|e| format!("input {k}: {e}"))?;
-        let t = mote_onnx::tensor_from_proto(&mote_onnx::parse_tensor(&bytes).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+        let bytes = std::fs::read(data.join(format!("input_{k}.pb")))
+            .map_err(|e| format!("input {k}: {e}"))?;
+        let t = mote_onnx::tensor_from_proto(
+            &mote_onnx::parse_tensor(&bytes).map_err(|e| e.to_string())?,
+        )
+        .map_err(|e| e.to_string())?;
         let name = vi.name.clone().unwrap_or_default();
         let is_f32 = matches!(t.data, TensorData::F32(_));
         if k == 0 || (keep_runtime && is_f32) {
@@ -44,13 +52,20 @@ fn run_case(dir: &Path) -> Result<(), String> {
     }
     let outs = mote_tests::compile_and_run(&onnx, &opts, &inputs)?;
     for (k, (shape, got)) in outs.iter().enumerate() {
-        let bytes = std::fs::read(data.join(format!("output_{k}.pb"))).map_err(|e| format!("output {k}: {e}"))?;
-        let t = mote_onnx::tensor_from_proto(&mote_onnx::parse_tensor(&bytes).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+        let bytes = std::fs::read(data.join(format!("output_{k}.pb")))
+            .map_err(|e| format!("output {k}: {e}"))?;
+        let t = mote_onnx::tensor_from_proto(
+            &mote_onnx::parse_tensor(&bytes).map_err(|e| e.to_string())?,
+        )
+        .map_err(|e| e.to_string())?;
         if !matches!(t.data, TensorData::F32(_)) {
             return Err(format!("output {k} is {}", t.dtype_name()));
         }
         if *shape != t.dims {
-            return Err(format!("output {k}: shape {shape:?}, expected {:?}", t.dims));
+            return Err(format!(
+                "output {k}: shape {shape:?}, expected {:?}",
+                t.dims
+            ));
         }
         let want = t.to_f32_vec();
         // ONNX's backend test defaults: rtol 1e-3, atol 1e-7.
@@ -71,7 +86,8 @@ fn data_dir() -> std::path::PathBuf {
 }
 
 fn list(file: &str) -> Vec<(String, String)> {
-    let text = std::fs::read_to_string(mote_tests::repo().join("tests/conformance").join(file)).expect("list file");
+    let text = std::fs::read_to_string(mote_tests::repo().join("tests/conformance").join(file))
+        .expect("list file");
     let mut op = String::new();
     let mut out = Vec::new();
     for line in text.lines() {
@@ -93,9 +109,19 @@ fn list(file: &str) -> Vec<(String, String)> {
 #[test]
 fn onnx_node_conformance() {
     let dir = data_dir();
-    assert!(dir.is_dir(), "ONNX node tests not found at {}: run `bash scripts/conformance-data.sh`", dir.display());
-    let all = std::env::var("MOTE_CONFORMANCE").map(|v| v == "all").unwrap_or(false);
-    let cases = if all { list("candidates.txt") } else { list("allowlist.txt") };
+    assert!(
+        dir.is_dir(),
+        "ONNX node tests not found at {}: run `bash scripts/conformance-data.sh`",
+        dir.display()
+    );
+    let all = std::env::var("MOTE_CONFORMANCE")
+        .map(|v| v == "all")
+        .unwrap_or(false);
+    let cases = if all {
+        list("candidates.txt")
+    } else {
+        list("allowlist.txt")
+    };
     let mut per_op: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut failures = Vec::new();
     for (op, case) in &cases {
@@ -126,6 +152,10 @@ fn onnx_node_conformance() {
     }
     println!("  total {p}/{n}");
     if !all {
-        assert!(failures.is_empty(), "allow-listed conformance cases failed:\n{}", failures.join("\n"));
+        assert!(
+            failures.is_empty(),
+            "allow-listed conformance cases failed:\n{}",
+            failures.join("\n")
+        );
     }
 }

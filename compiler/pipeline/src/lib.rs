@@ -33,6 +33,9 @@ pub struct CompileOptions {
     pub rounding: layout::QuantRounding,
     /// In a quantized model, run what cannot be lowered to int8 in float32 instead of failing.
     pub allow_float: bool,
+    /// Store every tensor's name (for layer-by-layer comparison with other runtimes); by default
+    /// only graph inputs and outputs keep theirs.
+    pub keep_names: bool,
 }
 
 /// A compiled model and facts about it.
@@ -118,7 +121,7 @@ pub fn compile(onnx: &[u8], opts: &CompileOptions) -> Result<Compiled> {
         };
         // Graph inputs and outputs keep their names (users address them); intermediate tensors
         // are named by the op that writes them, so their (often 200-byte) names are not stored.
-        let keep = p.inputs.contains(&t) || p.outputs.contains(&t);
+        let keep = opts.keep_names || p.inputs.contains(&t) || p.outputs.contains(&t);
         let quant = pt
             .quant
             .map(|(scale, zero_point)| mote_format::Quant { scale, zero_point });

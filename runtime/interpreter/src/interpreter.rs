@@ -222,6 +222,40 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         self.invoke_profiled(&mut NoProfiler)
     }
 
+    /// Runs ops `range` (execution order) only: for stepping through a model layer by layer
+    /// and comparing intermediate tensors with another runtime.
+    pub fn invoke_ops(&mut self, range: core::ops::Range<usize>) -> Result<(), Error> {
+        let file = *self.model.file();
+        for i in range.start..range.end.min(file.op_count()) {
+            let op = prepare(&file, i)?;
+            run_op(&file, &op, i, self.arena)?;
+        }
+        Ok(())
+    }
+
+    /// The bytes of any tensor (a constant, or its place in the arena — which later ops may
+    /// have reused, so read an intermediate right after the op that writes it).
+    pub fn tensor_bytes(&self, index: u32) -> Result<&[u8], Error> {
+        let count = self.model.file().tensor_count();
+        let t = self.model.file().tensor(index).ok_or(Error::NoSuchTensor { index: index as usize, count })?;
+        match t.storage {
+            Storage::Const(b) => Ok(b),
+            Storage::Arena { .. } => {
+                let r = self.arena_range(&t).ok_or(Error::NoSuchTensor { index: index as usize, count })?;
+                self.arena.get(r).ok_or(Error::ArenaTooSmall { needed: self.model.arena_len(), given: self.arena.len() })
+            }
+        }
+    }
+
+    /// The arena bytes of a tensor, to write (constants cannot be written).
+    pub fn tensor_bytes_mut(&mut self, index: u32) -> Result<&mut [u8], Error> {
+        let count = self.model.file().tensor_count();
+        let t = self.model.file().tensor(index).ok_or(Error::NoSuchTensor { index: index as usize, count })?;
+        let r = self.arena_range(&t).ok_or(Error::NoSuchTensor { index: index as usize, count })?;
+        let (needed, given) = (self.model.arena_len(), self.arena.len());
+        self.arena.get_mut(r).ok_or(Error::ArenaTooSmall { needed, given })
+    }
+
     /// Runs every op, reporting each op's start and end to `profiler`.
     pub fn invoke_profiled<P: Profiler + ?Sized>(&mut self, profiler: &mut P) -> Result<(), Error> {
         let file = *self.model.file();
