@@ -3,8 +3,8 @@
 #   - the Rust target thumbv7em-none-eabihf (the runtime must build for a bare Cortex-M4F),
 #   - a project-local Python environment (.venv) with onnx and onnxruntime 1.32, whose
 #     libonnxruntime is the reference the parity tests load through the `ort` crate,
-#   - ONNX's operator conformance data and the generated models (MobileNetV2, ResNeXt, ...)
-#     under .cache/.
+#   - ONNX's operator conformance data, LiteRT's reference outputs for the int8 models, and the
+#     generated models (MobileNetV2, ResNeXt, ...) under .cache/.
 # Nothing is skipped: a test whose reference is missing fails.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -26,6 +26,9 @@ export ORT_DYLIB_PATH
 step "ONNX node conformance data"
 export MOTE_ONNX_NODE_TESTS
 MOTE_ONNX_NODE_TESTS="$(bash scripts/conformance-data.sh)"
+
+step "LiteRT reference outputs (BUILTIN_REF) for the int8 models"
+bash scripts/litert/all.sh "$repo/.cache/litert"
 
 step "Generated models"
 bash models/gen/all.sh "$repo/.cache/models"
