@@ -20,4 +20,7 @@ pub mod unary;
 mod util;
 
 #[cfg(test)]
-mod test_util;
+pub(crate) mod test_util;
+#[cfg(test)]
+#[rustfmt::skip]
+mod tflite_vectors;

@@ -5,6 +5,8 @@ use std::format;
 use std::string::String;
 use std::vec::Vec;
 
+use crate::quant::{quantize_multiplier, Rounding};
+
 /// Small deterministic generator (xorshift64*), so test data needs no extra crates.
 pub(crate) struct Rng(u64);
 
@@ -20,6 +22,11 @@ impl Rng {
         x ^= x >> 27;
         self.0 = x;
         x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// An integer in `0..n` (`n > 0`).
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
     }
 
     /// An integer in `lo..=hi`, as f32 (exact: sums of such values stay exact in f32 and f64,
@@ -103,4 +110,86 @@ pub(crate) fn permute<T: Copy + Default>(data: &[T], dims: &[usize], perm: &[usi
         *o = data[src];
     }
     out
+}
+
+/// `⌊a / b⌋` for `b > 0`.
+fn floor_div(a: i128, b: i128) -> i128 {
+    a.div_euclid(b)
+}
+
+fn saturate_i32(v: i128) -> i32 {
+    v.clamp(i32::MIN as i128, i32::MAX as i128) as i32
+}
+
+/// `q / 2^e` rounded to nearest, ties away from zero (gemmlowp's `RoundingDivideByPOT` rule),
+/// written as sign-magnitude integer arithmetic.
+pub(crate) fn round_half_away_div_pot(q: i128, e: u32) -> i128 {
+    let e = e.min(100);
+    let d = 1i128 << e;
+    let half = d / 2; // 0 when e == 0
+    if q >= 0 {
+        (q + half) / d
+    } else {
+        -((-q + half) / d)
+    }
+}
+
+/// The requantization oracle: `multiply_by_quantized_multiplier` written from its rounding rules
+/// in 128-bit arithmetic, with none of gemmlowp's structure (no nudges, masks or thresholds):
+/// - Double: `q = ⌊(x·2^ls·m + 2^30) / 2^31⌋` saturated to i32, then `q / 2^rs` rounded half
+///   away from zero;
+/// - Single: `⌊(x·m + 2^(s−1)) / 2^s⌋` with `s = 31 − shift` (an exact left shift if `s ≤ 0`),
+///   saturated.
+pub(crate) fn mbqm_oracle(x: i32, m: i32, shift: i32, rounding: Rounding) -> i32 {
+    let (x, m) = (x as i128, m as i128);
+    match rounding {
+        Rounding::Double => {
+            let ls = shift.clamp(0, 64) as u32;
+            let rs = (-(shift as i64)).clamp(0, 100) as u32;
+            let q = floor_div((x << ls) * m + (1 << 30), 1 << 31);
+            let q = saturate_i32(q) as i128;
+            saturate_i32(round_half_away_div_pot(q, rs))
+        }
+        Rounding::Single => {
+            let s = 31 - shift as i64;
+            if s <= 0 {
+                saturate_i32((x * m) << (-s).min(64))
+            } else {
+                let s = s.min(126) as u32;
+                saturate_i32(floor_div(x * m + (1i128 << (s - 1)), 1i128 << s))
+            }
+        }
+    }
+}
+
+/// LiteRT's per-channel conv/depthwise Prepare (`PopulateConvolutionQuantizationParams`): for
+/// each channel, `QuantizeMultiplier((double)input_scale · (double)weight_scale /
+/// (double)output_scale)`.
+pub(crate) fn conv_multipliers(
+    input_scale: f32,
+    weight_scales: &[f32],
+    output_scale: f32,
+) -> (Vec<i32>, Vec<i32>) {
+    weight_scales
+        .iter()
+        .map(|&w| {
+            quantize_multiplier(f64::from(input_scale) * f64::from(w) / f64::from(output_scale))
+        })
+        .unzip()
+}
+
+/// `n` int8 values in `lo..=hi`.
+pub(crate) fn i8s(rng: &mut Rng, n: usize, lo: i32, hi: i32) -> Vec<i8> {
+    (0..n).map(|_| rng.int(lo, hi) as i8).collect()
+}
+
+/// Asserts two int8 slices are equal, reporting the first difference.
+#[track_caller]
+pub(crate) fn assert_s8_eq(actual: &[i8], expected: &[i8], what: &str) {
+    assert_eq!(actual.len(), expected.len(), "{what}: length");
+    let first = (0..actual.len()).find(|&i| actual[i] != expected[i]);
+    assert!(
+        first.is_none(),
+        "{what}: first difference at {first:?}\nactual   {actual:?}\nexpected {expected:?}"
+    );
 }

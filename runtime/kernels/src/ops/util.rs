@@ -189,7 +189,8 @@ pub(crate) fn accumulate_tap(
 pub(crate) fn dot_s8(x: &[i8], w: &[i8], input_offset: i32) -> i32 {
     let mut acc = 0i32;
     for (&xv, &wv) in x.iter().zip(w) {
-        acc = acc.wrapping_add(i32::from(wv).wrapping_mul(i32::from(xv).wrapping_add(input_offset)));
+        acc =
+            acc.wrapping_add(i32::from(wv).wrapping_mul(i32::from(xv).wrapping_add(input_offset)));
     }
     acc
 }

@@ -49,6 +49,8 @@ pub fn binary_f32(p: &BinaryParams, a: &[f32], b: &[f32], output: &mut [f32]) {
 }
 
 mod reference_s8;
+#[cfg(test)]
+mod tests_s8;
 
 use crate::quant::Rounding;
 
@@ -57,6 +59,10 @@ use crate::quant::Rounding;
 /// (negated for Sub), `out = clamp(mbqm(a' ± b', output_multiplier, output_shift) +
 /// output_offset, act_min, act_max)`, with broadcasting as [`BinaryParams`] (only `a`, `b`, `out`
 /// shapes are used).
+///
+/// LiteRT's Prepare (`add.cc`/`sub.cc`, int8) derives the multipliers with
+/// `quantize_multiplier` from `twice_max = 2 · max(s_a, s_b)` (f32, exact) as f64:
+/// `s_a / twice_max`, `s_b / twice_max` and `twice_max / (2^20 · s_out)`.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct AddS8Params {
     /// Shapes (op must be Add or Sub).
@@ -91,6 +97,12 @@ pub struct AddS8Params {
 
 /// int8 Mul as TFLite's reference: `out = clamp(mbqm((a + input1_offset) · (b + input2_offset),
 /// output_multiplier, output_shift) + output_offset, act_min, act_max)`.
+///
+/// To match LiteRT, `(output_multiplier, output_shift)` must be `quantize_multiplier` of the
+/// real multiplier as LiteRT's `mul.cc` Prepare evaluates it: `s_a * s_b / s_out` **in f32**
+/// (the three scales are floats there), then widened to f64 — evaluating it in f64 changes the
+/// multiplier for almost every scale triple, and some outputs with it (tests: the targeted Mul
+/// vectors).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct MulS8Params {
     /// Shapes.

@@ -43,6 +43,20 @@ fn run(
     output: &mut [f32],
     f: impl Fn(f32, f32) -> f32 + Copy,
 ) {
+    broadcast_walk(p, a, b, output, f, |row| p.activation.apply_slice(row));
+}
+
+/// Walks `output = f(a, b)` with broadcasting over the shapes of `p` (its `op` and `activation`
+/// are not used), calling `finish` on each stretch of output written (int8 kernels fold their
+/// clamp into `f` and pass a no-op).
+pub(super) fn broadcast_walk<T: Copy + Default>(
+    p: &BinaryParams,
+    a: &[T],
+    b: &[T],
+    output: &mut [T],
+    f: impl Fn(T, T) -> T + Copy,
+    finish: impl Fn(&mut [T]),
+) {
     // Simplified shape: extents and per-input strides (0 where broadcast).
     let mut dims = [1usize; MAX_RANK];
     let mut strides = [[0isize; MAX_RANK]; 2];
@@ -79,8 +93,9 @@ fn run(
     if rank == 0 {
         // A single element.
         if let (Some(o), Some(&x), Some(&y)) = (output.first_mut(), a.first(), b.first()) {
-            *o = p.activation.apply(f(x, y));
+            *o = f(x, y);
         }
+        finish(sub_mut(output, 0, 1));
         return;
     }
     let inner = dims[rank - 1];
@@ -104,13 +119,13 @@ fn run(
                 }
             }
             (1, 0) => {
-                let y = b.get(ob).copied().unwrap_or(0.0);
+                let y = b.get(ob).copied().unwrap_or_default();
                 for (o, &x) in out_row.iter_mut().zip(sub(a, oa, inner)) {
                     *o = f(x, y);
                 }
             }
             (0, 1) => {
-                let x = a.get(oa).copied().unwrap_or(0.0);
+                let x = a.get(oa).copied().unwrap_or_default();
                 for (o, &y) in out_row.iter_mut().zip(sub(b, ob, inner)) {
                     *o = f(x, y);
                 }
@@ -120,15 +135,21 @@ fn run(
                 // general for safety.
                 let (mut ia, mut ib) = (od.offsets[0], od.offsets[1]);
                 for o in out_row.iter_mut() {
-                    let x = to_index(ia).and_then(|i| a.get(i)).copied().unwrap_or(0.0);
-                    let y = to_index(ib).and_then(|i| b.get(i)).copied().unwrap_or(0.0);
+                    let x = to_index(ia)
+                        .and_then(|i| a.get(i))
+                        .copied()
+                        .unwrap_or_default();
+                    let y = to_index(ib)
+                        .and_then(|i| b.get(i))
+                        .copied()
+                        .unwrap_or_default();
                     *o = f(x, y);
                     ia += step_a;
                     ib += step_b;
                 }
             }
         }
-        p.activation.apply_slice(out_row);
+        finish(out_row);
         out_off += inner;
         if od.advance().is_none() {
             break;

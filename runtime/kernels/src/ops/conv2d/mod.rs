@@ -66,6 +66,8 @@ pub fn conv2d_f32(
 }
 
 mod reference_s8;
+#[cfg(test)]
+mod tests_s8;
 
 use crate::quant::Rounding;
 

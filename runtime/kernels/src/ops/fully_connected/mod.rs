@@ -35,11 +35,13 @@ pub fn fully_connected_f32(
 }
 
 mod reference_s8;
+#[cfg(test)]
+mod tests_s8;
 
 use crate::quant::Rounding;
 
-/// Shapes and quantization of one int8 fully connected layer (TFLite reference
-/// `FullyConnected` int8, per-tensor or per-channel): `acc = bias[n] + Σ_k (input[m,k] +
+/// Shapes and quantization of one int8 fully connected layer (TFLite `FullyConnected` int8,
+/// per-tensor or per-channel; LiteRT's `BUILTIN_REF` rounds as [`fully_connected_s8_scaled`]): `acc = bias[n] + Σ_k (input[m,k] +
 /// input_offset) · weights[n,k]`, `out = clamp(mbqm(acc, multiplier[n or 0], shift[n or 0]) +
 /// output_offset, act_min, act_max)`. Weights symmetric (zero point 0).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -100,5 +102,12 @@ pub fn fully_connected_s8_scaled(
     effective_scales: &[f64],
     output: &mut [i8],
 ) {
-    reference_s8::fully_connected_s8_scaled_reference(p, input, weights, bias, effective_scales, output)
+    reference_s8::fully_connected_s8_scaled_reference(
+        p,
+        input,
+        weights,
+        bias,
+        effective_scales,
+        output,
+    )
 }

@@ -64,6 +64,8 @@ pub fn avg_pool2d_f32(p: &Pool2dParams, input: &[f32], output: &mut [f32]) {
 }
 
 mod reference_s8;
+#[cfg(test)]
+mod tests_s8;
 
 /// int8 pooling: geometry as [`Pool2dParams`] (its activation ignored), input and output share
 /// scale and zero point (TFLite requires it), `act_min`/`act_max` clamp the result. Average

@@ -12,15 +12,15 @@ use crate::ops::util::{sub, sub_mut, tap_range};
 
 /// Window geometry of one output pixel: the first input row/column it covers (may be negative)
 /// and the ranges of its taps that fall inside the input.
-struct Window {
-    kh: (usize, usize),
-    kw: (usize, usize),
-    ih0: isize,
-    iw0: isize,
+pub(super) struct Window {
+    pub(super) kh: (usize, usize),
+    pub(super) kw: (usize, usize),
+    pub(super) ih0: isize,
+    pub(super) iw0: isize,
 }
 
 #[inline(always)]
-fn window(p: &Pool2dParams, oh: usize, ow: usize) -> Window {
+pub(super) fn window(p: &Pool2dParams, oh: usize, ow: usize) -> Window {
     let ih0 = (oh * p.stride_h) as isize - p.pad_top as isize;
     let iw0 = (ow * p.stride_w) as isize - p.pad_left as isize;
     Window {
@@ -39,12 +39,12 @@ fn debug_check(p: &Pool2dParams, input: &[f32], output: &[f32]) {
 
 /// Calls `f(input pixel)` for every tap of the window inside the input, in (kh, kw) order.
 #[inline(always)]
-fn for_each_tap<'a>(
+pub(super) fn for_each_tap<'a, T>(
     p: &Pool2dParams,
-    input: &'a [f32],
+    input: &'a [T],
     n: usize,
     w: &Window,
-    mut f: impl FnMut(&'a [f32]),
+    mut f: impl FnMut(&'a [T]),
 ) {
     for kh in w.kh.0..w.kh.1 {
         let ih = (w.ih0 + (kh * p.dilation_h) as isize) as usize;
@@ -53,6 +53,24 @@ fn for_each_tap<'a>(
             let iw = (w.iw0 + (kw * p.dilation_w) as isize) as usize;
             f(sub(input, (row + iw) * p.channels, p.channels));
         }
+    }
+}
+
+/// The average-pooling divisor of a window: its taps inside the input, or with
+/// `count_include_pad` inside the padded input `[-pad_top, in_h + pad_bottom)` (likewise for
+/// width), so that ceil-mode windows that run past it are clipped.
+#[inline(always)]
+pub(super) fn divisor(p: &Pool2dParams, w: &Window) -> usize {
+    if p.count_include_pad {
+        let top = -(p.pad_top as isize);
+        let bottom = (p.in_h + p.pad_bottom) as isize;
+        let left = -(p.pad_left as isize);
+        let right = (p.in_w + p.pad_right) as isize;
+        let (h0, h1) = tap_range(w.ih0, p.dilation_h, p.kernel_h, top, bottom);
+        let (w0, w1) = tap_range(w.iw0, p.dilation_w, p.kernel_w, left, right);
+        (h1 - h0) * (w1 - w0)
+    } else {
+        (w.kh.1 - w.kh.0) * (w.kw.1 - w.kw.0)
     }
 }
 
@@ -87,19 +105,7 @@ pub(super) fn avg_pool2d_f32_reference(p: &Pool2dParams, input: &[f32], output: 
         for oh in 0..p.out_h {
             for ow in 0..p.out_w {
                 let w = window(p, oh, ow);
-                let count = if p.count_include_pad {
-                    // Taps inside the padded input [-pad_top, in_h + pad_bottom) (likewise for
-                    // width): ceil-mode windows that run past it are clipped.
-                    let top = -(p.pad_top as isize);
-                    let bottom = (p.in_h + p.pad_bottom) as isize;
-                    let left = -(p.pad_left as isize);
-                    let right = (p.in_w + p.pad_right) as isize;
-                    let (h0, h1) = tap_range(w.ih0, p.dilation_h, p.kernel_h, top, bottom);
-                    let (w0, w1) = tap_range(w.iw0, p.dilation_w, p.kernel_w, left, right);
-                    (h1 - h0) * (w1 - w0)
-                } else {
-                    (w.kh.1 - w.kh.0) * (w.kw.1 - w.kw.0)
-                };
+                let count = divisor(p, &w);
                 let out_px = sub_mut(
                     output,
                     ((n * p.out_h + oh) * p.out_w + ow) * p.channels,

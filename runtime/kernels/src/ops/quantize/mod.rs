@@ -4,6 +4,8 @@
 //! every int8 input once).
 
 mod reference;
+#[cfg(test)]
+mod tests;
 
 use crate::quant::Rounding;
 

@@ -22,6 +22,8 @@ pub fn softmax_f32(p: &SoftmaxParams, input: &[f32], output: &mut [f32]) {
 }
 
 mod reference_s8;
+#[cfg(test)]
+mod tests_s8;
 
 /// int8 softmax as TFLite's reference (`reference_ops::Softmax` for int8 with gemmlowp
 /// fixed-point `exp_on_negative_values`, `kScaledDiffIntegerBits` = 5, output scale 1/256 and
@@ -41,7 +43,8 @@ pub struct SoftmaxS8Params {
 }
 
 /// TFLite's Prepare for int8 softmax: `(input_multiplier, input_left_shift, diff_min)` from
-/// `beta` and the input scale.
+/// `beta` and the input scale. TFLite stores both as f32 (`params->beta`, `params.scale`): pass them widened
+/// from f32 to match it bit for bit.
 pub fn softmax_s8_params(beta: f64, input_scale: f64) -> (i32, i32, i32) {
     reference_s8::softmax_s8_params_reference(beta, input_scale)
 }

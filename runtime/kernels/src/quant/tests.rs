@@ -1,0 +1,355 @@
+extern crate std;
+
+use std::vec::Vec;
+
+use fixed::types::{I1F31, I2F62, I32F32};
+use proptest::prelude::*;
+
+use super::{
+    multiply_by_quantized_multiplier as mbqm, quantize_multiplier, rounding_divide_by_pot,
+    saturating_rounding_doubling_high_mul as srdhm, Rounding,
+};
+use crate::ops::test_util::{mbqm_oracle, Rng};
+
+/// Edge inputs: the i32 extremes, powers of two and their neighbours, small values.
+fn edge_xs() -> Vec<i32> {
+    let mut v = std::vec![
+        i32::MIN,
+        i32::MIN + 1,
+        i32::MAX,
+        i32::MAX - 1,
+        -(1 << 30),
+        1 << 30,
+        (1 << 30) - 1,
+        -(1 << 30) + 1,
+        -65536,
+        65535,
+        -12345,
+        98765,
+        -3,
+        -2,
+        -1,
+        0,
+        1,
+        2,
+        3,
+    ];
+    let mut rng = Rng::new(7);
+    v.extend((0..24).map(|_| rng.next_u64() as i32));
+    v.extend((0..24).map(|_| (rng.next_u64() as i32) >> 12));
+    v
+}
+
+/// Edge multipliers: the ends of `[2^30, 2^31)` and their neighbours, plus a few others.
+fn edge_multipliers() -> Vec<i32> {
+    let mut v = std::vec![
+        1 << 30,
+        (1 << 30) + 1,
+        i32::MAX,
+        i32::MAX - 1,
+        1_518_500_250,
+        1_717_986_918,
+    ];
+    let mut rng = Rng::new(11);
+    v.extend((0..8).map(|_| (1 << 30) + (rng.next_u64() % (1 << 30)) as i32));
+    v
+}
+
+/// `x · 2^shift` fits in i32 (TFLite's domain for the double-rounding left shift).
+fn left_shift_fits(x: i32, shift: i32) -> bool {
+    shift <= 0 || {
+        let v = (x as i64) << shift.min(40);
+        v >= i32::MIN as i64 && v <= i32::MAX as i64
+    }
+}
+
+/// gemmlowp's `SaturatingRoundingDoublingHighMul` through the `fixed` crate: the exact Q2.62
+/// product of two Q1.31 values, plus half an ulp of Q1.31, converted back (fixed-to-fixed
+/// conversion rounds toward −∞), saturating.
+fn srdhm_fixed(a: i32, b: i32) -> i32 {
+    let p: I2F62 = I1F31::from_bits(a).wide_mul(I1F31::from_bits(b));
+    let half_ulp = I2F62::from_bits(1 << 30);
+    p.saturating_add(half_ulp)
+        .saturating_to_num::<I1F31>()
+        .to_bits()
+}
+
+/// gemmlowp's `RoundingDivideByPOT` through `fixed`: `x / 2^e` as an I32F32 (exact for
+/// `e ≤ 31`), rounded by `fixed`'s `round` (ties away from zero).
+fn rdbpot_fixed(x: i32, e: u32) -> i32 {
+    I32F32::from_bits((x as i64) << (32 - e))
+        .round()
+        .to_num::<i32>()
+}
+
+#[test]
+fn srdhm_matches_fixed_crate_and_saturates() {
+    for &a in &edge_xs() {
+        for &b in edge_xs().iter().chain(&edge_multipliers()) {
+            assert_eq!(srdhm(a, b), srdhm_fixed(a, b), "srdhm({a}, {b})");
+        }
+    }
+    assert_eq!(srdhm(i32::MIN, i32::MIN), i32::MAX);
+    // Ties round up (toward +inf): ±0.5 ulp.
+    assert_eq!(srdhm(1, 1 << 30), 1); // 0.5 -> 1
+    assert_eq!(srdhm(-1, 1 << 30), 0); // -0.5 -> 0
+    assert_eq!(srdhm(-3, 1 << 30), -1); // -1.5 -> -1
+}
+
+#[test]
+fn rounding_divide_by_pot_matches_fixed_crate() {
+    for &x in &edge_xs() {
+        for e in 0..=31u32 {
+            assert_eq!(
+                rounding_divide_by_pot(x, e as i32),
+                rdbpot_fixed(x, e),
+                "rdbpot({x}, {e})"
+            );
+        }
+        // Past gemmlowp's range the rule continues: only -2^31 / 2^32 = -0.5 rounds to -1.
+        for e in [32, 33, 40, 62, 63, 64, 1000, i32::MAX] {
+            let expected = if x == i32::MIN && e == 32 { -1 } else { 0 };
+            assert_eq!(rounding_divide_by_pot(x, e), expected, "rdbpot({x}, {e})");
+        }
+    }
+    // Ties away from zero.
+    assert_eq!(rounding_divide_by_pot(5, 1), 3);
+    assert_eq!(rounding_divide_by_pot(-5, 1), -3);
+    assert_eq!(rounding_divide_by_pot(-6, 2), -2); // -1.5
+    assert_eq!(rounding_divide_by_pot(-5, 2), -1); // -1.25
+}
+
+#[test]
+fn double_rounding_matches_oracles_on_edges() {
+    for &x in &edge_xs() {
+        for &m in &edge_multipliers() {
+            for shift in -31..=30 {
+                let got = mbqm(x, m, shift, Rounding::Double);
+                assert_eq!(
+                    got,
+                    mbqm_oracle(x, m, shift, Rounding::Double),
+                    "double x={x} m={m} shift={shift}"
+                );
+                if left_shift_fits(x, shift) {
+                    // gemmlowp's composition, with both halves from the `fixed` crate.
+                    let ls = shift.max(0);
+                    let rs = (-shift).max(0) as u32;
+                    let expected = rdbpot_fixed(srdhm_fixed(x << ls, m), rs);
+                    assert_eq!(got, expected, "double/fixed x={x} m={m} shift={shift}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn single_rounding_matches_oracle_on_edges() {
+    for &x in &edge_xs() {
+        for &m in edge_multipliers().iter().chain(&[0, 1, 1 << 16]) {
+            for shift in -31..=30 {
+                assert_eq!(
+                    mbqm(x, m, shift, Rounding::Single),
+                    mbqm_oracle(x, m, shift, Rounding::Single),
+                    "single x={x} m={m} shift={shift}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn out_of_range_arguments_follow_the_rule_and_saturate() {
+    // Shifts beyond TFLite's range, and left shifts whose x·2^shift overflows: the documented
+    // extension (the same rule on the exact product, saturated) is the oracle's formula.
+    for &x in &edge_xs() {
+        for &m in &[i32::MAX, 1 << 30, -(1 << 30), i32::MIN, 0] {
+            for shift in [
+                -200,
+                -64,
+                -63,
+                -62,
+                -33,
+                -32,
+                31,
+                32,
+                40,
+                63,
+                64,
+                65,
+                200,
+                i32::MIN,
+                i32::MAX,
+            ]
+            .iter()
+            .copied()
+            .chain(1..=30)
+            {
+                for rounding in [Rounding::Double, Rounding::Single] {
+                    assert_eq!(
+                        mbqm(x, m, shift, rounding),
+                        mbqm_oracle(x, m, shift, rounding),
+                        "{rounding:?} x={x} m={m} shift={shift}"
+                    );
+                }
+            }
+        }
+    }
+    assert_eq!(mbqm(i32::MAX, i32::MAX, 30, Rounding::Single), i32::MAX);
+    assert_eq!(mbqm(i32::MIN, i32::MAX, 30, Rounding::Double), i32::MIN);
+}
+
+#[test]
+fn by_hand() {
+    // 0.5 exactly: (2^30, 0).
+    assert_eq!(mbqm(100, 1 << 30, 0, Rounding::Double), 50);
+    assert_eq!(mbqm(101, 1 << 30, 0, Rounding::Double), 51); // 50.5 -> 51
+    assert_eq!(mbqm(-101, 1 << 30, 0, Rounding::Double), -50); // SRDHM rounds -50.5 up
+    assert_eq!(mbqm(-101, 1 << 30, 0, Rounding::Single), -50);
+    // 0.25 = (2^30, -1): the two roundings differ on x = -2 (-0.5) and x = -6 (-1.5):
+    // double: SRDHM(-2, 2^30) = -1 (-1 exactly), then -1/2 rounds away from zero to -1;
+    // single: (-2^31 + 2^31) >> 32 = 0. LiteRT 2.3.0's BUILTIN_REF int8 CONV_2D (input scale 1,
+    // weight 1, output scale 4, zero points 0) returns -1 for x = -2 and -2 for x = -6: double.
+    assert_eq!(mbqm(-2, 1 << 30, -1, Rounding::Double), -1);
+    assert_eq!(mbqm(-2, 1 << 30, -1, Rounding::Single), 0);
+    assert_eq!(mbqm(-6, 1 << 30, -1, Rounding::Double), -2);
+    assert_eq!(mbqm(-6, 1 << 30, -1, Rounding::Single), -1);
+    // Left shift: 3 · 0.5 · 2^4 = 24.
+    assert_eq!(mbqm(3, 1 << 30, 4, Rounding::Double), 24);
+    assert_eq!(mbqm(3, 1 << 30, 4, Rounding::Single), 24);
+    // Largest multiplier, right shift 31: 2^31-1 · (2^31-1) / 2^62 ≈ 1 - 2^-30 -> 1.
+    assert_eq!(mbqm(i32::MAX, i32::MAX, -31, Rounding::Double), 1);
+    assert_eq!(mbqm(i32::MAX, i32::MAX, -31, Rounding::Single), 1);
+}
+
+#[test]
+fn single_and_double_differ_by_at_most_one() {
+    let mut rng = Rng::new(3);
+    for _ in 0..20_000 {
+        let x = (rng.next_u64() as i32) >> (rng.next_u64() % 31);
+        let m = (1 << 30) + (rng.next_u64() % (1 << 30)) as i32;
+        let shift = -((rng.next_u64() % 32) as i32);
+        let d = mbqm(x, m, shift, Rounding::Double) as i64;
+        let s = mbqm(x, m, shift, Rounding::Single) as i64;
+        assert!((d - s).abs() <= 1, "x={x} m={m} shift={shift}: {d} vs {s}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4096))]
+
+    #[test]
+    fn mbqm_matches_oracle(
+        x in any::<i32>(),
+        m in (1i32 << 30)..=i32::MAX,
+        shift in -31i32..=30,
+        single in any::<bool>(),
+    ) {
+        let rounding = if single { Rounding::Single } else { Rounding::Double };
+        prop_assert_eq!(mbqm(x, m, shift, rounding), mbqm_oracle(x, m, shift, rounding));
+    }
+}
+
+// ----------------------------------------------------------------------------- quantize_multiplier
+
+/// `multiplier · 2^(shift − 31)` as f64 (exact).
+fn value(m: i32, shift: i32) -> f64 {
+    m as f64 * libm::pow(2.0, (shift - 31) as f64)
+}
+
+#[test]
+fn quantize_multiplier_specific_values() {
+    // Each expectation follows TFLite's QuantizeMultiplier step by step (frexp, round half
+    // away from zero of q·2^31, fix-up at 2^31, flush below shift -31).
+    assert_eq!(quantize_multiplier(0.0), (0, 0));
+    assert_eq!(quantize_multiplier(-0.0), (0, 0));
+    assert_eq!(quantize_multiplier(0.5), (1 << 30, 0)); // frexp = (0.5, 0)
+    assert_eq!(quantize_multiplier(1.0), (1 << 30, 1)); // frexp = (0.5, 1)
+    assert_eq!(quantize_multiplier(0.25), (1 << 30, -1));
+    assert_eq!(quantize_multiplier(0.75), (3 << 29, 0));
+    assert_eq!(quantize_multiplier(1024.0), (1 << 30, 11));
+    assert_eq!(quantize_multiplier(libm::pow(2.0, 40.0)), (1 << 30, 41));
+    // Smallest kept exponent: 2^-32 = 0.5 · 2^-31.
+    assert_eq!(quantize_multiplier(libm::pow(2.0, -32.0)), (1 << 30, -31));
+    // 2^-33 = 0.5 · 2^-32: shift -32 < -31, flushed to zero.
+    assert_eq!(quantize_multiplier(libm::pow(2.0, -33.0)), (0, 0));
+    assert_eq!(quantize_multiplier(1e-310), (0, 0)); // subnormal
+                                                     // q·2^31 = 2^31 - 2^-9 rounds to 2^31: fixed up to (2^30, shift + 1).
+    assert_eq!(
+        quantize_multiplier(1.0 - libm::pow(2.0, -40.0)),
+        (1 << 30, 1)
+    );
+    // A tie: q·2^31 = 2^30 + 0.5 rounds away from zero to 2^30 + 1 (ties-to-even would give
+    // 2^30).
+    assert_eq!(
+        quantize_multiplier(0.5 + libm::pow(2.0, -32.0)),
+        ((1 << 30) + 1, 0)
+    );
+    // 0.1 = 0.8 · 2^-3; 0.8 · 2^31 = 1717986918.4 -> 1717986918.
+    assert_eq!(quantize_multiplier(0.1), (1_717_986_918, -3));
+    // 1/3 = 0.666.. · 2^-1; · 2^31 = 1431655765.33 -> 1431655765.
+    assert_eq!(quantize_multiplier(1.0 / 3.0), (1_431_655_765, -1));
+    // Negative reals keep their sign, as in TFLite; -q·2^31 can reach -2^31, which TFLite's
+    // fix-up (q_fixed == 2^31) does not touch.
+    assert_eq!(quantize_multiplier(-0.5), (-(1 << 30), 0));
+    assert_eq!(
+        quantize_multiplier(-(1.0 - libm::pow(2.0, -40.0))),
+        (i32::MIN, 0)
+    );
+    // Undefined in TFLite: non-finite inputs give zero.
+    assert_eq!(quantize_multiplier(f64::NAN), (0, 0));
+    assert_eq!(quantize_multiplier(f64::INFINITY), (0, 0));
+    assert_eq!(quantize_multiplier(f64::NEG_INFINITY), (0, 0));
+}
+
+#[test]
+fn quantize_multiplier_round_trips() {
+    let mut rng = Rng::new(99);
+    for i in 0..50_000 {
+        // Log-uniform over [2^-31, 2^30].
+        let e = -31.0 + 61.0 * (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+        let real = libm::pow(2.0, e);
+        let (m, shift) = quantize_multiplier(real);
+        assert!((1 << 30..=i32::MAX).contains(&m), "#{i} real={real}: m={m}");
+        // Rounding to 31 bits: off by at most half a unit of the multiplier, i.e. 2^-31
+        // relative (2^-31 of the multiplier's lower bound 2^30 = 2^-32 of 2^31).
+        let err = (value(m, shift) - real).abs();
+        assert!(
+            err <= libm::pow(2.0, (shift - 32) as f64),
+            "#{i} real={real}: ({m}, {shift})"
+        );
+        assert!(err / real <= libm::pow(2.0, -31.0), "#{i} real={real}");
+        // And it is the nearest such multiplier: m ± 1 are no better.
+        for n in [m - 1, m.saturating_add(1)] {
+            if (1 << 30..=i32::MAX).contains(&n) {
+                assert!(
+                    (value(n, shift) - real).abs() >= err,
+                    "#{i} real={real}: {n} closer"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn quantize_multiplier_agrees_with_fixed_crate() {
+    // The `fixed` crate converts q (in [0.5, 1)) to Q1.31 rounding to nearest, ties to even;
+    // away from ties (which no random double hits) that is TFLite's round(q · 2^31).
+    let mut rng = Rng::new(5);
+    for _ in 0..20_000 {
+        let q = 0.5 + 0.5 * (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+        let shift = (rng.next_u64() % 40) as i32 - 31;
+        let real = q * libm::pow(2.0, shift as f64);
+        let scaled = q * 2_147_483_648.0; // exact
+        if scaled - libm::floor(scaled) == 0.5 {
+            continue; // a tie: the two rounding rules differ by design
+        }
+        let expected = I1F31::saturating_from_num(q).to_bits();
+        let (m, s) = quantize_multiplier(real);
+        if scaled >= 2_147_483_647.5 {
+            // q rounds up to 1.0: TFLite's fix-up.
+            assert_eq!((m, s), (1 << 30, shift + 1), "q={q}");
+        } else {
+            assert_eq!((m, s), (expected, shift), "q={q} shift={shift}");
+        }
+    }
+}

@@ -1,0 +1,373 @@
+//! The command line (clap derive).
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// mote: compile ONNX models into compact .mote files and run them with a heap-free interpreter.
+///
+/// Exit codes: 0 success, 1 verification beyond tolerance, 2 usage, 3 invalid or unsupported
+/// model, 4 bad input file (npy, image, labels), 5 I/O.
+#[derive(Debug, Parser)]
+#[command(
+    name = "mote",
+    version,
+    long_about = None,
+    max_term_width = 100,
+    after_help = "Exit codes: 0 success, 1 verification beyond tolerance, 2 usage, 3 invalid or \
+                  unsupported model, 4 bad input file (npy, image, labels), 5 I/O."
+)]
+pub struct Cli {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Compile an ONNX model into a .mote file.
+    Compile(CompileArgs),
+    /// Show a .mote model: inputs, outputs, ops with shapes and MACs, memory.
+    Inspect(InspectArgs),
+    /// Run a .mote model on .npy inputs, or classify an image.
+    Run(RunArgs),
+    /// Compile an ONNX model in memory and compare mote's outputs with ONNX Runtime's.
+    Verify(VerifyArgs),
+    /// Measure a .mote model's latency.
+    Bench(BenchArgs),
+}
+
+/// Pixel layout of an image input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ImageLayout {
+    /// [1, C, H, W]
+    Nchw,
+    /// [1, H, W, C]
+    Nhwc,
+}
+
+impl ImageLayout {
+    /// The metadata spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImageLayout::Nchw => "nchw",
+            ImageLayout::Nhwc => "nhwc",
+        }
+    }
+}
+
+/// Channel order of a 3-channel image input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ChannelOrder {
+    /// Red, green, blue.
+    Rgb,
+    /// Blue, green, red (Caffe, OpenCV).
+    Bgr,
+}
+
+impl ChannelOrder {
+    /// The metadata spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelOrder::Rgb => "rgb",
+            ChannelOrder::Bgr => "bgr",
+        }
+    }
+}
+
+/// `mote compile`.
+#[derive(Debug, Args)]
+pub struct CompileArgs {
+    /// The ONNX model.
+    pub model: PathBuf,
+    /// Where to write the .mote file.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Fix an input's shape (dynamic dimensions such as the batch), e.g. input_1=1,96,96,3.
+    #[arg(long = "input-shape", value_name = "NAME=D0,D1,...", value_parser = parse_input_shape)]
+    pub input_shapes: Vec<(String, Vec<usize>)>,
+    /// Model name recorded in the file (default: the ONNX file's stem).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Class labels, one per line, in output order.
+    #[arg(long, value_name = "FILE", conflicts_with = "label")]
+    pub labels: Option<PathBuf>,
+    /// A class label (repeat, in output order).
+    #[arg(long = "label", value_name = "LABEL")]
+    pub label: Vec<String>,
+    /// Image pre-processing (`mote run --image`).
+    #[command(
+        flatten,
+        next_help_heading = "Image pre-processing (for mote run --image)"
+    )]
+    pub image: ImageArgs,
+}
+
+/// Image pre-processing recorded at compile time.
+#[derive(Debug, Args, Default, Clone)]
+pub struct ImageArgs {
+    /// The input that takes an image (default: the only input, when any other image option is given).
+    #[arg(long, value_name = "NAME")]
+    pub image_input: Option<String>,
+    /// Size the image is resized to, HxW (default: from the input's shape).
+    #[arg(long, value_name = "HxW", value_parser = parse_hw)]
+    pub image_size: Option<(usize, usize)>,
+    /// Layout of the image input (default: from the input's shape).
+    #[arg(long, value_enum)]
+    pub image_layout: Option<ImageLayout>,
+    /// Channel order of the image input [default: rgb].
+    #[arg(long, value_enum)]
+    pub channel_order: Option<ChannelOrder>,
+    /// Pixel scale: value = (pixel * scale - mean[c]) / std[c] [default: 1].
+    #[arg(long, value_name = "F", allow_negative_numbers = true)]
+    pub scale: Option<f32>,
+    /// Per-channel mean, one value or one per channel [default: 0].
+    #[arg(long, value_name = "a,b,c", value_parser = parse_float_list, allow_negative_numbers = true)]
+    pub mean: Option<FloatList>,
+    /// Per-channel standard deviation, one value or one per channel [default: 1].
+    #[arg(long, value_name = "a,b,c", value_parser = parse_float_list)]
+    pub std: Option<FloatList>,
+}
+
+impl ImageArgs {
+    /// True when any image option was given.
+    pub fn any(&self) -> bool {
+        self.image_input.is_some()
+            || self.image_size.is_some()
+            || self.image_layout.is_some()
+            || self.channel_order.is_some()
+            || self.scale.is_some()
+            || self.mean.is_some()
+            || self.std.is_some()
+    }
+}
+
+/// `mote inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The .mote model.
+    pub model: PathBuf,
+    /// Print one JSON object instead of tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `mote run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The .mote model.
+    pub model: PathBuf,
+    /// Input .npy files, one per model input in declaration order (dtype and shape must match).
+    #[arg(long = "input", value_name = "FILE.npy", conflicts_with = "image")]
+    pub inputs: Vec<PathBuf>,
+    /// Output .npy files, in declaration order (float32, with the model's output shapes).
+    #[arg(long = "output", value_name = "FILE.npy", conflicts_with = "image")]
+    pub outputs: Vec<PathBuf>,
+    /// An image (PNG or JPEG) for a model compiled with image pre-processing.
+    #[arg(long, value_name = "FILE")]
+    pub image: Option<PathBuf>,
+    /// With --image: how many classes to print.
+    #[arg(long, default_value_t = 5, requires = "image")]
+    pub top: usize,
+}
+
+/// `mote verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The ONNX model.
+    pub model: PathBuf,
+    /// Input .npy files, one per model input (default: random normal inputs from a fixed seed).
+    #[arg(long = "input", value_name = "FILE.npy")]
+    pub inputs: Vec<PathBuf>,
+    /// Fix an input's shape, as for `mote compile`.
+    #[arg(long = "input-shape", value_name = "NAME=D0,D1,...", value_parser = parse_input_shape)]
+    pub input_shapes: Vec<(String, Vec<usize>)>,
+    /// Largest allowed relative error max|mote - ort| / max|ort| per output.
+    #[arg(long, default_value_t = 1e-5)]
+    pub rtol: f64,
+    /// Number of random inputs (seeds 0..N) when no --input is given.
+    #[arg(long, default_value_t = 1, conflicts_with = "inputs")]
+    pub trials: u32,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `mote bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// The .mote model.
+    pub model: PathBuf,
+    /// Timed invocations.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    pub iters: u32,
+    /// Untimed invocations first.
+    #[arg(long, default_value_t = 10)]
+    pub warmup: u32,
+    /// Input .npy files (default: random normal inputs from a fixed seed).
+    #[arg(long = "input", value_name = "FILE.npy")]
+    pub inputs: Vec<PathBuf>,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// Time every op and print a per-layer table sorted by cost.
+    #[arg(long)]
+    pub per_op: bool,
+}
+
+/// Parses `NAME=1,3,224,224`.
+pub fn parse_input_shape(s: &str) -> Result<(String, Vec<usize>), String> {
+    let (name, dims) = s
+        .rsplit_once('=')
+        .ok_or_else(|| format!("'{s}' is not NAME=D0,D1,... (e.g. input=1,3,224,224)"))?;
+    if name.is_empty() {
+        return Err(format!("'{s}' has no input name before '='"));
+    }
+    let dims = dims
+        .split(',')
+        .map(|d| {
+            let d = d.trim();
+            match d.parse::<usize>() {
+                Ok(v) if v > 0 => Ok(v),
+                _ => Err(format!("'{d}' in '{s}' is not a positive dimension")),
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((name.to_string(), dims))
+}
+
+/// Parses `HxW`.
+pub fn parse_hw(s: &str) -> Result<(usize, usize), String> {
+    let err = || format!("'{s}' is not HxW (e.g. 224x224)");
+    let (h, w) = s.split_once(['x', 'X']).ok_or_else(err)?;
+    let h: usize = h.trim().parse().map_err(|_| err())?;
+    let w: usize = w.trim().parse().map_err(|_| err())?;
+    if h == 0 || w == 0 {
+        return Err(err());
+    }
+    Ok((h, w))
+}
+
+/// A comma-separated list of floats (one option value).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FloatList(pub Vec<f32>);
+
+/// Parses `a,b,c` (finite floats) as one option value.
+pub fn parse_float_list(s: &str) -> Result<FloatList, String> {
+    parse_floats(s).map(FloatList)
+}
+
+/// Parses `a,b,c` (finite floats).
+pub fn parse_floats(s: &str) -> Result<Vec<f32>, String> {
+    s.split(',')
+        .map(|v| match v.trim().parse::<f32>() {
+            Ok(x) if x.is_finite() => Ok(x),
+            _ => Err(format!("'{}' in '{s}' is not a number", v.trim())),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_option_parses() {
+        let r = Cli::try_parse_from([
+            "mote",
+            "compile",
+            "m.onnx",
+            "-o",
+            "m.mote",
+            "--input-shape",
+            "x=1,3,8,8",
+            "--name",
+            "n",
+            "--label",
+            "a",
+            "--label",
+            "b",
+            "--image-input",
+            "x",
+            "--image-size",
+            "8x8",
+            "--image-layout",
+            "nchw",
+            "--channel-order",
+            "bgr",
+            "--scale",
+            "-0.5",
+            "--mean=-1,2,3",
+            "--std",
+            "2",
+        ]);
+        assert!(
+            matches!(
+                r,
+                Ok(Cli {
+                    command: Command::Compile(_)
+                })
+            ),
+            "{r:?}"
+        );
+        let Ok(Cli {
+            command: Command::Compile(c),
+        }) = r
+        else {
+            return;
+        };
+        assert_eq!(c.image.mean, Some(FloatList(vec![-1.0, 2.0, 3.0])));
+        assert_eq!(c.image.std, Some(FloatList(vec![2.0])));
+        assert_eq!(c.image.scale, Some(-0.5));
+        assert_eq!(c.input_shapes, vec![("x".to_string(), vec![1, 3, 8, 8])]);
+        assert_eq!(c.image.image_size, Some((8, 8)));
+        for argv in [
+            vec!["mote", "inspect", "m.mote", "--json"],
+            vec![
+                "mote", "run", "m.mote", "--input", "a.npy", "--input", "b.npy", "--output",
+                "o.npy",
+            ],
+            vec!["mote", "run", "m.mote", "--image", "p.png", "--top", "3"],
+            vec![
+                "mote",
+                "verify",
+                "m.onnx",
+                "--input-shape",
+                "x=1,2",
+                "--rtol",
+                "1e-4",
+                "--trials",
+                "3",
+                "--json",
+            ],
+            vec![
+                "mote", "bench", "m.mote", "--iters", "5", "--warmup", "1", "--json", "--per-op",
+            ],
+        ] {
+            assert!(Cli::try_parse_from(&argv).is_ok(), "{argv:?}");
+        }
+        assert!(Cli::try_parse_from([
+            "mote", "run", "m.mote", "--image", "p.png", "--input", "a.npy"
+        ])
+        .is_err());
+        assert!(Cli::try_parse_from(["mote", "bench", "m.mote", "--iters", "0"]).is_err());
+    }
+
+    #[test]
+    fn value_parsers() {
+        assert_eq!(parse_input_shape("a=b=1,2"), Ok(("a=b".into(), vec![1, 2])));
+        assert!(parse_input_shape("a=1,0").is_err());
+        assert!(parse_input_shape("=1").is_err());
+        assert!(parse_input_shape("a").is_err());
+        assert_eq!(parse_hw("96x64"), Ok((96, 64)));
+        assert!(parse_hw("96").is_err());
+        assert!(parse_hw("0x4").is_err());
+        assert!(parse_floats("1,nan").is_err());
+    }
+}

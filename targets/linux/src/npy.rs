@@ -1,0 +1,206 @@
+//! `.npy` files: model inputs in, model outputs out.
+//!
+//! An input file must have exactly the dtype and shape of the model input it feeds (C order;
+//! either byte order). The header is checked before any data is read, so a header that claims
+//! a huge array cannot make the CLI allocate it.
+
+use crate::error::{Classify, ExitKind, Failure, Result};
+use crate::fail;
+use mote_format::DType;
+use npyz::{TypeChar, WriterBuilder};
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write};
+use std::path::Path;
+
+/// What an input must look like.
+#[derive(Clone, Debug)]
+pub struct Expected<'a> {
+    /// Input name (for messages).
+    pub name: &'a str,
+    /// Element type.
+    pub dtype: DType,
+    /// Shape.
+    pub shape: &'a [usize],
+}
+
+fn describe(dtype: &npyz::DType) -> String {
+    match dtype {
+        npyz::DType::Plain(t) => {
+            let bits = t.size_field() * 8;
+            match t.type_char() {
+                TypeChar::Float => format!("float{bits}"),
+                TypeChar::Int => format!("int{bits}"),
+                TypeChar::Uint => format!("uint{bits}"),
+                TypeChar::Bool => "bool".into(),
+                _ => format!("'{t}'"),
+            }
+        }
+        other => format!("{other:?}"),
+    }
+}
+
+fn matches(dtype: &npyz::DType, want: DType) -> bool {
+    let npyz::DType::Plain(t) = dtype else {
+        return false;
+    };
+    let (c, size) = match want {
+        DType::F32 => (TypeChar::Float, 4),
+        DType::I8 => (TypeChar::Int, 1),
+        DType::U8 => (TypeChar::Uint, 1),
+        DType::I32 => (TypeChar::Int, 4),
+    };
+    t.type_char() == c && t.size_field() == size
+}
+
+/// Formats a shape as `[1, 3, 224, 224]`.
+pub fn shape_str<T: std::fmt::Display>(s: &[T]) -> String {
+    format!(
+        "[{}]",
+        s.iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+/// Reads `path`, checking it against `want`; returns the little-endian bytes of the elements.
+///
+/// # Errors
+/// Exit 5 if the file cannot be opened, exit 4 if it is not a valid `.npy` or its dtype or shape
+/// differ from `want`.
+pub fn read_input(path: &Path, want: &Expected<'_>) -> Result<Vec<u8>> {
+    let ctx = || format!("{}", path.display());
+    let f = File::open(path).or_fail_with(ExitKind::Io, ctx)?;
+    let npy = npyz::NpyFile::new(BufReader::new(f)).or_fail_with(ExitKind::Input, || {
+        format!("{}: not a valid .npy file", path.display())
+    })?;
+    let found_dtype = npy.dtype();
+    let found_shape: Vec<u64> = npy.shape().to_vec();
+    let want_shape: Vec<u64> = want.shape.iter().map(|&d| d as u64).collect();
+    let prefix = || format!("{}: input '{}'", path.display(), want.name);
+    if !matches(&found_dtype, want.dtype) {
+        fail!(
+            ExitKind::Input,
+            "{} expects dtype {}, found {}",
+            prefix(),
+            want.dtype.name(),
+            describe(&found_dtype)
+        );
+    }
+    if found_shape != want_shape {
+        fail!(
+            ExitKind::Input,
+            "{} expects shape {}, found {}",
+            prefix(),
+            shape_str(&want_shape),
+            shape_str(&found_shape)
+        );
+    }
+    if npy.order() == npyz::Order::Fortran && found_shape.iter().filter(|&&d| d > 1).count() > 1 {
+        fail!(
+            ExitKind::Input,
+            "{}: Fortran-order arrays are not supported; save it with numpy.ascontiguousarray",
+            path.display()
+        );
+    }
+    let data_err = || format!("{}: cannot read the array data", path.display());
+    let bytes = match want.dtype {
+        DType::F32 => npy
+            .into_vec::<f32>()
+            .or_fail_with(ExitKind::Input, data_err)?
+            .iter()
+            .flat_map(|x| x.to_le_bytes())
+            .collect(),
+        DType::I32 => npy
+            .into_vec::<i32>()
+            .or_fail_with(ExitKind::Input, data_err)?
+            .iter()
+            .flat_map(|x| x.to_le_bytes())
+            .collect(),
+        DType::I8 => npy
+            .into_vec::<i8>()
+            .or_fail_with(ExitKind::Input, data_err)?
+            .iter()
+            .map(|&x| x as u8)
+            .collect(),
+        DType::U8 => npy
+            .into_vec::<u8>()
+            .or_fail_with(ExitKind::Input, data_err)?,
+    };
+    let want_len = want.shape.iter().product::<usize>() * want.dtype.size();
+    if Vec::len(&bytes) != want_len {
+        fail!(
+            ExitKind::Input,
+            "{}: the array holds {} bytes of data, the shape needs {want_len}",
+            path.display(),
+            Vec::len(&bytes)
+        );
+    }
+    Ok(bytes)
+}
+
+/// Decodes little-endian `bytes` of `dtype` into floats.
+pub fn to_f32(dtype: DType, bytes: &[u8]) -> Vec<f32> {
+    match dtype {
+        DType::F32 => bytes
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect(),
+        DType::I32 => bytes
+            .chunks_exact(4)
+            .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f32)
+            .collect(),
+        DType::I8 => bytes.iter().map(|&b| b as i8 as f32).collect(),
+        DType::U8 => bytes.iter().map(|&b| b as f32).collect(),
+    }
+}
+
+/// Writes a float32 `.npy` file.
+///
+/// # Errors
+/// Exit 5 if the file cannot be written, exit 3 if `data` does not fit `shape` (a bug).
+pub fn write_f32(path: &Path, shape: &[usize], data: &[f32]) -> Result<()> {
+    if shape.iter().product::<usize>() != data.len() {
+        return Err(Failure::new(
+            ExitKind::Model,
+            format!(
+                "output of {} elements does not fit shape {}",
+                data.len(),
+                shape_str(shape)
+            ),
+        ));
+    }
+    let ctx = || format!("cannot write {}", path.display());
+    let f = File::create(path).or_fail_with(ExitKind::Io, ctx)?;
+    let shape64: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
+    let mut w = npyz::WriteOptions::<f32>::new()
+        .default_dtype()
+        .shape(&shape64)
+        .writer(BufWriter::new(f))
+        .begin_nd()
+        .or_fail_with(ExitKind::Io, ctx)?;
+    w.extend(data.iter().copied())
+        .or_fail_with(ExitKind::Io, ctx)?;
+    w.finish().or_fail_with(ExitKind::Io, ctx)?;
+    Ok(())
+}
+
+/// Writes a float32 `.npy` file into memory (for tests).
+///
+/// # Errors
+/// Only if `data` does not fit `shape`.
+pub fn f32_bytes(shape: &[usize], data: &[f32]) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let shape64: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
+    let mut w = npyz::WriteOptions::<f32>::new()
+        .default_dtype()
+        .shape(&shape64)
+        .writer(&mut out)
+        .begin_nd()
+        .or_fail(ExitKind::Io, "npy")?;
+    w.extend(data.iter().copied())
+        .or_fail(ExitKind::Io, "npy")?;
+    w.finish().or_fail(ExitKind::Io, "npy")?;
+    let _ = out.flush();
+    Ok(out)
+}

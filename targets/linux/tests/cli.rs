@@ -1,0 +1,991 @@
+//! End-to-end tests of the `mote` binary on the committed models.
+//!
+//! They run the built binary (`CARGO_BIN_EXE_mote`) as a user would and check outputs, exit
+//! codes and the one-line error messages. The ONNX Runtime tests need the library from
+//! `bash scripts/python-env.sh` (or `ORT_DYLIB_PATH`); without it they fail, never skip.
+
+use mote_onnx::proto::{
+    tensor_shape_proto::{dimension, Dimension},
+    type_proto, AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto,
+    TensorShapeProto, TypeProto, ValueInfoProto,
+};
+use prost::Message;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const MOTE: &str = env!("CARGO_BIN_EXE_mote");
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("..")
+}
+
+fn model(name: &str) -> String {
+    repo()
+        .join("models")
+        .join("mlperf-tiny")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn image(name: &str) -> String {
+    repo()
+        .join("models")
+        .join("images")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// A fresh directory for one test.
+fn scratch(test: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("mote-cli-tests")
+        .join(test);
+    let _ = std::fs::remove_dir_all(&d);
+    assert!(
+        std::fs::create_dir_all(&d).is_ok(),
+        "cannot create {}",
+        d.display()
+    );
+    d
+}
+
+fn p(path: &Path) -> String {
+    path.display().to_string()
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn mote(args: &[&str]) -> Run {
+    let out = Command::new(MOTE).args(args).output();
+    assert!(out.is_ok(), "cannot start {MOTE}: {out:?}");
+    let Ok(out): Result<Output, _> = out else {
+        return Run {
+            code: -1,
+            stdout: String::new(),
+            stderr: String::new(),
+        };
+    };
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Runs and asserts success.
+fn ok(args: &[&str]) -> Run {
+    let r = mote(args);
+    assert_eq!(
+        r.code, 0,
+        "mote {args:?} failed (exit {}):\nstdout: {}\nstderr: {}",
+        r.code, r.stdout, r.stderr
+    );
+    r
+}
+
+/// Runs and asserts failure with `code` and exactly one `error:` line on stderr.
+fn fails(args: &[&str], code: i32) -> String {
+    let r = mote(args);
+    assert_eq!(
+        r.code, code,
+        "mote {args:?}: expected exit {code}, got {}:\nstdout: {}\nstderr: {}",
+        r.code, r.stdout, r.stderr
+    );
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "expected one stderr line, got: {:?}",
+        r.stderr
+    );
+    assert!(r.stderr.starts_with("error: "), "stderr: {}", r.stderr);
+    assert!(!r.stderr.contains("panicked"), "stderr: {}", r.stderr);
+    r.stderr
+}
+
+fn json(s: &str) -> serde_json::Value {
+    let v = serde_json::from_str(s);
+    assert!(v.is_ok(), "not JSON ({v:?}): {s}");
+    v.unwrap_or_default()
+}
+
+fn write_npy(path: &Path, shape: &[usize], data: &[f32]) {
+    let bytes = mote_cli::npy::f32_bytes(shape, data);
+    assert!(bytes.is_ok());
+    assert!(std::fs::write(path, bytes.unwrap_or_default()).is_ok());
+}
+
+fn read_npy(path: &Path) -> (Vec<u64>, String, Vec<f32>) {
+    let bytes = std::fs::read(path).unwrap_or_default();
+    let npy = npyz::NpyFile::new(&bytes[..]);
+    assert!(npy.is_ok(), "{} is not an .npy file", path.display());
+    let Ok(npy) = npy else {
+        return (vec![], String::new(), vec![]);
+    };
+    let shape = npy.shape().to_vec();
+    let dtype = match npy.dtype() {
+        npyz::DType::Plain(t) => t.to_string(),
+        other => format!("{other:?}"),
+    };
+    (shape, dtype, npy.into_vec::<f32>().unwrap_or_default())
+}
+
+/// Writes an .npy of any dtype (`descr` as numpy spells it) from raw data bytes.
+fn write_raw_npy(path: &Path, descr: &str, shape: &[usize], data: &[u8]) {
+    let dims: String = shape.iter().map(|d| format!("{d}, ")).collect();
+    let mut header =
+        format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': ({dims}), }}").into_bytes();
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(b' ');
+    }
+    header.push(b'\n');
+    let mut f = b"\x93NUMPY\x01\x00".to_vec();
+    f.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    f.extend_from_slice(&header);
+    f.extend_from_slice(data);
+    assert!(std::fs::write(path, f).is_ok());
+}
+
+fn compile_ad01(dir: &Path) -> String {
+    let out = p(&dir.join("ad01.mote"));
+    ok(&[
+        "compile",
+        &model("ad01_fp32.onnx"),
+        "-o",
+        &out,
+        "--input-shape",
+        "input_1=1,640",
+    ]);
+    out
+}
+
+fn compile_vww(dir: &Path) -> String {
+    let out = p(&dir.join("vww.mote"));
+    ok(&[
+        "compile",
+        &model("vww_96_float.onnx"),
+        "-o",
+        &out,
+        "--input-shape",
+        "input_1=1,96,96,3",
+        "--image-input",
+        "input_1",
+        "--scale",
+        "0.00392156862745098",
+        "--label",
+        "no_person",
+        "--label",
+        "person",
+    ]);
+    out
+}
+
+fn normal(n: usize, seed: u64) -> Vec<f32> {
+    mote_cli::rng::normal_f32(n, seed)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small ONNX models built here (prost), for multi-input/output and image layouts.
+
+fn vi(name: &str, shape: &[i64]) -> ValueInfoProto {
+    let dims = shape
+        .iter()
+        .map(|&d| Dimension {
+            value: Some(dimension::Value::DimValue(d)),
+            ..Default::default()
+        })
+        .collect();
+    ValueInfoProto {
+        name: Some(name.into()),
+        r#type: Some(TypeProto {
+            value: Some(type_proto::Value::TensorType(type_proto::Tensor {
+                elem_type: Some(1),
+                shape: Some(TensorShapeProto { dim: dims }),
+            })),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn node(
+    op: &str,
+    name: &str,
+    inputs: &[&str],
+    outputs: &[&str],
+    attrs: Vec<AttributeProto>,
+) -> NodeProto {
+    NodeProto {
+        op_type: Some(op.into()),
+        name: Some(name.into()),
+        input: inputs.iter().map(|s| s.to_string()).collect(),
+        output: outputs.iter().map(|s| s.to_string()).collect(),
+        attribute: attrs,
+        ..Default::default()
+    }
+}
+
+fn onnx(
+    nodes: Vec<NodeProto>,
+    inputs: Vec<ValueInfoProto>,
+    outputs: Vec<ValueInfoProto>,
+) -> Vec<u8> {
+    ModelProto {
+        ir_version: Some(8),
+        opset_import: vec![OperatorSetIdProto {
+            domain: Some(String::new()),
+            version: Some(13),
+        }],
+        producer_name: Some("mote-cli tests".into()),
+        graph: Some(GraphProto {
+            name: Some("g".into()),
+            node: nodes,
+            input: inputs,
+            output: outputs,
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+    .encode_to_vec()
+}
+
+/// s = a + b, m = a * b, over [2, 3].
+fn two_in_two_out() -> Vec<u8> {
+    onnx(
+        vec![
+            node("Add", "add", &["a", "b"], &["s"], vec![]),
+            node("Mul", "mul", &["a", "b"], &["m"], vec![]),
+        ],
+        vec![vi("a", &[2, 3]), vi("b", &[2, 3])],
+        vec![vi("s", &[2, 3]), vi("m", &[2, 3])],
+    )
+}
+
+/// Mean of each channel of an image input, [1, 3].
+fn channel_means(nhwc: bool) -> Vec<u8> {
+    let perm = AttributeProto {
+        name: Some("perm".into()),
+        r#type: Some(7),
+        ints: vec![0, 3, 1, 2],
+        ..Default::default()
+    };
+    let (mut nodes, x, input) = if nhwc {
+        (
+            vec![node("Transpose", "t", &["x"], &["xt"], vec![perm])],
+            "xt",
+            vi("x", &[1, 8, 8, 3]),
+        )
+    } else {
+        (vec![], "x", vi("x", &[1, 3, 8, 8]))
+    };
+    nodes.push(node("GlobalAveragePool", "gap", &[x], &["g"], vec![]));
+    nodes.push(node("Flatten", "flat", &["g"], &["y"], vec![]));
+    onnx(nodes, vec![input], vec![vi("y", &[1, 3])])
+}
+
+fn write_png(path: &Path, rgb: [u8; 3]) {
+    let img = image::RgbImage::from_pixel(16, 16, image::Rgb(rgb));
+    assert!(img.save(path).is_ok());
+}
+
+// ---------------------------------------------------------------------------------------------
+// compile + run
+
+#[test]
+fn compile_and_run_ad01_on_npy() {
+    let d = scratch("compile_and_run_ad01_on_npy");
+    let m = compile_ad01(&d);
+    let names: Vec<String> = std::fs::read_dir(&d)
+        .map(|r| {
+            r.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        names,
+        vec!["ad01.mote".to_string()],
+        "the atomic write must leave no temporary file"
+    );
+    let x = normal(640, 1);
+    let (xin, yout) = (d.join("x.npy"), d.join("y.npy"));
+    write_npy(&xin, &[1, 640], &x);
+    let r = ok(&["run", &m, "--input", &p(&xin), "--output", &p(&yout)]);
+    assert!(r.stdout.contains("latency"), "{}", r.stdout);
+    let (shape, dtype, y) = read_npy(&yout);
+    assert_eq!(shape, vec![1, 640]);
+    assert_eq!(dtype, "<f4");
+    assert_eq!(y.len(), 640);
+    assert!(y.iter().all(|v| v.is_finite()));
+    assert!(y.iter().any(|&v| v != 0.0), "all outputs are zero");
+    // Same input through ONNX Runtime, via the library.
+    let onnx = std::fs::read(model("ad01_fp32.onnx")).unwrap_or_default();
+    let reference = mote_cli::run_onnxruntime(&onnx, &[("input_1".to_string(), vec![1, 640], x)]);
+    assert!(reference.is_ok(), "{reference:?}");
+    let reference = reference.unwrap_or_default();
+    assert_eq!(reference.len(), 1);
+    assert_eq!(reference[0].0, vec![1, 640]);
+    let c = mote_cli::commands::verify::compare(&[1, 640], &y, &reference[0].1);
+    assert!(c.max_rel_error <= 1e-5, "{c:?}");
+}
+
+#[test]
+fn run_without_output_prints_a_summary() {
+    let d = scratch("run_without_output_prints_a_summary");
+    let m = compile_ad01(&d);
+    let xin = d.join("x.npy");
+    write_npy(&xin, &[1, 640], &normal(640, 2));
+    let r = ok(&["run", &m, "--input", &p(&xin)]);
+    assert!(
+        r.stdout.contains("'Identity' float32 [1, 640]: min"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn two_inputs_and_two_outputs_in_declaration_order() {
+    let d = scratch("two_inputs_and_two_outputs_in_declaration_order");
+    let src = d.join("addmul.onnx");
+    assert!(std::fs::write(&src, two_in_two_out()).is_ok());
+    let m = p(&d.join("addmul.mote"));
+    ok(&["compile", &p(&src), "-o", &m]);
+    let a: Vec<f32> = vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+    let b: Vec<f32> = vec![0.5, -1.0, 2.0, 0.0, 10.0, -3.0];
+    let (fa, fb, fs, fm) = (
+        d.join("a.npy"),
+        d.join("b.npy"),
+        d.join("s.npy"),
+        d.join("m.npy"),
+    );
+    write_npy(&fa, &[2, 3], &a);
+    write_npy(&fb, &[2, 3], &b);
+    ok(&[
+        "run",
+        &m,
+        "--input",
+        &p(&fa),
+        "--input",
+        &p(&fb),
+        "--output",
+        &p(&fs),
+        "--output",
+        &p(&fm),
+    ]);
+    let (ss, _, s) = read_npy(&fs);
+    let (ms, _, mm) = read_npy(&fm);
+    assert_eq!(ss, vec![2, 3]);
+    assert_eq!(ms, vec![2, 3]);
+    assert_eq!(s, a.iter().zip(&b).map(|(x, y)| x + y).collect::<Vec<_>>());
+    assert_eq!(mm, a.iter().zip(&b).map(|(x, y)| x * y).collect::<Vec<_>>());
+    // Only the first output requested.
+    let f1 = d.join("only.npy");
+    ok(&[
+        "run",
+        &m,
+        "--input",
+        &p(&fa),
+        "--input",
+        &p(&fb),
+        "--output",
+        &p(&f1),
+    ]);
+    assert_eq!(read_npy(&f1).2, s);
+    // Too few inputs, too many outputs.
+    let e = fails(&["run", &m, "--input", &p(&fa)], 4);
+    assert!(e.contains("2 input(s)") && e.contains("1 --input"), "{e}");
+    fails(
+        &[
+            "run",
+            &m,
+            "--input",
+            &p(&fa),
+            "--input",
+            &p(&fb),
+            "--output",
+            "x.npy",
+            "--output",
+            "y.npy",
+            "--output",
+            "z.npy",
+        ],
+        2,
+    );
+    // verify with given inputs.
+    let r = ok(&[
+        "verify",
+        &p(&src),
+        "--input",
+        &p(&fa),
+        "--input",
+        &p(&fb),
+        "--json",
+    ]);
+    let v = json(&r.stdout);
+    assert_eq!(v["outputs"].as_array().map(Vec::len), Some(2));
+    assert_eq!(v["outputs"][0]["max_rel_error"].as_f64(), Some(0.0));
+}
+
+#[test]
+fn int8_model_takes_int8_npy_and_writes_float32() {
+    let d = scratch("int8_model_npy");
+    let m = p(&d.join("vww8.mote"));
+    ok(&[
+        "compile",
+        &model("vww_96_int8.onnx"),
+        "-o",
+        &m,
+        "--input-shape",
+        "input_1_int8=1,96,96,3",
+    ]);
+    let x = d.join("x.npy");
+    let data: Vec<u8> = (0..96 * 96 * 3).map(|i| ((i * 7919) % 256) as u8).collect();
+    write_raw_npy(&x, "|i1", &[1, 96, 96, 3], &data);
+    let y = d.join("y.npy");
+    ok(&["run", &m, "--input", &p(&x), "--output", &p(&y)]);
+    let (shape, dtype, v) = read_npy(&y);
+    assert_eq!(shape, vec![1, 2]);
+    assert_eq!(dtype, "<f4");
+    assert!(
+        v.iter()
+            .all(|&x| x == x.round() && (-128.0..=127.0).contains(&x)),
+        "{v:?}"
+    );
+    // A float32 file for the int8 input.
+    let xf = d.join("xf.npy");
+    write_npy(&xf, &[1, 96, 96, 3], &vec![0.0; 96 * 96 * 3]);
+    let e = fails(&["run", &m, "--input", &p(&xf)], 4);
+    assert!(e.contains("expects dtype int8, found float32"), "{e}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// inspect, bench
+
+#[test]
+fn inspect_json_parses() {
+    let d = scratch("inspect_json_parses");
+    let m = compile_ad01(&d);
+    let v = json(&ok(&["inspect", &m, "--json"]).stdout);
+    assert_eq!(v["macs"].as_u64(), Some(264_192));
+    assert!(v["arena_bytes"].as_u64().is_some_and(|a| a > 0));
+    assert!(v["file_bytes"].as_u64().is_some_and(|a| a > 1_000_000));
+    assert_eq!(v["inputs"][0][0].as_str(), Some("input_1"));
+    assert_eq!(v["outputs"][0][2], serde_json::json!([1, 640]));
+    assert_eq!(v["ops"].as_array().map(Vec::len), Some(10));
+    assert!(v["metadata"]
+        .as_array()
+        .is_some_and(|m| m.iter().any(|kv| kv[0] == "name" && kv[1] == "ad01_fp32")));
+    let t = ok(&["inspect", &m]).stdout;
+    assert!(
+        t.contains("264,192 MACs") && t.contains("FullyConnected"),
+        "{t}"
+    );
+}
+
+#[test]
+fn bench_json_has_median() {
+    let d = scratch("bench_json_has_median");
+    let m = compile_ad01(&d);
+    let v = json(&ok(&["bench", &m, "--iters", "5", "--warmup", "1", "--json"]).stdout);
+    let med = v["median_ms"].as_f64().unwrap_or(-1.0);
+    let min = v["min_ms"].as_f64().unwrap_or(-1.0);
+    let max = v["max_ms"].as_f64().unwrap_or(-1.0);
+    assert!(med > 0.0 && min > 0.0 && min <= med && med <= max, "{v}");
+    assert_eq!(v["iters"].as_u64(), Some(5));
+    assert!(v.get("ops").is_none());
+}
+
+#[test]
+fn bench_per_op_covers_every_op() {
+    let d = scratch("bench_per_op_covers_every_op");
+    let m = compile_ad01(&d);
+    let v = json(
+        &ok(&[
+            "bench", &m, "--iters", "3", "--warmup", "0", "--json", "--per-op",
+        ])
+        .stdout,
+    );
+    let ops = v["ops"].as_array().cloned().unwrap_or_default();
+    assert_eq!(ops.len(), 10);
+    let share: f64 = ops.iter().filter_map(|o| o["share_pct"].as_f64()).sum();
+    assert!((share - 100.0).abs() < 0.01, "{share}");
+    let ms: Vec<f64> = ops.iter().filter_map(|o| o["ms"].as_f64()).collect();
+    assert!(
+        ms.windows(2).all(|w| w[0] >= w[1]),
+        "not sorted by cost: {ms:?}"
+    );
+    assert_eq!(
+        ops.iter().filter_map(|o| o["macs"].as_u64()).sum::<u64>(),
+        264_192
+    );
+    let t = ok(&["bench", &m, "--iters", "2", "--per-op"]).stdout;
+    assert!(t.contains("GMAC/s") && t.contains("share %"), "{t}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// images
+
+#[test]
+fn vww_says_person_on_the_astronaut_and_no_person_on_the_cat() {
+    let d = scratch("vww_images");
+    let m = compile_vww(&d);
+    let r = ok(&["run", &m, "--image", &image("astronaut.png")]);
+    let first = r.stdout.lines().next().unwrap_or_default().to_string();
+    let prob: f64 = first
+        .strip_prefix("person: ")
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(-1.0);
+    assert!((0.88..=0.94).contains(&prob), "astronaut: {}", r.stdout);
+    assert!(
+        r.stdout.contains("latency:") && r.stdout.contains(" ms"),
+        "{}",
+        r.stdout
+    );
+    let r = ok(&["run", &m, "--image", &image("chelsea.png"), "--top", "1"]);
+    assert!(
+        r.stdout.starts_with("no_person: 0.9"),
+        "chelsea: {}",
+        r.stdout
+    );
+    assert_eq!(r.stdout.lines().count(), 2, "{}", r.stdout);
+    let v = json(&ok(&["inspect", &m, "--json"]).stdout);
+    let meta: Vec<(String, String)> =
+        serde_json::from_value(v["metadata"].clone()).unwrap_or_default();
+    let get = |k: &str| {
+        meta.iter()
+            .find(|(a, _)| a == k)
+            .map(|(_, b)| b.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(get("labels"), "no_person\nperson");
+    assert_eq!(get("image.input"), "input_1");
+    assert_eq!(get("image.size"), "96x96");
+    assert_eq!(get("image.layout"), "nhwc");
+    assert_eq!(get("image.channel_order"), "rgb");
+    assert_eq!(get("image.scale").parse::<f32>().ok(), Some(1.0 / 255.0));
+    assert_eq!(get("image.mean"), "0,0,0");
+    assert_eq!(get("image.std"), "1,1,1");
+}
+
+/// Expected softmax over per-channel values of a solid image.
+fn expected_probs(px: [f32; 3], scale: f32, mean: [f32; 3], std: [f32; 3]) -> Vec<f32> {
+    let v: Vec<f32> = (0..3).map(|c| (px[c] * scale - mean[c]) / std[c]).collect();
+    let mx = v.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let e: Vec<f32> = v.iter().map(|x| (x - mx).exp()).collect();
+    let s: f32 = e.iter().sum();
+    e.iter().map(|x| x / s).collect()
+}
+
+fn parse_top(stdout: &str) -> Vec<(String, f32)> {
+    stdout
+        .lines()
+        .filter(|l| !l.starts_with("latency"))
+        .filter_map(|l| {
+            l.rsplit_once(": ")
+                .map(|(a, b)| (a.to_string(), b.trim().parse().unwrap_or(-1.0)))
+        })
+        .collect()
+}
+
+#[test]
+fn image_preprocessing_nchw_nhwc_bgr_mean_std() {
+    let d = scratch("image_preprocessing");
+    let png = d.join("solid.png");
+    write_png(&png, [200, 100, 20]);
+    for (nhwc, layout) in [(false, "nchw"), (true, "nhwc")] {
+        let src = d.join(format!("means_{layout}.onnx"));
+        assert!(std::fs::write(&src, channel_means(nhwc)).is_ok());
+        let shape = if nhwc { "x=1,8,8,3" } else { "x=1,3,8,8" };
+        // Layout inferred from the shape; labels from a file.
+        let labels = d.join("labels.txt");
+        assert!(std::fs::write(&labels, "c0\nc1\nc2\n\n").is_ok());
+        let m = p(&d.join(format!("rgb_{layout}.mote")));
+        ok(&[
+            "compile",
+            &p(&src),
+            "-o",
+            &m,
+            "--input-shape",
+            shape,
+            "--image-input",
+            "x",
+            "--scale",
+            "0.01",
+            "--mean",
+            "1,0.5,0",
+            "--std",
+            "0.5,1,2",
+            "--labels",
+            &p(&labels),
+        ]);
+        let v = json(&ok(&["inspect", &m, "--json"]).stdout);
+        assert!(
+            v["metadata"].as_array().is_some_and(|a| a
+                .iter()
+                .any(|kv| kv[0] == "image.layout" && kv[1] == layout)),
+            "{v}"
+        );
+        let top = parse_top(&ok(&["run", &m, "--image", &p(&png), "--top", "3"]).stdout);
+        let want = expected_probs([200.0, 100.0, 20.0], 0.01, [1.0, 0.5, 0.0], [0.5, 1.0, 2.0]);
+        assert_eq!(top.len(), 3, "{top:?}");
+        for (label, prob) in &top {
+            let c: usize = label.trim_start_matches('c').parse().unwrap_or(9);
+            assert!(
+                (prob - want.get(c).copied().unwrap_or(-1.0)).abs() < 2e-4,
+                "{layout}: {top:?} vs {want:?}"
+            );
+        }
+        // BGR: channel 0 of the input takes blue.
+        let m = p(&d.join(format!("bgr_{layout}.mote")));
+        ok(&[
+            "compile",
+            &p(&src),
+            "-o",
+            &m,
+            "--input-shape",
+            shape,
+            "--image-input",
+            "x",
+            "--channel-order",
+            "bgr",
+            "--scale",
+            "0.01",
+            "--image-layout",
+            layout,
+            "--image-size",
+            "8x8",
+        ]);
+        let top = parse_top(&ok(&["run", &m, "--image", &p(&png), "--top", "3"]).stdout);
+        let want = expected_probs([20.0, 100.0, 200.0], 0.01, [0.0; 3], [1.0; 3]);
+        for (label, prob) in &top {
+            let c: usize = label.trim_start_matches("class ").parse().unwrap_or(9);
+            assert!(
+                (prob - want.get(c).copied().unwrap_or(-1.0)).abs() < 2e-4,
+                "bgr {layout}: {top:?} vs {want:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn image_option_errors() {
+    let d = scratch("image_option_errors");
+    let src = d.join("means.onnx");
+    assert!(std::fs::write(&src, channel_means(false)).is_ok());
+    let s = p(&src);
+    let out = p(&d.join("x.mote"));
+    let e = fails(&["compile", &s, "-o", &out, "--image-input", "nope"], 2);
+    assert!(e.contains("no input 'nope'"), "{e}");
+    let e = fails(
+        &[
+            "compile",
+            &s,
+            "-o",
+            &out,
+            "--image-input",
+            "x",
+            "--image-size",
+            "4x4",
+        ],
+        2,
+    );
+    assert!(e.contains("does not match"), "{e}");
+    let e = fails(
+        &[
+            "compile",
+            &s,
+            "-o",
+            &out,
+            "--image-input",
+            "x",
+            "--mean",
+            "1,2",
+        ],
+        2,
+    );
+    assert!(e.contains("--mean has 2 values"), "{e}");
+    let e = fails(
+        &["compile", &s, "-o", &out, "--label", "a", "--label", "b"],
+        2,
+    );
+    assert!(e.contains("2 labels") && e.contains("3 classes"), "{e}");
+    let labels = d.join("l.txt");
+    assert!(std::fs::write(&labels, "a\nb\n").is_ok());
+    let e = fails(&["compile", &s, "-o", &out, "--labels", &p(&labels)], 4);
+    assert!(e.contains("l.txt") && e.contains("2 labels"), "{e}");
+    assert!(
+        !d.join("x.mote").exists(),
+        "no file may be written on failure"
+    );
+    // Image run on a model without image metadata; an undecodable image.
+    ok(&["compile", &s, "-o", &out]);
+    let e = fails(&["run", &out, "--image", &image("chelsea.png")], 2);
+    assert!(e.contains("no image pre-processing"), "{e}");
+    ok(&["compile", &s, "-o", &out, "--image-input", "x"]);
+    let bogus = d.join("bogus.png");
+    assert!(std::fs::write(&bogus, b"not a picture").is_ok());
+    let e = fails(&["run", &out, "--image", &p(&bogus)], 4);
+    assert!(e.contains("bogus.png"), "{e}");
+    fails(&["run", &out, "--image", &p(&d.join("missing.png"))], 5);
+}
+
+// ---------------------------------------------------------------------------------------------
+// errors
+
+#[test]
+fn compile_without_input_shape_for_a_symbolic_batch_fails_with_a_hint() {
+    let d = scratch("compile_symbolic_batch");
+    let out = d.join("ad01.mote");
+    let e = fails(&["compile", &model("ad01_fp32.onnx"), "-o", &p(&out)], 3);
+    assert!(e.contains("--input-shape") && e.contains("input_1"), "{e}");
+    assert!(!out.exists());
+    let e = fails(
+        &[
+            "compile",
+            &model("ad01_fp32.onnx"),
+            "-o",
+            &p(&out),
+            "--input-shape",
+            "input_1=1,641",
+        ],
+        3,
+    );
+    assert!(e.contains("641"), "{e}");
+    let e = fails(
+        &[
+            "compile",
+            &model("ad01_fp32.onnx"),
+            "-o",
+            &p(&out),
+            "--input-shape",
+            "input_1",
+        ],
+        2,
+    );
+    assert!(e.contains("--input-shape"), "{e}");
+}
+
+#[test]
+fn run_with_wrong_input_shape_names_expected_and_found() {
+    let d = scratch("run_wrong_shape");
+    let m = compile_ad01(&d);
+    let x = d.join("x.npy");
+    write_npy(&x, &[1, 641], &vec![0.0; 641]);
+    let e = fails(&["run", &m, "--input", &p(&x)], 4);
+    assert!(
+        e.contains("[1, 640]")
+            && e.contains("[1, 641]")
+            && e.contains("x.npy")
+            && e.contains("input_1"),
+        "{e}"
+    );
+    write_npy(&x, &[640], &vec![0.0; 640]);
+    let e = fails(&["run", &m, "--input", &p(&x)], 4);
+    assert!(e.contains("expects shape [1, 640], found [640]"), "{e}");
+}
+
+#[test]
+fn run_with_wrong_dtype_or_bad_files() {
+    let d = scratch("run_wrong_dtype");
+    let m = compile_ad01(&d);
+    let x = d.join("x64.npy");
+    write_raw_npy(&x, "<f8", &[1, 640], &vec![0u8; 640 * 8]);
+    let e = fails(&["run", &m, "--input", &p(&x)], 4);
+    assert!(e.contains("float32") && e.contains("float64"), "{e}");
+    // Not an .npy; missing; truncated data.
+    let e = fails(&["run", &m, "--input", &m], 4);
+    assert!(e.contains("not a valid .npy"), "{e}");
+    fails(&["run", &m, "--input", &p(&d.join("missing.npy"))], 5);
+    let good = d.join("x.npy");
+    write_npy(&good, &[1, 640], &vec![1.0; 640]);
+    let bytes = std::fs::read(&good).unwrap_or_default();
+    let cut = d.join("cut.npy");
+    assert!(std::fs::write(&cut, &bytes[..bytes.len() - 100]).is_ok());
+    fails(&["run", &m, "--input", &p(&cut)], 4);
+    // Output into a missing directory.
+    fails(
+        &[
+            "run",
+            &m,
+            "--input",
+            &p(&good),
+            "--output",
+            &p(&d.join("no/such/dir/y.npy")),
+        ],
+        5,
+    );
+}
+
+#[test]
+fn damaged_model_files_are_rejected() {
+    let d = scratch("damaged_models");
+    let m = compile_ad01(&d);
+    let bytes = std::fs::read(&m).unwrap_or_default();
+    let bad = d.join("bad.mote");
+    // Flip a byte in the weights: checksum.
+    let mut flipped = bytes.clone();
+    let at = flipped.len() / 2;
+    flipped[at] ^= 0x40;
+    assert!(std::fs::write(&bad, &flipped).is_ok());
+    let e = fails(&["inspect", &p(&bad)], 3);
+    assert!(e.contains("bad.mote") && e.contains("corrupted"), "{e}");
+    // Truncated.
+    assert!(std::fs::write(&bad, &bytes[..bytes.len() / 3]).is_ok());
+    let e = fails(&["run", &p(&bad), "--input", "x.npy"], 3);
+    assert!(e.contains("truncated"), "{e}");
+    // Another major version.
+    let mut v2 = bytes.clone();
+    v2[4] = 2;
+    assert!(std::fs::write(&bad, &v2).is_ok());
+    let e = fails(&["bench", &p(&bad)], 3);
+    assert!(e.contains("version 2"), "{e}");
+    // Not a model at all; missing.
+    let e = fails(&["inspect", &model("ad01_fp32.onnx")], 3);
+    assert!(e.contains("not a mote model"), "{e}");
+    fails(&["inspect", &p(&d.join("missing.mote"))], 5);
+    let e = fails(&["compile", &m, "-o", &p(&d.join("y.mote"))], 3);
+    assert!(e.contains("ONNX"), "{e}");
+}
+
+#[test]
+fn usage_errors_exit_2_with_one_line() {
+    fails(&["frobnicate"], 2);
+    fails(&[], 2);
+    fails(&["compile"], 2);
+    fails(&["bench", "m.mote", "--iters", "0"], 2);
+    fails(
+        &["run", "m.mote", "--image", "a.png", "--input", "a.npy"],
+        2,
+    );
+    fails(&["run", "m.mote", "--top", "3"], 2);
+    let r = ok(&["--help"]);
+    assert!(
+        r.stdout.contains("compile") && r.stdout.contains("verify"),
+        "{}",
+        r.stdout
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// verify (needs ONNX Runtime: fails, never skips, without it)
+
+#[test]
+fn ort_library_is_found() {
+    let path = mote_cli::onnxruntime::ensure_loaded();
+    assert!(
+        path.is_ok(),
+        "{:#}",
+        path.err().map(|e| e.to_string()).unwrap_or_default()
+    );
+}
+
+#[test]
+fn verify_ad01_within_1e_5() {
+    let r = ok(&[
+        "verify",
+        &model("ad01_fp32.onnx"),
+        "--input-shape",
+        "input_1=1,640",
+        "--trials",
+        "3",
+        "--json",
+    ]);
+    let v = json(&r.stdout);
+    assert_eq!(v["pass"].as_bool(), Some(true), "{v}");
+    assert_eq!(v["trials"].as_u64(), Some(3));
+    let rel = v["outputs"][0]["max_rel_error"]
+        .as_f64()
+        .unwrap_or(f64::INFINITY);
+    assert!(rel <= 1e-5, "{v}");
+    // The table form, then a tolerance below the error found: exit 1.
+    let t = ok(&[
+        "verify",
+        &model("ad01_fp32.onnx"),
+        "--input-shape",
+        "input_1=1,640",
+    ])
+    .stdout;
+    assert!(t.contains("max rel error") && t.contains("ok"), "{t}");
+    if rel > 0.0 {
+        let tight = format!("{:e}", rel / 2.0);
+        let e = fails(
+            &[
+                "verify",
+                &model("ad01_fp32.onnx"),
+                "--input-shape",
+                "input_1=1,640",
+                "--trials",
+                "3",
+                "--rtol",
+                &tight,
+            ],
+            1,
+        );
+        assert!(e.contains("Identity"), "{e}");
+    }
+}
+
+#[test]
+fn verify_vww_with_given_input_and_top1() {
+    let d = scratch("verify_vww");
+    let x = d.join("x.npy");
+    write_npy(
+        &x,
+        &[1, 96, 96, 3],
+        &normal(96 * 96 * 3, 7)
+            .iter()
+            .map(|v| v.abs() * 0.3)
+            .collect::<Vec<_>>(),
+    );
+    let v = json(
+        &ok(&[
+            "verify",
+            &model("vww_96_float.onnx"),
+            "--input-shape",
+            "input_1=1,96,96,3",
+            "--input",
+            &p(&x),
+            "--json",
+        ])
+        .stdout,
+    );
+    assert_eq!(v["pass"].as_bool(), Some(true), "{v}");
+    assert_eq!(
+        v["outputs"][0]["top1_agreement"].as_str(),
+        Some("1/1"),
+        "{v}"
+    );
+    assert!(
+        v["outputs"][0]["max_rel_error"]
+            .as_f64()
+            .is_some_and(|e| e <= 1e-5),
+        "{v}"
+    );
+}
+
+#[test]
+fn verify_reports_a_missing_ort_library() {
+    let r = Command::new(MOTE)
+        .args([
+            "verify",
+            &model("ad01_fp32.onnx"),
+            "--input-shape",
+            "input_1=1,640",
+        ])
+        .env("ORT_DYLIB_PATH", "/nonexistent/libonnxruntime.so")
+        .output();
+    assert!(r.is_ok());
+    let Ok(r) = r else { return };
+    assert_eq!(r.status.code(), Some(5));
+    let e = String::from_utf8_lossy(&r.stderr);
+    assert!(
+        e.starts_with("error: ") && e.contains("ORT_DYLIB_PATH") && e.lines().count() == 1,
+        "{e}"
+    );
+}
