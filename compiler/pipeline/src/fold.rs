@@ -163,7 +163,7 @@ fn kind_of_onnx(to: i64) -> Option<Kind> {
     Some(match to {
         1 | 10 | 11 | 16 => Kind::F32,
         7 => Kind::I64,
-        6 | 5 | 4 => Kind::I32,
+        4..=6 => Kind::I32,
         3 => Kind::I8,
         2 => Kind::U8,
         9 => Kind::Bool,

@@ -104,7 +104,7 @@ pub(crate) fn reshape_like(
                     .filter(|(k, _)| *k != i)
                     .map(|(_, &d)| d)
                     .product();
-                if known == 0 || total % known != 0 {
+                if known == 0 || !total.is_multiple_of(known) {
                     return Err(format!("cannot reshape {dims:?} to {shape:?}"));
                 }
                 out[i] = total / known;
@@ -961,7 +961,7 @@ fn lower(
                 d,
             )
             .map_err(unsup)?;
-            if xs[1] != ws[1] * groups || ws[0] % groups != 0 {
+            if xs[1] != ws[1] * groups || !ws[0].is_multiple_of(groups) {
                 return Err(bad(format!(
                     "input channels {} do not match weights {ws:?} with group {groups}",
                     xs[1]
@@ -999,7 +999,7 @@ fn lower(
             let w = input(1)?;
             let ws = im.shape_of(&w);
             let groups = attrs.int_or("group", 1)?.max(1) as usize;
-            if ws.len() != 4 || ws[0] != xs[1] || xs[1] % groups != 0 {
+            if ws.len() != 4 || ws[0] != xs[1] || !xs[1].is_multiple_of(groups) {
                 return Err(bad(format!("weights {ws:?} do not fit input {xs:?}")));
             }
             let k = [ws[2], ws[3]];

@@ -58,21 +58,15 @@ pub fn op_macs(m: &Model<'_>, i: usize) -> u64 {
         (OpParams::Conv2d(_) | OpParams::Conv2dS8 { .. }, Some(o)) => t(1)
             .map(|w| elems(&o) * w.shape().iter().skip(1).map(|&d| d as u64).product::<u64>())
             .unwrap_or(0),
-        (OpParams::ConvTranspose2d(_), Some(_)) => match (t(0), t(1)) {
-            (Some(x), Some(w)) => {
-                elems(&x) * w.shape().iter().take(3).map(|&d| d as u64).product::<u64>()
-                    / w.shape().get(3).map(|&d| d as u64).unwrap_or(1).max(1)
-                    * 0
-                    + {
-                        let s = w.shape();
-                        let (co, kh, kw) = (s[0] as u64, s[1] as u64, s[2] as u64);
-                        let groups = match op.params {
-                            OpParams::ConvTranspose2d(c) => c.groups.max(1) as u64,
-                            _ => 1,
-                        };
-                        elems(&x) * kh * kw * co / groups
-                    }
-            }
+        (OpParams::ConvTranspose2d(c), Some(_)) => match (t(0), t(1)) {
+            // Every input pixel meets kH·kW·(out_c / groups) weights.
+            (Some(x), Some(w)) => match w.shape() {
+                [co, kh, kw, _] => {
+                    elems(&x) * (*kh as u64) * (*kw as u64) * (*co as u64)
+                        / (c.groups.max(1) as u64)
+                }
+                _ => 0,
+            },
             _ => 0,
         },
         (OpParams::FullyConnected { .. } | OpParams::FullyConnectedS8 { .. }, Some(o)) => t(1)

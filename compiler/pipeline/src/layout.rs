@@ -269,7 +269,7 @@ impl Layout<'_> {
 
     fn rounding(&self, fully_connected: bool) -> RoundingMode {
         match (self.rounding, fully_connected) {
-            (QuantRounding::LiteRtReference, true) => RoundingMode::Single,
+            (QuantRounding::LiteRtReference, true) => RoundingMode::DoubleScale,
             _ => RoundingMode::Double,
         }
     }
@@ -312,6 +312,49 @@ impl Layout<'_> {
             Tensor {
                 dims: vec![n],
                 data: TensorData::I32(s),
+            },
+        );
+        Ok((mi, si))
+    }
+
+    /// LiteRT's reference fully connected layer scales in double precision:
+    /// `double(input_scale) · double(filter_scale) / double(output_scale)` per channel, stored
+    /// as f64 bits in int32 word pairs (and an empty shifts tensor).
+    fn double_scale_consts(&mut self, node: &str, x: TId, w: TId, out: TId) -> Result<(PId, PId)> {
+        let bad = |m: &str| CompileError::Invalid {
+            node: node.into(),
+            op: "int8".into(),
+            msg: m.into(),
+        };
+        let (sx, _) = self
+            .quant_of(x)
+            .ok_or_else(|| bad("input has no quantization"))?;
+        let (sy, _) = self
+            .quant_of(out)
+            .ok_or_else(|| bad("output has no quantization"))?;
+        let wq = self.g.tensors[w]
+            .quant
+            .clone()
+            .ok_or_else(|| bad("weights have no quantization"))?;
+        let mut words = Vec::new();
+        for &sw in &wq.scales {
+            let bits = (sx as f64 * sw as f64 / sy as f64).to_bits();
+            words.push(bits as u32 as i32);
+            words.push((bits >> 32) as u32 as i32);
+        }
+        let n = words.len();
+        let mi = self.add_const(
+            format!("{node}#scales"),
+            Tensor {
+                dims: vec![n],
+                data: TensorData::I32(words),
+            },
+        );
+        let si = self.add_const(
+            format!("{node}#unused"),
+            Tensor {
+                dims: vec![0],
+                data: TensorData::I32(vec![]),
             },
         );
         Ok((mi, si))
@@ -524,7 +567,11 @@ pub fn assign(g: &Graph, rounding: QuantRounding) -> Result<PGraph> {
                 }
                 if int8 {
                     let q = l.quant_output(name, n.inputs[0], n.output, act, true)?;
-                    let (m, s) = l.requant_consts(name, n.inputs[0], n.inputs[1], n.output)?;
+                    let (m, s) = if q.rounding == RoundingMode::DoubleScale {
+                        l.double_scale_consts(name, n.inputs[0], n.inputs[1], n.output)?
+                    } else {
+                        l.requant_consts(name, n.inputs[0], n.inputs[1], n.output)?
+                    };
                     ins.extend([m, s]);
                     (OpParams::FullyConnectedS8 { q }, ins, identity(out_rank))
                 } else {
@@ -590,7 +637,8 @@ pub fn assign(g: &Graph, rounding: QuantRounding) -> Result<PGraph> {
                             })
                         }
                         BinaryKind::Mul => {
-                            let (mo, sho) = quantize_multiplier(s1 as f64 * s2 as f64 / so as f64);
+                            // TFLite mul.cc computes this scale in float32.
+                            let (mo, sho) = quantize_multiplier((s1 * s2 / so) as f64);
                             OpParams::MulS8(MulS8 {
                                 input1_offset: -z1,
                                 input2_offset: -z2,

@@ -156,11 +156,7 @@ pub fn lower(g: &mut Graph) -> Result<()> {
         };
         // Conv / FC without bias get a zero int32 bias.
         if matches!(op, Op::Conv { .. } | Op::FullyConnected { .. }) && ints.len() == 2 {
-            let ch = if matches!(op, Op::Conv { .. }) {
-                g.shape(ints[1])[0]
-            } else {
-                g.shape(ints[1])[0]
-            };
+            let ch = g.shape(ints[1])[0];
             let z = g.add_const(
                 format!("{name}#zero_bias"),
                 Tensor {
@@ -172,19 +168,19 @@ pub fn lower(g: &mut Graph) -> Result<()> {
         }
         // Concat: inputs with other parameters are requantized to the output's first.
         if let Op::Concat { .. } = op {
-            for k in 0..ints.len() {
-                if single(g, ints[k]) != Some(out_q) {
-                    let shape = g.shape(ints[k]).to_vec();
+            for (k, slot) in ints.iter_mut().enumerate() {
+                if single(g, *slot) != Some(out_q) {
+                    let shape = g.shape(*slot).to_vec();
                     let r = g.add_tensor(format!("{name}#rq{k}"), shape);
                     g.tensors[r].dtype = DType::I8;
                     g.tensors[r].quant = Some(Quant::per_tensor(out_q.0, out_q.1));
                     after.entry(usize::MAX - i).or_default().push(Node {
                         name: format!("{name}#requantize"),
                         op: Op::Requantize,
-                        inputs: vec![ints[k]],
+                        inputs: vec![*slot],
                         output: r,
                     });
-                    ints[k] = r;
+                    *slot = r;
                 }
             }
         }

@@ -333,6 +333,9 @@ pub enum RoundingMode {
     Double = 0,
     /// One 64-bit multiply and rounding shift.
     Single = 1,
+    /// LiteRT's reference fully connected kernel: `round(acc · scale)` in double precision, the
+    /// scale stored as the bits of an f64 (two int32 words per channel, low word first).
+    DoubleScale = 2,
 }
 
 /// The output stage of an int8 conv / fully connected layer.
@@ -617,6 +620,7 @@ impl Words<'_> {
         match self.u32()? {
             0 => Ok(RoundingMode::Double),
             1 => Ok(RoundingMode::Single),
+            2 => Ok(RoundingMode::DoubleScale),
             _ => Err(self.bad("unknown rounding mode")),
         }
     }

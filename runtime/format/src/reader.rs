@@ -171,7 +171,7 @@ impl<'a> Model<'a> {
                 reason: "header length is not 48",
             });
         }
-        if (bytes.as_ptr() as usize) % ALIGN != 0 {
+        if !(bytes.as_ptr() as usize).is_multiple_of(ALIGN) {
             return Err(Error::Misaligned);
         }
         let arena_len = rd_u32(bytes, 24).ok_or(trunc(HEADER_LEN))?;
@@ -199,7 +199,7 @@ impl<'a> Model<'a> {
             if off < table_end || end > bytes.len() {
                 return Err(bad("section lies outside the file body"));
             }
-            if off % 4 != 0 {
+            if !off.is_multiple_of(4) {
                 return Err(bad("section is not 4-byte aligned"));
             }
             let Some(slot) = SectionKind::ALL.iter().position(|k| *k as u32 == kind) else {
@@ -236,7 +236,7 @@ impl<'a> Model<'a> {
             Some(_) => section(SectionKind::Quant)?.1,
         };
         let rec = |k: SectionKind, b: &[u8], n: usize| {
-            if b.len() % n != 0 {
+            if !b.len().is_multiple_of(n) {
                 Err(Error::BadSection {
                     kind: k as u32,
                     reason: "length is not a whole number of records",
@@ -331,7 +331,7 @@ impl<'a> Model<'a> {
         }
         let storage = match storage_kind {
             0 => {
-                if offset as usize % ALIGN != 0 {
+                if !(offset as usize).is_multiple_of(ALIGN) {
                     return Err(bad("arena offset not 16-byte aligned"));
                 }
                 let end = (offset as u64) + byte_len as u64;
@@ -341,7 +341,7 @@ impl<'a> Model<'a> {
                 Storage::Arena { offset }
             }
             1 => {
-                if offset as usize % ALIGN != 0 {
+                if !(offset as usize).is_multiple_of(ALIGN) {
                     return Err(bad("constant data not 16-byte aligned"));
                 }
                 let data = sub(self.constants, offset as usize, byte_len as usize)

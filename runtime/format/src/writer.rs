@@ -25,7 +25,7 @@ fn push_u32(v: &mut Vec<u8>, x: u32) {
 }
 
 fn pad_to(v: &mut Vec<u8>, align: usize) {
-    while v.len() % align != 0 {
+    while !v.len().is_multiple_of(align) {
         v.push(0);
     }
 }

@@ -127,7 +127,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 given: arena.len(),
             });
         }
-        if (arena.as_ptr() as usize) % 16 != 0 {
+        if !(arena.as_ptr() as usize).is_multiple_of(16) {
             return Err(Error::ArenaMisaligned);
         }
         Ok(Interpreter { model, arena })
@@ -237,12 +237,21 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     /// have reused, so read an intermediate right after the op that writes it).
     pub fn tensor_bytes(&self, index: u32) -> Result<&[u8], Error> {
         let count = self.model.file().tensor_count();
-        let t = self.model.file().tensor(index).ok_or(Error::NoSuchTensor { index: index as usize, count })?;
+        let t = self.model.file().tensor(index).ok_or(Error::NoSuchTensor {
+            index: index as usize,
+            count,
+        })?;
         match t.storage {
             Storage::Const(b) => Ok(b),
             Storage::Arena { .. } => {
-                let r = self.arena_range(&t).ok_or(Error::NoSuchTensor { index: index as usize, count })?;
-                self.arena.get(r).ok_or(Error::ArenaTooSmall { needed: self.model.arena_len(), given: self.arena.len() })
+                let r = self.arena_range(&t).ok_or(Error::NoSuchTensor {
+                    index: index as usize,
+                    count,
+                })?;
+                self.arena.get(r).ok_or(Error::ArenaTooSmall {
+                    needed: self.model.arena_len(),
+                    given: self.arena.len(),
+                })
             }
         }
     }
@@ -250,10 +259,18 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     /// The arena bytes of a tensor, to write (constants cannot be written).
     pub fn tensor_bytes_mut(&mut self, index: u32) -> Result<&mut [u8], Error> {
         let count = self.model.file().tensor_count();
-        let t = self.model.file().tensor(index).ok_or(Error::NoSuchTensor { index: index as usize, count })?;
-        let r = self.arena_range(&t).ok_or(Error::NoSuchTensor { index: index as usize, count })?;
+        let t = self.model.file().tensor(index).ok_or(Error::NoSuchTensor {
+            index: index as usize,
+            count,
+        })?;
+        let r = self.arena_range(&t).ok_or(Error::NoSuchTensor {
+            index: index as usize,
+            count,
+        })?;
         let (needed, given) = (self.model.arena_len(), self.arena.len());
-        self.arena.get_mut(r).ok_or(Error::ArenaTooSmall { needed, given })
+        self.arena
+            .get_mut(r)
+            .ok_or(Error::ArenaTooSmall { needed, given })
     }
 
     /// Runs every op, reporting each op's start and end to `profiler`.
@@ -406,6 +423,19 @@ fn run_op(
                 i32s(in_bytes(4)?, i)?,
             );
             ops::fully_connected::fully_connected_s8(p, i8s(x), w, Some(b), m, sh, i8s_mut(out))
+        }
+        Kernel::FullyConnectedS8Scaled(p) => {
+            let (w, b) = (i8s(in_bytes(1)?), i32s(in_bytes(2)?, i)?);
+            let scales: &[f64] = bytemuck::try_cast_slice(in_bytes(3)?)
+                .map_err(|_| invalid(i, "misaligned scales"))?;
+            ops::fully_connected::fully_connected_s8_scaled(
+                p,
+                i8s(x),
+                w,
+                Some(b),
+                scales,
+                i8s_mut(out),
+            )
         }
         Kernel::AddS8(p) => ops::binary::add_s8(p, i8s(x), i8s(in_bytes(1)?), i8s_mut(out)),
         Kernel::MulS8(p) => ops::binary::mul_s8(p, i8s(x), i8s(in_bytes(1)?), i8s_mut(out)),

@@ -53,6 +53,7 @@ pub(crate) enum Kernel {
     Resize(ResizeParams),
     Conv2dS8(Conv2dS8Params),
     FullyConnectedS8(FullyConnectedS8Params),
+    FullyConnectedS8Scaled(FullyConnectedS8Params),
     AddS8(AddS8Params),
     MulS8(MulS8Params),
     MaxPool2dS8(Pool2dS8Params),
@@ -128,7 +129,7 @@ impl<'a> Ctx<'_, 'a> {
 }
 
 fn pos(v: u32) -> bool {
-    v >= 1 && v <= 1 << 16
+    (1..=1 << 16).contains(&v)
 }
 
 /// Prepares op `index` of `file`.
@@ -281,8 +282,13 @@ pub(crate) fn prepare<'a>(
             )?;
             int8_io(&cx, ins, &out, 2)?;
             let (rows, depth, units) = fc_geometry(&cx, ins, &out)?;
-            per_channel_tail(&cx, ins, 2, units, true)?;
-            Kernel::FullyConnectedS8(FullyConnectedS8Params {
+            let double_scale = q.rounding == RoundingMode::DoubleScale;
+            if double_scale {
+                double_scale_tail(&cx, ins, 2, units)?;
+            } else {
+                per_channel_tail(&cx, ins, 2, units, true)?;
+            }
+            let p = FullyConnectedS8Params {
                 rows,
                 depth,
                 units,
@@ -291,7 +297,12 @@ pub(crate) fn prepare<'a>(
                 act_min: q.act_min,
                 act_max: q.act_max,
                 rounding: rounding(q.rounding),
-            })
+            };
+            if double_scale {
+                Kernel::FullyConnectedS8Scaled(p)
+            } else {
+                Kernel::FullyConnectedS8(p)
+            }
         }
         OpParams::MatMul => {
             cx.check(n_in == 2, "MatMul takes two inputs")?;
@@ -631,7 +642,7 @@ pub(crate) fn prepare<'a>(
                 )?;
                 match kind {
                     PadKind::Reflect => cx.check(
-                        outl == 0 || (inl >= 1 && bg <= inl - 1 && end <= inl - 1),
+                        outl == 0 || (inl >= 1 && bg < inl && end < inl),
                         "reflect padding larger than the input",
                     )?,
                     PadKind::Edge => {
@@ -699,7 +710,7 @@ pub(crate) fn prepare<'a>(
 
 pub(crate) fn rounding(r: RoundingMode) -> Rounding {
     match r {
-        RoundingMode::Double => Rounding::Double,
+        RoundingMode::Double | RoundingMode::DoubleScale => Rounding::Double,
         RoundingMode::Single => Rounding::Single,
     }
 }
@@ -764,6 +775,44 @@ fn per_channel_tail(
         }
     } else {
         return Err(cx.bad("multipliers must be constant"));
+    }
+    Ok(())
+}
+
+/// Bias and f64 scales (as int32 word pairs) of LiteRT's reference fully connected kernel; the
+/// last tail input (shifts) is unused.
+fn double_scale_tail(
+    cx: &Ctx<'_, '_>,
+    ins: &IndexList<'_>,
+    first: usize,
+    channels: usize,
+) -> Result<(), Error> {
+    let bias = cx.tensor(ins, first)?;
+    cx.check(
+        bias.dtype == DType::I32 && bias.elements() == channels,
+        "bias must be int32, one per output channel",
+    )?;
+    let m = cx.tensor(ins, first + 1)?;
+    cx.check(
+        m.dtype == DType::I32,
+        "scales must be stored as int32 word pairs",
+    )?;
+    let n = m.elements();
+    cx.check(
+        n == 2 * channels || n == 2,
+        "one f64 scale per output channel, or one",
+    )?;
+    let mote_format::Storage::Const(b) = m.storage else {
+        return Err(cx.bad("scales must be constant"));
+    };
+    for c in b.chunks_exact(8) {
+        let v = f64::from_bits(u64::from_le_bytes([
+            c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
+        ]));
+        cx.check(
+            v.is_finite() && v > 0.0 && v < 1.0e6,
+            "fully connected scale out of range",
+        )?;
     }
     Ok(())
 }
