@@ -75,7 +75,7 @@ fn image_metadata(a: &CompileArgs, first: &Compiled) -> Result<Vec<(String, Stri
             ),
         },
     };
-    if port.dtype != mote_format::DType::F32 {
+    if !matches!(port.dtype, mote_format::DType::F32 | mote_format::DType::I8) {
         fail!(
             ExitKind::Usage,
             "--image-input {}: the input is {}; image pre-processing needs a float32 input",

@@ -88,7 +88,7 @@ fn run_image(a: &RunArgs, file: &ModelFile, path: &std::path::Path) -> Result<()
     let port = &ports[0];
     if port.name != spec.input
         || port.shape != spec.input_shape()
-        || port.dtype != mote_format::DType::F32
+        || !matches!(port.dtype, mote_format::DType::F32 | mote_format::DType::I8)
     {
         fail!(
             ExitKind::Model,
@@ -103,7 +103,21 @@ fn run_image(a: &RunArgs, file: &ModelFile, path: &std::path::Path) -> Result<()
     let img = crate::preprocess::load(path)?;
     let x = crate::preprocess::tensor(&img, &spec);
     let pre_ms = t0.elapsed().as_secs_f64() * 1e3;
-    let bytes: Vec<u8> = x.iter().flat_map(|v| v.to_le_bytes()).collect();
+    // An int8 input (a quantized model with int8 IO) takes the picture quantized with the
+    // input's own scale and zero point, as ONNX's QuantizeLinear would.
+    let input_quant = m.input(0).ok().and_then(|t| t.quant);
+    let bytes: Vec<u8> = match (port.dtype, input_quant) {
+        (mote_format::DType::I8, Some(q)) => x
+            .iter()
+            .map(|v| ((v / q.scale).round_ties_even() as i32 + q.zero_point).clamp(-128, 127) as i8 as u8)
+            .collect(),
+        (mote_format::DType::I8, None) => fail!(
+            ExitKind::Model,
+            "{}: the int8 input has no quantization parameters",
+            file.origin
+        ),
+        _ => x.iter().flat_map(|v| v.to_le_bytes()).collect(),
+    };
     let mut arena = model::arena(&m);
     let mut interp = model::bind(&m, &mut arena, &[bytes])?;
     let t1 = Instant::now();
@@ -115,6 +129,15 @@ fn run_image(a: &RunArgs, file: &ModelFile, path: &std::path::Path) -> Result<()
     let scores = outs
         .first()
         .ok_or_else(|| Failure::new(ExitKind::Model, "the model has no outputs"))?;
+    // Quantized outputs are dequantized before they are read as scores.
+    let dequantized: Vec<f32>;
+    let scores = match m.output(0).ok().and_then(|t| t.quant.map(|q| (t.dtype, q))) {
+        Some((mote_format::DType::I8, q)) => {
+            dequantized = scores.iter().map(|&v| (v - q.zero_point as f32) * q.scale).collect();
+            &dequantized
+        }
+        _ => scores,
+    };
     let (p, _) = probabilities(scores);
     let labels = metadata::labels(m.file());
     for i in top_k(&p, a.top.max(1)) {
