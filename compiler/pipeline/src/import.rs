@@ -829,9 +829,13 @@ fn lower(
                     // transposes (tf2onnx's NHWC → NCHW): they carry the same quantization.
                     let mut t = xt;
                     while let Some(n) = im.g.nodes.iter().find(|n| n.output == t) {
-                        let movement = matches!(n.op, Op::Reshape | Op::Transpose { .. } | Op::Slice { .. });
+                        let movement =
+                            matches!(n.op, Op::Reshape | Op::Transpose { .. } | Op::Slice { .. });
                         let Some(&src) = n.inputs.first() else { break };
-                        if !movement || im.g.tensors[src].dtype != DType::I8 || im.g.tensors[src].quant.is_some() {
+                        if !movement
+                            || im.g.tensors[src].dtype != DType::I8
+                            || im.g.tensors[src].quant.is_some()
+                        {
                             break;
                         }
                         im.g.tensors[src].quant = Some(Quant::per_tensor(scale, zero_point));

@@ -33,6 +33,9 @@ pub struct Report {
     pub constant_bytes: usize,
     /// Arena bytes.
     pub arena_bytes: usize,
+    /// The layer-by-layer lower bound of any arena plan: the largest sum, over one op, of the
+    /// bytes of its arena-resident inputs and output.
+    pub layer_lower_bound: usize,
     /// Number of parameters (elements of constant tensors).
     pub parameters: u64,
     /// Total MACs.
@@ -106,6 +109,29 @@ fn describe(p: &OpParams) -> String {
     }
 }
 
+/// Max over ops of (distinct arena inputs + output) bytes.
+pub fn layer_lower_bound(m: &Model<'_>) -> usize {
+    let mut best = 0usize;
+    for i in 0..m.op_count() {
+        let Some(op) = m.op(i) else { continue };
+        let mut seen: Vec<u32> = Vec::new();
+        let mut sum = 0usize;
+        for t in op.inputs.iter().chain(op.outputs.iter()) {
+            if seen.contains(&t) {
+                continue;
+            }
+            seen.push(t);
+            if let Some(ti) = m.tensor(t) {
+                if let Storage::Arena { .. } = ti.storage {
+                    sum += ti.byte_len as usize;
+                }
+            }
+        }
+        best = best.max(sum);
+    }
+    best
+}
+
 /// Builds the report of a validated model.
 pub fn report(m: &Model<'_>) -> Report {
     let mut ops = Vec::new();
@@ -161,6 +187,7 @@ pub fn report(m: &Model<'_>) -> Report {
         file_bytes: m.bytes().len(),
         constant_bytes: m.constants_len(),
         arena_bytes: m.arena_len(),
+        layer_lower_bound: layer_lower_bound(m),
         parameters,
         macs,
         ops,

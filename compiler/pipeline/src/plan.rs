@@ -1,8 +1,8 @@
 //! Memory planning: one arena, every intermediate tensor at a fixed offset.
 //!
 //! Liveness: a buffer lives from the op that writes it to the last op that reads it; graph
-//! inputs live for the whole run (so a caller can invoke again without re-filling them) and
-//! graph outputs until the end. Reshapes are free: their output shares the input's buffer.
+//! inputs from the start to their last reader (their memory is reused after that, as in TFLite
+//! Micro, so inputs are written again before every invoke) and graph outputs until the end. Reshapes are free: their output shares the input's buffer.
 //! Placement is greedy by size, largest first, at the lowest 16-byte aligned offset that does
 //! not collide with an already placed buffer whose lifetime overlaps — the planner TFLite Micro
 //! uses, which lands close to the lower bound on CNNs because their big tensors are short-lived.
@@ -67,7 +67,6 @@ pub fn plan(p: &PGraph) -> Plan {
     };
     for &t in &p.inputs {
         touch(t, 0, &mut first, &mut last);
-        touch(t, end, &mut first, &mut last);
     }
     for (i, op) in p.ops.iter().enumerate() {
         for &t in &op.inputs {
@@ -82,31 +81,82 @@ pub fn plan(p: &PGraph) -> Plan {
             touch(t, end, &mut first, &mut last);
         }
     }
-    let mut order: Vec<PId> = (0..n)
+    let order: Vec<PId> = (0..n)
         .filter(|&t| used[t] && root[t] == t && p.tensors[t].value.is_none())
         .collect();
-    order.sort_by(|&a, &b| size[b].cmp(&size[a]).then(first[a].cmp(&first[b])));
-    let mut placed: Vec<(usize, usize, PId)> = Vec::new(); // (offset, size, id)
-    let mut off = vec![None; n];
-    let mut arena = 0usize;
-    for &t in &order {
-        let mut conflicts: Vec<(usize, usize)> = placed
-            .iter()
-            .filter(|&&(_, _, o)| first[o] <= last[t] && first[t] <= last[o])
-            .map(|&(a, s, _)| (a, s))
-            .collect();
-        conflicts.sort_unstable();
-        let mut at = 0usize;
-        for (a, s) in conflicts {
-            if at + size[t] <= a {
-                break;
+    // Greedy placement is order-sensitive; a handful of orders (largest first, earliest first,
+    // longest-lived first, …) and first-fit vs best-fit are all cheap, so try them and keep the
+    // smallest arena.
+    let place = |order: &[PId], best_fit: bool| -> (usize, Vec<Option<usize>>) {
+        let mut placed: Vec<(usize, usize)> = Vec::new();
+        let mut placed_ids: Vec<PId> = Vec::new();
+        let mut off = vec![None; n];
+        let mut arena = 0usize;
+        for &t in order {
+            let mut conflicts: Vec<(usize, usize)> = placed
+                .iter()
+                .zip(placed_ids.iter())
+                .filter(|&(_, &o)| first[o] <= last[t] && first[t] <= last[o])
+                .map(|(&r, _)| r)
+                .collect();
+            conflicts.sort_unstable();
+            // Candidate gaps between conflicting buffers (and after the last one).
+            let mut at = 0usize;
+            let mut best: Option<(usize, usize)> = None; // (gap size, offset)
+            for &(a, sz) in &conflicts {
+                if a >= at + size[t] {
+                    let gap = a - at;
+                    if !best_fit {
+                        best = Some((gap, at));
+                        break;
+                    }
+                    if best.is_none_or(|(g, _)| gap < g) {
+                        best = Some((gap, at));
+                    }
+                }
+                at = at.max(a + sz);
             }
-            at = at.max(a + s);
+            let chosen = match best {
+                Some((_, o)) => o,
+                None => at,
+            };
+            off[t] = Some(chosen);
+            placed.push((chosen, size[t]));
+            placed_ids.push(t);
+            arena = arena.max(chosen + size[t]);
         }
-        off[t] = Some(at);
-        placed.push((at, size[t], t));
-        arena = arena.max(at + size[t]);
+        (arena, off)
+    };
+    let base: Vec<PId> = order.clone();
+    let mut orders: Vec<Vec<PId>> = Vec::new();
+    let mut o = base.clone();
+    o.sort_by(|&a, &b| size[b].cmp(&size[a]).then(first[a].cmp(&first[b])));
+    orders.push(o);
+    let mut o = base.clone();
+    o.sort_by(|&a, &b| first[a].cmp(&first[b]).then(size[b].cmp(&size[a])));
+    orders.push(o);
+    let mut o = base.clone();
+    o.sort_by(|&a, &b| {
+        (size[b] * (last[b] - first[b] + 1)).cmp(&(size[a] * (last[a] - first[a] + 1)))
+    });
+    orders.push(o);
+    let mut o = base.clone();
+    o.sort_by(|&a, &b| {
+        (last[b] - first[b])
+            .cmp(&(last[a] - first[a]))
+            .then(size[b].cmp(&size[a]))
+    });
+    orders.push(o);
+    let mut best: Option<(usize, Vec<Option<usize>>)> = None;
+    for ord in &orders {
+        for best_fit in [false, true] {
+            let (a, off) = place(ord, best_fit);
+            if best.as_ref().is_none_or(|(b, _)| a < *b) {
+                best = Some((a, off));
+            }
+        }
     }
+    let (arena, off) = best.unwrap_or((0, vec![None; n]));
     let mut offsets = vec![None; n];
     for (t, o) in offsets.iter_mut().enumerate() {
         if p.tensors[t].value.is_none() {

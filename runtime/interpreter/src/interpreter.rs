@@ -218,6 +218,9 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     }
 
     /// Runs every op.
+    ///
+    /// The arena space of the inputs is reused once they have been read, so write every input
+    /// again before each call.
     pub fn invoke(&mut self) -> Result<(), Error> {
         self.invoke_profiled(&mut NoProfiler)
     }
