@@ -654,7 +654,7 @@ fn hostile_lengths_and_nesting_are_errors() {
 
 fn kws_model_bytes() -> Vec<u8> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/models/kws_ref_model_float32.onnx");
+        .join("../../models/mlperf-tiny/kws_ref_model_float32.onnx");
     std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
 
