@@ -37,4 +37,14 @@ step "no_std runtime for a bare Cortex-M4F (thumbv7em-none-eabihf)"
 cargo build --release -p mote-runtime --no-default-features --target thumbv7em-none-eabihf
 
 step "cargo test (workspace, release: whole models run on the reference kernels)"
-cargo test --workspace --release "$@"
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+set +e
+cargo test --workspace --release "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One closing line over all test binaries (cargo prints one per binary, the last often a
+# doc-test run with nothing in it).
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "%d passed, %d failed\n", p, f }' "$log"
+exit "$status"

@@ -165,7 +165,11 @@ fn double_rounding(acc: i32, multiplier: i32, shift: i32) -> i32 {
     let a = a.clamp(i32::MIN as i64, i32::MAX as i64);
     let prod = a * multiplier as i64;
     let nudge: i64 = if prod >= 0 { 1 << 30 } else { 1 - (1 << 30) };
-    let high = if a == i32::MIN as i64 && multiplier == i32::MIN { i32::MAX as i64 } else { (prod + nudge) / (1i64 << 31) };
+    let high = if a == i32::MIN as i64 && multiplier == i32::MIN {
+        i32::MAX as i64
+    } else {
+        (prod + nudge) / (1i64 << 31)
+    };
     if right == 0 {
         return high as i32;
     }
@@ -183,7 +187,8 @@ fn tflm_mode_layers_match_litert_and_double_rounding() {
     for &(model, input) in MODELS {
         let dir = data_dir(model);
         let (in_shape, inputs) = read_i8(&dir.join("inputs.npy"));
-        let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("tensors.json")).unwrap()).unwrap();
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("tensors.json")).unwrap()).unwrap();
         let tensors = json["tensors"].as_array().unwrap();
         let bytes = compile(model, input, &in_shape, QuantRounding::Tflm);
         let aligned = mote_format::AlignedBytes::from_slice(&bytes);
@@ -202,21 +207,45 @@ fn tflm_mode_layers_match_litert_and_double_rounding() {
             let litert = tensors.iter().find(|t| t["name"] == name);
             if let mote_format::OpParams::FullyConnectedS8 { q } = op.params {
                 seen_fc = true;
-                let litert = litert.unwrap_or_else(|| panic!("{model}: no LiteRT tensor named {name}"));
+                let litert =
+                    litert.unwrap_or_else(|| panic!("{model}: no LiteRT tensor named {name}"));
                 // Feed LiteRT's own input to this layer.
                 let in_index = litert["op"]["inputs"][0].as_u64().unwrap();
-                let lt_in = tensors.iter().find(|t| t["index"].as_u64() == Some(in_index)).unwrap();
+                let lt_in = tensors
+                    .iter()
+                    .find(|t| t["index"].as_u64() == Some(in_index))
+                    .unwrap();
                 let (_, lt_x) = read_i8(&dir.join(lt_in["file"].as_str().unwrap()));
                 let xin = op.inputs.get(0).unwrap();
                 let dst = it.tensor_bytes_mut(xin).unwrap();
                 assert_eq!(dst.len(), lt_x.len());
                 dst.iter_mut().zip(&lt_x).for_each(|(d, &v)| *d = v as u8);
                 it.invoke_ops(i..i + 1).unwrap();
-                let got: Vec<i8> = it.tensor_bytes(out).unwrap().iter().map(|&b| b as i8).collect();
+                let got: Vec<i8> = it
+                    .tensor_bytes(out)
+                    .unwrap()
+                    .iter()
+                    .map(|&b| b as i8)
+                    .collect();
                 // The formula, from the layer's own constants.
-                let w: Vec<i8> = it.tensor_bytes(op.inputs.get(1).unwrap()).unwrap().iter().map(|&b| b as i8).collect();
-                let words = |t: u32| -> Vec<i32> { it.tensor_bytes(t).unwrap().chunks_exact(4).map(|c| i32::from_le_bytes(c.try_into().unwrap())).collect() };
-                let (bias, mult, shift) = (words(op.inputs.get(2).unwrap()), words(op.inputs.get(3).unwrap()), words(op.inputs.get(4).unwrap()));
+                let w: Vec<i8> = it
+                    .tensor_bytes(op.inputs.get(1).unwrap())
+                    .unwrap()
+                    .iter()
+                    .map(|&b| b as i8)
+                    .collect();
+                let words = |t: u32| -> Vec<i32> {
+                    it.tensor_bytes(t)
+                        .unwrap()
+                        .chunks_exact(4)
+                        .map(|c| i32::from_le_bytes(c.try_into().unwrap()))
+                        .collect()
+                };
+                let (bias, mult, shift) = (
+                    words(op.inputs.get(2).unwrap()),
+                    words(op.inputs.get(3).unwrap()),
+                    words(op.inputs.get(4).unwrap()),
+                );
                 let units = bias.len();
                 let depth = w.len() / units;
                 let rows = lt_x.len() / depth;
@@ -225,21 +254,30 @@ fn tflm_mode_layers_match_litert_and_double_rounding() {
                     for n in 0..units {
                         let mut acc = bias[n];
                         for k in 0..depth {
-                            acc += (lt_x[r * depth + k] as i32 + q.input_offset) * w[n * depth + k] as i32;
+                            acc += (lt_x[r * depth + k] as i32 + q.input_offset)
+                                * w[n * depth + k] as i32;
                         }
                         let c = if mult.len() == 1 { 0 } else { n };
                         let v = double_rounding(acc, mult[c], shift[c]) + q.output_offset;
                         want.push(v.clamp(q.act_min, q.act_max) as i8);
                     }
                 }
-                assert_eq!(got, want, "{model}: fully connected op {i} differs from the double-rounding formula");
+                assert_eq!(
+                    got, want,
+                    "{model}: fully connected op {i} differs from the double-rounding formula"
+                );
                 fc_layers += 1;
             } else {
                 it.invoke_ops(i..i + 1).unwrap();
                 if !seen_fc {
                     if let Some(t) = litert {
                         let (_, want) = read_i8(&dir.join(t["file"].as_str().unwrap()));
-                        let got: Vec<i8> = it.tensor_bytes(out).unwrap().iter().map(|&b| b as i8).collect();
+                        let got: Vec<i8> = it
+                            .tensor_bytes(out)
+                            .unwrap()
+                            .iter()
+                            .map(|&b| b as i8)
+                            .collect();
                         assert_eq!(got, want, "{model}: op {i} before the first fully connected layer differs from LiteRT");
                         before_fc += 1;
                     }

@@ -3,6 +3,9 @@
 
 use std::path::PathBuf;
 
+/// Output tensors: (shape, values).
+pub type Outputs = Vec<(Vec<usize>, Vec<f32>)>;
+
 /// The repository root.
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -16,16 +19,13 @@ pub fn compile_and_run(
     onnx: &[u8],
     opts: &mote_compiler::CompileOptions,
     inputs: &[Vec<f32>],
-) -> Result<Vec<(Vec<usize>, Vec<f32>)>, String> {
+) -> Result<Outputs, String> {
     let compiled = mote_compiler::compile(onnx, opts).map_err(|e| format!("compile: {e}"))?;
     run_compiled(&compiled.bytes, inputs)
 }
 
 /// Runs a compiled model.
-pub fn run_compiled(
-    bytes: &[u8],
-    inputs: &[Vec<f32>],
-) -> Result<Vec<(Vec<usize>, Vec<f32>)>, String> {
+pub fn run_compiled(bytes: &[u8], inputs: &[Vec<f32>]) -> Result<Outputs, String> {
     let aligned = mote_format::AlignedBytes::from_slice(bytes);
     let model =
         mote_runtime::Model::from_bytes(aligned.as_bytes()).map_err(|e| format!("load: {e}"))?;

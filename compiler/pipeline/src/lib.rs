@@ -1,7 +1,9 @@
 //! mote's compiler: ONNX in, `.mote` out.
 //!
 //! The pipeline, each stage a module: [`import`] (parse, fix shapes, fold constants, lower to the
-//! IR) → [`passes`] (fold BatchNorm, fuse activations, recognise HardSwish) → [`layout`] (NCHW →
+//! IR) → [`passes`] (fold BatchNorm, fuse activations, recognise HardSwish) → with
+//! `--quantize`, [`ptq`] (calibrate, rewrite into QDQ form) → [`qdq`] (QDQ islands become int8
+//! ops) → [`layout`] (NCHW →
 //! the kernels' NHWC, free transposes) → [`plan`] (arena offsets) → write the file with
 //! `mote_format::ModelBuilder`. [`inspect`] reads a compiled file back for `mote inspect`.
 
@@ -13,6 +15,7 @@ pub mod ir;
 pub mod layout;
 pub mod passes;
 pub mod plan;
+pub mod ptq;
 pub mod qdq;
 
 pub use error::{CompileError, Result};
@@ -36,6 +39,9 @@ pub struct CompileOptions {
     /// Store every tensor's name (for layer-by-layer comparison with other runtimes); by default
     /// only graph inputs and outputs keep theirs.
     pub keep_names: bool,
+    /// Post-training quantization of a float model to int8 (`--quantize int8`): calibration
+    /// data and settings; see [`ptq`].
+    pub quantize: Option<ptq::PtqOptions>,
 }
 
 /// A compiled model and facts about it.
@@ -49,6 +55,9 @@ pub struct Compiled {
     pub total_activation_bytes: usize,
     /// Lower bound for any arena plan.
     pub lower_bound: usize,
+    /// With [`CompileOptions::quantize`]: per-layer SQNR and top-1 agreement on the
+    /// calibration set.
+    pub ptq_report: Option<ptq::Report>,
 }
 
 /// Op names are for profiles and error messages; exporters' names can run to hundreds of bytes,
@@ -81,10 +90,24 @@ pub fn compile(onnx: &[u8], opts: &CompileOptions) -> Result<Compiled> {
         },
     )?;
     passes::optimize(&mut g);
+    let calibrated = match &opts.quantize {
+        Some(q) => Some(ptq::quantize(&mut g, q, opts)?),
+        None => None,
+    };
     qdq::lower(&mut g)?;
     passes::optimize(&mut g);
     qdq::check_integer_only(&g, opts.allow_float)?;
-    let p = layout::assign(&g, opts.rounding)?;
+    let producer = model.producer_name.clone().unwrap_or_default();
+    let mut compiled = emit(&g, opts, &producer)?;
+    if let (Some(cal), Some(q)) = (calibrated, &opts.quantize) {
+        compiled.ptq_report = Some(ptq::evaluate(cal, q, opts)?);
+    }
+    Ok(compiled)
+}
+
+/// Lays out, plans and writes a lowered graph.
+pub(crate) fn emit(g: &ir::Graph, opts: &CompileOptions, producer: &str) -> Result<Compiled> {
+    let p = layout::assign(g, opts.rounding)?;
     let plan = plan::plan(&p);
     let mut b = ModelBuilder::new();
     let mut ids = vec![u32::MAX; p.tensors.len()];
@@ -159,9 +182,8 @@ pub fn compile(onnx: &[u8], opts: &CompileOptions) -> Result<Compiled> {
         .collect::<Result<_>>()?;
     b.set_io(&model_inputs, &model_outputs);
     b.set_arena_len(plan.arena_len);
-    let producer = model.producer_name.clone().unwrap_or_default();
     if !producer.is_empty() {
-        b.set_meta("source.producer", &producer);
+        b.set_meta("source.producer", producer);
     }
     b.set_meta("compiler", concat!("mote ", env!("CARGO_PKG_VERSION")));
     for (k, v) in &opts.metadata {
@@ -176,5 +198,6 @@ pub fn compile(onnx: &[u8], opts: &CompileOptions) -> Result<Compiled> {
         arena_len: plan.arena_len,
         total_activation_bytes: plan.total_activation_bytes,
         lower_bound: plan.lower_bound,
+        ptq_report: None,
     })
 }

@@ -26,7 +26,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Compile an ONNX model into a .mote file.
-    Compile(CompileArgs),
+    Compile(Box<CompileArgs>),
     /// Show a .mote model: inputs, outputs, ops with shapes and MACs, memory.
     Inspect(InspectArgs),
     /// Run a .mote model on .npy inputs, or classify an image.
@@ -95,12 +95,88 @@ pub struct CompileArgs {
     /// A class label (repeat, in output order).
     #[arg(long = "label", value_name = "LABEL")]
     pub label: Vec<String>,
+    /// Rounding of int8 requantization: `litert` reproduces LiteRT's reference kernels
+    /// (BUILTIN_REF: fully connected layers round once), `tflm` TensorFlow Lite Micro and CMSIS-NN
+    /// (double rounding everywhere) [default: litert].
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub rounding: Option<RoundingArg>,
+    /// In a quantized model, run the parts that cannot be lowered to int8 in float32 instead of
+    /// failing (the error names them).
+    #[arg(long)]
+    pub allow_float: bool,
+    /// Post-training quantization.
+    #[command(flatten, next_help_heading = "Post-training quantization")]
+    pub ptq: PtqArgs,
     /// Image pre-processing (`mote run --image`).
     #[command(
         flatten,
-        next_help_heading = "Image pre-processing (for mote run --image)"
+        next_help_heading = "Image pre-processing (for mote run --image and calibration images)"
     )]
     pub image: ImageArgs,
+}
+
+/// `--rounding`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RoundingArg {
+    /// LiteRT's BUILTIN_REF kernels: double rounding, single rounding in fully connected layers.
+    Litert,
+    /// TensorFlow Lite Micro / CMSIS-NN: double rounding everywhere.
+    Tflm,
+}
+
+/// `--quantize`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum QuantizeArg {
+    /// int8 activations (per tensor), int8 weights (per output channel), int32 biases.
+    Int8,
+}
+
+/// `--calib-method`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CalibMethodArg {
+    /// The observed minimum and maximum of each tensor.
+    Minmax,
+    /// The --calib-percentile-th percentile at each end (clips rare outliers).
+    Percentile,
+    /// The range with the least expected quantization error (histogram search).
+    Mse,
+}
+
+/// `--io`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum IoArg {
+    /// float32 inputs and outputs (quantize / dequantize inside the model).
+    Float,
+    /// int8 inputs and outputs, their scale and zero point recorded in the file.
+    Int8,
+}
+
+/// Post-training quantization options of `mote compile`.
+#[derive(Debug, Args, Default, Clone)]
+pub struct PtqArgs {
+    /// Quantize a float model after training, calibrating on --calib.
+    #[arg(long, value_enum, value_name = "TYPE", requires = "calib")]
+    pub quantize: Option<QuantizeArg>,
+    /// Calibration data: a folder of images (PNG, JPEG; pre-processed as the image options
+    /// say, and recorded for mote run --image) or an .npy batch of shape [N, ...input shape].
+    #[arg(long, value_name = "DIR_OR_NPY", requires = "quantize")]
+    pub calib: Option<PathBuf>,
+    /// How activation ranges are chosen [default: minmax].
+    #[arg(long, value_enum, value_name = "METHOD", requires = "quantize")]
+    pub calib_method: Option<CalibMethodArg>,
+    /// Percentile kept at each end by --calib-method percentile [default: 99.99].
+    #[arg(long, value_name = "P", requires = "quantize", value_parser = parse_percentile)]
+    pub calib_percentile: Option<f64>,
+    /// Use at most N calibration samples (the first N images in file-name order, or the first
+    /// N rows of the batch).
+    #[arg(long, value_name = "N", requires = "quantize", value_parser = clap::value_parser!(u64).range(1..))]
+    pub calib_limit: Option<u64>,
+    /// Element type of the quantized model's inputs and outputs [default: float].
+    #[arg(long, value_enum, value_name = "TYPE", requires = "quantize")]
+    pub io: Option<IoArg>,
+    /// Write the quantization report (per-layer SQNR, top-1 agreement) as JSON.
+    #[arg(long, value_name = "FILE", requires = "quantize")]
+    pub report: Option<PathBuf>,
 }
 
 /// Image pre-processing recorded at compile time.
@@ -248,6 +324,16 @@ pub fn parse_hw(s: &str) -> Result<(usize, usize), String> {
     Ok((h, w))
 }
 
+/// Parses a percentile in (50, 100].
+pub fn parse_percentile(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(p) if p > 50.0 && p <= 100.0 => Ok(p),
+        _ => Err(format!(
+            "'{s}' is not a percentile in (50, 100] (e.g. 99.99)"
+        )),
+    }
+}
+
 /// A comma-separated list of floats (one option value).
 #[derive(Clone, Debug, PartialEq)]
 pub struct FloatList(pub Vec<f32>);
@@ -327,6 +413,71 @@ mod tests {
         assert_eq!(c.image.scale, Some(-0.5));
         assert_eq!(c.input_shapes, vec![("x".to_string(), vec![1, 3, 8, 8])]);
         assert_eq!(c.image.image_size, Some((8, 8)));
+        let r = Cli::try_parse_from([
+            "mote",
+            "compile",
+            "m.onnx",
+            "-o",
+            "m.mote",
+            "--quantize",
+            "int8",
+            "--calib",
+            "pics",
+            "--calib-method",
+            "percentile",
+            "--calib-percentile",
+            "99.9",
+            "--calib-limit",
+            "8",
+            "--io",
+            "int8",
+            "--report",
+            "r.json",
+            "--rounding",
+            "tflm",
+            "--allow-float",
+        ]);
+        assert!(
+            matches!(
+                r,
+                Ok(Cli {
+                    command: Command::Compile(_)
+                })
+            ),
+            "{r:?}"
+        );
+        let Ok(Cli {
+            command: Command::Compile(c),
+        }) = r
+        else {
+            return;
+        };
+        assert_eq!(c.ptq.quantize, Some(QuantizeArg::Int8));
+        assert_eq!(c.ptq.calib_method, Some(CalibMethodArg::Percentile));
+        assert_eq!(c.ptq.calib_percentile, Some(99.9));
+        assert_eq!(c.ptq.calib_limit, Some(8));
+        assert_eq!(c.ptq.io, Some(IoArg::Int8));
+        assert_eq!(c.rounding, Some(RoundingArg::Tflm));
+        assert!(c.allow_float);
+        // --quantize needs --calib, and the calibration options need --quantize.
+        for argv in [
+            &[
+                "mote",
+                "compile",
+                "m.onnx",
+                "-o",
+                "m.mote",
+                "--quantize",
+                "int8",
+            ][..],
+            &["mote", "compile", "m.onnx", "-o", "m.mote", "--calib", "d"],
+            &["mote", "compile", "m.onnx", "-o", "m.mote", "--io", "int8"],
+            &[
+                "mote", "compile", "m.onnx", "-o", "m.mote", "--report", "r.json",
+            ],
+        ] {
+            assert!(Cli::try_parse_from(argv).is_err(), "{argv:?}");
+        }
         for argv in [
             vec!["mote", "inspect", "m.mote", "--json"],
             vec![

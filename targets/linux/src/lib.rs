@@ -6,6 +6,9 @@
 //!         [--labels labels.txt | --label A --label B ...]
 //!         [--image-input NAME] [--image-size HxW] [--image-layout nchw|nhwc]
 //!         [--channel-order rgb|bgr] [--scale F] [--mean a,b,c] [--std a,b,c]
+//!         [--rounding litert|tflm] [--allow-float]
+//!         [--quantize int8 --calib DIR_OR_NPY [--calib-method minmax|percentile|mse]
+//!          [--calib-percentile P] [--calib-limit N] [--io float|int8] [--report report.json]]
 //! mote inspect model.mote [--json]
 //! mote run model.mote --input in.npy [--input ...] [--output out.npy ...]
 //! mote run model.mote --image photo.jpg [--top K]
@@ -25,6 +28,7 @@
 #![warn(missing_docs)]
 
 pub mod args;
+pub mod calib;
 pub mod commands;
 pub mod error;
 pub mod metadata;

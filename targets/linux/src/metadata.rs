@@ -15,6 +15,7 @@
 //! | `image.scale` | decimal float: `value = (pixel * scale - mean[c]) / std[c]`, pixel in 0..=255 | `--scale` (default 1) |
 //! | `image.mean` | comma-separated floats, one per channel (in the input's channel order) | `--mean` (default 0) |
 //! | `image.std` | comma-separated floats, one per channel | `--std` (default 1) |
+//! | `quantization` | how the model was quantized, e.g. `int8 post-training quantization; calibration: minmax over 40 sample(s); io: float` | `--quantize` |
 //!
 //! The `image.*` keys are written together, all of them, or not at all. Floats are written with
 //! Rust's shortest round-trip formatting, so reading them back gives the same `f32`.
@@ -41,6 +42,8 @@ pub const IMAGE_SCALE: &str = "image.scale";
 pub const IMAGE_MEAN: &str = "image.mean";
 /// Key of the per-channel standard deviation.
 pub const IMAGE_STD: &str = "image.std";
+/// Key of the post-training quantization summary.
+pub const QUANTIZATION: &str = "quantization";
 
 /// Image pre-processing, as recorded in a model.
 #[derive(Clone, Debug, PartialEq)]

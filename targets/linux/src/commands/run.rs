@@ -109,7 +109,9 @@ fn run_image(a: &RunArgs, file: &ModelFile, path: &std::path::Path) -> Result<()
     let bytes: Vec<u8> = match (port.dtype, input_quant) {
         (mote_format::DType::I8, Some(q)) => x
             .iter()
-            .map(|v| ((v / q.scale).round_ties_even() as i32 + q.zero_point).clamp(-128, 127) as i8 as u8)
+            .map(|v| {
+                ((v / q.scale).round_ties_even() as i32 + q.zero_point).clamp(-128, 127) as i8 as u8
+            })
             .collect(),
         (mote_format::DType::I8, None) => fail!(
             ExitKind::Model,
@@ -133,7 +135,10 @@ fn run_image(a: &RunArgs, file: &ModelFile, path: &std::path::Path) -> Result<()
     let dequantized: Vec<f32>;
     let scores = match m.output(0).ok().and_then(|t| t.quant.map(|q| (t.dtype, q))) {
         Some((mote_format::DType::I8, q)) => {
-            dequantized = scores.iter().map(|&v| (v - q.zero_point as f32) * q.scale).collect();
+            dequantized = scores
+                .iter()
+                .map(|&v| (v - q.zero_point as f32) * q.scale)
+                .collect();
             &dequantized
         }
         _ => scores,
