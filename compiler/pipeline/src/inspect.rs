@@ -174,11 +174,17 @@ pub fn report(m: &Model<'_>) -> Report {
         l.iter()
             .filter_map(|t| m.tensor(t))
             .map(|t| {
-                (
-                    t.name.to_string(),
-                    t.dtype.name().to_string(),
-                    t.shape().to_vec(),
-                )
+                // Quantized tensors show their parameters: a user must know them to feed int8.
+                let dtype = match t.quant {
+                    Some(q) => format!(
+                        "{} (scale {}, zero point {})",
+                        t.dtype.name(),
+                        q.scale,
+                        q.zero_point
+                    ),
+                    None => t.dtype.name().to_string(),
+                };
+                (t.name.to_string(), dtype, t.shape().to_vec())
             })
             .collect()
     };

@@ -226,6 +226,9 @@ pub struct InspectArgs {
     /// Print one JSON object instead of tables.
     #[arg(long)]
     pub json: bool,
+    /// Another file of the same model (e.g. its .tflite) to compare the file size with.
+    #[arg(long, value_name = "FILE")]
+    pub compare: Option<PathBuf>,
 }
 
 /// `mote run`.

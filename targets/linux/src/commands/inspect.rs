@@ -37,6 +37,13 @@ pub fn text(r: &mote_compiler::inspect::Report, origin: &str) -> String {
         r.ops.len(),
         group(r.macs)
     ));
+    s.push_str(&format!(
+        "memory: weights {} bytes, arena {} bytes (layer-by-layer lower bound {} bytes), overhead {} bytes\n",
+        group(r.constant_bytes as u64),
+        group(r.arena_bytes as u64),
+        group(r.layer_lower_bound as u64),
+        group(r.file_bytes.saturating_sub(r.constant_bytes) as u64)
+    ));
     let io = |title: &str, v: &[(String, String, Vec<u32>)], s: &mut String| {
         s.push_str(&format!("{title}:\n"));
         for (i, (n, d, sh)) in v.iter().enumerate() {
@@ -108,6 +115,24 @@ pub fn run(a: &InspectArgs) -> Result<()> {
         );
     } else {
         print!("{}", text(&r, &file.origin));
+    }
+    if let Some(other) = &a.compare {
+        let len = std::fs::metadata(other)
+            .or_fail_with(ExitKind::Io, || format!("cannot read {}", other.display()))?
+            .len();
+        let ratio = r.file_bytes as f64 / len.max(1) as f64;
+        let line = format!(
+            "file size: {} bytes = {:.3} x {} ({} bytes)",
+            group(r.file_bytes as u64),
+            ratio,
+            other.display(),
+            group(len)
+        );
+        if a.json {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
+        }
     }
     Ok(())
 }
