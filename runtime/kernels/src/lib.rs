@@ -10,11 +10,41 @@
 //! maths, the layout) in `mod.rs`, the portable scalar reference in `reference.rs`, and later one
 //! file per instruction set. Spatial tensors are NHWC; weights of convolutions are
 //! `[out_channels, kernel_h, kernel_w, in_channels / groups]` (OHWI), as in TFLite and CMSIS-NN.
+//!
+//! ## Instruction sets and dispatch
+//!
+//! The public kernel functions (`ops::conv2d::conv2d_s8`, `ops::fully_connected::fully_connected_s8`,
+//! …) keep one signature whatever the host. Inside, they walk the op's `IMPLS` list (fastest first,
+//! the portable reference last) and run the first entry whose instruction set is available and
+//! whose shape rules accept the call; see [`dispatch`]. With the `std` feature the host CPU is
+//! detected once at run time (`is_x86_feature_detected!`, cached in an atomic); without it the
+//! choice is made at compile time from the enabled target features, so a `no_std` build for a
+//! plain `x86_64` target runs the reference kernels unless built with e.g.
+//! `-C target-feature=+avx2,+fma`.
+//!
+//! `unsafe` is confined to the instruction-set files (`arch/x86.rs`, `ops/<op>/avx2.rs`,
+//! `ops/<op>/avx512_vnni.rs`); every block states its invariant in a `// SAFETY:` comment. The
+//! two invariants used everywhere are: the instruction set was detected (a zero-sized token from
+//! `arch::x86` proves it), and the slice lengths were checked against the shapes at the kernel's
+//! entry (so every pointer offset computed from the shapes is in bounds).
+//!
+//! int8 kernels are bit-exact with their reference (integer sums are exact in any order, and the
+//! requantization is the same function, in vector form); f32 kernels may differ from the
+//! reference by rounding (fused multiply-add, another summation order): relative 1e-5 on the
+//! property tests.
 #![no_std]
-#![forbid(unsafe_code)]
+// `unsafe` is denied crate-wide and allowed only on the instruction-set modules.
+#![deny(unsafe_code, unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 #![warn(missing_docs)]
 
+// Run-time CPU detection needs std; the unit tests use it too, so that they exercise every
+// instruction set the host has whatever the crate's features.
+#[cfg(any(feature = "std", test))]
+extern crate std;
+
 pub mod activation;
+mod arch;
+pub mod dispatch;
 pub mod ops;
 pub mod quant;
 pub mod shape;

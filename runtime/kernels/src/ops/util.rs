@@ -35,7 +35,13 @@ pub(crate) fn tap_range(
     lo: isize,
     hi: isize,
 ) -> (usize, usize) {
-    let d = dilation.max(1) as isize;
+    if dilation <= 1 {
+        // The common case, without the divisions.
+        let first = (lo - start).max(0) as usize;
+        let end = ((hi - start).max(0) as usize).min(k);
+        return (first.min(end), end);
+    }
+    let d = dilation as isize;
     // First tap with start + t·d >= lo.
     let first = if start >= lo {
         0

@@ -52,6 +52,13 @@ mod reference_s8;
 #[cfg(test)]
 mod tests_s8;
 
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+mod avx512_vnni;
+#[cfg(test)]
+mod tests_impls;
+
+use crate::dispatch::{Impl, Isa};
 use crate::quant::Rounding;
 
 /// int8 Add/Sub as TFLite's reference (`reference_integer_ops::Add`, `left_shift` 20):
@@ -127,10 +134,76 @@ pub struct MulS8Params {
 
 /// Runs int8 Add/Sub.
 pub fn add_s8(p: &AddS8Params, a: &[i8], b: &[i8], output: &mut [i8]) {
-    reference_s8::add_s8_reference(p, a, b, output)
+    for imp in ADD_S8_IMPLS {
+        if imp.isa.available() && (imp.f)(p, a, b, output) {
+            return;
+        }
+    }
 }
 
 /// Runs int8 Mul.
 pub fn mul_s8(p: &MulS8Params, a: &[i8], b: &[i8], output: &mut [i8]) {
-    reference_s8::mul_s8_reference(p, a, b, output)
+    for imp in MUL_S8_IMPLS {
+        if imp.isa.available() && (imp.f)(p, a, b, output) {
+            return;
+        }
+    }
+}
+
+/// The type of every [`add_s8`] variant: returns `false` (having written nothing) when it does
+/// not cover the call (the fast ones take inputs of the output's shape, no broadcasting) or its
+/// instruction set is unavailable.
+pub type AddS8Fn = fn(&AddS8Params, &[i8], &[i8], &mut [i8]) -> bool;
+
+/// The type of every [`mul_s8`] variant (see [`AddS8Fn`]).
+pub type MulS8Fn = fn(&MulS8Params, &[i8], &[i8], &mut [i8]) -> bool;
+
+/// The variants of [`add_s8`] (Add and Sub), fastest first, the reference last; all bit-exact.
+pub const ADD_S8_IMPLS: &[Impl<AddS8Fn>] = &[
+    #[cfg(target_arch = "x86_64")]
+    Impl {
+        name: "add_s8_avx512_vnni",
+        isa: Isa::Avx512Vnni,
+        f: avx512_vnni::add_s8,
+    },
+    Impl {
+        name: "add_s8_reference",
+        isa: Isa::Reference,
+        f: |p, a, b, y| {
+            reference_s8::add_s8_reference(p, a, b, y);
+            true
+        },
+    },
+];
+
+/// The variants of [`mul_s8`], fastest first, the reference last; all bit-exact.
+pub const MUL_S8_IMPLS: &[Impl<MulS8Fn>] = &[
+    #[cfg(target_arch = "x86_64")]
+    Impl {
+        name: "mul_s8_avx512_vnni",
+        isa: Isa::Avx512Vnni,
+        f: avx512_vnni::mul_s8,
+    },
+    Impl {
+        name: "mul_s8_reference",
+        isa: Isa::Reference,
+        f: |p, a, b, y| {
+            reference_s8::mul_s8_reference(p, a, b, y);
+            true
+        },
+    },
+];
+
+/// Whether a call is element by element: both inputs have the output's element count (with
+/// numpy broadcasting of equal ranks, that means the output's shape) and the slices match.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+pub(crate) fn same_shape(p: &BinaryParams, a: usize, b: usize, out: usize) -> bool {
+    let n = p.out.elements();
+    p.a.rank == p.out.rank
+        && p.b.rank == p.out.rank
+        && p.a.as_slice() == p.out.as_slice()
+        && p.b.as_slice() == p.out.as_slice()
+        && a == n
+        && b == n
+        && out == n
 }

@@ -30,25 +30,8 @@ pub(super) fn add_s8_reference(p: &AddS8Params, a: &[i8], b: &[i8], output: &mut
     debug_assert_eq!(b.len(), s.b.elements());
     debug_assert_eq!(output.len(), s.out.elements());
     debug_assert!(matches!(s.op, BinaryOp::Add | BinaryOp::Sub));
-    let subtract = s.op == BinaryOp::Sub;
     let q = *p;
-    let f = move |x: i8, y: i8| -> i8 {
-        let x = shift_left(q.input1_offset.wrapping_add(i32::from(x)), q.left_shift);
-        let y = shift_left(q.input2_offset.wrapping_add(i32::from(y)), q.left_shift);
-        let x =
-            multiply_by_quantized_multiplier(x, q.input1_multiplier, q.input1_shift, q.rounding);
-        let y =
-            multiply_by_quantized_multiplier(y, q.input2_multiplier, q.input2_shift, q.rounding);
-        let raw = if subtract {
-            x.wrapping_sub(y)
-        } else {
-            x.wrapping_add(y)
-        };
-        let out =
-            multiply_by_quantized_multiplier(raw, q.output_multiplier, q.output_shift, q.rounding)
-                .saturating_add(q.output_offset);
-        clamp_s8(out, q.act_min, q.act_max)
-    };
+    let f = move |x: i8, y: i8| -> i8 { add_s8_element(&q, x, y) };
     broadcast_walk(s, a, b, output, f, |_| {});
 }
 
@@ -59,17 +42,34 @@ pub(super) fn mul_s8_reference(p: &MulS8Params, a: &[i8], b: &[i8], output: &mut
     debug_assert_eq!(b.len(), s.b.elements());
     debug_assert_eq!(output.len(), s.out.elements());
     let q = *p;
-    let f = move |x: i8, y: i8| -> i8 {
-        let x = q.input1_offset.wrapping_add(i32::from(x));
-        let y = q.input2_offset.wrapping_add(i32::from(y));
-        let out = multiply_by_quantized_multiplier(
-            x.wrapping_mul(y),
-            q.output_multiplier,
-            q.output_shift,
-            q.rounding,
-        )
-        .saturating_add(q.output_offset);
-        clamp_s8(out, q.act_min, q.act_max)
-    };
+    let f = move |x: i8, y: i8| -> i8 { mul_s8_element(&q, x, y) };
     broadcast_walk(s, a, b, output, f, |_| {});
+}
+
+/// One output of int8 Add/Sub (shared with the fast variants' rare scalar lanes).
+#[inline(always)]
+pub(super) fn add_s8_element(q: &AddS8Params, x: i8, y: i8) -> i8 {
+    let x = shift_left(q.input1_offset.wrapping_add(i32::from(x)), q.left_shift);
+    let y = shift_left(q.input2_offset.wrapping_add(i32::from(y)), q.left_shift);
+    let x = multiply_by_quantized_multiplier(x, q.input1_multiplier, q.input1_shift, q.rounding);
+    let y = multiply_by_quantized_multiplier(y, q.input2_multiplier, q.input2_shift, q.rounding);
+    let raw = if q.shapes.op == BinaryOp::Sub {
+        x.wrapping_sub(y)
+    } else {
+        x.wrapping_add(y)
+    };
+    let out = multiply_by_quantized_multiplier(raw, q.output_multiplier, q.output_shift, q.rounding)
+        .saturating_add(q.output_offset);
+    clamp_s8(out, q.act_min, q.act_max)
+}
+
+/// One output of int8 Mul (shared with the fast variants' rare scalar lanes).
+#[inline(always)]
+pub(super) fn mul_s8_element(q: &MulS8Params, x: i8, y: i8) -> i8 {
+    let x = q.input1_offset.wrapping_add(i32::from(x));
+    let y = q.input2_offset.wrapping_add(i32::from(y));
+    let out =
+        multiply_by_quantized_multiplier(x.wrapping_mul(y), q.output_multiplier, q.output_shift, q.rounding)
+            .saturating_add(q.output_offset);
+    clamp_s8(out, q.act_min, q.act_max)
 }

@@ -62,13 +62,47 @@ pub fn conv2d_f32(
     bias: Option<&[f32]>,
     output: &mut [f32],
 ) {
-    reference::conv2d_f32_reference(p, input, weights, bias, output)
+    for imp in CONV2D_F32_IMPLS {
+        if imp.isa.available() && (imp.f)(p, input, weights, bias, output) {
+            return;
+        }
+    }
 }
+
+/// The type of every [`conv2d_f32`] variant (see [`Conv2dS8Fn`]).
+pub type Conv2dF32Fn = fn(&Conv2dParams, &[f32], &[f32], Option<&[f32]>, &mut [f32]) -> bool;
+
+/// The variants of [`conv2d_f32`], fastest first, the reference last. The fast ones may differ
+/// from the reference by rounding (fused multiply-add, another summation order): within
+/// `1e-5 · (1 + |expected|)` on the property tests' data.
+pub const CONV2D_F32_IMPLS: &[Impl<Conv2dF32Fn>] = &[
+    #[cfg(target_arch = "x86_64")]
+    Impl {
+        name: "conv2d_f32_avx2",
+        isa: Isa::Avx2,
+        f: avx2::conv2d_f32,
+    },
+    Impl {
+        name: "conv2d_f32_reference",
+        isa: Isa::Reference,
+        f: reference::conv2d_f32_reference_impl,
+    },
+];
 
 mod reference_s8;
 #[cfg(test)]
 mod tests_s8;
 
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+mod avx2;
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+mod avx512_vnni;
+#[cfg(test)]
+mod tests_impls;
+
+use crate::dispatch::{Impl, Isa};
 use crate::quant::Rounding;
 
 /// Shapes and quantization of one int8 convolution (TFLite `ConvPerChannel` /
@@ -103,5 +137,158 @@ pub fn conv2d_s8(
     shifts: &[i32],
     output: &mut [i8],
 ) {
-    reference_s8::conv2d_s8_reference(p, input, weights, bias, multipliers, shifts, output)
+    for imp in CONV2D_S8_IMPLS {
+        if imp.isa.available() && (imp.f)(p, input, weights, bias, multipliers, shifts, output) {
+            return;
+        }
+    }
+}
+
+/// The type of every [`conv2d_s8`] variant: same arguments, returns `false` (having written
+/// nothing) when it does not cover the call or its instruction set is unavailable.
+pub type Conv2dS8Fn = fn(
+    &Conv2dS8Params,
+    &[i8],
+    &[i8],
+    Option<&[i32]>,
+    &[i32],
+    &[i32],
+    &mut [i8],
+) -> bool;
+
+/// The variants of [`conv2d_s8`], fastest first; the last, the portable reference, accepts every
+/// call. [`conv2d_s8`] runs the first available one that accepts the call; the property tests
+/// and benchmarks run each against the reference.
+pub const CONV2D_S8_IMPLS: &[Impl<Conv2dS8Fn>] = &[
+    #[cfg(target_arch = "x86_64")]
+    Impl {
+        name: "conv2d_s8_avx512_vnni",
+        isa: Isa::Avx512Vnni,
+        f: avx512_vnni::conv2d_s8,
+    },
+    #[cfg(target_arch = "x86_64")]
+    Impl {
+        name: "conv2d_s8_avx2",
+        isa: Isa::Avx2,
+        f: avx2::conv2d_s8,
+    },
+    Impl {
+        name: "conv2d_s8_reference",
+        isa: Isa::Reference,
+        f: reference_s8::conv2d_s8_reference_impl,
+    },
+];
+
+/// How the fast int8 kernels run a call, decided once per call by [`S8Plan::new`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+pub(crate) enum S8Kind {
+    /// One input and one output channel per group (`groups == in_c == out_c`): channels are
+    /// independent, vectorised across channels.
+    Depthwise,
+    /// Groups of 4 or 8 channels in and out (ResNeXt): block-diagonal, vectorised across groups.
+    SmallGroups,
+    /// Anything else: a GEMM per group, rows = output pixels, columns = the group's output
+    /// channels, depth = `kernel_h · kernel_w · in_c / groups` (an implicit im2col).
+    Gemm,
+}
+
+/// The shapes of one int8 convolution call, validated against the slices it came with: every
+/// offset computed from these numbers is inside the slices. `None` from [`S8Plan::new`] means
+/// "let the reference handle it" (a contract breach, an empty tensor, or parameters outside the
+/// range the fast kernels are exact for).
+#[derive(Clone, Copy, Debug)]
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+pub(crate) struct S8Plan {
+    pub(crate) g: Conv2dParams,
+    pub(crate) cpg: usize,
+    pub(crate) opg: usize,
+    pub(crate) taps: usize,
+    pub(crate) k_len: usize,
+    pub(crate) kind: S8Kind,
+}
+
+/// Most taps a kernel window may have on the fast paths (7×7 = 49 fits).
+pub(crate) const MAX_TAPS: usize = 64;
+
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+impl S8Plan {
+    pub(crate) fn new(
+        p: &Conv2dS8Params,
+        input: usize,
+        weights: usize,
+        bias: Option<usize>,
+        multipliers: usize,
+        shifts: usize,
+        output: usize,
+    ) -> Option<Self> {
+        let g = p.geometry;
+        let positive = [
+            g.batch, g.in_h, g.in_w, g.in_c, g.out_h, g.out_w, g.out_c, g.kernel_h, g.kernel_w,
+            g.stride_h, g.stride_w, g.dilation_h, g.dilation_w, g.groups,
+        ];
+        if positive.contains(&0) || !g.in_c.is_multiple_of(g.groups) || !g.out_c.is_multiple_of(g.groups) {
+            return None;
+        }
+        let cpg = g.in_c / g.groups;
+        let opg = g.out_c / g.groups;
+        let taps = g.kernel_h.checked_mul(g.kernel_w)?;
+        let k_len = taps.checked_mul(cpg)?;
+        let in_len = g.batch.checked_mul(g.in_h)?.checked_mul(g.in_w)?.checked_mul(g.in_c)?;
+        let out_len = g.batch.checked_mul(g.out_h)?.checked_mul(g.out_w)?.checked_mul(g.out_c)?;
+        let w_len = g.out_c.checked_mul(k_len)?;
+        // Offsets stay far from overflow (and fit the i32 gather offsets of the packers).
+        let limit = 1usize << 30;
+        let ok = in_len == input
+            && w_len == weights
+            && out_len == output
+            && bias.is_none_or(|b| b == g.out_c)
+            && multipliers == g.out_c
+            && shifts == g.out_c
+            && in_len < limit
+            && out_len < limit
+            && w_len < limit
+            && taps <= MAX_TAPS
+            // Padding taps are replaced by the input zero point, which must be an int8.
+            && (-127..=128).contains(&p.input_offset)
+            // The output position of the last tap is computed in isize without overflow.
+            && g.out_h.checked_mul(g.stride_h)?.checked_add(g.kernel_h * g.dilation_h)? < limit
+            && g.out_w.checked_mul(g.stride_w)?.checked_add(g.kernel_w * g.dilation_w)? < limit
+            && g.pad_top < limit
+            && g.pad_left < limit;
+        if !ok {
+            return None;
+        }
+        let kind = if cpg == 1 && opg == 1 {
+            S8Kind::Depthwise
+        } else if g.groups > 1 && cpg == opg && (cpg == 4 || cpg == 8) {
+            S8Kind::SmallGroups
+        } else {
+            S8Kind::Gemm
+        };
+        Some(S8Plan {
+            g,
+            cpg,
+            opg,
+            taps,
+            k_len,
+            kind,
+        })
+    }
+
+    /// For output position `o` along an axis: the first input position of the window and the
+    /// range of taps inside the input.
+    #[inline(always)]
+    pub(crate) fn window(
+        o: usize,
+        stride: usize,
+        pad: usize,
+        dilation: usize,
+        k: usize,
+        len: usize,
+    ) -> (isize, usize, usize) {
+        let i0 = (o * stride) as isize - pad as isize;
+        let (t0, t1) = crate::ops::util::tap_range(i0, dilation, k, 0, len as isize);
+        (i0, t0, t1)
+    }
 }

@@ -9,6 +9,18 @@
 use super::Conv2dParams;
 use crate::ops::util::{accumulate_tap, sub, sub_mut, tap_range};
 
+/// [`conv2d_f32_reference`] as an entry of the dispatch list: accepts every call.
+pub(super) fn conv2d_f32_reference_impl(
+    p: &Conv2dParams,
+    input: &[f32],
+    weights: &[f32],
+    bias: Option<&[f32]>,
+    output: &mut [f32],
+) -> bool {
+    conv2d_f32_reference(p, input, weights, bias, output);
+    true
+}
+
 pub(super) fn conv2d_f32_reference(
     p: &Conv2dParams,
     input: &[f32],

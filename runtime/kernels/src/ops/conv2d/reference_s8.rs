@@ -13,6 +13,20 @@
 use super::Conv2dS8Params;
 use crate::ops::util::{dot_s8, requantize_output, sub, sub_mut, tap_range};
 
+/// [`conv2d_s8_reference`] as an entry of the dispatch list: accepts every call.
+pub(super) fn conv2d_s8_reference_impl(
+    p: &Conv2dS8Params,
+    input: &[i8],
+    weights: &[i8],
+    bias: Option<&[i32]>,
+    multipliers: &[i32],
+    shifts: &[i32],
+    output: &mut [i8],
+) -> bool {
+    conv2d_s8_reference(p, input, weights, bias, multipliers, shifts, output);
+    true
+}
+
 pub(super) fn conv2d_s8_reference(
     p: &Conv2dS8Params,
     input: &[i8],

@@ -31,13 +31,52 @@ pub fn fully_connected_f32(
     bias: Option<&[f32]>,
     output: &mut [f32],
 ) {
-    reference::fully_connected_f32_reference(p, input, weights, bias, output)
+    for imp in FULLY_CONNECTED_F32_IMPLS {
+        if imp.isa.available() && (imp.f)(p, input, weights, bias, output) {
+            return;
+        }
+    }
 }
+
+/// The type of every [`fully_connected_f32`] variant: returns `false` (having written nothing)
+/// when it does not cover the call or its instruction set is unavailable.
+pub type FullyConnectedF32Fn =
+    fn(&FullyConnectedParams, &[f32], &[f32], Option<&[f32]>, &mut [f32]) -> bool;
+
+/// The variants of [`fully_connected_f32`], fastest first, the reference last. The fast ones
+/// differ from the reference by rounding only (fused multiply-add, eight partial sums): within
+/// `1e-5 · (1 + |expected|)` on the property tests' data.
+pub const FULLY_CONNECTED_F32_IMPLS: &[Impl<FullyConnectedF32Fn>] = &[
+    #[cfg(target_arch = "x86_64")]
+    Impl {
+        name: "fully_connected_f32_avx2",
+        isa: Isa::Avx2,
+        f: avx2::fully_connected_f32,
+    },
+    Impl {
+        name: "fully_connected_f32_reference",
+        isa: Isa::Reference,
+        f: |p, x, w, b, y| {
+            reference::fully_connected_f32_reference(p, x, w, b, y);
+            true
+        },
+    },
+];
 
 mod reference_s8;
 #[cfg(test)]
 mod tests_s8;
 
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+mod avx2;
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+mod avx512_vnni;
+#[cfg(test)]
+mod tests_impls;
+
+use crate::dispatch::{Impl, Isa};
 use crate::quant::Rounding;
 
 /// Shapes and quantization of one int8 fully connected layer (TFLite `FullyConnected` int8,
@@ -79,7 +118,108 @@ pub fn fully_connected_s8(
     shifts: &[i32],
     output: &mut [i8],
 ) {
-    reference_s8::fully_connected_s8_reference(p, input, weights, bias, multipliers, shifts, output)
+    for imp in FULLY_CONNECTED_S8_IMPLS {
+        if imp.isa.available() && (imp.f)(p, input, weights, bias, multipliers, shifts, output) {
+            return;
+        }
+    }
+}
+
+/// The type of every [`fully_connected_s8`] variant (see [`FullyConnectedF32Fn`]).
+pub type FullyConnectedS8Fn = fn(
+    &FullyConnectedS8Params,
+    &[i8],
+    &[i8],
+    Option<&[i32]>,
+    &[i32],
+    &[i32],
+    &mut [i8],
+) -> bool;
+
+/// The type of every [`fully_connected_s8_scaled`] variant.
+pub type FullyConnectedS8ScaledFn =
+    fn(&FullyConnectedS8Params, &[i8], &[i8], Option<&[i32]>, &[f64], &mut [i8]) -> bool;
+
+/// The variants of [`fully_connected_s8`], fastest first, the reference last; all bit-exact (the
+/// dot products are exact integer sums; the output stage is the scalar one).
+pub const FULLY_CONNECTED_S8_IMPLS: &[Impl<FullyConnectedS8Fn>] = &[
+    #[cfg(target_arch = "x86_64")]
+    Impl {
+        name: "fully_connected_s8_avx512_vnni",
+        isa: Isa::Avx512Vnni,
+        f: avx512_vnni::fully_connected_s8,
+    },
+    #[cfg(target_arch = "x86_64")]
+    Impl {
+        name: "fully_connected_s8_avx2",
+        isa: Isa::Avx2,
+        f: avx2::fully_connected_s8,
+    },
+    Impl {
+        name: "fully_connected_s8_reference",
+        isa: Isa::Reference,
+        f: |p, x, w, b, m, s, y| {
+            reference_s8::fully_connected_s8_reference(p, x, w, b, m, s, y);
+            true
+        },
+    },
+];
+
+/// The variants of [`fully_connected_s8_scaled`], fastest first, the reference last.
+pub const FULLY_CONNECTED_S8_SCALED_IMPLS: &[Impl<FullyConnectedS8ScaledFn>] = &[
+    #[cfg(target_arch = "x86_64")]
+    Impl {
+        name: "fully_connected_s8_scaled_avx512_vnni",
+        isa: Isa::Avx512Vnni,
+        f: avx512_vnni::fully_connected_s8_scaled,
+    },
+    #[cfg(target_arch = "x86_64")]
+    Impl {
+        name: "fully_connected_s8_scaled_avx2",
+        isa: Isa::Avx2,
+        f: avx2::fully_connected_s8_scaled,
+    },
+    Impl {
+        name: "fully_connected_s8_scaled_reference",
+        isa: Isa::Reference,
+        f: |p, x, w, b, s, y| {
+            reference_s8::fully_connected_s8_scaled_reference(p, x, w, b, s, y);
+            true
+        },
+    },
+];
+
+/// The slice lengths of an int8 fully connected call match its shapes, offsets stay far from
+/// overflow, and the input offset is an int8 zero point (so `x + input_offset` fits 9 bits).
+/// `scales` is the number of multipliers (or effective scales): 1 or `units`.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+pub(crate) fn s8_call_ok(
+    p: &FullyConnectedS8Params,
+    input: usize,
+    weights: usize,
+    bias: Option<usize>,
+    scales: usize,
+    output: usize,
+) -> bool {
+    let lens = (|| {
+        Some((
+            p.rows.checked_mul(p.depth)?,
+            p.units.checked_mul(p.depth)?,
+            p.rows.checked_mul(p.units)?,
+        ))
+    })();
+    let Some((i, w, o)) = lens else {
+        return false;
+    };
+    let limit = 1usize << 31;
+    i == input
+        && w == weights
+        && o == output
+        && i < limit
+        && w < limit
+        && bias.is_none_or(|b| b == p.units)
+        && (scales == 1 || scales == p.units)
+        && (-127..=128).contains(&p.input_offset)
 }
 
 /// int8 fully connected as LiteRT's `BUILTIN_REF` resolver computes it (LiteRT ≥ 2.x,
@@ -102,12 +242,9 @@ pub fn fully_connected_s8_scaled(
     effective_scales: &[f64],
     output: &mut [i8],
 ) {
-    reference_s8::fully_connected_s8_scaled_reference(
-        p,
-        input,
-        weights,
-        bias,
-        effective_scales,
-        output,
-    )
+    for imp in FULLY_CONNECTED_S8_SCALED_IMPLS {
+        if imp.isa.available() && (imp.f)(p, input, weights, bias, effective_scales, output) {
+            return;
+        }
+    }
 }

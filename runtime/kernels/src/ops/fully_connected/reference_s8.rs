@@ -88,9 +88,15 @@ pub(super) fn fully_connected_s8_scaled_reference(
             .get(if per_channel { n } else { 0 })
             .copied()
             .unwrap_or(0.0);
-        // C's round(): half away from zero. `as i32` saturates (TFLite's static_cast is only
-        // defined in range) and maps NaN to 0.
-        let scaled = libm::round(f64::from(acc) * scale) as i32;
-        *o = clamp_s8(scaled.saturating_add(p.output_offset), p.act_min, p.act_max);
+        *o = scaled_output(acc, scale, p);
     });
+}
+
+/// The output stage of [`fully_connected_s8_scaled_reference`] (shared with the fast variants).
+#[inline(always)]
+pub(super) fn scaled_output(acc: i32, scale: f64, p: &FullyConnectedS8Params) -> i8 {
+    // C's round(): half away from zero. `as i32` saturates (TFLite's static_cast is only
+    // defined in range) and maps NaN to 0.
+    let scaled = libm::round(f64::from(acc) * scale) as i32;
+    clamp_s8(scaled.saturating_add(p.output_offset), p.act_min, p.act_max)
 }

@@ -4,6 +4,13 @@
 //! every int8 input once).
 
 mod reference;
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+mod avx512_vnni;
+#[cfg(test)]
+mod tests_impls;
+
+use crate::dispatch::{Impl, Isa};
 #[cfg(test)]
 mod tests;
 
@@ -46,13 +53,65 @@ pub struct RequantizeParams {
 
 /// f32 → int8.
 pub fn quantize_f32_s8(p: &QuantizeParams, input: &[f32], output: &mut [i8]) {
-    reference::quantize_f32_s8_reference(p, input, output)
+    for imp in QUANTIZE_F32_S8_IMPLS {
+        if imp.isa.available() && (imp.f)(p, input, output) {
+            return;
+        }
+    }
 }
 
 /// int8 → f32.
 pub fn dequantize_s8_f32(p: &DequantizeParams, input: &[i8], output: &mut [f32]) {
-    reference::dequantize_s8_f32_reference(p, input, output)
+    for imp in DEQUANTIZE_S8_F32_IMPLS {
+        if imp.isa.available() && (imp.f)(p, input, output) {
+            return;
+        }
+    }
 }
+
+/// The type of every [`quantize_f32_s8`] variant: `false` (nothing written) when it does not
+/// cover the call or its instruction set is unavailable.
+pub type QuantizeF32S8Fn = fn(&QuantizeParams, &[f32], &mut [i8]) -> bool;
+
+/// The type of every [`dequantize_s8_f32`] variant.
+pub type DequantizeS8F32Fn = fn(&DequantizeParams, &[i8], &mut [f32]) -> bool;
+
+/// The variants of [`quantize_f32_s8`], fastest first, the reference last; all bit-exact (the
+/// same f32 division and round-half-to-even).
+pub const QUANTIZE_F32_S8_IMPLS: &[Impl<QuantizeF32S8Fn>] = &[
+    #[cfg(target_arch = "x86_64")]
+    Impl {
+        name: "quantize_f32_s8_avx512_vnni",
+        isa: Isa::Avx512Vnni,
+        f: avx512_vnni::quantize_f32_s8,
+    },
+    Impl {
+        name: "quantize_f32_s8_reference",
+        isa: Isa::Reference,
+        f: |p, x, y| {
+            reference::quantize_f32_s8_reference(p, x, y);
+            true
+        },
+    },
+];
+
+/// The variants of [`dequantize_s8_f32`], fastest first, the reference last; all bit-exact.
+pub const DEQUANTIZE_S8_F32_IMPLS: &[Impl<DequantizeS8F32Fn>] = &[
+    #[cfg(target_arch = "x86_64")]
+    Impl {
+        name: "dequantize_s8_f32_avx512_vnni",
+        isa: Isa::Avx512Vnni,
+        f: avx512_vnni::dequantize_s8_f32,
+    },
+    Impl {
+        name: "dequantize_s8_f32_reference",
+        isa: Isa::Reference,
+        f: |p, x, y| {
+            reference::dequantize_s8_f32_reference(p, x, y);
+            true
+        },
+    },
+];
 
 /// int8 → int8.
 pub fn requantize_s8(p: &RequantizeParams, input: &[i8], output: &mut [i8]) {

@@ -1,0 +1,209 @@
+//! Kernel throughput on layer shapes taken from the models (MobileNetV2, ResNeXt-50/29, MLPerf
+//! Tiny VWW), every variant of each op's `IMPLS` list side by side, in GMAC/s (criterion's
+//! "elem/s" throughput counts multiply-accumulates).
+//!
+//! `cargo bench -p mote-kernels --features std --bench kernels [-- FILTER]`; variants whose instruction set the
+//! host lacks are skipped.
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use mote_kernels::ops::conv2d::{
+    Conv2dParams, Conv2dS8Params, CONV2D_F32_IMPLS, CONV2D_S8_IMPLS,
+};
+use mote_kernels::ops::fully_connected::{
+    FullyConnectedParams, FullyConnectedS8Params, FULLY_CONNECTED_F32_IMPLS,
+    FULLY_CONNECTED_S8_IMPLS,
+};
+use mote_kernels::quant::Rounding;
+use mote_kernels::Activation;
+
+/// Deterministic bytes (no extra crates).
+fn bytes(n: usize, seed: u64) -> Vec<i8> {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 24) as i8
+        })
+        .collect()
+}
+
+fn floats(n: usize, seed: u64) -> Vec<f32> {
+    bytes(n, seed).into_iter().map(|b| f32::from(b) / 128.0).collect()
+}
+
+/// (name, h, w, in_c, out_c, kernel, stride, groups)
+type Shape = (&'static str, usize, usize, usize, usize, usize, usize, usize);
+
+const CONV_SHAPES: &[Shape] = &[
+    ("mnv2_1x1_7x7x960_160", 7, 7, 960, 160, 1, 1, 1),
+    ("mnv2_1x1_14x14x384_64", 14, 14, 384, 64, 1, 1, 1),
+    ("mnv2_1x1_56x56x24_144", 56, 56, 24, 144, 1, 1, 1),
+    ("resnext_1x1_56x56x256_128", 56, 56, 256, 128, 1, 1, 1),
+    ("resnext_g32_3x3_56x56x128", 56, 56, 128, 128, 3, 1, 32),
+    ("resnext_g32_3x3_28x28x256", 28, 28, 256, 256, 3, 1, 32),
+    ("resnext29_g8_3x3_16x16x512", 16, 16, 512, 512, 3, 1, 8),
+    ("dense_3x3_56x56x64_64", 56, 56, 64, 64, 3, 1, 1),
+    ("first_3x3_s2_224x224x3_32", 224, 224, 3, 32, 3, 2, 1),
+    ("vww_dw_3x3_48x48x8", 48, 48, 8, 8, 3, 1, 8),
+    ("mnv2_dw_3x3_56x56x144", 56, 56, 144, 144, 3, 1, 144),
+    ("mnv2_dw_3x3_s2_112x112x96", 112, 112, 96, 96, 3, 2, 96),
+    ("mnv2_dw_3x3_7x7x960", 7, 7, 960, 960, 3, 1, 960),
+];
+
+fn geometry(&(_, h, w, ic, oc, k, s, groups): &Shape) -> Conv2dParams {
+    let pad = k / 2;
+    let out = |x: usize| (x + 2 * pad - k) / s + 1;
+    Conv2dParams {
+        batch: 1,
+        in_h: h,
+        in_w: w,
+        in_c: ic,
+        out_h: out(h),
+        out_w: out(w),
+        out_c: oc,
+        kernel_h: k,
+        kernel_w: k,
+        stride_h: s,
+        stride_w: s,
+        dilation_h: 1,
+        dilation_w: 1,
+        pad_top: pad,
+        pad_left: pad,
+        groups,
+        activation: Activation::Relu,
+    }
+}
+
+fn macs(g: &Conv2dParams) -> u64 {
+    (g.out_h * g.out_w * g.out_c * g.kernel_h * g.kernel_w * g.in_c / g.groups) as u64
+}
+
+fn config(c: &mut Criterion) -> criterion::BenchmarkGroup<'_, criterion::measurement::WallTime> {
+    let mut grp = c.benchmark_group("kernels");
+    grp.sample_size(10)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_millis(1500));
+    grp
+}
+
+fn conv_s8(c: &mut Criterion) {
+    let mut grp = config(c);
+    for shape in CONV_SHAPES {
+        let g = geometry(shape);
+        let p = Conv2dS8Params {
+            geometry: g,
+            input_offset: 5,
+            output_offset: -3,
+            act_min: -3,
+            act_max: 127,
+            rounding: Rounding::Double,
+        };
+        let x = bytes(g.in_h * g.in_w * g.in_c, 1);
+        let w = bytes(g.out_c * g.kernel_h * g.kernel_w * g.in_c / g.groups, 2);
+        let bias: Vec<i32> = (0..g.out_c as i32).map(|i| i * 37 - 500).collect();
+        let m: Vec<i32> = (0..g.out_c).map(|i| (1 << 30) + (i as i32) * 1_000_003).collect();
+        let s: Vec<i32> = (0..g.out_c).map(|i| -8 - (i % 4) as i32).collect();
+        let mut y = vec![0i8; g.out_h * g.out_w * g.out_c];
+        grp.throughput(Throughput::Elements(macs(&g)));
+        for imp in CONV2D_S8_IMPLS {
+            if !imp.isa.available() {
+                eprintln!("{}: skipped (host lacks {})", imp.name, imp.isa.name());
+                continue;
+            }
+            grp.bench_function(format!("conv2d_s8/{}/{}", shape.0, imp.isa.name()), |b| {
+                b.iter(|| {
+                    let ok = (imp.f)(&p, black_box(&x), &w, Some(&bias), &m, &s, &mut y);
+                    assert!(ok, "{} declined", imp.name);
+                })
+            });
+        }
+    }
+}
+
+fn conv_f32(c: &mut Criterion) {
+    let mut grp = config(c);
+    for shape in CONV_SHAPES {
+        let g = geometry(shape);
+        let x = floats(g.in_h * g.in_w * g.in_c, 1);
+        let w = floats(g.out_c * g.kernel_h * g.kernel_w * g.in_c / g.groups, 2);
+        let bias = floats(g.out_c, 3);
+        let mut y = vec![0f32; g.out_h * g.out_w * g.out_c];
+        grp.throughput(Throughput::Elements(macs(&g)));
+        for imp in CONV2D_F32_IMPLS {
+            if !imp.isa.available() {
+                continue;
+            }
+            // Variants that do not cover a shape are not benchmarked on it.
+            if !(imp.f)(&g, &x, &w, Some(&bias), &mut y) {
+                continue;
+            }
+            grp.bench_function(format!("conv2d_f32/{}/{}", shape.0, imp.isa.name()), |b| {
+                b.iter(|| (imp.f)(&g, black_box(&x), &w, Some(&bias), &mut y))
+            });
+        }
+    }
+}
+
+/// (name, rows, depth, units)
+const FC_SHAPES: &[(&str, usize, usize, usize)] = &[
+    ("mnv2_head_1280_1000", 1, 1280, 1000),
+    ("resnext_head_2048_1000", 1, 2048, 1000),
+    ("kws_fc_64_12", 1, 64, 12),
+    ("batch8_256_256", 8, 256, 256),
+];
+
+fn fc(c: &mut Criterion) {
+    let mut grp = config(c);
+    for &(name, rows, depth, units) in FC_SHAPES {
+        let p = FullyConnectedS8Params {
+            rows,
+            depth,
+            units,
+            input_offset: -7,
+            output_offset: 4,
+            act_min: -128,
+            act_max: 127,
+            rounding: Rounding::Double,
+        };
+        let x = bytes(rows * depth, 1);
+        let w = bytes(units * depth, 2);
+        let bias: Vec<i32> = (0..units as i32).map(|i| i * 11 - 300).collect();
+        let m = [1_518_500_250];
+        let s = [-9];
+        let mut y = vec![0i8; rows * units];
+        grp.throughput(Throughput::Elements((rows * depth * units) as u64));
+        for imp in FULLY_CONNECTED_S8_IMPLS {
+            if !imp.isa.available() {
+                continue;
+            }
+            grp.bench_function(format!("fully_connected_s8/{name}/{}", imp.isa.name()), |b| {
+                b.iter(|| (imp.f)(&p, black_box(&x), &w, Some(&bias), &m, &s, &mut y))
+            });
+        }
+        let pf = FullyConnectedParams {
+            rows,
+            depth,
+            units,
+            activation: Activation::None,
+        };
+        let xf = floats(rows * depth, 1);
+        let wf = floats(units * depth, 2);
+        let bf = floats(units, 3);
+        let mut yf = vec![0f32; rows * units];
+        for imp in FULLY_CONNECTED_F32_IMPLS {
+            if !imp.isa.available() {
+                continue;
+            }
+            grp.bench_function(format!("fully_connected_f32/{name}/{}", imp.isa.name()), |b| {
+                b.iter(|| (imp.f)(&pf, black_box(&xf), &wf, Some(&bf), &mut yf))
+            });
+        }
+    }
+}
+
+criterion_group!(benches, conv_s8, conv_f32, fc);
+criterion_main!(benches);

@@ -1,0 +1,551 @@
+//! x86-64: CPU detection, the zero-sized tokens that prove an instruction set is available, and
+//! the vector form of the int8 output stage (requantize, add the output zero point, clamp).
+//!
+//! The vector requantization is [`multiply_by_quantized_multiplier`] with
+//! [`Rounding::Double`](crate::quant::Rounding::Double), lane by lane, for shifts in `[-31, 30]`;
+//! it also reports the lanes where a left shift would overflow (`x · 2^shift` outside i32), which
+//! callers then recompute with the scalar function. The exhaustive edge-value tests at the end of
+//! this file compare it with the scalar definition.
+//!
+//! [`multiply_by_quantized_multiplier`]: crate::quant::multiply_by_quantized_multiplier
+
+use core::arch::x86_64::*;
+use core::sync::atomic::{AtomicU8, Ordering};
+
+use crate::dispatch::Isa;
+
+const DETECTED: u8 = 1;
+const HAS_AVX2: u8 = 2;
+const HAS_AVX512_VNNI: u8 = 4;
+
+/// Detection result, `0` until the first query.
+static FEATURES: AtomicU8 = AtomicU8::new(0);
+
+#[cfg(any(feature = "std", test))]
+fn detect() -> u8 {
+    use std::is_x86_feature_detected as has;
+    let mut f = DETECTED;
+    if has!("avx2") && has!("fma") {
+        f |= HAS_AVX2;
+        if has!("avx512f") && has!("avx512bw") && has!("avx512vl") && has!("avx512vnni") {
+            f |= HAS_AVX512_VNNI;
+        }
+    }
+    f
+}
+
+#[cfg(not(any(feature = "std", test)))]
+fn detect() -> u8 {
+    let mut f = DETECTED;
+    if cfg!(all(target_feature = "avx2", target_feature = "fma")) {
+        f |= HAS_AVX2;
+        if cfg!(all(
+            target_feature = "avx512f",
+            target_feature = "avx512bw",
+            target_feature = "avx512vl",
+            target_feature = "avx512vnni"
+        )) {
+            f |= HAS_AVX512_VNNI;
+        }
+    }
+    f
+}
+
+/// Whether the host supports `isa` (detected once, then cached).
+#[inline]
+pub(crate) fn host_supports(isa: Isa) -> bool {
+    let mut f = FEATURES.load(Ordering::Relaxed);
+    if f == 0 {
+        // Racing first calls compute the same value; storing it twice is harmless.
+        f = detect();
+        FEATURES.store(f, Ordering::Relaxed);
+    }
+    match isa {
+        Isa::Reference => true,
+        Isa::Avx2 => f & HAS_AVX2 != 0,
+        Isa::Avx512Vnni => f & HAS_AVX512_VNNI != 0,
+    }
+}
+
+/// Proof that AVX2 and FMA are available (and allowed by [`crate::dispatch::set_limit`]). Only
+/// [`Avx2::get`] makes one, so holding one is the safety argument for calling
+/// `#[target_feature(enable = "avx2,fma")]` functions.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Avx2(());
+
+impl Avx2 {
+    /// A token if the instruction set is available.
+    #[inline]
+    pub(crate) fn get() -> Option<Self> {
+        Isa::Avx2.available().then_some(Avx2(()))
+    }
+}
+
+/// Proof that AVX-512 F/BW/VL/VNNI, AVX2 and FMA are available (see [`Avx2`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Avx512Vnni(());
+
+impl Avx512Vnni {
+    /// A token if the instruction set is available.
+    #[inline]
+    pub(crate) fn get() -> Option<Self> {
+        Isa::Avx512Vnni.available().then_some(Avx512Vnni(()))
+    }
+}
+
+/// The int8 output stage's per-call constants, in the form the vector code uses:
+/// `out = min(max(v, lo), hi) + off` with `lo = act_min − output_offset`,
+/// `hi = act_max − output_offset`. For `−128 ≤ act_min ≤ act_max ≤ 127` and
+/// `|output_offset| ≤ 2^30` this equals the scalar
+/// `clamp_s8(v.saturating_add(output_offset), act_min, act_max)` for every i32 `v` (a saturated
+/// sum lands beyond the same bound as the exact one).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct OutputStage {
+    pub(crate) off: i32,
+    pub(crate) lo: i32,
+    pub(crate) hi: i32,
+}
+
+impl OutputStage {
+    /// `None` when the parameters are outside the range where the vector form is exact.
+    pub(crate) fn new(output_offset: i32, act_min: i32, act_max: i32) -> Option<Self> {
+        let ok = (-128..=127).contains(&act_min)
+            && (-128..=127).contains(&act_max)
+            && act_min <= act_max
+            && (-(1 << 30)..=(1 << 30)).contains(&output_offset);
+        ok.then(|| OutputStage {
+            off: output_offset,
+            lo: act_min - output_offset,
+            hi: act_max - output_offset,
+        })
+    }
+}
+
+/// Whether every shift is in `[-31, 30]`, the range of the vector requantization (TFLite's).
+pub(crate) fn shifts_in_vector_range(shifts: &[i32]) -> bool {
+    shifts.iter().all(|s| (-31..=30).contains(s))
+}
+
+// ---------------------------------------------------------------------------------------------
+// AVX2 (8 lanes)
+// ---------------------------------------------------------------------------------------------
+
+/// gemmlowp's `SaturatingRoundingDoublingHighMul` on 8 lanes: `⌊(a·b + 2^30) / 2^31⌋`, with
+/// `a = b = i32::MIN` saturating to `i32::MAX`.
+///
+/// The floor of the 64-bit sum shifted right by 31 fits in i32 (except the saturating case), so
+/// a logical shift gives the right low 32 bits.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+pub(crate) fn srdhm_avx2(a: __m256i, b: __m256i) -> __m256i {
+    let nudge = _mm256_set1_epi64x(1 << 30);
+    let even = _mm256_srli_epi64::<31>(_mm256_add_epi64(_mm256_mul_epi32(a, b), nudge));
+    let a_odd = _mm256_srli_epi64::<32>(a);
+    let b_odd = _mm256_srli_epi64::<32>(b);
+    // Bits 31..62 of the odd products moved to bits 32..63 (the odd lanes).
+    let odd = _mm256_slli_epi64::<1>(_mm256_add_epi64(_mm256_mul_epi32(a_odd, b_odd), nudge));
+    let r = _mm256_blend_epi32::<0b1010_1010>(even, odd);
+    let min = _mm256_set1_epi32(i32::MIN);
+    // MIN · MIN gave 2^31, read as MIN; flipping every bit gives MAX.
+    let sat = _mm256_and_si256(_mm256_cmpeq_epi32(a, min), _mm256_cmpeq_epi32(b, min));
+    _mm256_xor_si256(r, sat)
+}
+
+/// gemmlowp's `RoundingDivideByPOT` on 8 lanes, exponents in `[0, 31]`.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+pub(crate) fn rdbpot_avx2(x: __m256i, e: __m256i) -> __m256i {
+    let one = _mm256_set1_epi32(1);
+    let mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, e), one);
+    let rem = _mm256_and_si256(x, mask);
+    let thr = _mm256_add_epi32(_mm256_srli_epi32::<1>(mask), _mm256_srli_epi32::<31>(x));
+    // cmpgt is -1 where the remainder rounds up.
+    _mm256_sub_epi32(_mm256_srav_epi32(x, e), _mm256_cmpgt_epi32(rem, thr))
+}
+
+/// Per-channel requantization constants for 8 lanes.
+#[derive(Clone, Copy)]
+pub(crate) struct Requant8 {
+    pub(crate) mult: __m256i,
+    pub(crate) left: __m256i,
+    pub(crate) right: __m256i,
+}
+
+impl Requant8 {
+    /// From 8 multipliers and shifts (shifts in `[-31, 30]`).
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    pub(crate) fn new(mult: __m256i, shift: __m256i) -> Self {
+        let zero = _mm256_setzero_si256();
+        Requant8 {
+            mult,
+            left: _mm256_max_epi32(shift, zero),
+            right: _mm256_max_epi32(_mm256_sub_epi32(zero, shift), zero),
+        }
+    }
+
+    /// Loads `n ≤ 8` multipliers and shifts (lanes past `n` read as 0).
+    ///
+    /// # Safety
+    /// `mult` and `shift` must be valid for reading `n` i32s.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    pub(crate) unsafe fn load(mult: *const i32, shift: *const i32, n: usize) -> Self {
+        // SAFETY: the caller guarantees `n` readable lanes; the masked load reads only those.
+        let (m, s) = unsafe { (maskload_i32_avx2(mult, n), maskload_i32_avx2(shift, n)) };
+        Self::new(m, s)
+    }
+
+    /// Double-rounding requantization and the output stage: returns the clamped outputs (as i32
+    /// lanes) and a bit mask of the lanes whose left shift overflowed (those lanes are wrong and
+    /// must be recomputed with the scalar function).
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    pub(crate) fn apply(&self, acc: __m256i, st: &OutputStage) -> (__m256i, i32) {
+        let xs = _mm256_sllv_epi32(acc, self.left);
+        let back = _mm256_cmpeq_epi32(_mm256_srav_epi32(xs, self.left), acc);
+        let ovf = !_mm256_movemask_ps(_mm256_castsi256_ps(back)) & 0xff;
+        let v = rdbpot_avx2(srdhm_avx2(xs, self.mult), self.right);
+        let v = _mm256_max_epi32(v, _mm256_set1_epi32(st.lo));
+        let v = _mm256_min_epi32(v, _mm256_set1_epi32(st.hi));
+        (_mm256_add_epi32(v, _mm256_set1_epi32(st.off)), ovf)
+    }
+}
+
+/// Loads lanes `0..n` (`n ≤ 8`) of an i32 array; the others are 0.
+///
+/// # Safety
+/// `p` must be valid for reading `n` i32s.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+pub(crate) unsafe fn maskload_i32_avx2(p: *const i32, n: usize) -> __m256i {
+    if n >= 8 {
+        // SAFETY: 8 lanes readable (caller).
+        return unsafe { _mm256_loadu_si256(p.cast()) };
+    }
+    let idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    let mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(n as i32), idx);
+    // SAFETY: masked-off lanes are not accessed (VPMASKMOVD does not fault on them); the
+    // first `n` are readable (caller).
+    unsafe { _mm256_maskload_epi32(p, mask) }
+}
+
+/// Packs two vectors of 8 i32 already in `[-128, 127]` into 16 bytes, `a` first.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+pub(crate) fn pack_16_avx2(a: __m256i, b: __m256i) -> __m128i {
+    // [a0-3 b0-3 | a4-7 b4-7] as i16, then bytes with each half repeated.
+    let w = _mm256_packs_epi32(a, b);
+    let bytes = _mm256_packs_epi16(w, w);
+    // Dwords: 0 = a0-3, 1 = b0-3, 4 = a4-7, 5 = b4-7.
+    let order = _mm256_setr_epi32(0, 4, 1, 5, 0, 0, 0, 0);
+    _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(bytes, order))
+}
+
+// ---------------------------------------------------------------------------------------------
+// AVX-512 (16 lanes)
+// ---------------------------------------------------------------------------------------------
+
+/// [`srdhm_avx2`] on 16 lanes.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[inline]
+pub(crate) fn srdhm_512(a: __m512i, b: __m512i) -> __m512i {
+    let nudge = _mm512_set1_epi64(1 << 30);
+    let even = _mm512_srli_epi64::<31>(_mm512_add_epi64(_mm512_mul_epi32(a, b), nudge));
+    let a_odd = _mm512_srli_epi64::<32>(a);
+    let b_odd = _mm512_srli_epi64::<32>(b);
+    let odd = _mm512_slli_epi64::<1>(_mm512_add_epi64(_mm512_mul_epi32(a_odd, b_odd), nudge));
+    let r = _mm512_mask_blend_epi32(0xaaaa, even, odd);
+    let min = _mm512_set1_epi32(i32::MIN);
+    let sat = _mm512_cmpeq_epi32_mask(a, min) & _mm512_cmpeq_epi32_mask(b, min);
+    _mm512_mask_mov_epi32(r, sat, _mm512_set1_epi32(i32::MAX))
+}
+
+/// [`rdbpot_avx2`] on 16 lanes.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[inline]
+pub(crate) fn rdbpot_512(x: __m512i, e: __m512i) -> __m512i {
+    let one = _mm512_set1_epi32(1);
+    let mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, e), one);
+    let rem = _mm512_and_si512(x, mask);
+    let thr = _mm512_add_epi32(_mm512_srli_epi32::<1>(mask), _mm512_srli_epi32::<31>(x));
+    let r = _mm512_srav_epi32(x, e);
+    _mm512_mask_add_epi32(r, _mm512_cmpgt_epi32_mask(rem, thr), r, one)
+}
+
+/// Per-channel requantization constants for 16 lanes.
+#[derive(Clone, Copy)]
+pub(crate) struct Requant16 {
+    pub(crate) mult: __m512i,
+    pub(crate) left: __m512i,
+    pub(crate) right: __m512i,
+}
+
+impl Requant16 {
+    /// Loads `n ≤ 16` multipliers and shifts (lanes past `n` read as 0).
+    ///
+    /// # Safety
+    /// `mult` and `shift` must be valid for reading `n` i32s.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+    #[inline]
+    pub(crate) unsafe fn load(mult: *const i32, shift: *const i32, n: usize) -> Self {
+        let k = lane_mask16(n);
+        // SAFETY: masked loads touch only the first `n` lanes, which the caller guarantees.
+        let (m, s) = unsafe {
+            (
+                _mm512_maskz_loadu_epi32(k, mult),
+                _mm512_maskz_loadu_epi32(k, shift),
+            )
+        };
+        let zero = _mm512_setzero_si512();
+        Requant16 {
+            mult: m,
+            left: _mm512_max_epi32(s, zero),
+            right: _mm512_max_epi32(_mm512_sub_epi32(zero, s), zero),
+        }
+    }
+
+    /// The same multiplier and shift on every lane (shift in `[-31, 30]`).
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+    #[inline]
+    pub(crate) fn splat(mult: i32, shift: i32) -> Self {
+        Requant16 {
+            mult: _mm512_set1_epi32(mult),
+            left: _mm512_set1_epi32(shift.max(0)),
+            right: _mm512_set1_epi32((-shift).max(0)),
+        }
+    }
+
+    /// `multiply_by_quantized_multiplier(acc, mult, shift, Double)` per lane, and the mask of
+    /// lanes whose left shift overflowed (wrong, to be recomputed by the scalar function).
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+    #[inline]
+    pub(crate) fn mbqm(&self, acc: __m512i) -> (__m512i, u16) {
+        let xs = _mm512_sllv_epi32(acc, self.left);
+        let ovf = _mm512_cmpneq_epi32_mask(_mm512_srav_epi32(xs, self.left), acc);
+        (rdbpot_512(srdhm_512(xs, self.mult), self.right), ovf)
+    }
+
+    /// See [`Requant8::apply`]; the overflow mask has one bit per lane.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+    #[inline]
+    pub(crate) fn apply(&self, acc: __m512i, st: &OutputStage) -> (__m512i, u16) {
+        let (v, ovf) = self.mbqm(acc);
+        let v = _mm512_max_epi32(v, _mm512_set1_epi32(st.lo));
+        let v = _mm512_min_epi32(v, _mm512_set1_epi32(st.hi));
+        (_mm512_add_epi32(v, _mm512_set1_epi32(st.off)), ovf)
+    }
+}
+
+impl Requant16 {
+    /// [`Requant16::apply`] for calls where no shift is positive and no multiplier is
+    /// `i32::MIN` (checked once per call with [`simple_requant`]): then the left shift is 0 (no
+    /// overflow possible) and `SaturatingRoundingDoublingHighMul` never saturates, so both checks
+    /// are skipped. Same results as `apply` on such inputs.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+    #[inline]
+    pub(crate) fn apply_simple(&self, acc: __m512i, st: &OutputStage) -> __m512i {
+        let nudge = _mm512_set1_epi64(1 << 30);
+        let even = _mm512_srli_epi64::<31>(_mm512_add_epi64(_mm512_mul_epi32(acc, self.mult), nudge));
+        let odd = _mm512_slli_epi64::<1>(_mm512_add_epi64(
+            _mm512_mul_epi32(_mm512_srli_epi64::<32>(acc), _mm512_srli_epi64::<32>(self.mult)),
+            nudge,
+        ));
+        let v = rdbpot_512(_mm512_mask_blend_epi32(0xaaaa, even, odd), self.right);
+        let v = _mm512_max_epi32(v, _mm512_set1_epi32(st.lo));
+        let v = _mm512_min_epi32(v, _mm512_set1_epi32(st.hi));
+        _mm512_add_epi32(v, _mm512_set1_epi32(st.off))
+    }
+}
+
+/// Whether [`Requant16::apply_simple`] is exact for a call: every shift in `[-31, 0]` and no
+/// multiplier equal to `i32::MIN`.
+pub(crate) fn simple_requant(multipliers: &[i32], shifts: &[i32]) -> bool {
+    shifts.iter().all(|s| (-31..=0).contains(s)) && !multipliers.contains(&i32::MIN)
+}
+
+/// The mask of lanes `0..n` (all 16 for `n ≥ 16`).
+#[inline]
+pub(crate) fn lane_mask16(n: usize) -> u16 {
+    if n >= 16 {
+        u16::MAX
+    } else {
+        ((1u32 << n) - 1) as u16
+    }
+}
+
+/// The mask of bytes `0..n` (all 64 for `n ≥ 64`).
+#[inline]
+pub(crate) fn byte_mask64(n: usize) -> u64 {
+    if n >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << n) - 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use std::vec::Vec;
+
+    use super::*;
+    use crate::ops::test_util::Rng;
+    use crate::quant::{multiply_by_quantized_multiplier, Rounding};
+
+    fn scalar(x: i32, m: i32, s: i32, st: &OutputStage) -> i32 {
+        let v = multiply_by_quantized_multiplier(x, m, s, Rounding::Double);
+        i32::from(
+            v.saturating_add(st.off)
+                .max(st.lo + st.off)
+                .min(st.hi + st.off)
+                .clamp(-128, 127) as i8,
+        )
+    }
+
+    /// Edge values of x and multipliers, every shift in range, several output stages.
+    fn cases() -> Vec<(i32, i32, i32)> {
+        let xs = [
+            0,
+            1,
+            -1,
+            2,
+            -2,
+            3,
+            1 << 15,
+            -(1 << 15),
+            (1 << 20) + 1,
+            -(1 << 20) - 1,
+            i32::MAX,
+            i32::MIN,
+            i32::MAX - 1,
+            i32::MIN + 1,
+            1 << 30,
+            -(1 << 30),
+            12345,
+            -98765,
+        ];
+        let ms = [
+            0,
+            1,
+            -1,
+            1 << 30,
+            (1 << 30) + 1,
+            i32::MAX,
+            i32::MIN,
+            i32::MIN + 1,
+            -(1 << 30),
+            1_518_500_250,
+        ];
+        let mut rng = Rng::new(7);
+        let mut v = Vec::new();
+        for s in -31..=30 {
+            for &x in &xs {
+                for &m in &ms {
+                    v.push((x, m, s));
+                }
+            }
+            for _ in 0..400 {
+                let x = (rng.next_u64() as i32) >> (rng.below(32) as u32);
+                let m = rng.next_u64() as i32;
+                v.push((x, m, s));
+            }
+        }
+        v
+    }
+
+    const STAGES: [(i32, i32, i32); 4] = [(0, -128, 127), (-128, -128, 127), (127, 0, 6), (1 << 30, -5, 100)];
+
+    #[test]
+    fn avx2_requant_matches_scalar() {
+        if !Isa::Avx2.supported_by_host() {
+            std::println!("skipped: host lacks avx2");
+            return;
+        }
+        for &(off, lo, hi) in &STAGES {
+            let st = OutputStage::new(off, lo, hi);
+            assert!(st.is_some(), "stage {off} {lo} {hi}");
+            let Some(st) = st else { return };
+            for chunk in cases().chunks(8) {
+                let mut x = [0i32; 8];
+                let mut m = [0i32; 8];
+                let mut s = [0i32; 8];
+                for (i, &(a, b, c)) in chunk.iter().enumerate() {
+                    (x[i], m[i], s[i]) = (a, b, c);
+                }
+                // SAFETY: avx2 detected above; the arrays hold 8 lanes.
+                let (out, ovf) = unsafe {
+                    let r = Requant8::load(m.as_ptr(), s.as_ptr(), 8);
+                    let (v, ovf) = r.apply(_mm256_loadu_si256(x.as_ptr().cast()), &st);
+                    let mut o = [0i32; 8];
+                    _mm256_storeu_si256(o.as_mut_ptr().cast(), v);
+                    (o, ovf)
+                };
+                for i in 0..chunk.len() {
+                    let overflow = s[i] > 0 && (i64::from(x[i]) << s[i]) != i64::from(x[i] << s[i]);
+                    assert_eq!(ovf >> i & 1 == 1, overflow, "ovf x={} s={}", x[i], s[i]);
+                    if !overflow {
+                        assert_eq!(out[i], scalar(x[i], m[i], s[i], &st), "x={} m={} s={}", x[i], m[i], s[i]);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn avx512_requant_matches_scalar() {
+        if !Isa::Avx512Vnni.supported_by_host() {
+            std::println!("skipped: host lacks avx512 vnni");
+            return;
+        }
+        for &(off, lo, hi) in &STAGES {
+            let st = OutputStage::new(off, lo, hi);
+            assert!(st.is_some(), "stage {off} {lo} {hi}");
+            let Some(st) = st else { return };
+            for chunk in cases().chunks(16) {
+                let mut x = [0i32; 16];
+                let mut m = [0i32; 16];
+                let mut s = [0i32; 16];
+                for (i, &(a, b, c)) in chunk.iter().enumerate() {
+                    (x[i], m[i], s[i]) = (a, b, c);
+                }
+                // SAFETY: avx512 vnni detected above; the arrays hold 16 lanes.
+                let (out, ovf) = unsafe {
+                    let r = Requant16::load(m.as_ptr(), s.as_ptr(), 16);
+                    let (v, ovf) = r.apply(_mm512_loadu_si512(x.as_ptr().cast()), &st);
+                    let mut o = [0i32; 16];
+                    _mm512_storeu_si512(o.as_mut_ptr().cast(), v);
+                    (o, ovf)
+                };
+                for i in 0..chunk.len() {
+                    let overflow = s[i] > 0 && (i64::from(x[i]) << s[i]) != i64::from(x[i] << s[i]);
+                    assert_eq!(ovf >> i & 1 == 1, overflow, "ovf x={} s={}", x[i], s[i]);
+                    if !overflow {
+                        assert_eq!(out[i], scalar(x[i], m[i], s[i], &st), "x={} m={} s={}", x[i], m[i], s[i]);
+                    }
+                }
+                // The simple form on the lanes it covers.
+                let mut m2 = m;
+                let mut s2 = s;
+                for i in 0..16 {
+                    if m2[i] == i32::MIN {
+                        m2[i] = i32::MAX;
+                    }
+                    s2[i] = s2[i].min(0);
+                }
+                assert!(simple_requant(&m2, &s2));
+                // SAFETY: avx512 vnni detected above; the arrays hold 16 lanes.
+                let simple = unsafe {
+                    let r = Requant16::load(m2.as_ptr(), s2.as_ptr(), 16);
+                    let v = r.apply_simple(_mm512_loadu_si512(x.as_ptr().cast()), &st);
+                    let mut o = [0i32; 16];
+                    _mm512_storeu_si512(o.as_mut_ptr().cast(), v);
+                    o
+                };
+                for i in 0..chunk.len() {
+                    assert_eq!(simple[i], scalar(x[i], m2[i], s2[i], &st), "simple x={} m={} s={}", x[i], m2[i], s2[i]);
+                }
+            }
+        }
+    }
+}

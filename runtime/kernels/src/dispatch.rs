@@ -1,0 +1,129 @@
+//! Which instruction set runs a kernel.
+//!
+//! Every op with faster variants keeps one list, `IMPLS`, of [`Impl`] entries, fastest first and
+//! the portable reference last. The public kernel function walks that list and runs the first
+//! entry whose [`Isa`] is [`available`](Isa::available) and which accepts the call (an entry may
+//! decline a shape or a quantization it does not cover by returning `false`; the reference
+//! accepts everything). The same lists drive the property tests (each entry against the
+//! reference, bit for bit for int8) and the benchmarks, so adding a variant is one file and one
+//! line.
+//!
+//! Availability: with the `std` feature, the host CPU is detected once, on first use, and the
+//! answer cached in an atomic. Without `std`, availability is decided at compile time from the
+//! enabled target features (`cfg(target_feature = ...)`). [`set_limit`] caps the choice at run
+//! time (for example to compare against the reference on a whole model).
+
+use core::sync::atomic::{AtomicU8, Ordering};
+
+/// An instruction set a kernel variant is written for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum Isa {
+    /// Portable scalar Rust: the oracle, always available.
+    Reference,
+    /// x86-64 AVX2 with FMA (x86-64-v3 class: Haswell, Zen 1 and later).
+    Avx2,
+    /// x86-64 AVX-512 F/BW/VL with VNNI (`vpdpbusd`): Ice Lake, Sapphire Rapids, Zen 4, Zen 5.
+    /// Implies [`Isa::Avx2`].
+    Avx512Vnni,
+}
+
+impl Isa {
+    /// Every instruction set, in increasing order of preference.
+    pub const ALL: [Isa; 3] = [Isa::Reference, Isa::Avx2, Isa::Avx512Vnni];
+
+    /// Short lower-case name, as used in kernel names (`conv2d_s8_avx2`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Isa::Reference => "reference",
+            Isa::Avx2 => "avx2",
+            Isa::Avx512Vnni => "avx512_vnni",
+        }
+    }
+
+    /// Whether this host can run kernels written for `self` (detected once with `std`, decided
+    /// at compile time without it) and [`set_limit`] allows it.
+    #[inline]
+    pub fn available(self) -> bool {
+        self <= limit() && self.supported_by_host()
+    }
+
+    /// Whether the host supports `self`, ignoring [`set_limit`].
+    #[inline]
+    pub fn supported_by_host(self) -> bool {
+        match self {
+            Isa::Reference => true,
+            Isa::Avx2 | Isa::Avx512Vnni => host_supports(self),
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn host_supports(isa: Isa) -> bool {
+    crate::arch::x86::host_supports(isa)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+fn host_supports(_isa: Isa) -> bool {
+    false
+}
+
+/// The most preferred instruction set that is [`available`](Isa::available).
+pub fn best() -> Isa {
+    Isa::ALL
+        .iter()
+        .rev()
+        .copied()
+        .find(|i| i.available())
+        .unwrap_or(Isa::Reference)
+}
+
+/// No limit: the default.
+const NO_LIMIT: u8 = u8::MAX;
+static LIMIT: AtomicU8 = AtomicU8::new(NO_LIMIT);
+
+/// Caps the instruction sets the kernels may use from now on, process-wide: `set_limit(Isa::Reference)`
+/// makes every kernel run its portable reference (for bisecting a difference, or measuring the
+/// speed-up). Kernels already running are not affected.
+pub fn set_limit(max: Isa) {
+    LIMIT.store(max as u8, Ordering::Relaxed);
+}
+
+/// Removes the cap set by [`set_limit`].
+pub fn clear_limit() {
+    LIMIT.store(NO_LIMIT, Ordering::Relaxed);
+}
+
+#[inline]
+fn limit() -> Isa {
+    match LIMIT.load(Ordering::Relaxed) {
+        0 => Isa::Reference,
+        1 => Isa::Avx2,
+        _ => Isa::Avx512Vnni,
+    }
+}
+
+/// One variant of a kernel: its name (`<op>_<dtype>[_<variant>]_<isa>`), its instruction set,
+/// and the function. `F` is the op's function type; for ops with several variants it returns
+/// `bool`: `false` when the variant does not cover the call (shape, quantization parameters) or
+/// its instruction set is not available, in which case it has not written anything.
+#[derive(Clone, Copy)]
+pub struct Impl<F> {
+    /// Kernel name, e.g. `conv2d_s8_avx512_vnni`.
+    pub name: &'static str,
+    /// The instruction set it needs.
+    pub isa: Isa,
+    /// The kernel.
+    pub f: F,
+}
+
+impl<F> core::fmt::Debug for Impl<F> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Impl")
+            .field("name", &self.name)
+            .field("isa", &self.isa)
+            .finish()
+    }
+}

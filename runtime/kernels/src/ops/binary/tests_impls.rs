@@ -1,0 +1,148 @@
+//! Every entry of [`ADD_S8_IMPLS`] and [`MUL_S8_IMPLS`] against the reference, bit for bit, on
+//! random lengths (tails of 16) and quantization parameters (zero points ±128, negative and
+//! extreme multipliers, output shifts that overflow). Unsupported instruction sets print
+//! "skipped".
+extern crate std;
+
+use std::vec;
+use std::vec::Vec;
+
+use proptest::prelude::*;
+
+use super::reference_s8::{add_s8_reference, mul_s8_reference};
+use super::{AddS8Params, BinaryOp, BinaryParams, MulS8Params, ADD_S8_IMPLS, MUL_S8_IMPLS};
+use crate::ops::test_util::Rng;
+use crate::quant::Rounding;
+use crate::Shape;
+
+fn shapes(rng: &mut Rng, op: BinaryOp) -> (BinaryParams, usize) {
+    let dims = [1 + rng.below(3) as usize, 1 + rng.below(9) as usize, 1 + rng.below(70) as usize];
+    let s = Shape::new(&dims);
+    let n = dims.iter().product();
+    (
+        BinaryParams {
+            op,
+            a: s,
+            b: s,
+            out: s,
+            activation: crate::Activation::None,
+        },
+        n,
+    )
+}
+
+fn mult(rng: &mut Rng) -> i32 {
+    match rng.below(6) {
+        0 => i32::MAX,
+        1 => i32::MIN,
+        2 => -(1 << 30) - rng.below(1 << 30) as i32,
+        _ => (1 << 30) + rng.below(1 << 30) as i32,
+    }
+}
+
+fn zp_offset(rng: &mut Rng) -> i32 {
+    match rng.below(4) {
+        0 => 128,
+        1 => -127,
+        _ => rng.int(-127, 128) as i32,
+    }
+}
+
+fn act(rng: &mut Rng) -> (i32, i32) {
+    let a = rng.int(-128, 127) as i32;
+    let b = rng.int(-128, 127) as i32;
+    if rng.below(2) == 0 { (-128, 127) } else { (a.min(b), a.max(b)) }
+}
+
+fn check(seed: u64) -> Result<(), std::string::String> {
+    let mut rng = Rng::new(seed);
+    let op = if rng.below(2) == 0 { BinaryOp::Add } else { BinaryOp::Sub };
+    let (shapes_add, n) = shapes(&mut rng, op);
+    let a: Vec<i8> = (0..n).map(|_| rng.int(-128, 127) as i8).collect();
+    let b: Vec<i8> = (0..n).map(|_| rng.int(-128, 127) as i8).collect();
+    let (act_min, act_max) = act(&mut rng);
+    let p = AddS8Params {
+        shapes: shapes_add,
+        input1_offset: zp_offset(&mut rng),
+        input2_offset: zp_offset(&mut rng),
+        output_offset: rng.int(-128, 127) as i32,
+        left_shift: if rng.below(4) == 0 { rng.below(23) as i32 } else { 20 },
+        input1_multiplier: mult(&mut rng),
+        input1_shift: -(rng.below(32) as i32),
+        input2_multiplier: mult(&mut rng),
+        input2_shift: -(rng.below(32) as i32),
+        output_multiplier: mult(&mut rng),
+        output_shift: rng.below(40) as i32 - 31 + if rng.below(4) == 0 { 20 } else { 0 },
+        act_min,
+        act_max,
+        rounding: Rounding::Double,
+    };
+    let p = AddS8Params { output_shift: p.output_shift.min(30), ..p };
+    let mut want = vec![0i8; n];
+    add_s8_reference(&p, &a, &b, &mut want);
+    for imp in ADD_S8_IMPLS {
+        if imp.isa.supported_by_host() {
+            let mut got = vec![0x55i8; n];
+            if !(imp.f)(&p, &a, &b, &mut got) {
+                return Err(std::format!("{} declined {p:?}", imp.name));
+            }
+            if got != want {
+                return Err(std::format!("{}: {got:?} != {want:?} ({p:?})", imp.name));
+            }
+        }
+    }
+    let (shapes_mul, n) = shapes(&mut rng, BinaryOp::Mul);
+    let a: Vec<i8> = (0..n).map(|_| rng.int(-128, 127) as i8).collect();
+    let b: Vec<i8> = (0..n).map(|_| rng.int(-128, 127) as i8).collect();
+    let (act_min, act_max) = act(&mut rng);
+    let q = MulS8Params {
+        shapes: shapes_mul,
+        input1_offset: zp_offset(&mut rng),
+        input2_offset: zp_offset(&mut rng),
+        output_offset: rng.int(-128, 127) as i32,
+        output_multiplier: mult(&mut rng),
+        output_shift: rng.below(50) as i32 - 31,
+        act_min,
+        act_max,
+        rounding: Rounding::Double,
+    };
+    let mut want = vec![0i8; n];
+    mul_s8_reference(&q, &a, &b, &mut want);
+    for imp in MUL_S8_IMPLS {
+        if imp.isa.supported_by_host() {
+            let mut got = vec![0x55i8; n];
+            if !(imp.f)(&q, &a, &b, &mut got) {
+                return Err(std::format!("{} declined {q:?}", imp.name));
+            }
+            if got != want {
+                return Err(std::format!("{}: {got:?} != {want:?} ({q:?})", imp.name));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn add_mul_s8_impls_match_reference() {
+    for imp in ADD_S8_IMPLS {
+        let state = if imp.isa.supported_by_host() { "run" } else { "skipped" };
+        std::println!("{}: {state}", imp.name);
+    }
+    for imp in MUL_S8_IMPLS {
+        let state = if imp.isa.supported_by_host() { "run" } else { "skipped" };
+        std::println!("{}: {state}", imp.name);
+    }
+    for seed in 0..1000 {
+        let r = check(seed);
+        assert!(r.is_ok(), "seed {seed}: {r:?}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+    #[test]
+    fn add_mul_s8_impls_match_reference_prop(seed in any::<u64>()) {
+        let r = check(seed);
+        prop_assert!(r.is_ok(), "{:?}", r);
+    }
+}

@@ -1,0 +1,970 @@
+//! int8 convolution with AVX2: `conv2d_s8_avx2`.
+//!
+//! Without VNNI there is no exact byte multiply-add (`vpmaddubsw` saturates its 16-bit pair
+//! sums: `255·127·2 > 32767`), so both operands are sign-extended to 16 bits and multiplied with
+//! `vpmaddwd`, which sums two products into 32 bits exactly.
+//!
+//! - **GEMM** (dense, 1×1, grouped): as in the AVX-512 file, but the packed weights are
+//!   `[K/2][8·NV]` dwords, each the i16 pair `(w[k], w[k+1])` of one channel, and the input is
+//!   broadcast as an i16 pair. Tiles are 4 pixels × up to 24 channels. The sums are `Σ w·x`
+//!   (raw int8 input) and the bias absorbs `input_offset · Σ w`.
+//! - **Depthwise**: channels in vectors of 16, tap pairs interleaved as i16, `vpmaddwd`.
+
+use core::arch::x86_64::*;
+use core::mem::MaybeUninit;
+
+use super::{Conv2dS8Params, S8Kind, S8Plan};
+use crate::arch::x86::{maskload_i32_avx2, pack_16_avx2, Avx2, OutputStage, Requant8};
+use crate::ops::util::requantize_output;
+use crate::quant::Rounding;
+
+/// Pixels per GEMM tile.
+const MR: usize = 4;
+/// Packed weights buffer: 64 KiB.
+const PACK_DWORDS: usize = 16 * 1024;
+/// Largest padded depth gathered into an im2col row.
+const MAX_IM2COL_K: usize = 1024;
+/// Longest row of input zero points.
+const MAX_ZERO_ROW: usize = 4096;
+/// Depthwise interleaved weights: 32 KiB.
+const DW_DWORDS: usize = 8 * 1024;
+
+#[repr(C, align(32))]
+struct Aligned<T>(T);
+
+struct Ctx<'a> {
+    plan: S8Plan,
+    st: OutputStage,
+    p: &'a Conv2dS8Params,
+    input: &'a [i8],
+    weights: &'a [i8],
+    bias: Option<&'a [i32]>,
+    mults: &'a [i32],
+    shifts: &'a [i32],
+}
+
+/// `conv2d_s8_avx2`: see the module documentation. Returns `false` without writing when AVX2 is
+/// unavailable or the call is outside the covered range.
+pub(crate) fn conv2d_s8(
+    p: &Conv2dS8Params,
+    input: &[i8],
+    weights: &[i8],
+    bias: Option<&[i32]>,
+    mults: &[i32],
+    shifts: &[i32],
+    output: &mut [i8],
+) -> bool {
+    let Some(tok) = Avx2::get() else {
+        return false;
+    };
+    let Some(plan) = S8Plan::new(
+        p,
+        input.len(),
+        weights.len(),
+        bias.map(<[i32]>::len),
+        mults.len(),
+        shifts.len(),
+        output.len(),
+    ) else {
+        return false;
+    };
+    let Some(st) = OutputStage::new(p.output_offset, p.act_min, p.act_max) else {
+        return false;
+    };
+    if !crate::arch::x86::shifts_in_vector_range(shifts) {
+        return false;
+    }
+    let k_pad = plan.k_len.next_multiple_of(4);
+    let fits = match plan.kind {
+        S8Kind::Depthwise => true,
+        _ if plan.cpg % 4 == 0 => k_pad * 4 <= PACK_DWORDS && plan.cpg <= MAX_ZERO_ROW,
+        _ => k_pad <= MAX_IM2COL_K,
+    };
+    if !fits {
+        return false;
+    }
+    let ctx = Ctx {
+        plan,
+        st,
+        p,
+        input,
+        weights,
+        bias,
+        mults,
+        shifts,
+    };
+    // SAFETY: `tok` proves AVX2 and FMA; `S8Plan::new` checked every slice length against the
+    // shapes, and `fits` the stack buffers' limits.
+    unsafe {
+        match plan.kind {
+            S8Kind::Depthwise => depthwise(tok, &ctx, output),
+            S8Kind::SmallGroups | S8Kind::Gemm => gemm(tok, &ctx, output),
+        }
+    }
+    true
+}
+
+/// Requantizes 8 accumulators (channels `oc .. oc + n`, `n ≤ 8`) into `out[..n]` (as i32 lanes
+/// in `[-128, 127]`), with the scalar output stage for single rounding and overflowing lanes.
+///
+/// # Safety
+/// AVX2 available; `oc + n ≤ out_c`.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn requant8(ctx: &Ctx, acc: __m256i, oc: usize, n: usize) -> __m256i {
+    // SAFETY: `n` multipliers and shifts from channel `oc` exist (caller).
+    let rq = unsafe { Requant8::load(ctx.mults.as_ptr().add(oc), ctx.shifts.as_ptr().add(oc), n) };
+    if ctx.p.rounding == Rounding::Double {
+        let (v, ovf) = rq.apply(acc, &ctx.st);
+        if ovf & ((1 << n) - 1) == 0 {
+            return v;
+        }
+    }
+    let mut a = [0i32; 8];
+    // SAFETY: `a` holds 8 i32.
+    unsafe { _mm256_storeu_si256(a.as_mut_ptr().cast(), acc) };
+    for (i, v) in a.iter_mut().enumerate().take(n) {
+        let c = oc + i;
+        *v = i32::from(requantize_output(
+            *v,
+            ctx.mults.get(c).copied().unwrap_or(0),
+            ctx.shifts.get(c).copied().unwrap_or(0),
+            ctx.p.rounding,
+            ctx.p.output_offset,
+            ctx.p.act_min,
+            ctx.p.act_max,
+        ));
+    }
+    // SAFETY: `a` holds 8 i32.
+    unsafe { _mm256_loadu_si256(a.as_ptr().cast()) }
+}
+
+/// Requantizes and stores 16 channels (`n ≤ 16` of them) from two accumulators.
+///
+/// # Safety
+/// AVX2 available; `dst` writable for `n` bytes; `oc + n ≤ out_c`.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn store16(ctx: &Ctx, a: __m256i, b: __m256i, oc: usize, n: usize, dst: *mut i8) {
+    // SAFETY: channel ranges inside `out_c` (caller).
+    let (va, vb) = unsafe {
+        let va = requant8(ctx, a, oc, n.min(8));
+        let vb = if n > 8 { requant8(ctx, b, oc + 8, n - 8) } else { va };
+        (va, vb)
+    };
+    let bytes = pack_16_avx2(va, vb);
+    if n >= 16 {
+        // SAFETY: 16 bytes writable (caller).
+        unsafe { _mm_storeu_si128(dst.cast(), bytes) };
+    } else {
+        let mut t = [0i8; 16];
+        // SAFETY: `t` holds 16 bytes; `n < 16` bytes writable at `dst` (caller).
+        unsafe {
+            _mm_storeu_si128(t.as_mut_ptr().cast(), bytes);
+            core::ptr::copy_nonoverlapping(t.as_ptr(), dst, n);
+        }
+    }
+}
+
+/// Loads `n ≤ 8` biases at channel `oc` (zeros without a bias).
+///
+/// # Safety
+/// AVX2 available; `oc + n ≤ out_c`.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn load_bias(ctx: &Ctx, oc: usize, n: usize) -> __m256i {
+    match ctx.bias {
+        // SAFETY: the bias has `out_c` entries (plan).
+        Some(b) => unsafe { maskload_i32_avx2(b.as_ptr().add(oc), n) },
+        None => _mm256_setzero_si256(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// GEMM
+// ---------------------------------------------------------------------------------------------
+
+/// Transposes 8 vectors of 8 dwords.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn transpose8(r: [__m256i; 8]) -> [__m256i; 8] {
+    let t0 = _mm256_unpacklo_epi32(r[0], r[1]);
+    let t1 = _mm256_unpackhi_epi32(r[0], r[1]);
+    let t2 = _mm256_unpacklo_epi32(r[2], r[3]);
+    let t3 = _mm256_unpackhi_epi32(r[2], r[3]);
+    let t4 = _mm256_unpacklo_epi32(r[4], r[5]);
+    let t5 = _mm256_unpackhi_epi32(r[4], r[5]);
+    let t6 = _mm256_unpacklo_epi32(r[6], r[7]);
+    let t7 = _mm256_unpackhi_epi32(r[6], r[7]);
+    let u0 = _mm256_unpacklo_epi64(t0, t2);
+    let u1 = _mm256_unpackhi_epi64(t0, t2);
+    let u2 = _mm256_unpacklo_epi64(t1, t3);
+    let u3 = _mm256_unpackhi_epi64(t1, t3);
+    let u4 = _mm256_unpacklo_epi64(t4, t6);
+    let u5 = _mm256_unpackhi_epi64(t4, t6);
+    let u6 = _mm256_unpacklo_epi64(t5, t7);
+    let u7 = _mm256_unpackhi_epi64(t5, t7);
+    [
+        _mm256_permute2x128_si256::<0x20>(u0, u4),
+        _mm256_permute2x128_si256::<0x20>(u1, u5),
+        _mm256_permute2x128_si256::<0x20>(u2, u6),
+        _mm256_permute2x128_si256::<0x20>(u3, u7),
+        _mm256_permute2x128_si256::<0x31>(u0, u4),
+        _mm256_permute2x128_si256::<0x31>(u1, u5),
+        _mm256_permute2x128_si256::<0x31>(u2, u6),
+        _mm256_permute2x128_si256::<0x31>(u3, u7),
+    ]
+}
+
+/// Packs `n ≤ 8·nv` channels (rows of `k` bytes from `src`) as `[k_pad/2][8·nv]` i16-pair dwords
+/// (`k_pad = k` rounded up to 4; lanes past `n` and depth past `k` are 0) and returns `Σ_k w`
+/// per channel, 8 per vector.
+///
+/// # Safety
+/// AVX2 available; `src` readable for `n · k` bytes; `dst` writable and 32-byte aligned for
+/// `k_pad/2 · 8 · nv` dwords; `1 ≤ nv ≤ 3`.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn pack(src: *const i8, k: usize, n: usize, nv: usize, dst: *mut i32) -> [__m256i; 3] {
+    let k_pad = k.next_multiple_of(4);
+    let pairs = k_pad / 2;
+    let ones = _mm256_set1_epi16(1);
+    let mut sums = [_mm256_setzero_si256(); 3];
+    for (j, sum) in sums.iter_mut().enumerate().take(nv) {
+        let lanes = n.saturating_sub(8 * j).min(8);
+        let mut kk = 0;
+        // 16 depth values (8 pairs) of 8 channels at a time.
+        while kk + 16 <= k {
+            let mut r = [_mm256_setzero_si256(); 8];
+            for (l, v) in r.iter_mut().enumerate().take(lanes) {
+                // SAFETY: bytes `kk .. kk + 16 ≤ k` of row `8j + l < n`.
+                *v = unsafe {
+                    _mm256_cvtepi8_epi16(_mm_loadu_si128(src.add((8 * j + l) * k + kk).cast()))
+                };
+            }
+            for (pp, v) in transpose8(r).into_iter().enumerate() {
+                *sum = _mm256_add_epi32(*sum, _mm256_madd_epi16(v, ones));
+                // SAFETY: pair `kk/2 + pp < pairs`, vector `j < nv` (caller's buffer).
+                unsafe { _mm256_store_si256(dst.add(((kk / 2 + pp) * nv + j) * 8).cast(), v) };
+            }
+            kk += 16;
+        }
+        // The rest, pair by pair.
+        while kk < k_pad {
+            let mut d = [0i32; 8];
+            for (l, e) in d.iter_mut().enumerate().take(lanes) {
+                let row = (8 * j + l) * k;
+                // SAFETY: bytes below `k` of row `8j + l < n`.
+                let w0 = if kk < k { i32::from(unsafe { *src.add(row + kk) }) } else { 0 };
+                // SAFETY: as above.
+                let w1 = if kk + 1 < k { i32::from(unsafe { *src.add(row + kk + 1) }) } else { 0 };
+                *e = (w0 & 0xffff) | (w1 << 16);
+            }
+            // SAFETY: `d` holds 8 i32; pair `kk/2 < pairs` in the caller's buffer.
+            unsafe {
+                let v = _mm256_loadu_si256(d.as_ptr().cast());
+                *sum = _mm256_add_epi32(*sum, _mm256_madd_epi16(v, ones));
+                _mm256_store_si256(dst.add((kk / 2 * nv + j) * 8).cast(), v);
+            }
+            kk += 2;
+        }
+        debug_assert_eq!(kk / 2, pairs);
+    }
+    sums
+}
+
+/// One tile: `MR` rows × `NV` vectors of 8 channels, over segments of `segq` dwords (4 depth
+/// values each).
+///
+/// # Safety
+/// AVX2 available; every `ptrs[s][r]` readable for `4·segq` bytes; `w` readable and aligned for
+/// `ptrs.len() · segq · 2 · 8 · NV` dwords.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn gemm_tile<const NV: usize>(
+    ptrs: &[[*const i8; MR]],
+    segq: usize,
+    mut w: *const i32,
+    init: &[__m256i; 3],
+) -> [[__m256i; NV]; MR] {
+    let mut acc = [[_mm256_setzero_si256(); NV]; MR];
+    for row in acc.iter_mut() {
+        for (a, i) in row.iter_mut().zip(init) {
+            *a = *i;
+        }
+    }
+    for seg in ptrs {
+        for q in 0..segq {
+            let mut w0 = [_mm256_setzero_si256(); NV];
+            let mut w1 = [_mm256_setzero_si256(); NV];
+            for j in 0..NV {
+                // SAFETY: inside the packed block (caller), 32-byte aligned.
+                unsafe {
+                    w0[j] = _mm256_load_si256(w.add(8 * j).cast());
+                    w1[j] = _mm256_load_si256(w.add(8 * (NV + j)).cast());
+                }
+            }
+            for (r, row) in acc.iter_mut().enumerate() {
+                // SAFETY: 4 bytes at dword `q` of the segment (caller).
+                let d = unsafe { seg[r].add(4 * q).cast::<i32>().read_unaligned() };
+                let x16 = _mm_cvtepi8_epi16(_mm_cvtsi32_si128(d));
+                let p0 = _mm256_broadcastd_epi32(x16);
+                let p1 = _mm256_broadcastd_epi32(_mm_srli_si128::<4>(x16));
+                for j in 0..NV {
+                    row[j] = _mm256_add_epi32(row[j], _mm256_madd_epi16(p0, w0[j]));
+                    row[j] = _mm256_add_epi32(row[j], _mm256_madd_epi16(p1, w1[j]));
+                }
+            }
+            // SAFETY: stays within (or one past) the packed block.
+            w = unsafe { w.add(16 * NV) };
+        }
+    }
+    acc
+}
+
+/// # Safety
+/// As [`gemm_tile`]; `out_rows[r]` writable for `n` bytes for `r < rows`; `oc + n ≤ out_c`.
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn gemm_tile_store<const NV: usize>(
+    ctx: &Ctx,
+    ptrs: &[[*const i8; MR]],
+    segq: usize,
+    w: *const i32,
+    init: &[__m256i; 3],
+    out_rows: &[*mut i8; MR],
+    rows: usize,
+    oc: usize,
+    n: usize,
+) {
+    // SAFETY: forwarded from the caller.
+    let acc = unsafe { gemm_tile::<NV>(ptrs, segq, w, init) };
+    for (r, row) in acc.iter().enumerate().take(rows) {
+        let mut j = 0;
+        while j < NV {
+            let lanes = n.saturating_sub(8 * j).min(16);
+            let b = if j + 1 < NV { row[j + 1] } else { row[j] };
+            // SAFETY: `lanes` bytes from channel `oc + 8j` of this row's output (caller).
+            unsafe { store16(ctx, row[j], b, oc + 8 * j, lanes, out_rows[r].add(8 * j)) };
+            j += 2;
+        }
+    }
+}
+
+/// # Safety
+/// AVX2 available; `ctx` built by [`conv2d_s8`] (checked lengths and buffer limits); `output`
+/// has the plan's length.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn gemm(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
+    let pl = &ctx.plan;
+    let g = &pl.g;
+    let (cpg, opg, k) = (pl.cpg, pl.opg, pl.k_len);
+    let im2col = cpg % 4 != 0;
+    let k_pad = k.next_multiple_of(4);
+    let (segs, segq) = if im2col { (1, k_pad / 4) } else { (pl.taps, cpg / 4) };
+    // Dwords per vector of 8 channels: k_pad/2 · 8.
+    let nv_max = (PACK_DWORDS / (k_pad * 4)).min(3);
+    let zp = (-ctx.p.input_offset) as i8;
+    let mut packed = Aligned([MaybeUninit::<i32>::uninit(); PACK_DWORDS]);
+    let packed = packed.0.as_mut_ptr().cast::<i32>();
+    let mut zero_row = [0i8; MAX_ZERO_ROW];
+    zero_row[..cpg.min(MAX_ZERO_ROW)].fill(zp);
+    let mut col = Aligned([0i8; MR * MAX_IM2COL_K]);
+    let mut ptrs = [[core::ptr::null::<i8>(); MR]; super::MAX_TAPS];
+    let pixels = g.out_h * g.out_w;
+    let in_px = g.in_w * g.in_c;
+    let x = ctx.input.as_ptr();
+    let out = output.as_mut_ptr();
+    let off = _mm256_set1_epi32(ctx.p.input_offset);
+
+    for grp in 0..g.groups {
+        let mut nb = 0;
+        while nb < opg {
+            let n = (opg - nb).min(8 * nv_max);
+            let nv = n.div_ceil(8);
+            let oc = grp * opg + nb;
+            // SAFETY: rows `oc .. oc + n` (`n · k` bytes); the buffer holds `k_pad/2 · 8 · nv`
+            // dwords by the choice of `nv_max`.
+            let sums = unsafe { pack(ctx.weights.as_ptr().add(oc * k), k, n, nv, packed) };
+            let mut init = [_mm256_setzero_si256(); 3];
+            for j in 0..nv {
+                let lanes = (n - 8 * j).min(8);
+                // SAFETY: channels `oc + 8j .. + lanes ≤ out_c`.
+                let b = unsafe { load_bias(ctx, oc + 8 * j, lanes) };
+                init[j] = _mm256_add_epi32(b, _mm256_mullo_epi32(off, sums[j]));
+            }
+            for b in 0..g.batch {
+                let mut m0 = 0;
+                while m0 < pixels {
+                    let rows = (pixels - m0).min(MR);
+                    let mut out_rows = [core::ptr::null_mut::<i8>(); MR];
+                    for r in 0..MR {
+                        let m = m0 + r.min(rows - 1);
+                        let (oh, ow) = (m / g.out_w, m % g.out_w);
+                        // SAFETY: pixel `(b, oh, ow)` exists; `oc + n ≤ out_c`.
+                        out_rows[r] = unsafe { out.add(((b * pixels) + m) * g.out_c + oc) };
+                        let (ih0, kh0, kh1) = S8Plan::window(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
+                        let (iw0, kw0, kw1) = S8Plan::window(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
+                        if im2col {
+                            let dst = &mut col.0[r * k_pad..(r + 1) * k_pad];
+                            for kh in 0..g.kernel_h {
+                                for kw in 0..g.kernel_w {
+                                    let t = (kh * g.kernel_w + kw) * cpg;
+                                    let seg = &mut dst[t..t + cpg];
+                                    if (kh0..kh1).contains(&kh) && (kw0..kw1).contains(&kw) {
+                                        let ih = (ih0 + (kh * g.dilation_h) as isize) as usize;
+                                        let iw = (iw0 + (kw * g.dilation_w) as isize) as usize;
+                                        let at = (b * g.in_h + ih) * in_px + iw * g.in_c + grp * cpg;
+                                        seg.copy_from_slice(&ctx.input[at..at + cpg]);
+                                    } else {
+                                        seg.fill(zp);
+                                    }
+                                }
+                            }
+                            ptrs[0][r] = dst.as_ptr();
+                        } else {
+                            for kh in 0..g.kernel_h {
+                                for kw in 0..g.kernel_w {
+                                    let t = kh * g.kernel_w + kw;
+                                    ptrs[t][r] = if (kh0..kh1).contains(&kh) && (kw0..kw1).contains(&kw) {
+                                        let ih = (ih0 + (kh * g.dilation_h) as isize) as usize;
+                                        let iw = (iw0 + (kw * g.dilation_w) as isize) as usize;
+                                        // SAFETY: (b, ih, iw) is inside the input.
+                                        unsafe { x.add((b * g.in_h + ih) * in_px + iw * g.in_c + grp * cpg) }
+                                    } else {
+                                        zero_row.as_ptr()
+                                    };
+                                }
+                            }
+                        }
+                    }
+                    let ptrs = &ptrs[..segs];
+                    // SAFETY: every pointer reads `4·segq` bytes; the packed block holds
+                    // `segs · segq · 16 · nv` dwords; outputs as above.
+                    unsafe {
+                        match nv {
+                            1 => gemm_tile_store::<1>(ctx, ptrs, segq, packed, &init, &out_rows, rows, oc, n),
+                            2 => gemm_tile_store::<2>(ctx, ptrs, segq, packed, &init, &out_rows, rows, oc, n),
+                            _ => gemm_tile_store::<3>(ctx, ptrs, segq, packed, &init, &out_rows, rows, oc, n),
+                        }
+                    }
+                    m0 += MR;
+                }
+            }
+            nb += n;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Depthwise
+// ---------------------------------------------------------------------------------------------
+
+/// 16 input channels of one tap as i16 with the input offset added (zeros for a padding tap;
+/// channels past `n` are the offset alone, multiplied by zero weights).
+///
+/// # Safety
+/// AVX2 available; `p` readable for `n ≤ 16` bytes when `valid`.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn load_x16(p: *const i8, n: usize, valid: bool, off: __m256i) -> __m256i {
+    if !valid {
+        return _mm256_setzero_si256();
+    }
+    let raw = if n >= 16 {
+        // SAFETY: 16 bytes readable (caller).
+        unsafe { _mm_loadu_si128(p.cast()) }
+    } else {
+        let mut t = [0i8; 16];
+        // SAFETY: `n` bytes readable (caller) into a 16-byte array.
+        unsafe {
+            core::ptr::copy_nonoverlapping(p, t.as_mut_ptr(), n);
+            _mm_loadu_si128(t.as_ptr().cast())
+        }
+    };
+    _mm256_add_epi16(_mm256_cvtepi8_epi16(raw), off)
+}
+
+/// # Safety
+/// AVX2 available; `ctx` built by [`conv2d_s8`] for the `Depthwise` kind; `output` has the
+/// plan's length.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn depthwise(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
+    let pl = &ctx.plan;
+    let g = &pl.g;
+    let c = g.in_c;
+    let taps = pl.taps;
+    let pairs = taps.div_ceil(2);
+    let chunk = (DW_DWORDS / pairs / 16 * 16).max(16);
+    let mut wbuf = Aligned([0i32; DW_DWORDS]);
+    let off16 = _mm256_set1_epi16(ctx.p.input_offset as i16);
+    let pixels = g.out_h * g.out_w;
+    let x = ctx.input.as_ptr();
+    let out = output.as_mut_ptr();
+
+    let mut c0 = 0;
+    while c0 < c {
+        let cn = (c - c0).min(chunk);
+        let blocks = cn.div_ceil(16);
+        // Block v, pair p: [lo 8 dwords][hi 8 dwords]; `lo` holds channels 8ℓ+0..3 of 128-bit
+        // lane ℓ, `hi` channels 8ℓ+4..7 (the order `vpunpck{l,h}wd` produces).
+        for cc in 0..blocks * 16 {
+            let (v, c16) = (cc / 16, cc % 16);
+            let (l, wi) = (c16 / 8, c16 % 8);
+            let (half, lane) = (wi / 4, 4 * l + wi % 4);
+            for p in 0..pairs {
+                let d = if cc < cn {
+                    let row = (c0 + cc) * taps;
+                    let w0 = ctx.weights[row + 2 * p];
+                    let w1 = if 2 * p + 1 < taps { ctx.weights[row + 2 * p + 1] } else { 0 };
+                    (i32::from(w0) & 0xffff) | (i32::from(w1) << 16)
+                } else {
+                    0
+                };
+                wbuf.0[((v * pairs + p) * 2 + half) * 8 + lane] = d;
+            }
+        }
+        let mut tap_ptr = [x; super::MAX_TAPS];
+        let mut tap_ok = [false; super::MAX_TAPS];
+        for b in 0..g.batch {
+            for m in 0..pixels {
+                let (oh, ow) = (m / g.out_w, m % g.out_w);
+                let (ih0, kh0, kh1) = S8Plan::window(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
+                let (iw0, kw0, kw1) = S8Plan::window(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
+                for kh in 0..g.kernel_h {
+                    for kw in 0..g.kernel_w {
+                        let t = kh * g.kernel_w + kw;
+                        tap_ok[t] = (kh0..kh1).contains(&kh) && (kw0..kw1).contains(&kw);
+                        if tap_ok[t] {
+                            let ih = (ih0 + (kh * g.dilation_h) as isize) as usize;
+                            let iw = (iw0 + (kw * g.dilation_w) as isize) as usize;
+                            // SAFETY: (b, ih, iw) is inside the input.
+                            tap_ptr[t] = unsafe { x.add(((b * g.in_h + ih) * g.in_w + iw) * c + c0) };
+                        }
+                    }
+                }
+                // SAFETY: pixel `(b, m)` exists; channels `c0 .. c0 + cn`.
+                let dst = unsafe { out.add((b * pixels + m) * c + c0) };
+                for v in 0..blocks {
+                    let cb = 16 * v;
+                    let n = (cn - cb).min(16);
+                    let mut lo = _mm256_setzero_si256();
+                    let mut hi = _mm256_setzero_si256();
+                    let wv = &wbuf.0[v * pairs * 16..];
+                    for p in 0..pairs {
+                        let (t0, t1) = (2 * p, (2 * p + 1).min(taps - 1));
+                        // SAFETY: a valid tap's pointer has channels `c0 .. c0 + cn` of a real
+                        // pixel; `cb + n ≤ cn`.
+                        let (a, bb) = unsafe {
+                            (
+                                load_x16(tap_ptr[t0].add(cb), n, tap_ok[t0], off16),
+                                load_x16(tap_ptr[t1].add(cb), n, tap_ok[t1], off16),
+                            )
+                        };
+                        // SAFETY: `wbuf` holds `blocks · pairs · 16` dwords for this chunk.
+                        let (wl, wh) = unsafe {
+                            (
+                                _mm256_load_si256(wv.as_ptr().add(p * 16).cast()),
+                                _mm256_load_si256(wv.as_ptr().add(p * 16 + 8).cast()),
+                            )
+                        };
+                        lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, bb), wl));
+                        hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, bb), wh));
+                    }
+                    let acc_a = _mm256_permute2x128_si256::<0x20>(lo, hi);
+                    let acc_b = _mm256_permute2x128_si256::<0x31>(lo, hi);
+                    let oc = c0 + cb;
+                    // SAFETY: channels `oc .. oc + n ≤ out_c`; `dst + cb` has `n` bytes.
+                    unsafe {
+                        let acc_a = _mm256_add_epi32(acc_a, load_bias(ctx, oc, n.min(8)));
+                        let acc_b = if n > 8 {
+                            _mm256_add_epi32(acc_b, load_bias(ctx, oc + 8, n - 8))
+                        } else {
+                            acc_b
+                        };
+                        store16(ctx, acc_a, acc_b, oc, n, dst.add(cb));
+                    }
+                }
+            }
+        }
+        c0 += cn;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// f32: `conv2d_f32_avx2`
+// ---------------------------------------------------------------------------------------------
+//
+// Every output starts from its bias and accumulates its taps in the reference's order (kh, kw,
+// then input channel), with fused multiply-adds: results differ from the reference by the
+// rounding of the FMAs only.
+
+use super::Conv2dParams;
+use crate::Activation;
+
+/// Pixels per f32 GEMM tile.
+const MR_F32: usize = 6;
+/// Packed f32 weights: 64 KiB.
+const PACK_F32: usize = 16 * 1024;
+/// Longest row of zeros (channels per group) for padding taps.
+const MAX_ZERO_F32: usize = 2048;
+/// Depthwise f32 transposed weights: 32 KiB.
+const DW_F32: usize = 8 * 1024;
+
+/// `conv2d_f32_avx2`; `false` (nothing written) when AVX2/FMA is unavailable, the slice lengths
+/// do not match the shapes, or the depth exceeds the stack buffers.
+pub(crate) fn conv2d_f32(
+    p: &Conv2dParams,
+    input: &[f32],
+    weights: &[f32],
+    bias: Option<&[f32]>,
+    output: &mut [f32],
+) -> bool {
+    let Some(tok) = Avx2::get() else {
+        return false;
+    };
+    // The int8 plan checks the same shapes; its quantization fields are neutral here.
+    let q = Conv2dS8Params {
+        geometry: *p,
+        ..Default::default()
+    };
+    let Some(plan) = S8Plan::new(
+        &q,
+        input.len(),
+        weights.len(),
+        bias.map(<[f32]>::len),
+        p.out_c,
+        p.out_c,
+        output.len(),
+    ) else {
+        return false;
+    };
+    let fits = match plan.kind {
+        S8Kind::Depthwise => true,
+        _ => plan.k_len * 8 <= PACK_F32 && plan.cpg <= MAX_ZERO_F32,
+    };
+    if !fits {
+        return false;
+    }
+    // SAFETY: `tok` proves AVX2 and FMA; `S8Plan::new` checked the slice lengths against the
+    // shapes and `fits` the buffer limits.
+    unsafe {
+        match plan.kind {
+            S8Kind::Depthwise => depthwise_f32(tok, &plan, input, weights, bias, output),
+            _ => gemm_f32(tok, &plan, input, weights, bias, output),
+        }
+    }
+    true
+}
+
+/// Clamp bounds when the activation is a clamp (`None` is `[-inf, inf]` with NaN kept).
+fn clamp_of(a: Activation) -> Option<(f32, f32)> {
+    match a {
+        Activation::Relu => Some((0.0, f32::INFINITY)),
+        Activation::Clip { min, max } => Some((min, max)),
+        _ => None,
+    }
+}
+
+/// Applies the activation to `v` (lanes of one output vector) where it is a clamp; other
+/// activations are applied by the caller after the store.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn activate(v: __m256, clamp: Option<(__m256, __m256)>) -> __m256 {
+    match clamp {
+        // `max(v, lo)` returns `lo` for a NaN `v`, like the scalar `max`.
+        Some((lo, hi)) => _mm256_min_ps(_mm256_max_ps(v, lo), hi),
+        None => v,
+    }
+}
+
+/// The lane mask for `n ≤ 8` f32 lanes.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn mask8(n: usize) -> __m256i {
+    let idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    _mm256_cmpgt_epi32(_mm256_set1_epi32(n.min(8) as i32), idx)
+}
+
+/// # Safety
+/// AVX2/FMA available; `plan` validated for these slices; `k_len · 8 ≤ PACK_F32`,
+/// `cpg ≤ MAX_ZERO_F32`.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn gemm_f32(
+    _t: Avx2,
+    plan: &S8Plan,
+    input: &[f32],
+    weights: &[f32],
+    bias: Option<&[f32]>,
+    output: &mut [f32],
+) {
+    let g = &plan.g;
+    let (cpg, opg, k) = (plan.cpg, plan.opg, plan.k_len);
+    // 16 channels per block when the packed block fits, else 8.
+    let nb_max = if k * 16 <= PACK_F32 { 16 } else { 8 };
+    let mut packed = Aligned([MaybeUninit::<f32>::uninit(); PACK_F32]);
+    let packed = packed.0.as_mut_ptr().cast::<f32>();
+    let zero_row = [0f32; MAX_ZERO_F32];
+    let mut ptrs = [[core::ptr::null::<f32>(); MR_F32]; super::MAX_TAPS];
+    let pixels = g.out_h * g.out_w;
+    let in_px = g.in_w * g.in_c;
+    let x = input.as_ptr();
+    let out = output.as_mut_ptr();
+    let clamp = clamp_of(g.activation)
+        .map(|(lo, hi)| (_mm256_set1_ps(lo), _mm256_set1_ps(hi)));
+    let scalar_act = clamp.is_none() && g.activation != Activation::None;
+
+    for grp in 0..g.groups {
+        let mut nb = 0;
+        while nb < opg {
+            let n = (opg - nb).min(nb_max);
+            let oc = grp * opg + nb;
+            // Pack `[k][nb_max]`: row kk holds w[oc + j][kk] for j < n, zeros after.
+            // SAFETY: rows `oc .. oc + n` of `k` floats; `k · nb_max ≤ PACK_F32`.
+            unsafe { pack_f32(weights.as_ptr().add(oc * k), k, n, nb_max, packed) };
+            let mut init = [_mm256_setzero_ps(); 2];
+            if let Some(b) = bias {
+                for (j, v) in init.iter_mut().enumerate() {
+                    let lanes = n.saturating_sub(8 * j);
+                    if lanes > 0 {
+                        // SAFETY: channels `oc + 8j .. + lanes ≤ out_c`; masked lanes untouched.
+                        *v = unsafe { _mm256_maskload_ps(b.as_ptr().add(oc + 8 * j), mask8(lanes)) };
+                    }
+                }
+            }
+            for b in 0..g.batch {
+                let mut m0 = 0;
+                while m0 < pixels {
+                    let rows = (pixels - m0).min(MR_F32);
+                    let mut out_rows = [core::ptr::null_mut::<f32>(); MR_F32];
+                    for r in 0..MR_F32 {
+                        let m = m0 + r.min(rows - 1);
+                        let (oh, ow) = (m / g.out_w, m % g.out_w);
+                        // SAFETY: pixel `(b, oh, ow)` exists; `oc + n ≤ out_c`.
+                        out_rows[r] = unsafe { out.add((b * pixels + m) * g.out_c + oc) };
+                        let (ih0, kh0, kh1) = S8Plan::window(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
+                        let (iw0, kw0, kw1) = S8Plan::window(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
+                        for kh in 0..g.kernel_h {
+                            for kw in 0..g.kernel_w {
+                                let t = kh * g.kernel_w + kw;
+                                ptrs[t][r] = if (kh0..kh1).contains(&kh) && (kw0..kw1).contains(&kw) {
+                                    let ih = (ih0 + (kh * g.dilation_h) as isize) as usize;
+                                    let iw = (iw0 + (kw * g.dilation_w) as isize) as usize;
+                                    // SAFETY: (b, ih, iw) is inside the input.
+                                    unsafe { x.add((b * g.in_h + ih) * in_px + iw * g.in_c + grp * cpg) }
+                                } else {
+                                    zero_row.as_ptr()
+                                };
+                            }
+                        }
+                    }
+                    let segs = &ptrs[..plan.taps];
+                    // SAFETY: every pointer reads `cpg` floats (a tap or the zero row); the
+                    // packed block holds `k · nb_max` floats; outputs hold `n` floats per row.
+                    unsafe {
+                        if nb_max == 16 {
+                            tile_f32::<2>(segs, cpg, packed, &init, clamp, &out_rows, rows, n);
+                        } else {
+                            tile_f32::<1>(segs, cpg, packed, &init, clamp, &out_rows, rows, n);
+                        }
+                    }
+                    if scalar_act {
+                        for &o in out_rows.iter().take(rows) {
+                            // SAFETY: `n` floats of this row's output (as above).
+                            let s = unsafe { core::slice::from_raw_parts_mut(o, n) };
+                            g.activation.apply_slice(s);
+                        }
+                    }
+                    m0 += MR_F32;
+                }
+            }
+            nb += n;
+        }
+    }
+}
+
+/// Transposes the `n ≤ nb` rows of `k` floats at `src` into `[k][nb]` at `dst` (zeros for rows
+/// `n .. nb`), 8×8 blocks at a time.
+///
+/// # Safety
+/// AVX2 available; `src` readable for `n · k` floats; `dst` writable for `k · nb` floats;
+/// `nb` is 8 or 16.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn pack_f32(src: *const f32, k: usize, n: usize, nb: usize, dst: *mut f32) {
+    let k8 = k / 8 * 8;
+    let mut j0 = 0;
+    while j0 < nb {
+        let rows = n.saturating_sub(j0).min(8);
+        let mut kk = 0;
+        while kk < k8 {
+            let mut r = [_mm256_setzero_si256(); 8];
+            for (l, v) in r.iter_mut().enumerate().take(rows) {
+                // SAFETY: floats `kk .. kk + 8 ≤ k` of row `j0 + l < n`.
+                *v = _mm256_castps_si256(unsafe { _mm256_loadu_ps(src.add((j0 + l) * k + kk)) });
+            }
+            for (i, v) in transpose8(r).into_iter().enumerate() {
+                // SAFETY: row `kk + i < k`, columns `j0 .. j0 + 8 ≤ nb`.
+                unsafe { _mm256_storeu_ps(dst.add((kk + i) * nb + j0), _mm256_castsi256_ps(v)) };
+            }
+            kk += 8;
+        }
+        for kk in k8..k {
+            for l in 0..8 {
+                let v = if l < rows {
+                    // SAFETY: float `kk < k` of row `j0 + l < n`.
+                    unsafe { *src.add((j0 + l) * k + kk) }
+                } else {
+                    0.0
+                };
+                // SAFETY: inside `k · nb`.
+                unsafe { dst.add(kk * nb + j0 + l).write(v) };
+            }
+        }
+        j0 += 8;
+    }
+}
+
+/// One f32 tile: `MR_F32` rows × `NV` vectors of 8 channels, stored (with a clamp activation).
+///
+/// # Safety
+/// AVX2/FMA; every `segs[s][r]` readable for `cpg` floats; `w` readable for
+/// `segs.len() · cpg · 8 · NV` floats; `out_rows[r]` writable for `n ≤ 8·NV` floats, `r < rows`.
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn tile_f32<const NV: usize>(
+    segs: &[[*const f32; MR_F32]],
+    cpg: usize,
+    mut w: *const f32,
+    init: &[__m256; 2],
+    clamp: Option<(__m256, __m256)>,
+    out_rows: &[*mut f32; MR_F32],
+    rows: usize,
+    n: usize,
+) {
+    let mut acc = [[_mm256_setzero_ps(); NV]; MR_F32];
+    for row in acc.iter_mut() {
+        for (a, i) in row.iter_mut().zip(init) {
+            *a = *i;
+        }
+    }
+    for seg in segs {
+        for c in 0..cpg {
+            let mut wv = [_mm256_setzero_ps(); NV];
+            for (j, v) in wv.iter_mut().enumerate() {
+                // SAFETY: inside the packed block (caller).
+                *v = unsafe { _mm256_loadu_ps(w.add(8 * j)) };
+            }
+            for (r, row) in acc.iter_mut().enumerate() {
+                // SAFETY: float `c < cpg` of the segment (caller).
+                let xv = _mm256_set1_ps(unsafe { *seg[r].add(c) });
+                for (a, v) in row.iter_mut().zip(&wv) {
+                    *a = _mm256_fmadd_ps(xv, *v, *a);
+                }
+            }
+            // SAFETY: stays within (or one past) the packed block.
+            w = unsafe { w.add(8 * NV) };
+        }
+    }
+    for (r, row) in acc.iter().enumerate().take(rows) {
+        for (j, a) in row.iter().enumerate() {
+            let lanes = n.saturating_sub(8 * j).min(8);
+            if lanes == 0 {
+                continue;
+            }
+            let v = activate(*a, clamp);
+            // SAFETY: `lanes` floats from channel `8j` of this row's block (caller).
+            unsafe {
+                let dst = out_rows[r].add(8 * j);
+                if lanes == 8 {
+                    _mm256_storeu_ps(dst, v);
+                } else {
+                    _mm256_maskstore_ps(dst, mask8(lanes), v);
+                }
+            }
+        }
+    }
+}
+
+/// # Safety
+/// AVX2/FMA available; `plan` validated for these slices (depthwise kind).
+#[target_feature(enable = "avx2,fma")]
+unsafe fn depthwise_f32(
+    _t: Avx2,
+    plan: &S8Plan,
+    input: &[f32],
+    weights: &[f32],
+    bias: Option<&[f32]>,
+    output: &mut [f32],
+) {
+    let g = &plan.g;
+    let c = g.in_c;
+    let taps = plan.taps;
+    let chunk = (DW_F32 / taps / 8 * 8).max(8);
+    let mut wt = Aligned([0f32; DW_F32]);
+    let pixels = g.out_h * g.out_w;
+    let x = input.as_ptr();
+    let out = output.as_mut_ptr();
+    let clamp = clamp_of(g.activation)
+        .map(|(lo, hi)| (_mm256_set1_ps(lo), _mm256_set1_ps(hi)));
+    let scalar_act = clamp.is_none() && g.activation != Activation::None;
+    let mut tap_ptr = [x; super::MAX_TAPS];
+    let mut c0 = 0;
+    while c0 < c {
+        let cn = (c - c0).min(chunk);
+        let cn8 = cn.next_multiple_of(8);
+        // Transposed weights: [tap][cn8].
+        for t in 0..taps {
+            for j in 0..cn8 {
+                wt.0[t * cn8 + j] = if j < cn { weights[(c0 + j) * taps + t] } else { 0.0 };
+            }
+        }
+        for b in 0..g.batch {
+            for m in 0..pixels {
+                let (oh, ow) = (m / g.out_w, m % g.out_w);
+                let (ih0, kh0, kh1) = S8Plan::window(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
+                let (iw0, kw0, kw1) = S8Plan::window(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
+                // The valid taps, in order, with their weight rows.
+                let mut valid = [0usize; super::MAX_TAPS];
+                let mut nvalid = 0;
+                for kh in kh0..kh1 {
+                    for kw in kw0..kw1 {
+                        let ih = (ih0 + (kh * g.dilation_h) as isize) as usize;
+                        let iw = (iw0 + (kw * g.dilation_w) as isize) as usize;
+                        // SAFETY: (b, ih, iw) is inside the input.
+                        tap_ptr[nvalid] = unsafe { x.add(((b * g.in_h + ih) * g.in_w + iw) * c + c0) };
+                        valid[nvalid] = kh * g.kernel_w + kw;
+                        nvalid += 1;
+                    }
+                }
+                // SAFETY: pixel `(b, m)` exists; channels `c0 .. c0 + cn`.
+                let dst = unsafe { out.add((b * pixels + m) * c + c0) };
+                let mut j = 0;
+                while j < cn {
+                    let lanes = (cn - j).min(8);
+                    let mask = mask8(lanes);
+                    // SAFETY: channels `c0 + j .. + lanes` of the bias, of each valid tap's
+                    // pixel and of the output pixel; masked lanes are not accessed.
+                    unsafe {
+                        let mut acc = match bias {
+                            Some(bv) => _mm256_maskload_ps(bv.as_ptr().add(c0 + j), mask),
+                            None => _mm256_setzero_ps(),
+                        };
+                        for i in 0..nvalid {
+                            let xv = _mm256_maskload_ps(tap_ptr[i].add(j), mask);
+                            let wv = _mm256_load_ps(wt.0.as_ptr().add(valid[i] * cn8 + j));
+                            acc = _mm256_fmadd_ps(xv, wv, acc);
+                        }
+                        let v = activate(acc, clamp);
+                        _mm256_maskstore_ps(dst.add(j), mask, v);
+                    }
+                    j += 8;
+                }
+                if scalar_act {
+                    // SAFETY: `cn` floats of this pixel's output.
+                    let s = unsafe { core::slice::from_raw_parts_mut(dst, cn) };
+                    g.activation.apply_slice(s);
+                }
+            }
+        }
+        c0 += cn;
+    }
+}

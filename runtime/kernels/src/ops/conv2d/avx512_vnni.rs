@@ -1,0 +1,768 @@
+//! int8 convolution with AVX-512 VNNI (`vpdpbusd`): `conv2d_s8_avx512_vnni`.
+//!
+//! Three paths, chosen by [`S8Plan`]:
+//! - **GEMM** (dense and 1×1 convolutions, large groups): rows are output pixels, columns the
+//!   group's output channels, depth `K = kernel_h · kernel_w · in_c/groups` in OHWI order. The
+//!   weights of a block of up to 64 output channels are packed on the stack once per call as
+//!   `[K/4][64]` dwords (4 consecutive depth bytes of one channel), so one `vpdpbusd` multiplies
+//!   a broadcast dword of the input (4 depth values of one pixel) with 16 channels. A tile is 6
+//!   pixels × up to 64 channels (24 accumulators). The input is read in place through one
+//!   pointer per tap (padding taps point at a row of input zero points) when `in_c/groups` is a
+//!   multiple of 4; otherwise (the first layer, 3 channels) the 6 rows are gathered (im2col) into
+//!   a stack buffer with the depth padded to a multiple of 4.
+//! - **Depthwise**: channels in vectors of 32, pairs of taps interleaved as i16 and multiplied
+//!   with `vpmaddwd` (exact: `|x + offset| ≤ 255`, `|w| ≤ 128`).
+//! - **Small groups** (4 or 8 channels per group in and out, ResNeXt): block-diagonal; one
+//!   64-byte load holds the input of 64 output channels' groups, `vpermd` hands each output lane
+//!   the dword of its own group, `vpdpbusd` multiplies.
+//!
+//! `vpdpbusd` multiplies unsigned by signed bytes. The input is made unsigned by flipping its
+//! sign bit (`x ^ 0x80 = x + 128`), so each sum is `Σ w·(x + 128)`, and the per-channel constant
+//! `(input_offset − 128) · Σ w` added to the bias turns it into `Σ w·(x + input_offset)`. All of
+//! it wraps in 32 bits exactly like the reference's accumulator, so results are bit-exact; padding
+//! taps read the input zero point, whose `x + input_offset` is 0, so they add nothing either way.
+
+use core::arch::x86_64::*;
+use core::mem::MaybeUninit;
+
+use super::{Conv2dS8Params, S8Kind, S8Plan};
+use crate::arch::x86::{
+    byte_mask64, lane_mask16, simple_requant, Avx512Vnni, OutputStage, Requant16,
+};
+use crate::ops::util::requantize_output;
+use crate::quant::Rounding;
+
+/// Pixels per GEMM tile.
+const MR: usize = 6;
+/// Pixels per small-groups tile.
+const MR_GROUPS: usize = 4;
+/// Packed weights buffer: 64 KiB.
+const PACK_DWORDS: usize = 16 * 1024;
+/// Largest padded depth gathered into an im2col row.
+const MAX_IM2COL_K: usize = 1024;
+/// Longest row of input zero points (channels per group on the in-place path).
+const MAX_ZERO_ROW: usize = 4096;
+/// Depthwise packed weights buffer (i16 pairs): 32 KiB.
+const DW_DWORDS: usize = 8 * 1024;
+/// Most 32-channel blocks in a depthwise chunk (whose requantization constants are cached).
+const DW_MAX_BLOCKS: usize = 32;
+
+#[repr(C, align(64))]
+struct Aligned<T>(T);
+
+/// Everything a path needs about the call, with lengths already checked by [`S8Plan::new`].
+struct Ctx<'a> {
+    plan: S8Plan,
+    st: OutputStage,
+    /// Double rounding with [`simple_requant`] parameters: the short vector form applies.
+    simple: bool,
+    p: &'a Conv2dS8Params,
+    input: &'a [i8],
+    weights: &'a [i8],
+    bias: Option<&'a [i32]>,
+    mults: &'a [i32],
+    shifts: &'a [i32],
+}
+
+/// `conv2d_s8_avx512_vnni`: see the module documentation. Returns `false` without writing when
+/// AVX-512 VNNI is unavailable or the call is outside the covered range (see [`S8Plan::new`]).
+pub(crate) fn conv2d_s8(
+    p: &Conv2dS8Params,
+    input: &[i8],
+    weights: &[i8],
+    bias: Option<&[i32]>,
+    mults: &[i32],
+    shifts: &[i32],
+    output: &mut [i8],
+) -> bool {
+    let Some(tok) = Avx512Vnni::get() else {
+        return false;
+    };
+    let Some(plan) = S8Plan::new(
+        p,
+        input.len(),
+        weights.len(),
+        bias.map(<[i32]>::len),
+        mults.len(),
+        shifts.len(),
+        output.len(),
+    ) else {
+        return false;
+    };
+    let Some(st) = OutputStage::new(p.output_offset, p.act_min, p.act_max) else {
+        return false;
+    };
+    if !crate::arch::x86::shifts_in_vector_range(shifts) {
+        return false;
+    }
+    let k_pad = plan.k_len.next_multiple_of(4);
+    let fits = match plan.kind {
+        S8Kind::Depthwise => true,
+        S8Kind::SmallGroups => k_pad * 64 <= PACK_DWORDS * 4,
+        S8Kind::Gemm if plan.cpg % 4 == 0 => k_pad * 16 <= PACK_DWORDS * 4 && plan.cpg <= MAX_ZERO_ROW,
+        S8Kind::Gemm => k_pad <= MAX_IM2COL_K,
+    };
+    if !fits {
+        return false;
+    }
+    let ctx = Ctx {
+        plan,
+        st,
+        simple: p.rounding == Rounding::Double && simple_requant(mults, shifts),
+        p,
+        input,
+        weights,
+        bias,
+        mults,
+        shifts,
+    };
+    // SAFETY: `tok` proves AVX-512 F/BW/VL/VNNI, AVX2 and FMA; `S8Plan::new` checked every slice
+    // length against the shapes, and `fits` the stack buffers' limits.
+    unsafe {
+        match plan.kind {
+            S8Kind::Depthwise => depthwise(tok, &ctx, output),
+            S8Kind::SmallGroups => small_groups(tok, &ctx, output),
+            S8Kind::Gemm => gemm(tok, &ctx, output),
+        }
+    }
+    true
+}
+
+/// Requantizes 16 accumulators (channels `oc .. oc + n`) and stores `n` int8 outputs at `dst`.
+/// Falls back to the scalar output stage for single rounding and for lanes whose left shift
+/// overflows, so the result is always the reference's.
+///
+/// # Safety
+/// AVX-512 VNNI available; `dst` valid for `n` bytes; `oc + n ≤ out_c`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[inline]
+unsafe fn store16(ctx: &Ctx, acc: __m512i, rq: &Requant16, oc: usize, n: usize, dst: *mut i8) {
+    let lanes = lane_mask16(n);
+    if ctx.simple {
+        let v = rq.apply_simple(acc, &ctx.st);
+        // SAFETY: `n` bytes writable at `dst` (caller); the masked store writes only those.
+        unsafe { _mm512_mask_cvtepi32_storeu_epi8(dst, lanes, v) };
+        return;
+    }
+    if ctx.p.rounding == Rounding::Double {
+        let (v, ovf) = rq.apply(acc, &ctx.st);
+        if ovf & lanes == 0 {
+            // SAFETY: `n` bytes writable at `dst` (caller); the masked store writes only those.
+            unsafe { _mm512_mask_cvtepi32_storeu_epi8(dst, lanes, v) };
+            return;
+        }
+    }
+    // SAFETY: forwarded from the caller.
+    unsafe { store16_scalar(ctx, acc, oc, n, dst) }
+}
+
+/// The scalar output stage for [`store16`]'s rare cases.
+///
+/// # Safety
+/// As [`store16`].
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[cold]
+#[inline(never)]
+unsafe fn store16_scalar(ctx: &Ctx, acc: __m512i, oc: usize, n: usize, dst: *mut i8) {
+    let mut a = [0i32; 16];
+    // SAFETY: `a` holds 16 i32.
+    unsafe { _mm512_storeu_si512(a.as_mut_ptr().cast(), acc) };
+    for (i, &v) in a.iter().enumerate().take(n) {
+        let c = oc + i;
+        let q = requantize_output(
+            v,
+            ctx.mults.get(c).copied().unwrap_or(0),
+            ctx.shifts.get(c).copied().unwrap_or(0),
+            ctx.p.rounding,
+            ctx.p.output_offset,
+            ctx.p.act_min,
+            ctx.p.act_max,
+        );
+        // SAFETY: `i < n`, `n` bytes writable at `dst` (caller).
+        unsafe { dst.add(i).write(q) };
+    }
+}
+
+/// Loads `n ≤ 16` biases at channel `oc` (zeros without a bias).
+///
+/// # Safety
+/// AVX-512 available; `oc + n ≤ out_c`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[inline]
+unsafe fn load_bias(ctx: &Ctx, oc: usize, n: usize) -> __m512i {
+    match ctx.bias {
+        // SAFETY: the bias has `out_c` entries (plan), the mask covers `oc .. oc + n`.
+        Some(b) => unsafe { _mm512_maskz_loadu_epi32(lane_mask16(n), b.as_ptr().add(oc)) },
+        None => _mm512_setzero_si512(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Weight packing (GEMM and small groups)
+// ---------------------------------------------------------------------------------------------
+
+/// Packs the weights of `n ≤ 16·nv` consecutive output channels (rows of `k` bytes starting at
+/// `src`) as `[ceil(k/4)][16·nv]` dwords at `dst` (lanes past `n` and bytes past `k` are 0), and
+/// returns `Σ_k w` per channel, 16 channels per vector.
+///
+/// # Safety
+/// AVX-512 VNNI available; `src` readable for `n · k` bytes; `dst` writable and 64-byte aligned
+/// for `ceil(k/4) · 16 · nv` dwords; `1 ≤ nv ≤ 4`; `64 · k < 2^31`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+unsafe fn pack(src: *const i8, k: usize, n: usize, nv: usize, dst: *mut i32) -> [__m512i; 4] {
+    let kq = k.div_ceil(4);
+    let full = k / 4;
+    let ones = _mm512_set1_epi8(1);
+    let lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    let mut sums = [_mm512_setzero_si512(); 4];
+    for (j, sum) in sums.iter_mut().enumerate().take(nv) {
+        let lanes = n.saturating_sub(16 * j).min(16);
+        let mask = lane_mask16(lanes);
+        // Byte offset of each lane's row.
+        let rows = _mm512_mullo_epi32(
+            _mm512_add_epi32(lane, _mm512_set1_epi32((16 * j) as i32)),
+            _mm512_set1_epi32(k as i32),
+        );
+        for q in 0..kq {
+            let v = if q < full {
+                let off = _mm512_add_epi32(rows, _mm512_set1_epi32((4 * q) as i32));
+                // SAFETY: active lanes read bytes `4q .. 4q + 4 ≤ k` of rows `< n`, inside the
+                // `n · k` readable bytes; inactive lanes are not accessed.
+                unsafe {
+                    _mm512_mask_i32gather_epi32::<1>(
+                        _mm512_setzero_si512(),
+                        mask,
+                        off,
+                        src.cast(),
+                    )
+                }
+            } else {
+                // The last, partial dword: assembled byte by byte.
+                let mut d = [0i32; 16];
+                for (l, dw) in d.iter_mut().enumerate().take(lanes) {
+                    let mut bytes = [0u8; 4];
+                    for (b, byte) in bytes.iter_mut().enumerate() {
+                        let kk = 4 * q + b;
+                        if kk < k {
+                            // SAFETY: row `16j + l < n`, byte `kk < k`.
+                            *byte = unsafe { *src.add((16 * j + l) * k + kk) } as u8;
+                        }
+                    }
+                    *dw = i32::from_le_bytes(bytes);
+                }
+                // SAFETY: `d` holds 16 i32.
+                unsafe { _mm512_loadu_si512(d.as_ptr().cast()) }
+            };
+            *sum = _mm512_dpbusd_epi32(*sum, ones, v);
+            // SAFETY: dword `(q·nv + j)·16` of the destination, aligned and in range (caller).
+            unsafe { _mm512_store_si512(dst.add((q * nv + j) * 16).cast(), v) };
+        }
+    }
+    sums
+}
+
+/// Bias plus the unsigned-input correction `(input_offset − 128) · Σ w`, for channels
+/// `oc .. oc + n`.
+///
+/// # Safety
+/// AVX-512 available; `oc + n ≤ out_c`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[inline]
+unsafe fn init_acc(ctx: &Ctx, oc: usize, n: usize, sum_w: __m512i) -> __m512i {
+    let corr = _mm512_set1_epi32(ctx.p.input_offset.wrapping_sub(128));
+    // SAFETY: forwarded from the caller.
+    let b = unsafe { load_bias(ctx, oc, n) };
+    _mm512_add_epi32(b, _mm512_mullo_epi32(corr, sum_w))
+}
+
+// ---------------------------------------------------------------------------------------------
+// GEMM path
+// ---------------------------------------------------------------------------------------------
+
+/// One tile: `MR` rows × `NV` vectors of 16 channels. `ptrs[s][r]` points at segment `s` (a tap,
+/// or the whole im2col row) of row `r`; each segment is `segq` dwords; the packed weights hold
+/// `ptrs.len() · segq` dwords × `16·NV` lanes.
+///
+/// # Safety
+/// AVX-512 VNNI available; every `ptrs[s][r]` readable for `4·segq` bytes; `w` readable and
+/// aligned for `ptrs.len() · segq · 16 · NV` dwords.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[inline]
+unsafe fn gemm_tile<const NV: usize>(
+    ptrs: &[[*const i8; MR]],
+    segq: usize,
+    mut w: *const i32,
+    init: &[__m512i; 4],
+) -> [[__m512i; NV]; MR] {
+    let mut acc = [[_mm512_setzero_si512(); NV]; MR];
+    for row in acc.iter_mut() {
+        for (a, i) in row.iter_mut().zip(init) {
+            *a = *i;
+        }
+    }
+    for seg in ptrs {
+        for q in 0..segq {
+            let mut wv = [_mm512_setzero_si512(); NV];
+            for (j, v) in wv.iter_mut().enumerate() {
+                // SAFETY: within the packed block (caller), 64-byte aligned.
+                *v = unsafe { _mm512_load_si512(w.add(16 * j).cast()) };
+            }
+            for (r, row) in acc.iter_mut().enumerate() {
+                // SAFETY: 4 bytes at dword `q` of the segment (caller).
+                let d = unsafe { seg[r].add(4 * q).cast::<u32>().read_unaligned() };
+                let x = _mm512_set1_epi32((d ^ 0x8080_8080) as i32);
+                for (a, v) in row.iter_mut().zip(&wv) {
+                    *a = _mm512_dpbusd_epi32(*a, x, *v);
+                }
+            }
+            // SAFETY: stays within (or one past) the packed block.
+            w = unsafe { w.add(16 * NV) };
+        }
+    }
+    acc
+}
+
+/// Runs one tile and stores its outputs.
+///
+/// # Safety
+/// As [`gemm_tile`]; `out_rows[r]` writable for `n` bytes for `r < rows`; `oc + n ≤ out_c`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn gemm_tile_store<const NV: usize>(
+    ctx: &Ctx,
+    ptrs: &[[*const i8; MR]],
+    segq: usize,
+    w: *const i32,
+    init: &[__m512i; 4],
+    rq: &[Requant16; 4],
+    out_rows: &[*mut i8; MR],
+    rows: usize,
+    oc: usize,
+    n: usize,
+) {
+    // SAFETY: forwarded from the caller.
+    let acc = unsafe { gemm_tile::<NV>(ptrs, segq, w, init) };
+    for (r, row) in acc.iter().enumerate().take(rows) {
+        for (j, a) in row.iter().enumerate() {
+            let lanes = n.saturating_sub(16 * j).min(16);
+            // SAFETY: the row's output has `n` bytes from `out_rows[r]`; lanes `16j ..` of it.
+            unsafe { store16(ctx, *a, &rq[j], oc + 16 * j, lanes, out_rows[r].add(16 * j)) };
+        }
+    }
+}
+
+/// # Safety
+/// AVX-512 VNNI available; `ctx` built by [`conv2d_s8`] for the `Gemm` kind (checked lengths,
+/// buffer limits); `output` has the plan's length.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, output: &mut [i8]) {
+    let pl = &ctx.plan;
+    let g = &pl.g;
+    let (cpg, opg, k) = (pl.cpg, pl.opg, pl.k_len);
+    let im2col = cpg % 4 != 0;
+    let k_pad = k.next_multiple_of(4);
+    let (segs, segq) = if im2col { (1, k_pad / 4) } else { (pl.taps, cpg / 4) };
+    let nv_max = (PACK_DWORDS / (k_pad / 4 * 16)).min(4);
+    let zp = (-ctx.p.input_offset) as i8;
+    let mut packed = Aligned([MaybeUninit::<i32>::uninit(); PACK_DWORDS]);
+    let packed = packed.0.as_mut_ptr().cast::<i32>();
+    let mut zero_row = [0i8; MAX_ZERO_ROW];
+    zero_row[..cpg.min(MAX_ZERO_ROW)].fill(zp);
+    let mut col = Aligned([0i8; MR * MAX_IM2COL_K]);
+    let mut ptrs = [[core::ptr::null::<i8>(); MR]; super::MAX_TAPS];
+    let pixels = g.out_h * g.out_w;
+    let in_px = g.in_w * g.in_c;
+    let x = ctx.input.as_ptr();
+    let out = output.as_mut_ptr();
+
+    for grp in 0..g.groups {
+        let mut nb = 0;
+        while nb < opg {
+            let n = (opg - nb).min(16 * nv_max);
+            let nv = n.div_ceil(16);
+            let oc = grp * opg + nb;
+            // SAFETY: rows `oc .. oc + n` of the weights (`n · k` bytes); the buffer holds
+            // `k_pad/4 · 16 · nv_max` dwords by the choice of `nv_max`; 64·k < 2^31 (plan).
+            let sums = unsafe { pack(ctx.weights.as_ptr().add(oc * k), k, n, nv, packed) };
+            let mut init = [_mm512_setzero_si512(); 4];
+            let mut rq = [Requant16 {
+                mult: _mm512_setzero_si512(),
+                left: _mm512_setzero_si512(),
+                right: _mm512_setzero_si512(),
+            }; 4];
+            for j in 0..nv {
+                let lanes = (n - 16 * j).min(16);
+                // SAFETY: channels `oc + 16j .. + lanes ≤ out_c`.
+                unsafe {
+                    init[j] = init_acc(ctx, oc + 16 * j, lanes, sums[j]);
+                    rq[j] = Requant16::load(
+                        ctx.mults.as_ptr().add(oc + 16 * j),
+                        ctx.shifts.as_ptr().add(oc + 16 * j),
+                        lanes,
+                    );
+                }
+            }
+            for b in 0..g.batch {
+                let mut m0 = 0;
+                while m0 < pixels {
+                    let rows = (pixels - m0).min(MR);
+                    let mut out_rows = [core::ptr::null_mut::<i8>(); MR];
+                    for r in 0..MR {
+                        // Rows past the end repeat the last one (computed, not stored).
+                        let m = m0 + r.min(rows - 1);
+                        let (oh, ow) = (m / g.out_w, m % g.out_w);
+                        // SAFETY: pixel `(b, oh, ow)` exists; `oc + n ≤ out_c`.
+                        out_rows[r] = unsafe { out.add(((b * pixels) + m) * g.out_c + oc) };
+                        let (ih0, kh0, kh1) = S8Plan::window(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
+                        let (iw0, kw0, kw1) = S8Plan::window(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
+                        if im2col {
+                            let dst = &mut col.0[r * k_pad..(r + 1) * k_pad];
+                            for kh in 0..g.kernel_h {
+                                for kw in 0..g.kernel_w {
+                                    let t = (kh * g.kernel_w + kw) * cpg;
+                                    let seg = &mut dst[t..t + cpg];
+                                    if (kh0..kh1).contains(&kh) && (kw0..kw1).contains(&kw) {
+                                        let ih = (ih0 + (kh * g.dilation_h) as isize) as usize;
+                                        let iw = (iw0 + (kw * g.dilation_w) as isize) as usize;
+                                        let at = (b * g.in_h + ih) * in_px + iw * g.in_c + grp * cpg;
+                                        seg.copy_from_slice(&ctx.input[at..at + cpg]);
+                                    } else {
+                                        seg.fill(zp);
+                                    }
+                                }
+                            }
+                            ptrs[0][r] = dst.as_ptr();
+                        } else {
+                            for kh in 0..g.kernel_h {
+                                for kw in 0..g.kernel_w {
+                                    let t = kh * g.kernel_w + kw;
+                                    ptrs[t][r] = if (kh0..kh1).contains(&kh) && (kw0..kw1).contains(&kw) {
+                                        let ih = (ih0 + (kh * g.dilation_h) as isize) as usize;
+                                        let iw = (iw0 + (kw * g.dilation_w) as isize) as usize;
+                                        // SAFETY: (b, ih, iw) is inside the input; the group's
+                                        // `cpg` channels follow.
+                                        unsafe { x.add((b * g.in_h + ih) * in_px + iw * g.in_c + grp * cpg) }
+                                    } else {
+                                        zero_row.as_ptr()
+                                    };
+                                }
+                            }
+                        }
+                    }
+                    let ptrs = &ptrs[..segs];
+                    // SAFETY: every pointer reads `4·segq` bytes (a tap's `cpg` channels, the
+                    // zero row of `cpg ≤ MAX_ZERO_ROW` bytes, or an im2col row of `k_pad`); the
+                    // packed block holds `segs · segq` dwords × `16·nv`; outputs as above.
+                    unsafe {
+                        match nv {
+                            1 => gemm_tile_store::<1>(ctx, ptrs, segq, packed, &init, &rq, &out_rows, rows, oc, n),
+                            2 => gemm_tile_store::<2>(ctx, ptrs, segq, packed, &init, &rq, &out_rows, rows, oc, n),
+                            3 => gemm_tile_store::<3>(ctx, ptrs, segq, packed, &init, &rq, &out_rows, rows, oc, n),
+                            _ => gemm_tile_store::<4>(ctx, ptrs, segq, packed, &init, &rq, &out_rows, rows, oc, n),
+                        }
+                    }
+                    m0 += MR;
+                }
+            }
+            nb += n;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small groups (4 or 8 channels per group, in and out)
+// ---------------------------------------------------------------------------------------------
+
+/// # Safety
+/// AVX-512 VNNI available; `ctx` built by [`conv2d_s8`] for the `SmallGroups` kind (`cpg == opg`
+/// is 4 or 8); `output` has the plan's length.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+unsafe fn small_groups(_t: Avx512Vnni, ctx: &Ctx, output: &mut [i8]) {
+    // SAFETY: forwarded.
+    unsafe {
+        match ctx.plan.cpg {
+            4 => small_groups_n::<1>(ctx, output),
+            _ => small_groups_n::<2>(ctx, output),
+        }
+    }
+}
+
+/// `Q = cpg / 4` dwords of input per group and tap.
+///
+/// # Safety
+/// As [`small_groups`], with `Q = cpg / 4`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+unsafe fn small_groups_n<const Q: usize>(ctx: &Ctx, output: &mut [i8]) {
+    let pl = &ctx.plan;
+    let g = &pl.g;
+    let (cpg, k) = (pl.cpg, pl.k_len);
+    let c = g.out_c; // == in_c
+    let zp = (-ctx.p.input_offset) as i8;
+    let pad_x = _mm512_set1_epi8(zp ^ i8::MIN);
+    let flip = _mm512_set1_epi8(i8::MIN);
+    // idx[q][j], lane l: the input dword of output channel 16j + l's group, dword q.
+    let mut idx = [[_mm512_setzero_si512(); 4]; Q];
+    for (q, row) in idx.iter_mut().enumerate() {
+        for (j, v) in row.iter_mut().enumerate() {
+            let mut d = [0i32; 16];
+            for (l, e) in d.iter_mut().enumerate() {
+                *e = (((16 * j + l) / cpg) * Q + q) as i32;
+            }
+            // SAFETY: `d` holds 16 i32.
+            *v = unsafe { _mm512_loadu_si512(d.as_ptr().cast()) };
+        }
+    }
+    let mut packed = Aligned([MaybeUninit::<i32>::uninit(); PACK_DWORDS]);
+    let packed = packed.0.as_mut_ptr().cast::<i32>();
+    let pixels = g.out_h * g.out_w;
+    let in_px = g.in_w * c;
+    let x = ctx.input.as_ptr();
+    let out = output.as_mut_ptr();
+    let mut oc = 0;
+    while oc < c {
+        let n = (c - oc).min(64);
+        let nv = n.div_ceil(16);
+        let in_mask = byte_mask64(n);
+        // SAFETY: rows `oc .. oc + n` of `k` bytes; `k_pad · 64 ≤ 4 · PACK_DWORDS` (checked).
+        let sums = unsafe { pack(ctx.weights.as_ptr().add(oc * k), k, n, 4, packed) };
+        let mut init = [_mm512_setzero_si512(); 4];
+        let mut rq = [Requant16 {
+            mult: _mm512_setzero_si512(),
+            left: _mm512_setzero_si512(),
+            right: _mm512_setzero_si512(),
+        }; 4];
+        for j in 0..nv {
+            let lanes = (n - 16 * j).min(16);
+            // SAFETY: channels `oc + 16j .. + lanes ≤ out_c`.
+            unsafe {
+                init[j] = init_acc(ctx, oc + 16 * j, lanes, sums[j]);
+                rq[j] = Requant16::load(
+                    ctx.mults.as_ptr().add(oc + 16 * j),
+                    ctx.shifts.as_ptr().add(oc + 16 * j),
+                    lanes,
+                );
+            }
+        }
+        for b in 0..g.batch {
+            let mut m0 = 0;
+            while m0 < pixels {
+                let rows = (pixels - m0).min(MR_GROUPS);
+                let mut acc = [init; MR_GROUPS];
+                let mut win = [(0isize, 0usize, 0usize, 0isize, 0usize, 0usize); MR_GROUPS];
+                for (r, wr) in win.iter_mut().enumerate() {
+                    let m = m0 + r.min(rows - 1);
+                    let (oh, ow) = (m / g.out_w, m % g.out_w);
+                    let (ih0, kh0, kh1) = S8Plan::window(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
+                    let (iw0, kw0, kw1) = S8Plan::window(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
+                    *wr = (ih0, kh0, kh1, iw0, kw0, kw1);
+                }
+                let mut w = packed.cast_const();
+                for kh in 0..g.kernel_h {
+                    for kw in 0..g.kernel_w {
+                        let mut xv = [pad_x; MR_GROUPS];
+                        for (r, v) in xv.iter_mut().enumerate() {
+                            let (ih0, kh0, kh1, iw0, kw0, kw1) = win[r];
+                            if (kh0..kh1).contains(&kh) && (kw0..kw1).contains(&kw) {
+                                let ih = (ih0 + (kh * g.dilation_h) as isize) as usize;
+                                let iw = (iw0 + (kw * g.dilation_w) as isize) as usize;
+                                // SAFETY: (b, ih, iw) is inside the input; the mask keeps the
+                                // load within channels `oc .. oc + n` of that pixel.
+                                let raw = unsafe {
+                                    _mm512_maskz_loadu_epi8(
+                                        in_mask,
+                                        x.add((b * g.in_h + ih) * in_px + iw * c + oc),
+                                    )
+                                };
+                                *v = _mm512_xor_si512(raw, flip);
+                            }
+                        }
+                        for idx_q in &idx {
+                            let mut wv = [_mm512_setzero_si512(); 4];
+                            for (j, v) in wv.iter_mut().enumerate() {
+                                // SAFETY: inside the packed block of `k_pad/4 · 64` dwords.
+                                *v = unsafe { _mm512_load_si512(w.add(16 * j).cast()) };
+                            }
+                            for (a_r, x_r) in acc.iter_mut().zip(&xv) {
+                                for ((a, v), ix) in a_r.iter_mut().zip(&wv).zip(idx_q) {
+                                    let xs = _mm512_permutexvar_epi32(*ix, *x_r);
+                                    *a = _mm512_dpbusd_epi32(*a, xs, *v);
+                                }
+                            }
+                            // SAFETY: stays within (or one past) the packed block.
+                            w = unsafe { w.add(64) };
+                        }
+                    }
+                }
+                for (r, a_r) in acc.iter().enumerate().take(rows) {
+                    let m = m0 + r;
+                    // SAFETY: pixel `(b, m)` exists; channels `oc .. oc + n`.
+                    let dst = unsafe { out.add((b * pixels + m) * c + oc) };
+                    for (j, a) in a_r.iter().enumerate().take(nv) {
+                        let lanes = (n - 16 * j).min(16);
+                        // SAFETY: `lanes` bytes of this pixel's output channels.
+                        unsafe { store16(ctx, *a, &rq[j], oc + 16 * j, lanes, dst.add(16 * j)) };
+                    }
+                }
+                m0 += MR_GROUPS;
+            }
+        }
+        oc += n;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Depthwise
+// ---------------------------------------------------------------------------------------------
+
+/// # Safety
+/// AVX-512 VNNI available; `ctx` built by [`conv2d_s8`] for the `Depthwise` kind; `output` has
+/// the plan's length.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+unsafe fn depthwise(_t: Avx512Vnni, ctx: &Ctx, output: &mut [i8]) {
+    let pl = &ctx.plan;
+    let g = &pl.g;
+    let c = g.in_c;
+    let taps = pl.taps;
+    let pairs = taps.div_ceil(2);
+    // Channels per chunk: the chunk's interleaved weights fill at most DW_DWORDS.
+    let chunk = (DW_DWORDS / pairs / 32 * 32).clamp(32, 32 * DW_MAX_BLOCKS);
+    let mut wbuf = Aligned([0i32; DW_DWORDS]);
+    let off16 = _mm512_set1_epi16(ctx.p.input_offset as i16);
+    let pixels = g.out_h * g.out_w;
+    let x = ctx.input.as_ptr();
+    let out = output.as_mut_ptr();
+    // Lanes of the unpacked accumulators back to channel order: `lo` holds channels 8ℓ+0..3 of
+    // each 128-bit lane ℓ, `hi` channels 8ℓ+4..7.
+    let mut un = [[0i32; 16]; 2];
+    for (h, u) in un.iter_mut().enumerate() {
+        for (i, e) in u.iter_mut().enumerate() {
+            let (l, w) = (2 * h + i / 8, i % 8);
+            *e = if w < 4 { (4 * l + w) as i32 } else { (16 + 4 * l + w - 4) as i32 };
+        }
+    }
+    // SAFETY: 16 i32 each.
+    let (un_a, un_b) = unsafe {
+        (
+            _mm512_loadu_si512(un[0].as_ptr().cast()),
+            _mm512_loadu_si512(un[1].as_ptr().cast()),
+        )
+    };
+
+    let zero = _mm512_setzero_si512();
+    let mut rqs = [Requant16 {
+        mult: zero,
+        left: zero,
+        right: zero,
+    }; 2 * DW_MAX_BLOCKS];
+    let mut biases = [zero; 2 * DW_MAX_BLOCKS];
+    let mut c0 = 0;
+    while c0 < c {
+        let cn = (c - c0).min(chunk);
+        let blocks = cn.div_ceil(32);
+        // Requantization constants and biases of the chunk's channels, 16 per vector.
+        for (h, (rq, bv)) in rqs.iter_mut().zip(biases.iter_mut()).enumerate().take(2 * blocks) {
+            let n = cn.saturating_sub(16 * h).min(16);
+            let oc = c0 + 16 * h;
+            if n > 0 {
+                // SAFETY: channels `oc .. oc + n ≤ out_c`.
+                unsafe {
+                    *rq = Requant16::load(ctx.mults.as_ptr().add(oc), ctx.shifts.as_ptr().add(oc), n);
+                    *bv = load_bias(ctx, oc, n);
+                }
+            }
+        }
+        // Interleave: block v, pair p: [lo 16 dwords][hi 16 dwords], each dword the i16 pair
+        // (w[t = 2p], w[2p + 1]) of one channel.
+        for cc in 0..blocks * 32 {
+            let (v, c32) = (cc / 32, cc % 32);
+            let (l, wi) = (c32 / 8, c32 % 8);
+            let (half, lane) = (wi / 4, 4 * l + wi % 4);
+            for p in 0..pairs {
+                let d = if cc < cn {
+                    let row = (c0 + cc) * taps;
+                    let w0 = ctx.weights[row + 2 * p];
+                    let w1 = if 2 * p + 1 < taps { ctx.weights[row + 2 * p + 1] } else { 0 };
+                    (i32::from(w0) & 0xffff) | (i32::from(w1) << 16)
+                } else {
+                    0
+                };
+                wbuf.0[((v * pairs + p) * 2 + half) * 16 + lane] = d;
+            }
+        }
+        let mut tap_ptr = [x; super::MAX_TAPS];
+        let mut tap_ok = [0u32; super::MAX_TAPS + 1];
+        let mut row_win = (0isize, 0usize, 0usize);
+        for b in 0..g.batch {
+            for m in 0..pixels {
+                let (oh, ow) = (m / g.out_w, m % g.out_w);
+                if ow == 0 {
+                    row_win = S8Plan::window(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
+                }
+                let (ih0, kh0, kh1) = row_win;
+                let (iw0, kw0, kw1) = S8Plan::window(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
+                for kh in 0..g.kernel_h {
+                    for kw in 0..g.kernel_w {
+                        let t = kh * g.kernel_w + kw;
+                        if (kh0..kh1).contains(&kh) && (kw0..kw1).contains(&kw) {
+                            let ih = (ih0 + (kh * g.dilation_h) as isize) as usize;
+                            let iw = (iw0 + (kw * g.dilation_w) as isize) as usize;
+                            // SAFETY: (b, ih, iw) is inside the input.
+                            tap_ptr[t] = unsafe { x.add(((b * g.in_h + ih) * g.in_w + iw) * c + c0) };
+                            tap_ok[t] = u32::MAX;
+                        } else {
+                            tap_ptr[t] = x;
+                            tap_ok[t] = 0;
+                        }
+                    }
+                }
+                // SAFETY: pixel `(b, m)` exists; its channels `c0 .. c0 + cn`.
+                let dst = unsafe { out.add((b * pixels + m) * c + c0) };
+                for v in 0..blocks {
+                    let cb = 32 * v;
+                    let n = (cn - cb).min(32);
+                    let chm = if n >= 32 { u32::MAX } else { (1u32 << n) - 1 };
+                    let mut lo = _mm512_setzero_si512();
+                    let mut hi = _mm512_setzero_si512();
+                    let wv = &wbuf.0[v * pairs * 32..];
+                    for p in 0..pairs {
+                        let (t0, t1) = (2 * p, (2 * p + 1).min(taps - 1));
+                        // Invalid taps load nothing (mask 0) and add nothing (maskz add); the
+                        // odd last tap pairs with itself and a zero weight.
+                        // SAFETY: a valid tap's pointer has channels `c0 .. c0 + cn` of a real
+                        // pixel and the mask keeps the load within `cb .. cb + n`.
+                        let (a, bb) = unsafe {
+                            let k0 = chm & tap_ok[t0];
+                            let k1 = chm & tap_ok[t1];
+                            let a = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(k0, tap_ptr[t0].add(cb)));
+                            let bb = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(k1, tap_ptr[t1].add(cb)));
+                            (_mm512_maskz_add_epi16(k0, a, off16), _mm512_maskz_add_epi16(k1, bb, off16))
+                        };
+                        // SAFETY: `wbuf` holds `blocks · pairs · 32` dwords for this chunk.
+                        let (wl, wh) = unsafe {
+                            (
+                                _mm512_load_si512(wv.as_ptr().add(p * 32).cast()),
+                                _mm512_load_si512(wv.as_ptr().add(p * 32 + 16).cast()),
+                            )
+                        };
+                        lo = _mm512_add_epi32(lo, _mm512_madd_epi16(_mm512_unpacklo_epi16(a, bb), wl));
+                        hi = _mm512_add_epi32(hi, _mm512_madd_epi16(_mm512_unpackhi_epi16(a, bb), wh));
+                    }
+                    let acc_a = _mm512_permutex2var_epi32(lo, un_a, hi);
+                    let acc_b = _mm512_permutex2var_epi32(lo, un_b, hi);
+                    let oc = c0 + cb;
+                    let na = n.min(16);
+                    // SAFETY: channels `oc .. oc + n ≤ out_c`; `dst + cb` has `n` bytes.
+                    unsafe {
+                        let acc = _mm512_add_epi32(acc_a, biases[2 * v]);
+                        store16(ctx, acc, &rqs[2 * v], oc, na, dst.add(cb));
+                        if n > 16 {
+                            let acc = _mm512_add_epi32(acc_b, biases[2 * v + 1]);
+                            store16(ctx, acc, &rqs[2 * v + 1], oc + 16, n - 16, dst.add(cb + 16));
+                        }
+                    }
+                }
+            }
+        }
+        c0 += cn;
+    }
+}

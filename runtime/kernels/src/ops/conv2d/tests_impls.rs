@@ -1,0 +1,363 @@
+//! Every entry of [`CONV2D_S8_IMPLS`] / [`CONV2D_F32_IMPLS`] against the portable reference: bit
+//! for bit for int8, relative 1e-5 for f32, on random shapes that hit the vector tails (channel
+//! counts around 4, 8, 16, 32, 64), strides, paddings, dilations, groups, zero points ±128 and
+//! extreme requantization parameters. Entries whose instruction set the host lacks print
+//! "skipped".
+extern crate std;
+
+use std::format;
+use std::string::String;
+use std::vec;
+use std::vec::Vec;
+
+use proptest::prelude::*;
+
+use super::reference::conv2d_f32_reference;
+use super::reference_s8::conv2d_s8_reference;
+use super::{Conv2dParams, Conv2dS8Params, CONV2D_F32_IMPLS, CONV2D_S8_IMPLS};
+use crate::dispatch::Isa;
+use crate::ops::test_util::{close, Rng};
+use crate::quant::Rounding;
+use crate::Activation;
+
+/// Which family of convolution a case is (so every fast path is exercised).
+#[derive(Clone, Copy, Debug)]
+enum Family {
+    OneByOne,
+    Dense,
+    Depthwise,
+    SmallGroups,
+    Grouped,
+    FewChannels,
+}
+
+#[derive(Clone, Debug)]
+struct Case {
+    p: Conv2dS8Params,
+    x: Vec<i8>,
+    w: Vec<i8>,
+    bias: Option<Vec<i32>>,
+    m: Vec<i32>,
+    s: Vec<i32>,
+}
+
+fn channels(rng: &mut Rng) -> usize {
+    const C: [usize; 16] = [1, 3, 4, 7, 8, 12, 15, 16, 17, 24, 31, 32, 33, 48, 64, 65];
+    if rng.below(6) == 0 {
+        70 + rng.below(100) as usize
+    } else {
+        C[rng.below(C.len() as u64) as usize]
+    }
+}
+
+fn make_case(family: Family, seed: u64) -> Case {
+    let mut rng = Rng::new(seed);
+    let r = |rng: &mut Rng, lo: usize, hi: usize| lo + rng.below((hi - lo + 1) as u64) as usize;
+    let (k_h, k_w) = match family {
+        Family::OneByOne => (1, 1),
+        Family::Depthwise if rng.below(4) == 0 => (5, 5),
+        _ => {
+            let k = [(3, 3), (3, 3), (2, 2), (1, 3), (3, 1), (5, 5), (2, 3)];
+            k[rng.below(k.len() as u64) as usize]
+        }
+    };
+    let (groups, cpg, opg) = match family {
+        Family::OneByOne | Family::Dense => (1, channels(&mut rng), channels(&mut rng)),
+        Family::Depthwise => (channels(&mut rng), 1, 1),
+        Family::SmallGroups => {
+            let c = if rng.below(2) == 0 { 4 } else { 8 };
+            (r(&mut rng, 2, 40), c, c)
+        }
+        Family::Grouped => (r(&mut rng, 2, 6), channels(&mut rng), channels(&mut rng)),
+        Family::FewChannels => (1, r(&mut rng, 1, 3), channels(&mut rng)),
+    };
+    // Keep the depth within what every fast variant packs on its stack (1024).
+    let cpg = cpg.min(1024 / (k_h * k_w));
+    let in_c = groups * cpg;
+    let out_c = groups * opg;
+    let stride = r(&mut rng, 1, 3);
+    let (stride_h, stride_w) = if rng.below(4) == 0 { (stride, r(&mut rng, 1, 2)) } else { (stride, stride) };
+    let (dilation_h, dilation_w) = if rng.below(5) == 0 { (2, r(&mut rng, 1, 2)) } else { (1, 1) };
+    let pad_top = r(&mut rng, 0, 2).min((k_h - 1) * dilation_h);
+    let pad_left = r(&mut rng, 0, 2).min((k_w - 1) * dilation_w);
+    let in_h = r(&mut rng, 1, 9);
+    let in_w = r(&mut rng, 1, 11);
+    let span = |i: usize, k: usize, d: usize, s: usize, p: usize| {
+        // Output size for symmetric padding, at least 1.
+        ((i + 2 * p).saturating_sub((k - 1) * d + 1) / s + 1).max(1)
+    };
+    let batch = r(&mut rng, 1, 2);
+    let geometry = Conv2dParams {
+        batch,
+        in_h,
+        in_w,
+        in_c,
+        out_h: span(in_h, k_h, dilation_h, stride_h, pad_top),
+        out_w: span(in_w, k_w, dilation_w, stride_w, pad_left),
+        out_c,
+        kernel_h: k_h,
+        kernel_w: k_w,
+        stride_h,
+        stride_w,
+        dilation_h,
+        dilation_w,
+        pad_top,
+        pad_left,
+        groups,
+        activation: Activation::None,
+    };
+    let zp = match rng.below(5) {
+        0 => -128,
+        1 => 127,
+        _ => rng.int(-128, 127) as i32,
+    };
+    let (act_min, act_max) = match rng.below(4) {
+        0 => (-128, 127),
+        1 => {
+            let z = rng.int(-128, 127) as i32;
+            (z, 127)
+        }
+        2 => (-128, rng.int(-128, 127) as i32),
+        _ => {
+            let a = rng.int(-128, 127) as i32;
+            let b = rng.int(-128, 127) as i32;
+            (a.min(b), a.max(b))
+        }
+    };
+    let rounding = if rng.below(4) == 0 { Rounding::Single } else { Rounding::Double };
+    let p = Conv2dS8Params {
+        geometry,
+        input_offset: -zp,
+        output_offset: rng.int(-128, 127) as i32,
+        act_min,
+        act_max,
+        rounding,
+    };
+    let k_len = k_h * k_w * cpg;
+    let extreme = rng.below(4) == 0;
+    let byte = |rng: &mut Rng| {
+        if extreme {
+            if rng.below(2) == 0 { -128 } else { 127 }
+        } else {
+            rng.int(-128, 127) as i8
+        }
+    };
+    let x: Vec<i8> = (0..batch * in_h * in_w * in_c).map(|_| byte(&mut rng)).collect();
+    let w: Vec<i8> = (0..out_c * k_len).map(|_| byte(&mut rng)).collect();
+    let bias = (rng.below(5) != 0).then(|| {
+        (0..out_c)
+            .map(|_| match rng.below(6) {
+                0 => i32::MAX - rng.below(1000) as i32,
+                1 => i32::MIN + rng.below(1000) as i32,
+                _ => rng.int(-100_000, 100_000) as i32,
+            })
+            .collect()
+    });
+    let mut m = Vec::new();
+    let mut s = Vec::new();
+    for _ in 0..out_c {
+        let mult = match rng.below(8) {
+            0 => i32::MAX,
+            1 => 1 << 30,
+            2 if rounding == Rounding::Double => i32::MIN,
+            3 if rounding == Rounding::Double => -(1 << 30) - rng.below(1 << 30) as i32,
+            _ => (1 << 30) + rng.below(1 << 30) as i32,
+        };
+        let shift = match rng.below(6) {
+            0 => -31,
+            1 => r(&mut rng, 0, 30) as i32,
+            _ => -(r(&mut rng, 0, 20) as i32),
+        };
+        m.push(mult);
+        s.push(shift);
+    }
+    Case {
+        p,
+        x,
+        w,
+        bias,
+        m,
+        s,
+    }
+}
+
+fn out_len(p: &Conv2dParams) -> usize {
+    p.batch * p.out_h * p.out_w * p.out_c
+}
+
+/// Runs `f` and the reference; `Ok(accepted)` when equal.
+fn check_s8(
+    f: super::Conv2dS8Fn,
+    c: &Case,
+) -> Result<bool, String> {
+    let g = &c.p.geometry;
+    let mut want = vec![0x55i8; out_len(g)];
+    conv2d_s8_reference(&c.p, &c.x, &c.w, c.bias.as_deref(), &c.m, &c.s, &mut want);
+    let mut got = vec![0x55i8; out_len(g)];
+    let accepted = f(&c.p, &c.x, &c.w, c.bias.as_deref(), &c.m, &c.s, &mut got);
+    if !accepted {
+        return Ok(false);
+    }
+    match (0..got.len()).find(|&i| got[i] != want[i]) {
+        None => Ok(true),
+        Some(i) => Err(format!(
+            "first difference at {i} (pixel {}, channel {}): got {} want {}\n{:?}",
+            i / g.out_c,
+            i % g.out_c,
+            got[i],
+            want[i],
+            c.p
+        )),
+    }
+}
+
+const FAMILIES: [Family; 6] = [
+    Family::OneByOne,
+    Family::Dense,
+    Family::Depthwise,
+    Family::SmallGroups,
+    Family::Grouped,
+    Family::FewChannels,
+];
+
+/// Every variant on many random cases of every family; the fast variants must accept the cases
+/// they are written for.
+#[test]
+fn conv2d_s8_impls_match_reference() {
+    for imp in CONV2D_S8_IMPLS {
+        if !imp.isa.supported_by_host() {
+            std::println!("{}: skipped (host lacks {})", imp.name, imp.isa.name());
+            continue;
+        }
+        let mut accepted = 0;
+        let mut total = 0;
+        for (fi, &family) in FAMILIES.iter().enumerate() {
+            for seed in 0..120u64 {
+                let c = make_case(family, seed * 31 + fi as u64 * 1_000_003);
+                total += 1;
+                let r = check_s8(imp.f, &c);
+                assert!(r.is_ok(), "{} {:?} seed {seed}: {:?}", imp.name, family, r);
+                accepted += usize::from(r == Ok(true));
+            }
+        }
+        std::println!("{}: {accepted}/{total} cases run, all bit-exact", imp.name);
+        // Every family is covered by every fast variant (parameters are in range by
+        // construction), so nothing should fall back.
+        assert_eq!(accepted, total, "{} declined cases", imp.name);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+    #[test]
+    fn conv2d_s8_impls_match_reference_prop(family in 0usize..6, seed in any::<u64>()) {
+        let c = make_case(FAMILIES[family], seed);
+        for imp in CONV2D_S8_IMPLS {
+            if imp.isa != Isa::Reference && imp.isa.supported_by_host() {
+                let r = check_s8(imp.f, &c);
+                prop_assert!(r == Ok(true), "{}: {:?}", imp.name, r);
+            }
+        }
+    }
+}
+
+/// Layer shapes from the models (MobileNetV2, ResNeXt, VWW), small enough to run in a test.
+#[test]
+fn conv2d_s8_model_shapes() {
+    // (h, w, in_c, out_c, k, stride, groups)
+    let shapes = [
+        (7, 7, 960, 160, 1, 1, 1),
+        (14, 14, 384, 64, 1, 1, 1),
+        (14, 14, 128, 128, 3, 1, 32),
+        (14, 14, 256, 256, 3, 2, 32),
+        (12, 12, 8, 8, 3, 1, 8),
+        (24, 24, 96, 96, 3, 2, 96),
+        (33, 33, 3, 32, 3, 2, 1),
+        (9, 9, 64, 64, 3, 1, 4),
+        (8, 8, 2048, 16, 1, 1, 1),
+    ];
+    for (i, &(h, w, ic, oc, k, s, groups)) in shapes.iter().enumerate() {
+        let mut c = make_case(Family::Dense, 1000 + i as u64);
+        let mut rng = Rng::new(i as u64);
+        let pad = k / 2;
+        let out = |x: usize| (x + 2 * pad - k) / s + 1;
+        c.p.geometry = Conv2dParams {
+            batch: 1,
+            in_h: h,
+            in_w: w,
+            in_c: ic,
+            out_h: out(h),
+            out_w: out(w),
+            out_c: oc,
+            kernel_h: k,
+            kernel_w: k,
+            stride_h: s,
+            stride_w: s,
+            dilation_h: 1,
+            dilation_w: 1,
+            pad_top: pad,
+            pad_left: pad,
+            groups,
+            activation: Activation::None,
+        };
+        c.p.rounding = Rounding::Double;
+        c.x = (0..h * w * ic).map(|_| rng.int(-128, 127) as i8).collect();
+        c.w = (0..oc * k * k * ic / groups).map(|_| rng.int(-128, 127) as i8).collect();
+        c.bias = Some((0..oc).map(|_| rng.int(-5000, 5000) as i32).collect());
+        c.m = (0..oc).map(|_| (1 << 30) + rng.below(1 << 30) as i32).collect();
+        c.s = (0..oc).map(|_| -(rng.below(12) as i32) - 6).collect();
+        for imp in CONV2D_S8_IMPLS {
+            if imp.isa.supported_by_host() {
+                assert_eq!(check_s8(imp.f, &c), Ok(true), "{} shape {i}", imp.name);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// f32
+// ---------------------------------------------------------------------------------------------
+
+fn make_case_f32(family: Family, seed: u64) -> (Conv2dParams, Vec<f32>, Vec<f32>, Option<Vec<f32>>) {
+    let c = make_case(family, seed);
+    let mut g = c.p.geometry;
+    let mut rng = Rng::new(seed ^ 0xf32);
+    g.activation = match rng.below(4) {
+        0 => Activation::Relu,
+        1 => Activation::Clip { min: 0.0, max: 6.0 },
+        _ => Activation::None,
+    };
+    let k_len = g.kernel_h * g.kernel_w * g.in_c / g.groups;
+    let x = rng.units(c.x.len());
+    let w = rng.units(g.out_c * k_len);
+    let b = c.bias.map(|b| rng.units(b.len()));
+    (g, x, w, b)
+}
+
+#[test]
+fn conv2d_f32_impls_match_reference() {
+    for imp in CONV2D_F32_IMPLS {
+        if !imp.isa.supported_by_host() {
+            std::println!("{}: skipped (host lacks {})", imp.name, imp.isa.name());
+            continue;
+        }
+        let mut accepted = 0;
+        let mut total = 0;
+        for (fi, &family) in FAMILIES.iter().enumerate() {
+            for seed in 0..80u64 {
+                let (g, x, w, b) = make_case_f32(family, seed * 17 + fi as u64 * 7919);
+                let mut want = vec![f32::NAN; out_len(&g)];
+                conv2d_f32_reference(&g, &x, &w, b.as_deref(), &mut want);
+                let mut got = vec![f32::NAN; out_len(&g)];
+                total += 1;
+                if (imp.f)(&g, &x, &w, b.as_deref(), &mut got) {
+                    accepted += 1;
+                    let r = close(&got, &want, 1e-5);
+                    assert!(r.is_ok(), "{} {:?} seed {seed}: {:?}\n{g:?}", imp.name, family, r);
+                }
+            }
+        }
+        std::println!("{}: {accepted}/{total} cases run, all within 1e-5", imp.name);
+        assert!(accepted > 0, "{} accepted nothing", imp.name);
+    }
+}
