@@ -1,1 +1,706 @@
-// placeholder: being written
+//! int8 models made by ONNX Runtime's own quantizer, against ONNX Runtime (issue 3).
+//!
+//! `models/gen/ort_quantize.py` (run by `models/gen/all.sh`) applies ORT's `quantize_static`
+//! (QDQ format, per-channel int8 weights, int32 biases, MinMax calibration on 16 standard-normal
+//! inputs) to seven float models, once with int8 activations (`_qdq_s8`) and once with uint8
+//! activations (`_qdq_u8`, ORT's default). Their inputs and outputs are float, with
+//! QuantizeLinear / DequantizeLinear at the edges. mote compiles each file with the default
+//! options (rounding: LiteRT's reference kernels) — or with `allow_float` for the models of
+//! [`NEEDS_FLOAT`], see below — and mote and ORT (CPU, default graph optimizations) run it on
+//! the same standard-normal inputs (other draws than the calibration's). Values are compared in
+//! units of the quantization step (LSB) of the tensor compared: `|mote − ORT| / scale`.
+//!
+//! ## Why not bit-exact, and what is asserted
+//!
+//! ORT requantizes in float: every int8 value it writes is `round_half_even(exact)`, where
+//! `exact` is the real-valued result divided by the output scale (checked with a float64
+//! recomputation from ORT's int8 inputs: every conv output of these models but one element in
+//! 10^4 equals it). mote follows LiteRT's
+//! reference kernels, whose conv requantization rounds twice (gemmlowp's
+//! `SaturatingRoundingDoublingHighMul`, then `RoundingDivideByPOT` by `rs` bits): the first
+//! rounding moves the value by up to 2^-(rs+1) LSB, so an `exact` within 2^-(rs+1) of a .5
+//! boundary can round the other way (rs is 3 to 13, more for channels with tiny weights, in
+//! these models; the differing conv outputs were all within that window). Where the exact value is
+//! a tie (.5: frequent in bilinear Resize ×2, average pooling and Add of a constant), mote
+//! rounds away from zero and ORT to even. Each case is a 1-LSB difference.
+//!
+//! 1. **Layer by layer** (the tight check): every mote op whose output is an int8 tensor of ORT's
+//!    graph (a QuantizeLinear output, matched by name) is run on ORT's own int8 values of its
+//!    inputs (as `litert_int8.rs` does with LiteRT), and must be within **1 LSB** of ORT on every
+//!    element. Two documented exceptions, both where mote's lowering rounds twice (issues for
+//!    the compiler, reported, not hidden):
+//!    - GlobalAveragePool / ReduceMean / AveragePool whose output scale differs from its input
+//!      scale is lowered to an int8 average rounded at the *input* scale, then a Requantize:
+//!      the first rounding costs up to `r/2` output LSB (`r = input scale / output scale`), so
+//!      the bound there is `⌊r/2 + 1⌋` (measured: up to 4 LSB on mobilenet_v3_block's
+//!      squeeze-excitation pooling, r ≈ 7; 40–90 % of its elements differ);
+//!    - Softmax: TFLite's fixed-point softmax writes scale 1/256, zero point −128; ORT's
+//!      quantizer gives Softmax outputs scale 1/255, so mote requantizes: bound 2 (measured 1).
+//! 2. **Whole model**: the graph outputs, after running the whole network in each runtime. The
+//!    1-LSB layer differences (0.03 % to 0.5 % of each conv layer's elements, up to 5 % where
+//!    ties are frequent) feed the next layers and spread: at the outputs of the deeper models
+//!    15 % to 80 % of the elements differ, by up to 5 LSB (measured over 50 inputs, table in
+//!    the closing note of issue 3). So the expectation "at most 1 LSB on at most 0.1 % of the
+//!    elements", which holds for one requantization, does *not* hold for whole networks with
+//!    LiteRT's rounding, and the test prints, per model, the max LSB difference, the fraction
+//!    of elements differing, top-1 agreement and whether that expectation is met; it asserts
+//!    the loosened bound [`OUTPUT_MAX_LSB`] = 8 LSB and top-1 agreement ≥ [`MIN_TOP1`] = 90 %.
+//!
+//! ## Models that need `allow_float`
+//!
+//! ORT's QDQ graphs contain patterns mote's QDQ lowering does not turn into integer ops yet;
+//! those models compile only with [`CompileOptions::allow_float`](mote_compiler::CompileOptions),
+//! which runs the named nodes in float32 between their DequantizeLinear and QuantizeLinear
+//! nodes. [`NEEDS_FLOAT`] lists them with the pattern; the test first tries the default options
+//! and says when a listed model has started to compile without `allow_float`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use mote_cli::TensorData;
+use mote_format::DType;
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+/// One ORT-quantized model: file stem, input name, input shape, random inputs for the
+/// whole-model and the layer-by-layer comparison.
+struct Case {
+    name: &'static str,
+    input: &'static str,
+    shape: &'static [usize],
+    trials: u64,
+    layer_trials: u64,
+}
+
+const CASES: &[Case] = &[
+    Case {
+        name: "mobilenet_v3_block",
+        input: "input",
+        shape: &[1, 3, 64, 64],
+        trials: 50,
+        layer_trials: 2,
+    },
+    Case {
+        name: "shufflenet_block",
+        input: "input",
+        shape: &[1, 3, 64, 64],
+        trials: 50,
+        layer_trials: 2,
+    },
+    Case {
+        name: "mobilenet_v2",
+        input: "input",
+        shape: &[1, 3, 224, 224],
+        trials: 3,
+        layer_trials: 1,
+    },
+    Case {
+        name: "vww_96_float",
+        input: "input_1",
+        shape: &[1, 96, 96, 3],
+        trials: 50,
+        layer_trials: 2,
+    },
+    Case {
+        name: "pretrainedResnet",
+        input: "input_1",
+        shape: &[1, 32, 32, 3],
+        trials: 50,
+        layer_trials: 2,
+    },
+    Case {
+        name: "kws_ref_model_float32",
+        input: "input_1",
+        shape: &[1, 49, 10, 1],
+        trials: 50,
+        layer_trials: 2,
+    },
+    Case {
+        name: "ad01_fp32",
+        input: "input_1",
+        shape: &[1, 640],
+        trials: 50,
+        layer_trials: 2,
+    },
+];
+
+/// Models (both activation types) that compile only with `allow_float`, and why: the patterns
+/// of ORT's QDQ graphs that mote's QDQ lowering (compiler/pipeline/src/qdq.rs) leaves in float.
+const NEEDS_FLOAT: &[(&str, &str)] = &[
+    ("mobilenet_v3_block", "Gemm with an int32 DequantizeLinear bias; Div by a float constant (x·Clip(x+3,0,6)/6); Resize"),
+    ("shufflenet_block", "Gemm with an int32 DequantizeLinear bias"),
+    ("mobilenet_v2", "Gemm with an int32 DequantizeLinear bias"),
+    ("vww_96_float", "Gemm with an int32 DequantizeLinear bias; float Transpose between the graph input and the first QuantizeLinear"),
+    ("pretrainedResnet", "Gemm with an int32 DequantizeLinear bias; float Transpose between the graph input and the first QuantizeLinear"),
+    ("kws_ref_model_float32", "Gemm with an int32 DequantizeLinear bias; float Reshape between the graph input and the first QuantizeLinear"),
+    ("ad01_fp32", "Gemm with an int32 DequantizeLinear bias (every layer: the whole model runs in float)"),
+];
+
+/// The expectation for one requantization: at most this many LSB…
+const EXPECT_LSB: f64 = 1.0;
+/// …on at most this fraction of the elements (printed for the outputs, not asserted there).
+const EXPECT_FRACTION: f64 = 0.001;
+/// Whole-model bound at the outputs (loosened from `EXPECT_LSB`: see the module doc).
+const OUTPUT_MAX_LSB: f64 = 8.0;
+/// Whole-model top-1 agreement (for `[1, K]` outputs).
+const MIN_TOP1: f64 = 0.9;
+
+fn gen_dir() -> PathBuf {
+    std::env::var_os("MOTE_GEN_MODELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| mote_tests::repo().join(".cache/models"))
+}
+
+fn case(name: &str) -> &'static Case {
+    CASES.iter().find(|c| c.name == name).unwrap()
+}
+
+fn read_onnx(label: &str) -> Vec<u8> {
+    let path = gen_dir().join(format!("{label}.onnx"));
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; the ORT-quantized models are made by the test command (scripts/test.sh): \
+             run `bash models/gen/all.sh .cache/models`",
+            path.display()
+        )
+    })
+}
+
+/// Compiles with the default options, or with `allow_float` for the models of [`NEEDS_FLOAT`];
+/// returns the file and the reason when `allow_float` was needed.
+fn compile(
+    case: &Case,
+    label: &str,
+    onnx: &[u8],
+    keep_names: bool,
+) -> (Vec<u8>, Option<&'static str>) {
+    let opts = mote_compiler::CompileOptions {
+        input_shapes: vec![(case.input.to_string(), case.shape.to_vec())],
+        keep_names,
+        ..Default::default()
+    };
+    let needs_float = NEEDS_FLOAT
+        .iter()
+        .find(|(n, _)| *n == case.name)
+        .map(|(_, w)| *w);
+    match (mote_compiler::compile(onnx, &opts), needs_float) {
+        (Ok(c), None) => (c.bytes, None),
+        (Ok(c), Some(_)) => {
+            println!(
+                "ort_int8 | {label}: now compiles without allow_float; remove it from NEEDS_FLOAT"
+            );
+            (c.bytes, None)
+        }
+        (Err(e), None) => panic!("{label}: compile: {e}"),
+        (Err(e), Some(why)) => {
+            if !keep_names {
+                println!("ort_int8 | {label}: default options: {e}");
+            }
+            let opts = mote_compiler::CompileOptions {
+                allow_float: true,
+                ..opts
+            };
+            let c = mote_compiler::compile(onnx, &opts)
+                .unwrap_or_else(|e| panic!("{label}: compile with allow_float: {e}"));
+            (c.bytes, Some(why))
+        }
+    }
+}
+
+fn scalar(g: &mote_onnx::proto::GraphProto, name: &str) -> f32 {
+    let t = g
+        .initializer
+        .iter()
+        .find(|t| t.name.as_deref() == Some(name))
+        .unwrap_or_else(|| panic!("no initializer {name}"));
+    let v = mote_onnx::tensor_from_proto(t).unwrap().to_f32_vec();
+    assert_eq!(v.len(), 1, "{name}: per-tensor quantization expected");
+    v[0]
+}
+
+/// (scale, zero point) of a Q/DQ node.
+fn node_quant(g: &mote_onnx::proto::GraphProto, n: &mote_onnx::proto::NodeProto) -> (f32, f32) {
+    let zp = n
+        .input
+        .get(2)
+        .filter(|s| !s.is_empty())
+        .map_or(0.0, |z| scalar(g, z));
+    (scalar(g, &n.input[1]), zp)
+}
+
+/// The quantization (scale, zero point) of each graph output: the parameters of the
+/// DequantizeLinear (float output) or QuantizeLinear (integer output) that writes it.
+fn output_quant(onnx: &[u8]) -> Vec<(f32, f32)> {
+    let m = mote_onnx::parse_model(onnx).unwrap();
+    let g = m.graph.as_ref().unwrap();
+    g.output
+        .iter()
+        .map(|o| {
+            let name = o.name.clone().unwrap_or_default();
+            let n = g
+                .node
+                .iter()
+                .find(|n| n.output.contains(&name))
+                .unwrap_or_else(|| panic!("no node writes output {name}"));
+            let op = n.op_type.clone().unwrap_or_default();
+            assert!(
+                op == "DequantizeLinear" || op == "QuantizeLinear",
+                "output {name} is written by {op}, not by a Q/DQ node"
+            );
+            node_quant(g, n)
+        })
+        .collect()
+}
+
+fn elem_type(vi: &mote_onnx::proto::ValueInfoProto) -> i32 {
+    use mote_onnx::proto::type_proto::Value;
+    match vi.r#type.as_ref().and_then(|t| t.value.as_ref()) {
+        Some(Value::TensorType(t)) => t.elem_type.unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// The ONNX element types (1 float, 2 uint8, 3 int8) of the graph inputs and of the outputs.
+fn elem_types(onnx: &[u8]) -> (Vec<i32>, Vec<i32>) {
+    let m = mote_onnx::parse_model(onnx).unwrap();
+    let g = m.graph.as_ref().unwrap();
+    let inits: Vec<&str> = g
+        .initializer
+        .iter()
+        .filter_map(|t| t.name.as_deref())
+        .collect();
+    let ins = g
+        .input
+        .iter()
+        .filter(|vi| !inits.contains(&vi.name.as_deref().unwrap_or("")))
+        .map(elem_type)
+        .collect();
+    (ins, g.output.iter().map(elem_type).collect())
+}
+
+/// Input `trial` (seeds other than the calibration's, which uses numpy's generator, seed
+/// 20240): standard-normal floats, or uniform bytes for an int8 / uint8 input. Returns mote's
+/// input bytes and ORT's tensor.
+fn make_input(elem: i32, n: usize, trial: u64) -> (Vec<u8>, TensorData) {
+    let seed = 7_000_000 + trial * 1000;
+    match elem {
+        1 => {
+            let x = mote_cli::rng::normal_f32(n, seed);
+            (
+                x.iter().flat_map(|v| v.to_le_bytes()).collect(),
+                TensorData::F32(x),
+            )
+        }
+        2 | 3 => {
+            let mut r = mote_cli::rng::SplitMix64::new(seed);
+            let b: Vec<u8> = (0..n).map(|_| r.next_u64() as u8).collect();
+            let t = if elem == 3 {
+                TensorData::I8(b.iter().map(|&v| v as i8).collect())
+            } else {
+                TensorData::U8(b.clone())
+            };
+            (b, t)
+        }
+        t => panic!("input element type {t}"),
+    }
+}
+
+/// Runs the compiled model on one input; outputs as real values (integer outputs dequantized
+/// with their own parameters).
+fn run_mote(bytes: &[u8], input: &[u8]) -> Vec<Vec<f32>> {
+    let aligned = mote_format::AlignedBytes::from_slice(bytes);
+    let model = mote_runtime::Model::from_bytes(aligned.as_bytes()).unwrap();
+    let mut arena = mote_format::AlignedBytes::zeroed(model.arena_len());
+    let mut it = mote_runtime::Interpreter::new(&model, arena.as_bytes_mut()).unwrap();
+    it.set_input(0, input).unwrap();
+    it.invoke().unwrap();
+    (0..model.output_count())
+        .map(|i| {
+            let t = model.output(i).unwrap();
+            match t.dtype {
+                DType::F32 => it.output_f32(i).unwrap().to_vec(),
+                DType::I8 | DType::U8 => {
+                    let q = t.quant.expect("quantized output without parameters");
+                    it.output(i)
+                        .unwrap()
+                        .iter()
+                        .map(|&b| {
+                            let v = if t.dtype == DType::I8 {
+                                b as i8 as i32
+                            } else {
+                                b as i32
+                            };
+                            (v - q.zero_point) as f32 * q.scale
+                        })
+                        .collect()
+                }
+                DType::I32 => panic!("int32 output"),
+            }
+        })
+        .collect()
+}
+
+fn arg_max(v: &[f32]) -> usize {
+    v.iter()
+        .enumerate()
+        .fold(
+            (0, f32::NEG_INFINITY),
+            |b, (i, &x)| if x > b.1 { (i, x) } else { b },
+        )
+        .0
+}
+
+/// Whole model: the graph outputs of mote and ORT over `case.trials` inputs.
+fn whole_model(case: &Case, variant: &str) -> Result<(), String> {
+    let label = format!("{}_qdq_{variant}", case.name);
+    let onnx = read_onnx(&label);
+    let (bytes, float_note) = compile(case, &label, &onnx, false);
+    let quant = output_quant(&onnx);
+    let (in_types, out_types) = elem_types(&onnx);
+    assert_eq!(in_types.len(), 1, "{label}: one graph input expected");
+    let n: usize = case.shape.iter().product();
+    let (mut max_lsb, mut differing, mut elements, mut top1, mut tried) = (0f64, 0, 0, 0, 0);
+    for trial in 0..case.trials {
+        let (mote_in, ort_in) = make_input(in_types[0], n, trial);
+        let ours = run_mote(&bytes, &mote_in);
+        let theirs = mote_cli::run_onnxruntime_typed(
+            &onnx,
+            &[(case.input.to_string(), case.shape.to_vec(), ort_in)],
+        )
+        .unwrap_or_else(|e| panic!("{label}: ONNX Runtime: {e:#}"));
+        assert_eq!(ours.len(), theirs.len(), "{label}: number of outputs");
+        for (k, (a, (shape, b))) in ours.iter().zip(&theirs).enumerate() {
+            assert_eq!(a.len(), b.len(), "{label}: output {k} size");
+            let (scale, zp) = quant[k];
+            // ORT's integer outputs come back as their integer values.
+            let b: Vec<f32> = if out_types[k] == 1 {
+                b.clone()
+            } else {
+                b.iter().map(|&v| (v - zp) * scale).collect()
+            };
+            for (x, y) in a.iter().zip(&b) {
+                let lsb = ((x - y).abs() / scale).round() as f64;
+                max_lsb = max_lsb.max(if lsb.is_nan() { f64::INFINITY } else { lsb });
+                differing += (lsb != 0.0) as usize;
+            }
+            elements += a.len();
+            if matches!(shape.as_slice(), [1, c] if *c > 1) {
+                top1 += (arg_max(a) == arg_max(&b)) as usize;
+                tried += 1;
+            }
+        }
+    }
+    let frac = differing as f64 / elements as f64;
+    let meets = max_lsb <= EXPECT_LSB && frac <= EXPECT_FRACTION;
+    println!(
+        "ort_int8 outputs | {label:<28} | {:>2} inputs | max diff {max_lsb} LSB | differing {differing}/{elements} = {:.3} % | top-1 {} | ≤1 LSB on ≤0.1 %: {} | {}",
+        case.trials,
+        100.0 * frac,
+        if tried > 0 { format!("{top1}/{tried}") } else { "n/a".into() },
+        if meets { "yes" } else { "no" },
+        float_note.map_or("int8 throughout".to_string(), |w| format!("allow_float ({w})"))
+    );
+    let mut bad = Vec::new();
+    if max_lsb > OUTPUT_MAX_LSB {
+        bad.push(format!(
+            "{label}: outputs differ by up to {max_lsb} LSB (bound {OUTPUT_MAX_LSB})"
+        ));
+    }
+    if tried > 0 && (top1 as f64) < MIN_TOP1 * tried as f64 {
+        bad.push(format!(
+            "{label}: top-1 agrees on {top1}/{tried} inputs only"
+        ));
+    }
+    if bad.is_empty() {
+        Ok(())
+    } else {
+        Err(bad.join("; "))
+    }
+}
+
+/// A QuantizeLinear output of ORT's graph: its (scale, zero point) in the file.
+struct OrtTensor {
+    shape: Vec<usize>,
+    values: Vec<f32>,
+    zero_point: f32,
+}
+
+/// ORT's int8 (uint8) values of every QuantizeLinear output (made graph outputs), by name.
+fn ort_quantized_tensors(
+    onnx: &[u8],
+    input: &str,
+    shape: &[usize],
+    x: TensorData,
+) -> HashMap<String, OrtTensor> {
+    use prost::Message;
+    let mut m = mote_onnx::parse_model(onnx).unwrap();
+    let g = m.graph.as_mut().unwrap();
+    let q: Vec<(String, f32)> = g
+        .node
+        .iter()
+        .filter(|n| n.op_type.as_deref() == Some("QuantizeLinear"))
+        .map(|n| (n.output[0].clone(), node_quant(g, n).1))
+        .collect();
+    let n_out = g.output.len();
+    for (name, _) in &q {
+        if !g.output.iter().any(|o| o.name.as_deref() == Some(name)) {
+            g.output.push(mote_onnx::proto::ValueInfoProto {
+                name: Some(name.clone()),
+                ..Default::default()
+            });
+        }
+    }
+    let names: Vec<String> = g
+        .output
+        .iter()
+        .map(|o| o.name.clone().unwrap_or_default())
+        .collect();
+    let zps: HashMap<&str, f32> = q.iter().map(|(n, z)| (n.as_str(), *z)).collect();
+    let probe = m.encode_to_vec();
+    let outs = mote_cli::run_onnxruntime_typed(&probe, &[(input.to_string(), shape.to_vec(), x)])
+        .unwrap_or_else(|e| panic!("ONNX Runtime (all QuantizeLinear outputs exposed): {e:#}"));
+    names
+        .into_iter()
+        .zip(outs)
+        .enumerate()
+        .filter(|(i, (name, _))| *i >= n_out || zps.contains_key(name.as_str()))
+        .map(|(_, (name, (shape, values)))| {
+            let zero_point = zps[name.as_str()];
+            (
+                name,
+                OrtTensor {
+                    shape,
+                    values,
+                    zero_point,
+                },
+            )
+        })
+        .collect()
+}
+
+/// ORT's values in mote's physical layout and zero point, if the shapes can be matched:
+/// `nhwc` chooses NCHW → NHWC for 4-D tensors.
+fn ort_to_mote(t: &OrtTensor, mote_shape: &[usize], mote_zp: i32, nhwc: bool) -> Option<Vec<i32>> {
+    let offset = t.zero_point as i32 - mote_zp;
+    let ints: Vec<i32> = t.values.iter().map(|&v| v as i32 - offset).collect();
+    if nhwc {
+        let s = &t.shape;
+        if s.len() != 4 || [s[0], s[2], s[3], s[1]] != *mote_shape {
+            return None;
+        }
+        let (n, c, h, w) = (s[0], s[1], s[2], s[3]);
+        let mut out = vec![0; ints.len()];
+        for b in 0..n {
+            for ch in 0..c {
+                for y in 0..h {
+                    for x in 0..w {
+                        out[((b * h + y) * w + x) * c + ch] = ints[((b * c + ch) * h + y) * w + x];
+                    }
+                }
+            }
+        }
+        Some(out)
+    } else if t.shape == mote_shape
+        || (t.shape.len() != 4
+            && t.shape.iter().product::<usize>() == mote_shape.iter().product::<usize>())
+    {
+        Some(ints)
+    } else {
+        None
+    }
+}
+
+fn int8_values(bytes: &[u8]) -> Vec<i32> {
+    bytes.iter().map(|&b| b as i8 as i32).collect()
+}
+
+/// Layer by layer: each mote op fed ORT's int8 inputs; see the module doc for the bounds.
+fn layer_by_layer(case: &Case, variant: &str) -> Result<(), String> {
+    let label = format!("{}_qdq_{variant}", case.name);
+    let onnx = read_onnx(&label);
+    let (bytes, _) = compile(case, &label, &onnx, true);
+    let (in_types, _) = elem_types(&onnx);
+    let n: usize = case.shape.iter().product();
+    let aligned = mote_format::AlignedBytes::from_slice(&bytes);
+    let m = mote_runtime::Model::from_bytes(aligned.as_bytes()).unwrap();
+    let file = *m.file();
+    let mut arena = mote_format::AlignedBytes::zeroed(m.arena_len());
+    let mut it = mote_runtime::Interpreter::new(&m, arena.as_bytes_mut()).unwrap();
+    // per mote op kind: (differing, elements, max LSB, layers, largest bound)
+    let mut kinds: BTreeMap<String, (usize, usize, i32, usize, i32)> = BTreeMap::new();
+    let mut bad = Vec::new();
+    let mut compared_ops = 0;
+    for trial in 0..case.layer_trials {
+        let (mote_in, ort_in) = make_input(in_types[0], n, trial);
+        let ort = ort_quantized_tensors(&onnx, case.input, case.shape, ort_in);
+        it.set_input(0, &mote_in).unwrap();
+        let mut nhwc: HashMap<String, bool> = HashMap::new();
+        let mut producer: HashMap<u32, usize> = HashMap::new();
+        compared_ops = 0;
+        for i in 0..file.op_count() {
+            let op = file.op(i).unwrap();
+            // ORT's values of the inputs it has (int8 tensors of a known layout).
+            for k in 0..op.inputs.len() {
+                let tid = op.inputs.get(k).unwrap();
+                let t = file.tensor(tid).unwrap();
+                let (Some(o), Some(q)) = (ort.get(t.name), t.quant) else {
+                    continue;
+                };
+                if t.dtype != DType::I8 {
+                    continue;
+                }
+                let shape: Vec<usize> = t.shape().iter().map(|&d| d as usize).collect();
+                // The layout chosen where mote wrote the tensor, or the only one that fits (a
+                // tensor no op writes: an elided Reshape's alias).
+                let v = match nhwc.get(t.name) {
+                    Some(&l) => ort_to_mote(o, &shape, q.zero_point, l),
+                    None => match (
+                        ort_to_mote(o, &shape, q.zero_point, true),
+                        ort_to_mote(o, &shape, q.zero_point, false),
+                    ) {
+                        (Some(v), None) | (None, Some(v)) => Some(v),
+                        _ => None,
+                    },
+                };
+                let Some(v) = v else {
+                    continue;
+                };
+                let dst = it.tensor_bytes_mut(tid).unwrap();
+                dst.iter_mut()
+                    .zip(&v)
+                    .for_each(|(d, &x)| *d = x.clamp(-128, 127) as i8 as u8);
+            }
+            it.invoke_ops(i..i + 1).unwrap();
+            let out = op.outputs.get(0).unwrap();
+            producer.insert(out, i);
+            let t = file.tensor(out).unwrap();
+            let (Some(o), Some(q)) = (ort.get(t.name), t.quant) else {
+                continue;
+            };
+            if t.dtype != DType::I8 {
+                continue;
+            }
+            let shape: Vec<usize> = t.shape().iter().map(|&d| d as usize).collect();
+            let got = int8_values(it.tensor_bytes(out).unwrap());
+            // The layout: the candidate whose shape fits (both fit when C = H = W: the closer).
+            let mut best: Option<(bool, Vec<i32>, i64)> = None;
+            for l in [true, false] {
+                if let Some(want) = ort_to_mote(o, &shape, q.zero_point, l) {
+                    let d: i64 = got
+                        .iter()
+                        .zip(&want)
+                        .map(|(a, b)| (a - b).abs() as i64)
+                        .sum();
+                    if best.as_ref().is_none_or(|b| d < b.2) {
+                        best = Some((l, want, d));
+                    }
+                }
+            }
+            let Some((l, want, _)) = best else {
+                bad.push(format!(
+                    "{label}: op {i} '{}': shape {shape:?}, ORT {:?}",
+                    t.name, o.shape
+                ));
+                continue;
+            };
+            nhwc.insert(t.name.to_string(), l);
+            let diff: Vec<i32> = got.iter().zip(&want).map(|(a, b)| (a - b).abs()).collect();
+            let max = diff.iter().copied().max().unwrap_or(0);
+            let kind = op.params.opcode().name();
+            // The bound: 1 LSB, except where mote's lowering rounds twice (module doc).
+            let from = op
+                .inputs
+                .get(0)
+                .and_then(|t| producer.get(&t))
+                .map(|&p| file.op(p).unwrap().params.opcode().name());
+            let (bound, what) = match (kind, from) {
+                ("Requantize", Some("AvgPool2dS8")) => {
+                    let qi = file
+                        .tensor(op.inputs.get(0).unwrap())
+                        .unwrap()
+                        .quant
+                        .unwrap();
+                    let r = qi.scale as f64 / q.scale as f64;
+                    (
+                        (0.5 * r + 1.0 + 1e-3).floor() as i32,
+                        format!("AvgPool2dS8+Requantize (r {r:.2})"),
+                    )
+                }
+                ("Requantize", Some("SoftmaxS8")) => (2, "SoftmaxS8+Requantize".to_string()),
+                (k, _) => (1, k.to_string()),
+            };
+            let e = kinds
+                .entry(what.split(' ').next().unwrap().to_string())
+                .or_default();
+            e.0 += diff.iter().filter(|&&d| d > 0).count();
+            e.1 += diff.len();
+            e.2 = e.2.max(max);
+            e.3 += 1;
+            e.4 = e.4.max(bound);
+            compared_ops += 1;
+            if max > bound {
+                bad.push(format!(
+                    "{label}: op {i} {what} '{}' differs from ORT by {max} LSB (bound {bound}) on ORT's own inputs",
+                    op.name
+                ));
+            }
+        }
+    }
+    let (d, e): (usize, usize) = kinds.values().fold((0, 0), |a, k| (a.0 + k.0, a.1 + k.1));
+    let per_kind: Vec<String> = kinds
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{k} ×{} {:.3} % max {} (bound {})",
+                v.3 / case.layer_trials as usize,
+                100.0 * v.0 as f64 / v.1 as f64,
+                v.2,
+                v.4
+            )
+        })
+        .collect();
+    println!(
+        "ort_int8 layers  | {label:<28} | {} input(s) | {compared_ops} of {} ops compared on ORT's inputs | differing {d}/{e} = {:.3} % | {}",
+        case.layer_trials,
+        file.op_count(),
+        100.0 * d as f64 / e.max(1) as f64,
+        per_kind.join(", ")
+    );
+    if compared_ops == 0 {
+        bad.push(format!(
+            "{label}: no mote op output matched an ORT QuantizeLinear output by name"
+        ));
+    }
+    if bad.is_empty() {
+        Ok(())
+    } else {
+        Err(bad.join("; "))
+    }
+}
+
+fn check(name: &str, f: fn(&Case, &str) -> Result<(), String>) {
+    let c = case(name);
+    let failures: Vec<String> = ["s8", "u8"].iter().filter_map(|v| f(c, v).err()).collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+macro_rules! model_tests {
+    ($($outputs:ident, $layers:ident, $name:literal;)*) => {$(
+        #[test]
+        fn $outputs() {
+            check($name, whole_model);
+        }
+        #[test]
+        fn $layers() {
+            check($name, layer_by_layer);
+        }
+    )*};
+}
+
+model_tests! {
+    mobilenet_v3_block_outputs, mobilenet_v3_block_layers, "mobilenet_v3_block";
+    shufflenet_block_outputs, shufflenet_block_layers, "shufflenet_block";
+    mobilenet_v2_outputs, mobilenet_v2_layers, "mobilenet_v2";
+    vww_96_float_outputs, vww_96_float_layers, "vww_96_float";
+    pretrained_resnet_outputs, pretrained_resnet_layers, "pretrainedResnet";
+    kws_ref_model_float32_outputs, kws_ref_model_float32_layers, "kws_ref_model_float32";
+    ad01_fp32_outputs, ad01_fp32_layers, "ad01_fp32";
+}

@@ -349,7 +349,10 @@ fn vww_ptq_is_at_least_as_faithful_as_the_tflite_converter() {
     let tflite = compile_file(TFLITE_INT8, "input_1_int8");
     let mut sets = vec![("held-out variants of models/images".to_string(), heldout)];
     let (n, d) = other_pictures(6).expect("models/images/eval holds the evaluation photographs");
-    sets.push((format!("{n} evaluation-only photographs (models/images/eval) and variants"), d));
+    sets.push((
+        format!("{n} evaluation-only photographs (models/images/eval) and variants"),
+        d,
+    ));
     let out = work_dir("models");
     let mut failures = Vec::new();
     for method in ["minmax", "percentile", "mse"] {

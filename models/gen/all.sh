@@ -6,7 +6,9 @@
 # Uses <repo>/.venv (made by scripts/python-env.sh, which this runs first). A model counts as
 # up to date when OUTDIR/NAME.onnx is newer than NAME.py, _builder.py and requirements.txt.
 # Prints one line per model; set CHECK=1 to also run check.py (checker + ONNX Runtime run) on
-# each freshly generated model.
+# each freshly generated model. Then ort_quantize.py writes ONNX Runtime's int8 QDQ versions of
+# some of them and of the MLPerf Tiny float models (OUTDIR/NAME_qdq_s8.onnx, NAME_qdq_u8.onnx),
+# also skipping the ones up to date.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -40,3 +42,6 @@ for m in "${models[@]}"; do
         "$py" "$here/check.py" "$target"
     fi
 done
+
+# int8 QDQ models by ONNX Runtime's quantize_static (tests/ort_int8.rs); skips up-to-date files.
+"$py" "$here/ort_quantize.py" "$out"
