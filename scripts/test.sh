@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of mote, installing first what the tests need (idempotent, fast when done):
-#   - the Rust target thumbv7em-none-eabihf (the runtime must build for a bare Cortex-M4F),
+#   - the Rust targets thumbv7em-none-eabihf and thumbv8m.main-none-eabihf (bare Cortex-M4F/M7
+#     and M33/M55) and QEMU's system emulator for them (Debian package qemu-system-arm),
 #   - a project-local Python environment (.venv) with onnx and onnxruntime 1.32, whose
 #     libonnxruntime is the reference the parity tests load through the `ort` crate,
 #   - ONNX's operator conformance data, LiteRT's reference outputs for the int8 models, and the
@@ -15,7 +16,16 @@ step() { printf '==> %s\n' "$*"; }
 
 step "Rust targets"
 if command -v rustup >/dev/null 2>&1; then
-    rustup target add thumbv7em-none-eabihf >/dev/null 2>&1 || rustup target add thumbv7em-none-eabihf
+    for t in thumbv7em-none-eabihf thumbv8m.main-none-eabihf; do
+        rustup target add "$t" >/dev/null 2>&1 || rustup target add "$t"
+    done
+fi
+
+step "QEMU for the Cortex-M cores (qemu-system-arm)"
+if ! command -v qemu-system-arm >/dev/null 2>&1; then
+    if [ "$(id -u)" -eq 0 ]; then apt_get=(apt-get); else apt_get=(sudo apt-get); fi
+    "${apt_get[@]}" update -qq
+    DEBIAN_FRONTEND=noninteractive "${apt_get[@]}" install -y -qq --no-install-recommends qemu-system-arm >/dev/null
 fi
 
 step "Python environment (onnx, onnxruntime)"
@@ -35,6 +45,9 @@ bash models/gen/all.sh "$repo/.cache/models"
 
 step "no_std runtime for a bare Cortex-M4F (thumbv7em-none-eabihf)"
 cargo build --release -p mote-runtime --no-default-features --target thumbv7em-none-eabihf
+
+step "int8 MLPerf Tiny models on emulated Cortex-M4, M7 and M55, outputs equal to the host's"
+bash targets/cortex-m/test.sh
 
 step "cargo test (workspace, release: whole models run on the reference kernels)"
 log="$(mktemp)"
