@@ -127,6 +127,7 @@ struct Layout<'g> {
     cur: HashMap<TId, (PId, Vec<usize>)>,
     cache: HashMap<(TId, Vec<usize>), PId>,
     rounding: QuantRounding,
+    int8_weights: bool,
 }
 
 impl Layout<'_> {
@@ -232,6 +233,80 @@ impl Layout<'_> {
         };
         self.cache.insert((t, want.to_vec()), id);
         Ok(id)
+    }
+
+    /// Weights of a float Conv / fully connected layer in layout `want`. When they are exactly
+    /// the dequantization of symmetric int8 weights in the source model (tf2onnx's hybrid
+    /// models, QDQ graphs run partly in float) and `int8_weights` is set, the file keeps the
+    /// int8 values and their scales — a quarter of the bytes, as the source and its `.tflite`
+    /// twin store them — and a `DequantizeWeights` op expands them into the arena just before
+    /// the layer. The expansion is checked bit for bit against the float weights here, so the
+    /// layer computes exactly what it would with folded float weights; anything else keeps the
+    /// float constant.
+    fn float_weights(&mut self, t: TId, want: &[usize], node: &str) -> Result<PId> {
+        let def = &self.g.tensors[t];
+        let (Some(v), Some(q), Some(quant)) = (&def.value, &def.qorigin, &def.quant) else {
+            return self.get(t, want, node);
+        };
+        let per_channel = quant.scales.len() > 1;
+        let axis = if per_channel {
+            want.iter().position(|&a| a == quant.axis)
+        } else {
+            Some(0)
+        };
+        let usable = self.int8_weights
+            && matches!(q.data, TensorData::I8(_))
+            && q.dims == def.shape
+            && quant.zero_points.iter().all(|&z| z == 0)
+            && !quant.scales.is_empty()
+            && (!per_channel || def.shape.get(quant.axis) == Some(&quant.scales.len()));
+        let (true, Some(axis)) = (usable, axis) else {
+            return self.get(t, want, node);
+        };
+        if let Some(&id) = self.cache.get(&(t, want.to_vec())) {
+            return Ok(id);
+        }
+        let qp = transpose_tensor(q, want);
+        let float = transpose_tensor(v, want).to_f32_vec();
+        let TensorData::I8(qv) = &qp.data else {
+            return self.get(t, want, node);
+        };
+        let inner = if per_channel {
+            qp.dims.get(axis + 1..).map_or(1, |d| d.iter().product())
+        } else {
+            qv.len()
+        };
+        let mut expanded = vec![0f32; qv.len()];
+        mote_kernels::ops::quantize::dequantize_weights_s8_f32(
+            qv,
+            &quant.scales,
+            inner,
+            &mut expanded,
+        );
+        let exact = expanded.len() == float.len()
+            && expanded
+                .iter()
+                .zip(&float)
+                .all(|(a, b)| a.to_bits() == b.to_bits());
+        if !exact || inner == 0 {
+            return self.get(t, want, node);
+        }
+        let name = def.name.clone();
+        let dims = qp.dims.clone();
+        let qid = self.add_const(format!("{name}#int8"), qp);
+        let sid = self.add_const(
+            format!("{name}#scales"),
+            Tensor::f32(vec![quant.scales.len()], quant.scales.clone()),
+        );
+        let out = self.add(format!("{name}#f32"), dims, DType::F32, None, None);
+        self.p.ops.push(POp {
+            name: format!("{node}#weights"),
+            params: OpParams::DequantizeWeights { axis: axis as u32 },
+            inputs: vec![qid, sid],
+            output: out,
+        });
+        self.cache.insert((t, want.to_vec()), out);
+        Ok(out)
     }
 
     fn perm_of(&self, t: TId) -> Vec<usize> {
@@ -444,12 +519,19 @@ fn mote_runtime_activation(a: &ActivationSpec) -> impl Fn(f32) -> f32 {
 
 /// Converts the IR into physical tensors and ops.
 pub fn assign(g: &Graph, rounding: QuantRounding) -> Result<PGraph> {
+    assign_with(g, rounding, false)
+}
+
+/// [`assign`], keeping int8 weights of float layers as int8 in the file when `int8_weights`
+/// (see `Layout::float_weights`).
+pub fn assign_with(g: &Graph, rounding: QuantRounding, int8_weights: bool) -> Result<PGraph> {
     let mut l = Layout {
         g,
         p: PGraph::default(),
         cur: HashMap::new(),
         cache: HashMap::new(),
         rounding,
+        int8_weights,
     };
     for &t in &g.inputs {
         let r = g.shape(t).len();
@@ -474,7 +556,11 @@ pub fn assign(g: &Graph, rounding: QuantRounding) -> Result<PGraph> {
                 act,
             } => {
                 let x = l.get(n.inputs[0], &NHWC, name)?;
-                let w = l.get(n.inputs[1], &NHWC, name)?;
+                let w = if int8 {
+                    l.get(n.inputs[1], &NHWC, name)?
+                } else {
+                    l.float_weights(n.inputs[1], &NHWC, name)?
+                };
                 let mut ins = vec![x, w];
                 if let Some(&b) = n.inputs.get(2) {
                     ins.push(l.get(b, &[0], name)?);
@@ -558,10 +644,13 @@ pub fn assign(g: &Graph, rounding: QuantRounding) -> Result<PGraph> {
             }
             Op::FullyConnected { act } => {
                 let xr = g.shape(n.inputs[0]).len();
-                let mut ins = vec![
-                    l.get(n.inputs[0], &identity(xr), name)?,
-                    l.get(n.inputs[1], &[0, 1], name)?,
-                ];
+                let x = l.get(n.inputs[0], &identity(xr), name)?;
+                let w = if int8 {
+                    l.get(n.inputs[1], &[0, 1], name)?
+                } else {
+                    l.float_weights(n.inputs[1], &[0, 1], name)?
+                };
+                let mut ins = vec![x, w];
                 if let Some(&b) = n.inputs.get(2) {
                     ins.push(l.get(b, &[0], name)?);
                 }

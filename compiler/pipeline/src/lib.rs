@@ -42,6 +42,10 @@ pub struct CompileOptions {
     /// Post-training quantization of a float model to int8 (`--quantize int8`): calibration
     /// data and settings; see [`ptq`].
     pub quantize: Option<ptq::PtqOptions>,
+    /// Store float layers' weights as float32 even where the source model has them as int8
+    /// (tf2onnx hybrid models); by default they stay int8 in the file and are expanded into the
+    /// arena before their layer, bit for bit the same values.
+    pub float_weights: bool,
 }
 
 /// A compiled model and facts about it.
@@ -107,7 +111,7 @@ pub fn compile(onnx: &[u8], opts: &CompileOptions) -> Result<Compiled> {
 
 /// Lays out, plans and writes a lowered graph.
 pub(crate) fn emit(g: &ir::Graph, opts: &CompileOptions, producer: &str) -> Result<Compiled> {
-    let p = layout::assign(g, opts.rounding)?;
+    let p = layout::assign_with(g, opts.rounding, !opts.float_weights)?;
     let plan = plan::plan(&p);
     let mut b = ModelBuilder::new();
     let mut ids = vec![u32::MAX; p.tensors.len()];

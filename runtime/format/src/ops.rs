@@ -65,6 +65,9 @@ pub enum OpCode {
     Requantize = 26,
     /// int8 → int8 through a 256-entry table.
     LookupS8 = 27,
+    /// Symmetric int8 weights → f32, one scale per channel (weights kept at a quarter of their
+    /// float size in the file, dequantized into the arena just before the float op reads them).
+    DequantizeWeights = 40,
 }
 
 impl OpCode {
@@ -98,6 +101,7 @@ impl OpCode {
             25 => OpCode::Dequantize,
             26 => OpCode::Requantize,
             27 => OpCode::LookupS8,
+            40 => OpCode::DequantizeWeights,
             _ => return None,
         })
     }
@@ -132,6 +136,7 @@ impl OpCode {
             OpCode::Dequantize => "Dequantize",
             OpCode::Requantize => "Requantize",
             OpCode::LookupS8 => "LookupS8",
+            OpCode::DequantizeWeights => "DequantizeWeights",
         }
     }
 }
@@ -542,6 +547,12 @@ pub enum OpParams {
         /// Zero point.
         zero_point: i32,
     },
+    /// Inputs: q (i8 constant), scales (f32 constant, one per channel of `axis`, or a single
+    /// one); output f32 of q's shape: `q as f32 · scales[channel]`.
+    DequantizeWeights {
+        /// The channel axis of q and the output.
+        axis: u32,
+    },
     /// Input: x (i8); output i8.
     Requantize {
         /// Input zero point.
@@ -712,6 +723,7 @@ impl OpParams {
             OpParams::Dequantize { .. } => OpCode::Dequantize,
             OpParams::Requantize { .. } => OpCode::Requantize,
             OpParams::LookupS8 => OpCode::LookupS8,
+            OpParams::DequantizeWeights { .. } => OpCode::DequantizeWeights,
         }
     }
 
@@ -931,6 +943,13 @@ impl OpParams {
                     OpParams::Dequantize { scale, zero_point }
                 }
             }
+            OpCode::DequantizeWeights => {
+                let axis = w.u32()?;
+                if axis as usize >= crate::MAX_RANK {
+                    return Err(w.bad("channel axis beyond the largest rank"));
+                }
+                OpParams::DequantizeWeights { axis }
+            }
             OpCode::Requantize => OpParams::Requantize {
                 input_zero_point: w.i32()?,
                 output_zero_point: w.i32()?,
@@ -1088,6 +1107,7 @@ impl OpParams {
                 out.push(scale.to_bits());
                 out.push(*zero_point as u32);
             }
+            OpParams::DequantizeWeights { axis } => out.push(*axis),
             OpParams::Requantize {
                 input_zero_point,
                 output_zero_point,

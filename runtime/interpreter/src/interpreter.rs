@@ -448,6 +448,12 @@ fn run_op(
         Kernel::Quantize(p) => ops::quantize::quantize_f32_s8(p, f32s(x, i)?, i8s_mut(out)),
         Kernel::Dequantize(p) => ops::quantize::dequantize_s8_f32(p, i8s(x), f32s_mut(out, i)?),
         Kernel::Requantize(p) => ops::quantize::requantize_s8(p, i8s(x), i8s_mut(out)),
+        Kernel::DequantizeWeights { inner } => ops::quantize::dequantize_weights_s8_f32(
+            i8s(x),
+            f32s(in_bytes(1)?, i)?,
+            *inner,
+            f32s_mut(out, i)?,
+        ),
         Kernel::LookupS8 => {
             let table: &[i8; 256] = i8s(in_bytes(1)?)
                 .try_into()

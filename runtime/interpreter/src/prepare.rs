@@ -63,6 +63,8 @@ pub(crate) enum Kernel {
     Dequantize(DequantizeParams),
     Requantize(RequantizeParams),
     LookupS8,
+    /// Elements after the channel axis (at least 1).
+    DequantizeWeights { inner: usize },
 }
 
 /// One op, ready to run.
@@ -626,6 +628,32 @@ pub(crate) fn prepare<'a>(
                 "lookup table must have 256 entries",
             )?;
             Kernel::LookupS8
+        }
+        OpParams::DequantizeWeights { axis } => {
+            cx.check(n_in == 2, "DequantizeWeights takes weights and scales")?;
+            let (q, scales) = (cx.tensor(ins, 0)?, cx.tensor(ins, 1)?);
+            cx.check(
+                q.dtype == DType::I8 && scales.dtype == DType::F32 && out.dtype == DType::F32,
+                "DequantizeWeights maps int8 to float32 with float32 scales",
+            )?;
+            cx.check(
+                q.shape() == out.shape(),
+                "DequantizeWeights changes the shape",
+            )?;
+            let axis = axis as usize;
+            cx.check(axis < q.rank, "DequantizeWeights channel axis beyond the rank")?;
+            let channels = os.dims.get(axis).copied().unwrap_or(0);
+            cx.check(
+                scales.elements() == 1 || scales.elements() == channels,
+                "DequantizeWeights needs one scale or one per channel",
+            )?;
+            let inner = if scales.elements() == 1 {
+                out.elements()
+            } else {
+                os.dims.get(axis + 1..q.rank).map_or(1, |d| d.iter().product())
+            };
+            cx.check(inner >= 1, "DequantizeWeights of an empty tensor")?;
+            Kernel::DequantizeWeights { inner }
         }
         OpParams::Pad { kind, value, begin } => {
             cx.check(n_in == 1, "Pad takes one input")?;

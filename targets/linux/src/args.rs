@@ -104,6 +104,11 @@ pub struct CompileArgs {
     /// failing (the error names them).
     #[arg(long)]
     pub allow_float: bool,
+    /// Store float layers' weights as float32 even where the ONNX file has them as int8 with
+    /// a DequantizeLinear (tf2onnx hybrid models). By default they stay int8 in the model file
+    /// (a quarter of the size) and are expanded just before their layer, to the same values.
+    #[arg(long)]
+    pub float_weights: bool,
     /// Post-training quantization.
     #[command(flatten, next_help_heading = "Post-training quantization")]
     pub ptq: PtqArgs,

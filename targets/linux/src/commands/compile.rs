@@ -267,6 +267,7 @@ pub fn run(a: &CompileArgs) -> Result<()> {
             RoundingArg::Tflm => QuantRounding::Tflm,
         },
         allow_float: a.allow_float,
+        float_weights: a.float_weights,
         ..Default::default()
     };
     if let Some((l, _)) = &labels {

@@ -69,6 +69,29 @@ pub fn dequantize_s8_f32(p: &DequantizeParams, input: &[i8], output: &mut [f32])
     }
 }
 
+/// Symmetric int8 weights → f32 with one scale per channel: `output[i] = input[i] as f32 ·
+/// scales[(i / inner) % scales.len()]`, where `inner` is the number of elements after the
+/// channel axis. The product is the same f32 operation the compiler uses when it folds a
+/// `DequantizeLinear` of constant weights, so a model that keeps its int8 weights in the file
+/// computes bit for bit what one with pre-dequantized float weights does. Runs once per
+/// inference per layer on weights only (a few thousand elements), so it has no SIMD twin.
+/// `scales` must not be empty and `inner` not zero (the interpreter checks both at load);
+/// otherwise nothing is written.
+pub fn dequantize_weights_s8_f32(input: &[i8], scales: &[f32], inner: usize, output: &mut [f32]) {
+    if scales.is_empty() || inner == 0 {
+        return;
+    }
+    for ((q, o), s) in input
+        .chunks(inner)
+        .zip(output.chunks_mut(inner))
+        .zip(scales.iter().cycle())
+    {
+        for (&q, o) in q.iter().zip(o.iter_mut()) {
+            *o = q as f32 * *s;
+        }
+    }
+}
+
 /// The type of every [`quantize_f32_s8`] variant: `false` (nothing written) when it does not
 /// cover the call or its instruction set is unavailable.
 pub type QuantizeF32S8Fn = fn(&QuantizeParams, &[f32], &mut [i8]) -> bool;

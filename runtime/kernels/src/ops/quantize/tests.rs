@@ -4,7 +4,7 @@ use std::vec;
 use std::vec::Vec;
 
 use super::{
-    dequantize_s8_f32, lookup_s8, quantize_f32_s8, requantize_s8, DequantizeParams, QuantizeParams,
+    dequantize_s8_f32, dequantize_weights_s8_f32, lookup_s8, quantize_f32_s8, requantize_s8, DequantizeParams, QuantizeParams,
     RequantizeParams,
 };
 use crate::ops::test_util::{assert_s8_eq, mbqm_oracle, Rng};
@@ -142,4 +142,23 @@ fn lookup_indexes_by_twos_complement_byte() {
     // 0 -> table[0] = 255 as i8 = -1; 1 -> -2; 127 -> 128 as i8 = -128; -128 (byte 128) -> 127;
     // -1 (byte 255) -> 0.
     assert_eq!(y, [-1, -2, -128, 127, 0]);
+}
+
+#[test]
+fn dequantize_weights_uses_each_channels_scale() {
+    // Shape [2, 3, 2], channel axis 1 (inner = 2): scales cycle per block of two elements.
+    let q: [i8; 12] = [1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 127, -128];
+    let scales = [0.5f32, 0.25, 2.0];
+    let mut y = [0f32; 12];
+    dequantize_weights_s8_f32(&q, &scales, 2, &mut y);
+    assert_eq!(
+        y,
+        [0.5, -0.5, 0.5, -0.5, 6.0, -6.0, 2.0, -2.0, 1.25, -1.25, 254.0, -256.0]
+    );
+    // One scale for the whole tensor; an empty scale list writes nothing.
+    let mut z = [7f32; 3];
+    dequantize_weights_s8_f32(&[1, 2, 3], &[0.5], 3, &mut z);
+    assert_eq!(z, [0.5, 1.0, 1.5]);
+    dequantize_weights_s8_f32(&[1, 2, 3], &[], 3, &mut z);
+    assert_eq!(z, [0.5, 1.0, 1.5]);
 }
