@@ -191,11 +191,10 @@ pub extern "system" fn Java_dev_mote_Model_nLoadBytes<'local>(
             return Err(Failure::new(Kind::IllegalArgument, "bytes is null".into()));
         }
         let n = bytes.len(env)?;
-        let mut copy = vec![0i8; n];
-        bytes.get_region(env, 0, &mut copy)?;
-        Ok(into_handle(Session::from_copy(bytemuck::cast_slice(
-            &copy,
-        ))?))
+        let s = Session::from_filled(n, |dst| {
+            Ok(bytes.get_region(env, 0, bytemuck::cast_slice_mut::<u8, i8>(dst))?)
+        })?;
+        Ok(into_handle(s))
     })
 }
 

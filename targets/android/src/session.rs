@@ -65,17 +65,29 @@ pub struct Session {
 impl Session {
     /// Copies `bytes` into an aligned buffer the session owns and validates the model.
     pub fn from_copy(bytes: &[u8]) -> Result<Self, Failure> {
-        let mut owned = aligned_buffer(bytes.len(), "model copy")?;
-        let dst = bytemuck::cast_slice_mut::<Block, u8>(&mut owned);
-        if let Some(d) = dst.get_mut(..bytes.len()) {
-            d.copy_from_slice(bytes);
-        }
+        Self::from_filled(bytes.len(), |dst| {
+            dst.copy_from_slice(bytes);
+            Ok(())
+        })
+    }
+
+    /// Lets `fill` write the model's `len` bytes straight into an aligned buffer the session
+    /// owns (from a Java array, with no intermediate copy), then validates the model.
+    pub fn from_filled(
+        len: usize,
+        fill: impl FnOnce(&mut [u8]) -> Result<(), Failure>,
+    ) -> Result<Self, Failure> {
+        let mut owned = aligned_buffer(len, "model copy")?;
+        let dst = bytemuck::cast_slice_mut::<Block, u8>(&mut owned)
+            .get_mut(..len)
+            .ok_or_else(|| Failure::new(Kind::Internal, "model buffer too short".into()))?;
+        fill(dst)?;
         let ptr = owned.as_ptr().cast::<u8>();
-        // SAFETY: `ptr` is the start of `owned`'s heap buffer, which holds at least
-        // `bytes.len()` initialised bytes. The buffer is moved into the session below and never
-        // written, resized or freed before the session (and with it `model`, the only user of
-        // the slice) is dropped; moving the Vec does not move its heap buffer.
-        let view: &'static [u8] = unsafe { core::slice::from_raw_parts(ptr, bytes.len()) };
+        // SAFETY: `ptr` is the start of `owned`'s heap buffer, which holds at least `len`
+        // initialised bytes. The buffer is moved into the session below and never written,
+        // resized or freed before the session (and with it `model`, the only user of the
+        // slice) is dropped; moving the Vec does not move its heap buffer.
+        let view: &'static [u8] = unsafe { core::slice::from_raw_parts(ptr, len) };
         Self::new(view, owned)
     }
 
