@@ -49,6 +49,9 @@ cargo build --release -p mote-runtime --no-default-features --target thumbv7em-n
 step "int8 MLPerf Tiny models on emulated Cortex-M4, M7 and M55, outputs equal to the host's"
 bash targets/cortex-m/test.sh
 
+step "Android: JNI library, Java API JUnit tests on the host JVM, Android static libraries"
+bash scripts/android.sh  # Android: JNI library + Java API JUnit tests on the host JVM, Android static libraries
+
 step "cargo test (workspace, release: whole models run on the reference kernels)"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
