@@ -5,11 +5,11 @@
 use std::path::Path;
 
 use anyhow::{anyhow, bail, Context, Result};
-use npyz::WriterBuilder;
 use embedded_graphics::pixelcolor::{Rgb565, Rgb888};
 use embedded_graphics::prelude::*;
 use mote_cli::metadata::ImageSpec;
 use mote_runtime::{DType, Model};
+use npyz::WriterBuilder;
 
 use crate::{write_report, Framebuffer, Scene, HEIGHT, WIDTH};
 
@@ -23,7 +23,9 @@ use crate::{write_report, Framebuffer, Scene, HEIGHT, WIDTH};
 pub fn image_input(model: &Model<'_>, photo: &Path) -> Result<Vec<u8>> {
     let spec = ImageSpec::from_model(model.file())
         .map_err(|f| anyhow!("{f}"))?
-        .ok_or_else(|| anyhow!("the model records no image pre-processing (compile it with --image-input)"))?;
+        .ok_or_else(|| {
+            anyhow!("the model records no image pre-processing (compile it with --image-input)")
+        })?;
     let input = model.input(0).map_err(|e| anyhow!("{e}"))?;
     if model.input_count() != 1 || input.name != spec.input {
         bail!("expected one image input named '{}'", spec.input);
@@ -35,7 +37,9 @@ pub fn image_input(model: &Model<'_>, photo: &Path) -> Result<Vec<u8>> {
     let img = mote_cli::preprocess::load(photo).map_err(|f| anyhow!("{f}"))?;
     let x = mote_cli::preprocess::tensor(&img, &spec);
     Ok(x.iter()
-        .map(|v| ((v / q.scale).round_ties_even() as i32 + q.zero_point).clamp(-128, 127) as i8 as u8)
+        .map(|v| {
+            ((v / q.scale).round_ties_even() as i32 + q.zero_point).clamp(-128, 127) as i8 as u8
+        })
         .collect())
 }
 
@@ -45,7 +49,8 @@ pub fn image_input(model: &Model<'_>, photo: &Path) -> Result<Vec<u8>> {
 /// If the runtime refuses the input or fails.
 pub fn infer(model: &Model<'_>, input: &[u8]) -> Result<Vec<u8>> {
     let mut arena = mote_cli::model::arena(model);
-    let mut interp = mote_runtime::Interpreter::new(model, arena.as_bytes_mut()).map_err(|e| anyhow!("{e}"))?;
+    let mut interp =
+        mote_runtime::Interpreter::new(model, arena.as_bytes_mut()).map_err(|e| anyhow!("{e}"))?;
     interp.set_input(0, input).map_err(|e| anyhow!("{e}"))?;
     interp.invoke().map_err(|e| anyhow!("{e}"))?;
     Ok(interp.output(0).map_err(|e| anyhow!("{e}"))?.to_vec())
@@ -104,7 +109,8 @@ pub fn write_npy_i8(path: &Path, shape: &[usize], data: &[u8]) -> Result<()> {
     if shape.iter().product::<usize>() != data.len() {
         bail!("{} values do not fit shape {shape:?}", data.len());
     }
-    let f = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+    let f =
+        std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
     let shape64: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
     let mut w = npyz::WriteOptions::<i8>::new()
         .default_dtype()

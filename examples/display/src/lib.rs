@@ -259,7 +259,11 @@ impl<'a> Scene<'a> {
     /// # Errors
     /// [`DisplayError`] when the model records no image pre-processing or labels, when the
     /// input is not an int8 image that fits the display, or the output no distribution.
-    pub fn new(model: &Model<'a>, input: &'a [u8], output: &[u8]) -> Result<Scene<'a>, DisplayError> {
+    pub fn new(
+        model: &Model<'a>,
+        input: &'a [u8],
+        output: &[u8],
+    ) -> Result<Scene<'a>, DisplayError> {
         let file = model.file();
         let meta = |k: &'static str| file.meta(k).ok_or(DisplayError::Metadata(k));
 
@@ -283,7 +287,8 @@ impl<'a> Scene<'a> {
             _ => return Err(DisplayError::Input),
         };
         let fits = (WIDTH - 2 * PICTURE_AT.0 as usize) / ZOOM;
-        if !matches!(channels, 1 | 3) || height > fits || width > fits || height == 0 || width == 0 {
+        if !matches!(channels, 1 | 3) || height > fits || width > fits || height == 0 || width == 0
+        {
             return Err(DisplayError::Input);
         }
         let q_in = match (tin.dtype, tin.quant) {
@@ -300,8 +305,10 @@ impl<'a> Scene<'a> {
         if !(scale.is_finite() && scale != 0.0) {
             return Err(DisplayError::Metadata(IMAGE_SCALE));
         }
-        let mean = per_channel(meta(IMAGE_MEAN)?, channels).ok_or(DisplayError::Metadata(IMAGE_MEAN))?;
-        let std = per_channel(meta(IMAGE_STD)?, channels).ok_or(DisplayError::Metadata(IMAGE_STD))?;
+        let mean =
+            per_channel(meta(IMAGE_MEAN)?, channels).ok_or(DisplayError::Metadata(IMAGE_MEAN))?;
+        let std =
+            per_channel(meta(IMAGE_STD)?, channels).ok_or(DisplayError::Metadata(IMAGE_STD))?;
         // value = (pixel * scale - mean) / std and value = (q - zero_point) * s, so
         // pixel = ((q - zero_point) * s * std + mean) / scale, rounded and clamped.
         let mut to_pixel = [[0u8; 256]; 3];
