@@ -36,6 +36,8 @@ bash models/gen/all.sh "$repo/.cache/models"
 step "no_std runtime for a bare Cortex-M4F (thumbv7em-none-eabihf)"
 cargo build --release -p mote-runtime --no-default-features --target thumbv7em-none-eabihf
 
+step "Display example: host and Cortex-M4 (QEMU) draw the same framebuffer"; bash scripts/display.sh
+
 step "cargo test (workspace, release: whole models run on the reference kernels)"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT

@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use mote_cli::commands::run::{probabilities, top_k};
-use mote_example_display::{host, DisplayError, Framebuffer, Scene, HEIGHT, WIDTH};
+use mote_example_display::{
+    banded_crc32, host, Band, DisplayError, Framebuffer, Scene, HEIGHT, WIDTH,
+};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -119,6 +121,22 @@ fn person_and_no_person_drawn_as_committed() {
             )),
             "{photo}: {}",
             r.report
+        );
+
+        // Drawn band by band (for boards without RAM for the framebuffer), the rows are the
+        // same: bands that divide the height and one that does not.
+        let output = host::infer(&model, &r.input).unwrap();
+        let scene = Scene::new(&model, &r.input, &output).unwrap();
+        let whole = r.framebuffer.crc32();
+        assert_eq!(
+            banded_crc32(&scene, &mut Band::<24>::new()),
+            whole,
+            "{photo}"
+        );
+        assert_eq!(
+            banded_crc32(&scene, &mut Band::<7>::new()),
+            whole,
+            "{photo}"
         );
 
         // The committed picture is what is drawn now, pixel for pixel.

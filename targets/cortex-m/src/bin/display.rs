@@ -9,7 +9,8 @@
 //! probability: 0.9258                   its probability, as `mote run --image` prints it
 //! framebuffer crc32: 0x2d1c7a0e         CRC-32 of the framebuffer as sent to an ST7789
 //! instructions: inference N, drawing M, checksum K     (cycles on hardware, from SysTick)
-//! ram: ...                              framebuffer, arena, other statics, stack high-water
+//! banded: 24-row band (11520 bytes), crc32 0x2d1c7a0e, instructions B    (drawn band by band)
+//! ram: ...                              framebuffer, band, arena, other statics, stack
 //! ```
 //!
 //! The first three lines equal the host's (`cargo run -p mote-example-display`); the
@@ -21,7 +22,9 @@
 //! draw with the same [`Scene::draw`] straight into a driver's `DrawTarget`.
 //!
 //! Exit codes as the main firmware: 0 success, 1 the model is invalid, 2 inference failed,
-//! 3 HardFault, 4 unexpected exception, 6 the model or its output cannot be drawn, 101 panic.
+//! 3 HardFault, 4 unexpected exception, 6 the model or its output cannot be drawn, 7 the banded
+//! drawing (a 24-row band, as a board short of RAM would draw) differs from the framebuffer,
+//! 101 panic.
 #![no_std]
 #![no_main]
 
@@ -37,7 +40,9 @@ use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use cortex_m::peripheral::{syst::SystClkSource, SCB, SYST};
 use cortex_m_rt::{entry, exception, ExceptionFrame};
 use cortex_m_semihosting::hio;
-use mote_example_display::{write_report, Framebuffer, Scene, FRAMEBUFFER_BYTES};
+use mote_example_display::{
+    banded_crc32, write_report, Band, Framebuffer, Scene, FRAMEBUFFER_BYTES, WIDTH,
+};
 use mote_runtime::{Interpreter, Model};
 
 /// Forces 16-byte alignment on what it wraps (the model reader and the arena require it).
@@ -69,6 +74,8 @@ impl<T> Once<T> {
         }
     }
 
+    // A `&mut` from `&self` is sound here: the flag hands it out at most once.
+    #[allow(clippy::mut_from_ref)]
     fn take(&'static self) -> Option<&'static mut T> {
         if self.taken.swap(true, Ordering::AcqRel) {
             return None;
@@ -83,6 +90,11 @@ struct ArenaBytes([u8; config::ARENA_BYTES]);
 
 static ARENA: Once<ArenaBytes> = Once::new(ArenaBytes([0; config::ARENA_BYTES]));
 static FRAMEBUFFER: Once<Framebuffer> = Once::new(Framebuffer::new());
+
+/// Rows in the band of the banded drawing (what a board with less RAM would use).
+const BAND_ROWS: usize = 24;
+const BAND_BYTES: usize = BAND_ROWS * WIDTH * 2;
+static BAND: Once<Band<BAND_ROWS>> = Once::new(Band::new());
 
 // ---------------------------------------------------------------------------------------------
 // Exit, faults, panics (as in the main firmware).
@@ -249,7 +261,8 @@ fn main() -> ! {
         Ok(m) => m,
         Err(e) => fail("cannot load the model", e, 1),
     };
-    let (Some(arena), Some(fb)) = (ARENA.take(), FRAMEBUFFER.take()) else {
+    let (Some(arena), Some(fb), Some(band)) = (ARENA.take(), FRAMEBUFFER.take(), BAND.take())
+    else {
         exit(4)
     };
     let mut interp = match Interpreter::new(&model, &mut arena.0) {
@@ -281,6 +294,9 @@ fn main() -> ! {
     let t2 = now();
     let crc = fb.crc32();
     let t3 = now();
+    // The same picture drawn band by band, as on a board without RAM for the framebuffer.
+    let banded = banded_crc32(&scene, band);
+    let t4 = now();
     let stack = stack_high_water();
 
     let mut out = Out {
@@ -300,15 +316,26 @@ fn main() -> ! {
         scale(t2 - t1),
         scale(t3 - t2)
     );
+    let _ = writeln!(
+        out,
+        "banded: {BAND_ROWS}-row band ({BAND_BYTES} bytes), crc32 0x{banded:08x}, {unit} {}",
+        scale(t4 - t3)
+    );
     let statics = (addr!(__edata) - addr!(__sdata)) + (addr!(__ebss) - addr!(__sbss));
     let _ = writeln!(
         out,
-        "ram: {} bytes = framebuffer {FRAMEBUFFER_BYTES} + arena {} + other statics {} + stack \
-         high-water {stack}",
+        "ram: {} bytes = framebuffer {FRAMEBUFFER_BYTES} + band {BAND_BYTES} + arena {} + other \
+         statics {} + stack high-water {stack}",
         statics + stack,
         config::ARENA_BYTES,
-        statics.saturating_sub(FRAMEBUFFER_BYTES + config::ARENA_BYTES),
+        statics.saturating_sub(FRAMEBUFFER_BYTES + BAND_BYTES + config::ARENA_BYTES),
     );
     out.flush();
+    if banded != crc {
+        if let Ok(mut h) = hio::hstderr() {
+            let _ = writeln!(h, "error: the banded drawing differs from the framebuffer");
+        }
+        exit(7)
+    }
     exit(0)
 }
