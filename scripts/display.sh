@@ -6,7 +6,10 @@
 # (That the host draws the PNGs committed under examples/display/ pixel for pixel, and the
 # label and probability of `mote run`, is `cargo test -p mote-example-display`.)
 #
-#   scripts/display.sh
+#   scripts/display.sh [m4 m7 m55]      (default: m4; CI runs the default)
+#
+#   m4   Cortex-M4F, QEMU mps2-an386       m7   Cortex-M7, QEMU mps2-an500
+#   m55  Cortex-M55 (Helium), QEMU mps3-an547, built at opt-level 3 as targets/cortex-m/run.sh does
 #
 # Installs what it needs when missing (idempotent): the Rust target thumbv7em-none-eabihf and
 # QEMU (Debian's qemu-system-arm). Builds the host CLI and the display example (release), then
@@ -19,6 +22,9 @@ cd "$repo"
 
 if command -v rustup >/dev/null 2>&1; then
     rustup target add thumbv7em-none-eabihf >/dev/null 2>&1 || rustup target add thumbv7em-none-eabihf
+    case " $* " in *" m55 "*)
+        rustup target add thumbv8m.main-none-eabihf >/dev/null 2>&1 || rustup target add thumbv8m.main-none-eabihf ;;
+    esac
 fi
 if ! command -v qemu-system-arm >/dev/null 2>&1; then
     apt-get update -qq
@@ -37,47 +43,57 @@ mkdir -p "$work"
     --scale 0.00392156862745098 --label no_person --label person \
     --name "visual wake words (int8)" >/dev/null
 
+cpus=("$@")
+[ ${#cpus[@]} -gt 0 ] || cpus=(m4)
 pass=0
 fail=0
 for photo in astronaut chelsea; do
     "$display" "$work/vww.mote" "models/images/$photo.png" \
         --png "$work/$photo.png" --npy "$work/$photo.npy" >"$work/${photo}_host.txt"
+  for cpu in "${cpus[@]}"; do
+    case "$cpu" in
+        m4)  target=thumbv7em-none-eabihf;     rcpu=cortex-m4;  machine=(-M mps2-an386 -cpu cortex-m4); ns=40;    opt=s; name="Cortex-M4 (QEMU mps2-an386)" ;;
+        m7)  target=thumbv7em-none-eabihf;     rcpu=cortex-m7;  machine=(-M mps2-an500 -cpu cortex-m7); ns=40;    opt=s; name="Cortex-M7 (QEMU mps2-an500)" ;;
+        m55) target=thumbv8m.main-none-eabihf; rcpu=cortex-m55; machine=(-M mps3-an547);                ns=125/4; opt=3; name="Cortex-M55 (QEMU mps3-an547)" ;;
+        *) echo "display.sh: unknown core '$cpu' (m4, m7 or m55)" >&2; exit 2 ;;
+    esac
 
     # The firmware, with the picture the host made embedded in flash.
-    tdir="${MOTE_CM_TARGET_DIR:-$repo/targets/cortex-m/target}/display-m4"
+    tdir="${MOTE_CM_TARGET_DIR:-$repo/targets/cortex-m/target}/display-$cpu"
     if ! (
         cd targets/cortex-m
         unset CARGO_ENCODED_RUSTFLAGS
-        MOTE_MODEL="$work/vww.mote" MOTE_INPUT="$work/$photo.npy" MOTE_NS_PER_TICK=40 \
-            CARGO_TARGET_DIR="$tdir" RUSTFLAGS="-C target-cpu=cortex-m4" \
-            cargo build --quiet --release --target thumbv7em-none-eabihf --features display --bin display
+        MOTE_MODEL="$work/vww.mote" MOTE_INPUT="$work/$photo.npy" MOTE_NS_PER_TICK="$ns" \
+            CARGO_TARGET_DIR="$tdir" RUSTFLAGS="-C target-cpu=$rcpu" CARGO_PROFILE_RELEASE_OPT_LEVEL="$opt" \
+            cargo build --quiet --release --target "$target" --features display --bin display
     ); then
-        echo "FAIL $photo: building the firmware failed" >&2
+        echo "FAIL $photo: building the firmware failed ($cpu)" >&2
         fail=$((fail + 1))
         continue
     fi
     set +e
     # Output to files: a pipe closed early would leave QEMU spinning.
-    timeout 300 qemu-system-arm -M mps2-an386 -cpu cortex-m4 -nographic -monitor none -serial none \
+    timeout 300 qemu-system-arm "${machine[@]}" -nographic -monitor none -serial none \
         -semihosting-config enable=on,target=native -icount shift=0 \
-        -kernel "$tdir/thumbv7em-none-eabihf/release/display" \
-        >"$work/${photo}_m4.txt" 2>"$work/${photo}_m4.err" </dev/null
+        -kernel "$tdir/$target/release/display" \
+        >"$work/${photo}_$cpu.txt" 2>"$work/${photo}_$cpu.err" </dev/null
     rc=$?
     set -e
     if [ $rc -ne 0 ]; then
-        cat "$work/${photo}_m4.txt" "$work/${photo}_m4.err" >&2
-        echo "FAIL $photo: the firmware exited with status $rc" >&2
+        cat "$work/${photo}_$cpu.txt" "$work/${photo}_$cpu.err" >&2
+        echo "FAIL $photo: the firmware exited with status $rc on $name" >&2
         fail=$((fail + 1))
         continue
     fi
-    if diff <(head -n 3 "$work/${photo}_m4.txt") "$work/${photo}_host.txt" >&2; then
-        echo "ok   $photo: Cortex-M4 (QEMU mps2-an386) prints the host's lines:"
-        sed 's/^/       /' "$work/${photo}_m4.txt"
+    if diff <(head -n 3 "$work/${photo}_$cpu.txt") "$work/${photo}_host.txt" >&2; then
+        echo "ok   $photo: $name prints the host's lines:"
+        sed 's/^/       /' "$work/${photo}_$cpu.txt"
         pass=$((pass + 1))
     else
-        echo "FAIL $photo: the firmware's lines differ from the host's (above: < firmware, > host)" >&2
+        echo "FAIL $photo: the firmware's lines on $name differ from the host's (above: < firmware, > host)" >&2
         fail=$((fail + 1))
     fi
+  done
 done
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
