@@ -52,6 +52,9 @@ bash targets/cortex-m/test.sh
 step "Android: JNI library, Java API JUnit tests on the host JVM, Android static libraries"
 bash scripts/android.sh  # Android: JNI library + Java API JUnit tests on the host JVM, Android static libraries
 
+step "Display example: host and Cortex-M4 (QEMU) draw the same framebuffer"
+bash scripts/display.sh
+
 step "cargo test (workspace, release: whole models run on the reference kernels)"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
