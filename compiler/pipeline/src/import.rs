@@ -1144,9 +1144,23 @@ fn lower(
                 match (&c, vec_like) {
                     (Val::Const(t), true) => {
                         let vals = t.to_f32_vec().iter().map(|&v| v * beta).collect();
-                        inputs.push(
-                            im.const_tid(&format!("{}#b", in_name(2)), &Tensor::f32(vec![n], vals)),
-                        );
+                        let b =
+                            im.const_tid(&format!("{}#b", in_name(2)), &Tensor::f32(vec![n], vals));
+                        // A quantized model's bias (DequantizeLinear of int32): keep the
+                        // integers, so that the layer can run in int8.
+                        if let (Some((q, quant)), 1.0) = (im.qorigin.get(&in_name(2)), beta) {
+                            if q.len() == n {
+                                let mut q = q.clone();
+                                q.dims = vec![n];
+                                let quant = Quant {
+                                    axis: 0,
+                                    ..quant.clone()
+                                };
+                                im.g.tensors[b].qorigin = Some(q);
+                                im.g.tensors[b].quant = Some(quant);
+                            }
+                        }
+                        inputs.push(b);
                     }
                     (Val::Const(t), false) if beta != 0.0 => {
                         let vals = t.to_f32_vec().iter().map(|&v| v * beta).collect();

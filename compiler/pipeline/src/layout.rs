@@ -712,7 +712,7 @@ pub fn assign(g: &Graph, rounding: QuantRounding) -> Result<PGraph> {
                 }
                 (p, vec![l.get(n.inputs[0], &perm, name)?], perm)
             }
-            Op::Requantize => {
+            Op::Requantize { factor } => {
                 let perm = l.perm_of(n.inputs[0]);
                 let (si, zi) = l
                     .quant_of(n.inputs[0])
@@ -720,8 +720,12 @@ pub fn assign(g: &Graph, rounding: QuantRounding) -> Result<PGraph> {
                 let (so, zo) = l
                     .quant_of(n.output)
                     .ok_or_else(|| bad("output has no quantization"))?;
-                // TFLite's int8 → int8 Quantize: effective scale input / output.
-                let (multiplier, shift) = quantize_multiplier(si as f64 / so as f64);
+                // TFLite's int8 → int8 Quantize: effective scale input / output (times the
+                // factor of a division or multiplication by a constant folded in here).
+                let (multiplier, shift) = quantize_multiplier(si as f64 * factor / so as f64);
+                if multiplier < 0 || !(-31..=30).contains(&shift) {
+                    return Err(bad("requantization scale out of the int8 range"));
+                }
                 let p = OpParams::Requantize {
                     input_zero_point: zi,
                     output_zero_point: zo,

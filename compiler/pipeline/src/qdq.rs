@@ -66,8 +66,74 @@ fn single(g: &Graph, t: TId) -> Option<(f32, i32)> {
     g.tensors[t].quant.as_ref().and_then(|q| q.single())
 }
 
+/// A `QuantizeLinear` that reads a pure data-movement op (Reshape, Transpose, Slice) of a float
+/// tensor is moved in front of it: quantization is element-wise, so quantizing first and moving
+/// the int8 bytes gives the same values, and the data movement no longer runs in float.
+/// ONNX Runtime's and tf2onnx's graphs do this at the graph input (NHWC → NCHW transpose, or a
+/// reshape, before the first QuantizeLinear). Repeats along chains of such ops.
+fn hoist_quantize(g: &mut Graph) {
+    loop {
+        let prod = producers(g);
+        let mut changed = false;
+        for qi in 0..g.nodes.len() {
+            let Op::Quantize { scale, zero_point } = g.nodes[qi].op else {
+                continue;
+            };
+            let t = g.nodes[qi].inputs[0];
+            let Some(&mi) = prod.get(&t) else { continue };
+            let movement = matches!(
+                g.nodes[mi].op,
+                Op::Reshape | Op::Transpose { .. } | Op::Slice { .. }
+            );
+            let src = g.nodes[mi].inputs[0];
+            if !movement
+                || g.uses(t) != 1
+                || g.outputs.contains(&t)
+                || g.tensors[src].dtype != DType::F32
+                || g.value(src).is_some()
+            {
+                continue;
+            }
+            let qout = g.nodes[qi].output;
+            let name = format!("{}#quantized", g.tensors[src].name);
+            let shape = g.shape(src).to_vec();
+            let q = g.add_tensor(name, shape);
+            g.tensors[q].dtype = DType::I8;
+            g.tensors[q].quant = Some(Quant::per_tensor(scale, zero_point));
+            let mut movement = g.nodes[mi].clone();
+            movement.inputs[0] = q;
+            movement.output = qout;
+            let quantize = Node {
+                name: g.nodes[qi].name.clone(),
+                op: Op::Quantize { scale, zero_point },
+                inputs: vec![src],
+                output: q,
+            };
+            g.nodes[mi] = quantize;
+            g.nodes[qi] = movement;
+            changed = true;
+            break;
+        }
+        if !changed {
+            break;
+        }
+    }
+}
+
+/// A positive, finite scalar float constant (all elements equal) with no quantized origin.
+fn positive_scalar(g: &Graph, t: TId) -> Option<f64> {
+    let def = &g.tensors[t];
+    if def.qorigin.is_some() {
+        return None;
+    }
+    let v = def.value.as_ref()?.to_f32_vec();
+    let first = *v.first()?;
+    (first.is_finite() && first > 0.0 && v.iter().all(|&x| x == first)).then_some(first as f64)
+}
+
 /// Lowers every float node between Dequantize and Quantize nodes to integer execution.
 pub fn lower(g: &mut Graph) -> Result<()> {
+    hoist_quantize(g);
     let mut cache: HashMap<TId, TId> = HashMap::new();
     let mut remove = vec![false; g.nodes.len()];
     let mut after: HashMap<usize, Vec<Node>> = HashMap::new();
@@ -75,7 +141,7 @@ pub fn lower(g: &mut Graph) -> Result<()> {
     for i in 0..n_nodes {
         if matches!(
             g.nodes[i].op,
-            Op::Quantize { .. } | Op::Dequantize { .. } | Op::Requantize | Op::Lookup(_)
+            Op::Quantize { .. } | Op::Dequantize { .. } | Op::Requantize { .. } | Op::Lookup(_)
         ) {
             continue;
         }
@@ -92,6 +158,43 @@ pub fn lower(g: &mut Graph) -> Result<()> {
         let qout = g.nodes[qi].output;
         let prod = producers(g);
         let inputs = g.nodes[i].inputs.clone();
+        // Division or multiplication of an int8 tensor by a positive float constant (ORT leaves
+        // the `/ 6` of an unfused HardSwish unquantized): one requantization with the constant
+        // folded into the scale.
+        if let (
+            Op::Binary {
+                kind: kind @ (BinaryKind::Div | BinaryKind::Mul),
+                act,
+            },
+            [a, b],
+        ) = (&g.nodes[i].op, inputs.as_slice())
+        {
+            let (kind, act, a, b) = (*kind, *act, *a, *b);
+            let same_shape = |x: TId| g.shape(x) == g.shape(out);
+            let found = if let (Some(c), true) = (positive_scalar(g, b), same_shape(a)) {
+                Some((a, if kind == BinaryKind::Div { 1.0 / c } else { c }))
+            } else if let (Some(c), true, BinaryKind::Mul) =
+                (positive_scalar(g, a), same_shape(b), kind)
+            {
+                Some((b, c))
+            } else {
+                None
+            };
+            if let (Some((x, factor)), ActivationKind::None) = (found, act.kind) {
+                if let Some(xi) = int_input(g, &prod, &mut cache, x) {
+                    if g.tensors[xi].dtype == DType::I8
+                        && single(g, xi).is_some()
+                        && single(g, qout).is_some()
+                    {
+                        g.nodes[i].op = Op::Requantize { factor };
+                        g.nodes[i].inputs = vec![xi];
+                        g.nodes[i].output = qout;
+                        remove[qi] = true;
+                        continue;
+                    }
+                }
+            }
+        }
         let mut ints = Vec::new();
         for &t in &inputs {
             match int_input(g, &prod, &mut cache, t) {
@@ -176,7 +279,7 @@ pub fn lower(g: &mut Graph) -> Result<()> {
                     g.tensors[r].quant = Some(Quant::per_tensor(out_q.0, out_q.1));
                     after.entry(usize::MAX - i).or_default().push(Node {
                         name: format!("{name}#requantize"),
-                        op: Op::Requantize,
+                        op: Op::Requantize { factor: 1.0 },
                         inputs: vec![*slot],
                         output: r,
                     });
@@ -239,7 +342,7 @@ pub fn lower(g: &mut Graph) -> Result<()> {
                 g.nodes[i].output = mid;
                 after.entry(i).or_default().push(Node {
                     name: format!("{name}#requantize"),
-                    op: Op::Requantize,
+                    op: Op::Requantize { factor: 1.0 },
                     inputs: vec![mid],
                     output: qout,
                 });
@@ -281,7 +384,7 @@ pub fn check_integer_only(g: &Graph, allow_float: bool) -> Result<()> {
         .filter(|n| {
             !matches!(
                 n.op,
-                Op::Quantize { .. } | Op::Dequantize { .. } | Op::Requantize | Op::Lookup(_)
+                Op::Quantize { .. } | Op::Dequantize { .. } | Op::Requantize { .. } | Op::Lookup(_)
             ) && g.tensors[n.output].dtype == DType::F32
         })
         .map(|n| format!("'{}' ({})", n.name, op_name(&n.op)))
@@ -319,7 +422,7 @@ pub fn op_name(op: &Op) -> &'static str {
         Op::Resize { .. } => "Resize",
         Op::Quantize { .. } => "QuantizeLinear",
         Op::Dequantize { .. } => "DequantizeLinear",
-        Op::Requantize => "Requantize",
+        Op::Requantize { .. } => "Requantize",
         Op::Lookup(_) => "Lookup",
     }
 }
