@@ -131,6 +131,25 @@ fn positive_scalar(g: &Graph, t: TId) -> Option<f64> {
     (first.is_finite() && first > 0.0 && v.iter().all(|&x| x == first)).then_some(first as f64)
 }
 
+/// Whether a bilinear Resize from `s` to `o` (NCHW) runs as TFLite's integer kernel
+/// (`mote_kernels::ops::resize`): H and W resized only, half-pixel / asymmetric coordinates with
+/// scales equal to the sizes' ratio, or align-corners.
+fn int8_bilinear(s: &[usize], o: &[usize], coordinate: ResizeCoordinate, scales: &[f32]) -> bool {
+    if s.len() != 4 || o.len() != 4 || scales.len() != 4 || s[0] != o[0] || s[1] != o[1] {
+        return false;
+    }
+    if scales[0] != 1.0 || scales[1] != 1.0 || s[2] == 0 || s[3] == 0 {
+        return false;
+    }
+    let ratio = |a: usize| scales[a] == o[a] as f32 / s[a] as f32;
+    match coordinate {
+        ResizeCoordinate::HalfPixel | ResizeCoordinate::Asymmetric => ratio(2) && ratio(3),
+        ResizeCoordinate::PytorchHalfPixel => ratio(2) && ratio(3) && o[2] > 1 && o[3] > 1,
+        ResizeCoordinate::AlignCorners => true,
+        _ => false,
+    }
+}
+
 /// Lowers every float node between Dequantize and Quantize nodes to integer execution.
 pub fn lower(g: &mut Graph) -> Result<()> {
     hoist_quantize(g);
@@ -241,12 +260,21 @@ pub fn lower(g: &mut Graph) -> Result<()> {
                         .iter()
                         .all(|&t| g.tensors[t].dtype == DType::I8 && single(g, t).is_some())
             }
-            Op::ReduceMean { axes } => {
-                let s = g.shape(inputs[0]);
-                s.len() == 4
-                    && *axes == vec![2, 3]
-                    && g.shape(out).len() == 4
-                    && ints.len() == 1
+            Op::Resize {
+                mode,
+                coordinate,
+                scales,
+                ..
+            } => {
+                ints.len() == 1
+                    && g.tensors[ints[0]].dtype == DType::I8
+                    && single(g, ints[0]).is_some()
+                    && (*mode == ResizeMode::Nearest
+                        || int8_bilinear(g.shape(inputs[0]), g.shape(out), *coordinate, scales))
+            }
+            Op::ReduceMean { .. } => {
+                ints.len() == 1
+                    && g.tensors[ints[0]].dtype == DType::I8
                     && single(g, ints[0]).is_some()
             }
             _ => false,
@@ -288,24 +316,21 @@ pub fn lower(g: &mut Graph) -> Result<()> {
             }
         }
         let in_q = single(g, ints[0]);
-        let must_match = matches!(
-            op,
-            Op::MaxPool(_)
-                | Op::AvgPool(_)
-                | Op::ReduceMean { .. }
-                | Op::Reshape
-                | Op::Transpose { .. }
-                | Op::Slice { .. }
-                | Op::Pad { .. }
-        );
         let fixed_out = match op {
             Op::Softmax { .. } => Some((1.0f32 / 256.0, -128)),
             _ => None,
         };
-        let natural_out = if must_match { in_q } else { fixed_out };
         let new_op = match op {
             Op::Unary(a) => Op::Lookup(a),
-            Op::ReduceMean { .. } => {
+            // GlobalAveragePool with unchanged quantization: TFLite's average pool (one
+            // rounding of the mean). With another output scale, an int8 mean (`MeanS8`), which
+            // folds the count into its one requantization instead of rounding twice.
+            Op::ReduceMean { axes }
+                if g.shape(inputs[0]).len() == 4
+                    && axes == vec![2, 3]
+                    && g.shape(out).len() == 4
+                    && in_q == Some(out_q) =>
+            {
                 let s = g.shape(inputs[0]);
                 Op::AvgPool(PoolAttrs {
                     kernel: [s[2], s[3]],
@@ -328,6 +353,17 @@ pub fn lower(g: &mut Graph) -> Result<()> {
             }
             o => o,
         };
+        let must_match = matches!(
+            new_op,
+            Op::MaxPool(_)
+                | Op::AvgPool(_)
+                | Op::Reshape
+                | Op::Transpose { .. }
+                | Op::Slice { .. }
+                | Op::Pad { .. }
+                | Op::Resize { .. }
+        );
+        let natural_out = if must_match { in_q } else { fixed_out };
         if matches!(new_op, Op::Lookup(a) if a.kind == ActivationKind::None) {
             continue;
         }

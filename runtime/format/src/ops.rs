@@ -65,6 +65,8 @@ pub enum OpCode {
     Requantize = 26,
     /// int8 → int8 through a 256-entry table.
     LookupS8 = 27,
+    /// int8 mean over axes, requantized once.
+    MeanS8 = 28,
 }
 
 impl OpCode {
@@ -98,6 +100,7 @@ impl OpCode {
             25 => OpCode::Dequantize,
             26 => OpCode::Requantize,
             27 => OpCode::LookupS8,
+            28 => OpCode::MeanS8,
             _ => return None,
         })
     }
@@ -132,6 +135,7 @@ impl OpCode {
             OpCode::Dequantize => "Dequantize",
             OpCode::Requantize => "Requantize",
             OpCode::LookupS8 => "LookupS8",
+            OpCode::MeanS8 => "MeanS8",
         }
     }
 }
@@ -557,6 +561,23 @@ pub enum OpParams {
     },
     /// Inputs: x (i8), table (i8, 256 entries).
     LookupS8,
+    /// Input: x (i8); output i8 with the reduced axes of extent 1:
+    /// `clamp(mbqm(Σ (q − input_zero_point), multiplier, shift) + output_zero_point)`, the
+    /// multiplier holding `input_scale / (count · output_scale)`.
+    MeanS8 {
+        /// Bit i: physical axis i is reduced.
+        axes_mask: u32,
+        /// Input zero point.
+        input_zero_point: i32,
+        /// Output zero point.
+        output_zero_point: i32,
+        /// Multiplier.
+        multiplier: i32,
+        /// Shift.
+        shift: i32,
+        /// Rounding.
+        rounding: RoundingMode,
+    },
 }
 
 struct Words<'a> {
@@ -712,6 +733,7 @@ impl OpParams {
             OpParams::Dequantize { .. } => OpCode::Dequantize,
             OpParams::Requantize { .. } => OpCode::Requantize,
             OpParams::LookupS8 => OpCode::LookupS8,
+            OpParams::MeanS8 { .. } => OpCode::MeanS8,
         }
     }
 
@@ -939,6 +961,14 @@ impl OpParams {
                 rounding: w.rounding()?,
             },
             OpCode::LookupS8 => OpParams::LookupS8,
+            OpCode::MeanS8 => OpParams::MeanS8 {
+                axes_mask: w.u32()?,
+                input_zero_point: w.i32()?,
+                output_zero_point: w.i32()?,
+                multiplier: w.i32()?,
+                shift: w.i32()?,
+                rounding: w.rounding()?,
+            },
         };
         if w.at != bytes.len() {
             return Err(Error::BadOp {
@@ -1101,6 +1131,20 @@ impl OpParams {
                 out.push(*rounding as u32);
             }
             OpParams::LookupS8 => {}
+            OpParams::MeanS8 {
+                axes_mask,
+                input_zero_point,
+                output_zero_point,
+                multiplier,
+                shift,
+                rounding,
+            } => {
+                out.push(*axes_mask);
+                for v in [*input_zero_point, *output_zero_point, *multiplier, *shift] {
+                    out.push(v as u32);
+                }
+                out.push(*rounding as u32);
+            }
         }
     }
 }
