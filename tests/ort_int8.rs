@@ -753,8 +753,7 @@ fn conv_integer_and_matmul_integer() {
         ..Default::default()
     };
     let msg = mote_compiler::compile(&onnx, &opts)
-        .err()
-        .expect("integer_ops compiled without allow_float")
+        .expect_err("integer_ops compiled without allow_float")
         .to_string();
     assert!(
         msg.contains("conv_integer")
