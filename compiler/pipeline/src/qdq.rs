@@ -341,6 +341,18 @@ pub fn lower(g: &mut Graph) -> Result<()> {
                     act: mote_format::ActivationSpec::NONE,
                 })
             }
+            // An average pool whose window is the whole (unpadded) input is a global mean: with
+            // another output scale, MeanS8 rounds once where AvgPool + Requantize rounds twice.
+            Op::AvgPool(pa)
+                if in_q != Some(out_q)
+                    && pa.act.kind == ActivationKind::None
+                    && pa.pads == [0; 4]
+                    && g.shape(inputs[0]).len() == 4
+                    && pa.kernel == [g.shape(inputs[0])[2], g.shape(inputs[0])[3]]
+                    && g.shape(out).get(2..) == Some(&[1, 1][..]) =>
+            {
+                Op::ReduceMean { axes: vec![2, 3] }
+            }
             Op::Pad { kind, value, begin } => {
                 // The pad value in the integer domain.
                 let (s, z) = in_q.unwrap_or((1.0, 0));
