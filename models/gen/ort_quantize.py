@@ -34,6 +34,15 @@ model of a given input shape, so every run writes the same files. (The test inpu
 ``tests/ort_int8.rs`` are other standard-normal draws: the models are compared with ORT on the
 distribution they were calibrated on.)
 
+QOperator form (``QuantFormat.QOperator``, the same settings otherwise): ``<name>_qop_s8.onnx`` and
+``<name>_qop_u8.onnx`` for the models of ``QOP_MODELS`` — ORT writes ``QLinearConv``, ``QGemm``,
+``QLinearAdd``, ``QLinearMul``, ``QLinearConcat``, ``QLinearAveragePool``,
+``QLinearGlobalAveragePool``, ``QLinearSoftmax`` — and for ``matmul_mlp``, a small float MLP made
+here with ``MatMul`` layers (ORT writes ``QLinearMatMul``). ``integer_ops.onnx`` is built by hand
+(``onnx.helper``; ORT's static quantizer never writes these ops): a float input quantized with a
+fixed scale, ``ConvInteger`` and ``MatMulInteger`` on it with fixed int8 weights, each int32
+result cast to float and scaled.
+
 Prints one line per written file with its node count and QuantizeLinear/DequantizeLinear count.
 Files newer than their float model, this script and ``scripts/requirements.txt`` are left alone
 ("up to date"). The output is deterministic: the same bytes on every run (same onnxruntime).
@@ -76,6 +85,15 @@ MODELS = {
 }
 
 VARIANTS = {"s8": QuantType.QInt8, "u8": QuantType.QUInt8}
+
+# Models also written in QOperator form (name -> "gen" | "mlperf" | "here").
+QOP_MODELS = {
+    "pretrainedResnet": "mlperf",
+    "shufflenet_block": "gen",
+    "mobilenet_v3_block": "gen",
+    "ad01_fp32": "mlperf",
+    "matmul_mlp": "here",
+}
 
 
 def source_path(name: str, outdir: str) -> str:
@@ -191,6 +209,104 @@ def quantize(name: str, outdir: str) -> None:
                   f"{n_dq} DequantizeLinear ({variant} activations{extra})")
 
 
+def matmul_mlp(path: str) -> None:
+    """[1, 32] → MatMul 32×24 → Relu → MatMul 24×10 (with bias Adds), weights from a fixed seed."""
+    from onnx import TensorProto, helper
+
+    rng = np.random.default_rng(7)
+    w1 = numpy_helper.from_array((rng.standard_normal((32, 24)) / 4).astype(np.float32), "w1")
+    b1 = numpy_helper.from_array((rng.standard_normal(24) / 8).astype(np.float32), "b1")
+    w2 = numpy_helper.from_array((rng.standard_normal((24, 10)) / 4).astype(np.float32), "w2")
+    nodes = [
+        helper.make_node("MatMul", ["input", "w1"], ["h0"], name="mm1"),
+        helper.make_node("Add", ["h0", "b1"], ["h1"], name="bias1"),
+        helper.make_node("Relu", ["h1"], ["h2"], name="relu1"),
+        helper.make_node("MatMul", ["h2", "w2"], ["output"], name="mm2"),
+    ]
+    g = helper.make_graph(
+        nodes, "matmul_mlp",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 32])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 10])],
+        [w1, b1, w2])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    onnx.checker.check_model(m)
+    onnx.save(m, path)
+
+
+def integer_ops(path: str) -> None:
+    """QuantizeLinear(input [1, 2, 8, 8]) → ConvInteger (4×2×3×3, pads 1) and, on the flattened
+    input, MatMulInteger (128×6); each int32 result → Cast(float) → Mul(x_scale · w_scale)."""
+    from onnx import TensorProto, helper
+
+    rng = np.random.default_rng(11)
+    xs, xz = 0.03, 5
+    wc = rng.integers(-127, 128, (4, 2, 3, 3)).astype(np.int8)
+    wm = rng.integers(-127, 128, (128, 6)).astype(np.int8)
+    inits = [
+        numpy_helper.from_array(np.array(xs, np.float32), "x_scale"),
+        numpy_helper.from_array(np.array(xz, np.int8), "x_zp"),
+        numpy_helper.from_array(wc, "wc"),
+        numpy_helper.from_array(wm, "wm"),
+        numpy_helper.from_array(np.array(xs * 0.01, np.float32), "sc"),
+        numpy_helper.from_array(np.array(xs * 0.02, np.float32), "sm"),
+        numpy_helper.from_array(np.array([1, 128], np.int64), "flat"),
+    ]
+    nodes = [
+        helper.make_node("QuantizeLinear", ["input", "x_scale", "x_zp"], ["xq"], name="quantize"),
+        helper.make_node("ConvInteger", ["xq", "wc", "x_zp"], ["ci"], name="conv_integer",
+                         pads=[1, 1, 1, 1]),
+        helper.make_node("Cast", ["ci"], ["cf"], name="cast_conv", to=TensorProto.FLOAT),
+        helper.make_node("Mul", ["cf", "sc"], ["conv_out"], name="scale_conv"),
+        helper.make_node("Reshape", ["xq", "flat"], ["xflat"], name="flatten"),
+        helper.make_node("MatMulInteger", ["xflat", "wm", "x_zp"], ["mi"], name="matmul_integer"),
+        helper.make_node("Cast", ["mi"], ["mf"], name="cast_matmul", to=TensorProto.FLOAT),
+        helper.make_node("Mul", ["mf", "sm"], ["matmul_out"], name="scale_matmul"),
+    ]
+    g = helper.make_graph(
+        nodes, "integer_ops",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 2, 8, 8])],
+        [helper.make_tensor_value_info("conv_out", TensorProto.FLOAT, [1, 4, 8, 8]),
+         helper.make_tensor_value_info("matmul_out", TensorProto.FLOAT, [1, 6])],
+        inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    onnx.checker.check_model(m)
+    onnx.save(m, path)
+
+
+def quantize_qop(name: str, outdir: str) -> None:
+    """``<name>_qop_{s8,u8}.onnx``: as :func:`quantize`, in QOperator form."""
+    if QOP_MODELS[name] == "here":
+        src = os.path.join(outdir, f"{name}.onnx")
+        if not (os.path.isfile(src) and os.path.getmtime(src) > os.path.getmtime(__file__)):
+            matmul_mlp(src)
+    else:
+        src = (os.path.join(outdir, f"{name}.onnx") if QOP_MODELS[name] == "gen"
+               else os.path.join(MLPERF, f"{name}.onnx"))
+    targets = [os.path.join(outdir, f"{name}_qop_{v}.onnx") for v in VARIANTS]
+    sources = [src, os.path.abspath(__file__), os.path.join(REPO, "scripts", "requirements.txt")]
+    if up_to_date(targets, sources):
+        for t in targets:
+            print(f"up to date: {t}")
+        return
+    model = onnx.load(src)
+    fix_batch(model)
+    fold_constant_dequantize(model)
+    with tempfile.TemporaryDirectory() as tmp:
+        fixed = os.path.join(tmp, "fixed.onnx")
+        prep = os.path.join(tmp, "prep.onnx")
+        onnx.save(model, fixed)
+        quant_pre_process(fixed, prep, skip_symbolic_shape=True)
+        prepared = onnx.load(prep)
+        for (variant, act), target in zip(VARIANTS.items(), targets):
+            quantize_static(prep, target, NormalReader(prepared),
+                            quant_format=QuantFormat.QOperator, activation_type=act,
+                            weight_type=QuantType.QInt8, per_channel=True,
+                            calibrate_method=CalibrationMethod.MinMax)
+            q = onnx.load(target)
+            ops = sorted({(n.domain + "." if n.domain else "") + n.op_type for n in q.graph.node})
+            print(f"wrote {target}: {len(q.graph.node)} nodes ({variant} activations): {', '.join(ops)}")
+
+
 def main() -> None:
     if len(sys.argv) < 2:
         raise SystemExit("usage: python models/gen/ort_quantize.py OUTDIR [NAME ...]")
@@ -202,6 +318,15 @@ def main() -> None:
     os.makedirs(outdir, exist_ok=True)
     for n in names:
         quantize(n, outdir)
+    if len(sys.argv) == 2:
+        for n in QOP_MODELS:
+            quantize_qop(n, outdir)
+        target = os.path.join(outdir, "integer_ops.onnx")
+        if os.path.isfile(target) and os.path.getmtime(target) > os.path.getmtime(__file__):
+            print(f"up to date: {target}")
+        else:
+            integer_ops(target)
+            print(f"wrote {target}")
 
 
 if __name__ == "__main__":

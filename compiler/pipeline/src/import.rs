@@ -355,7 +355,13 @@ impl Importer {
     ) -> TId {
         let out = self.g.add_tensor(out_name, shape);
         // Data movement keeps the element type (int8 tensors are reshaped and transposed as they
-        // are); everything else computes in float32 until the quantization pass lowers it.
+        // are), and so do max pooling and resizing of an int8 tensor (ONNX Runtime's QOperator
+        // graphs apply them to the integers: the maximum commutes with dequantization, and a
+        // resize keeps the quantization); everything else computes in float32 until the
+        // quantization pass lowers it.
+        let int8_in = inputs
+            .first()
+            .is_some_and(|&i| self.g.tensors[i].dtype == DType::I8);
         if matches!(
             op,
             Op::Reshape
@@ -363,7 +369,8 @@ impl Importer {
                 | Op::Slice { .. }
                 | Op::Concat { .. }
                 | Op::Pad { .. }
-        ) {
+        ) || (int8_in && matches!(op, Op::MaxPool(_) | Op::Resize { .. }))
+        {
             if let Some(&i) = inputs.first() {
                 let (dt, q) = (self.g.tensors[i].dtype, self.g.tensors[i].quant.clone());
                 self.g.tensors[out].dtype = dt;
@@ -740,6 +747,18 @@ fn import_node(im: &mut Importer, node: &NodeProto) -> Result<()> {
                 im.vals.insert(o.clone(), Val::Const(n.to_tensor()));
             }
             return Ok(());
+        }
+    }
+    // A Cast to float32 of a float32 run-time tensor (after ConvInteger / MatMulInteger, which
+    // mote imports as float ops with integer values) changes nothing.
+    if op == "Cast" && Attrs::new(node).int_or("to", 0)? == 1 {
+        if let Some(Some(Val::Rt(t))) = ins.first() {
+            if im.g.tensors[*t].dtype == DType::F32 {
+                if let Some(o) = node.output.first() {
+                    im.vals.insert(o.clone(), Val::Rt(*t));
+                }
+                return Ok(());
+            }
         }
     }
     if FOLDABLE_ONLY.contains(&op.as_str()) {
@@ -1144,9 +1163,23 @@ fn lower(
                 match (&c, vec_like) {
                     (Val::Const(t), true) => {
                         let vals = t.to_f32_vec().iter().map(|&v| v * beta).collect();
-                        inputs.push(
-                            im.const_tid(&format!("{}#b", in_name(2)), &Tensor::f32(vec![n], vals)),
-                        );
+                        let b =
+                            im.const_tid(&format!("{}#b", in_name(2)), &Tensor::f32(vec![n], vals));
+                        // A quantized model's bias (DequantizeLinear of int32): keep the
+                        // integers, so that the layer can run in int8.
+                        if let (Some((q, quant)), 1.0) = (im.qorigin.get(&in_name(2)), beta) {
+                            if q.len() == n {
+                                let mut q = q.clone();
+                                q.dims = vec![n];
+                                let quant = Quant {
+                                    axis: 0,
+                                    ..quant.clone()
+                                };
+                                im.g.tensors[b].qorigin = Some(q);
+                                im.g.tensors[b].quant = Some(quant);
+                            }
+                        }
+                        inputs.push(b);
                     }
                     (Val::Const(t), false) if beta != 0.0 => {
                         let vals = t.to_f32_vec().iter().map(|&v| v * beta).collect();

@@ -102,7 +102,9 @@ fn describe(p: &OpParams) -> String {
         OpParams::Concat { axis } => format!("axis {axis}"),
         OpParams::Softmax { axis, .. } => format!("axis {axis}"),
         OpParams::Transpose { perm } => format!("perm {perm:?}"),
-        OpParams::Reduce { axes_mask, .. } => format!("mean axes mask {axes_mask:#b}"),
+        OpParams::Reduce { axes_mask, .. } | OpParams::MeanS8 { axes_mask, .. } => {
+            format!("mean axes mask {axes_mask:#b}")
+        }
         OpParams::Pad { kind, .. } => format!("{kind:?}"),
         OpParams::Resize(r) => format!("{:?} {:?}", r.mode, r.coordinate),
         _ => String::new(),

@@ -175,8 +175,13 @@ pub enum Op {
         /// zero point
         zero_point: i32,
     },
-    /// int8 → int8 with other parameters (inserted by the compiler).
-    Requantize,
+    /// int8 → int8 with other parameters (inserted by the compiler), the real value multiplied
+    /// by `factor` on the way (1 for a plain change of parameters; `1/c` for a division by a
+    /// constant `c`, `c` for a multiplication).
+    Requantize {
+        /// Real factor applied to the value.
+        factor: f64,
+    },
     /// int8 → int8 through a table (an activation between DequantizeLinear and QuantizeLinear).
     Lookup(ActivationSpec),
     /// Resize.

@@ -801,7 +801,7 @@ pub fn assign_with(g: &Graph, rounding: QuantRounding, int8_weights: bool) -> Re
                 }
                 (p, vec![l.get(n.inputs[0], &perm, name)?], perm)
             }
-            Op::Requantize => {
+            Op::Requantize { factor } => {
                 let perm = l.perm_of(n.inputs[0]);
                 let (si, zi) = l
                     .quant_of(n.inputs[0])
@@ -809,8 +809,12 @@ pub fn assign_with(g: &Graph, rounding: QuantRounding, int8_weights: bool) -> Re
                 let (so, zo) = l
                     .quant_of(n.output)
                     .ok_or_else(|| bad("output has no quantization"))?;
-                // TFLite's int8 → int8 Quantize: effective scale input / output.
-                let (multiplier, shift) = quantize_multiplier(si as f64 / so as f64);
+                // TFLite's int8 → int8 Quantize: effective scale input / output (times the
+                // factor of a division or multiplication by a constant folded in here).
+                let (multiplier, shift) = quantize_multiplier(si as f64 * factor / so as f64);
+                if multiplier < 0 || !(-31..=30).contains(&shift) {
+                    return Err(bad("requantization scale out of the int8 range"));
+                }
                 let p = OpParams::Requantize {
                     input_zero_point: zi,
                     output_zero_point: zo,
@@ -905,14 +909,34 @@ pub fn assign_with(g: &Graph, rounding: QuantRounding, int8_weights: bool) -> Re
                         .map(|&p| p - axes.iter().filter(|&&a| a < p).count())
                         .collect()
                 };
-                (
+                let params = if int8 {
+                    let (si, zi) = l
+                        .quant_of(n.inputs[0])
+                        .ok_or_else(|| bad("input has no quantization"))?;
+                    let (so, zo) = l
+                        .quant_of(n.output)
+                        .ok_or_else(|| bad("output has no quantization"))?;
+                    let count: usize = axes.iter().map(|&a| g.shape(n.inputs[0])[a]).product();
+                    let (multiplier, shift) =
+                        quantize_multiplier(si as f64 / (count.max(1) as f64 * so as f64));
+                    if multiplier < 0 || !(-31..=30).contains(&shift) {
+                        return Err(bad("int8 mean scale out of range"));
+                    }
+                    OpParams::MeanS8 {
+                        axes_mask: mask,
+                        input_zero_point: zi,
+                        output_zero_point: zo,
+                        multiplier,
+                        shift,
+                        rounding: l.rounding(false),
+                    }
+                } else {
                     OpParams::Reduce {
                         kind: ReduceKind::Mean,
                         axes_mask: mask,
-                    },
-                    vec![l.get(n.inputs[0], &perm, name)?],
-                    out_perm,
-                )
+                    }
+                };
+                (params, vec![l.get(n.inputs[0], &perm, name)?], out_perm)
             }
             Op::Reshape => {
                 let r = g.shape(n.inputs[0]).len();
@@ -987,10 +1011,12 @@ pub fn assign_with(g: &Graph, rounding: QuantRounding, int8_weights: bool) -> Re
                 nearest,
                 scales,
             } => {
-                if int8 {
-                    return Err(bad("Resize does not run in int8 yet"));
-                }
-                let perm = l.perm_of(n.inputs[0]);
+                // int8 bilinear is TFLite's NHWC kernel; everything else keeps its layout.
+                let perm = if int8 && *mode == ResizeMode::Linear {
+                    NHWC.to_vec()
+                } else {
+                    l.perm_of(n.inputs[0])
+                };
                 let p = Resize {
                     mode: *mode,
                     coordinate: *coordinate,

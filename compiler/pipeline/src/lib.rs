@@ -1,7 +1,7 @@
 //! mote's compiler: ONNX in, `.mote` out.
 //!
-//! The pipeline, each stage a module: [`import`] (parse, fix shapes, fold constants, lower to the
-//! IR) → [`passes`] (fold BatchNorm, fuse activations, recognise HardSwish) → with
+//! The pipeline, each stage a module: [`qoperator`] (ONNX Runtime's QOperator nodes rewritten
+//! into QDQ form) → [`import`] (parse, fix shapes, fold constants, lower to the IR) → [`passes`] (fold BatchNorm, fuse activations, recognise HardSwish) → with
 //! `--quantize`, [`ptq`] (calibrate, rewrite into QDQ form) → [`qdq`] (QDQ islands become int8
 //! ops) → [`layout`] (NCHW →
 //! the kernels' NHWC, free transposes) → [`plan`] (arena offsets) → write the file with
@@ -17,6 +17,7 @@ pub mod passes;
 pub mod plan;
 pub mod ptq;
 pub mod qdq;
+pub mod qoperator;
 
 pub use error::{CompileError, Result};
 pub use mote_onnx::Tensor;
@@ -80,6 +81,9 @@ fn short_name(name: &str) -> &str {
 /// A [`CompileError`] naming the node and op for unsupported or inconsistent models.
 pub fn compile(onnx: &[u8], opts: &CompileOptions) -> Result<Compiled> {
     let mut model = mote_onnx::parse_model(onnx)?;
+    if let Some(g) = model.graph.as_mut() {
+        qoperator::expand(g)?;
+    }
     if !opts.freeze.is_empty() {
         if let Some(g) = model.graph.as_mut() {
             for (name, t) in &opts.freeze {

@@ -66,8 +66,93 @@ fn single(g: &Graph, t: TId) -> Option<(f32, i32)> {
     g.tensors[t].quant.as_ref().and_then(|q| q.single())
 }
 
+/// A `QuantizeLinear` that reads a pure data-movement op (Reshape, Transpose, Slice) of a float
+/// tensor is moved in front of it: quantization is element-wise, so quantizing first and moving
+/// the int8 bytes gives the same values, and the data movement no longer runs in float.
+/// ONNX Runtime's and tf2onnx's graphs do this at the graph input (NHWC → NCHW transpose, or a
+/// reshape, before the first QuantizeLinear). Repeats along chains of such ops.
+fn hoist_quantize(g: &mut Graph) {
+    loop {
+        let prod = producers(g);
+        let mut changed = false;
+        for qi in 0..g.nodes.len() {
+            let Op::Quantize { scale, zero_point } = g.nodes[qi].op else {
+                continue;
+            };
+            let t = g.nodes[qi].inputs[0];
+            let Some(&mi) = prod.get(&t) else { continue };
+            let movement = matches!(
+                g.nodes[mi].op,
+                Op::Reshape | Op::Transpose { .. } | Op::Slice { .. }
+            );
+            let src = g.nodes[mi].inputs[0];
+            if !movement
+                || g.uses(t) != 1
+                || g.outputs.contains(&t)
+                || g.tensors[src].dtype != DType::F32
+                || g.value(src).is_some()
+            {
+                continue;
+            }
+            let qout = g.nodes[qi].output;
+            let name = format!("{}#quantized", g.tensors[src].name);
+            let shape = g.shape(src).to_vec();
+            let q = g.add_tensor(name, shape);
+            g.tensors[q].dtype = DType::I8;
+            g.tensors[q].quant = Some(Quant::per_tensor(scale, zero_point));
+            let mut movement = g.nodes[mi].clone();
+            movement.inputs[0] = q;
+            movement.output = qout;
+            let quantize = Node {
+                name: g.nodes[qi].name.clone(),
+                op: Op::Quantize { scale, zero_point },
+                inputs: vec![src],
+                output: q,
+            };
+            g.nodes[mi] = quantize;
+            g.nodes[qi] = movement;
+            changed = true;
+            break;
+        }
+        if !changed {
+            break;
+        }
+    }
+}
+
+/// A positive, finite scalar float constant (all elements equal) with no quantized origin.
+fn positive_scalar(g: &Graph, t: TId) -> Option<f64> {
+    let def = &g.tensors[t];
+    if def.qorigin.is_some() {
+        return None;
+    }
+    let v = def.value.as_ref()?.to_f32_vec();
+    let first = *v.first()?;
+    (first.is_finite() && first > 0.0 && v.iter().all(|&x| x == first)).then_some(first as f64)
+}
+
+/// Whether a bilinear Resize from `s` to `o` (NCHW) runs as TFLite's integer kernel
+/// (`mote_kernels::ops::resize`): H and W resized only, half-pixel / asymmetric coordinates with
+/// scales equal to the sizes' ratio, or align-corners.
+fn int8_bilinear(s: &[usize], o: &[usize], coordinate: ResizeCoordinate, scales: &[f32]) -> bool {
+    if s.len() != 4 || o.len() != 4 || scales.len() != 4 || s[0] != o[0] || s[1] != o[1] {
+        return false;
+    }
+    if scales[0] != 1.0 || scales[1] != 1.0 || s[2] == 0 || s[3] == 0 {
+        return false;
+    }
+    let ratio = |a: usize| scales[a] == o[a] as f32 / s[a] as f32;
+    match coordinate {
+        ResizeCoordinate::HalfPixel | ResizeCoordinate::Asymmetric => ratio(2) && ratio(3),
+        ResizeCoordinate::PytorchHalfPixel => ratio(2) && ratio(3) && o[2] > 1 && o[3] > 1,
+        ResizeCoordinate::AlignCorners => true,
+        _ => false,
+    }
+}
+
 /// Lowers every float node between Dequantize and Quantize nodes to integer execution.
 pub fn lower(g: &mut Graph) -> Result<()> {
+    hoist_quantize(g);
     let mut cache: HashMap<TId, TId> = HashMap::new();
     let mut remove = vec![false; g.nodes.len()];
     let mut after: HashMap<usize, Vec<Node>> = HashMap::new();
@@ -75,7 +160,7 @@ pub fn lower(g: &mut Graph) -> Result<()> {
     for i in 0..n_nodes {
         if matches!(
             g.nodes[i].op,
-            Op::Quantize { .. } | Op::Dequantize { .. } | Op::Requantize | Op::Lookup(_)
+            Op::Quantize { .. } | Op::Dequantize { .. } | Op::Requantize { .. } | Op::Lookup(_)
         ) {
             continue;
         }
@@ -92,6 +177,43 @@ pub fn lower(g: &mut Graph) -> Result<()> {
         let qout = g.nodes[qi].output;
         let prod = producers(g);
         let inputs = g.nodes[i].inputs.clone();
+        // Division or multiplication of an int8 tensor by a positive float constant (ORT leaves
+        // the `/ 6` of an unfused HardSwish unquantized): one requantization with the constant
+        // folded into the scale.
+        if let (
+            Op::Binary {
+                kind: kind @ (BinaryKind::Div | BinaryKind::Mul),
+                act,
+            },
+            [a, b],
+        ) = (&g.nodes[i].op, inputs.as_slice())
+        {
+            let (kind, act, a, b) = (*kind, *act, *a, *b);
+            let same_shape = |x: TId| g.shape(x) == g.shape(out);
+            let found = if let (Some(c), true) = (positive_scalar(g, b), same_shape(a)) {
+                Some((a, if kind == BinaryKind::Div { 1.0 / c } else { c }))
+            } else if let (Some(c), true, BinaryKind::Mul) =
+                (positive_scalar(g, a), same_shape(b), kind)
+            {
+                Some((b, c))
+            } else {
+                None
+            };
+            if let (Some((x, factor)), ActivationKind::None) = (found, act.kind) {
+                if let Some(xi) = int_input(g, &prod, &mut cache, x) {
+                    if g.tensors[xi].dtype == DType::I8
+                        && single(g, xi).is_some()
+                        && single(g, qout).is_some()
+                    {
+                        g.nodes[i].op = Op::Requantize { factor };
+                        g.nodes[i].inputs = vec![xi];
+                        g.nodes[i].output = qout;
+                        remove[qi] = true;
+                        continue;
+                    }
+                }
+            }
+        }
         let mut ints = Vec::new();
         for &t in &inputs {
             match int_input(g, &prod, &mut cache, t) {
@@ -138,12 +260,21 @@ pub fn lower(g: &mut Graph) -> Result<()> {
                         .iter()
                         .all(|&t| g.tensors[t].dtype == DType::I8 && single(g, t).is_some())
             }
-            Op::ReduceMean { axes } => {
-                let s = g.shape(inputs[0]);
-                s.len() == 4
-                    && *axes == vec![2, 3]
-                    && g.shape(out).len() == 4
-                    && ints.len() == 1
+            Op::Resize {
+                mode,
+                coordinate,
+                scales,
+                ..
+            } => {
+                ints.len() == 1
+                    && g.tensors[ints[0]].dtype == DType::I8
+                    && single(g, ints[0]).is_some()
+                    && (*mode == ResizeMode::Nearest
+                        || int8_bilinear(g.shape(inputs[0]), g.shape(out), *coordinate, scales))
+            }
+            Op::ReduceMean { .. } => {
+                ints.len() == 1
+                    && g.tensors[ints[0]].dtype == DType::I8
                     && single(g, ints[0]).is_some()
             }
             _ => false,
@@ -176,7 +307,7 @@ pub fn lower(g: &mut Graph) -> Result<()> {
                     g.tensors[r].quant = Some(Quant::per_tensor(out_q.0, out_q.1));
                     after.entry(usize::MAX - i).or_default().push(Node {
                         name: format!("{name}#requantize"),
-                        op: Op::Requantize,
+                        op: Op::Requantize { factor: 1.0 },
                         inputs: vec![*slot],
                         output: r,
                     });
@@ -185,24 +316,21 @@ pub fn lower(g: &mut Graph) -> Result<()> {
             }
         }
         let in_q = single(g, ints[0]);
-        let must_match = matches!(
-            op,
-            Op::MaxPool(_)
-                | Op::AvgPool(_)
-                | Op::ReduceMean { .. }
-                | Op::Reshape
-                | Op::Transpose { .. }
-                | Op::Slice { .. }
-                | Op::Pad { .. }
-        );
         let fixed_out = match op {
             Op::Softmax { .. } => Some((1.0f32 / 256.0, -128)),
             _ => None,
         };
-        let natural_out = if must_match { in_q } else { fixed_out };
         let new_op = match op {
             Op::Unary(a) => Op::Lookup(a),
-            Op::ReduceMean { .. } => {
+            // GlobalAveragePool with unchanged quantization: TFLite's average pool (one
+            // rounding of the mean). With another output scale, an int8 mean (`MeanS8`), which
+            // folds the count into its one requantization instead of rounding twice.
+            Op::ReduceMean { axes }
+                if g.shape(inputs[0]).len() == 4
+                    && axes == vec![2, 3]
+                    && g.shape(out).len() == 4
+                    && in_q == Some(out_q) =>
+            {
                 let s = g.shape(inputs[0]);
                 Op::AvgPool(PoolAttrs {
                     kernel: [s[2], s[3]],
@@ -212,6 +340,18 @@ pub fn lower(g: &mut Graph) -> Result<()> {
                     count_include_pad: false,
                     act: mote_format::ActivationSpec::NONE,
                 })
+            }
+            // An average pool whose window is the whole (unpadded) input is a global mean: with
+            // another output scale, MeanS8 rounds once where AvgPool + Requantize rounds twice.
+            Op::AvgPool(pa)
+                if in_q != Some(out_q)
+                    && pa.act.kind == ActivationKind::None
+                    && pa.pads == [0; 4]
+                    && g.shape(inputs[0]).len() == 4
+                    && pa.kernel == [g.shape(inputs[0])[2], g.shape(inputs[0])[3]]
+                    && g.shape(out).get(2..) == Some(&[1, 1][..]) =>
+            {
+                Op::ReduceMean { axes: vec![2, 3] }
             }
             Op::Pad { kind, value, begin } => {
                 // The pad value in the integer domain.
@@ -225,6 +365,17 @@ pub fn lower(g: &mut Graph) -> Result<()> {
             }
             o => o,
         };
+        let must_match = matches!(
+            new_op,
+            Op::MaxPool(_)
+                | Op::AvgPool(_)
+                | Op::Reshape
+                | Op::Transpose { .. }
+                | Op::Slice { .. }
+                | Op::Pad { .. }
+                | Op::Resize { .. }
+        );
+        let natural_out = if must_match { in_q } else { fixed_out };
         if matches!(new_op, Op::Lookup(a) if a.kind == ActivationKind::None) {
             continue;
         }
@@ -239,7 +390,7 @@ pub fn lower(g: &mut Graph) -> Result<()> {
                 g.nodes[i].output = mid;
                 after.entry(i).or_default().push(Node {
                     name: format!("{name}#requantize"),
-                    op: Op::Requantize,
+                    op: Op::Requantize { factor: 1.0 },
                     inputs: vec![mid],
                     output: qout,
                 });
@@ -281,7 +432,7 @@ pub fn check_integer_only(g: &Graph, allow_float: bool) -> Result<()> {
         .filter(|n| {
             !matches!(
                 n.op,
-                Op::Quantize { .. } | Op::Dequantize { .. } | Op::Requantize | Op::Lookup(_)
+                Op::Quantize { .. } | Op::Dequantize { .. } | Op::Requantize { .. } | Op::Lookup(_)
             ) && g.tensors[n.output].dtype == DType::F32
         })
         .map(|n| format!("'{}' ({})", n.name, op_name(&n.op)))
@@ -319,7 +470,7 @@ pub fn op_name(op: &Op) -> &'static str {
         Op::Resize { .. } => "Resize",
         Op::Quantize { .. } => "QuantizeLinear",
         Op::Dequantize { .. } => "DequantizeLinear",
-        Op::Requantize => "Requantize",
+        Op::Requantize { .. } => "Requantize",
         Op::Lookup(_) => "Lookup",
     }
 }

@@ -68,6 +68,8 @@ pub enum OpCode {
     /// Symmetric int8 weights → f32, one scale per channel (weights kept at a quarter of their
     /// float size in the file, dequantized into the arena just before the float op reads them).
     DequantizeWeights = 40,
+    /// int8 mean over axes, requantized once.
+    MeanS8 = 28,
 }
 
 impl OpCode {
@@ -102,6 +104,7 @@ impl OpCode {
             26 => OpCode::Requantize,
             27 => OpCode::LookupS8,
             40 => OpCode::DequantizeWeights,
+            28 => OpCode::MeanS8,
             _ => return None,
         })
     }
@@ -137,6 +140,7 @@ impl OpCode {
             OpCode::Requantize => "Requantize",
             OpCode::LookupS8 => "LookupS8",
             OpCode::DequantizeWeights => "DequantizeWeights",
+            OpCode::MeanS8 => "MeanS8",
         }
     }
 }
@@ -568,6 +572,23 @@ pub enum OpParams {
     },
     /// Inputs: x (i8), table (i8, 256 entries).
     LookupS8,
+    /// Input: x (i8); output i8 with the reduced axes of extent 1:
+    /// `clamp(mbqm(Σ (q − input_zero_point), multiplier, shift) + output_zero_point)`, the
+    /// multiplier holding `input_scale / (count · output_scale)`.
+    MeanS8 {
+        /// Bit i: physical axis i is reduced.
+        axes_mask: u32,
+        /// Input zero point.
+        input_zero_point: i32,
+        /// Output zero point.
+        output_zero_point: i32,
+        /// Multiplier.
+        multiplier: i32,
+        /// Shift.
+        shift: i32,
+        /// Rounding.
+        rounding: RoundingMode,
+    },
 }
 
 struct Words<'a> {
@@ -724,6 +745,7 @@ impl OpParams {
             OpParams::Requantize { .. } => OpCode::Requantize,
             OpParams::LookupS8 => OpCode::LookupS8,
             OpParams::DequantizeWeights { .. } => OpCode::DequantizeWeights,
+            OpParams::MeanS8 { .. } => OpCode::MeanS8,
         }
     }
 
@@ -958,6 +980,14 @@ impl OpParams {
                 rounding: w.rounding()?,
             },
             OpCode::LookupS8 => OpParams::LookupS8,
+            OpCode::MeanS8 => OpParams::MeanS8 {
+                axes_mask: w.u32()?,
+                input_zero_point: w.i32()?,
+                output_zero_point: w.i32()?,
+                multiplier: w.i32()?,
+                shift: w.i32()?,
+                rounding: w.rounding()?,
+            },
         };
         if w.at != bytes.len() {
             return Err(Error::BadOp {
@@ -1121,6 +1151,20 @@ impl OpParams {
                 out.push(*rounding as u32);
             }
             OpParams::LookupS8 => {}
+            OpParams::MeanS8 {
+                axes_mask,
+                input_zero_point,
+                output_zero_point,
+                multiplier,
+                shift,
+                rounding,
+            } => {
+                out.push(*axes_mask);
+                for v in [*input_zero_point, *output_zero_point, *multiplier, *shift] {
+                    out.push(v as u32);
+                }
+                out.push(*rounding as u32);
+            }
         }
     }
 }

@@ -408,7 +408,10 @@ fn run_op(
             DType::I8 => ops::pad::pad(params, (*value as i8) as u8, x, out),
             DType::U8 => ops::pad::pad(params, *value as u8, x, out),
         },
-        Kernel::Resize(p) => ops::resize::resize_f32(p, f32s(x, i)?, f32s_mut(out, i)?),
+        Kernel::Resize(p) => match op.dtype {
+            DType::I8 => ops::resize::resize_s8(p, i8s(x), i8s_mut(out)),
+            _ => ops::resize::resize_f32(p, f32s(x, i)?, f32s_mut(out, i)?),
+        },
         Kernel::Conv2dS8(p) => {
             let (w, b, m, sh) = (
                 i8s(in_bytes(1)?),
@@ -454,6 +457,7 @@ fn run_op(
             *inner,
             f32s_mut(out, i)?,
         ),
+        Kernel::MeanS8(p) => ops::reduce::mean_s8(p, i8s(x), i8s_mut(out)),
         Kernel::LookupS8 => {
             let table: &[i8; 256] = i8s(in_bytes(1)?)
                 .try_into()

@@ -14,6 +14,7 @@ use mote_kernels::ops::conv2d::Conv2dS8Params;
 use mote_kernels::ops::fully_connected::FullyConnectedS8Params;
 use mote_kernels::ops::pool2d::Pool2dS8Params;
 use mote_kernels::ops::quantize::{DequantizeParams, QuantizeParams, RequantizeParams};
+use mote_kernels::ops::reduce::MeanS8Params;
 use mote_kernels::ops::softmax::SoftmaxS8Params;
 use mote_kernels::ops::{
     binary::{BinaryOp, BinaryParams},
@@ -65,6 +66,7 @@ pub(crate) enum Kernel {
     LookupS8,
     /// Elements after the channel axis (at least 1).
     DequantizeWeights { inner: usize },
+    MeanS8(MeanS8Params),
 }
 
 /// One op, ready to run.
@@ -616,6 +618,49 @@ pub(crate) fn prepare<'a>(
                 rounding: rounding(r),
             })
         }
+        OpParams::MeanS8 {
+            axes_mask,
+            input_zero_point,
+            output_zero_point,
+            multiplier,
+            shift,
+            rounding: r,
+        } => {
+            cx.check(n_in == 1, "MeanS8 takes one input")?;
+            int8_io(&cx, ins, &out, 1)?;
+            let x = shape(&cx.tensor(ins, 0)?);
+            cx.check(axes_mask >> x.rank == 0, "reduced axis out of range")?;
+            let reduce = ReduceParams {
+                input: x,
+                axes_mask,
+            };
+            let kept: usize = (0..x.rank)
+                .filter(|k| axes_mask & (1 << k) == 0)
+                .map(|k| x.dims[k])
+                .product();
+            cx.check(out.elements() == kept, "MeanS8 output size")?;
+            cx.check(
+                mote_kernels::ops::reduce::reduced_count(&reduce) <= 1 << 23,
+                "MeanS8 reduces more than 2^23 values (its int32 sums could overflow)",
+            )?;
+            cx.check(
+                (-31..=30).contains(&shift) && multiplier >= 0,
+                "requantization multiplier out of range",
+            )?;
+            cx.check(
+                (-128..=127).contains(&input_zero_point)
+                    && (-128..=127).contains(&output_zero_point),
+                "int8 zero point outside [-128, 127]",
+            )?;
+            Kernel::MeanS8(MeanS8Params {
+                reduce,
+                input_zero_point,
+                output_zero_point,
+                multiplier,
+                shift,
+                rounding: rounding(r),
+            })
+        }
         OpParams::LookupS8 => {
             cx.check(n_in == 2, "LookupS8 takes input and table")?;
             int8_io(&cx, ins, &out, 2)?;
@@ -697,13 +742,17 @@ pub(crate) fn prepare<'a>(
         }
         OpParams::Resize(r) => {
             cx.check(n_in == 1, "Resize takes one input")?;
-            all_f32()?;
+            same_dtype()?;
+            cx.check(
+                matches!(out.dtype, DType::F32 | DType::I8),
+                "Resize runs on float32 or int8",
+            )?;
             let x = shape(&cx.tensor(ins, 0)?);
             cx.check(x.rank == os.rank, "Resize ranks differ")?;
             for k in 0..x.rank {
                 cx.check(os.dims[k] == 0 || x.dims[k] >= 1, "Resize of an empty axis")?;
             }
-            Kernel::Resize(ResizeParams {
+            let p = ResizeParams {
                 input: x,
                 out: os,
                 scales: r.scales,
@@ -725,7 +774,14 @@ pub(crate) fn prepare<'a>(
                     ResizeNearest::Floor => NearestMode::Floor,
                     ResizeNearest::Ceil => NearestMode::Ceil,
                 },
-            })
+            };
+            if out.dtype == DType::I8 {
+                cx.check(
+                    mote_kernels::ops::resize::resize_s8_supported(&p),
+                    "int8 bilinear Resize needs NHWC 4-D resized on H and W with half_pixel, asymmetric or align_corners coordinates",
+                )?;
+            }
+            Kernel::Resize(p)
         }
     };
     Ok(PreparedOp {

@@ -214,3 +214,50 @@ pub(super) fn resize_f32_reference(p: &ResizeParams, input: &[f32], output: &mut
         }
     }
 }
+
+/// Nearest resize of any element type (int8 tensors keep their quantization: picking elements
+/// is exact). The same sampling as [`resize_f32_reference`] in nearest mode.
+pub(super) fn resize_nearest_reference<T: Copy>(p: &ResizeParams, input: &[T], output: &mut [T]) {
+    let rank = p.input.rank.clamp(1, MAX_RANK);
+    debug_assert_eq!(input.len(), p.input.elements());
+    debug_assert_eq!(output.len(), p.out.elements());
+    let Some(last) = (0..rank).rev().find(|&a| !is_identity(p, a)) else {
+        for (o, &x) in output.iter_mut().zip(input) {
+            *o = x;
+        }
+        return;
+    };
+    let inner: usize = p.out.dims[last + 1..rank].iter().product();
+    let in_strides = p.input.strides();
+    let nearest = ResizeParams {
+        mode: ResizeMode::Nearest,
+        ..*p
+    };
+    let mut samples = [Sample::default(); MAX_RANK];
+    for (axis, s) in samples.iter_mut().enumerate().take(last + 1) {
+        *s = sample(&nearest, axis, 0);
+    }
+    let mut od = Odometer::<0>::new(&p.out.dims[..=last], [], []);
+    let mut out_off = 0usize;
+    loop {
+        let mut base = 0usize;
+        for (s, st) in samples.iter().zip(in_strides.iter()).take(last + 1) {
+            base += s.lo * st;
+        }
+        for (o, &x) in sub_mut(output, out_off, inner)
+            .iter_mut()
+            .zip(sub(input, base, inner))
+        {
+            *o = x;
+        }
+        out_off += inner;
+        match od.advance() {
+            None => break,
+            Some(changed) => {
+                for (axis, s) in samples.iter_mut().enumerate().take(last + 1).skip(changed) {
+                    *s = sample(&nearest, axis, od.idx[axis]);
+                }
+            }
+        }
+    }
+}
