@@ -1,0 +1,407 @@
+//! int8 convolution with the Arm DSP extension (Cortex-M4/M7/M33/M55): `conv2d_s8_arm_dsp`.
+//!
+//! The CMSIS-NN recipe, without its scratch buffers in the arena:
+//!
+//! - **Input offset folded into the bias.** `Σ (x + off)·w = Σ x·w + off·Σ w`, so the inner loops
+//!   multiply raw int8 values and each output channel starts from `bias + off·Σ w` (computed once
+//!   per call for a chunk of channels). Padding taps read the input zero point (`−off`), which
+//!   contributes `(−off + off)·w = 0` exactly as in the reference. All sums wrap in 32 bits like
+//!   the reference's, so the result is identical bit for bit.
+//! - **GEMM** (`groups == 1`: 1×1, 3×3 and any other dense kernel): one output pixel at a time,
+//!   its input row of `k = kernel_h·kernel_w·in_c` bytes either read in place (1×1 without
+//!   padding) or gathered (im2col, zero point for padding) into a [`MAX_K`]-byte stack buffer;
+//!   then four output channels at a time take the dot products of that row with their weight
+//!   rows (`arch::arm_dsp::dot_1x4`): per 4 bytes of depth, 5 word loads, 10 `sxtb16` (bytes 0/2
+//!   and 1/3 of each word as halfword pairs) and 8 `smlad` (two 16-bit multiply-adds each) for
+//!   16 multiply-adds. (Two pixels × two channels would save a little more but needs 15
+//!   registers in the loop; Thumb code has 13 to give `asm!`.)
+//! - **Depthwise** (one input and one output channel per group): 4 channels at a time, the
+//!   weights of those 4 channels re-packed once per call as halfword pairs per tap (channels 0/2
+//!   and 1/3, matching `sxtb16`'s lanes), then per output pixel and tap one word load of the 4
+//!   input channels, 2 `sxtb16` and 4 `smlabb`/`smlatt`. Windows that reach into the padding read
+//!   a word of zero points instead. Channels past the last multiple of 4 run a scalar loop.
+//!
+//! Grouped convolutions other than depthwise are declined (the reference runs them), as are depths
+//! beyond [`MAX_K`] when an im2col row is needed.
+//!
+//! The output stage is [`requantize_output`], the quant module's, in both rounding modes.
+
+use super::{Conv2dS8Params, S8Kind, S8Plan, MAX_TAPS};
+use crate::arch::arm_dsp::{
+    dot_1x1, dot_1x4, load_word, pair, smlabb, smlad, smlatt, sxtb16, sxtb16_ror8,
+};
+use crate::dispatch::Isa;
+use crate::ops::util::{requantize_output, sub, sub_mut};
+
+/// Longest im2col row (`kernel_h·kernel_w·in_c` bytes) gathered on the stack; two rows are kept.
+pub(crate) const MAX_K: usize = 1152;
+/// Output channels whose folded bias (`bias + off·Σ w`) is kept at once.
+const CHUNK: usize = 64;
+
+/// The arguments of one call, validated.
+struct Ctx<'a> {
+    plan: S8Plan,
+    p: &'a Conv2dS8Params,
+    input: &'a [i8],
+    weights: &'a [i8],
+    bias: Option<&'a [i32]>,
+    mults: &'a [i32],
+    shifts: &'a [i32],
+}
+
+impl Ctx<'_> {
+    /// Requantizes channel `oc`'s accumulator (folded bias included).
+    #[inline(always)]
+    fn out(&self, acc: i32, oc: usize) -> i8 {
+        requantize_output(
+            acc,
+            self.mults.get(oc).copied().unwrap_or(0),
+            self.shifts.get(oc).copied().unwrap_or(0),
+            self.p.rounding,
+            self.p.output_offset,
+            self.p.act_min,
+            self.p.act_max,
+        )
+    }
+
+    /// `bias[oc] + input_offset · Σ weights[oc]`, wrapping, over the `k` weights of channel `oc`.
+    fn folded_bias(&self, oc: usize, k: usize) -> i32 {
+        let w = sub(self.weights, oc * k, k);
+        let k4 = w.len() / 4;
+        let mut s = 0i32;
+        for i in 0..k4 {
+            // SAFETY: 4·i + 4 ≤ w.len().
+            let v = unsafe { load_word(w.as_ptr().add(4 * i)) };
+            s = smlad(sxtb16(v), 0x0001_0001, s);
+            s = smlad(sxtb16_ror8(v), 0x0001_0001, s);
+        }
+        for &v in w.get(4 * k4..).unwrap_or(&[]) {
+            s = s.wrapping_add(i32::from(v));
+        }
+        let b = self.bias.and_then(|b| b.get(oc)).copied().unwrap_or(0);
+        b.wrapping_add(self.p.input_offset.wrapping_mul(s))
+    }
+}
+
+/// `conv2d_s8_arm_dsp`: declines (returns `false`, writing nothing) unless the DSP extension is
+/// compiled in (see [`Isa::ArmDsp`]) and the call is covered (module docs).
+#[cfg_attr(not(target_arch = "arm"), allow(dead_code))]
+pub(crate) fn conv2d_s8(
+    p: &Conv2dS8Params,
+    input: &[i8],
+    weights: &[i8],
+    bias: Option<&[i32]>,
+    mults: &[i32],
+    shifts: &[i32],
+    output: &mut [i8],
+) -> bool {
+    Isa::ArmDsp.available() && conv2d_s8_any_host(p, input, weights, bias, mults, shifts, output)
+}
+
+/// The kernel without the availability check: on hosts without the DSP extension its
+/// instructions are emulated (`arch::arm_dsp`), which is how the property tests run it.
+pub(crate) fn conv2d_s8_any_host(
+    p: &Conv2dS8Params,
+    input: &[i8],
+    weights: &[i8],
+    bias: Option<&[i32]>,
+    mults: &[i32],
+    shifts: &[i32],
+    output: &mut [i8],
+) -> bool {
+    let Some(plan) = S8Plan::new(
+        p,
+        input.len(),
+        weights.len(),
+        bias.map(<[i32]>::len),
+        mults.len(),
+        shifts.len(),
+        output.len(),
+    ) else {
+        return false;
+    };
+    let ctx = Ctx {
+        plan,
+        p,
+        input,
+        weights,
+        bias,
+        mults,
+        shifts,
+    };
+    match plan.kind {
+        S8Kind::Depthwise => depthwise(&ctx, output),
+        _ if plan.g.groups == 1 => {
+            if reads_in_place(&plan) {
+                gemm_in_place(&ctx, output);
+            } else if plan.k_len <= MAX_K {
+                gemm_im2col(&ctx, output);
+            } else {
+                return false;
+            }
+        }
+        _ => return false,
+    }
+    true
+}
+
+// ---------------------------------------------------------------------------------------------
+// GEMM
+// ---------------------------------------------------------------------------------------------
+
+/// A 1×1 kernel without padding whose every window is inside the input: the im2col row of a
+/// pixel is the pixel's channels, read in place.
+fn reads_in_place(plan: &S8Plan) -> bool {
+    let g = &plan.g;
+    g.kernel_h == 1
+        && g.kernel_w == 1
+        && g.pad_top == 0
+        && g.pad_left == 0
+        && (g.out_h - 1) * g.stride_h < g.in_h
+        && (g.out_w - 1) * g.stride_w < g.in_w
+}
+
+/// All output channels `c0 .. c0 + cw.len()` of output pixel `q`, whose im2col row is `x`:
+/// four channels per [`dot_1x4`], the last 1-3 with [`dot_1x1`]. `cw` holds their folded biases.
+#[inline(always)]
+fn pixel(ctx: &Ctx, x: &[i8], q: usize, c0: usize, cw: &[i32], output: &mut [i8]) {
+    let k = ctx.plan.k_len;
+    let n = cw.len();
+    let out_px = sub_mut(output, q * ctx.plan.g.out_c + c0, n);
+    let w = sub(ctx.weights, c0 * k, n * k);
+    let mut outs = out_px.chunks_exact_mut(4);
+    let mut ws = w.chunks_exact(4 * k.max(1));
+    let mut cws = cw.chunks_exact(4);
+    let mut oc = c0;
+    for ((o, w4), b) in (&mut outs).zip(&mut ws).zip(&mut cws) {
+        let a = dot_1x4(x, w4, k);
+        for (i, (o, b)) in o.iter_mut().zip(b).enumerate() {
+            *o = ctx.out(a[i].wrapping_add(*b), oc + i);
+        }
+        oc += 4;
+    }
+    let rest_w = ws.remainder();
+    for (i, (o, b)) in outs.into_remainder().iter_mut().zip(cws.remainder()).enumerate() {
+        let a = dot_1x1(x, sub(rest_w, i * k, k), k);
+        *o = ctx.out(a.wrapping_add(*b), oc + i);
+    }
+}
+
+/// Fills `cw` with the folded biases of channels `c0 ..`; returns how many.
+fn fold_chunk(ctx: &Ctx, c0: usize, cw: &mut [i32; CHUNK]) -> usize {
+    let n = (ctx.plan.g.out_c - c0).min(CHUNK);
+    for (j, v) in cw.iter_mut().enumerate().take(n) {
+        *v = ctx.folded_bias(c0 + j, ctx.plan.k_len);
+    }
+    n
+}
+
+/// Input offset of output pixel `q`'s window origin for [`reads_in_place`] calls.
+#[inline(always)]
+fn in_place_offset(g: &super::Conv2dParams, q: usize) -> usize {
+    let ow = q % g.out_w;
+    let rest = q / g.out_w;
+    let oh = rest % g.out_h;
+    let n = rest / g.out_h;
+    ((n * g.in_h + oh * g.stride_h) * g.in_w + ow * g.stride_w) * g.in_c
+}
+
+/// GEMM whose input rows are read in place (1×1, no padding).
+fn gemm_in_place(ctx: &Ctx, output: &mut [i8]) {
+    let g = &ctx.plan.g;
+    let pixels = g.batch * g.out_h * g.out_w;
+    let k = ctx.plan.k_len;
+    let dense = g.stride_h == 1 && g.stride_w == 1;
+    let mut cw = [0i32; CHUNK];
+    let mut c0 = 0;
+    while c0 < g.out_c {
+        let n = fold_chunk(ctx, c0, &mut cw);
+        let cw = cw.get(..n).unwrap_or(&[]);
+        for q in 0..pixels {
+            let off = if dense { q * g.in_c } else { in_place_offset(g, q) };
+            pixel(ctx, sub(ctx.input, off, k), q, c0, cw, output);
+        }
+        c0 += n;
+    }
+}
+
+/// Gathers output pixel `q`'s window into `dst` (`k_len` bytes, OHWI order as the weights),
+/// with the input zero point for taps outside the input.
+fn im2col(ctx: &Ctx, q: usize, dst: &mut [i8]) {
+    let g = &ctx.plan.g;
+    let cpg = ctx.plan.cpg;
+    let zp = (-ctx.p.input_offset) as i8;
+    let ow = q % g.out_w;
+    let rest = q / g.out_w;
+    let oh = rest % g.out_h;
+    let n = rest / g.out_h;
+    let (ih0, kh0, kh1) = S8Plan::window(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
+    let (iw0, kw0, kw1) = S8Plan::window(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
+    let mut d = dst.chunks_exact_mut(cpg);
+    for kh in 0..g.kernel_h {
+        for kw in 0..g.kernel_w {
+            let Some(seg) = d.next() else { return };
+            if (kh0..kh1).contains(&kh) && (kw0..kw1).contains(&kw) {
+                // Inside the input by construction of the tap ranges.
+                let ih = (ih0 + (kh * g.dilation_h) as isize) as usize;
+                let iw = (iw0 + (kw * g.dilation_w) as isize) as usize;
+                seg.copy_from_slice(sub(ctx.input, ((n * g.in_h + ih) * g.in_w + iw) * g.in_c, cpg));
+            } else {
+                seg.fill(zp);
+            }
+        }
+    }
+}
+
+/// GEMM over im2col rows gathered on the stack (any dense kernel, `k_len ≤ MAX_K`).
+fn gemm_im2col(ctx: &Ctx, output: &mut [i8]) {
+    let g = &ctx.plan.g;
+    let pixels = g.batch * g.out_h * g.out_w;
+    let k = ctx.plan.k_len;
+    let mut col = [0i8; MAX_K];
+    let Some(row) = col.get_mut(..k) else {
+        return;
+    };
+    let mut cw = [0i32; CHUNK];
+    let mut c0 = 0;
+    while c0 < g.out_c {
+        let n = fold_chunk(ctx, c0, &mut cw);
+        let cw = cw.get(..n).unwrap_or(&[]);
+        for q in 0..pixels {
+            im2col(ctx, q, row);
+            pixel(ctx, row, q, c0, cw, output);
+        }
+        c0 += n;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Depthwise
+// ---------------------------------------------------------------------------------------------
+
+/// Depthwise (`groups == in_c == out_c`): see the module docs.
+fn depthwise(ctx: &Ctx, output: &mut [i8]) {
+    let g = &ctx.plan.g;
+    let c = g.in_c;
+    let taps = ctx.plan.taps;
+    let zp = (-ctx.p.input_offset) as i8 as u8;
+    let zp_word = u32::from_le_bytes([zp; 4]);
+    // Byte offset of each tap from the window's origin (all taps inside the input).
+    let mut toff = [0usize; MAX_TAPS];
+    for kh in 0..g.kernel_h {
+        for kw in 0..g.kernel_w {
+            if let Some(t) = toff.get_mut(kh * g.kernel_w + kw) {
+                *t = (kh * g.dilation_h * g.in_w + kw * g.dilation_w) * c;
+            }
+        }
+    }
+    let toff = toff.get(..taps).unwrap_or(&[]);
+    let w = |ch: usize, t: usize| i16::from(ctx.weights.get(ch * taps + t).copied().unwrap_or(0));
+    // Per tap: (channels 0 and 2, channels 1 and 3) of the block, as halfword pairs.
+    let mut packed = [(0u32, 0u32); MAX_TAPS];
+    let c4 = c / 4 * 4;
+    let inp = ctx.input.as_ptr();
+    let mut c0 = 0;
+    while c0 < c4 {
+        for (t, pk) in packed.iter_mut().enumerate().take(taps) {
+            *pk = (pair(w(c0, t), w(c0 + 2, t)), pair(w(c0 + 1, t), w(c0 + 3, t)));
+        }
+        let packed = packed.get(..taps).unwrap_or(&[]);
+        let cw = [0, 1, 2, 3].map(|j| ctx.folded_bias(c0 + j, taps));
+        for n in 0..g.batch {
+            for oh in 0..g.out_h {
+                let (ih0, kh0, kh1) =
+                    S8Plan::window(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
+                for ow in 0..g.out_w {
+                    let (iw0, kw0, kw1) =
+                        S8Plan::window(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
+                    let (mut a0, mut a1, mut a2, mut a3) = (cw[0], cw[1], cw[2], cw[3]);
+                    if kh0 == 0 && kh1 == g.kernel_h && kw0 == 0 && kw1 == g.kernel_w {
+                        // The whole window is inside: ih0, iw0 ≥ 0.
+                        let base = ((n * g.in_h + ih0 as usize) * g.in_w + iw0 as usize) * c + c0;
+                        for (&o, &(wl, wh)) in toff.iter().zip(packed) {
+                            // SAFETY: `base + o` is channel `c0` of a pixel inside the input,
+                            // and `c0 + 4 ≤ c`: the 4 bytes are inside that pixel.
+                            let x = unsafe { load_word(inp.add(base + o)) };
+                            let (xl, xh) = (sxtb16(x), sxtb16_ror8(x));
+                            a0 = smlabb(xl, wl, a0);
+                            a2 = smlatt(xl, wl, a2);
+                            a1 = smlabb(xh, wh, a1);
+                            a3 = smlatt(xh, wh, a3);
+                        }
+                    } else {
+                        let mut pk = packed.iter();
+                        for kh in 0..g.kernel_h {
+                            for kw in 0..g.kernel_w {
+                                let Some(&(wl, wh)) = pk.next() else { break };
+                                let x = if (kh0..kh1).contains(&kh) && (kw0..kw1).contains(&kw) {
+                                    let ih = (ih0 + (kh * g.dilation_h) as isize) as usize;
+                                    let iw = (iw0 + (kw * g.dilation_w) as isize) as usize;
+                                    let at = ((n * g.in_h + ih) * g.in_w + iw) * c + c0;
+                                    // SAFETY: pixel (ih, iw) is inside the input (tap ranges)
+                                    // and `c0 + 4 ≤ c`.
+                                    unsafe { load_word(inp.add(at)) }
+                                } else {
+                                    zp_word
+                                };
+                                let (xl, xh) = (sxtb16(x), sxtb16_ror8(x));
+                                a0 = smlabb(xl, wl, a0);
+                                a2 = smlatt(xl, wl, a2);
+                                a1 = smlabb(xh, wh, a1);
+                                a3 = smlatt(xh, wh, a3);
+                            }
+                        }
+                    }
+                    let o = ((n * g.out_h + oh) * g.out_w + ow) * c + c0;
+                    if let Some([d0, d1, d2, d3]) = output.get_mut(o..o + 4) {
+                        *d0 = ctx.out(a0, c0);
+                        *d1 = ctx.out(a1, c0 + 1);
+                        *d2 = ctx.out(a2, c0 + 2);
+                        *d3 = ctx.out(a3, c0 + 3);
+                    }
+                }
+            }
+        }
+        c0 += 4;
+    }
+    if c4 < c {
+        depthwise_tail(ctx, c4, output);
+    }
+}
+
+/// Depthwise channels `c4 .. c`, one at a time, scalar.
+fn depthwise_tail(ctx: &Ctx, c4: usize, output: &mut [i8]) {
+    let g = &ctx.plan.g;
+    let c = g.in_c;
+    let taps = ctx.plan.taps;
+    for n in 0..g.batch {
+        for oh in 0..g.out_h {
+            let (ih0, kh0, kh1) =
+                S8Plan::window(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
+            for ow in 0..g.out_w {
+                let (iw0, kw0, kw1) =
+                    S8Plan::window(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
+                for ch in c4..c {
+                    let mut acc = ctx.bias.and_then(|b| b.get(ch)).copied().unwrap_or(0);
+                    for kh in kh0..kh1 {
+                        let ih = (ih0 + (kh * g.dilation_h) as isize) as usize;
+                        for kw in kw0..kw1 {
+                            let iw = (iw0 + (kw * g.dilation_w) as isize) as usize;
+                            let x = ctx.input.get(((n * g.in_h + ih) * g.in_w + iw) * c + ch);
+                            let wv = ctx.weights.get(ch * taps + kh * g.kernel_w + kw);
+                            if let (Some(&x), Some(&wv)) = (x, wv) {
+                                acc = acc.wrapping_add(
+                                    (i32::from(x) + ctx.p.input_offset) * i32::from(wv),
+                                );
+                            }
+                        }
+                    }
+                    let o = ((n * g.out_h + oh) * g.out_w + ow) * c + ch;
+                    if let Some(d) = output.get_mut(o) {
+                        *d = ctx.out(acc, ch);
+                    }
+                }
+            }
+        }
+    }
+}
