@@ -52,6 +52,28 @@ pub(crate) fn sxtb16_ror8(x: u32) -> u32 {
     }
 }
 
+/// `SADD16 Rd, Rn, Rm`: the two halfword lanes added, each wrapping to 16 bits.
+#[inline(always)]
+pub(crate) fn sadd16(a: u32, b: u32) -> u32 {
+    #[cfg(mote_arm_dsp)]
+    {
+        let r: u32;
+        // SAFETY: a register-only DSP instruction (cfg(mote_arm_dsp)); it sets the GE flags, so
+        // the flags are not declared preserved.
+        unsafe {
+            core::arch::asm!("sadd16 {r}, {a}, {b}", r = lateout(reg) r, a = in(reg) a,
+                b = in(reg) b, options(pure, nomem, nostack));
+        }
+        r
+    }
+    #[cfg(not(mote_arm_dsp))]
+    {
+        let lo = (a as u16).wrapping_add(b as u16);
+        let hi = ((a >> 16) as u16).wrapping_add((b >> 16) as u16);
+        u32::from(lo) | (u32::from(hi) << 16)
+    }
+}
+
 /// Bottom halfword of a pair, as i32.
 #[cfg(not(mote_arm_dsp))]
 #[inline(always)]
@@ -301,6 +323,7 @@ mod tests {
             }
         }
         assert_eq!(pair(-1, 2), 0x0002_ffff);
+        assert_eq!(sadd16(pair(-1, 32767), pair(-255, 1)), pair(-256, -32768));
     }
 
     /// `dot_1x4` and `dot_1x1` against plain sums, on every depth up to 41 (word tails).

@@ -373,3 +373,23 @@ fn common_paths_equal_the_general_ones() {
         }
     }
 }
+
+/// `PreparedMultiplier::apply` equals `multiply_by_quantized_multiplier` for every parameter.
+#[test]
+fn prepared_multiplier_equals_the_function() {
+    let mut rng = Rng::new(0xbeef);
+    let mut ms: Vec<i32> = std::vec![i32::MIN, i32::MIN + 1, i32::MAX, 1 << 30, -(1 << 30), 0, 1, -1];
+    ms.extend((0..40).map(|_| rng.next_u64() as u32 as i32));
+    let mut xs = edge_xs();
+    xs.extend((0..200).map(|_| rng.next_u64() as u32 as i32));
+    for rounding in [Rounding::Double, Rounding::Single] {
+        for &m in &ms {
+            for shift in -40..=35 {
+                let p = super::PreparedMultiplier::new(m, shift, rounding);
+                for &x in &xs {
+                    assert_eq!(p.apply(x), mbqm(x, m, shift, rounding), "x={x} m={m} shift={shift} {rounding:?}");
+                }
+            }
+        }
+    }
+}

@@ -18,8 +18,9 @@
 //! - **Depthwise** (one input and one output channel per group): 4 channels at a time, the
 //!   weights of those 4 channels re-packed once per call as halfword pairs per tap (channels 0/2
 //!   and 1/3, matching `sxtb16`'s lanes), then per output pixel and tap one word load of the 4
-//!   input channels, 2 `sxtb16` and 4 `smlabb`/`smlatt`. Windows that reach into the padding read
-//!   a word of zero points instead. Channels past the last multiple of 4 run a scalar loop.
+//!   input channels, 2 `sxtb16` and 4 `smlabb`/`smlatt`. Windows that reach into the padding
+//!   visit only their taps inside the input and add the input offset to the values (`sadd16`)
+//!   instead of folding it into the bias. Channels past the last multiple of 4 run a scalar loop.
 //!
 //! Grouped convolutions other than depthwise are declined (the reference runs them), as are depths
 //! beyond [`MAX_K`] when an im2col row is needed.
@@ -28,15 +29,34 @@
 
 use super::{Conv2dS8Params, S8Kind, S8Plan, MAX_TAPS};
 use crate::arch::arm_dsp::{
-    dot_1x1, dot_1x4, load_word, pair, smlabb, smlad, smlatt, sxtb16, sxtb16_ror8,
+    dot_1x1, dot_1x4, load_word, pair, sadd16, smlabb, smlad, smlatt, sxtb16, sxtb16_ror8,
 };
 use crate::dispatch::Isa;
-use crate::ops::util::{requantize_output, sub, sub_mut};
+use crate::ops::util::{clamp_s8, requantize_output, requantize_output_prepared, sub, sub_mut};
+use crate::quant::{PreparedMultiplier, Rounding};
 
 /// Longest im2col row (`kernel_h·kernel_w·in_c` bytes) gathered on the stack; two rows are kept.
 pub(crate) const MAX_K: usize = 1152;
 /// Output channels whose folded bias (`bias + off·Σ w`) is kept at once.
 const CHUNK: usize = 64;
+
+/// Output stage for any multiplier ([`PreparedMultiplier::apply`]).
+const GENERAL: u8 = 0;
+/// Every channel's multiplier is a right shift, double rounding.
+const RIGHT_DOUBLE: u8 = 1;
+/// Every channel's multiplier is a right shift, single rounding.
+const RIGHT_SINGLE: u8 = 2;
+
+/// The output stage for the whole call: the short right-shift paths when every channel allows
+/// them (every real model), so the per-output code has no branch on the parameters.
+fn output_mode(ctx: &Ctx) -> u8 {
+    let all_right = (0..ctx.plan.g.out_c).all(|oc| ctx.prepared(oc).is_right_shift());
+    match (all_right, ctx.p.rounding) {
+        (true, Rounding::Double) => RIGHT_DOUBLE,
+        (true, Rounding::Single) => RIGHT_SINGLE,
+        _ => GENERAL,
+    }
+}
 
 /// The arguments of one call, validated.
 struct Ctx<'a> {
@@ -62,6 +82,34 @@ impl Ctx<'_> {
             self.p.act_min,
             self.p.act_max,
         )
+    }
+
+    /// Channel `oc`'s multiplier, prepared.
+    #[inline]
+    fn prepared(&self, oc: usize) -> PreparedMultiplier {
+        PreparedMultiplier::new(
+            self.mults.get(oc).copied().unwrap_or(0),
+            self.shifts.get(oc).copied().unwrap_or(0),
+            self.p.rounding,
+        )
+    }
+
+    /// Requantizes an accumulator (folded bias included) with a prepared multiplier, by the
+    /// output stage `MODE` chosen once per call ([`output_mode`]).
+    #[inline(always)]
+    fn out_p<const MODE: u8>(&self, acc: i32, m: PreparedMultiplier) -> i8 {
+        let v = match MODE {
+            RIGHT_DOUBLE => m.apply_right_double(acc),
+            RIGHT_SINGLE => m.apply_right_single(acc),
+            _ => return requantize_output_prepared(
+                acc,
+                m,
+                self.p.output_offset,
+                self.p.act_min,
+                self.p.act_max,
+            ),
+        };
+        clamp_s8(v.saturating_add(self.p.output_offset), self.p.act_min, self.p.act_max)
     }
 
     /// `bias[oc] + input_offset · Σ weights[oc]`, wrapping, over the `k` weights of channel `oc`.
@@ -129,20 +177,28 @@ pub(crate) fn conv2d_s8_any_host(
         mults,
         shifts,
     };
-    match plan.kind {
-        S8Kind::Depthwise => depthwise(&ctx, output),
-        _ if plan.g.groups == 1 => {
-            if reads_in_place(&plan) {
-                gemm_in_place(&ctx, output);
-            } else if plan.k_len <= MAX_K {
-                gemm_im2col(&ctx, output);
-            } else {
-                return false;
-            }
-        }
-        _ => return false,
+    let dense = plan.g.groups == 1;
+    let in_place = dense && reads_in_place(&plan);
+    if plan.kind != S8Kind::Depthwise && !(in_place || dense && plan.k_len <= MAX_K) {
+        return false;
+    }
+    match output_mode(&ctx) {
+        RIGHT_DOUBLE => run::<RIGHT_DOUBLE>(&ctx, in_place, output),
+        RIGHT_SINGLE => run::<RIGHT_SINGLE>(&ctx, in_place, output),
+        _ => run::<GENERAL>(&ctx, in_place, output),
     }
     true
+}
+
+/// Runs an accepted call with output stage `MODE`.
+fn run<const MODE: u8>(ctx: &Ctx, in_place: bool, output: &mut [i8]) {
+    if ctx.plan.kind == S8Kind::Depthwise {
+        depthwise::<MODE>(ctx, output);
+    } else if in_place {
+        gemm_in_place::<MODE>(ctx, output);
+    } else {
+        gemm_im2col::<MODE>(ctx, output);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -164,7 +220,7 @@ fn reads_in_place(plan: &S8Plan) -> bool {
 /// All output channels `c0 .. c0 + cw.len()` of output pixel `q`, whose im2col row is `x`:
 /// four channels per [`dot_1x4`], the last 1-3 with [`dot_1x1`]. `cw` holds their folded biases.
 #[inline(always)]
-fn pixel(ctx: &Ctx, x: &[i8], q: usize, c0: usize, cw: &[i32], output: &mut [i8]) {
+fn pixel<const MODE: u8>(ctx: &Ctx, x: &[i8], q: usize, c0: usize, cw: &[i32], rq: &[PreparedMultiplier], output: &mut [i8]) {
     let k = ctx.plan.k_len;
     let n = cw.len();
     let out_px = sub_mut(output, q * ctx.plan.g.out_c + c0, n);
@@ -172,26 +228,34 @@ fn pixel(ctx: &Ctx, x: &[i8], q: usize, c0: usize, cw: &[i32], output: &mut [i8]
     let mut outs = out_px.chunks_exact_mut(4);
     let mut ws = w.chunks_exact(4 * k.max(1));
     let mut cws = cw.chunks_exact(4);
-    let mut oc = c0;
-    for ((o, w4), b) in (&mut outs).zip(&mut ws).zip(&mut cws) {
+    let mut rqs = rq.chunks_exact(4);
+    for (((o, w4), b), m) in (&mut outs).zip(&mut ws).zip(&mut cws).zip(&mut rqs) {
         let a = dot_1x4(x, w4, k);
-        for (i, (o, b)) in o.iter_mut().zip(b).enumerate() {
-            *o = ctx.out(a[i].wrapping_add(*b), oc + i);
+        for (i, ((o, b), m)) in o.iter_mut().zip(b).zip(m).enumerate() {
+            *o = ctx.out_p::<MODE>(a[i].wrapping_add(*b), *m);
         }
-        oc += 4;
     }
     let rest_w = ws.remainder();
-    for (i, (o, b)) in outs.into_remainder().iter_mut().zip(cws.remainder()).enumerate() {
+    let rest = outs.into_remainder().iter_mut().zip(cws.remainder()).zip(rqs.remainder());
+    for (i, ((o, b), m)) in rest.enumerate() {
         let a = dot_1x1(x, sub(rest_w, i * k, k), k);
-        *o = ctx.out(a.wrapping_add(*b), oc + i);
+        *o = ctx.out_p::<MODE>(a.wrapping_add(*b), *m);
     }
 }
 
 /// Fills `cw` with the folded biases of channels `c0 ..`; returns how many.
-fn fold_chunk(ctx: &Ctx, c0: usize, cw: &mut [i32; CHUNK]) -> usize {
+/// Fills `cw` with the folded biases and `rq` with the prepared multipliers of channels
+/// `c0 ..`; returns how many.
+fn fold_chunk(
+    ctx: &Ctx,
+    c0: usize,
+    cw: &mut [i32; CHUNK],
+    rq: &mut [PreparedMultiplier; CHUNK],
+) -> usize {
     let n = (ctx.plan.g.out_c - c0).min(CHUNK);
-    for (j, v) in cw.iter_mut().enumerate().take(n) {
+    for (j, (v, m)) in cw.iter_mut().zip(rq.iter_mut()).enumerate().take(n) {
         *v = ctx.folded_bias(c0 + j, ctx.plan.k_len);
+        *m = ctx.prepared(c0 + j);
     }
     n
 }
@@ -207,19 +271,21 @@ fn in_place_offset(g: &super::Conv2dParams, q: usize) -> usize {
 }
 
 /// GEMM whose input rows are read in place (1×1, no padding).
-fn gemm_in_place(ctx: &Ctx, output: &mut [i8]) {
+fn gemm_in_place<const MODE: u8>(ctx: &Ctx, output: &mut [i8]) {
     let g = &ctx.plan.g;
     let pixels = g.batch * g.out_h * g.out_w;
     let k = ctx.plan.k_len;
     let dense = g.stride_h == 1 && g.stride_w == 1;
     let mut cw = [0i32; CHUNK];
+    let mut rq = [PreparedMultiplier::default(); CHUNK];
     let mut c0 = 0;
     while c0 < g.out_c {
-        let n = fold_chunk(ctx, c0, &mut cw);
+        let n = fold_chunk(ctx, c0, &mut cw, &mut rq);
         let cw = cw.get(..n).unwrap_or(&[]);
+        let rq = rq.get(..n).unwrap_or(&[]);
         for q in 0..pixels {
             let off = if dense { q * g.in_c } else { in_place_offset(g, q) };
-            pixel(ctx, sub(ctx.input, off, k), q, c0, cw, output);
+            pixel::<MODE>(ctx, sub(ctx.input, off, k), q, c0, cw, rq, output);
         }
         c0 += n;
     }
@@ -237,24 +303,49 @@ fn im2col(ctx: &Ctx, q: usize, dst: &mut [i8]) {
     let n = rest / g.out_h;
     let (ih0, kh0, kh1) = S8Plan::window(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
     let (iw0, kw0, kw1) = S8Plan::window(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
-    let mut d = dst.chunks_exact_mut(cpg);
+    let zp_row = |seg: &mut [i8]| seg.fill(zp);
+    let row_len = g.kernel_w * cpg;
+    let mut rows = dst.chunks_exact_mut(row_len.max(1));
     for kh in 0..g.kernel_h {
-        for kw in 0..g.kernel_w {
-            let Some(seg) = d.next() else { return };
-            if (kh0..kh1).contains(&kh) && (kw0..kw1).contains(&kw) {
-                // Inside the input by construction of the tap ranges.
-                let ih = (ih0 + (kh * g.dilation_h) as isize) as usize;
+        let Some(row) = rows.next() else { return };
+        if !(kh0..kh1).contains(&kh) {
+            zp_row(row);
+            continue;
+        }
+        // Inside the input by construction of the tap ranges.
+        let ih = (ih0 + (kh * g.dilation_h) as isize) as usize;
+        let at = |iw: usize| ((n * g.in_h + ih) * g.in_w + iw) * g.in_c;
+        if kw0 == 0 && kw1 == g.kernel_w && g.dilation_w == 1 && cpg == g.in_c {
+            // The whole kernel row is one run of the input row (dense, no padding here).
+            copy_bytes(row, sub(ctx.input, at(iw0 as usize), row_len));
+            continue;
+        }
+        for (kw, seg) in row.chunks_exact_mut(cpg.max(1)).enumerate() {
+            if (kw0..kw1).contains(&kw) {
                 let iw = (iw0 + (kw * g.dilation_w) as isize) as usize;
-                seg.copy_from_slice(sub(ctx.input, ((n * g.in_h + ih) * g.in_w + iw) * g.in_c, cpg));
+                copy_bytes(seg, sub(ctx.input, at(iw), cpg));
             } else {
-                seg.fill(zp);
+                zp_row(seg);
             }
         }
     }
 }
 
+/// `dst.copy_from_slice(src)` for equal lengths; short runs (the first layers' 1-3 channels)
+/// byte by byte rather than through a `memcpy` call.
+#[inline(always)]
+fn copy_bytes(dst: &mut [i8], src: &[i8]) {
+    if dst.len() < 16 {
+        for (d, s) in dst.iter_mut().zip(src) {
+            *d = *s;
+        }
+    } else if dst.len() == src.len() {
+        dst.copy_from_slice(src);
+    }
+}
+
 /// GEMM over im2col rows gathered on the stack (any dense kernel, `k_len ≤ MAX_K`).
-fn gemm_im2col(ctx: &Ctx, output: &mut [i8]) {
+fn gemm_im2col<const MODE: u8>(ctx: &Ctx, output: &mut [i8]) {
     let g = &ctx.plan.g;
     let pixels = g.batch * g.out_h * g.out_w;
     let k = ctx.plan.k_len;
@@ -263,13 +354,15 @@ fn gemm_im2col(ctx: &Ctx, output: &mut [i8]) {
         return;
     };
     let mut cw = [0i32; CHUNK];
+    let mut rq = [PreparedMultiplier::default(); CHUNK];
     let mut c0 = 0;
     while c0 < g.out_c {
-        let n = fold_chunk(ctx, c0, &mut cw);
+        let n = fold_chunk(ctx, c0, &mut cw, &mut rq);
         let cw = cw.get(..n).unwrap_or(&[]);
+        let rq = rq.get(..n).unwrap_or(&[]);
         for q in 0..pixels {
             im2col(ctx, q, row);
-            pixel(ctx, row, q, c0, cw, output);
+            pixel::<MODE>(ctx, row, q, c0, cw, rq, output);
         }
         c0 += n;
     }
@@ -280,12 +373,12 @@ fn gemm_im2col(ctx: &Ctx, output: &mut [i8]) {
 // ---------------------------------------------------------------------------------------------
 
 /// Depthwise (`groups == in_c == out_c`): see the module docs.
-fn depthwise(ctx: &Ctx, output: &mut [i8]) {
+fn depthwise<const MODE: u8>(ctx: &Ctx, output: &mut [i8]) {
     let g = &ctx.plan.g;
     let c = g.in_c;
     let taps = ctx.plan.taps;
-    let zp = (-ctx.p.input_offset) as i8 as u8;
-    let zp_word = u32::from_le_bytes([zp; 4]);
+    // x + input_offset lies in [−255, 255]: an exact i16 lane.
+    let off_pair = pair(ctx.p.input_offset as i16, ctx.p.input_offset as i16);
     // Byte offset of each tap from the window's origin (all taps inside the input).
     let mut toff = [0usize; MAX_TAPS];
     for kh in 0..g.kernel_h {
@@ -308,6 +401,8 @@ fn depthwise(ctx: &Ctx, output: &mut [i8]) {
         }
         let packed = packed.get(..taps).unwrap_or(&[]);
         let cw = [0, 1, 2, 3].map(|j| ctx.folded_bias(c0 + j, taps));
+        let rq = [0, 1, 2, 3].map(|j| ctx.prepared(c0 + j));
+        let b4 = [0, 1, 2, 3].map(|j| ctx.bias.and_then(|b| b.get(c0 + j)).copied().unwrap_or(0));
         for n in 0..g.batch {
             for oh in 0..g.out_h {
                 let (ih0, kh0, kh1) =
@@ -330,21 +425,23 @@ fn depthwise(ctx: &Ctx, output: &mut [i8]) {
                             a3 = smlatt(xh, wh, a3);
                         }
                     } else {
-                        let mut pk = packed.iter();
-                        for kh in 0..g.kernel_h {
-                            for kw in 0..g.kernel_w {
-                                let Some(&(wl, wh)) = pk.next() else { break };
-                                let x = if (kh0..kh1).contains(&kh) && (kw0..kw1).contains(&kw) {
-                                    let ih = (ih0 + (kh * g.dilation_h) as isize) as usize;
-                                    let iw = (iw0 + (kw * g.dilation_w) as isize) as usize;
-                                    let at = ((n * g.in_h + ih) * g.in_w + iw) * c + c0;
-                                    // SAFETY: pixel (ih, iw) is inside the input (tap ranges)
-                                    // and `c0 + 4 ≤ c`.
-                                    unsafe { load_word(inp.add(at)) }
-                                } else {
-                                    zp_word
+                        // A window reaching into the padding: only its taps inside the input,
+                        // with the input offset added to each value (`sadd16`) instead of
+                        // folded into the bias.
+                        (a0, a1, a2, a3) = (b4[0], b4[1], b4[2], b4[3]);
+                        for kh in kh0..kh1 {
+                            let ih = (ih0 + (kh * g.dilation_h) as isize) as usize;
+                            for kw in kw0..kw1 {
+                                let iw = (iw0 + (kw * g.dilation_w) as isize) as usize;
+                                let Some(&(wl, wh)) = packed.get(kh * g.kernel_w + kw) else {
+                                    continue;
                                 };
-                                let (xl, xh) = (sxtb16(x), sxtb16_ror8(x));
+                                let at = ((n * g.in_h + ih) * g.in_w + iw) * c + c0;
+                                // SAFETY: pixel (ih, iw) is inside the input (tap ranges) and
+                                // `c0 + 4 ≤ c`.
+                                let x = unsafe { load_word(inp.add(at)) };
+                                let xl = sadd16(sxtb16(x), off_pair);
+                                let xh = sadd16(sxtb16_ror8(x), off_pair);
                                 a0 = smlabb(xl, wl, a0);
                                 a2 = smlatt(xl, wl, a2);
                                 a1 = smlabb(xh, wh, a1);
@@ -354,10 +451,10 @@ fn depthwise(ctx: &Ctx, output: &mut [i8]) {
                     }
                     let o = ((n * g.out_h + oh) * g.out_w + ow) * c + c0;
                     if let Some([d0, d1, d2, d3]) = output.get_mut(o..o + 4) {
-                        *d0 = ctx.out(a0, c0);
-                        *d1 = ctx.out(a1, c0 + 1);
-                        *d2 = ctx.out(a2, c0 + 2);
-                        *d3 = ctx.out(a3, c0 + 3);
+                        *d0 = ctx.out_p::<MODE>(a0, rq[0]);
+                        *d1 = ctx.out_p::<MODE>(a1, rq[1]);
+                        *d2 = ctx.out_p::<MODE>(a2, rq[2]);
+                        *d3 = ctx.out_p::<MODE>(a3, rq[3]);
                     }
                 }
             }
