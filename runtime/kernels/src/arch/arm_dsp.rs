@@ -194,20 +194,38 @@ pub(crate) fn dot_1x4(x: &[i8], w: &[i8], k: usize) -> [i32; 4] {
     acc
 }
 
+/// [`dot_1x4`] over `words` whole words of each row, `4·words ≥ k`: row `j` is read at
+/// `w[j·k .. j·k + 4·words]`, running into the next row (or past the fourth) when `k` is not a
+/// multiple of 4. The caller zero-pads `x` to `4·words` bytes, so those extra weights count for
+/// nothing. Needs `x.len() ≥ 4·words` and `w.len() ≥ 3k + 4·words`, else it is [`dot_1x4`].
+#[inline]
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) fn dot_1x4_padded(x: &[i8], w: &[i8], k: usize, words: usize) -> [i32; 4] {
+    if words == 0 || x.len() < 4 * words || w.len() < 3 * k + 4 * words || 4 * words < k {
+        return dot_1x4(x, w, k);
+    }
+    // SAFETY: the lengths were just checked.
+    unsafe { dot_1x4_words(x.as_ptr(), w.as_ptr(), k, words) }
+}
+
 /// The word loop of [`dot_1x4`] over `words ≥ 1` words.
 ///
 /// # Safety
 /// `x .. x + 4·words` and `w + j·k .. w + j·k + 4·words` (j = 0..4) are readable.
 #[cfg(mote_arm_dsp)]
 #[inline(always)]
-unsafe fn dot_1x4_words(x: *const i8, w: *const i8, k: usize, words: usize) -> [i32; 4] {
-    let (mut a0, mut a1, mut a2, mut a3) = (0i32, 0i32, 0i32, 0i32);
+pub(crate) unsafe fn dot_1x4_words(x: *const i8, w: *const i8, k: usize, words: usize) -> [i32; 4] {
+    let (a0, a1, a2, a3): (i32, i32, i32, i32);
     // SAFETY: the loads stay in the ranges the caller guarantees (the loop runs `words` times,
     // `words ≥ 1`). 13 registers: LLVM finds them when the function keeps no frame pointer.
     unsafe {
         let end = x.add(4 * words);
         let wb = w.add(2 * k);
         core::arch::asm!(
+            "movs {a0}, #0",
+            "movs {a1}, #0",
+            "movs {a2}, #0",
+            "movs {a3}, #0",
             "2:",
             "ldr {xh}, [{xp}], #4",
             "sxtb16 {xl}, {xh}",
@@ -234,10 +252,10 @@ unsafe fn dot_1x4_words(x: *const i8, w: *const i8, k: usize, words: usize) -> [
             "smlad {a2}, {xh}, {t}, {a2}",
             "cmp {xp}, {end}",
             "bne 2b",
-            a0 = inout(reg) a0,
-            a1 = inout(reg) a1,
-            a2 = inout(reg) a2,
-            a3 = inout(reg) a3,
+            a0 = out(reg) a0,
+            a1 = out(reg) a1,
+            a2 = out(reg) a2,
+            a3 = out(reg) a3,
             xp = inout(reg) x => _,
             wa = inout(reg) w => _,
             wb = inout(reg) wb => _,
@@ -247,6 +265,7 @@ unsafe fn dot_1x4_words(x: *const i8, w: *const i8, k: usize, words: usize) -> [
             xh = out(reg) _,
             t = out(reg) _,
             u = out(reg) _,
+            // `movs` sets the flags.
             options(readonly, nostack),
         );
     }
@@ -259,7 +278,7 @@ unsafe fn dot_1x4_words(x: *const i8, w: *const i8, k: usize, words: usize) -> [
 /// As the DSP version.
 #[cfg(not(mote_arm_dsp))]
 #[inline(always)]
-unsafe fn dot_1x4_words(x: *const i8, w: *const i8, k: usize, words: usize) -> [i32; 4] {
+pub(crate) unsafe fn dot_1x4_words(x: *const i8, w: *const i8, k: usize, words: usize) -> [i32; 4] {
     let mut a = [0i32; 4];
     for i in 0..words {
         // SAFETY: inside the caller's ranges.
@@ -345,6 +364,13 @@ mod tests {
             };
             assert_eq!(dot_1x4(&x, &w, k), [plain(0), plain(1), plain(2), plain(3)], "k={k}");
             assert_eq!(dot_1x1(&x, &w[k..], k), plain(1), "k={k}");
+            // Zero-padded row, weights read past each row's end.
+            let words = k.div_ceil(4);
+            let mut xp = x.clone();
+            xp.resize(4 * words, 0);
+            let mut wp = w.clone();
+            wp.resize(3 * k + 4 * words, 99);
+            assert_eq!(dot_1x4_padded(&xp, &wp, k, words), [plain(0), plain(1), plain(2), plain(3)], "k={k}");
         }
     }
 }

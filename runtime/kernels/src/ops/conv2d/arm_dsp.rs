@@ -29,7 +29,7 @@
 
 use super::{Conv2dS8Params, S8Kind, S8Plan, MAX_TAPS};
 use crate::arch::arm_dsp::{
-    dot_1x1, dot_1x4, load_word, pair, sadd16, smlabb, smlad, smlatt, sxtb16, sxtb16_ror8,
+    dot_1x1, dot_1x4, dot_1x4_words, load_word, pair, sadd16, smlabb, smlad, smlatt, sxtb16, sxtb16_ror8,
 };
 use crate::dispatch::Isa;
 use crate::ops::util::{clamp_s8, requantize_output, requantize_output_prepared, sub, sub_mut};
@@ -218,28 +218,56 @@ fn reads_in_place(plan: &S8Plan) -> bool {
 }
 
 /// All output channels `c0 .. c0 + cw.len()` of output pixel `q`, whose im2col row is `x`:
-/// four channels per [`dot_1x4`], the last 1-3 with [`dot_1x1`]. `cw` holds their folded biases.
-#[inline(always)]
-fn pixel<const MODE: u8>(ctx: &Ctx, x: &[i8], q: usize, c0: usize, cw: &[i32], rq: &[PreparedMultiplier], output: &mut [i8]) {
+/// four channels per `dot_1x4`, the last 1-3 with `dot_1x1`. `cw` holds their folded biases,
+/// `rq` their multipliers. When `x` is longer than `k_len` (the im2col buffer, zero past
+/// `k_len`), whole words are read past the end of each weight row: the extra weights meet zeros.
+///
+/// Out of line: inlined into the layer loops, LLVM ran out of registers around it.
+#[inline(never)]
+fn pixel<const MODE: u8>(
+    ctx: &Ctx,
+    x: &[i8],
+    q: usize,
+    c0: usize,
+    cw: &[i32],
+    rq: &[PreparedMultiplier],
+    output: &mut [i8],
+) {
     let k = ctx.plan.k_len;
-    let n = cw.len();
+    let k_pad = k.next_multiple_of(4);
+    // Whole words per row: k itself, or k rounded up when x is zero-padded that far.
+    let kk = if k_pad > k && x.len() >= k_pad { k_pad } else { k };
+    let n = cw.len().min(rq.len());
     let out_px = sub_mut(output, q * ctx.plan.g.out_c + c0, n);
-    let w = sub(ctx.weights, c0 * k, n * k);
-    let mut outs = out_px.chunks_exact_mut(4);
-    let mut ws = w.chunks_exact(4 * k.max(1));
-    let mut cws = cw.chunks_exact(4);
-    let mut rqs = rq.chunks_exact(4);
-    for (((o, w4), b), m) in (&mut outs).zip(&mut ws).zip(&mut cws).zip(&mut rqs) {
-        let a = dot_1x4(x, w4, k);
-        for (i, ((o, b), m)) in o.iter_mut().zip(b).zip(m).enumerate() {
-            *o = ctx.out_p::<MODE>(a[i].wrapping_add(*b), *m);
+    let w_all = ctx.weights.get(c0 * k..).unwrap_or(&[]);
+    let mut j = 0;
+    while j + 4 <= n {
+        let a = if kk > 0 && kk % 4 == 0 && x.len() >= kk && (j + 3) * k + kk <= w_all.len() {
+            // SAFETY: x has ≥ kk bytes; rows j .. j + 4 are read at w_all[(j + i)·k ..][.. kk],
+            // all inside w_all (just checked).
+            unsafe { dot_1x4_words(x.as_ptr(), w_all.as_ptr().add(j * k), k, kk / 4) }
+        } else {
+            dot_1x4(x, w_all.get(j * k..).unwrap_or(&[]), k)
+        };
+        let (Some(o), Some(b), Some(m)) =
+            (out_px.get_mut(j..j + 4), cw.get(j..j + 4), rq.get(j..j + 4))
+        else {
+            return;
+        };
+        if let ([o0, o1, o2, o3], [b0, b1, b2, b3], [m0, m1, m2, m3]) = (o, b, m) {
+            *o0 = ctx.out_p::<MODE>(a[0].wrapping_add(*b0), *m0);
+            *o1 = ctx.out_p::<MODE>(a[1].wrapping_add(*b1), *m1);
+            *o2 = ctx.out_p::<MODE>(a[2].wrapping_add(*b2), *m2);
+            *o3 = ctx.out_p::<MODE>(a[3].wrapping_add(*b3), *m3);
         }
+        j += 4;
     }
-    let rest_w = ws.remainder();
-    let rest = outs.into_remainder().iter_mut().zip(cws.remainder()).zip(rqs.remainder());
-    for (i, ((o, b), m)) in rest.enumerate() {
-        let a = dot_1x1(x, sub(rest_w, i * k, k), k);
-        *o = ctx.out_p::<MODE>(a.wrapping_add(*b), *m);
+    while j < n {
+        let a = dot_1x1(x, sub(w_all, j * k, k), k);
+        if let (Some(o), Some(b), Some(m)) = (out_px.get_mut(j), cw.get(j), rq.get(j)) {
+            *o = ctx.out_p::<MODE>(a.wrapping_add(*b), *m);
+        }
+        j += 1;
     }
 }
 
@@ -349,8 +377,9 @@ fn gemm_im2col<const MODE: u8>(ctx: &Ctx, output: &mut [i8]) {
     let g = &ctx.plan.g;
     let pixels = g.batch * g.out_h * g.out_w;
     let k = ctx.plan.k_len;
-    let mut col = [0i8; MAX_K];
-    let Some(row) = col.get_mut(..k) else {
+    // Three bytes more than the longest row: a row padded with zeros to whole words.
+    let mut col = [0i8; MAX_K + 3];
+    let Some(buf) = col.get_mut(..k.next_multiple_of(4)) else {
         return;
     };
     let mut cw = [0i32; CHUNK];
@@ -361,8 +390,10 @@ fn gemm_im2col<const MODE: u8>(ctx: &Ctx, output: &mut [i8]) {
         let cw = cw.get(..n).unwrap_or(&[]);
         let rq = rq.get(..n).unwrap_or(&[]);
         for q in 0..pixels {
-            im2col(ctx, q, row);
-            pixel::<MODE>(ctx, row, q, c0, cw, rq, output);
+            if let Some(row) = buf.get_mut(..k) {
+                im2col(ctx, q, row);
+            }
+            pixel::<MODE>(ctx, buf, q, c0, cw, rq, output);
         }
         c0 += n;
     }
