@@ -12,7 +12,8 @@
 # stack painted before the run). Clocks: Cortex-M4 120 MHz (NUCLEO-L4R5ZI, the MLPerf Tiny
 # reference board), Cortex-M7 216 MHz (NUCLEO-F767ZI), Cortex-M55 400 MHz (Alif Ensemble E7 HP).
 #
-# Needs what test.sh needs (QEMU, the Rust targets, .venv). Builds the host CLI unless MOTE is set.
+# Every output is also compared with the host's `mote run` (last column; exit status 1 if any
+# differs). Needs what test.sh needs (QEMU, the Rust targets, .venv). Builds the host CLI unless MOTE is set.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -34,8 +35,9 @@ models=(
 )
 mhz() { case "$1" in m4) echo 120 ;; m7) echo 216 ;; m55) echo 400 ;; esac; }
 
-echo "| model | core | rounding | instructions | est. ms @ MHz | flash code | flash model | RAM (arena + statics + stack) |"
-echo "|---|---|---|---:|---:|---:|---:|---:|"
+echo "| model | core | rounding | instructions | est. ms @ MHz | flash code | flash model | RAM (arena + statics + stack) | output = host |"
+echo "|---|---|---|---:|---:|---:|---:|---:|---|"
+fail=0
 for entry in "${models[@]}"; do
     IFS='|' read -r name onnx iname shape <<< "$entry"
     x="$work/${name}_input.npy"
@@ -48,9 +50,17 @@ np.save(sys.argv[1], np.random.default_rng(2026).integers(-128, 128, size=shape,
         m="$work/${name}_$rounding.mote"
         "$MOTE" compile "$repo/models/mlperf-tiny/$onnx.onnx" -o "$m" --input-shape "$iname=$shape" \
             --rounding "$rounding" >/dev/null
+        y="$work/${name}_${rounding}_host.npy"
+        "$MOTE" run "$m" --input "$x" --output "$y" >/dev/null
         for cpu in "${cpus[@]}"; do
             log="$work/${name}_${rounding}_$cpu.txt"
             "$here/run.sh" "$m" "$x" --cpu "$cpu" --all >"$log"
+            if "$py" -c "
+import sys, numpy as np
+host = np.load(sys.argv[1]).astype(np.float64).ravel()
+dev = np.array([float(v) for v in open(sys.argv[2]).readline().split()])
+sys.exit(0 if dev.shape == host.shape and (dev == host).all() else 1)
+" "$y" "$log"; then same=yes; else same=NO; fail=1; fi
             insns="$(sed -n 's/^instructions: //p' "$log")"
             # flash: T bytes = code C (...) + model M + input I
             code="$(sed -n 's/^flash: .* = code \([0-9]*\) .*/\1/p' "$log")"
@@ -58,8 +68,9 @@ np.save(sys.argv[1], np.random.default_rng(2026).integers(-128, 128, size=shape,
             ram="$(sed -n 's/^ram: \([0-9]*\) bytes = arena \([0-9]*\) + other statics \([0-9]*\) + stack high-water \([0-9]*\).*/\1 = \2 + \3 + \4/p' "$log")"
             f="$(mhz "$cpu")"
             ms="$(awk -v n="$insns" -v f="$f" 'BEGIN { printf "%.1f", n / (f * 1000) }')"
-            printf '| %s | %s | %s | %s | %s @ %s | %s | %s | %s |\n' \
-                "$name" "$cpu" "$rounding" "$insns" "$ms" "$f" "$code" "$model" "$ram"
+            printf '| %s | %s | %s | %s | %s @ %s | %s | %s | %s | %s |\n' \
+                "$name" "$cpu" "$rounding" "$insns" "$ms" "$f" "$code" "$model" "$ram" "$same"
         done
     done
 done
+exit "$fail"

@@ -420,15 +420,19 @@ fn depthwise<const MODE: u8>(ctx: &Ctx, output: &mut [i8]) {
         }
     }
     let toff = toff.get(..taps).unwrap_or(&[]);
+    // 3×3 windows (nearly every depthwise layer) take an unrolled `asm!` path.
+    let three_by_three = g.kernel_h == 3 && g.kernel_w == 3;
+    let col = g.dilation_w * c;
+    let row = g.dilation_h * g.in_w * c;
     let w = |ch: usize, t: usize| i16::from(ctx.weights.get(ch * taps + t).copied().unwrap_or(0));
     // Per tap: (channels 0 and 2, channels 1 and 3) of the block, as halfword pairs.
-    let mut packed = [(0u32, 0u32); MAX_TAPS];
+    let mut packed = [[0u32; 2]; MAX_TAPS];
     let c4 = c / 4 * 4;
     let inp = ctx.input.as_ptr();
     let mut c0 = 0;
     while c0 < c4 {
         for (t, pk) in packed.iter_mut().enumerate().take(taps) {
-            *pk = (pair(w(c0, t), w(c0 + 2, t)), pair(w(c0 + 1, t), w(c0 + 3, t)));
+            *pk = [pair(w(c0, t), w(c0 + 2, t)), pair(w(c0 + 1, t), w(c0 + 3, t))];
         }
         let packed = packed.get(..taps).unwrap_or(&[]);
         let cw = [0, 1, 2, 3].map(|j| ctx.folded_bias(c0 + j, taps));
@@ -445,7 +449,15 @@ fn depthwise<const MODE: u8>(ctx: &Ctx, output: &mut [i8]) {
                     if kh0 == 0 && kh1 == g.kernel_h && kw0 == 0 && kw1 == g.kernel_w {
                         // The whole window is inside: ih0, iw0 ≥ 0.
                         let base = ((n * g.in_h + ih0 as usize) * g.in_w + iw0 as usize) * c + c0;
-                        for (&o, &(wl, wh)) in toff.iter().zip(packed) {
+                        if three_by_three {
+                            // SAFETY: the 9 taps are `base + kh·row + kw·col`, pixels inside
+                            // the input, each with 4 bytes from channel c0 (c0 + 4 ≤ c);
+                            // `packed` has 9 entries (taps == 9).
+                            [a0, a1, a2, a3] = unsafe {
+                                dw3x3(inp.add(base), col, row, packed.as_ptr(), [a0, a1, a2, a3])
+                            };
+                        } else {
+                        for (&o, &[wl, wh]) in toff.iter().zip(packed) {
                             // SAFETY: `base + o` is channel `c0` of a pixel inside the input,
                             // and `c0 + 4 ≤ c`: the 4 bytes are inside that pixel.
                             let x = unsafe { load_word(inp.add(base + o)) };
@@ -454,6 +466,7 @@ fn depthwise<const MODE: u8>(ctx: &Ctx, output: &mut [i8]) {
                             a2 = smlatt(xl, wl, a2);
                             a1 = smlabb(xh, wh, a1);
                             a3 = smlatt(xh, wh, a3);
+                        }
                         }
                     } else {
                         // A window reaching into the padding: only its taps inside the input,
@@ -464,7 +477,7 @@ fn depthwise<const MODE: u8>(ctx: &Ctx, output: &mut [i8]) {
                             let ih = (ih0 + (kh * g.dilation_h) as isize) as usize;
                             for kw in kw0..kw1 {
                                 let iw = (iw0 + (kw * g.dilation_w) as isize) as usize;
-                                let Some(&(wl, wh)) = packed.get(kh * g.kernel_w + kw) else {
+                                let Some(&[wl, wh]) = packed.get(kh * g.kernel_w + kw) else {
                                     continue;
                                 };
                                 let at = ((n * g.in_h + ih) * g.in_w + iw) * c + c0;
@@ -532,4 +545,136 @@ fn depthwise_tail(ctx: &Ctx, c4: usize, output: &mut [i8]) {
             }
         }
     }
+}
+
+/// One output pixel's 3×3 window of 4 depthwise channels, all taps inside the input: returns
+/// `acc[j] + Σ_taps x·w` for channels `c0 + j` (`x` raw, the input offset being folded into
+/// `acc`). `x` points at channel `c0` of the window's top-left pixel; tap `(kh, kw)` is at
+/// `x + kh·row + kw·col`. `packed[t]` holds tap `t`'s weights as halfword pairs (channels 0/2,
+/// channels 1/3). Per tap: one `ldr`, one `ldrd`, 2 `sxtb16`, 4 `smlabb`/`smlatt`.
+///
+/// # Safety
+/// The 9 words at `x + kh·row + kw·col` are readable, and `packed` points at 9 entries.
+#[cfg(mote_arm_dsp)]
+#[inline(always)]
+unsafe fn dw3x3(x: *const i8, col: usize, row: usize, packed: *const [u32; 2], acc: [i32; 4]) -> [i32; 4] {
+    let [mut a0, mut a1, mut a2, mut a3] = acc;
+    let col2 = 2 * col;
+    // SAFETY: reads only the 9 words and 9 weight pairs the caller guarantees.
+    unsafe {
+        core::arch::asm!(
+            // Three rows of three taps.
+            "ldrd {wl}, {wh}, [{wp}], #8",
+            "ldr {xh}, [{rp}]",
+            "sxtb16 {xl}, {xh}",
+            "sxtb16 {xh}, {xh}, ror #8",
+            "smlabb {a0}, {xl}, {wl}, {a0}",
+            "smlatt {a2}, {xl}, {wl}, {a2}",
+            "smlabb {a1}, {xh}, {wh}, {a1}",
+            "smlatt {a3}, {xh}, {wh}, {a3}",
+            "ldrd {wl}, {wh}, [{wp}], #8",
+            "ldr {xh}, [{rp}, {col}]",
+            "sxtb16 {xl}, {xh}",
+            "sxtb16 {xh}, {xh}, ror #8",
+            "smlabb {a0}, {xl}, {wl}, {a0}",
+            "smlatt {a2}, {xl}, {wl}, {a2}",
+            "smlabb {a1}, {xh}, {wh}, {a1}",
+            "smlatt {a3}, {xh}, {wh}, {a3}",
+            "ldrd {wl}, {wh}, [{wp}], #8",
+            "ldr {xh}, [{rp}, {col2}]",
+            "sxtb16 {xl}, {xh}",
+            "sxtb16 {xh}, {xh}, ror #8",
+            "smlabb {a0}, {xl}, {wl}, {a0}",
+            "smlatt {a2}, {xl}, {wl}, {a2}",
+            "smlabb {a1}, {xh}, {wh}, {a1}",
+            "smlatt {a3}, {xh}, {wh}, {a3}",
+            "add {rp}, {rp}, {row}",
+            "ldrd {wl}, {wh}, [{wp}], #8",
+            "ldr {xh}, [{rp}]",
+            "sxtb16 {xl}, {xh}",
+            "sxtb16 {xh}, {xh}, ror #8",
+            "smlabb {a0}, {xl}, {wl}, {a0}",
+            "smlatt {a2}, {xl}, {wl}, {a2}",
+            "smlabb {a1}, {xh}, {wh}, {a1}",
+            "smlatt {a3}, {xh}, {wh}, {a3}",
+            "ldrd {wl}, {wh}, [{wp}], #8",
+            "ldr {xh}, [{rp}, {col}]",
+            "sxtb16 {xl}, {xh}",
+            "sxtb16 {xh}, {xh}, ror #8",
+            "smlabb {a0}, {xl}, {wl}, {a0}",
+            "smlatt {a2}, {xl}, {wl}, {a2}",
+            "smlabb {a1}, {xh}, {wh}, {a1}",
+            "smlatt {a3}, {xh}, {wh}, {a3}",
+            "ldrd {wl}, {wh}, [{wp}], #8",
+            "ldr {xh}, [{rp}, {col2}]",
+            "sxtb16 {xl}, {xh}",
+            "sxtb16 {xh}, {xh}, ror #8",
+            "smlabb {a0}, {xl}, {wl}, {a0}",
+            "smlatt {a2}, {xl}, {wl}, {a2}",
+            "smlabb {a1}, {xh}, {wh}, {a1}",
+            "smlatt {a3}, {xh}, {wh}, {a3}",
+            "add {rp}, {rp}, {row}",
+            "ldrd {wl}, {wh}, [{wp}], #8",
+            "ldr {xh}, [{rp}]",
+            "sxtb16 {xl}, {xh}",
+            "sxtb16 {xh}, {xh}, ror #8",
+            "smlabb {a0}, {xl}, {wl}, {a0}",
+            "smlatt {a2}, {xl}, {wl}, {a2}",
+            "smlabb {a1}, {xh}, {wh}, {a1}",
+            "smlatt {a3}, {xh}, {wh}, {a3}",
+            "ldrd {wl}, {wh}, [{wp}], #8",
+            "ldr {xh}, [{rp}, {col}]",
+            "sxtb16 {xl}, {xh}",
+            "sxtb16 {xh}, {xh}, ror #8",
+            "smlabb {a0}, {xl}, {wl}, {a0}",
+            "smlatt {a2}, {xl}, {wl}, {a2}",
+            "smlabb {a1}, {xh}, {wh}, {a1}",
+            "smlatt {a3}, {xh}, {wh}, {a3}",
+            "ldrd {wl}, {wh}, [{wp}], #8",
+            "ldr {xh}, [{rp}, {col2}]",
+            "sxtb16 {xl}, {xh}",
+            "sxtb16 {xh}, {xh}, ror #8",
+            "smlabb {a0}, {xl}, {wl}, {a0}",
+            "smlatt {a2}, {xl}, {wl}, {a2}",
+            "smlabb {a1}, {xh}, {wh}, {a1}",
+            "smlatt {a3}, {xh}, {wh}, {a3}",
+            a0 = inout(reg) a0,
+            a1 = inout(reg) a1,
+            a2 = inout(reg) a2,
+            a3 = inout(reg) a3,
+            rp = inout(reg) x => _,
+            wp = inout(reg) packed => _,
+            col = in(reg) col,
+            col2 = in(reg) col2,
+            row = in(reg) row,
+            xl = out(reg) _,
+            xh = out(reg) _,
+            wl = out(reg) _,
+            wh = out(reg) _,
+            options(readonly, nostack),
+        );
+    }
+    [a0, a1, a2, a3]
+}
+
+/// [`dw3x3`] emulated: the same instructions in the same order.
+///
+/// # Safety
+/// As the DSP version.
+#[cfg(not(mote_arm_dsp))]
+#[inline(always)]
+unsafe fn dw3x3(x: *const i8, col: usize, row: usize, packed: *const [u32; 2], acc: [i32; 4]) -> [i32; 4] {
+    let [mut a0, mut a1, mut a2, mut a3] = acc;
+    for kh in 0..3 {
+        for kw in 0..3 {
+            // SAFETY: inside the caller's ranges.
+            let (v, [wl, wh]) = unsafe { (load_word(x.add(kh * row + kw * col)), *packed.add(kh * 3 + kw)) };
+            let (xl, xh) = (sxtb16(v), sxtb16_ror8(v));
+            a0 = smlabb(xl, wl, a0);
+            a2 = smlatt(xl, wl, a2);
+            a1 = smlabb(xh, wh, a1);
+            a3 = smlatt(xh, wh, a3);
+        }
+    }
+    [a0, a1, a2, a3]
 }
