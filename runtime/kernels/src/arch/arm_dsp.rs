@@ -294,6 +294,94 @@ pub(crate) unsafe fn dot_1x4_words(x: *const i8, w: *const i8, k: usize, words: 
     a
 }
 
+/// Dot products of one row of halfword pairs with four int8 weight rows (`w[j·k ..]`, j = 0..4):
+/// `xp` holds, per 4 bytes of depth, the pairs `(x0, x2)` and `(x1, x3)` (as `sxtb16` and
+/// `sxtb16 ror #8` give them, typically with the input offset added); `words` such steps.
+/// Per step: one `ldrd`, 4 word loads, 8 `sxtb16`, 8 `smlad`: 23 instructions for 16
+/// multiply-adds (the fully connected layers, whose input is expanded once and used by every
+/// unit).
+///
+/// # Safety
+/// `xp .. xp + 2·words` (u32) and `w + j·k .. w + j·k + 4·words` (j = 0..4) are readable;
+/// `words ≥ 1`; `xp` is 4-byte aligned.
+#[cfg(mote_arm_dsp)]
+#[inline(always)]
+pub(crate) unsafe fn dot_pairs_1x4(xp: *const u32, w: *const i8, k: usize, words: usize) -> [i32; 4] {
+    let (a0, a1, a2, a3): (i32, i32, i32, i32);
+    // SAFETY: the loads stay in the ranges the caller guarantees (`words ≥ 1` iterations).
+    unsafe {
+        let end = xp.add(2 * words);
+        let wb = w.add(2 * k);
+        core::arch::asm!(
+            "movs {a0}, #0",
+            "movs {a1}, #0",
+            "movs {a2}, #0",
+            "movs {a3}, #0",
+            "2:",
+            "ldrd {xl}, {xh}, [{xp}], #8",
+            "ldr {t}, [{wa}, {k}]",
+            "sxtb16 {u}, {t}",
+            "sxtb16 {t}, {t}, ror #8",
+            "smlad {a1}, {xl}, {u}, {a1}",
+            "smlad {a1}, {xh}, {t}, {a1}",
+            "ldr {t}, [{wa}], #4",
+            "sxtb16 {u}, {t}",
+            "sxtb16 {t}, {t}, ror #8",
+            "smlad {a0}, {xl}, {u}, {a0}",
+            "smlad {a0}, {xh}, {t}, {a0}",
+            "ldr {t}, [{wb}, {k}]",
+            "sxtb16 {u}, {t}",
+            "sxtb16 {t}, {t}, ror #8",
+            "smlad {a3}, {xl}, {u}, {a3}",
+            "smlad {a3}, {xh}, {t}, {a3}",
+            "ldr {t}, [{wb}], #4",
+            "sxtb16 {u}, {t}",
+            "sxtb16 {t}, {t}, ror #8",
+            "smlad {a2}, {xl}, {u}, {a2}",
+            "smlad {a2}, {xh}, {t}, {a2}",
+            "cmp {xp}, {end}",
+            "bne 2b",
+            a0 = out(reg) a0,
+            a1 = out(reg) a1,
+            a2 = out(reg) a2,
+            a3 = out(reg) a3,
+            xp = inout(reg) xp => _,
+            wa = inout(reg) w => _,
+            wb = inout(reg) wb => _,
+            k = in(reg) k,
+            end = in(reg) end,
+            xl = out(reg) _,
+            xh = out(reg) _,
+            t = out(reg) _,
+            u = out(reg) _,
+            // `movs` sets the flags.
+            options(readonly, nostack),
+        );
+    }
+    [a0, a1, a2, a3]
+}
+
+/// [`dot_pairs_1x4`] emulated (same instructions, same order).
+///
+/// # Safety
+/// As the DSP version.
+#[cfg(not(mote_arm_dsp))]
+#[inline(always)]
+pub(crate) unsafe fn dot_pairs_1x4(xp: *const u32, w: *const i8, k: usize, words: usize) -> [i32; 4] {
+    let mut a = [0i32; 4];
+    for i in 0..words {
+        // SAFETY: inside the caller's ranges.
+        let (xl, xh) = unsafe { (*xp.add(2 * i), *xp.add(2 * i + 1)) };
+        for (j, acc) in a.iter_mut().enumerate() {
+            // SAFETY: inside the caller's ranges.
+            let t = unsafe { load_word(w.add(j * k + 4 * i)) };
+            *acc = smlad(xl, sxtb16(t), *acc);
+            *acc = smlad(xh, sxtb16_ror8(t), *acc);
+        }
+    }
+    a
+}
+
 /// `x · w` over `k` bytes, wrapping (the channel tails of the 4-channel kernels).
 #[inline]
 pub(crate) fn dot_1x1(x: &[i8], w: &[i8], k: usize) -> i32 {
