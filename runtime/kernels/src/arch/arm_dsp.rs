@@ -382,6 +382,124 @@ pub(crate) unsafe fn dot_pairs_1x4(xp: *const u32, w: *const i8, k: usize, words
     a
 }
 
+/// Dot products of two pixels' rows with two int8 weight rows (`w`, `w + k`), the rows given
+/// as halfword pairs interleaved per 4 bytes of depth: `xp[4i .. 4i + 4]` = pixel 0's `(x0, x2)`,
+/// `(x1, x3)`, then pixel 1's. Returns `[p0·w0, p0·w1, p1·w0, p1·w1]`. Per step: 2 `ldrd`,
+/// 2 weight words, 4 `sxtb16`, 8 `smlad`, the loop test (reloading the end from the stack): 19
+/// instructions for 16 multiply-adds.
+///
+/// # Safety
+/// `xp .. xp + 4·words` (u32, 4-byte aligned) and `w + j·k .. w + j·k + 4·words` (j = 0, 1)
+/// are readable; `words ≥ 1`.
+#[cfg(mote_arm_dsp)]
+#[inline(always)]
+pub(crate) unsafe fn dot_pairs_2x2(xp: *const u32, w: *const i8, k: usize, words: usize) -> [i32; 4] {
+    let (a00, a01, a10, a11): (i32, i32, i32, i32);
+    // SAFETY: the loads stay in the ranges the caller guarantees (`words ≥ 1` iterations).
+    unsafe {
+        let end = w.add(4 * words);
+        core::arch::asm!(
+            "movs {a00}, #0",
+            "movs {a01}, #0",
+            "movs {a10}, #0",
+            "movs {a11}, #0",
+            // 14 registers would be needed: the end pointer waits on the stack.
+            "str {t}, [sp, #-8]!",
+            "2:",
+            "ldrd {x0l}, {x0h}, [{xp}], #8",
+            "ldrd {x1l}, {x1h}, [{xp}], #8",
+            "ldr {t}, [{wa}, {k}]",
+            "sxtb16 {u}, {t}",
+            "sxtb16 {t}, {t}, ror #8",
+            "smlad {a01}, {x0l}, {u}, {a01}",
+            "smlad {a01}, {x0h}, {t}, {a01}",
+            "smlad {a11}, {x1l}, {u}, {a11}",
+            "smlad {a11}, {x1h}, {t}, {a11}",
+            "ldr {t}, [{wa}], #4",
+            "sxtb16 {u}, {t}",
+            "sxtb16 {t}, {t}, ror #8",
+            "smlad {a00}, {x0l}, {u}, {a00}",
+            "smlad {a00}, {x0h}, {t}, {a00}",
+            "smlad {a10}, {x1l}, {u}, {a10}",
+            "smlad {a10}, {x1h}, {t}, {a10}",
+            "ldr {t}, [sp]",
+            "cmp {wa}, {t}",
+            "bne 2b",
+            "add sp, sp, #8",
+            a00 = out(reg) a00,
+            a01 = out(reg) a01,
+            a10 = out(reg) a10,
+            a11 = out(reg) a11,
+            xp = inout(reg) xp => _,
+            wa = inout(reg) w => _,
+            k = in(reg) k,
+            x0l = out(reg) _,
+            x0h = out(reg) _,
+            x1l = out(reg) _,
+            x1h = out(reg) _,
+            t = inout(reg) end => _,
+            u = out(reg) _,
+            // `movs` sets the flags; 8 bytes of stack are used (and given back).
+            options(readonly),
+        );
+    }
+    [a00, a01, a10, a11]
+}
+
+/// [`dot_pairs_2x2`] emulated (same instructions, same order).
+///
+/// # Safety
+/// As the DSP version.
+#[cfg(not(mote_arm_dsp))]
+#[inline(always)]
+pub(crate) unsafe fn dot_pairs_2x2(xp: *const u32, w: *const i8, k: usize, words: usize) -> [i32; 4] {
+    let mut a = [0i32; 4];
+    for i in 0..words {
+        // SAFETY: inside the caller's ranges.
+        let x = unsafe { [*xp.add(4 * i), *xp.add(4 * i + 1), *xp.add(4 * i + 2), *xp.add(4 * i + 3)] };
+        for ch in 0..2 {
+            // SAFETY: inside the caller's ranges.
+            let t = unsafe { load_word(w.add(ch * k + 4 * i)) };
+            let (u, t) = (sxtb16(t), sxtb16_ror8(t));
+            a[ch] = smlad(x[1], t, smlad(x[0], u, a[ch]));
+            a[2 + ch] = smlad(x[3], t, smlad(x[2], u, a[2 + ch]));
+        }
+    }
+    a
+}
+
+/// Expands two int8 rows of `k` bytes into the interleaved halfword pairs of [`dot_pairs_2x2`]
+/// (`dst` gets `4·⌈k/4⌉` words; a last partial word is completed with zeros). Returns the number
+/// of words per row, or 0 when `dst` is too short or a row shorter than `k`.
+#[inline]
+pub(crate) fn expand_pair(r0: &[i8], r1: &[i8], k: usize, dst: &mut [u32]) -> usize {
+    let words = k.div_ceil(4);
+    if r0.len() < k || r1.len() < k || dst.len() < 4 * words {
+        return 0;
+    }
+    let full = k / 4;
+    let word_at = |r: &[i8], i: usize| -> u32 {
+        if i < full {
+            // SAFETY: 4·i + 4 ≤ 4·full ≤ k ≤ r.len().
+            unsafe { load_word(r.as_ptr().add(4 * i)) }
+        } else {
+            let mut b = [0u8; 4];
+            for (j, v) in b.iter_mut().enumerate() {
+                *v = r.get(4 * i + j).filter(|_| 4 * i + j < k).copied().unwrap_or(0) as u8;
+            }
+            u32::from_le_bytes(b)
+        }
+    };
+    for (i, d) in dst.chunks_exact_mut(4).take(words).enumerate() {
+        let (u, v) = (word_at(r0, i), word_at(r1, i));
+        d[0] = sxtb16(u);
+        d[1] = sxtb16_ror8(u);
+        d[2] = sxtb16(v);
+        d[3] = sxtb16_ror8(v);
+    }
+    words
+}
+
 /// `x · w` over `k` bytes, wrapping (the channel tails of the 4-channel kernels).
 #[inline]
 pub(crate) fn dot_1x1(x: &[i8], w: &[i8], k: usize) -> i32 {
@@ -452,6 +570,20 @@ mod tests {
             };
             assert_eq!(dot_1x4(&x, &w, k), [plain(0), plain(1), plain(2), plain(3)], "k={k}");
             assert_eq!(dot_1x1(&x, &w[k..], k), plain(1), "k={k}");
+            // Two pixels (x, and x reversed) × two channels from expanded pairs.
+            let xr: std::vec::Vec<i8> = x.iter().rev().copied().collect();
+            let mut buf = std::vec![0u32; 4 * k.div_ceil(4)];
+            let words = expand_pair(&x, &xr, k, &mut buf);
+            if k > 0 {
+                let mut wp = w.clone();
+                wp.resize(k + 4 * words, 77);
+                let plain_r = |j: usize| -> i32 {
+                    (0..k).map(|i| i32::from(xr[i]) * i32::from(w[j * k + i])).sum()
+                };
+                // SAFETY: buf has 4·words words; wp has k + 4·words bytes.
+                let got = unsafe { dot_pairs_2x2(buf.as_ptr(), wp.as_ptr(), k, words) };
+                assert_eq!(got, [plain(0), plain(1), plain_r(0), plain_r(1)], "k={k}");
+            }
             // Zero-padded row, weights read past each row's end.
             let words = k.div_ceil(4);
             let mut xp = x.clone();

@@ -29,7 +29,7 @@
 
 use super::{Conv2dS8Params, S8Kind, S8Plan, MAX_TAPS};
 use crate::arch::arm_dsp::{
-    dot_1x1, dot_1x4, dot_1x4_words, load_word, pair, sadd16, smlabb, smlad, smlatt, sxtb16, sxtb16_ror8,
+    dot_1x1, dot_1x4, dot_1x4_words, dot_pairs_2x2, expand_pair, load_word, pair, sadd16, smlabb, smlad, smlatt, sxtb16, sxtb16_ror8,
 };
 use crate::dispatch::Isa;
 use crate::ops::util::{clamp_s8, requantize_output, requantize_output_prepared, sub, sub_mut};
@@ -37,6 +37,9 @@ use crate::quant::{PreparedMultiplier, Rounding};
 
 /// Longest im2col row (`kernel_h·kernel_w·in_c` bytes) gathered on the stack; two rows are kept.
 pub(crate) const MAX_K: usize = 1152;
+/// Deepest row taken two pixels at a time (`dot_pairs_2x2`): the pair buffer holds `4·MAX_PK`
+/// bytes, the second im2col row `MAX_PK`.
+const MAX_PK: usize = 320;
 /// Output channels whose folded bias (`bias + off·Σ w`) is kept at once.
 const CHUNK: usize = 64;
 
@@ -271,6 +274,55 @@ fn pixel<const MODE: u8>(
     }
 }
 
+/// All output channels `c0 .. c0 + cw.len()` of output pixels `q` and `q + 1` (rows `r0`, `r1`,
+/// expanded into `xp`, `words` words per row): two channels at a time with `dot_pairs_2x2`.
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn pixel_pair<const MODE: u8>(
+    ctx: &Ctx,
+    xp: &[u32],
+    words: usize,
+    rows: [&[i8]; 2],
+    q: usize,
+    c0: usize,
+    cw: &[i32],
+    rq: &[PreparedMultiplier],
+    output: &mut [i8],
+) {
+    let k = ctx.plan.k_len;
+    let out_c = ctx.plan.g.out_c;
+    let n = cw.len().min(rq.len());
+    let w_all = ctx.weights.get(c0 * k..).unwrap_or(&[]);
+    let [r0, r1] = rows;
+    let mut put = |px: usize, j: usize, acc: i32| {
+        if let (Some(o), Some(b), Some(m)) = (output.get_mut(px * out_c + c0 + j), cw.get(j), rq.get(j)) {
+            *o = ctx.out_p::<MODE>(acc.wrapping_add(*b), *m);
+        }
+    };
+    let mut j = 0;
+    while j + 2 <= n {
+        let a = if words > 0 && xp.len() >= 4 * words && (j + 1) * k + 4 * words <= w_all.len() {
+            // SAFETY: xp holds 4·words pairs; rows j and j + 1 are read at
+            // w_all[(j + i)·k ..][.. 4·words], inside w_all (just checked).
+            unsafe { dot_pairs_2x2(xp.as_ptr(), w_all.as_ptr().add(j * k), k, words) }
+        } else {
+            let (w0, w1) = (sub(w_all, j * k, k), sub(w_all, (j + 1) * k, k));
+            [dot_1x1(r0, w0, k), dot_1x1(r0, w1, k), dot_1x1(r1, w0, k), dot_1x1(r1, w1, k)]
+        };
+        put(q, j, a[0]);
+        put(q, j + 1, a[1]);
+        put(q + 1, j, a[2]);
+        put(q + 1, j + 1, a[3]);
+        j += 2;
+    }
+    if j < n {
+        let w0 = sub(w_all, j * k, k);
+        let (a0, a1) = (dot_1x1(r0, w0, k), dot_1x1(r1, w0, k));
+        put(q, j, a0);
+        put(q + 1, j, a1);
+    }
+}
+
 /// Fills `cw` with the folded biases of channels `c0 ..`; returns how many.
 /// Fills `cw` with the folded biases and `rq` with the prepared multipliers of channels
 /// `c0 ..`; returns how many.
@@ -300,6 +352,7 @@ fn in_place_offset(g: &super::Conv2dParams, q: usize) -> usize {
 
 /// GEMM whose input rows are read in place (1×1, no padding).
 fn gemm_in_place<const MODE: u8>(ctx: &Ctx, output: &mut [i8]) {
+    let mut xbuf = [0u32; MAX_PK];
     let g = &ctx.plan.g;
     let pixels = g.batch * g.out_h * g.out_w;
     let k = ctx.plan.k_len;
@@ -311,9 +364,21 @@ fn gemm_in_place<const MODE: u8>(ctx: &Ctx, output: &mut [i8]) {
         let n = fold_chunk(ctx, c0, &mut cw, &mut rq);
         let cw = cw.get(..n).unwrap_or(&[]);
         let rq = rq.get(..n).unwrap_or(&[]);
-        for q in 0..pixels {
+        let row = |q: usize| {
             let off = if dense { q * g.in_c } else { in_place_offset(g, q) };
-            pixel::<MODE>(ctx, sub(ctx.input, off, k), q, c0, cw, rq, output);
+            sub(ctx.input, off, k)
+        };
+        let mut q = 0;
+        while q < pixels {
+            if q + 1 < pixels && k <= MAX_PK {
+                let (r0, r1) = (row(q), row(q + 1));
+                let words = expand_pair(r0, r1, k, &mut xbuf);
+                pixel_pair::<MODE>(ctx, &xbuf, words, [r0, r1], q, c0, cw, rq, output);
+                q += 2;
+            } else {
+                pixel::<MODE>(ctx, row(q), q, c0, cw, rq, output);
+                q += 1;
+            }
         }
         c0 += n;
     }
@@ -379,6 +444,8 @@ fn gemm_im2col<const MODE: u8>(ctx: &Ctx, output: &mut [i8]) {
     let k = ctx.plan.k_len;
     // Three bytes more than the longest row: a row padded with zeros to whole words.
     let mut col = [0i8; MAX_K + 3];
+    let mut col2 = [0i8; MAX_PK];
+    let mut xbuf = [0u32; MAX_PK];
     let Some(buf) = col.get_mut(..k.next_multiple_of(4)) else {
         return;
     };
@@ -389,11 +456,23 @@ fn gemm_im2col<const MODE: u8>(ctx: &Ctx, output: &mut [i8]) {
         let n = fold_chunk(ctx, c0, &mut cw, &mut rq);
         let cw = cw.get(..n).unwrap_or(&[]);
         let rq = rq.get(..n).unwrap_or(&[]);
-        for q in 0..pixels {
-            if let Some(row) = buf.get_mut(..k) {
-                im2col(ctx, q, row);
+        let mut q = 0;
+        while q < pixels {
+            if q + 1 < pixels && k <= MAX_PK {
+                if let (Some(r0), Some(r1)) = (buf.get_mut(..k), col2.get_mut(..k)) {
+                    im2col(ctx, q, r0);
+                    im2col(ctx, q + 1, r1);
+                    let words = expand_pair(r0, r1, k, &mut xbuf);
+                    pixel_pair::<MODE>(ctx, &xbuf, words, [r0, r1], q, c0, cw, rq, output);
+                }
+                q += 2;
+            } else {
+                if let Some(row) = buf.get_mut(..k) {
+                    im2col(ctx, q, row);
+                }
+                pixel::<MODE>(ctx, buf, q, c0, cw, rq, output);
+                q += 1;
             }
-            pixel::<MODE>(ctx, buf, q, c0, cw, rq, output);
         }
         c0 += n;
     }
