@@ -483,10 +483,13 @@ fn gemm_im2col<const MODE: u8>(ctx: &Ctx, output: &mut [i8]) {
 // ---------------------------------------------------------------------------------------------
 
 /// Depthwise (`groups == in_c == out_c`): see the module docs.
+#[inline(never)]
 fn depthwise<const MODE: u8>(ctx: &Ctx, output: &mut [i8]) {
     let g = &ctx.plan.g;
     let c = g.in_c;
     let taps = ctx.plan.taps;
+    // The input zero point in each of the 4 bytes.
+    let zp_word = u32::from_ne_bytes([(-ctx.p.input_offset) as i8 as u8; 4]);
     // x + input_offset lies in [−255, 255]: an exact i16 lane.
     let off_pair = pair(ctx.p.input_offset as i16, ctx.p.input_offset as i16);
     // Byte offset of each tap from the window's origin (all taps inside the input).
@@ -547,6 +550,28 @@ fn depthwise<const MODE: u8>(ctx: &Ctx, output: &mut [i8]) {
                             a3 = smlatt(xh, wh, a3);
                         }
                         }
+                    } else if three_by_three {
+                        // A 3×3 window reaching into the padding: its 9 words gathered, the
+                        // input zero point (a word of it) for the taps outside, which then
+                        // contribute nothing (the offset is folded into the accumulators).
+                        let mut win = [zp_word; 9];
+                        for kh in kh0..kh1 {
+                            let ih = (ih0 + (kh * g.dilation_h) as isize) as usize;
+                            for kw in kw0..kw1 {
+                                let iw = (iw0 + (kw * g.dilation_w) as isize) as usize;
+                                let at = ((n * g.in_h + ih) * g.in_w + iw) * c + c0;
+                                if let Some(w) = win.get_mut(kh * 3 + kw) {
+                                    // SAFETY: pixel (ih, iw) is inside the input (tap ranges)
+                                    // and `c0 + 4 ≤ c`.
+                                    *w = unsafe { load_word(inp.add(at)) };
+                                }
+                            }
+                        }
+                        // SAFETY: `win` holds the 9 words at offsets kh·12 + kw·4; `packed`
+                        // has 9 entries.
+                        [a0, a1, a2, a3] = unsafe {
+                            dw3x3(win.as_ptr().cast(), 4, 12, packed.as_ptr(), [a0, a1, a2, a3])
+                        };
                     } else {
                         // A window reaching into the padding: only its taps inside the input,
                         // with the input offset added to each value (`sadd16`) instead of
