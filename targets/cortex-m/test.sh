@@ -91,7 +91,7 @@ else
 fi
 
 echo
-echo "instructions per inference (reference kernels):"
+echo "instructions per inference (Arm DSP kernels where they apply, else the portable ones):"
 printf '  %-5s %-4s %14s\n' model core instructions
 for s in "${summary[@]}"; do
     # shellcheck disable=SC2086

@@ -26,11 +26,15 @@ pub enum Isa {
     /// x86-64 AVX-512 F/BW/VL with VNNI (`vpdpbusd`): Ice Lake, Sapphire Rapids, Zen 4, Zen 5.
     /// Implies [`Isa::Avx2`].
     Avx512Vnni,
+    /// Arm's DSP extension (SIMD32: `sxtb16`, `smlad`, `smlabb`…) of the Cortex-M4/M7/M33/M55.
+    /// Chosen at compile time only: available when building for `thumbv7em-*` or
+    /// `thumbv8m.main-*` (the build script sets `cfg(mote_arm_dsp)`), never on other hosts.
+    ArmDsp,
 }
 
 impl Isa {
     /// Every instruction set, in increasing order of preference.
-    pub const ALL: [Isa; 3] = [Isa::Reference, Isa::Avx2, Isa::Avx512Vnni];
+    pub const ALL: [Isa; 4] = [Isa::Reference, Isa::Avx2, Isa::Avx512Vnni, Isa::ArmDsp];
 
     /// Short lower-case name, as used in kernel names (`conv2d_s8_avx2`).
     pub const fn name(self) -> &'static str {
@@ -38,6 +42,7 @@ impl Isa {
             Isa::Reference => "reference",
             Isa::Avx2 => "avx2",
             Isa::Avx512Vnni => "avx512_vnni",
+            Isa::ArmDsp => "arm_dsp",
         }
     }
 
@@ -54,6 +59,7 @@ impl Isa {
         match self {
             Isa::Reference => true,
             Isa::Avx2 | Isa::Avx512Vnni => host_supports(self),
+            Isa::ArmDsp => cfg!(mote_arm_dsp),
         }
     }
 }
@@ -101,7 +107,8 @@ fn limit() -> Isa {
     match LIMIT.load(Ordering::Relaxed) {
         0 => Isa::Reference,
         1 => Isa::Avx2,
-        _ => Isa::Avx512Vnni,
+        2 => Isa::Avx512Vnni,
+        _ => Isa::ArmDsp,
     }
 }
 

@@ -22,8 +22,23 @@
 //! plain `x86_64` target runs the reference kernels unless built with e.g.
 //! `-C target-feature=+avx2,+fma`.
 //!
-//! `unsafe` is confined to the instruction-set files (`arch/x86.rs`, `ops/<op>/avx2.rs`,
-//! `ops/<op>/avx512_vnni.rs`); every block states its invariant in a `// SAFETY:` comment. The
+//! **Arm Cortex-M (DSP extension, SIMD32).** `ops/<op>/arm_dsp.rs` (conv2d: dense GEMM, im2col,
+//! depthwise; fully connected) are chosen at compile time only: the build script sets
+//! `cfg(mote_arm_dsp)` when the target is `thumbv7em-*` (Cortex-M4/M7) or `thumbv8m.main-*`
+//! (Cortex-M33/M55; stable rustc does not report `target_feature = "dsp"`, hence the target
+//! name), and [`Isa::ArmDsp`](dispatch::Isa::ArmDsp) is then available; `MOTE_NO_ARM_DSP=1` at
+//! build time turns it off (a Cortex-M33 built without DSP, or to measure the portable kernels).
+//! The instructions (`sxtb16`, `smlad`, `smlabb`, `smlatt`, `sadd16`) and the hot loops are
+//! `asm!` on those targets; on every other target `arch::arm_dsp` emulates them bit for bit in
+//! Rust, so the same kernels are compiled and property-tested against the references on the
+//! x86 host (`cargo test -p mote-kernels arm_dsp`), and run with the real instructions under
+//! QEMU (`targets/cortex-m/test.sh`: whole models equal to the host). The Cortex-M55's Helium
+//! (MVE) gets LLVM's auto-vectorisation of the portable kernels at `opt-level=3`
+//! (`target-cpu=cortex-m55`); there are no hand-written MVE kernels yet.
+//!
+//! `unsafe` is confined to the instruction-set files (`arch/x86.rs`, `arch/arm_dsp.rs`,
+//! `ops/<op>/avx2.rs`, `ops/<op>/avx512_vnni.rs`, `ops/<op>/arm_dsp.rs`); every block states its
+//! invariant in a `// SAFETY:` comment. The
 //! two invariants used everywhere are: the instruction set was detected (a zero-sized token from
 //! `arch::x86` proves it), and the slice lengths were checked against the shapes at the kernel's
 //! entry (so every pointer offset computed from the shapes is in bounds).

@@ -218,6 +218,19 @@ pub(crate) fn requantize_output(
     clamp_s8(v, act_min, act_max)
 }
 
+/// [`requantize_output`] with the multiplier prepared once per channel.
+#[inline(always)]
+#[cfg_attr(not(any(test, target_arch = "arm")), allow(dead_code))]
+pub(crate) fn requantize_output_prepared(
+    acc: i32,
+    m: crate::quant::PreparedMultiplier,
+    output_offset: i32,
+    act_min: i32,
+    act_max: i32,
+) -> i8 {
+    clamp_s8(m.apply(acc).saturating_add(output_offset), act_min, act_max)
+}
+
 /// TFLite's output clamp: `max(v, act_min)` then `min(·, act_max)`, then saturated to int8 (a
 /// no-op for activation ranges inside int8, which the loader guarantees; `max`/`min` rather than
 /// `clamp`, which would panic if a caller broke `act_min <= act_max`).

@@ -353,3 +353,43 @@ fn quantize_multiplier_agrees_with_fixed_crate() {
         }
     }
 }
+
+/// The inlined common-range paths give exactly the general functions' results.
+#[test]
+fn common_paths_equal_the_general_ones() {
+    let mut rng = Rng::new(0xc0ffee);
+    let mut ms: Vec<i32> = std::vec![i32::MIN, i32::MIN + 1, i32::MAX, 1 << 30, -(1 << 30), 0, 1, -1];
+    ms.extend((0..40).map(|_| rng.next_u64() as u32 as i32));
+    for x in edge_xs() {
+        for &m in &ms {
+            for shift in -40..=40 {
+                if let Some(v) = super::mbqm_double_common(x, m, shift) {
+                    assert_eq!(v, super::mbqm_double(x, m, shift), "double x={x} m={m} shift={shift}");
+                }
+                if let Some(v) = super::mbqm_single_common(x, m, shift) {
+                    assert_eq!(v, super::mbqm_single(x, m, shift), "single x={x} m={m} shift={shift}");
+                }
+            }
+        }
+    }
+}
+
+/// `PreparedMultiplier::apply` equals `multiply_by_quantized_multiplier` for every parameter.
+#[test]
+fn prepared_multiplier_equals_the_function() {
+    let mut rng = Rng::new(0xbeef);
+    let mut ms: Vec<i32> = std::vec![i32::MIN, i32::MIN + 1, i32::MAX, 1 << 30, -(1 << 30), 0, 1, -1];
+    ms.extend((0..40).map(|_| rng.next_u64() as u32 as i32));
+    let mut xs = edge_xs();
+    xs.extend((0..200).map(|_| rng.next_u64() as u32 as i32));
+    for rounding in [Rounding::Double, Rounding::Single] {
+        for &m in &ms {
+            for shift in -40..=35 {
+                let p = super::PreparedMultiplier::new(m, shift, rounding);
+                for &x in &xs {
+                    assert_eq!(p.apply(x), mbqm(x, m, shift, rounding), "x={x} m={m} shift={shift} {rounding:?}");
+                }
+            }
+        }
+    }
+}

@@ -17,7 +17,7 @@ use crate::quant::multiply_by_quantized_multiplier;
 /// `v · 2^shift` as TFLite's `v * (1 << left_shift)`, saturated instead of undefined when a
 /// caller passes a shift that overflows (the contract's 20 never does with int8 inputs).
 #[inline(always)]
-fn shift_left(v: i32, shift: i32) -> i32 {
+pub(super) fn shift_left(v: i32, shift: i32) -> i32 {
     let s = shift.clamp(0, 32) as u32;
     let w = (v as i64) << s;
     w.clamp(i32::MIN as i64, i32::MAX as i64) as i32

@@ -80,6 +80,19 @@ fn check(seed: u64) -> Result<(), std::string::String> {
     let p = AddS8Params { output_shift: p.output_shift.min(30), ..p };
     let mut want = vec![0i8; n];
     add_s8_reference(&p, &a, &b, &mut want);
+    // The Cortex-M kernel (any host), both roundings.
+    for rounding in [Rounding::Double, Rounding::Single] {
+        let p = AddS8Params { rounding, ..p };
+        let mut want = vec![0i8; n];
+        add_s8_reference(&p, &a, &b, &mut want);
+        let mut got = vec![0x55i8; n];
+        if !super::arm_dsp::add_s8_any_host(&p, &a, &b, &mut got) {
+            return Err(std::format!("add_s8_arm_dsp declined {p:?}"));
+        }
+        if got != want {
+            return Err(std::format!("add_s8_arm_dsp: {got:?} != {want:?} ({p:?})"));
+        }
+    }
     for imp in ADD_S8_IMPLS {
         if imp.isa.supported_by_host() {
             let mut got = vec![0x55i8; n];

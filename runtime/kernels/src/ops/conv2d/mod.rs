@@ -101,6 +101,10 @@ mod avx2;
 mod avx512_vnni;
 #[cfg(test)]
 mod tests_impls;
+// On the host the DSP instructions are emulated, so the kernel is compiled for its tests.
+#[cfg(any(test, target_arch = "arm"))]
+#[allow(unsafe_code)]
+pub(crate) mod arm_dsp;
 
 use crate::dispatch::{Impl, Isa};
 use crate::quant::Rounding;
@@ -160,6 +164,12 @@ pub type Conv2dS8Fn = fn(
 /// call. [`conv2d_s8`] runs the first available one that accepts the call; the property tests
 /// and benchmarks run each against the reference.
 pub const CONV2D_S8_IMPLS: &[Impl<Conv2dS8Fn>] = &[
+    #[cfg(target_arch = "arm")]
+    Impl {
+        name: "conv2d_s8_arm_dsp",
+        isa: Isa::ArmDsp,
+        f: arm_dsp::conv2d_s8,
+    },
     #[cfg(target_arch = "x86_64")]
     Impl {
         name: "conv2d_s8_avx512_vnni",

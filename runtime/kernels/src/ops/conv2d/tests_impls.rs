@@ -361,3 +361,97 @@ fn conv2d_f32_impls_match_reference() {
         assert!(accepted > 0, "{} accepted nothing", imp.name);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Arm DSP kernel, with its instructions emulated on this host (bit-identical to the real ones;
+// under QEMU the firmware runs the real instructions, targets/cortex-m/test.sh).
+// ---------------------------------------------------------------------------------------------
+
+/// The DSP kernel covers dense and depthwise convolutions; it declines other groupings.
+fn arm_dsp_covers(c: &Case) -> bool {
+    let g = &c.p.geometry;
+    g.groups == 1 || (g.in_c == g.groups && g.out_c == g.groups)
+}
+
+#[test]
+fn conv2d_s8_arm_dsp_matches_reference() {
+    let mut total = 0;
+    for (fi, &family) in FAMILIES.iter().enumerate() {
+        for seed in 0..150u64 {
+            let c = make_case(family, seed * 37 + fi as u64 * 999_331);
+            let r = check_s8(super::arm_dsp::conv2d_s8_any_host, &c);
+            assert!(r.is_ok(), "arm_dsp {family:?} seed {seed}: {r:?}");
+            assert_eq!(r, Ok(arm_dsp_covers(&c)), "arm_dsp {family:?} seed {seed}");
+            total += 1;
+        }
+    }
+    std::println!("conv2d_s8_arm_dsp (emulated): {total} cases, all bit-exact or declined");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+    #[test]
+    fn conv2d_s8_arm_dsp_matches_reference_prop(family in 0usize..6, seed in any::<u64>()) {
+        let c = make_case(FAMILIES[family], seed);
+        let r = check_s8(super::arm_dsp::conv2d_s8_any_host, &c);
+        prop_assert!(r == Ok(arm_dsp_covers(&c)), "{:?}", r);
+    }
+}
+
+/// The MLPerf Tiny layer shapes (VWW, IC, KWS first layers, depthwise, pointwise) on the DSP
+/// kernel.
+#[test]
+fn conv2d_s8_arm_dsp_mlperf_shapes() {
+    // (h, w, in_c, out_c, kh, kw, stride, pad_t, pad_l, groups)
+    let shapes = [
+        (96, 96, 3, 8, 3, 3, 2, 0, 0, 1),
+        (48, 48, 8, 8, 3, 3, 1, 1, 1, 8),
+        (48, 48, 8, 16, 1, 1, 1, 0, 0, 1),
+        (12, 12, 64, 64, 3, 3, 2, 0, 0, 64),
+        (3, 3, 256, 256, 1, 1, 1, 0, 0, 1),
+        (32, 32, 3, 16, 3, 3, 1, 1, 1, 1),
+        (16, 16, 32, 64, 3, 3, 2, 0, 0, 1),
+        (8, 8, 64, 64, 3, 3, 1, 1, 1, 1),
+        (16, 16, 16, 32, 1, 1, 2, 0, 0, 1),
+        (49, 10, 1, 64, 10, 4, 2, 4, 1, 1),
+        (25, 5, 64, 64, 3, 3, 1, 1, 1, 64),
+        (25, 5, 64, 64, 1, 1, 1, 0, 0, 1),
+    ];
+    for (i, &(h, w, ic, oc, kh, kw, s, pt, pl, groups)) in shapes.iter().enumerate() {
+        for rounding in [Rounding::Double, Rounding::Single] {
+            let mut c = make_case(Family::Dense, 2000 + i as u64);
+            let mut rng = Rng::new(i as u64 + 77);
+            let out = |x: usize, k: usize, p: usize| (x + 2 * p - k) / s + 1;
+            c.p.geometry = Conv2dParams {
+                batch: 1,
+                in_h: h,
+                in_w: w,
+                in_c: ic,
+                out_h: out(h, kh, pt),
+                out_w: out(w, kw, pl),
+                out_c: oc,
+                kernel_h: kh,
+                kernel_w: kw,
+                stride_h: s,
+                stride_w: s,
+                dilation_h: 1,
+                dilation_w: 1,
+                pad_top: pt,
+                pad_left: pl,
+                groups,
+                activation: Activation::None,
+            };
+            c.p.rounding = rounding;
+            c.x = (0..h * w * ic).map(|_| rng.int(-128, 127) as i8).collect();
+            c.w = (0..oc * kh * kw * ic / groups).map(|_| rng.int(-128, 127) as i8).collect();
+            c.bias = Some((0..oc).map(|_| rng.int(-5000, 5000) as i32).collect());
+            c.m = (0..oc).map(|_| (1 << 30) + rng.below(1 << 30) as i32).collect();
+            c.s = (0..oc).map(|_| -(rng.below(12) as i32) - 6).collect();
+            assert_eq!(
+                check_s8(super::arm_dsp::conv2d_s8_any_host, &c),
+                Ok(true),
+                "shape {i} {rounding:?}"
+            );
+        }
+    }
+}

@@ -75,6 +75,10 @@ mod avx2;
 mod avx512_vnni;
 #[cfg(test)]
 mod tests_impls;
+// On the host the DSP instructions are emulated, so the kernel is compiled for its tests.
+#[cfg(any(test, target_arch = "arm"))]
+#[allow(unsafe_code)]
+pub(crate) mod arm_dsp;
 
 use crate::dispatch::{Impl, Isa};
 use crate::quant::Rounding;
@@ -143,6 +147,12 @@ pub type FullyConnectedS8ScaledFn =
 /// The variants of [`fully_connected_s8`], fastest first, the reference last; all bit-exact (the
 /// dot products are exact integer sums; the output stage is the scalar one).
 pub const FULLY_CONNECTED_S8_IMPLS: &[Impl<FullyConnectedS8Fn>] = &[
+    #[cfg(target_arch = "arm")]
+    Impl {
+        name: "fully_connected_s8_arm_dsp",
+        isa: Isa::ArmDsp,
+        f: arm_dsp::fully_connected_s8,
+    },
     #[cfg(target_arch = "x86_64")]
     Impl {
         name: "fully_connected_s8_avx512_vnni",
@@ -167,6 +177,12 @@ pub const FULLY_CONNECTED_S8_IMPLS: &[Impl<FullyConnectedS8Fn>] = &[
 
 /// The variants of [`fully_connected_s8_scaled`], fastest first, the reference last.
 pub const FULLY_CONNECTED_S8_SCALED_IMPLS: &[Impl<FullyConnectedS8ScaledFn>] = &[
+    #[cfg(target_arch = "arm")]
+    Impl {
+        name: "fully_connected_s8_scaled_arm_dsp",
+        isa: Isa::ArmDsp,
+        f: arm_dsp::fully_connected_s8_scaled,
+    },
     #[cfg(target_arch = "x86_64")]
     Impl {
         name: "fully_connected_s8_scaled_avx512_vnni",
@@ -192,7 +208,7 @@ pub const FULLY_CONNECTED_S8_SCALED_IMPLS: &[Impl<FullyConnectedS8ScaledFn>] = &
 /// The slice lengths of an int8 fully connected call match its shapes, offsets stay far from
 /// overflow, and the input offset is an int8 zero point (so `x + input_offset` fits 9 bits).
 /// `scales` is the number of multipliers (or effective scales): 1 or `units`.
-#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+#[cfg_attr(not(any(target_arch = "x86_64", target_arch = "arm", test)), allow(dead_code))]
 pub(crate) fn s8_call_ok(
     p: &FullyConnectedS8Params,
     input: usize,

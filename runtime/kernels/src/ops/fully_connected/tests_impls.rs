@@ -148,3 +148,44 @@ proptest! {
         prop_assert!(r.is_ok(), "{:?}", r);
     }
 }
+
+/// The Arm DSP kernels (instructions emulated on this host) against the references, both
+/// output stages, on every case.
+fn check_arm_dsp(seed: u64) -> Result<(), std::string::String> {
+    let c = make_case(seed);
+    let len = c.p.rows * c.p.units;
+    let mut want = vec![0i8; len];
+    let mut got = vec![0x55i8; len];
+    fully_connected_s8_reference(&c.p, &c.x, &c.w, c.bias.as_deref(), &c.m, &c.s, &mut want);
+    if !super::arm_dsp::fully_connected_s8_any_host(&c.p, &c.x, &c.w, c.bias.as_deref(), &c.m, &c.s, &mut got) {
+        return Err(std::format!("declined {:?}", c.p));
+    }
+    if got != want {
+        return Err(std::format!("{got:?} != {want:?} ({:?})", c.p));
+    }
+    fully_connected_s8_scaled_reference(&c.p, &c.x, &c.w, c.bias.as_deref(), &c.scales, &mut want);
+    if !super::arm_dsp::fully_connected_s8_scaled_any_host(&c.p, &c.x, &c.w, c.bias.as_deref(), &c.scales, &mut got) {
+        return Err(std::format!("scaled declined {:?}", c.p));
+    }
+    if got != want {
+        return Err(std::format!("scaled: {got:?} != {want:?} ({:?})", c.p));
+    }
+    Ok(())
+}
+
+#[test]
+fn fully_connected_arm_dsp_matches_reference() {
+    for seed in 0..600 {
+        let r = check_arm_dsp(seed);
+        assert!(r.is_ok(), "seed {seed}: {r:?}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+    #[test]
+    fn fully_connected_arm_dsp_matches_reference_prop(seed in any::<u64>()) {
+        let r = check_arm_dsp(seed);
+        prop_assert!(r.is_ok(), "{:?}", r);
+    }
+}
