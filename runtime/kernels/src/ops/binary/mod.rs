@@ -55,6 +55,9 @@ mod tests_s8;
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 mod avx512_vnni;
+#[cfg(target_arch = "aarch64")]
+#[allow(unsafe_code)]
+mod neon;
 #[cfg(test)]
 mod tests_impls;
 
@@ -160,6 +163,12 @@ pub type MulS8Fn = fn(&MulS8Params, &[i8], &[i8], &mut [i8]) -> bool;
 
 /// The variants of [`add_s8`] (Add and Sub), fastest first, the reference last; all bit-exact.
 pub const ADD_S8_IMPLS: &[Impl<AddS8Fn>] = &[
+    #[cfg(target_arch = "aarch64")]
+    Impl {
+        name: "add_s8_neon",
+        isa: Isa::Neon,
+        f: neon::add_s8,
+    },
     #[cfg(target_arch = "x86_64")]
     Impl {
         name: "add_s8_avx512_vnni",
@@ -178,6 +187,12 @@ pub const ADD_S8_IMPLS: &[Impl<AddS8Fn>] = &[
 
 /// The variants of [`mul_s8`], fastest first, the reference last; all bit-exact.
 pub const MUL_S8_IMPLS: &[Impl<MulS8Fn>] = &[
+    #[cfg(target_arch = "aarch64")]
+    Impl {
+        name: "mul_s8_neon",
+        isa: Isa::Neon,
+        f: neon::mul_s8,
+    },
     #[cfg(target_arch = "x86_64")]
     Impl {
         name: "mul_s8_avx512_vnni",
@@ -196,7 +211,7 @@ pub const MUL_S8_IMPLS: &[Impl<MulS8Fn>] = &[
 
 /// Whether a call is element by element: both inputs have the output's element count (with
 /// numpy broadcasting of equal ranks, that means the output's shape) and the slices match.
-#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+#[cfg_attr(not(any(target_arch = "x86_64", target_arch = "aarch64")), allow(dead_code))]
 pub(crate) fn same_shape(p: &BinaryParams, a: usize, b: usize, out: usize) -> bool {
     let n = p.out.elements();
     p.a.rank == p.out.rank

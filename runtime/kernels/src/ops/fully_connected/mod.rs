@@ -73,6 +73,12 @@ mod avx2;
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 mod avx512_vnni;
+#[cfg(target_arch = "aarch64")]
+#[allow(unsafe_code)]
+mod neon;
+#[cfg(target_arch = "aarch64")]
+#[allow(unsafe_code)]
+mod neon_dotprod;
 #[cfg(test)]
 mod tests_impls;
 
@@ -143,6 +149,18 @@ pub type FullyConnectedS8ScaledFn =
 /// The variants of [`fully_connected_s8`], fastest first, the reference last; all bit-exact (the
 /// dot products are exact integer sums; the output stage is the scalar one).
 pub const FULLY_CONNECTED_S8_IMPLS: &[Impl<FullyConnectedS8Fn>] = &[
+    #[cfg(target_arch = "aarch64")]
+    Impl {
+        name: "fully_connected_s8_neon_dotprod",
+        isa: Isa::NeonDotprod,
+        f: neon_dotprod::fully_connected_s8,
+    },
+    #[cfg(target_arch = "aarch64")]
+    Impl {
+        name: "fully_connected_s8_neon",
+        isa: Isa::Neon,
+        f: neon::fully_connected_s8,
+    },
     #[cfg(target_arch = "x86_64")]
     Impl {
         name: "fully_connected_s8_avx512_vnni",
@@ -167,6 +185,18 @@ pub const FULLY_CONNECTED_S8_IMPLS: &[Impl<FullyConnectedS8Fn>] = &[
 
 /// The variants of [`fully_connected_s8_scaled`], fastest first, the reference last.
 pub const FULLY_CONNECTED_S8_SCALED_IMPLS: &[Impl<FullyConnectedS8ScaledFn>] = &[
+    #[cfg(target_arch = "aarch64")]
+    Impl {
+        name: "fully_connected_s8_scaled_neon_dotprod",
+        isa: Isa::NeonDotprod,
+        f: neon_dotprod::fully_connected_s8_scaled,
+    },
+    #[cfg(target_arch = "aarch64")]
+    Impl {
+        name: "fully_connected_s8_scaled_neon",
+        isa: Isa::Neon,
+        f: neon::fully_connected_s8_scaled,
+    },
     #[cfg(target_arch = "x86_64")]
     Impl {
         name: "fully_connected_s8_scaled_avx512_vnni",
@@ -192,7 +222,7 @@ pub const FULLY_CONNECTED_S8_SCALED_IMPLS: &[Impl<FullyConnectedS8ScaledFn>] = &
 /// The slice lengths of an int8 fully connected call match its shapes, offsets stay far from
 /// overflow, and the input offset is an int8 zero point (so `x + input_offset` fits 9 bits).
 /// `scales` is the number of multipliers (or effective scales): 1 or `units`.
-#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+#[cfg_attr(not(any(target_arch = "x86_64", target_arch = "aarch64")), allow(dead_code))]
 pub(crate) fn s8_call_ok(
     p: &FullyConnectedS8Params,
     input: usize,
