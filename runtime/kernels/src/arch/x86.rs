@@ -64,6 +64,7 @@ pub(crate) fn host_supports(isa: Isa) -> bool {
         Isa::Reference => true,
         Isa::Avx2 => f & HAS_AVX2 != 0,
         Isa::Avx512Vnni => f & HAS_AVX512_VNNI != 0,
+        _ => false,
     }
 }
 
