@@ -22,8 +22,14 @@
 //! plain `x86_64` target runs the reference kernels unless built with e.g.
 //! `-C target-feature=+avx2,+fma`.
 //!
-//! `unsafe` is confined to the instruction-set files (`arch/x86.rs`, `ops/<op>/avx2.rs`,
-//! `ops/<op>/avx512_vnni.rs`); every block states its invariant in a `// SAFETY:` comment. The
+//! On aarch64 the host is detected with `is_aarch64_feature_detected!` (NEON, and `dotprod` for
+//! `sdot`, written with `asm!` because `vdotq_s32` is nightly-only); without `std`, from
+//! `target_feature = "neon"` / `"dotprod"`. 32-bit Arm reports NEON from `target_feature =
+//! "neon"` at compile time (no 32-bit NEON kernels yet).
+//!
+//! `unsafe` is confined to the instruction-set files (`arch/x86.rs`, `arch/aarch64.rs`,
+//! `ops/<op>/avx2.rs`, `ops/<op>/avx512_vnni.rs`, `ops/<op>/neon.rs`, `ops/<op>/neon_dotprod.rs`);
+//! every block states its invariant in a `// SAFETY:` comment. The
 //! two invariants used everywhere are: the instruction set was detected (a zero-sized token from
 //! `arch::x86` proves it), and the slice lengths were checked against the shapes at the kernel's
 //! entry (so every pointer offset computed from the shapes is in bounds).
