@@ -26,6 +26,12 @@ pub enum Isa {
     /// x86-64 AVX-512 F/BW/VL with VNNI (`vpdpbusd`): Ice Lake, Sapphire Rapids, Zen 4, Zen 5.
     /// Implies [`Isa::Avx2`].
     Avx512Vnni,
+    /// Arm Advanced SIMD (NEON): aarch64 (always present), 32-bit Arm built with
+    /// `target_feature = "neon"` (e.g. `thumbv7neon-unknown-linux-gnueabihf`).
+    Neon,
+    /// aarch64 NEON with the dot-product instructions (`sdot`, Armv8.2 `dotprod`: Cortex-A55/A76
+    /// and later, Raspberry Pi 5). Implies [`Isa::Neon`].
+    NeonDotprod,
     /// Arm's DSP extension (SIMD32: `sxtb16`, `smlad`, `smlabb`…) of the Cortex-M4/M7/M33/M55.
     /// Chosen at compile time only: available when building for `thumbv7em-*` or
     /// `thumbv8m.main-*` (the build script sets `cfg(mote_arm_dsp)`), never on other hosts.
@@ -34,7 +40,14 @@ pub enum Isa {
 
 impl Isa {
     /// Every instruction set, in increasing order of preference.
-    pub const ALL: [Isa; 4] = [Isa::Reference, Isa::Avx2, Isa::Avx512Vnni, Isa::ArmDsp];
+    pub const ALL: [Isa; 6] = [
+        Isa::Reference,
+        Isa::Avx2,
+        Isa::Avx512Vnni,
+        Isa::Neon,
+        Isa::NeonDotprod,
+        Isa::ArmDsp,
+    ];
 
     /// Short lower-case name, as used in kernel names (`conv2d_s8_avx2`).
     pub const fn name(self) -> &'static str {
@@ -42,6 +55,8 @@ impl Isa {
             Isa::Reference => "reference",
             Isa::Avx2 => "avx2",
             Isa::Avx512Vnni => "avx512_vnni",
+            Isa::Neon => "neon",
+            Isa::NeonDotprod => "neon_dotprod",
             Isa::ArmDsp => "arm_dsp",
         }
     }
@@ -58,8 +73,8 @@ impl Isa {
     pub fn supported_by_host(self) -> bool {
         match self {
             Isa::Reference => true,
-            Isa::Avx2 | Isa::Avx512Vnni => host_supports(self),
             Isa::ArmDsp => cfg!(mote_arm_dsp),
+            _ => host_supports(self),
         }
     }
 }
@@ -70,7 +85,21 @@ fn host_supports(isa: Isa) -> bool {
     crate::arch::x86::host_supports(isa)
 }
 
-#[cfg(not(target_arch = "x86_64"))]
+#[cfg(target_arch = "aarch64")]
+#[inline]
+fn host_supports(isa: Isa) -> bool {
+    crate::arch::aarch64::host_supports(isa)
+}
+
+/// 32-bit Arm: NEON is chosen at compile time (`target_feature = "neon"`), there is no dot
+/// product on the cores that run 32-bit code.
+#[cfg(target_arch = "arm")]
+#[inline]
+fn host_supports(isa: Isa) -> bool {
+    isa == Isa::Neon && cfg!(target_feature = "neon")
+}
+
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "arm")))]
 #[inline]
 fn host_supports(_isa: Isa) -> bool {
     false
@@ -104,12 +133,12 @@ pub fn clear_limit() {
 
 #[inline]
 fn limit() -> Isa {
-    match LIMIT.load(Ordering::Relaxed) {
-        0 => Isa::Reference,
-        1 => Isa::Avx2,
-        2 => Isa::Avx512Vnni,
-        _ => Isa::ArmDsp,
-    }
+    let v = LIMIT.load(Ordering::Relaxed);
+    Isa::ALL
+        .iter()
+        .copied()
+        .find(|i| *i as u8 == v)
+        .unwrap_or(Isa::ArmDsp)
 }
 
 /// One variant of a kernel: its name (`<op>_<dtype>[_<variant>]_<isa>`), its instruction set,
@@ -132,5 +161,31 @@ impl<F> core::fmt::Debug for Impl<F> {
             .field("name", &self.name)
             .field("isa", &self.isa)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+
+    use super::{best, Isa};
+
+    /// Shows which instruction set the kernels dispatch to on this host; with `MOTE_EXPECT_ISA`
+    /// set (e.g. `neon_dotprod` under `QEMU_CPU=cortex-a76`, `neon` under `cortex-a72`), fails
+    /// unless that is the one picked, so CI proves each code path really ran.
+    #[test]
+    fn dispatcher_picks_expected_isa() {
+        let picked = best();
+        std::println!("dispatch: best instruction set on this host = {}", picked.name());
+        if let Ok(want) = std::env::var("MOTE_EXPECT_ISA") {
+            assert_eq!(picked.name(), want, "MOTE_EXPECT_ISA");
+        }
+    }
+
+    #[test]
+    fn isa_order_matches_discriminants() {
+        for (i, isa) in Isa::ALL.iter().enumerate() {
+            assert_eq!(*isa as usize, i);
+        }
     }
 }

@@ -22,6 +22,11 @@
 //! plain `x86_64` target runs the reference kernels unless built with e.g.
 //! `-C target-feature=+avx2,+fma`.
 //!
+//! On aarch64 the host is detected with `is_aarch64_feature_detected!` (NEON, and `dotprod` for
+//! `sdot`, written with `asm!` because `vdotq_s32` is nightly-only); without `std`, from
+//! `target_feature = "neon"` / `"dotprod"`. 32-bit Arm reports NEON from `target_feature =
+//! "neon"` at compile time (no 32-bit NEON kernels yet).
+//!
 //! **Arm Cortex-M (DSP extension, SIMD32).** `ops/<op>/arm_dsp.rs` (conv2d: dense GEMM, im2col,
 //! depthwise; fully connected) are chosen at compile time only: the build script sets
 //! `cfg(mote_arm_dsp)` when the target is `thumbv7em-*` (Cortex-M4/M7) or `thumbv8m.main-*`
@@ -37,7 +42,8 @@
 //! (`target-cpu=cortex-m55`); there are no hand-written MVE kernels yet.
 //!
 //! `unsafe` is confined to the instruction-set files (`arch/x86.rs`, `arch/arm_dsp.rs`,
-//! `ops/<op>/avx2.rs`, `ops/<op>/avx512_vnni.rs`, `ops/<op>/arm_dsp.rs`); every block states its
+//! `arch/aarch64.rs`, `ops/<op>/avx2.rs`, `ops/<op>/avx512_vnni.rs`, `ops/<op>/neon.rs`,
+//! `ops/<op>/neon_dotprod.rs`, `ops/<op>/arm_dsp.rs`); every block states its
 //! invariant in a `// SAFETY:` comment. The
 //! two invariants used everywhere are: the instruction set was detected (a zero-sized token from
 //! `arch::x86` proves it), and the slice lengths were checked against the shapes at the kernel's

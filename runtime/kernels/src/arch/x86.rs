@@ -64,7 +64,7 @@ pub(crate) fn host_supports(isa: Isa) -> bool {
         Isa::Reference => true,
         Isa::Avx2 => f & HAS_AVX2 != 0,
         Isa::Avx512Vnni => f & HAS_AVX512_VNNI != 0,
-        Isa::ArmDsp => false,
+        _ => false,
     }
 }
 
@@ -94,33 +94,7 @@ impl Avx512Vnni {
     }
 }
 
-/// The int8 output stage's per-call constants, in the form the vector code uses:
-/// `out = min(max(v, lo), hi) + off` with `lo = act_min − output_offset`,
-/// `hi = act_max − output_offset`. For `−128 ≤ act_min ≤ act_max ≤ 127` and
-/// `|output_offset| ≤ 2^30` this equals the scalar
-/// `clamp_s8(v.saturating_add(output_offset), act_min, act_max)` for every i32 `v` (a saturated
-/// sum lands beyond the same bound as the exact one).
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct OutputStage {
-    pub(crate) off: i32,
-    pub(crate) lo: i32,
-    pub(crate) hi: i32,
-}
-
-impl OutputStage {
-    /// `None` when the parameters are outside the range where the vector form is exact.
-    pub(crate) fn new(output_offset: i32, act_min: i32, act_max: i32) -> Option<Self> {
-        let ok = (-128..=127).contains(&act_min)
-            && (-128..=127).contains(&act_max)
-            && act_min <= act_max
-            && (-(1 << 30)..=(1 << 30)).contains(&output_offset);
-        ok.then(|| OutputStage {
-            off: output_offset,
-            lo: act_min - output_offset,
-            hi: act_max - output_offset,
-        })
-    }
-}
+pub(crate) use super::OutputStage;
 
 /// Whether every shift is in `[-31, 30]`, the range of the vector requantization (TFLite's).
 pub(crate) fn shifts_in_vector_range(shifts: &[i32]) -> bool {

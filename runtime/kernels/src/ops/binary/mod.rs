@@ -55,6 +55,9 @@ mod tests_s8;
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 mod avx512_vnni;
+#[cfg(target_arch = "aarch64")]
+#[allow(unsafe_code)]
+mod neon;
 #[cfg(test)]
 mod tests_impls;
 // On the host the kernel is compiled for its tests.
@@ -169,6 +172,12 @@ pub const ADD_S8_IMPLS: &[Impl<AddS8Fn>] = &[
         isa: Isa::ArmDsp,
         f: arm_dsp::add_s8,
     },
+    #[cfg(target_arch = "aarch64")]
+    Impl {
+        name: "add_s8_neon",
+        isa: Isa::Neon,
+        f: neon::add_s8,
+    },
     #[cfg(target_arch = "x86_64")]
     Impl {
         name: "add_s8_avx512_vnni",
@@ -187,6 +196,12 @@ pub const ADD_S8_IMPLS: &[Impl<AddS8Fn>] = &[
 
 /// The variants of [`mul_s8`], fastest first, the reference last; all bit-exact.
 pub const MUL_S8_IMPLS: &[Impl<MulS8Fn>] = &[
+    #[cfg(target_arch = "aarch64")]
+    Impl {
+        name: "mul_s8_neon",
+        isa: Isa::Neon,
+        f: neon::mul_s8,
+    },
     #[cfg(target_arch = "x86_64")]
     Impl {
         name: "mul_s8_avx512_vnni",
@@ -205,7 +220,10 @@ pub const MUL_S8_IMPLS: &[Impl<MulS8Fn>] = &[
 
 /// Whether a call is element by element: both inputs have the output's element count (with
 /// numpy broadcasting of equal ranks, that means the output's shape) and the slices match.
-#[cfg_attr(not(any(target_arch = "x86_64", target_arch = "arm", test)), allow(dead_code))]
+#[cfg_attr(
+    not(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "arm", test)),
+    allow(dead_code)
+)]
 pub(crate) fn same_shape(p: &BinaryParams, a: usize, b: usize, out: usize) -> bool {
     let n = p.out.elements();
     p.a.rank == p.out.rank

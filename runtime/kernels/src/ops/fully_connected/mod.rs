@@ -73,6 +73,12 @@ mod avx2;
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 mod avx512_vnni;
+#[cfg(target_arch = "aarch64")]
+#[allow(unsafe_code)]
+mod neon;
+#[cfg(target_arch = "aarch64")]
+#[allow(unsafe_code)]
+mod neon_dotprod;
 #[cfg(test)]
 mod tests_impls;
 // On the host the DSP instructions are emulated, so the kernel is compiled for its tests.
@@ -153,6 +159,18 @@ pub const FULLY_CONNECTED_S8_IMPLS: &[Impl<FullyConnectedS8Fn>] = &[
         isa: Isa::ArmDsp,
         f: arm_dsp::fully_connected_s8,
     },
+    #[cfg(target_arch = "aarch64")]
+    Impl {
+        name: "fully_connected_s8_neon_dotprod",
+        isa: Isa::NeonDotprod,
+        f: neon_dotprod::fully_connected_s8,
+    },
+    #[cfg(target_arch = "aarch64")]
+    Impl {
+        name: "fully_connected_s8_neon",
+        isa: Isa::Neon,
+        f: neon::fully_connected_s8,
+    },
     #[cfg(target_arch = "x86_64")]
     Impl {
         name: "fully_connected_s8_avx512_vnni",
@@ -183,6 +201,18 @@ pub const FULLY_CONNECTED_S8_SCALED_IMPLS: &[Impl<FullyConnectedS8ScaledFn>] = &
         isa: Isa::ArmDsp,
         f: arm_dsp::fully_connected_s8_scaled,
     },
+    #[cfg(target_arch = "aarch64")]
+    Impl {
+        name: "fully_connected_s8_scaled_neon_dotprod",
+        isa: Isa::NeonDotprod,
+        f: neon_dotprod::fully_connected_s8_scaled,
+    },
+    #[cfg(target_arch = "aarch64")]
+    Impl {
+        name: "fully_connected_s8_scaled_neon",
+        isa: Isa::Neon,
+        f: neon::fully_connected_s8_scaled,
+    },
     #[cfg(target_arch = "x86_64")]
     Impl {
         name: "fully_connected_s8_scaled_avx512_vnni",
@@ -208,7 +238,10 @@ pub const FULLY_CONNECTED_S8_SCALED_IMPLS: &[Impl<FullyConnectedS8ScaledFn>] = &
 /// The slice lengths of an int8 fully connected call match its shapes, offsets stay far from
 /// overflow, and the input offset is an int8 zero point (so `x + input_offset` fits 9 bits).
 /// `scales` is the number of multipliers (or effective scales): 1 or `units`.
-#[cfg_attr(not(any(target_arch = "x86_64", target_arch = "arm", test)), allow(dead_code))]
+#[cfg_attr(
+    not(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "arm", test)),
+    allow(dead_code)
+)]
 pub(crate) fn s8_call_ok(
     p: &FullyConnectedS8Params,
     input: usize,
