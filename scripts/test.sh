@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of mote, installing first what the tests need (idempotent, fast when done):
 #   - the Rust target thumbv7em-none-eabihf (the runtime must build for a bare Cortex-M4F),
+#   - Arm Linux cross compilers, qemu-user and the aarch64/armv7/iOS Rust targets
+#     (scripts/arm-linux.sh, which also runs the Arm tests under QEMU),
 #   - a project-local Python environment (.venv) with onnx and onnxruntime 1.32, whose
 #     libonnxruntime is the reference the parity tests load through the `ort` crate,
 #   - ONNX's operator conformance data, LiteRT's reference outputs for the int8 models, and the
@@ -35,6 +37,9 @@ bash models/gen/all.sh "$repo/.cache/models"
 
 step "no_std runtime for a bare Cortex-M4F (thumbv7em-none-eabihf)"
 cargo build --release -p mote-runtime --no-default-features --target thumbv7em-none-eabihf
+
+step "Arm Linux: aarch64 and armv7 builds, runtime tests and models under QEMU; C ABI for iOS"
+bash scripts/arm-linux.sh
 
 step "cargo test (workspace, release: whole models run on the reference kernels)"
 log="$(mktemp)"
