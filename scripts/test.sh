@@ -2,6 +2,8 @@
 # Runs every test of mote, installing first what the tests need (idempotent, fast when done):
 #   - the Rust targets thumbv7em-none-eabihf and thumbv8m.main-none-eabihf (bare Cortex-M4F/M7
 #     and M33/M55) and QEMU's system emulator for them (Debian package qemu-system-arm),
+#   - Arm Linux cross compilers, qemu-user and the aarch64/armv7/iOS Rust targets
+#     (scripts/arm-linux.sh, which also runs the Arm tests under QEMU),
 #   - a project-local Python environment (.venv) with onnx and onnxruntime 1.32, whose
 #     libonnxruntime is the reference the parity tests load through the `ort` crate,
 #   - ONNX's operator conformance data, LiteRT's reference outputs for the int8 models, and the
@@ -54,6 +56,9 @@ bash scripts/android.sh  # Android: JNI library + Java API JUnit tests on the ho
 
 step "Display example: host and Cortex-M4 (QEMU) draw the same framebuffer"
 bash scripts/display.sh
+
+step "Arm Linux: aarch64 and armv7 builds, runtime tests and models under QEMU; C ABI for iOS"
+bash scripts/arm-linux.sh
 
 step "cargo test (workspace, release: whole models run on the reference kernels)"
 log="$(mktemp)"

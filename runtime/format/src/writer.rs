@@ -199,23 +199,29 @@ impl ModelBuilder {
 }
 
 /// A heap buffer whose bytes start 16-byte aligned, as [`crate::Model::from_bytes`] requires.
+///
+/// Built from 16-byte blocks whose type is `align(16)`: `u128` would not do, its alignment is
+/// only 8 on 32-bit Arm (and the allocator then returns 8-byte aligned memory).
 #[derive(Clone, Debug, Default)]
 pub struct AlignedBytes {
-    words: Vec<u128>,
+    blocks: Vec<Block>,
     len: usize,
 }
+
+/// Sixteen bytes, 16-byte aligned on every target.
+#[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C, align(16))]
+struct Block([u8; 16]);
 
 impl AlignedBytes {
     /// Copies `bytes` into an aligned buffer.
     pub fn from_slice(bytes: &[u8]) -> Self {
-        let mut words = alloc::vec![0u128; bytes.len().div_ceil(16)];
-        for (w, chunk) in words.iter_mut().zip(bytes.chunks(16)) {
-            let mut b = [0u8; 16];
-            b[..chunk.len()].copy_from_slice(chunk);
-            *w = u128::from_ne_bytes(b);
+        let mut blocks = alloc::vec![Block::default(); bytes.len().div_ceil(16)];
+        for (block, chunk) in blocks.iter_mut().zip(bytes.chunks(16)) {
+            block.0[..chunk.len()].copy_from_slice(chunk);
         }
         AlignedBytes {
-            words,
+            blocks,
             len: bytes.len(),
         }
     }
@@ -223,30 +229,22 @@ impl AlignedBytes {
     /// An aligned, zeroed buffer of `len` bytes (e.g. an arena).
     pub fn zeroed(len: usize) -> Self {
         AlignedBytes {
-            words: alloc::vec![0u128; len.div_ceil(16)],
+            blocks: alloc::vec![Block::default(); len.div_ceil(16)],
             len,
         }
     }
 
     /// The bytes.
     pub fn as_bytes(&self) -> &[u8] {
-        let all = bytes_of(&self.words);
+        let all: &[u8] = bytemuck::cast_slice(&self.blocks);
         all.get(..self.len).unwrap_or(all)
     }
 
     /// The bytes, mutably.
     pub fn as_bytes_mut(&mut self) -> &mut [u8] {
         let len = self.len;
-        let all = bytes_of_mut(&mut self.words);
+        let all: &mut [u8] = bytemuck::cast_slice_mut(&mut self.blocks);
         let n = all.len();
         &mut all[..len.min(n)]
     }
-}
-
-fn bytes_of(words: &[u128]) -> &[u8] {
-    bytemuck::cast_slice(words)
-}
-
-fn bytes_of_mut(words: &mut [u128]) -> &mut [u8] {
-    bytemuck::cast_slice_mut(words)
 }

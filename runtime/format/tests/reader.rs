@@ -233,3 +233,21 @@ fn errors_display_one_line() {
         assert!(!s.is_empty() && !s.contains('\n'), "{s}");
     }
 }
+
+/// On every target, also 32-bit Arm where `u128` is only 8-byte aligned (the armv7 QEMU run of
+/// scripts/arm-linux.sh), including after cloning.
+#[test]
+fn aligned_bytes_are_16_byte_aligned() {
+    for len in [1usize, 15, 16, 17, 100, 4096] {
+        let bytes: Vec<u8> = (0..len).map(|i| i as u8).collect();
+        // Several live allocations, so the allocator cannot hand out one lucky address.
+        let kept: Vec<AlignedBytes> = (0..8).map(|_| AlignedBytes::from_slice(&bytes)).collect();
+        for a in kept.iter().chain(kept.iter().map(Clone::clone).collect::<Vec<_>>().iter()) {
+            assert_eq!(a.as_bytes(), &bytes[..]);
+            assert_eq!(a.as_bytes().as_ptr() as usize % 16, 0, "len {len}");
+        }
+        let mut z = AlignedBytes::zeroed(len);
+        assert_eq!(z.as_bytes_mut().len(), len);
+        assert_eq!(z.as_bytes_mut().as_ptr() as usize % 16, 0, "zeroed, len {len}");
+    }
+}
