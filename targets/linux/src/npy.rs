@@ -9,7 +9,7 @@ use crate::fail;
 use mote_format::DType;
 use npyz::{TypeChar, WriterBuilder};
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::Path;
 
 /// What an input must look like.
@@ -69,15 +69,25 @@ pub fn shape_str<T: std::fmt::Display>(s: &[T]) -> String {
 /// Exit 5 if the file cannot be opened, exit 4 if it is not a valid `.npy` or its dtype or shape
 /// differ from `want`.
 pub fn read_input(path: &Path, want: &Expected<'_>) -> Result<Vec<u8>> {
-    let ctx = || format!("{}", path.display());
-    let f = File::open(path).or_fail_with(ExitKind::Io, ctx)?;
-    let npy = npyz::NpyFile::new(BufReader::new(f)).or_fail_with(ExitKind::Input, || {
-        format!("{}: not a valid .npy file", path.display())
-    })?;
+    let f = File::open(path).or_fail_with(ExitKind::Io, || format!("{}", path.display()))?;
+    parse_input(BufReader::new(f), &path.display().to_string(), want)
+}
+
+/// Parses a `.npy` stream (the contents of a file named `source`, for messages), checking it
+/// against `want`; returns the little-endian bytes of the elements. The header's dtype and shape
+/// are compared with `want` before any data is read, so what is allocated is bounded by `want`,
+/// whatever the header claims.
+///
+/// # Errors
+/// Exit 4 if it is not a valid `.npy`, its dtype or shape differ from `want`, or the data is
+/// short; exit 3 if `want` itself is too large to address.
+pub fn parse_input<R: Read>(reader: R, source: &str, want: &Expected<'_>) -> Result<Vec<u8>> {
+    let npy = npyz::NpyFile::new(reader)
+        .or_fail_with(ExitKind::Input, || format!("{source}: not a valid .npy file"))?;
     let found_dtype = npy.dtype();
     let found_shape: Vec<u64> = npy.shape().to_vec();
     let want_shape: Vec<u64> = want.shape.iter().map(|&d| d as u64).collect();
-    let prefix = || format!("{}: input '{}'", path.display(), want.name);
+    let prefix = || format!("{source}: input '{}'", want.name);
     if !matches(&found_dtype, want.dtype) {
         fail!(
             ExitKind::Input,
@@ -99,11 +109,20 @@ pub fn read_input(path: &Path, want: &Expected<'_>) -> Result<Vec<u8>> {
     if npy.order() == npyz::Order::Fortran && found_shape.iter().filter(|&&d| d > 1).count() > 1 {
         fail!(
             ExitKind::Input,
-            "{}: Fortran-order arrays are not supported; save it with numpy.ascontiguousarray",
-            path.display()
+            "{source}: Fortran-order arrays are not supported; save it with numpy.ascontiguousarray"
         );
     }
-    let data_err = || format!("{}: cannot read the array data", path.display());
+    let want_len = want
+        .shape
+        .iter()
+        .try_fold(want.dtype.size(), |n, &d| n.checked_mul(d))
+        .ok_or_else(|| {
+            Failure::new(
+                ExitKind::Model,
+                format!("input '{}' is too large to address", want.name),
+            )
+        })?;
+    let data_err = || format!("{source}: cannot read the array data");
     let bytes = match want.dtype {
         DType::F32 => npy
             .into_vec::<f32>()
@@ -127,12 +146,10 @@ pub fn read_input(path: &Path, want: &Expected<'_>) -> Result<Vec<u8>> {
             .into_vec::<u8>()
             .or_fail_with(ExitKind::Input, data_err)?,
     };
-    let want_len = want.shape.iter().product::<usize>() * want.dtype.size();
     if Vec::len(&bytes) != want_len {
         fail!(
             ExitKind::Input,
-            "{}: the array holds {} bytes of data, the shape needs {want_len}",
-            path.display(),
+            "{source}: the array holds {} bytes of data, the shape needs {want_len}",
             Vec::len(&bytes)
         );
     }
