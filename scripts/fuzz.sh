@@ -12,7 +12,7 @@
 # Installs what it needs, idempotently: the nightly toolchain (rustup) and cargo-fuzz (crates.io).
 # Seeds: fuzz/seeds/* (committed) and, for the model target, the MLPerf Tiny models and the seed
 # ONNX models compiled by `mote compile` into fuzz/seeds-generated/model. New corpus entries go
-# to fuzz/corpus/<target>, crashes to fuzz/artifacts/<target>; the script fails if any target
+# to fuzz/corpus/<target>, crashes to fuzz/artifacts/<target>, libFuzzer's log to fuzz/logs/<target>.log; the script fails if any target
 # crashed (libFuzzer's exit code), after running all of them. A summary line per target
 # (executions, crashes) is printed at the end. Extra libFuzzer flags: FUZZ_FLAGS="-jobs=2 ...".
 set -euo pipefail
@@ -67,8 +67,8 @@ for t in "${targets[@]}"; do
         image) seeds="seeds/image"; max_len=4096 ;;
         *) echo "unknown target $t" >&2; exit 2 ;;
     esac
-    mkdir -p "corpus/$t" "artifacts/$t"
-    log="$(mktemp)"
+    mkdir -p "corpus/$t" "artifacts/$t" logs
+    log="logs/$t.log"
     printf '==> fuzz %s for %s s\n' "$t" "$secs"
     set +e
     # -rss_limit_mb: 2 GiB of memory for one execution is a bug (unbounded allocation);
@@ -86,7 +86,6 @@ for t in "${targets[@]}"; do
         grep -E 'ERROR|panicked|SUMMARY|Test unit written' "$log" | head -20 >&2 || true
     fi
     summary+=("$t: $execs executions in $secs s, exit $rc, $crashes crash/oom/timeout files in fuzz/artifacts/$t")
-    rm -f "$log"
 done
 printf '%s\n' "${summary[@]}"
 exit "$status"

@@ -912,6 +912,57 @@ fn failed_compiles_keep_the_existing_model_intact() {
     unchanged("failed write");
 }
 
+/// Compile errors name the node and the op: an inconsistent model (shapes that do not
+/// broadcast), a supported op in a form mote does not implement (3-D pooling), a graph output
+/// nobody produces. Each is one line, exit 3.
+#[test]
+fn compile_errors_name_the_node_and_op() {
+    let d = scratch("compile_errors");
+    let out = d.join("m.mote");
+    let write = |name: &str, bytes: Vec<u8>| {
+        let f = d.join(name);
+        assert!(std::fs::write(&f, bytes).is_ok());
+        p(&f)
+    };
+    let bad_add = write(
+        "bad_add.onnx",
+        onnx(
+            vec![node("Add", "the_add", &["a", "b"], &["s"], vec![])],
+            vec![vi("a", &[2, 3]), vi("b", &[4, 5])],
+            vec![vi("s", &[2, 3])],
+        ),
+    );
+    let e = fails(&["compile", &bad_add, "-o", &p(&out)], 3);
+    assert!(e.contains("the_add") && e.contains("Add"), "{e}");
+    let kernel = AttributeProto {
+        name: Some("kernel_shape".into()),
+        r#type: Some(7),
+        ints: vec![2, 2, 2],
+        ..Default::default()
+    };
+    let pool3d = write(
+        "pool3d.onnx",
+        onnx(
+            vec![node("AveragePool", "the_pool", &["x"], &["y"], vec![kernel])],
+            vec![vi("x", &[1, 1, 4, 4, 4])],
+            vec![vi("y", &[1, 1, 3, 3, 3])],
+        ),
+    );
+    let e = fails(&["compile", &pool3d, "-o", &p(&out)], 3);
+    assert!(e.contains("the_pool") && e.contains("AveragePool"), "{e}");
+    let dangling = write(
+        "dangling.onnx",
+        onnx(
+            vec![node("Add", "add", &["a", "b"], &["s"], vec![])],
+            vec![vi("a", &[2, 3]), vi("b", &[2, 3])],
+            vec![vi("nobody_makes_me", &[2, 3])],
+        ),
+    );
+    let e = fails(&["compile", &dangling, "-o", &p(&out)], 3);
+    assert!(e.contains("nobody_makes_me"), "{e}");
+    assert!(!out.exists());
+}
+
 /// `--calib` with a folder holding no readable picture: exit 4, the message names the folder.
 #[test]
 fn calibration_folder_without_images_is_an_input_error() {
