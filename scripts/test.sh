@@ -36,6 +36,9 @@ bash models/gen/all.sh "$repo/.cache/models"
 step "no_std runtime for a bare Cortex-M4F (thumbv7em-none-eabihf)"
 cargo build --release -p mote-runtime --no-default-features --target thumbv7em-none-eabihf
 
+step "Fuzzing: model, onnx, npy and image targets, 45 s each (scripts/fuzz.sh)"
+bash scripts/fuzz.sh "${MOTE_FUZZ_SECONDS:-45}"
+
 step "cargo test (workspace, release: whole models run on the reference kernels)"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
