@@ -51,7 +51,11 @@ pub fn model(data: &[u8]) -> bool {
         if let Ok(bytes) = interp.input_mut(i) {
             for (k, b) in bytes.iter_mut().enumerate() {
                 // Small values of both signs, and f32 bit patterns around 1.0 (0x3f..).
-                *b = if k % 4 == 3 { 0x3f } else { (k as u8).wrapping_mul(37) };
+                *b = if k % 4 == 3 {
+                    0x3f
+                } else {
+                    (k as u8).wrapping_mul(37)
+                };
             }
         }
     }
@@ -78,12 +82,17 @@ pub fn onnx(data: &[u8]) -> bool {
             .filter_map(|t| t.name.as_deref())
             .collect();
         for vi in &g.input {
-            let Some(name) = vi.name.as_deref() else { continue };
+            let Some(name) = vi.name.as_deref() else {
+                continue;
+            };
             if initializers.contains(&name) {
                 continue;
             }
             if let Some((_, dims)) = mote_onnx::value_info_shape(vi) {
-                if dims.iter().any(|d| !matches!(d, mote_onnx::Dim::Fixed(v) if *v >= 0)) {
+                if dims
+                    .iter()
+                    .any(|d| !matches!(d, mote_onnx::Dim::Fixed(v) if *v >= 0))
+                {
                     let shape = dims
                         .iter()
                         .map(|d| match d {

@@ -88,7 +88,9 @@ impl TensorInfo<'_> {
     }
     /// Number of elements.
     pub fn elements(&self) -> usize {
-        (self.byte_len as usize).checked_div(self.dtype.size()).unwrap_or(0)
+        (self.byte_len as usize)
+            .checked_div(self.dtype.size())
+            .unwrap_or(0)
     }
 }
 
@@ -116,7 +118,10 @@ fn str_at(strings: &[u8], off: u32, len: u32) -> Result<&str, Error> {
 
 /// The section found for `kind` (kinds are numbered from 1 in [`SectionKind::ALL`] order).
 fn slot_of(found: &[Option<(usize, usize)>], kind: SectionKind) -> Option<(usize, usize)> {
-    found.get((kind as usize).checked_sub(1)?).copied().flatten()
+    found
+        .get((kind as usize).checked_sub(1)?)
+        .copied()
+        .flatten()
 }
 
 impl<'a> Model<'a> {
@@ -380,8 +385,8 @@ impl<'a> Model<'a> {
             let scale = f32::from_bits(
                 rd_u32(self.quant, at).ok_or(bad("quantization index out of range"))?,
             );
-            let zero_point =
-                rd_u32(self.quant, at.saturating_add(4)).ok_or(bad("quantization index out of range"))? as i32;
+            let zero_point = rd_u32(self.quant, at.saturating_add(4))
+                .ok_or(bad("quantization index out of range"))? as i32;
             if !(scale.is_finite() && scale > 0.0) {
                 return Err(bad("quantization scale is not a positive finite number"));
             }

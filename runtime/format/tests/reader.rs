@@ -202,12 +202,20 @@ fn io_table_and_missing_section_errors() {
     let (_, off, _) = section(&b, 7);
     b[off..off + 4].copy_from_slice(&1000u32.to_le_bytes());
     reseal(&mut b);
-    assert!(matches!(load(&b), Err(Error::BadIo { .. })), "{:?}", load(&b));
+    assert!(
+        matches!(load(&b), Err(Error::BadIo { .. })),
+        "{:?}",
+        load(&b)
+    );
     // A graph input index past the tensor table.
     let mut b = good.clone();
     b[off + 8..off + 12].copy_from_slice(&9999u32.to_le_bytes());
     reseal(&mut b);
-    assert!(matches!(load(&b), Err(Error::BadIo { .. })), "{:?}", load(&b));
+    assert!(
+        matches!(load(&b), Err(Error::BadIo { .. })),
+        "{:?}",
+        load(&b)
+    );
     // The io section's kind changed to an unknown one: the section is missing.
     let mut b = good.clone();
     let (entry, _, _) = section(&b, 7);
@@ -223,7 +231,11 @@ fn io_table_and_missing_section_errors() {
     let (entry, _, _) = section(&b, 7);
     b[entry..entry + 4].copy_from_slice(&8u32.to_le_bytes());
     reseal(&mut b);
-    assert!(matches!(load(&b), Err(Error::BadSection { .. })), "{:?}", load(&b));
+    assert!(
+        matches!(load(&b), Err(Error::BadSection { .. })),
+        "{:?}",
+        load(&b)
+    );
 }
 
 #[test]

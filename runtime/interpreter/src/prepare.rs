@@ -230,9 +230,9 @@ pub(crate) fn prepare<'a>(
             let [co, kh, kw, cpg] = [w.dims[0], w.dims[1], w.dims[2], w.dims[3]];
             cx.check(
                 g >= 1
-                && ci.checked_rem(g) == Some(0)
-                && co.checked_rem(g) == Some(0)
-                && cpg.checked_mul(g) == Some(ci),
+                    && ci.checked_rem(g) == Some(0)
+                    && co.checked_rem(g) == Some(0)
+                    && cpg.checked_mul(g) == Some(ci),
                 "groups do not divide the channels",
             )?;
             cx.check(
@@ -855,9 +855,9 @@ fn conv_geometry(
     let [co, kh, kw, cpg] = [w.dims[0], w.dims[1], w.dims[2], w.dims[3]];
     cx.check(
         g >= 1
-                && ci.checked_rem(g) == Some(0)
-                && co.checked_rem(g) == Some(0)
-                && cpg.checked_mul(g) == Some(ci),
+            && ci.checked_rem(g) == Some(0)
+            && co.checked_rem(g) == Some(0)
+            && cpg.checked_mul(g) == Some(ci),
         "groups do not divide the channels",
     )?;
     cx.check(kh >= 1 && kw >= 1, "empty kernel")?;
@@ -866,7 +866,9 @@ fn conv_geometry(
         "Conv2d output batch/channels mismatch",
     )?;
     let out_len = |inp: usize, k: usize, s: u32, d: u32, p0: u32, p1: u32| -> Option<usize> {
-        let span = (d as usize).checked_mul(k.checked_sub(1)?)?.checked_add(1)?;
+        let span = (d as usize)
+            .checked_mul(k.checked_sub(1)?)?
+            .checked_add(1)?;
         let padded = inp.checked_add(p0 as usize)?.checked_add(p1 as usize)?;
         padded
             .checked_sub(span)?

@@ -82,8 +82,9 @@ pub fn read_input(path: &Path, want: &Expected<'_>) -> Result<Vec<u8>> {
 /// Exit 4 if it is not a valid `.npy`, its dtype or shape differ from `want`, or the data is
 /// short; exit 3 if `want` itself is too large to address.
 pub fn parse_input<R: Read>(reader: R, source: &str, want: &Expected<'_>) -> Result<Vec<u8>> {
-    let npy = npyz::NpyFile::new(reader)
-        .or_fail_with(ExitKind::Input, || format!("{source}: not a valid .npy file"))?;
+    let npy = npyz::NpyFile::new(reader).or_fail_with(ExitKind::Input, || {
+        format!("{source}: not a valid .npy file")
+    })?;
     let found_dtype = npy.dtype();
     let found_shape: Vec<u64> = npy.shape().to_vec();
     let want_shape: Vec<u64> = want.shape.iter().map(|&d| d as u64).collect();

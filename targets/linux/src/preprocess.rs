@@ -20,8 +20,8 @@ pub const MAX_DECODE_BYTES: u64 = 1 << 30;
 /// # Errors
 /// Exit 5 if it cannot be read, exit 4 if it cannot be decoded.
 pub fn load(path: &Path) -> Result<image::DynamicImage> {
-    let bytes =
-        std::fs::read(path).or_fail_with(ExitKind::Io, || format!("cannot read {}", path.display()))?;
+    let bytes = std::fs::read(path)
+        .or_fail_with(ExitKind::Io, || format!("cannot read {}", path.display()))?;
     decode(&bytes, &path.display().to_string(), MAX_DECODE_BYTES)
 }
 

@@ -943,7 +943,13 @@ fn compile_errors_name_the_node_and_op() {
     let pool3d = write(
         "pool3d.onnx",
         onnx(
-            vec![node("AveragePool", "the_pool", &["x"], &["y"], vec![kernel])],
+            vec![node(
+                "AveragePool",
+                "the_pool",
+                &["x"],
+                &["y"],
+                vec![kernel],
+            )],
             vec![vi("x", &[1, 1, 4, 4, 4])],
             vec![vi("y", &[1, 1, 3, 3, 3])],
         ),
@@ -987,7 +993,10 @@ fn calibration_folder_without_images_is_an_input_error() {
         ],
         4,
     );
-    assert!(e.contains("no readable images") && e.contains("calib"), "{e}");
+    assert!(
+        e.contains("no readable images") && e.contains("calib"),
+        "{e}"
+    );
     assert!(!out.exists());
 }
 
