@@ -43,11 +43,7 @@
 //! property tests.
 #![no_std]
 // `unsafe` is denied crate-wide and allowed only on the instruction-set modules.
-#![deny(
-    unsafe_code,
-    unsafe_op_in_unsafe_fn,
-    clippy::undocumented_unsafe_blocks
-)]
+#![deny(unsafe_code, unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 #![warn(missing_docs)]
 
 // Run-time CPU detection needs std; the unit tests use it too, so that they exercise every

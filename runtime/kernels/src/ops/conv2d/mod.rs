@@ -146,8 +146,15 @@ pub fn conv2d_s8(
 
 /// The type of every [`conv2d_s8`] variant: same arguments, returns `false` (having written
 /// nothing) when it does not cover the call or its instruction set is unavailable.
-pub type Conv2dS8Fn =
-    fn(&Conv2dS8Params, &[i8], &[i8], Option<&[i32]>, &[i32], &[i32], &mut [i8]) -> bool;
+pub type Conv2dS8Fn = fn(
+    &Conv2dS8Params,
+    &[i8],
+    &[i8],
+    Option<&[i32]>,
+    &[i32],
+    &[i32],
+    &mut [i8],
+) -> bool;
 
 /// The variants of [`conv2d_s8`], fastest first; the last, the portable reference, accepts every
 /// call. [`conv2d_s8`] runs the first available one that accepts the call; the property tests
@@ -217,41 +224,18 @@ impl S8Plan {
     ) -> Option<Self> {
         let g = p.geometry;
         let positive = [
-            g.batch,
-            g.in_h,
-            g.in_w,
-            g.in_c,
-            g.out_h,
-            g.out_w,
-            g.out_c,
-            g.kernel_h,
-            g.kernel_w,
-            g.stride_h,
-            g.stride_w,
-            g.dilation_h,
-            g.dilation_w,
-            g.groups,
+            g.batch, g.in_h, g.in_w, g.in_c, g.out_h, g.out_w, g.out_c, g.kernel_h, g.kernel_w,
+            g.stride_h, g.stride_w, g.dilation_h, g.dilation_w, g.groups,
         ];
-        if positive.contains(&0)
-            || !g.in_c.is_multiple_of(g.groups)
-            || !g.out_c.is_multiple_of(g.groups)
-        {
+        if positive.contains(&0) || !g.in_c.is_multiple_of(g.groups) || !g.out_c.is_multiple_of(g.groups) {
             return None;
         }
         let cpg = g.in_c / g.groups;
         let opg = g.out_c / g.groups;
         let taps = g.kernel_h.checked_mul(g.kernel_w)?;
         let k_len = taps.checked_mul(cpg)?;
-        let in_len = g
-            .batch
-            .checked_mul(g.in_h)?
-            .checked_mul(g.in_w)?
-            .checked_mul(g.in_c)?;
-        let out_len = g
-            .batch
-            .checked_mul(g.out_h)?
-            .checked_mul(g.out_w)?
-            .checked_mul(g.out_c)?;
+        let in_len = g.batch.checked_mul(g.in_h)?.checked_mul(g.in_w)?.checked_mul(g.in_c)?;
+        let out_len = g.batch.checked_mul(g.out_h)?.checked_mul(g.out_w)?.checked_mul(g.out_c)?;
         let w_len = g.out_c.checked_mul(k_len)?;
         // Offsets stay far from overflow (and fit the i32 gather offsets of the packers).
         let limit = 1usize << 30;

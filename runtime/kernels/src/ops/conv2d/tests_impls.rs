@@ -76,16 +76,8 @@ fn make_case(family: Family, seed: u64) -> Case {
     let in_c = groups * cpg;
     let out_c = groups * opg;
     let stride = r(&mut rng, 1, 3);
-    let (stride_h, stride_w) = if rng.below(4) == 0 {
-        (stride, r(&mut rng, 1, 2))
-    } else {
-        (stride, stride)
-    };
-    let (dilation_h, dilation_w) = if rng.below(5) == 0 {
-        (2, r(&mut rng, 1, 2))
-    } else {
-        (1, 1)
-    };
+    let (stride_h, stride_w) = if rng.below(4) == 0 { (stride, r(&mut rng, 1, 2)) } else { (stride, stride) };
+    let (dilation_h, dilation_w) = if rng.below(5) == 0 { (2, r(&mut rng, 1, 2)) } else { (1, 1) };
     let pad_top = r(&mut rng, 0, 2).min((k_h - 1) * dilation_h);
     let pad_left = r(&mut rng, 0, 2).min((k_w - 1) * dilation_w);
     let in_h = r(&mut rng, 1, 9);
@@ -132,11 +124,7 @@ fn make_case(family: Family, seed: u64) -> Case {
             (a.min(b), a.max(b))
         }
     };
-    let rounding = if rng.below(4) == 0 {
-        Rounding::Single
-    } else {
-        Rounding::Double
-    };
+    let rounding = if rng.below(4) == 0 { Rounding::Single } else { Rounding::Double };
     let p = Conv2dS8Params {
         geometry,
         input_offset: -zp,
@@ -149,18 +137,12 @@ fn make_case(family: Family, seed: u64) -> Case {
     let extreme = rng.below(4) == 0;
     let byte = |rng: &mut Rng| {
         if extreme {
-            if rng.below(2) == 0 {
-                -128
-            } else {
-                127
-            }
+            if rng.below(2) == 0 { -128 } else { 127 }
         } else {
             rng.int(-128, 127) as i8
         }
     };
-    let x: Vec<i8> = (0..batch * in_h * in_w * in_c)
-        .map(|_| byte(&mut rng))
-        .collect();
+    let x: Vec<i8> = (0..batch * in_h * in_w * in_c).map(|_| byte(&mut rng)).collect();
     let w: Vec<i8> = (0..out_c * k_len).map(|_| byte(&mut rng)).collect();
     let bias = (rng.below(5) != 0).then(|| {
         (0..out_c)
@@ -204,7 +186,10 @@ fn out_len(p: &Conv2dParams) -> usize {
 }
 
 /// Runs `f` and the reference; `Ok(accepted)` when equal.
-fn check_s8(f: super::Conv2dS8Fn, c: &Case) -> Result<bool, String> {
+fn check_s8(
+    f: super::Conv2dS8Fn,
+    c: &Case,
+) -> Result<bool, String> {
     let g = &c.p.geometry;
     let mut want = vec![0x55i8; out_len(g)];
     conv2d_s8_reference(&c.p, &c.x, &c.w, c.bias.as_deref(), &c.m, &c.s, &mut want);
@@ -317,13 +302,9 @@ fn conv2d_s8_model_shapes() {
         };
         c.p.rounding = Rounding::Double;
         c.x = (0..h * w * ic).map(|_| rng.int(-128, 127) as i8).collect();
-        c.w = (0..oc * k * k * ic / groups)
-            .map(|_| rng.int(-128, 127) as i8)
-            .collect();
+        c.w = (0..oc * k * k * ic / groups).map(|_| rng.int(-128, 127) as i8).collect();
         c.bias = Some((0..oc).map(|_| rng.int(-5000, 5000) as i32).collect());
-        c.m = (0..oc)
-            .map(|_| (1 << 30) + rng.below(1 << 30) as i32)
-            .collect();
+        c.m = (0..oc).map(|_| (1 << 30) + rng.below(1 << 30) as i32).collect();
         c.s = (0..oc).map(|_| -(rng.below(12) as i32) - 6).collect();
         for imp in CONV2D_S8_IMPLS {
             if imp.isa.supported_by_host() {
@@ -337,10 +318,7 @@ fn conv2d_s8_model_shapes() {
 // f32
 // ---------------------------------------------------------------------------------------------
 
-fn make_case_f32(
-    family: Family,
-    seed: u64,
-) -> (Conv2dParams, Vec<f32>, Vec<f32>, Option<Vec<f32>>) {
+fn make_case_f32(family: Family, seed: u64) -> (Conv2dParams, Vec<f32>, Vec<f32>, Option<Vec<f32>>) {
     let c = make_case(family, seed);
     let mut g = c.p.geometry;
     let mut rng = Rng::new(seed ^ 0xf32);
@@ -375,20 +353,11 @@ fn conv2d_f32_impls_match_reference() {
                 if (imp.f)(&g, &x, &w, b.as_deref(), &mut got) {
                     accepted += 1;
                     let r = close(&got, &want, 1e-5);
-                    assert!(
-                        r.is_ok(),
-                        "{} {:?} seed {seed}: {:?}\n{g:?}",
-                        imp.name,
-                        family,
-                        r
-                    );
+                    assert!(r.is_ok(), "{} {:?} seed {seed}: {:?}\n{g:?}", imp.name, family, r);
                 }
             }
         }
-        std::println!(
-            "{}: {accepted}/{total} cases run, all within 1e-5",
-            imp.name
-        );
+        std::println!("{}: {accepted}/{total} cases run, all within 1e-5", imp.name);
         assert!(accepted > 0, "{} accepted nothing", imp.name);
     }
 }

@@ -126,8 +126,15 @@ pub fn fully_connected_s8(
 }
 
 /// The type of every [`fully_connected_s8`] variant (see [`FullyConnectedF32Fn`]).
-pub type FullyConnectedS8Fn =
-    fn(&FullyConnectedS8Params, &[i8], &[i8], Option<&[i32]>, &[i32], &[i32], &mut [i8]) -> bool;
+pub type FullyConnectedS8Fn = fn(
+    &FullyConnectedS8Params,
+    &[i8],
+    &[i8],
+    Option<&[i32]>,
+    &[i32],
+    &[i32],
+    &mut [i8],
+) -> bool;
 
 /// The type of every [`fully_connected_s8_scaled`] variant.
 pub type FullyConnectedS8ScaledFn =
