@@ -63,6 +63,21 @@ pub fn shape_str<T: std::fmt::Display>(s: &[T]) -> String {
     )
 }
 
+/// Longest `.npy` header accepted (numpy's own reader refuses more than 10,000 bytes by
+/// default; its writer pads headers to 64 bytes).
+pub const MAX_HEADER_LEN: usize = 65_536;
+
+/// The header length a `.npy` prefix (magic, version, length field) states, if it is one.
+fn header_len(prefix: &[u8]) -> Option<usize> {
+    if prefix.get(..6)? != b"\x93NUMPY" {
+        return None;
+    }
+    match prefix.get(6)? {
+        1 => Some(u16::from_le_bytes(prefix.get(8..10)?.try_into().ok()?) as usize),
+        _ => Some(u32::from_le_bytes(prefix.get(8..12)?.try_into().ok()?) as usize),
+    }
+}
+
 /// Reads `path`, checking it against `want`; returns the little-endian bytes of the elements.
 ///
 /// # Errors
@@ -81,8 +96,29 @@ pub fn read_input(path: &Path, want: &Expected<'_>) -> Result<Vec<u8>> {
 /// # Errors
 /// Exit 4 if it is not a valid `.npy`, its dtype or shape differ from `want`, or the data is
 /// short; exit 3 if `want` itself is too large to address.
-pub fn parse_input<R: Read>(reader: R, source: &str, want: &Expected<'_>) -> Result<Vec<u8>> {
-    let npy = npyz::NpyFile::new(reader).or_fail_with(ExitKind::Input, || {
+pub fn parse_input<R: Read>(mut reader: R, source: &str, want: &Expected<'_>) -> Result<Vec<u8>> {
+    // npyz allocates the header's stated length before reading it (up to 4 GiB in format
+    // versions 2 and 3): check the length first, then hand npyz the prefix again.
+    let mut prefix = [0u8; 12];
+    let mut got = 0;
+    while let Some(rest) = prefix.get_mut(got..).filter(|r| !r.is_empty()) {
+        match reader.read(rest) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => fail!(ExitKind::Io, "{source}: cannot read: {e}"),
+        }
+    }
+    let prefix = prefix.get(..got).unwrap_or_default();
+    if let Some(len) = header_len(prefix) {
+        if len > MAX_HEADER_LEN {
+            fail!(
+                ExitKind::Input,
+                "{source}: not a valid .npy file (its header claims {len} bytes; numpy writes at most {MAX_HEADER_LEN})"
+            );
+        }
+    }
+    let npy = npyz::NpyFile::new(prefix.chain(reader)).or_fail_with(ExitKind::Input, || {
         format!("{source}: not a valid .npy file")
     })?;
     let found_dtype = npy.dtype();
@@ -221,4 +257,43 @@ pub fn f32_bytes(shape: &[usize], data: &[f32]) -> Result<Vec<u8>> {
     w.finish().or_fail(ExitKind::Io, "npy")?;
     let _ = out.flush();
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the fuzzer (`scripts/fuzz.sh`, npy target): a version-3 header claiming
+    /// 4,285,923,451 bytes made npyz allocate them before reading. Now refused from the length.
+    #[test]
+    fn huge_header_length_is_refused_before_allocating() {
+        let want = Expected {
+            name: "x",
+            dtype: DType::F32,
+            shape: &[1, 4],
+        };
+        let mut file = b"\x93NUMPY\x03\x00".to_vec();
+        file.extend_from_slice(&0xFF76_007Bu32.to_le_bytes());
+        file.extend_from_slice(&[0xFF; 64]);
+        let e = parse_input(&file[..], "hostile.npy", &want);
+        assert!(
+            matches!(&e, Err(f) if f.kind == ExitKind::Input
+                && f.to_string().contains("header claims 4285923451 bytes")),
+            "{e:?}"
+        );
+        // A short header is parsed (and fails on its content, not its length).
+        let mut file = b"\x93NUMPY\x01\x00".to_vec();
+        file.extend_from_slice(&100u16.to_le_bytes());
+        file.extend_from_slice(&[b' '; 100]);
+        let e = parse_input(&file[..], "odd.npy", &want);
+        assert!(
+            matches!(&e, Err(f) if !f.to_string().contains("header claims")),
+            "{e:?}"
+        );
+        // A valid file still reads; a file shorter than the prefix is an error, not a panic.
+        let good = f32_bytes(&[1, 4], &[1.0, 2.0, 3.0, 4.0]).unwrap_or_default();
+        let x = parse_input(&good[..], "good.npy", &want);
+        assert!(matches!(&x, Ok(b) if b.len() == 16), "{x:?}");
+        assert!(parse_input(&good[..5], "short.npy", &want).is_err());
+    }
 }
