@@ -1,7 +1,7 @@
 //! What the fuzz targets run, as plain functions: the targets in `fuzz_targets/` are one line
-//! each, and a crash found by the fuzzer is replayed by the regression tests of the crate it
-//! was fixed in (`tests/fuzz_regressions.rs` at the root runs the saved inputs through the same
-//! paths on stable).
+//! each. A crash the fuzzer finds is fixed where it happens, with a regression test there (e.g.
+//! `mote_cli::npy`'s `huge_header_length_is_refused_before_allocating`), and the input is kept
+//! under `fuzz/seeds/<target>/regression-*` so every later run replays it.
 //!
 //! Why the model target reseals the checksum: libFuzzer's mutations almost never keep the CRC-32
 //! of a `.mote` file right, so without help every mutated file stops at `ChecksumMismatch` and
