@@ -969,6 +969,40 @@ fn compile_errors_name_the_node_and_op() {
     assert!(!out.exists());
 }
 
+/// Found by the fuzzer (`scripts/fuzz.sh`, onnx target): a MaxPool without `kernel_shape`
+/// made the importer subtract 1 from a zero kernel (a panic, reported as an internal error).
+/// Now a one-line error naming the node, as are kernels and strides past 65536.
+#[test]
+fn maxpool_without_kernel_shape_is_an_error_not_a_panic() {
+    let d = scratch("maxpool_no_kernel");
+    let f = d.join("pool.onnx");
+    let bytes = onnx(
+        vec![node("MaxPool", "the_pool", &["x"], &["y"], vec![])],
+        vec![vi("x", &[1, 1, 4, 4])],
+        vec![vi("y", &[1, 1, 4, 4])],
+    );
+    assert!(std::fs::write(&f, bytes).is_ok());
+    let e = fails(&["compile", &p(&f), "-o", &p(&d.join("m.mote"))], 3);
+    assert!(
+        e.contains("the_pool") && e.contains("kernel_shape is required") && !e.contains("internal"),
+        "{e}"
+    );
+    let huge = AttributeProto {
+        name: Some("kernel_shape".into()),
+        r#type: Some(7),
+        ints: vec![1 << 40, 2],
+        ..Default::default()
+    };
+    let bytes = onnx(
+        vec![node("MaxPool", "the_pool", &["x"], &["y"], vec![huge])],
+        vec![vi("x", &[1, 1, 4, 4])],
+        vec![vi("y", &[1, 1, 4, 4])],
+    );
+    assert!(std::fs::write(&f, bytes).is_ok());
+    let e = fails(&["compile", &p(&f), "-o", &p(&d.join("m.mote"))], 3);
+    assert!(e.contains("the_pool") && !e.contains("internal"), "{e}");
+}
+
 /// `--calib` with a folder holding no readable picture: exit 4, the message names the folder.
 #[test]
 fn calibration_folder_without_images_is_an_input_error() {
