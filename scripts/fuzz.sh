@@ -51,6 +51,8 @@ compile_seed "$m/kws_ref_model.onnx" "$gen/kws_ref_model.mote" --input-shape inp
 compile_seed "$m/kws_ref_model_float32.onnx" "$gen/kws_ref_model_float32.mote" --input-shape input_1=1,49,10,1
 compile_seed "$m/pretrainedResnet_quant.onnx" "$gen/pretrainedResnet_quant.mote" --input-shape input_1_int8=1,32,32,3
 for f in "$repo"/fuzz/seeds/onnx/*.onnx; do
+    # regression-* seeds are hostile files that must not compile.
+    case "$(basename "$f")" in regression-*) continue ;; esac
     compile_seed "$f" "$gen/$(basename "$f" .onnx).mote"
 done
 
