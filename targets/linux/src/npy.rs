@@ -67,6 +67,9 @@ pub fn shape_str<T: std::fmt::Display>(s: &[T]) -> String {
 /// default; its writer pads headers to 64 bytes).
 pub const MAX_HEADER_LEN: usize = 65_536;
 
+/// Deepest bracket nesting accepted in a `.npy` header (structured dtypes nest a few levels).
+pub const MAX_HEADER_NESTING: usize = 16;
+
 /// The header length a `.npy` prefix (magic, version, length field) states, if it is one.
 fn header_len(prefix: &[u8]) -> Option<usize> {
     if prefix.get(..6)? != b"\x93NUMPY" {
@@ -118,9 +121,32 @@ pub fn parse_input<R: Read>(mut reader: R, source: &str, want: &Expected<'_>) ->
             );
         }
     }
-    let npy = npyz::NpyFile::new(prefix.chain(reader)).or_fail_with(ExitKind::Input, || {
-        format!("{source}: not a valid .npy file")
-    })?;
+    // npyz parses the header with a backtracking grammar that takes exponential time on deeply
+    // nested brackets (fuzzer find: `{{{{...` ran for minutes); numpy headers nest a few deep.
+    let header_len = header_len(prefix).unwrap_or(0);
+    let mut header = Vec::new();
+    (&mut reader)
+        .take(header_len as u64)
+        .read_to_end(&mut header)
+        .or_fail_with(ExitKind::Io, || format!("{source}: cannot read"))?;
+    let mut depth = 0usize;
+    for &c in &header {
+        match c {
+            b'{' | b'[' | b'(' => depth += 1,
+            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if depth > MAX_HEADER_NESTING {
+            fail!(
+                ExitKind::Input,
+                "{source}: not a valid .npy file (its header nests brackets more than {MAX_HEADER_NESTING} deep)"
+            );
+        }
+    }
+    let npy = npyz::NpyFile::new(prefix.chain(&header[..]).chain(reader))
+        .or_fail_with(ExitKind::Input, || {
+            format!("{source}: not a valid .npy file")
+        })?;
     let found_dtype = npy.dtype();
     let found_shape: Vec<u64> = npy.shape().to_vec();
     let want_shape: Vec<u64> = want.shape.iter().map(|&d| d as u64).collect();
@@ -295,5 +321,25 @@ mod tests {
         let x = parse_input(&good[..], "good.npy", &want);
         assert!(matches!(&x, Ok(b) if b.len() == 16), "{x:?}");
         assert!(parse_input(&good[..5], "short.npy", &want).is_err());
+    }
+
+    /// Found by the fuzzer: a header of nested `{` made npyz's parser backtrack for minutes.
+    #[test]
+    fn deeply_nested_header_is_refused_quickly() {
+        let want = Expected {
+            name: "x",
+            dtype: DType::F32,
+            shape: &[1, 4],
+        };
+        let mut head = b"{'descr': '<f4', 'fortran_order': ".to_vec();
+        head.extend_from_slice(&[b'{'; 200]);
+        let mut file = b"\x93NUMPY\x01\x00".to_vec();
+        file.extend_from_slice(&(head.len() as u16).to_le_bytes());
+        file.extend_from_slice(&head);
+        let e = parse_input(&file[..], "nested.npy", &want);
+        assert!(
+            matches!(&e, Err(f) if f.to_string().contains("nests brackets")),
+            "{e:?}"
+        );
     }
 }

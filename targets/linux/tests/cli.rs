@@ -966,6 +966,17 @@ fn compile_errors_name_the_node_and_op() {
     );
     let e = fails(&["compile", &dangling, "-o", &p(&out)], 3);
     assert!(e.contains("nobody_makes_me"), "{e}");
+    // No outputs at all (fuzzer find: it compiled into a file the runtime refused).
+    let none = write(
+        "no_outputs.onnx",
+        onnx(
+            vec![node("Add", "add", &["a", "b"], &["s"], vec![])],
+            vec![vi("a", &[2, 3]), vi("b", &[2, 3])],
+            vec![],
+        ),
+    );
+    let e = fails(&["compile", &none, "-o", &p(&out)], 3);
+    assert!(e.contains("no outputs"), "{e}");
     assert!(!out.exists());
 }
 
