@@ -60,6 +60,9 @@ bash scripts/display.sh
 step "Arm Linux: aarch64 and armv7 builds, runtime tests and models under QEMU; C ABI for iOS"
 bash scripts/arm-linux.sh
 
+step "Fuzzing: model, onnx, npy and image targets, 45 s each (scripts/fuzz.sh)"
+bash scripts/fuzz.sh "${MOTE_FUZZ_SECONDS:-45}"
+
 step "cargo test (workspace, release: whole models run on the reference kernels)"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT

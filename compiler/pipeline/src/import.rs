@@ -288,8 +288,8 @@ fn auto_pads(
     match auto {
         "NOTSET" | "" => {
             let p = pads.unwrap_or_else(|| vec![0; 4]);
-            if p.len() != 4 || p.iter().any(|&v| v < 0) {
-                return Err(format!("pads {p:?} are not 4 non-negative values"));
+            if p.len() != 4 || p.iter().any(|&v| !(0..=1 << 16).contains(&v)) {
+                return Err(format!("pads {p:?} are not 4 values in 0..=65536"));
             }
             Ok([p[0] as usize, p[1] as usize, p[2] as usize, p[3] as usize])
         }
@@ -298,7 +298,10 @@ fn auto_pads(
             let mut out = [0usize; 4];
             for i in 0..2 {
                 let o = in_hw[i].div_ceil(s[i]);
-                let need = ((o.max(1) - 1) * s[i] + d[i] * (k[i] - 1) + 1).saturating_sub(in_hw[i]);
+                let need = ((o.max(1) - 1).saturating_mul(s[i]))
+                    .saturating_add(d[i].saturating_mul(k[i].saturating_sub(1)))
+                    .saturating_add(1)
+                    .saturating_sub(in_hw[i]);
                 let (small, big) = (need / 2, need - need / 2);
                 if auto == "SAME_UPPER" {
                     out[i] = small;
@@ -320,8 +323,12 @@ fn pair(
     what: &str,
 ) -> std::result::Result<[usize; 2], String> {
     match v {
+        None if default == 0 => Err(format!("{what} is required")),
         None => Ok([default; 2]),
-        Some(v) if v.len() == 2 && v.iter().all(|&x| x >= 1) => Ok([v[0] as usize, v[1] as usize]),
+        // At most 2^16: no real model comes near, and products of such values cannot overflow.
+        Some(v) if v.len() == 2 && v.iter().all(|&x| (1..=1 << 16).contains(&x)) => {
+            Ok([v[0] as usize, v[1] as usize])
+        }
         Some(v) => Err(format!(
             "{what} {v:?}: only 2-D spatial ops with positive values are supported"
         )),
@@ -1042,10 +1049,10 @@ fn lower(
             let d = pair(attrs.ints("dilations")?, 1, "dilations").map_err(unsup)?;
             let op_pad = attrs.ints("output_padding")?.unwrap_or_else(|| vec![0, 0]);
             let full = |i: usize| {
-                s[i] * (xs[2 + i] - 1)
-                    + op_pad.get(i).copied().unwrap_or(0) as usize
-                    + (k[i] - 1) * d[i]
-                    + 1
+                s[i].saturating_mul(xs[2 + i].saturating_sub(1))
+                    .saturating_add(op_pad.get(i).copied().unwrap_or(0).clamp(0, 1 << 16) as usize)
+                    .saturating_add(k[i].saturating_sub(1).saturating_mul(d[i]))
+                    .saturating_add(1)
             };
             let auto = attrs.string_or("auto_pad", "NOTSET")?;
             let (pt, pl, oh, ow) = if let Some(os) = attrs.ints("output_shape")? {
@@ -1482,8 +1489,12 @@ fn lower(
             .map_err(unsup)?;
             let mut out = [0usize; 2];
             for i in 0..2 {
-                let span = d[i] * (k[i] - 1) + 1;
-                let padded = xs[2 + i] + pads[i] + pads[i + 2];
+                let span = d[i]
+                    .saturating_mul(k[i].saturating_sub(1))
+                    .saturating_add(1);
+                let padded = xs[2 + i]
+                    .saturating_add(pads[i])
+                    .saturating_add(pads[i + 2]);
                 let num = padded
                     .checked_sub(span)
                     .ok_or_else(|| bad("window larger than the padded input".into()))?;
@@ -1492,7 +1503,7 @@ fn lower(
                 } else {
                     num / s[i] + 1
                 };
-                if ceil && (o - 1) * s[i] >= xs[2 + i] + pads[i] {
+                if ceil && (o - 1).saturating_mul(s[i]) >= xs[2 + i].saturating_add(pads[i]) {
                     o -= 1;
                 }
                 out[i] = o;

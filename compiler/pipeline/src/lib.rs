@@ -81,6 +81,11 @@ fn short_name(name: &str) -> &str {
 /// A [`CompileError`] naming the node and op for unsupported or inconsistent models.
 pub fn compile(onnx: &[u8], opts: &CompileOptions) -> Result<Compiled> {
     let mut model = mote_onnx::parse_model(onnx)?;
+    // A graph without outputs computes nothing, and a model file without outputs does not load
+    // (fuzzer find: such a graph compiled into a file the runtime refused).
+    if model.graph.as_ref().is_none_or(|g| g.output.is_empty()) {
+        return Err(CompileError::Graph("the graph has no outputs".into()));
+    }
     if let Some(g) = model.graph.as_mut() {
         qoperator::expand(g)?;
     }

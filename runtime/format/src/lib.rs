@@ -25,6 +25,10 @@
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+// Every byte this crate reads comes from a file that may be hostile: no indexing that can panic,
+// no arithmetic that can overflow on a value read from the file (checked or saturating
+// arithmetic, `get`, `split_at_checked`). The writer is exempt (see `mod writer`).
+#![deny(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 #[cfg(feature = "write")]
 extern crate alloc;
@@ -33,7 +37,10 @@ mod error;
 mod layout;
 mod ops;
 mod reader;
+// The writer builds a file from the compiler's own tables (it reads nothing from outside) and
+// panics on a compiler bug rather than write a broken file.
 #[cfg(feature = "write")]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod writer;
 
 pub use error::Error;

@@ -603,7 +603,7 @@ impl Words<'_> {
             index: self.op,
             reason: "parameters too short for the op code",
         })?;
-        self.at += 4;
+        self.at = self.at.saturating_add(4);
         Ok(v)
     }
     fn i32(&mut self) -> Result<i32, Error> {

@@ -88,7 +88,9 @@ impl TensorInfo<'_> {
     }
     /// Number of elements.
     pub fn elements(&self) -> usize {
-        self.byte_len as usize / self.dtype.size()
+        (self.byte_len as usize)
+            .checked_div(self.dtype.size())
+            .unwrap_or(0)
     }
 }
 
@@ -112,6 +114,14 @@ fn sub(bytes: &[u8], offset: usize, len: usize) -> Option<&[u8]> {
 fn str_at(strings: &[u8], off: u32, len: u32) -> Result<&str, Error> {
     let b = sub(strings, off as usize, len as usize).ok_or(Error::BadString)?;
     core::str::from_utf8(b).map_err(|_| Error::BadString)
+}
+
+/// The section found for `kind` (kinds are numbered from 1 in [`SectionKind::ALL`] order).
+fn slot_of(found: &[Option<(usize, usize)>], kind: SectionKind) -> Option<(usize, usize)> {
+    found
+        .get((kind as usize).checked_sub(1)?)
+        .copied()
+        .flatten()
 }
 
 impl<'a> Model<'a> {
@@ -182,16 +192,25 @@ impl<'a> Model<'a> {
                 reason: "more than 64 sections",
             });
         }
-        let table_end = HEADER_LEN + section_count * SECTION_ENTRY_LEN;
+        // At most 64 entries: no overflow, but checked all the same (the lint cannot know).
+        let table_end = section_count
+            .checked_mul(SECTION_ENTRY_LEN)
+            .and_then(|n| n.checked_add(HEADER_LEN))
+            .ok_or(trunc(HEADER_LEN))?;
         if table_end > bytes.len() {
             return Err(trunc(table_end));
         }
         let mut found: [Option<(usize, usize)>; 9] = [None; 9];
         for s in 0..section_count {
-            let at = HEADER_LEN + s * SECTION_ENTRY_LEN;
-            let kind = rd_u32(bytes, at).ok_or(trunc(table_end))?;
-            let off = rd_u32(bytes, at + 4).ok_or(trunc(table_end))? as usize;
-            let len = rd_u32(bytes, at + 8).ok_or(trunc(table_end))? as usize;
+            let field = |w: usize| {
+                s.checked_mul(SECTION_ENTRY_LEN)
+                    .and_then(|at| at.checked_add(HEADER_LEN)?.checked_add(w))
+                    .and_then(|at| rd_u32(bytes, at))
+                    .ok_or(trunc(table_end))
+            };
+            let kind = field(0)?;
+            let off = field(4)? as usize;
+            let len = field(8)? as usize;
             let bad = |reason| Error::BadSection { kind, reason };
             let end = off
                 .checked_add(len)
@@ -206,13 +225,14 @@ impl<'a> Model<'a> {
                 // Unknown sections of the same major version are skipped (minor additions).
                 continue;
             };
-            if found[slot].is_some() {
-                return Err(bad("section appears twice"));
+            match found.get_mut(slot) {
+                Some(Some(_)) => return Err(bad("section appears twice")),
+                Some(entry) => *entry = Some((off, len)),
+                None => continue,
             }
-            found[slot] = Some((off, len));
         }
         let section = |k: SectionKind| -> Result<(usize, &'a [u8]), Error> {
-            let (off, len) = found[k as usize - 1].ok_or(Error::BadSection {
+            let (off, len) = slot_of(&found, k).ok_or(Error::BadSection {
                 kind: k as u32,
                 reason: "missing",
             })?;
@@ -231,7 +251,7 @@ impl<'a> Model<'a> {
         let (_, io) = section(SectionKind::Io)?;
         let (_, metadata) = section(SectionKind::Metadata)?;
         // Optional: models without int8 tensors have no quantization records.
-        let quant = match found[SectionKind::Quant as usize - 1] {
+        let quant = match slot_of(&found, SectionKind::Quant) {
             None => &[][..],
             Some(_) => section(SectionKind::Quant)?.1,
         };
@@ -276,10 +296,15 @@ impl<'a> Model<'a> {
         model.validate_ops()?;
         model.validate_io()?;
         for i in 0..model.metadata.len() / META_RECORD_LEN {
-            let at = i * META_RECORD_LEN;
-            for k in 0..2 {
-                let off = rd_u32(metadata, at + 8 * k).ok_or(Error::BadString)?;
-                let len = rd_u32(metadata, at + 8 * k + 4).ok_or(Error::BadString)?;
+            for k in 0..2usize {
+                let word = |w: usize| {
+                    i.checked_mul(META_RECORD_LEN)
+                        .and_then(|at| at.checked_add(k.checked_mul(8)?)?.checked_add(w))
+                        .and_then(|at| rd_u32(metadata, at))
+                        .ok_or(Error::BadString)
+                };
+                let off = word(0)?;
+                let len = word(4)?;
                 str_at(strings, off, len)?;
             }
         }
@@ -311,7 +336,7 @@ impl<'a> Model<'a> {
         let mut dims = [1u32; MAX_RANK];
         let mut elements: u64 = 1;
         for (k, d) in dims.iter_mut().enumerate() {
-            let v = rd(12 + 4 * k)?;
+            let v = rd(12usize.saturating_add(k.saturating_mul(4)))?;
             if k < rank {
                 *d = v;
                 elements = elements
@@ -334,7 +359,7 @@ impl<'a> Model<'a> {
                 if !(offset as usize).is_multiple_of(ALIGN) {
                     return Err(bad("arena offset not 16-byte aligned"));
                 }
-                let end = (offset as u64) + byte_len as u64;
+                let end = (offset as u64).saturating_add(byte_len as u64);
                 if end > self.arena_len as u64 {
                     return Err(bad("arena range extends past the arena size"));
                 }
@@ -360,8 +385,8 @@ impl<'a> Model<'a> {
             let scale = f32::from_bits(
                 rd_u32(self.quant, at).ok_or(bad("quantization index out of range"))?,
             );
-            let zero_point =
-                rd_u32(self.quant, at + 4).ok_or(bad("quantization index out of range"))? as i32;
+            let zero_point = rd_u32(self.quant, at.saturating_add(4))
+                .ok_or(bad("quantization index out of range"))? as i32;
             if !(scale.is_finite() && scale > 0.0) {
                 return Err(bad("quantization scale is not a positive finite number"));
             }
@@ -407,10 +432,13 @@ impl<'a> Model<'a> {
         let io_bytes = sub(
             self.indices,
             io_start.checked_mul(4).ok_or(bad("io range overflows"))?,
-            (n_in + n_out) * 4,
+            // u16 counts: (n_in + n_out) * 4 < 2^19, no overflow.
+            n_in.saturating_add(n_out).saturating_mul(4),
         )
         .ok_or(bad("input/output list outside the indices section"))?;
-        let (ib, ob) = io_bytes.split_at(n_in * 4);
+        let (ib, ob) = io_bytes
+            .split_at_checked(n_in.saturating_mul(4))
+            .ok_or(bad("input/output list outside the indices section"))?;
         let inputs = IndexList { bytes: ib };
         let outputs = IndexList { bytes: ob };
         let n_tensors = self.tensor_count() as u32;
@@ -443,10 +471,12 @@ impl<'a> Model<'a> {
             .and_then(|n| n.checked_mul(4))
             .ok_or(bad("counts overflow"))?;
         let b = sub(self.io, 8, total).ok_or(bad("table truncated"))?;
-        if self.io.len() != 8 + total {
+        if self.io.len() != total.saturating_add(8) {
             return Err(bad("table has trailing bytes"));
         }
-        let (i, o) = b.split_at(n_in * 4);
+        let (i, o) = b
+            .split_at_checked(n_in.saturating_mul(4))
+            .ok_or(bad("table truncated"))?;
         Ok((IndexList { bytes: i }, IndexList { bytes: o }))
     }
 

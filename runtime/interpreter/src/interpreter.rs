@@ -1,5 +1,12 @@
 //! Running a model: inputs in, kernels over the arena, outputs out.
 
+// Arithmetic here is on offsets and extents of tensors that `Model::from_bytes` has validated:
+// every tensor's element count × dtype size equals its u32 byte length (checked in u64 by the
+// reader), arena tensors satisfy offset + length ≤ arena_len (a u32), and the interpreter checks
+// the arena is at least arena_len. So any product of one tensor's dims and any offset + length
+// fits in a 32- or 64-bit usize: the bounds were validated at load.
+#![allow(clippy::arithmetic_side_effects)]
+
 use crate::model::Model;
 use crate::prepare::{prepare, Kernel, PreparedOp};
 use crate::Error;

@@ -19,6 +19,13 @@
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+// A model file may be hostile. Validation (`model.rs`, `prepare.rs`) must not panic on what it
+// reads: no indexing that can panic, no arithmetic that can overflow on model values (checked or
+// saturating arithmetic). Where a module allows one of these, its header says which bounds were
+// validated at load that make it safe. The kernels (`mote-kernels`) run only after validation:
+// every shape and parameter they receive has been checked against the tensors' byte lengths,
+// and they index with `get`/`chunks_exact`/zips or with bounds derived from those checks.
+#![deny(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 #[cfg(feature = "std")]
 extern crate std;

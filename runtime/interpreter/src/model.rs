@@ -13,7 +13,10 @@ pub struct Model<'a> {
 
 fn arena_range(t: &TensorInfo<'_>) -> Option<(usize, usize)> {
     match t.storage {
-        Storage::Arena { offset } => Some((offset as usize, offset as usize + t.byte_len as usize)),
+        Storage::Arena { offset } => Some((
+            offset as usize,
+            (offset as usize).checked_add(t.byte_len as usize)?,
+        )),
         Storage::Const(_) => None,
     }
 }

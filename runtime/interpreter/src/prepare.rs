@@ -4,6 +4,13 @@
 //! few dozen integer operations), so no per-op state needs to be stored: the interpreter stays
 //! heap-free without a size limit on the number of ops.
 
+// Indexing here is of fixed `[_; MAX_RANK]` shape arrays by an axis below a rank the reader has
+// checked (≤ MAX_RANK), by `r - 1`/`r - 2` after checking `r >= 2`, and by axes and permutation
+// entries after checking them against the rank: the bounds were validated at load, and
+// indexing keeps the shape checks readable. Arithmetic stays denied (crate level): anything
+// computed from model values is checked or saturating.
+#![allow(clippy::indexing_slicing)]
+
 use crate::Error;
 use mote_format::{
     ActivationKind, ActivationSpec, BinaryKind, Conv2d, DType, IndexList, OpParams, PadKind,
@@ -226,7 +233,10 @@ pub(crate) fn prepare<'a>(
             let [n, h, wd, ci] = [x.dims[0], x.dims[1], x.dims[2], x.dims[3]];
             let [co, kh, kw, cpg] = [w.dims[0], w.dims[1], w.dims[2], w.dims[3]];
             cx.check(
-                g >= 1 && ci % g == 0 && co % g == 0 && cpg * g == ci,
+                g >= 1
+                    && ci.checked_rem(g) == Some(0)
+                    && co.checked_rem(g) == Some(0)
+                    && cpg.checked_mul(g) == Some(ci),
                 "groups do not divide the channels",
             )?;
             cx.check(
@@ -319,14 +329,15 @@ pub(crate) fn prepare<'a>(
             )?;
             let r = a.rank;
             cx.check(
-                a.dims[r - 1] == b.dims[r - 2],
+                a.dims[r.saturating_sub(1)] == b.dims[r.saturating_sub(2)],
                 "MatMul inner dimensions differ",
             )?;
             cx.check(
-                os.dims[r - 2] == a.dims[r - 2] && os.dims[r - 1] == b.dims[r - 1],
+                os.dims[r.saturating_sub(2)] == a.dims[r.saturating_sub(2)]
+                    && os.dims[r.saturating_sub(1)] == b.dims[r.saturating_sub(1)],
                 "MatMul output shape",
             )?;
-            for k in 0..r - 2 {
+            for k in 0..r.saturating_sub(2) {
                 let o = os.dims[k];
                 cx.check(
                     (a.dims[k] == o || a.dims[k] == 1) && (b.dims[k] == o || b.dims[k] == 1),
@@ -421,7 +432,7 @@ pub(crate) fn prepare<'a>(
                         cx.check(s.dims[k] == os.dims[k], "Concat inputs differ off the axis")?;
                     }
                 }
-                total += s.dims[axis];
+                total = total.saturating_add(s.dims[axis]);
             }
             cx.check(
                 total == os.dims[axis],
@@ -449,7 +460,12 @@ pub(crate) fn prepare<'a>(
                 );
                 cx.check(st != 0, "Slice step is zero")?;
                 if n > 0 {
-                    let last = s + (n - 1) * st;
+                    // Values from u32/i32 fields: no i64 overflow, checked all the same.
+                    let last = n
+                        .saturating_sub(1)
+                        .checked_mul(st)
+                        .and_then(|v| v.checked_add(s))
+                        .unwrap_or(-1);
                     cx.check(
                         s >= 0 && s < len && last >= 0 && last < len,
                         "Slice reads outside the input",
@@ -695,7 +711,7 @@ pub(crate) fn prepare<'a>(
             let inner = if scales.elements() == 1 {
                 out.elements()
             } else {
-                os.dims.get(axis + 1..q.rank).map_or(1, |d| d.iter().product())
+                os.dims.get(axis.saturating_add(1)..q.rank).map_or(1, |d| d.iter().product())
             };
             cx.check(inner >= 1, "DequantizeWeights of an empty tensor")?;
             Kernel::DequantizeWeights { inner }
@@ -708,7 +724,7 @@ pub(crate) fn prepare<'a>(
             let mut b = [0isize; MAX_RANK];
             for k in 0..x.rank {
                 let (bg, inl, outl) = (begin[k] as i64, x.dims[k] as i64, os.dims[k] as i64);
-                let end = outl - inl - bg;
+                let end = outl.saturating_sub(inl).saturating_sub(bg);
                 cx.check(
                     bg.abs() <= 1 << 24 && end.abs() <= 1 << 24,
                     "padding out of range",
@@ -831,8 +847,8 @@ fn per_channel_tail(
         bias.dtype == DType::I32 && bias.elements() == channels,
         "bias must be int32, one per output channel",
     )?;
-    let m = cx.tensor(ins, first + 1)?;
-    let s = cx.tensor(ins, first + 2)?;
+    let m = cx.tensor(ins, first.saturating_add(1))?;
+    let s = cx.tensor(ins, first.saturating_add(2))?;
     let n = m.elements();
     cx.check(
         m.dtype == DType::I32 && s.dtype == DType::I32,
@@ -876,14 +892,14 @@ fn double_scale_tail(
         bias.dtype == DType::I32 && bias.elements() == channels,
         "bias must be int32, one per output channel",
     )?;
-    let m = cx.tensor(ins, first + 1)?;
+    let m = cx.tensor(ins, first.saturating_add(1))?;
     cx.check(
         m.dtype == DType::I32,
         "scales must be stored as int32 word pairs",
     )?;
     let n = m.elements();
     cx.check(
-        n == 2 * channels || n == 2,
+        channels.checked_mul(2) == Some(n) || n == 2,
         "one f64 scale per output channel, or one",
     )?;
     let mote_format::Storage::Const(b) = m.storage else {
@@ -922,7 +938,10 @@ fn conv_geometry(
     let [n, h, wd, ci] = [x.dims[0], x.dims[1], x.dims[2], x.dims[3]];
     let [co, kh, kw, cpg] = [w.dims[0], w.dims[1], w.dims[2], w.dims[3]];
     cx.check(
-        g >= 1 && ci % g == 0 && co % g == 0 && cpg * g == ci,
+        g >= 1
+            && ci.checked_rem(g) == Some(0)
+            && co.checked_rem(g) == Some(0)
+            && cpg.checked_mul(g) == Some(ci),
         "groups do not divide the channels",
     )?;
     cx.check(kh >= 1 && kw >= 1, "empty kernel")?;
@@ -931,9 +950,14 @@ fn conv_geometry(
         "Conv2d output batch/channels mismatch",
     )?;
     let out_len = |inp: usize, k: usize, s: u32, d: u32, p0: u32, p1: u32| -> Option<usize> {
-        let span = (d as usize).checked_mul(k - 1)? + 1;
-        let padded = inp + p0 as usize + p1 as usize;
-        padded.checked_sub(span).map(|v| v / s as usize + 1)
+        let span = (d as usize)
+            .checked_mul(k.checked_sub(1)?)?
+            .checked_add(1)?;
+        let padded = inp.checked_add(p0 as usize)?.checked_add(p1 as usize)?;
+        padded
+            .checked_sub(span)?
+            .checked_div(s as usize)?
+            .checked_add(1)
     };
     cx.check(
         out_len(h, kh, c.stride[0], c.dilation[0], c.pads[0], c.pads[2]) == Some(os.dims[1])
@@ -975,12 +999,12 @@ fn fc_geometry(
     )?;
     let (units, depth) = (w.dims[0], w.dims[1]);
     cx.check(
-        depth >= 1 && x.elements() % depth == 0,
+        depth >= 1 && x.elements().checked_rem(depth) == Some(0),
         "input length is not a multiple of the weights' depth",
     )?;
-    let rows = x.elements() / depth;
+    let rows = x.elements().checked_div(depth).unwrap_or(0);
     cx.check(
-        out.elements() == rows * units,
+        rows.checked_mul(units) == Some(out.elements()),
         "output size is not rows × units",
     )?;
     Ok((rows, depth, units))
@@ -1069,7 +1093,10 @@ fn softmax_shape(
     let (axis_len, inner) = if flatten {
         (x.dims[axis..x.rank].iter().product(), 1)
     } else {
-        (x.dims[axis], x.dims[axis + 1..x.rank].iter().product())
+        (
+            x.dims[axis],
+            x.dims[axis.saturating_add(1)..x.rank].iter().product(),
+        )
     };
     Ok(SoftmaxParams {
         outer,

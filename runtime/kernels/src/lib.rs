@@ -6,6 +6,15 @@
 //! output slice)`. Everything it relies on (shapes that fit the slices, valid strides, non-zero
 //! sizes) was proven when the model was loaded; kernels only `debug_assert!`.
 //!
+//! Hostile models: the crates that read a model file (`mote-format`, `mote-runtime`) deny
+//! `clippy::indexing_slicing` and `clippy::arithmetic_side_effects` in their validation, so a
+//! hostile file is refused with a typed error before any kernel runs. The kernels' inner loops
+//! are not under those lints: they run only on parameters that validation derived from checked
+//! shapes (every extent product equals a u32 byte length, so index arithmetic cannot overflow a
+//! 32- or 64-bit `usize`), and they index slices whose lengths were matched against those shapes
+//! at the kernel's entry — an index out of range there would be a validation bug, which the
+//! fuzzer (`scripts/fuzz.sh`, model target with overflow checks on) and `tests/mutation.rs` hunt.
+//!
 //! Layout: one operator, one module under [`ops`]. Each module holds the contract (`Params`, the
 //! maths, the layout) in `mod.rs`, the portable scalar reference in `reference.rs`, and later one
 //! file per instruction set. Spatial tensors are NHWC; weights of convolutions are

@@ -928,9 +928,11 @@ mod tests {
     fn output(s: *mut mote_session) -> Vec<f32> {
         let (mut p, mut n) = (ptr::null(), 0usize);
         assert_eq!(
+            // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
             unsafe { mote_session_output(s, 0, &mut p, &mut n) },
             MOTE_OK
         );
+        // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
         let b = unsafe { core::slice::from_raw_parts(p.cast::<u8>(), n) };
         b.chunks_exact(4)
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
@@ -943,21 +945,25 @@ mod tests {
         let mut m = ptr::null_mut();
         let b = bytes.as_bytes();
         assert_eq!(
+            // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
             unsafe { mote_model_load(b.as_ptr(), b.len(), &mut m) },
             MOTE_OK
         );
+        // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
         assert_eq!(unsafe { mote_model_arena_size(m) }, 32);
 
         let mut arena = AlignedBytes::zeroed(32);
         let mut s = ptr::null_mut();
         let base = arena.as_bytes_mut().as_mut_ptr();
         assert_eq!(
+            // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
             unsafe { mote_session_create(m, base.cast(), 32, &mut s) },
             MOTE_OK
         );
         // In place, through the pointer; then run twice, writing through it in between.
         let (mut dst, mut n) = (ptr::null_mut(), 0usize);
         assert_eq!(
+            // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
             unsafe { mote_session_input_ptr(s, 0, &mut dst, &mut n) },
             MOTE_OK
         );
@@ -966,41 +972,57 @@ mod tests {
             .iter()
             .flat_map(|v| v.to_le_bytes())
             .collect();
+        // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
         unsafe { ptr::copy_nonoverlapping(x.as_ptr(), dst.cast::<u8>(), n) };
+        // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
         assert_eq!(unsafe { mote_session_run(s) }, MOTE_OK);
         assert_eq!(output(s), [1.0, 2.0, 3.0, 4.0]);
+        // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
         unsafe { *dst.cast::<u8>().add(3) ^= 0x80 }; // x[0] = -1
+                                                     // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
         assert_eq!(unsafe { mote_session_run(s) }, MOTE_OK);
         assert_eq!(output(s), [-1.0, 2.0, 3.0, 4.0]);
         // Copied from the input's own memory (overlapping), and from outside.
+        // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
         assert_eq!(unsafe { mote_session_set_input(s, 0, dst, n) }, MOTE_OK);
+        // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
         assert_eq!(unsafe { mote_session_run(s) }, MOTE_OK);
         assert_eq!(output(s), [-1.0, 2.0, 3.0, 4.0]);
         assert_eq!(
+            // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
             unsafe { mote_session_set_input(s, 0, x.as_ptr().cast(), 16) },
             MOTE_OK
         );
+        // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
         assert_eq!(unsafe { mote_session_run(s) }, MOTE_OK);
         assert_eq!(output(s), [1.0, 2.0, 3.0, 4.0]);
+        // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
         unsafe { mote_session_free(s) };
 
         let mut s = ptr::null_mut();
+        // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
         assert_eq!(unsafe { mote_session_create_alloc(m, &mut s) }, MOTE_OK);
         assert_eq!(
+            // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
             unsafe { mote_session_set_input(s, 0, x.as_ptr().cast(), 16) },
             MOTE_OK
         );
+        // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
         assert_eq!(unsafe { mote_session_run(s) }, MOTE_OK);
         assert_eq!(output(s), [1.0, 2.0, 3.0, 4.0]);
         let mut msg = [0 as c_char; 64];
         assert_eq!(
+            // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
             unsafe { mote_session_set_input(s, 0, x.as_ptr().cast(), 3) },
             MOTE_ERR_WRONG_SIZE
         );
+        // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
         let n = unsafe { mote_session_last_error(s, msg.as_mut_ptr(), msg.len()) };
+        // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
         let text = unsafe { CStr::from_ptr(msg.as_ptr()) }.to_str().unwrap();
         assert_eq!(text.len(), 63.min(n));
         assert!(text.starts_with("input 0 needs 16 bytes, got 3"), "{text}");
+        // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
         unsafe {
             mote_session_free(s);
             mote_model_free(m);

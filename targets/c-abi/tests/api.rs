@@ -17,6 +17,7 @@ fn f32_bytes(v: &[f32]) -> Vec<u8> {
 
 fn load(bytes: &AlignedBytes) -> *mut mote_model {
     let mut m = ptr::null_mut();
+    // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
     let st = unsafe { mote_model_load(bytes.as_bytes().as_ptr(), bytes.as_bytes().len(), &mut m) };
     assert_eq!(st, MOTE_OK);
     assert!(!m.is_null());
@@ -24,10 +25,13 @@ fn load(bytes: &AlignedBytes) -> *mut mote_model {
 }
 
 fn last_error(s: *const mote_session) -> String {
+    // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
     let n = unsafe { mote_session_last_error(s, ptr::null_mut(), 0) };
     let mut buf = vec![0 as c_char; n + 1];
+    // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
     let m = unsafe { mote_session_last_error(s, buf.as_mut_ptr(), buf.len()) };
     assert_eq!(m, n);
+    // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
     unsafe { CStr::from_ptr(buf.as_ptr()) }
         .to_str()
         .unwrap()
@@ -37,10 +41,12 @@ fn last_error(s: *const mote_session) -> String {
 fn output(s: *mut mote_session, index: usize) -> Result<Vec<u8>, mote_status> {
     let mut data: *const c_void = ptr::null();
     let mut len = 0usize;
+    // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
     let st = unsafe { mote_session_output(s, index, &mut data, &mut len) };
     if st != MOTE_OK {
         return Err(st);
     }
+    // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
     Ok(unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len) }.to_vec())
 }
 
@@ -62,14 +68,17 @@ fn blank_info() -> mote_tensor_info {
 
 #[test]
 fn version_and_messages_are_static_strings() {
+    // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
     let v = unsafe { CStr::from_ptr(mote_version()) }.to_str().unwrap();
     assert_eq!(v, env!("CARGO_PKG_VERSION"));
     for code in 0..=13 {
+        // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
         let m = unsafe { CStr::from_ptr(mote_error_message(code)) }
             .to_str()
             .unwrap();
         assert!(!m.is_empty() && m != "unknown status code", "{code}");
     }
+    // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
     let m = unsafe { CStr::from_ptr(mote_error_message(99)) }
         .to_str()
         .unwrap();
@@ -85,6 +94,7 @@ fn float_model_runs_like_the_rust_runtime_in_both_arena_modes() {
 
     let bytes = AlignedBytes::from_slice(&model);
     let m = load(&bytes);
+    // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
     unsafe {
         assert_eq!(mote_model_input_count(m), 1);
         assert_eq!(mote_model_output_count(m), 1);
@@ -104,48 +114,64 @@ fn float_model_runs_like_the_rust_runtime_in_both_arena_modes() {
 
     // Library-allocated arena, input copied in.
     let mut s = ptr::null_mut();
+    // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
     assert_eq!(unsafe { mote_session_create_alloc(m, &mut s) }, MOTE_OK);
     assert_eq!(output(s, 0), Err(MOTE_ERR_NOT_RUN));
     assert!(last_error(s).contains("mote_session_run"));
+    // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
     let st = unsafe { mote_session_set_input(s, 0, input.as_ptr().cast(), input.len()) };
     assert_eq!(st, MOTE_OK);
     assert_eq!(last_error(s), "");
+    // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
     assert_eq!(unsafe { mote_session_run(s) }, MOTE_OK);
     assert_eq!(output(s, 0).unwrap(), expected);
     assert_eq!(output(s, 1), Err(MOTE_ERR_BAD_INDEX));
     // Running again on the same (rewritten) input gives the same result.
+    // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
     let st = unsafe { mote_session_set_input(s, 0, input.as_ptr().cast(), input.len()) };
     assert_eq!(st, MOTE_OK);
+    // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
     assert_eq!(unsafe { mote_session_run(s) }, MOTE_OK);
     assert_eq!(output(s, 0).unwrap(), expected);
+    // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
     unsafe { mote_session_free(s) };
 
     // Caller-lent arena, input written in place.
+    // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
     let need = unsafe { mote_model_arena_size(m) };
     let mut arena = AlignedBytes::zeroed(need);
     let mut s = ptr::null_mut();
     let st =
+        // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
         unsafe { mote_session_create(m, arena.as_bytes_mut().as_mut_ptr().cast(), need, &mut s) };
     assert_eq!(st, MOTE_OK);
     let mut dst: *mut c_void = ptr::null_mut();
     let mut n = 0usize;
     assert_eq!(
+        // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
         unsafe { mote_session_input_ptr(s, 0, &mut dst, &mut n) },
         MOTE_OK
     );
     assert_eq!(n, input.len());
+    // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
     unsafe { ptr::copy_nonoverlapping(input.as_ptr(), dst.cast::<u8>(), n) };
+    // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
     assert_eq!(unsafe { mote_session_run(s) }, MOTE_OK);
     assert_eq!(output(s, 0).unwrap(), expected);
     // Setting an input from the session's own input memory (overlapping copy) is allowed.
     assert_eq!(
+        // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
         unsafe { mote_session_input_ptr(s, 0, &mut dst, &mut n) },
         MOTE_OK
     );
+    // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
     unsafe { ptr::copy_nonoverlapping(input.as_ptr(), dst.cast::<u8>(), n) };
+    // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
     assert_eq!(unsafe { mote_session_set_input(s, 0, dst, n) }, MOTE_OK);
+    // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
     assert_eq!(unsafe { mote_session_run(s) }, MOTE_OK);
     assert_eq!(output(s, 0).unwrap(), expected);
+    // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
     unsafe {
         mote_session_free(s);
         mote_model_free(m);
@@ -158,19 +184,24 @@ fn int8_model_reports_quantization_and_matches() {
     let bytes = AlignedBytes::from_slice(&model);
     let m = load(&bytes);
     let mut info: mote_tensor_info = blank_info();
+    // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
     assert_eq!(unsafe { mote_model_input_info(m, 0, &mut info) }, MOTE_OK);
     assert_eq!(info.dtype, mote_dtype::MOTE_DTYPE_I8);
     assert!(info.quantized && info.scale > 0.0);
     let input: Vec<u8> = (0..info.byte_len).map(|i| (i * 37 % 251) as u8).collect();
     let expected = common::run_rust(&model, &input);
     let mut s = ptr::null_mut();
+    // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
     assert_eq!(unsafe { mote_session_create_alloc(m, &mut s) }, MOTE_OK);
     assert_eq!(
+        // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
         unsafe { mote_session_set_input(s, 0, input.as_ptr().cast(), input.len()) },
         MOTE_OK
     );
+    // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
     assert_eq!(unsafe { mote_session_run(s) }, MOTE_OK);
     assert_eq!(output(s, 0).unwrap(), expected);
+    // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
     unsafe {
         mote_session_free(s);
         mote_model_free(m);
@@ -183,6 +214,7 @@ fn misuse_is_reported_with_codes_and_messages() {
     let bytes = AlignedBytes::from_slice(&model);
     let b = bytes.as_bytes();
     let mut m: *mut mote_model = ptr::null_mut();
+    // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
     unsafe {
         // NULL arguments.
         assert_eq!(
@@ -365,20 +397,24 @@ fn sessions_are_independent_and_run_on_threads() {
                     );
                     let mut s = ptr::null_mut();
                     assert_eq!(
+                        // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
                         unsafe { mote_session_create_alloc(shared.0, &mut s) },
                         MOTE_OK
                     );
                     let mut out = Vec::new();
                     for _ in 0..3 {
                         assert_eq!(
+                            // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
                             unsafe {
                                 mote_session_set_input(s, 0, input.as_ptr().cast(), input.len())
                             },
                             MOTE_OK
                         );
+                        // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
                         assert_eq!(unsafe { mote_session_run(s) }, MOTE_OK);
                         out = output(s, 0).unwrap();
                     }
+                    // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
                     unsafe { mote_session_free(s) };
                     assert_eq!(out, common::run_rust(model, &input));
                     out
@@ -388,5 +424,6 @@ fn sessions_are_independent_and_run_on_threads() {
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
     assert_ne!(results[0], results[1]);
+    // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
     unsafe { mote_model_free(m) };
 }

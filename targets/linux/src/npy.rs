@@ -9,7 +9,7 @@ use crate::fail;
 use mote_format::DType;
 use npyz::{TypeChar, WriterBuilder};
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::Path;
 
 /// What an input must look like.
@@ -63,21 +63,94 @@ pub fn shape_str<T: std::fmt::Display>(s: &[T]) -> String {
     )
 }
 
+/// Longest `.npy` header accepted (numpy's own reader refuses more than 10,000 bytes by
+/// default; its writer pads headers to 64 bytes).
+pub const MAX_HEADER_LEN: usize = 65_536;
+
+/// Deepest bracket nesting accepted in a `.npy` header (structured dtypes nest a few levels).
+pub const MAX_HEADER_NESTING: usize = 16;
+
+/// The header length a `.npy` prefix (magic, version, length field) states, if it is one.
+fn header_len(prefix: &[u8]) -> Option<usize> {
+    if prefix.get(..6)? != b"\x93NUMPY" {
+        return None;
+    }
+    match prefix.get(6)? {
+        1 => Some(u16::from_le_bytes(prefix.get(8..10)?.try_into().ok()?) as usize),
+        _ => Some(u32::from_le_bytes(prefix.get(8..12)?.try_into().ok()?) as usize),
+    }
+}
+
 /// Reads `path`, checking it against `want`; returns the little-endian bytes of the elements.
 ///
 /// # Errors
 /// Exit 5 if the file cannot be opened, exit 4 if it is not a valid `.npy` or its dtype or shape
 /// differ from `want`.
 pub fn read_input(path: &Path, want: &Expected<'_>) -> Result<Vec<u8>> {
-    let ctx = || format!("{}", path.display());
-    let f = File::open(path).or_fail_with(ExitKind::Io, ctx)?;
-    let npy = npyz::NpyFile::new(BufReader::new(f)).or_fail_with(ExitKind::Input, || {
-        format!("{}: not a valid .npy file", path.display())
-    })?;
+    let f = File::open(path).or_fail_with(ExitKind::Io, || format!("{}", path.display()))?;
+    parse_input(BufReader::new(f), &path.display().to_string(), want)
+}
+
+/// Parses a `.npy` stream (the contents of a file named `source`, for messages), checking it
+/// against `want`; returns the little-endian bytes of the elements. The header's dtype and shape
+/// are compared with `want` before any data is read, so what is allocated is bounded by `want`,
+/// whatever the header claims.
+///
+/// # Errors
+/// Exit 4 if it is not a valid `.npy`, its dtype or shape differ from `want`, or the data is
+/// short; exit 3 if `want` itself is too large to address.
+pub fn parse_input<R: Read>(mut reader: R, source: &str, want: &Expected<'_>) -> Result<Vec<u8>> {
+    // npyz allocates the header's stated length before reading it (up to 4 GiB in format
+    // versions 2 and 3): check the length first, then hand npyz the prefix again.
+    let mut prefix = [0u8; 12];
+    let mut got = 0;
+    while let Some(rest) = prefix.get_mut(got..).filter(|r| !r.is_empty()) {
+        match reader.read(rest) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => fail!(ExitKind::Io, "{source}: cannot read: {e}"),
+        }
+    }
+    let prefix = prefix.get(..got).unwrap_or_default();
+    if let Some(len) = header_len(prefix) {
+        if len > MAX_HEADER_LEN {
+            fail!(
+                ExitKind::Input,
+                "{source}: not a valid .npy file (its header claims {len} bytes; numpy writes at most {MAX_HEADER_LEN})"
+            );
+        }
+    }
+    // npyz parses the header with a backtracking grammar that takes exponential time on deeply
+    // nested brackets (fuzzer find: `{{{{...` ran for minutes); numpy headers nest a few deep.
+    let header_len = header_len(prefix).unwrap_or(0);
+    let mut header = Vec::new();
+    (&mut reader)
+        .take(header_len as u64)
+        .read_to_end(&mut header)
+        .or_fail_with(ExitKind::Io, || format!("{source}: cannot read"))?;
+    let mut depth = 0usize;
+    for &c in &header {
+        match c {
+            b'{' | b'[' | b'(' => depth += 1,
+            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if depth > MAX_HEADER_NESTING {
+            fail!(
+                ExitKind::Input,
+                "{source}: not a valid .npy file (its header nests brackets more than {MAX_HEADER_NESTING} deep)"
+            );
+        }
+    }
+    let npy = npyz::NpyFile::new(prefix.chain(&header[..]).chain(reader))
+        .or_fail_with(ExitKind::Input, || {
+            format!("{source}: not a valid .npy file")
+        })?;
     let found_dtype = npy.dtype();
     let found_shape: Vec<u64> = npy.shape().to_vec();
     let want_shape: Vec<u64> = want.shape.iter().map(|&d| d as u64).collect();
-    let prefix = || format!("{}: input '{}'", path.display(), want.name);
+    let prefix = || format!("{source}: input '{}'", want.name);
     if !matches(&found_dtype, want.dtype) {
         fail!(
             ExitKind::Input,
@@ -99,11 +172,20 @@ pub fn read_input(path: &Path, want: &Expected<'_>) -> Result<Vec<u8>> {
     if npy.order() == npyz::Order::Fortran && found_shape.iter().filter(|&&d| d > 1).count() > 1 {
         fail!(
             ExitKind::Input,
-            "{}: Fortran-order arrays are not supported; save it with numpy.ascontiguousarray",
-            path.display()
+            "{source}: Fortran-order arrays are not supported; save it with numpy.ascontiguousarray"
         );
     }
-    let data_err = || format!("{}: cannot read the array data", path.display());
+    let want_len = want
+        .shape
+        .iter()
+        .try_fold(want.dtype.size(), |n, &d| n.checked_mul(d))
+        .ok_or_else(|| {
+            Failure::new(
+                ExitKind::Model,
+                format!("input '{}' is too large to address", want.name),
+            )
+        })?;
+    let data_err = || format!("{source}: cannot read the array data");
     let bytes = match want.dtype {
         DType::F32 => npy
             .into_vec::<f32>()
@@ -127,12 +209,10 @@ pub fn read_input(path: &Path, want: &Expected<'_>) -> Result<Vec<u8>> {
             .into_vec::<u8>()
             .or_fail_with(ExitKind::Input, data_err)?,
     };
-    let want_len = want.shape.iter().product::<usize>() * want.dtype.size();
     if Vec::len(&bytes) != want_len {
         fail!(
             ExitKind::Input,
-            "{}: the array holds {} bytes of data, the shape needs {want_len}",
-            path.display(),
+            "{source}: the array holds {} bytes of data, the shape needs {want_len}",
             Vec::len(&bytes)
         );
     }
@@ -203,4 +283,63 @@ pub fn f32_bytes(shape: &[usize], data: &[f32]) -> Result<Vec<u8>> {
     w.finish().or_fail(ExitKind::Io, "npy")?;
     let _ = out.flush();
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the fuzzer (`scripts/fuzz.sh`, npy target): a version-3 header claiming
+    /// 4,285,923,451 bytes made npyz allocate them before reading. Now refused from the length.
+    #[test]
+    fn huge_header_length_is_refused_before_allocating() {
+        let want = Expected {
+            name: "x",
+            dtype: DType::F32,
+            shape: &[1, 4],
+        };
+        let mut file = b"\x93NUMPY\x03\x00".to_vec();
+        file.extend_from_slice(&0xFF76_007Bu32.to_le_bytes());
+        file.extend_from_slice(&[0xFF; 64]);
+        let e = parse_input(&file[..], "hostile.npy", &want);
+        assert!(
+            matches!(&e, Err(f) if f.kind == ExitKind::Input
+                && f.to_string().contains("header claims 4285923451 bytes")),
+            "{e:?}"
+        );
+        // A short header is parsed (and fails on its content, not its length).
+        let mut file = b"\x93NUMPY\x01\x00".to_vec();
+        file.extend_from_slice(&100u16.to_le_bytes());
+        file.extend_from_slice(&[b' '; 100]);
+        let e = parse_input(&file[..], "odd.npy", &want);
+        assert!(
+            matches!(&e, Err(f) if !f.to_string().contains("header claims")),
+            "{e:?}"
+        );
+        // A valid file still reads; a file shorter than the prefix is an error, not a panic.
+        let good = f32_bytes(&[1, 4], &[1.0, 2.0, 3.0, 4.0]).unwrap_or_default();
+        let x = parse_input(&good[..], "good.npy", &want);
+        assert!(matches!(&x, Ok(b) if b.len() == 16), "{x:?}");
+        assert!(parse_input(&good[..5], "short.npy", &want).is_err());
+    }
+
+    /// Found by the fuzzer: a header of nested `{` made npyz's parser backtrack for minutes.
+    #[test]
+    fn deeply_nested_header_is_refused_quickly() {
+        let want = Expected {
+            name: "x",
+            dtype: DType::F32,
+            shape: &[1, 4],
+        };
+        let mut head = b"{'descr': '<f4', 'fortran_order': ".to_vec();
+        head.extend_from_slice(&[b'{'; 200]);
+        let mut file = b"\x93NUMPY\x01\x00".to_vec();
+        file.extend_from_slice(&(head.len() as u16).to_le_bytes());
+        file.extend_from_slice(&head);
+        let e = parse_input(&file[..], "nested.npy", &want);
+        assert!(
+            matches!(&e, Err(f) if f.to_string().contains("nests brackets")),
+            "{e:?}"
+        );
+    }
 }

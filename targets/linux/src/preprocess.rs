@@ -11,21 +11,34 @@ use crate::metadata::ImageSpec;
 use image::imageops::FilterType;
 use std::path::Path;
 
+/// Most bytes a decoder may allocate for one image (`image`'s own default is 512 MiB): a
+/// 16384 x 16384 RGBA picture. A file claiming more is refused before anything is allocated.
+pub const MAX_DECODE_BYTES: u64 = 1 << 30;
+
 /// Decodes an image file.
 ///
 /// # Errors
 /// Exit 5 if it cannot be read, exit 4 if it cannot be decoded.
 pub fn load(path: &Path) -> Result<image::DynamicImage> {
-    let reader = image::ImageReader::open(path)
+    let bytes = std::fs::read(path)
         .or_fail_with(ExitKind::Io, || format!("cannot read {}", path.display()))?;
-    let reader = reader
+    decode(&bytes, &path.display().to_string(), MAX_DECODE_BYTES)
+}
+
+/// Decodes the bytes of an image file (named `source` in messages), PNG or JPEG recognised
+/// from the contents, allocating at most `max_alloc` bytes.
+///
+/// # Errors
+/// Exit 4 if it cannot be decoded or would need more than `max_alloc` bytes.
+pub fn decode(bytes: &[u8], source: &str, max_alloc: u64) -> Result<image::DynamicImage> {
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
-        .or_fail_with(ExitKind::Io, || format!("cannot read {}", path.display()))?;
+        .or_fail_with(ExitKind::Input, || format!("cannot read {source}"))?;
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(max_alloc);
+    reader.limits(limits);
     reader.decode().or_fail_with(ExitKind::Input, || {
-        format!(
-            "{}: cannot decode the image (PNG and JPEG are supported)",
-            path.display()
-        )
+        format!("{source}: cannot decode the image (PNG and JPEG are supported)")
     })
 }
 

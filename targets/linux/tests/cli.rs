@@ -853,6 +853,198 @@ fn damaged_model_files_are_rejected() {
     assert!(e.contains("ONNX"), "{e}");
 }
 
+/// `mote compile` writes through a temporary file and a rename: a compile that fails, whether in
+/// the compiler or while writing, leaves the good model that was there untouched and no
+/// temporary file behind. Also pins the unsupported-op message (node and op named).
+#[test]
+fn failed_compiles_keep_the_existing_model_intact() {
+    let d = scratch("compile_atomic");
+    let good_onnx = d.join("good.onnx");
+    assert!(std::fs::write(&good_onnx, two_in_two_out()).is_ok());
+    let out = d.join("model.mote");
+    ok(&["compile", &p(&good_onnx), "-o", &p(&out)]);
+    let good = std::fs::read(&out).unwrap_or_default();
+    assert!(!good.is_empty());
+    let unchanged = |what: &str| {
+        assert_eq!(
+            std::fs::read(&out).unwrap_or_default(),
+            good,
+            "{what}: the existing model changed"
+        );
+        let names: Vec<String> = std::fs::read_dir(&d)
+            .map(|r| {
+                r.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert!(
+            names.iter().all(|n| !n.contains(".tmp")),
+            "{what}: a temporary file was left: {names:?}"
+        );
+    };
+    // An operator mote does not implement: exit 3, the message names the node and the op.
+    let einsum = d.join("einsum.onnx");
+    let bytes = onnx(
+        vec![node("Einsum", "the_einsum", &["a", "b"], &["s"], vec![])],
+        vec![vi("a", &[2, 3]), vi("b", &[2, 3])],
+        vec![vi("s", &[2, 3])],
+    );
+    assert!(std::fs::write(&einsum, bytes).is_ok());
+    let e = fails(&["compile", &p(&einsum), "-o", &p(&out)], 3);
+    assert!(
+        e.contains("unsupported operator Einsum") && e.contains("'the_einsum'"),
+        "{e}"
+    );
+    unchanged("unsupported op");
+    // Not ONNX at all (a truncated download).
+    let cut = d.join("cut.onnx");
+    let full = two_in_two_out();
+    assert!(std::fs::write(&cut, &full[..full.len() / 2]).is_ok());
+    fails(&["compile", &p(&cut), "-o", &p(&out)], 3);
+    unchanged("truncated ONNX");
+    // The write itself fails (the destination is a directory): exit 5, nothing left behind.
+    let dir_out = d.join("taken");
+    assert!(std::fs::create_dir_all(&dir_out).is_ok());
+    let e = fails(&["compile", &p(&good_onnx), "-o", &p(&dir_out)], 5);
+    assert!(e.contains("cannot write"), "{e}");
+    assert!(dir_out.is_dir());
+    unchanged("failed write");
+}
+
+/// Compile errors name the node and the op: an inconsistent model (shapes that do not
+/// broadcast), a supported op in a form mote does not implement (3-D pooling), a graph output
+/// nobody produces. Each is one line, exit 3.
+#[test]
+fn compile_errors_name_the_node_and_op() {
+    let d = scratch("compile_errors");
+    let out = d.join("m.mote");
+    let write = |name: &str, bytes: Vec<u8>| {
+        let f = d.join(name);
+        assert!(std::fs::write(&f, bytes).is_ok());
+        p(&f)
+    };
+    let bad_add = write(
+        "bad_add.onnx",
+        onnx(
+            vec![node("Add", "the_add", &["a", "b"], &["s"], vec![])],
+            vec![vi("a", &[2, 3]), vi("b", &[4, 5])],
+            vec![vi("s", &[2, 3])],
+        ),
+    );
+    let e = fails(&["compile", &bad_add, "-o", &p(&out)], 3);
+    assert!(e.contains("the_add") && e.contains("Add"), "{e}");
+    let kernel = AttributeProto {
+        name: Some("kernel_shape".into()),
+        r#type: Some(7),
+        ints: vec![2, 2, 2],
+        ..Default::default()
+    };
+    let pool3d = write(
+        "pool3d.onnx",
+        onnx(
+            vec![node(
+                "AveragePool",
+                "the_pool",
+                &["x"],
+                &["y"],
+                vec![kernel],
+            )],
+            vec![vi("x", &[1, 1, 4, 4, 4])],
+            vec![vi("y", &[1, 1, 3, 3, 3])],
+        ),
+    );
+    let e = fails(&["compile", &pool3d, "-o", &p(&out)], 3);
+    assert!(e.contains("the_pool") && e.contains("AveragePool"), "{e}");
+    let dangling = write(
+        "dangling.onnx",
+        onnx(
+            vec![node("Add", "add", &["a", "b"], &["s"], vec![])],
+            vec![vi("a", &[2, 3]), vi("b", &[2, 3])],
+            vec![vi("nobody_makes_me", &[2, 3])],
+        ),
+    );
+    let e = fails(&["compile", &dangling, "-o", &p(&out)], 3);
+    assert!(e.contains("nobody_makes_me"), "{e}");
+    // No outputs at all (fuzzer find: it compiled into a file the runtime refused).
+    let none = write(
+        "no_outputs.onnx",
+        onnx(
+            vec![node("Add", "add", &["a", "b"], &["s"], vec![])],
+            vec![vi("a", &[2, 3]), vi("b", &[2, 3])],
+            vec![],
+        ),
+    );
+    let e = fails(&["compile", &none, "-o", &p(&out)], 3);
+    assert!(e.contains("no outputs"), "{e}");
+    assert!(!out.exists());
+}
+
+/// Found by the fuzzer (`scripts/fuzz.sh`, onnx target): a MaxPool without `kernel_shape`
+/// made the importer subtract 1 from a zero kernel (a panic, reported as an internal error).
+/// Now a one-line error naming the node, as are kernels and strides past 65536.
+#[test]
+fn maxpool_without_kernel_shape_is_an_error_not_a_panic() {
+    let d = scratch("maxpool_no_kernel");
+    let f = d.join("pool.onnx");
+    let bytes = onnx(
+        vec![node("MaxPool", "the_pool", &["x"], &["y"], vec![])],
+        vec![vi("x", &[1, 1, 4, 4])],
+        vec![vi("y", &[1, 1, 4, 4])],
+    );
+    assert!(std::fs::write(&f, bytes).is_ok());
+    let e = fails(&["compile", &p(&f), "-o", &p(&d.join("m.mote"))], 3);
+    assert!(
+        e.contains("the_pool") && e.contains("kernel_shape is required") && !e.contains("internal"),
+        "{e}"
+    );
+    let huge = AttributeProto {
+        name: Some("kernel_shape".into()),
+        r#type: Some(7),
+        ints: vec![1 << 40, 2],
+        ..Default::default()
+    };
+    let bytes = onnx(
+        vec![node("MaxPool", "the_pool", &["x"], &["y"], vec![huge])],
+        vec![vi("x", &[1, 1, 4, 4])],
+        vec![vi("y", &[1, 1, 4, 4])],
+    );
+    assert!(std::fs::write(&f, bytes).is_ok());
+    let e = fails(&["compile", &p(&f), "-o", &p(&d.join("m.mote"))], 3);
+    assert!(e.contains("the_pool") && !e.contains("internal"), "{e}");
+}
+
+/// `--calib` with a folder holding no readable picture: exit 4, the message names the folder.
+#[test]
+fn calibration_folder_without_images_is_an_input_error() {
+    let d = scratch("calib_no_images");
+    let m = d.join("means.onnx");
+    assert!(std::fs::write(&m, channel_means(false)).is_ok());
+    let calib = d.join("calib");
+    assert!(std::fs::create_dir_all(&calib).is_ok());
+    assert!(std::fs::write(calib.join("notes.txt"), "not a picture").is_ok());
+    assert!(std::fs::write(calib.join("broken.png"), b"\x89PNG\r\n\x1a\n broken").is_ok());
+    let out = d.join("q.mote");
+    let e = fails(
+        &[
+            "compile",
+            &p(&m),
+            "-o",
+            &p(&out),
+            "--quantize",
+            "int8",
+            "--calib",
+            &p(&calib),
+        ],
+        4,
+    );
+    assert!(
+        e.contains("no readable images") && e.contains("calib"),
+        "{e}"
+    );
+    assert!(!out.exists());
+}
+
 #[test]
 fn usage_errors_exit_2_with_one_line() {
     fails(&["frobnicate"], 2);

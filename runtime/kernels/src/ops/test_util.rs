@@ -193,3 +193,18 @@ pub(crate) fn assert_s8_eq(actual: &[i8], expected: &[i8], what: &str) {
         "{what}: first difference at {first:?}\nactual   {actual:?}\nexpected {expected:?}"
     );
 }
+
+/// Proptest settings with `cases` cases, or 2 under Miri (which runs the same code thousands of
+/// times slower; two random cases still walk every path of a kernel once more, and the fixed
+/// tests cover the edges). Failure persistence is off under Miri (no file system in isolation).
+pub(crate) fn proptest_cases(cases: u32) -> proptest::test_runner::Config {
+    if cfg!(miri) {
+        proptest::test_runner::Config {
+            cases: 2,
+            failure_persistence: None,
+            ..proptest::test_runner::Config::default()
+        }
+    } else {
+        proptest::test_runner::Config::with_cases(cases)
+    }
+}

@@ -235,7 +235,7 @@ fn single_and_double_differ_by_at_most_one() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(4096))]
+    #![proptest_config(crate::ops::test_util::proptest_cases(4096))]
 
     #[test]
     fn mbqm_matches_oracle(

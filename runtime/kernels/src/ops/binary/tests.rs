@@ -181,7 +181,7 @@ fn shapes() -> impl Strategy<Value = (Vec<usize>, Vec<bool>, Vec<bool>)> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    #![proptest_config(crate::ops::test_util::proptest_cases(300))]
     #[test]
     fn matches_naive((out, a_bc, b_bc) in shapes(), op_i in 0usize..6, relu in any::<bool>(), seed in any::<u64>()) {
         let a_dims: Vec<usize> = out.iter().zip(&a_bc).map(|(&d, &bc)| if bc { 1 } else { d }).collect();

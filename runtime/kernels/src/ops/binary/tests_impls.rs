@@ -152,7 +152,7 @@ fn add_mul_s8_impls_match_reference() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    #![proptest_config(crate::ops::test_util::proptest_cases(300))]
     #[test]
     fn add_mul_s8_impls_match_reference_prop(seed in any::<u64>()) {
         let r = check(seed);

@@ -278,7 +278,7 @@ fn output_fully_overwritten() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    #![proptest_config(crate::ops::test_util::proptest_cases(300))]
     #[test]
     fn matches_naive(
         batch in 1usize..=2,

@@ -248,7 +248,7 @@ fn conv2d_s8_impls_match_reference() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(200))]
+    #![proptest_config(crate::ops::test_util::proptest_cases(200))]
     #[test]
     fn conv2d_s8_impls_match_reference_prop(family in 0usize..6, seed in any::<u64>()) {
         let c = make_case(FAMILIES[family], seed);

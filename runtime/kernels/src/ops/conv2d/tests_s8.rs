@@ -326,7 +326,7 @@ fn check_vs_twin(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(crate::ops::test_util::proptest_cases(512))]
 
     /// Dense, grouped and depthwise (cpg == 1, any multiplier) convolutions against the twin,
     /// with channel counts that are not multiples of 4/8/16, zero points over all of int8, and

@@ -256,7 +256,7 @@ fn grouped_dilated_with_activation() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(200))]
+    #![proptest_config(crate::ops::test_util::proptest_cases(200))]
     #[test]
     fn matches_naive(
         batch in 1usize..=2,

@@ -141,7 +141,7 @@ fn fully_connected_impls_match_reference() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(200))]
+    #![proptest_config(crate::ops::test_util::proptest_cases(200))]
     #[test]
     fn fully_connected_impls_match_reference_prop(seed in any::<u64>()) {
         let r = check(seed);

@@ -167,7 +167,7 @@ fn naive(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(crate::ops::test_util::proptest_cases(512))]
 
     #[test]
     fn matches_naive_twin(

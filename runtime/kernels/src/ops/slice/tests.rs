@@ -105,7 +105,7 @@ fn case() -> impl Strategy<Value = (Vec<usize>, Vec<(isize, isize, usize)>)> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    #![proptest_config(crate::ops::test_util::proptest_cases(300))]
     #[test]
     fn matches_naive((dims, axes) in case()) {
         let starts: Vec<isize> = axes.iter().map(|a| a.0).collect();

@@ -75,7 +75,7 @@ fn shape_and_perm() -> impl Strategy<Value = (Vec<usize>, Vec<usize>)> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    #![proptest_config(crate::ops::test_util::proptest_cases(300))]
     #[test]
     fn matches_naive_and_inverse_round_trips((dims, perm) in shape_and_perm()) {
         let x: Vec<u32> = (0..dims.iter().product::<usize>() as u32).collect();
