@@ -1135,13 +1135,15 @@ fn lower(
             if bs.len() != 2 {
                 return Err(bad("Gemm input B must be 2-D".into()));
             }
-            let n = if tb { bs[0] } else { bs[1] };
+            let (kb, n) = if tb { (bs[1], bs[0]) } else { (bs[0], bs[1]) };
+            if kb != kdim {
+                return Err(bad(format!(
+                    "Gemm inner dimensions differ: A is {m}x{kdim}, B is {}x{} (transB={}), K {kdim} vs {kb}",
+                    bs[0], bs[1], tb as u8
+                )));
+            }
             let wt = match &bv {
-                Val::Const(t) => {
-                    let v = t.to_f32_vec();
-                    let _ = v;
-                    im.weights_nk(&in_name(1), t, tb, alpha)
-                }
+                Val::Const(t) => im.weights_nk(&in_name(1), t, tb, alpha),
                 Val::Rt(_) => {
                     if alpha != 1.0 {
                         return Err(unsup("alpha != 1 with runtime B".into()));

@@ -980,6 +980,29 @@ fn compile_errors_name_the_node_and_op() {
     assert!(!out.exists());
 }
 
+/// Found by the fuzzer (`scripts/fuzz.sh`, onnx target; the input is
+/// `fuzz/seeds/onnx/regression-gemm-inner-dims.onnx`): a Gemm whose A (3x4) and B (6x4) disagree
+/// on K compiled into a Transpose the runtime then refused at load. Now the compiler names the
+/// node and both shapes.
+#[test]
+fn gemm_with_mismatched_inner_dimensions_is_a_compile_error() {
+    let d = scratch("gemm_inner_dims");
+    let out = d.join("m.mote");
+    let f = d.join("gemm.onnx");
+    let bytes = onnx(
+        vec![node("Gemm", "the_gemm", &["a", "b"], &["y"], vec![])],
+        vec![vi("a", &[3, 4]), vi("b", &[6, 4])],
+        vec![vi("y", &[3, 4])],
+    );
+    assert!(std::fs::write(&f, bytes).is_ok());
+    let e = fails(&["compile", &p(&f), "-o", &p(&out)], 3);
+    assert!(
+        e.contains("the_gemm") && e.contains("inner dimensions differ") && !e.contains("internal"),
+        "{e}"
+    );
+    assert!(!out.exists());
+}
+
 /// Found by the fuzzer (`scripts/fuzz.sh`, onnx target): a MaxPool without `kernel_shape`
 /// made the importer subtract 1 from a zero kernel (a panic, reported as an internal error).
 /// Now a one-line error naming the node, as are kernels and strides past 65536.
