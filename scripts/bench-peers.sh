@@ -67,10 +67,11 @@ CARGO_TARGET_DIR="$repo/target" cargo build --release --quiet \
     --manifest-path "$repo/tools/bench-peers/Cargo.toml" >&2
 ort_lib="$(bash "$here/ort-lib-path.sh")"
 
-versions="$("$py" -c 'import importlib.metadata as m; print(f"onnxruntime {m.version(\"onnxruntime\")}, ai-edge-litert {m.version(\"ai-edge-litert\")}")')"
+versions="$("$py" -c 'import importlib.metadata as m; v = m.version; print("onnxruntime", v("onnxruntime") + ", ai-edge-litert", v("ai-edge-litert"))')"
 tract_version="$(sed -n '/^name = "tract-onnx"$/{n;s/^version = "\(.*\)"$/\1/p}' "$repo/tools/bench-peers/Cargo.lock")"
 cpu="$(lscpu | sed -n 's/^Model name: *//p' | head -1)"
-echo "Machine: $cpu, $(nproc) cores (one used per runtime), $(uname -sr). $(date -u '+%Y-%m-%d %H:%M UTC')."
+isa="$(grep -o -w -E 'avx2|avx512f|avx512_vnni|avx_vnni|amx_int8' /proc/cpuinfo | sort -u | tr '\n' ' ' | sed 's/ $//')"
+echo "Machine: $cpu ($isa), $(nproc) cores (one used per runtime), $(uname -sr), load average $(cut -d' ' -f1-3 /proc/loadavg) before the run. $(date -u '+%Y-%m-%d %H:%M UTC')."
 echo "Runtimes: mote $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?'), $versions, tract-onnx $tract_version."
 echo "Command: bash scripts/bench-peers.sh $*"
 echo
