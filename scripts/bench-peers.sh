@@ -9,7 +9,7 @@
 # GMAC/s (the code of `mote bench --per-op`).
 #
 # What it does (every step skips what is already up to date; the first run downloads
-# TensorFlow, about 600 MB, and builds tract, several minutes):
+# TensorFlow, about 1.6 GB installed, and builds tract, several minutes):
 # 1. scripts/python-env.sh: the project venv .venv (onnx, onnxruntime 1.32 whose shared library
 #    ONNX Runtime runs from, ai-edge-litert = LiteRT with XNNPACK);
 # 2. models/gen/all.sh and models/gen/grouped_conv.py write the float ONNX models into
