@@ -275,7 +275,8 @@ fn pixel<const MODE: u8>(
 }
 
 /// All output channels `c0 .. c0 + cw.len()` of output pixels `q` and `q + 1` (rows `r0`, `r1`,
-/// expanded into `xp`, `words` words per row): two channels at a time with `dot_pairs_2x2`.
+/// expanded into `xp`, `words` words per row): two channels at a time with `dot_pairs_2x2`,
+/// starting from the folded biases, the four outputs requantized in line.
 #[inline(never)]
 #[allow(clippy::too_many_arguments)]
 fn pixel_pair<const MODE: u8>(
@@ -294,32 +295,51 @@ fn pixel_pair<const MODE: u8>(
     let n = cw.len().min(rq.len());
     let w_all = ctx.weights.get(c0 * k..).unwrap_or(&[]);
     let [r0, r1] = rows;
-    let mut put = |px: usize, j: usize, acc: i32| {
-        if let (Some(o), Some(b), Some(m)) = (output.get_mut(px * out_c + c0 + j), cw.get(j), rq.get(j)) {
-            *o = ctx.out_p::<MODE>(acc.wrapping_add(*b), *m);
-        }
+    // The two pixels' output runs, disjoint.
+    let Some((lo, hi)) = output.split_at_mut_checked((q + 1) * out_c) else {
+        return;
     };
+    let (Some(o0), Some(o1)) = (
+        lo.get_mut(q * out_c + c0..).and_then(|o| o.get_mut(..n)),
+        hi.get_mut(c0..c0 + n),
+    ) else {
+        return;
+    };
+    // Every channel's rows are read for 4·words bytes inside `w_all`.
+    let fast = words > 0 && xp.len() >= 4 * words && n >= 1 && (n - 1) * k + 4 * words <= w_all.len();
     let mut j = 0;
     while j + 2 <= n {
-        let a = if words > 0 && xp.len() >= 4 * words && (j + 1) * k + 4 * words <= w_all.len() {
+        let (Some(&[b0, b1]), Some(&[m0, m1]), Some([d00, d01]), Some([d10, d11])) =
+            (cw.get(j..j + 2), rq.get(j..j + 2), o0.get_mut(j..j + 2), o1.get_mut(j..j + 2))
+        else {
+            return;
+        };
+        let a = if fast {
             // SAFETY: xp holds 4·words pairs; rows j and j + 1 are read at
-            // w_all[(j + i)·k ..][.. 4·words], inside w_all (just checked).
-            unsafe { dot_pairs_2x2(xp.as_ptr(), w_all.as_ptr().add(j * k), k, words) }
+            // w_all[(j + i)·k ..][.. 4·words], inside w_all (j + 1 ≤ n − 1, checked above).
+            unsafe { dot_pairs_2x2(xp.as_ptr(), w_all.as_ptr().add(j * k), k, words, [b0, b1, b0, b1]) }
         } else {
             let (w0, w1) = (sub(w_all, j * k, k), sub(w_all, (j + 1) * k, k));
-            [dot_1x1(r0, w0, k), dot_1x1(r0, w1, k), dot_1x1(r1, w0, k), dot_1x1(r1, w1, k)]
+            [
+                dot_1x1(r0, w0, k).wrapping_add(b0),
+                dot_1x1(r0, w1, k).wrapping_add(b1),
+                dot_1x1(r1, w0, k).wrapping_add(b0),
+                dot_1x1(r1, w1, k).wrapping_add(b1),
+            ]
         };
-        put(q, j, a[0]);
-        put(q, j + 1, a[1]);
-        put(q + 1, j, a[2]);
-        put(q + 1, j + 1, a[3]);
+        *d00 = ctx.out_p::<MODE>(a[0], m0);
+        *d01 = ctx.out_p::<MODE>(a[1], m1);
+        *d10 = ctx.out_p::<MODE>(a[2], m0);
+        *d11 = ctx.out_p::<MODE>(a[3], m1);
         j += 2;
     }
     if j < n {
         let w0 = sub(w_all, j * k, k);
         let (a0, a1) = (dot_1x1(r0, w0, k), dot_1x1(r1, w0, k));
-        put(q, j, a0);
-        put(q + 1, j, a1);
+        if let (Some(&b), Some(&m), Some(d0), Some(d1)) = (cw.get(j), rq.get(j), o0.get_mut(j), o1.get_mut(j)) {
+            *d0 = ctx.out_p::<MODE>(a0.wrapping_add(b), m);
+            *d1 = ctx.out_p::<MODE>(a1.wrapping_add(b), m);
+        }
     }
 }
 
