@@ -640,8 +640,8 @@ fn depthwise<const MODE: u8>(ctx: &Ctx, output: &mut [i8]) {
 }
 
 /// Widest padded input row (in pixels) of [`depthwise_3x3_rows`]; 3 such rows of 4 channels
-/// are kept on the stack (1.5 KB).
-const MAX_DW_W: usize = 128;
+/// are kept on the stack (768 bytes). Wider layers take the window-by-window path.
+const MAX_DW_W: usize = 64;
 
 /// Input columns a 3×3 depthwise layer's output row reads, from `−pad_left` on.
 fn padded_width(g: &super::Conv2dParams) -> usize {

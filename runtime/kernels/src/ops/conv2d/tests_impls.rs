@@ -416,6 +416,10 @@ fn conv2d_s8_arm_dsp_mlperf_shapes() {
         (49, 10, 1, 64, 10, 4, 2, 4, 1, 1),
         (25, 5, 64, 64, 3, 3, 1, 1, 1, 64),
         (25, 5, 64, 64, 1, 1, 1, 0, 0, 1),
+        // Depthwise rows wider than the row buffer (window-by-window path) and just inside it.
+        (3, 70, 12, 12, 3, 3, 1, 1, 1, 12),
+        (5, 66, 6, 6, 3, 3, 2, 1, 1, 6),
+        (4, 62, 8, 8, 3, 3, 1, 1, 1, 8),
     ];
     for (i, &(h, w, ic, oc, kh, kw, s, pt, pl, groups)) in shapes.iter().enumerate() {
         for rounding in [Rounding::Double, Rounding::Single] {
