@@ -367,10 +367,16 @@ fn conv2d_f32_impls_match_reference() {
 // under QEMU the firmware runs the real instructions, targets/cortex-m/test.sh).
 // ---------------------------------------------------------------------------------------------
 
-/// The DSP kernel covers dense and depthwise convolutions; it declines other groupings.
+/// The DSP kernel covers dense and depthwise convolutions whose multipliers are all right
+/// shifts; it declines other groupings and left-shift multipliers.
 fn arm_dsp_covers(c: &Case) -> bool {
     let g = &c.p.geometry;
-    g.groups == 1 || (g.in_c == g.groups && g.out_c == g.groups)
+    let right = c
+        .m
+        .iter()
+        .zip(&c.s)
+        .all(|(&m, &s)| crate::quant::PreparedMultiplier::new(m, s, c.p.rounding).is_right_shift());
+    right && (g.groups == 1 || (g.in_c == g.groups && g.out_c == g.groups))
 }
 
 #[test]

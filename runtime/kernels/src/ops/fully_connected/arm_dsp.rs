@@ -11,7 +11,8 @@
 //!
 //! Depths beyond [`MAX_DEPTH`] are declined (the reference runs them). The output stages are
 //! the reference's: `multiply_by_quantized_multiplier` through [`PreparedMultiplier`] (quant
-//! module; the short right-shift paths when every multiplier allows them) or the double-precision scale of
+//! module; its short right-shift paths: layers with a left-shift multiplier, which no quantized
+//! model has, are declined) or the double-precision scale of
 //! LiteRT's `BUILTIN_REF`, computed in integers bit for bit by [`PreparedScale`] (quant module;
 //! software double arithmetic costs about 500 instructions per output on a Cortex-M4).
 
@@ -30,16 +31,14 @@ trait Stage {
     fn out(&self, unit: usize, acc: i32) -> i8;
 }
 
-/// `multiply_by_quantized_multiplier` (quant module), prepared per unit; `MODE` picks the short
-/// right-shift paths when every multiplier allows them (every real model).
+/// `multiply_by_quantized_multiplier` (quant module), prepared per unit, by its short
+/// right-shift paths (`MODE`); calls with another multiplier are declined.
 struct Mbqm<'a, const MODE: u8> {
     p: &'a FullyConnectedS8Params,
     mults: &'a [i32],
     shifts: &'a [i32],
 }
 
-/// Any multiplier ([`PreparedMultiplier::apply`]).
-const GENERAL: u8 = 0;
 /// Every multiplier a right shift, double rounding.
 const RIGHT_DOUBLE: u8 = 1;
 /// Every multiplier a right shift, single rounding.
@@ -56,8 +55,7 @@ impl<const MODE: u8> Stage for Mbqm<'_, MODE> {
         );
         let v = match MODE {
             RIGHT_DOUBLE => m.apply_right_double(acc),
-            RIGHT_SINGLE => m.apply_right_single(acc),
-            _ => m.apply(acc),
+            _ => m.apply_right_single(acc),
         };
         clamp_s8(v.saturating_add(self.p.output_offset), self.p.act_min, self.p.act_max)
     }
@@ -205,7 +203,8 @@ pub(crate) fn fully_connected_s8_any_host(
         (true, Rounding::Single) => {
             run(p, input, weights, bias, &Mbqm::<RIGHT_SINGLE> { p, mults, shifts }, output)
         }
-        _ => run(p, input, weights, bias, &Mbqm::<GENERAL> { p, mults, shifts }, output),
+        // A left-shift multiplier (no quantized model has one): the reference runs the layer.
+        _ => return false,
     }
     true
 }
