@@ -643,8 +643,8 @@ mod tests {
                 let plain_r = |j: usize| -> i32 {
                     (0..k).map(|i| i32::from(xr[i]) * i32::from(w[j * k + i])).sum()
                 };
-                // SAFETY: buf has 4·words words; wp has k + 4·words bytes.
                 let init = [5, -7, 1 << 30, i32::MIN];
+                // SAFETY: buf has 4·words words; wp has k + 4·words bytes.
                 let got = unsafe { dot_pairs_2x2(buf.as_ptr(), wp.as_ptr(), k, words, init) };
                 let want = [plain(0), plain(1), plain_r(0), plain_r(1)];
                 assert_eq!(got, core::array::from_fn(|i| want[i].wrapping_add(init[i])), "k={k}");
