@@ -157,9 +157,10 @@ impl PreparedMultiplier {
 }
 
 /// LiteRT `BUILTIN_REF`'s fully connected output scale, `round(acc as f64 · scale) as i32`
-/// (C's `round`, ties away from zero; the cast saturating), in integer arithmetic, bit for bit
-/// up to a clamp to `±2^16` ([`apply_clamped`](PreparedScale::apply_clamped); an int8 output
-/// stage, which adds a zero point and clamps to int8, gives the same result).
+/// (C's `round`, ties away from zero; the cast saturating), in integer arithmetic: bit for bit
+/// wherever its magnitude is at most `2^16`, and otherwise a value of the same sign and at least
+/// that magnitude ([`apply_bounded`](PreparedScale::apply_bounded); an int8 output stage, which
+/// adds a zero point well inside `±2^16` and clamps to int8, gives the same result).
 ///
 /// A finite normal double is `scale = m · 2^−s` with a 53-bit integer `m ∈ [2^52, 2^53)`. For
 /// `a = |acc| ≥ 1` the exact product is `P = X · 2^−s` with `X = a·m`, and the double product is
@@ -179,7 +180,8 @@ impl PreparedMultiplier {
 /// `X' = a'·m ∈ [2^83, 2^85)` (two 32×32→64 multiplies), `L' = L + n` is 83 or 84 (bit 84 of
 /// `X'`), `s' = s + n`. For `s' ≥ 68`, `2^(s'−1)` is a multiple of `2^64`, so only the top word
 /// of `X' + 2^(L'−53)` is shifted: `r = (⌊(X' + 2^(L'−53)) / 2^64⌋ + 2^(s'−65)) >> (s'−64)`
-/// (`r < 2^17`). For `s' < 68`, `P ≥ 2^16`: clamped. Scales that are zero, subnormal or not
+/// (exact, `r ≤ 2^17`). For `s' < 68`, `P ≥ 2^16`, so the double expression is at least `2^16`
+/// in magnitude: `±2^16` is returned. Scales that are zero, subnormal or not
 /// finite compute the double expression itself. The tests compare both forms on random,
 /// near-tie, exhaustive and edge inputs.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -193,8 +195,8 @@ pub struct PreparedScale {
     normal: bool,
 }
 
-/// The clamp of [`PreparedScale::apply_clamped`].
-pub const SCALE_CLAMP: i32 = 1 << 16;
+/// The bound of [`PreparedScale::apply_bounded`].
+pub const SCALE_BOUND: i32 = 1 << 16;
 
 impl PreparedScale {
     /// Prepares `round(acc as f64 · scale) as i32`.
@@ -220,12 +222,13 @@ impl PreparedScale {
         libm::round(f64::from(acc) * self.scale) as i32
     }
 
-    /// `apply_double(acc)` clamped to `±`[`SCALE_CLAMP`], bit for bit, in integers for every
-    /// normal scale (see the type's docs).
+    /// `v` with `v.clamp(−B, B) == apply_double(acc).clamp(−B, B)` for `B =`
+    /// [`SCALE_BOUND`]: exact wherever `|apply_double(acc)| ≤ B`, and otherwise of the same sign
+    /// with `|v| ≥ B`; in integers for every normal scale (see the type's docs).
     #[inline(always)]
-    pub fn apply_clamped(self, acc: i32) -> i32 {
+    pub fn apply_bounded(self, acc: i32) -> i32 {
         if !self.normal {
-            return self.apply_double(acc).clamp(-SCALE_CLAMP, SCALE_CLAMP);
+            return self.apply_double(acc).clamp(-SCALE_BOUND, SCALE_BOUND);
         }
         let a = acc.unsigned_abs();
         let n = a.leading_zeros();
@@ -243,17 +246,16 @@ impl PreparedScale {
             // ⌊(top + 2^(e−1)) / 2^e⌋ = (⌊top / 2^(e−1)⌋ + 1) / 2 for e = sn − 64 ≥ 4; top <
             // 2^22, so shifts past 31 (clamped to 31) give 0 as the true shift does.
             let e1 = (sn - 65).min(31) as u32;
-            ((((top >> e1) + 1) >> 1) as i32).min(SCALE_CLAMP)
+            // top ≤ 2^21 + 1 and e1 ≥ 3: at most 2^17.
+            (((top >> e1) + 1) >> 1) as i32
         } else if a == 0 {
             0
         } else {
-            SCALE_CLAMP
+            SCALE_BOUND
         };
-        if (acc < 0) != self.negative {
-            -r
-        } else {
-            r
-        }
+        // −r when acc and scale have opposite signs: (r ^ m) − m with m = 0 or −1.
+        let m = (acc >> 31) ^ -i32::from(self.negative);
+        (r ^ m).wrapping_sub(m)
     }
 }
 

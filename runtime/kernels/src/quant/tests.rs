@@ -394,7 +394,7 @@ fn prepared_multiplier_equals_the_function() {
     }
 }
 
-const C: i32 = super::SCALE_CLAMP;
+const C: i32 = super::SCALE_BOUND;
 
 /// Scales for `PreparedScale`: LiteRT-style effective scales (f32 scales, multiplied then
 /// divided in double), both ends of the integer path and its neighbours outside, and others.
@@ -454,7 +454,7 @@ fn prepared_scale_equals_the_double_expression() {
     for scale in prepared_scales(&mut rng) {
         let p = super::PreparedScale::new(scale);
         for acc in prepared_scale_accs(&mut rng, scale) {
-            assert_eq!(p.apply_clamped(acc), p.apply_double(acc).clamp(-C, C), "acc={acc} scale={scale:e}");
+            assert_eq!(p.apply_bounded(acc).clamp(-C, C), p.apply_double(acc).clamp(-C, C), "acc={acc} scale={scale:e}");
         }
     }
     // Scales around (k + ½) / acc: the double product of acc is a tie, or 1-3 ulps from one.
@@ -469,7 +469,7 @@ fn prepared_scale_equals_the_double_expression() {
             for a in [acc, -acc, acc - 1, acc.wrapping_add(1)] {
                 let exact = f64::from(a) * scale;
                 hits += usize::from(exact.fract().abs() == 0.5);
-                assert_eq!(p.apply_clamped(a), p.apply_double(a).clamp(-C, C), "acc={a} scale={scale:e}");
+                assert_eq!(p.apply_bounded(a).clamp(-C, C), p.apply_double(a).clamp(-C, C), "acc={a} scale={scale:e}");
             }
         }
     }
@@ -484,7 +484,7 @@ fn prepared_scale_exhaustive_on_a_range() {
     for scale in scales {
         let p = super::PreparedScale::new(scale);
         for acc in -(1i32 << 22)..=(1 << 22) {
-            assert_eq!(p.apply_clamped(acc), p.apply_double(acc).clamp(-C, C), "acc={acc} scale={scale:e}");
+            assert_eq!(p.apply_bounded(acc).clamp(-C, C), p.apply_double(acc).clamp(-C, C), "acc={acc} scale={scale:e}");
         }
     }
 }
@@ -497,7 +497,7 @@ proptest! {
     fn prepared_scale_matches_double(acc in any::<i32>(), bits in any::<u64>(), e in 960u64..1060) {
         for scale in [f64::from_bits(bits), f64::from_bits((bits & !(0x7ffu64 << 52)) | (e << 52))] {
             let p = super::PreparedScale::new(scale);
-            prop_assert_eq!(p.apply_clamped(acc), p.apply_double(acc).clamp(-C, C), "acc={} scale={:e}", acc, scale);
+            prop_assert_eq!(p.apply_bounded(acc).clamp(-C, C), p.apply_double(acc).clamp(-C, C), "acc={} scale={:e}", acc, scale);
         }
     }
 }

@@ -37,6 +37,8 @@ struct Mbqm<'a, const MODE: u8> {
     p: &'a FullyConnectedS8Params,
     mults: &'a [i32],
     shifts: &'a [i32],
+    /// The per-tensor multiplier (or unit 0's), prepared once.
+    first: PreparedMultiplier,
 }
 
 /// Every multiplier a right shift, double rounding.
@@ -47,12 +49,15 @@ const RIGHT_SINGLE: u8 = 2;
 impl<const MODE: u8> Stage for Mbqm<'_, MODE> {
     #[inline(always)]
     fn out(&self, unit: usize, acc: i32) -> i8 {
-        let i = if self.mults.len() > 1 { unit } else { 0 };
-        let m = PreparedMultiplier::new(
-            self.mults.get(i).copied().unwrap_or(0),
-            self.shifts.get(i).copied().unwrap_or(0),
-            self.p.rounding,
-        );
+        let m = if self.mults.len() > 1 {
+            PreparedMultiplier::new(
+                self.mults.get(unit).copied().unwrap_or(0),
+                self.shifts.get(unit).copied().unwrap_or(0),
+                self.p.rounding,
+            )
+        } else {
+            self.first
+        };
         let v = match MODE {
             RIGHT_DOUBLE => m.apply_right_double(acc),
             _ => m.apply_right_single(acc),
@@ -76,9 +81,10 @@ impl Stage for Scaled<'_> {
         } else {
             self.first
         };
-        // Bit for bit the double expression clamped to ±2^16, then the zero point (|offset| ≤
-        // 2^15, checked by the caller) and the int8 clamp: the reference's result.
-        clamp_s8(scale.apply_clamped(acc) + self.p.output_offset, self.p.act_min, self.p.act_max)
+        // The double expression, exact up to ±2^16 and beyond it of the right sign, then the
+        // zero point (|offset| ≤ 2^15, checked by the caller) and the int8 clamp: the
+        // reference's result.
+        clamp_s8(scale.apply_bounded(acc) + self.p.output_offset, self.p.act_min, self.p.act_max)
     }
 }
 
@@ -196,12 +202,17 @@ pub(crate) fn fully_connected_s8_any_host(
         .iter()
         .zip(shifts)
         .all(|(&m, &s)| PreparedMultiplier::new(m, s, p.rounding).is_right_shift());
+    let first = PreparedMultiplier::new(
+        mults.first().copied().unwrap_or(0),
+        shifts.first().copied().unwrap_or(0),
+        p.rounding,
+    );
     match (all_right, p.rounding) {
         (true, Rounding::Double) => {
-            run(p, input, weights, bias, &Mbqm::<RIGHT_DOUBLE> { p, mults, shifts }, output)
+            run(p, input, weights, bias, &Mbqm::<RIGHT_DOUBLE> { p, mults, shifts, first }, output)
         }
         (true, Rounding::Single) => {
-            run(p, input, weights, bias, &Mbqm::<RIGHT_SINGLE> { p, mults, shifts }, output)
+            run(p, input, weights, bias, &Mbqm::<RIGHT_SINGLE> { p, mults, shifts, first }, output)
         }
         // A left-shift multiplier (no quantized model has one): the reference runs the layer.
         _ => return false,
@@ -231,7 +242,7 @@ pub(crate) fn fully_connected_s8_scaled_any_host(
     scales: &[f64],
     output: &mut [i8],
 ) -> bool {
-    // The output stage clamps the scaled value to ±2^16 before adding the zero point: exact for
+    // The output stage's scaled value is exact only up to ±2^16 before the zero point: exact for
     // zero points far inside that (every int8 one); others run the reference.
     let ok = s8_call_ok(p, input.len(), weights.len(), bias.map(<[i32]>::len), scales.len(), output.len())
         && p.depth <= MAX_DEPTH
