@@ -156,6 +156,109 @@ impl PreparedMultiplier {
     }
 }
 
+/// LiteRT `BUILTIN_REF`'s fully connected output scale, `round(acc as f64 · scale) as i32`
+/// (C's `round`, ties away from zero; the cast saturating), in integer arithmetic: bit for bit
+/// wherever its magnitude is at most `2^16`, and otherwise a value of the same sign and at least
+/// that magnitude ([`apply_bounded`](PreparedScale::apply_bounded); an int8 output stage, which
+/// adds a zero point well inside `±2^16` and clamps to int8, gives the same result).
+///
+/// A finite normal double is `scale = m · 2^−s` with a 53-bit integer `m ∈ [2^52, 2^53)`. For
+/// `a = |acc| ≥ 1` the exact product is `P = X · 2^−s` with `X = a·m`, and the double product is
+/// `p = RNE₅₃(P)`, `P` rounded to 53 significant bits, ties to even. With `2^L ≤ X < 2^(L+1)`
+/// and `P < 2^51`, `round(p) = ⌊(X + 2^(s−1) + 2^(L−53)) / 2^s⌋`:
+///
+/// - `round(p) ≥ j` ⟺ `p ≥ t = j − ½`. The products near `t` have a unit in the last place
+///   `u ≤ ½`, so `t` is a double with an even last mantissa bit and `p ≥ t` ⟺ `P ≥ t − u/2` (the
+///   midpoint rounds to even, to `t`), with `u/2 = 2^(E−53)`, `E = L − s` the binade of the
+///   products just below `t`.
+/// - `⌊P + ½ + 2^(E−53)⌋ ≥ j` is the same condition for `P` in that binade; a `P` in a lower
+///   binade is below `t` by more than the correction, one in a higher binade is above `t`.
+///   (For `L = 52`, `a = 1`, the product is exact and the extra ½ unit of `X` changes nothing.)
+/// - Both sides are odd in `acc` (RNE and `round` are symmetric): the sign is applied last.
+///
+/// In 32-bit steps: `a` is normalised to `a' = a·2^n ∈ [2^31, 2^32)` (`n` leading zeros), so
+/// `X' = a'·m ∈ [2^83, 2^85)` (two 32×32→64 multiplies), `L' = L + n` is 83 or 84 (bit 84 of
+/// `X'`), `s' = s + n`. For `s' ≥ 68`, `2^(s'−1)` is a multiple of `2^64`, so only the top word
+/// of `X' + 2^(L'−53)` is shifted: `r = (⌊(X' + 2^(L'−53)) / 2^64⌋ + 2^(s'−65)) >> (s'−64)`
+/// (exact, `r ≤ 2^17`). For `s' < 68`, `P ≥ 2^16`, so the double expression is at least `2^16`
+/// in magnitude: `±2^16` is returned. Scales that are zero, subnormal or not
+/// finite compute the double expression itself. The tests compare both forms on random,
+/// near-tie, exhaustive and edge inputs.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PreparedScale {
+    scale: f64,
+    m_lo: u32,
+    m_hi: u32,
+    /// `s` (`scale = m · 2^−s`).
+    s: i32,
+    negative: bool,
+    normal: bool,
+}
+
+/// The bound of [`PreparedScale::apply_bounded`].
+pub const SCALE_BOUND: i32 = 1 << 16;
+
+impl PreparedScale {
+    /// Prepares `round(acc as f64 · scale) as i32`.
+    #[inline]
+    pub fn new(scale: f64) -> Self {
+        let bits = scale.to_bits();
+        let biased = ((bits >> 52) & 0x7ff) as i32;
+        let m = (bits & ((1u64 << 52) - 1)) | (1u64 << 52);
+        PreparedScale {
+            scale,
+            m_lo: m as u32,
+            m_hi: (m >> 32) as u32,
+            s: 1075 - biased,
+            negative: scale.is_sign_negative(),
+            normal: biased != 0 && biased != 0x7ff,
+        }
+    }
+
+    /// The double-precision expression `round(acc as f64 · scale) as i32` (the definition).
+    #[inline]
+    pub fn apply_double(self, acc: i32) -> i32 {
+        // C's round(): half away from zero; `as i32` saturates and maps NaN to 0.
+        libm::round(f64::from(acc) * self.scale) as i32
+    }
+
+    /// `v` with `v.clamp(−B, B) == apply_double(acc).clamp(−B, B)` for `B =`
+    /// [`SCALE_BOUND`]: exact wherever `|apply_double(acc)| ≤ B`, and otherwise of the same sign
+    /// with `|v| ≥ B`; in integers for every normal scale (see the type's docs).
+    #[inline(always)]
+    pub fn apply_bounded(self, acc: i32) -> i32 {
+        if !self.normal {
+            return self.apply_double(acc).clamp(-SCALE_BOUND, SCALE_BOUND);
+        }
+        let a = acc.unsigned_abs();
+        let n = a.leading_zeros();
+        // a' ∈ [2^31, 2^32), or 0 for acc = 0 (n = 32 shifts by 0).
+        let a = a.wrapping_shl(n);
+        let lo = u64::from(a) * u64::from(self.m_lo);
+        // X' >> 32 < 2^53.
+        let hi = u64::from(a) * u64::from(self.m_hi) + (lo >> 32);
+        // 2^(L'−53): 2^30, or 2^31 when bit 84 of X' (bit 20 of its top word) is set.
+        let bump = (1u32 << 30) << (((hi >> 52) as u32) & 1);
+        let carry = u64::from((lo as u32).overflowing_add(bump).1);
+        let top = ((hi + carry) >> 32) as u32;
+        let sn = self.s.wrapping_add(n as i32);
+        let r = if sn >= 68 {
+            // ⌊(top + 2^(e−1)) / 2^e⌋ = (⌊top / 2^(e−1)⌋ + 1) / 2 for e = sn − 64 ≥ 4; top <
+            // 2^22, so shifts past 31 (clamped to 31) give 0 as the true shift does.
+            let e1 = (sn - 65).min(31) as u32;
+            // top ≤ 2^21 + 1 and e1 ≥ 3: at most 2^17.
+            (((top >> e1) + 1) >> 1) as i32
+        } else if a == 0 {
+            0
+        } else {
+            SCALE_BOUND
+        };
+        // −r when acc and scale have opposite signs: (r ^ m) − m with m = 0 or −1.
+        let m = (acc >> 31) ^ -i32::from(self.negative);
+        (r ^ m).wrapping_sub(m)
+    }
+}
+
 /// [`mbqm_double`] for shifts in `[-31, 30]` with `x · 2^shift` inside i32 (TFLite's defined
 /// range); `None` elsewhere.
 ///

@@ -297,27 +297,55 @@ pub(crate) unsafe fn dot_1x4_words(x: *const i8, w: *const i8, k: usize, words: 
 /// Dot products of one row of halfword pairs with four int8 weight rows (`w[j·k ..]`, j = 0..4):
 /// `xp` holds, per 4 bytes of depth, the pairs `(x0, x2)` and `(x1, x3)` (as `sxtb16` and
 /// `sxtb16 ror #8` give them, typically with the input offset added); `words` such steps.
-/// Per step: one `ldrd`, 4 word loads, 8 `sxtb16`, 8 `smlad`: 23 instructions for 16
-/// multiply-adds (the fully connected layers, whose input is expanded once and used by every
+/// Per step: one `ldrd`, 4 word loads, 8 `sxtb16`, 8 `smlad`, two steps per loop test: 22
+/// instructions for 16 multiply-adds (the fully connected layers, whose input is expanded once and used by every
 /// unit).
 ///
 /// # Safety
 /// `xp .. xp + 2·words` (u32) and `w + j·k .. w + j·k + 4·words` (j = 0..4) are readable;
-/// `words ≥ 1`; `xp` is 4-byte aligned.
+/// `words ≥ 1`; `xp` is 4-byte aligned. The sums start from `init` (the biases).
 #[cfg(mote_arm_dsp)]
 #[inline(always)]
-pub(crate) unsafe fn dot_pairs_1x4(xp: *const u32, w: *const i8, k: usize, words: usize) -> [i32; 4] {
-    let (a0, a1, a2, a3): (i32, i32, i32, i32);
+pub(crate) unsafe fn dot_pairs_1x4(
+    xp: *const u32,
+    w: *const i8,
+    k: usize,
+    words: usize,
+    init: [i32; 4],
+) -> [i32; 4] {
+    let [mut a0, mut a1, mut a2, mut a3] = init;
     // SAFETY: the loads stay in the ranges the caller guarantees (`words ≥ 1` iterations).
     unsafe {
         let end = xp.add(2 * words);
         let wb = w.add(2 * k);
         core::arch::asm!(
-            "movs {a0}, #0",
-            "movs {a1}, #0",
-            "movs {a2}, #0",
-            "movs {a3}, #0",
+            // Two steps per iteration; an odd count enters at the second.
+            "sub {t}, {end}, {xp}",
+            "tst {t}, #8",
+            "bne 3f",
             "2:",
+            "ldrd {xl}, {xh}, [{xp}], #8",
+            "ldr {t}, [{wa}, {k}]",
+            "sxtb16 {u}, {t}",
+            "sxtb16 {t}, {t}, ror #8",
+            "smlad {a1}, {xl}, {u}, {a1}",
+            "smlad {a1}, {xh}, {t}, {a1}",
+            "ldr {t}, [{wa}], #4",
+            "sxtb16 {u}, {t}",
+            "sxtb16 {t}, {t}, ror #8",
+            "smlad {a0}, {xl}, {u}, {a0}",
+            "smlad {a0}, {xh}, {t}, {a0}",
+            "ldr {t}, [{wb}, {k}]",
+            "sxtb16 {u}, {t}",
+            "sxtb16 {t}, {t}, ror #8",
+            "smlad {a3}, {xl}, {u}, {a3}",
+            "smlad {a3}, {xh}, {t}, {a3}",
+            "ldr {t}, [{wb}], #4",
+            "sxtb16 {u}, {t}",
+            "sxtb16 {t}, {t}, ror #8",
+            "smlad {a2}, {xl}, {u}, {a2}",
+            "smlad {a2}, {xh}, {t}, {a2}",
+            "3:",
             "ldrd {xl}, {xh}, [{xp}], #8",
             "ldr {t}, [{wa}, {k}]",
             "sxtb16 {u}, {t}",
@@ -341,10 +369,10 @@ pub(crate) unsafe fn dot_pairs_1x4(xp: *const u32, w: *const i8, k: usize, words
             "smlad {a2}, {xh}, {t}, {a2}",
             "cmp {xp}, {end}",
             "bne 2b",
-            a0 = out(reg) a0,
-            a1 = out(reg) a1,
-            a2 = out(reg) a2,
-            a3 = out(reg) a3,
+            a0 = inout(reg) a0,
+            a1 = inout(reg) a1,
+            a2 = inout(reg) a2,
+            a3 = inout(reg) a3,
             xp = inout(reg) xp => _,
             wa = inout(reg) w => _,
             wb = inout(reg) wb => _,
@@ -354,7 +382,7 @@ pub(crate) unsafe fn dot_pairs_1x4(xp: *const u32, w: *const i8, k: usize, words
             xh = out(reg) _,
             t = out(reg) _,
             u = out(reg) _,
-            // `movs` sets the flags.
+            // `tst` sets the flags.
             options(readonly, nostack),
         );
     }
@@ -367,8 +395,14 @@ pub(crate) unsafe fn dot_pairs_1x4(xp: *const u32, w: *const i8, k: usize, words
 /// As the DSP version.
 #[cfg(not(mote_arm_dsp))]
 #[inline(always)]
-pub(crate) unsafe fn dot_pairs_1x4(xp: *const u32, w: *const i8, k: usize, words: usize) -> [i32; 4] {
-    let mut a = [0i32; 4];
+pub(crate) unsafe fn dot_pairs_1x4(
+    xp: *const u32,
+    w: *const i8,
+    k: usize,
+    words: usize,
+    init: [i32; 4],
+) -> [i32; 4] {
+    let mut a = init;
     for i in 0..words {
         // SAFETY: inside the caller's ranges.
         let (xl, xh) = unsafe { (*xp.add(2 * i), *xp.add(2 * i + 1)) };
@@ -385,27 +419,50 @@ pub(crate) unsafe fn dot_pairs_1x4(xp: *const u32, w: *const i8, k: usize, words
 /// Dot products of two pixels' rows with two int8 weight rows (`w`, `w + k`), the rows given
 /// as halfword pairs interleaved per 4 bytes of depth: `xp[4i .. 4i + 4]` = pixel 0's `(x0, x2)`,
 /// `(x1, x3)`, then pixel 1's. Returns `[p0·w0, p0·w1, p1·w0, p1·w1]`. Per step: 2 `ldrd`,
-/// 2 weight words, 4 `sxtb16`, 8 `smlad`, the loop test (reloading the end from the stack): 19
-/// instructions for 16 multiply-adds.
+/// 2 weight words, 4 `sxtb16`, 8 `smlad`; two steps per loop test (reloading the end from the
+/// stack): 35 instructions for 32 multiply-adds.
 ///
 /// # Safety
 /// `xp .. xp + 4·words` (u32, 4-byte aligned) and `w + j·k .. w + j·k + 4·words` (j = 0, 1)
-/// are readable; `words ≥ 1`.
+/// are readable; `words ≥ 1`. The sums start from `init` (the folded biases).
 #[cfg(mote_arm_dsp)]
 #[inline(always)]
-pub(crate) unsafe fn dot_pairs_2x2(xp: *const u32, w: *const i8, k: usize, words: usize) -> [i32; 4] {
-    let (a00, a01, a10, a11): (i32, i32, i32, i32);
+pub(crate) unsafe fn dot_pairs_2x2(
+    xp: *const u32,
+    w: *const i8,
+    k: usize,
+    words: usize,
+    init: [i32; 4],
+) -> [i32; 4] {
+    let [mut a00, mut a01, mut a10, mut a11] = init;
     // SAFETY: the loads stay in the ranges the caller guarantees (`words ≥ 1` iterations).
     unsafe {
         let end = w.add(4 * words);
         core::arch::asm!(
-            "movs {a00}, #0",
-            "movs {a01}, #0",
-            "movs {a10}, #0",
-            "movs {a11}, #0",
+            // Two steps per iteration; an odd count enters at the second.
+            "sub {u}, {t}, {wa}",
+            "tst {u}, #4",
             // 14 registers would be needed: the end pointer waits on the stack.
             "str {t}, [sp, #-8]!",
+            "bne 3f",
             "2:",
+            "ldrd {x0l}, {x0h}, [{xp}], #8",
+            "ldrd {x1l}, {x1h}, [{xp}], #8",
+            "ldr {t}, [{wa}, {k}]",
+            "sxtb16 {u}, {t}",
+            "sxtb16 {t}, {t}, ror #8",
+            "smlad {a01}, {x0l}, {u}, {a01}",
+            "smlad {a01}, {x0h}, {t}, {a01}",
+            "smlad {a11}, {x1l}, {u}, {a11}",
+            "smlad {a11}, {x1h}, {t}, {a11}",
+            "ldr {t}, [{wa}], #4",
+            "sxtb16 {u}, {t}",
+            "sxtb16 {t}, {t}, ror #8",
+            "smlad {a00}, {x0l}, {u}, {a00}",
+            "smlad {a00}, {x0h}, {t}, {a00}",
+            "smlad {a10}, {x1l}, {u}, {a10}",
+            "smlad {a10}, {x1h}, {t}, {a10}",
+            "3:",
             "ldrd {x0l}, {x0h}, [{xp}], #8",
             "ldrd {x1l}, {x1h}, [{xp}], #8",
             "ldr {t}, [{wa}, {k}]",
@@ -426,10 +483,10 @@ pub(crate) unsafe fn dot_pairs_2x2(xp: *const u32, w: *const i8, k: usize, words
             "cmp {wa}, {t}",
             "bne 2b",
             "add sp, sp, #8",
-            a00 = out(reg) a00,
-            a01 = out(reg) a01,
-            a10 = out(reg) a10,
-            a11 = out(reg) a11,
+            a00 = inout(reg) a00,
+            a01 = inout(reg) a01,
+            a10 = inout(reg) a10,
+            a11 = inout(reg) a11,
             xp = inout(reg) xp => _,
             wa = inout(reg) w => _,
             k = in(reg) k,
@@ -439,7 +496,7 @@ pub(crate) unsafe fn dot_pairs_2x2(xp: *const u32, w: *const i8, k: usize, words
             x1h = out(reg) _,
             t = inout(reg) end => _,
             u = out(reg) _,
-            // `movs` sets the flags; 8 bytes of stack are used (and given back).
+            // `tst` sets the flags; 8 bytes of stack are used (and given back).
             options(readonly),
         );
     }
@@ -452,8 +509,14 @@ pub(crate) unsafe fn dot_pairs_2x2(xp: *const u32, w: *const i8, k: usize, words
 /// As the DSP version.
 #[cfg(not(mote_arm_dsp))]
 #[inline(always)]
-pub(crate) unsafe fn dot_pairs_2x2(xp: *const u32, w: *const i8, k: usize, words: usize) -> [i32; 4] {
-    let mut a = [0i32; 4];
+pub(crate) unsafe fn dot_pairs_2x2(
+    xp: *const u32,
+    w: *const i8,
+    k: usize,
+    words: usize,
+    init: [i32; 4],
+) -> [i32; 4] {
+    let mut a = init;
     for i in 0..words {
         // SAFETY: inside the caller's ranges.
         let x = unsafe { [*xp.add(4 * i), *xp.add(4 * i + 1), *xp.add(4 * i + 2), *xp.add(4 * i + 3)] };
@@ -580,9 +643,11 @@ mod tests {
                 let plain_r = |j: usize| -> i32 {
                     (0..k).map(|i| i32::from(xr[i]) * i32::from(w[j * k + i])).sum()
                 };
+                let init = [5, -7, 1 << 30, i32::MIN];
                 // SAFETY: buf has 4·words words; wp has k + 4·words bytes.
-                let got = unsafe { dot_pairs_2x2(buf.as_ptr(), wp.as_ptr(), k, words) };
-                assert_eq!(got, [plain(0), plain(1), plain_r(0), plain_r(1)], "k={k}");
+                let got = unsafe { dot_pairs_2x2(buf.as_ptr(), wp.as_ptr(), k, words, init) };
+                let want = [plain(0), plain(1), plain_r(0), plain_r(1)];
+                assert_eq!(got, core::array::from_fn(|i| want[i].wrapping_add(init[i])), "k={k}");
             }
             // Zero-padded row, weights read past each row's end.
             let words = k.div_ceil(4);

@@ -393,3 +393,111 @@ fn prepared_multiplier_equals_the_function() {
         }
     }
 }
+
+const C: i32 = super::SCALE_BOUND;
+
+/// Scales for `PreparedScale`: LiteRT-style effective scales (f32 scales, multiplied then
+/// divided in double), both ends of the integer path and its neighbours outside, and others.
+fn prepared_scales(rng: &mut Rng) -> Vec<f64> {
+    let up = |x: f64| f64::from_bits(x.to_bits() + 1);
+    let down = |x: f64| f64::from_bits(x.to_bits() - 1);
+    let lo = 2f64.powi(-43);
+    let hi = 2f64.powi(20);
+    let mut v = std::vec![
+        lo, up(lo), down(lo), hi, down(hi), up(hi), 1.0, 0.5, down(1.0), up(0.5), 0.25, 1.5,
+        -0.37, -lo, -down(hi), 0.0, -0.0, f64::MIN_POSITIVE, 5e-324, 1e300, f64::INFINITY,
+        f64::NEG_INFINITY, f64::NAN, 3.0e-3, 0.0123456789,
+    ];
+    for _ in 0..120 {
+        let f = |rng: &mut Rng, e: i32| {
+            let m = 1.0 + (rng.next_u64() >> 11) as f32 / (1u64 << 53) as f32;
+            m * 2f32.powi(e)
+        };
+        let (ei, ew, eo) = (-8 + rng.below(8) as i32, -10 + rng.below(6) as i32, -7 + rng.below(8) as i32);
+        let (si, sw, so) = (f(rng, ei), f(rng, ew), f(rng, eo));
+        v.push(f64::from(si) * f64::from(sw) / f64::from(so));
+    }
+    // Random doubles across the integer path's exponents.
+    for _ in 0..60 {
+        let e = 980 + rng.below(63);
+        v.push(f64::from_bits((e << 52) | (rng.next_u64() >> 12)));
+    }
+    v
+}
+
+/// Accumulators whose product with `scale` lies within a few units in the last place of a tie
+/// `k + ½` (where the double product's own rounding decides `round`), plus random and edge ones.
+fn prepared_scale_accs(rng: &mut Rng, scale: f64) -> Vec<i32> {
+    let mut v = edge_xs();
+    v.extend((0..64).map(|_| rng.next_u64() as i32));
+    v.extend((0..64).map(|_| (rng.next_u64() as i32) >> (rng.below(31) as u32)));
+    if scale.is_finite() && scale != 0.0 {
+        for _ in 0..64 {
+            // acc ≈ (k + ½) / scale for a k in the int8 range and beyond.
+            let k = rng.below(600) as f64 - 300.0;
+            let a = ((k + 0.5) / scale).round();
+            if a.abs() < 2.0e9 {
+                for d in -2..=2 {
+                    v.push(a as i32 + d);
+                }
+            }
+        }
+    }
+    v
+}
+
+/// `PreparedScale::apply` equals the double expression on random, near-tie and edge inputs,
+/// and on scales built to make the double product land exactly on a tie or next to one.
+#[test]
+fn prepared_scale_equals_the_double_expression() {
+    let mut rng = Rng::new(0x5ca1e);
+    for scale in prepared_scales(&mut rng) {
+        let p = super::PreparedScale::new(scale);
+        for acc in prepared_scale_accs(&mut rng, scale) {
+            assert_eq!(p.apply_bounded(acc).clamp(-C, C), p.apply_double(acc).clamp(-C, C), "acc={acc} scale={scale:e}");
+        }
+    }
+    // Scales around (k + ½) / acc: the double product of acc is a tie, or 1-3 ulps from one.
+    let mut hits = 0;
+    for _ in 0..20_000 {
+        let acc = ((rng.next_u64() as i32) >> (rng.below(28) as u32)).max(3);
+        let k = rng.below(256) as f64;
+        let base = (k + 0.5) / f64::from(acc);
+        for d in -3i64..=3 {
+            let scale = f64::from_bits((base.to_bits() as i64 + d) as u64);
+            let p = super::PreparedScale::new(scale);
+            for a in [acc, -acc, acc - 1, acc.wrapping_add(1)] {
+                let exact = f64::from(a) * scale;
+                hits += usize::from(exact.fract().abs() == 0.5);
+                assert_eq!(p.apply_bounded(a).clamp(-C, C), p.apply_double(a).clamp(-C, C), "acc={a} scale={scale:e}");
+            }
+        }
+    }
+    assert!(hits > 1000, "too few exact ties exercised: {hits}");
+}
+
+/// Exhaustive over a range of accumulators for a few scales (an int8 layer's accumulators lie
+/// well inside ±2^22).
+#[test]
+fn prepared_scale_exhaustive_on_a_range() {
+    let scales = [0.0123456789f64, 1.0 / 3.0, 2f64.powi(-43), 0.003_921_568_627_450_98, 0.75, 2f64.powi(-10) * 1.000_000_1, 1.0 / 256.0];
+    for scale in scales {
+        let p = super::PreparedScale::new(scale);
+        for acc in -(1i32 << 22)..=(1 << 22) {
+            assert_eq!(p.apply_bounded(acc).clamp(-C, C), p.apply_double(acc).clamp(-C, C), "acc={acc} scale={scale:e}");
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(crate::ops::test_util::proptest_cases(4096))]
+
+    /// `PreparedScale::apply` equals the double expression for any accumulator and any double.
+    #[test]
+    fn prepared_scale_matches_double(acc in any::<i32>(), bits in any::<u64>(), e in 960u64..1060) {
+        for scale in [f64::from_bits(bits), f64::from_bits((bits & !(0x7ffu64 << 52)) | (e << 52))] {
+            let p = super::PreparedScale::new(scale);
+            prop_assert_eq!(p.apply_bounded(acc).clamp(-C, C), p.apply_double(acc).clamp(-C, C), "acc={} scale={:e}", acc, scale);
+        }
+    }
+}

@@ -23,7 +23,8 @@
 //!   instead of folding it into the bias. Channels past the last multiple of 4 run a scalar loop.
 //!
 //! Grouped convolutions other than depthwise are declined (the reference runs them), as are depths
-//! beyond [`MAX_K`] when an im2col row is needed.
+//! beyond [`MAX_K`] when an im2col row is needed and layers with a multiplier that is not a right
+//! shift (`shift > 0`, which no quantized model has; the short output stages need right shifts).
 //!
 //! The output stage is [`requantize_output`], the quant module's, in both rounding modes.
 
@@ -188,7 +189,9 @@ pub(crate) fn conv2d_s8_any_host(
     match output_mode(&ctx) {
         RIGHT_DOUBLE => run::<RIGHT_DOUBLE>(&ctx, in_place, output),
         RIGHT_SINGLE => run::<RIGHT_SINGLE>(&ctx, in_place, output),
-        _ => run::<GENERAL>(&ctx, in_place, output),
+        // Multipliers with a left shift (no quantized model has them): the reference runs
+        // them, which keeps a third instantiation of every loop out of the firmware.
+        _ => return false,
     }
     true
 }
@@ -275,7 +278,8 @@ fn pixel<const MODE: u8>(
 }
 
 /// All output channels `c0 .. c0 + cw.len()` of output pixels `q` and `q + 1` (rows `r0`, `r1`,
-/// expanded into `xp`, `words` words per row): two channels at a time with `dot_pairs_2x2`.
+/// expanded into `xp`, `words` words per row): two channels at a time with `dot_pairs_2x2`,
+/// starting from the folded biases, the four outputs requantized in line.
 #[inline(never)]
 #[allow(clippy::too_many_arguments)]
 fn pixel_pair<const MODE: u8>(
@@ -294,32 +298,51 @@ fn pixel_pair<const MODE: u8>(
     let n = cw.len().min(rq.len());
     let w_all = ctx.weights.get(c0 * k..).unwrap_or(&[]);
     let [r0, r1] = rows;
-    let mut put = |px: usize, j: usize, acc: i32| {
-        if let (Some(o), Some(b), Some(m)) = (output.get_mut(px * out_c + c0 + j), cw.get(j), rq.get(j)) {
-            *o = ctx.out_p::<MODE>(acc.wrapping_add(*b), *m);
-        }
+    // The two pixels' output runs, disjoint.
+    let Some((lo, hi)) = output.split_at_mut_checked((q + 1) * out_c) else {
+        return;
     };
+    let (Some(o0), Some(o1)) = (
+        lo.get_mut(q * out_c + c0..).and_then(|o| o.get_mut(..n)),
+        hi.get_mut(c0..c0 + n),
+    ) else {
+        return;
+    };
+    // Rows are read for 4·words bytes (past k for a zero-padded im2col row: checked per pair).
+    let fast = words > 0 && xp.len() >= 4 * words;
     let mut j = 0;
     while j + 2 <= n {
-        let a = if words > 0 && xp.len() >= 4 * words && (j + 1) * k + 4 * words <= w_all.len() {
+        let (Some(&[b0, b1]), Some(&[m0, m1]), Some([d00, d01]), Some([d10, d11])) =
+            (cw.get(j..j + 2), rq.get(j..j + 2), o0.get_mut(j..j + 2), o1.get_mut(j..j + 2))
+        else {
+            return;
+        };
+        let a = if fast && (j + 1) * k + 4 * words <= w_all.len() {
             // SAFETY: xp holds 4·words pairs; rows j and j + 1 are read at
             // w_all[(j + i)·k ..][.. 4·words], inside w_all (just checked).
-            unsafe { dot_pairs_2x2(xp.as_ptr(), w_all.as_ptr().add(j * k), k, words) }
+            unsafe { dot_pairs_2x2(xp.as_ptr(), w_all.as_ptr().add(j * k), k, words, [b0, b1, b0, b1]) }
         } else {
             let (w0, w1) = (sub(w_all, j * k, k), sub(w_all, (j + 1) * k, k));
-            [dot_1x1(r0, w0, k), dot_1x1(r0, w1, k), dot_1x1(r1, w0, k), dot_1x1(r1, w1, k)]
+            [
+                dot_1x1(r0, w0, k).wrapping_add(b0),
+                dot_1x1(r0, w1, k).wrapping_add(b1),
+                dot_1x1(r1, w0, k).wrapping_add(b0),
+                dot_1x1(r1, w1, k).wrapping_add(b1),
+            ]
         };
-        put(q, j, a[0]);
-        put(q, j + 1, a[1]);
-        put(q + 1, j, a[2]);
-        put(q + 1, j + 1, a[3]);
+        *d00 = ctx.out_p::<MODE>(a[0], m0);
+        *d01 = ctx.out_p::<MODE>(a[1], m1);
+        *d10 = ctx.out_p::<MODE>(a[2], m0);
+        *d11 = ctx.out_p::<MODE>(a[3], m1);
         j += 2;
     }
     if j < n {
         let w0 = sub(w_all, j * k, k);
         let (a0, a1) = (dot_1x1(r0, w0, k), dot_1x1(r1, w0, k));
-        put(q, j, a0);
-        put(q + 1, j, a1);
+        if let (Some(&b), Some(&m), Some(d0), Some(d1)) = (cw.get(j), rq.get(j), o0.get_mut(j), o1.get_mut(j)) {
+            *d0 = ctx.out_p::<MODE>(a0.wrapping_add(b), m);
+            *d1 = ctx.out_p::<MODE>(a1.wrapping_add(b), m);
+        }
     }
 }
 
@@ -519,6 +542,11 @@ fn depthwise<const MODE: u8>(ctx: &Ctx, output: &mut [i8]) {
         let packed = packed.get(..taps).unwrap_or(&[]);
         let cw = [0, 1, 2, 3].map(|j| ctx.folded_bias(c0 + j, taps));
         let rq = [0, 1, 2, 3].map(|j| ctx.prepared(c0 + j));
+        if three_by_three && padded_width(g) <= MAX_DW_W {
+            depthwise_3x3_rows::<MODE>(ctx, c0, packed, cw, rq, zp_word, output);
+            c0 += 4;
+            continue;
+        }
         let b4 = [0, 1, 2, 3].map(|j| ctx.bias.and_then(|b| b.get(c0 + j)).copied().unwrap_or(0));
         for n in 0..g.batch {
             for oh in 0..g.out_h {
@@ -611,6 +639,93 @@ fn depthwise<const MODE: u8>(ctx: &Ctx, output: &mut [i8]) {
     }
     if c4 < c {
         depthwise_tail(ctx, c4, output);
+    }
+}
+
+/// Widest padded input row (in pixels) of [`depthwise_3x3_rows`]; 3 such rows of 4 channels
+/// are kept on the stack (768 bytes). Wider layers take the window-by-window path.
+const MAX_DW_W: usize = 64;
+
+/// Input columns a 3×3 depthwise layer's output row reads, from `−pad_left` on.
+fn padded_width(g: &super::Conv2dParams) -> usize {
+    (g.out_w.max(1) - 1) * g.stride_w + 2 * g.dilation_w + 1
+}
+
+/// Channels `c0 .. c0 + 4` of a 3×3 depthwise layer, output row by output row: the three input
+/// rows of the row's windows are gathered (4 channels, one word per pixel) into a stack buffer,
+/// padded with the input zero point on every side the window leaves the input, so that every
+/// window, at the border or not, is one [`dw3x3`] call on the buffer (the padding taps then
+/// contribute `(zp + offset)·w = 0`, the offset being folded into the accumulators).
+#[inline(never)]
+fn depthwise_3x3_rows<const MODE: u8>(
+    ctx: &Ctx,
+    c0: usize,
+    packed: &[[u32; 2]],
+    cw: [i32; 4],
+    rq: [PreparedMultiplier; 4],
+    zp_word: u32,
+    output: &mut [i8],
+) {
+    let g = &ctx.plan.g;
+    let c = g.in_c;
+    let wp = padded_width(g);
+    if wp > MAX_DW_W || packed.len() < 9 || c0 + 4 > c {
+        return;
+    }
+    let mut rows = [zp_word; 3 * MAX_DW_W];
+    let inp = ctx.input.as_ptr();
+    // Buffer column `col` holds input column `col − pad_left`; the input's columns fill
+    // `first .. first + count`.
+    let first = g.pad_left.min(wp);
+    let count = g.in_w.min(wp - first);
+    let in_len = ctx.input.len();
+    for n in 0..g.batch {
+        for oh in 0..g.out_h {
+            let ih0 = (oh * g.stride_h) as isize - g.pad_top as isize;
+            for (kh, row) in rows.chunks_exact_mut(wp.max(1)).take(3).enumerate() {
+                let ih = ih0 + (kh * g.dilation_h) as isize;
+                if ih < 0 || ih >= g.in_h as isize {
+                    row.fill(zp_word);
+                    continue;
+                }
+                let base = ((n * g.in_h + ih as usize) * g.in_w) * c + c0;
+                // The row's last word read: base + (count − 1)·c + 4 ≤ input length.
+                if count == 0 || base + (count - 1) * c + 4 > in_len {
+                    row.fill(zp_word);
+                    continue;
+                }
+                // first + count ≤ wp = row.len().
+                let Some((left, rest)) = row.split_at_mut_checked(first) else { continue };
+                left.fill(zp_word);
+                let Some((mid, right)) = rest.split_at_mut_checked(count) else { continue };
+                right.fill(zp_word);
+                for (i, d) in mid.iter_mut().enumerate() {
+                    // SAFETY: base + i·c + 4 ≤ base + (count − 1)·c + 4 ≤ input length.
+                    *d = unsafe { load_word(inp.add(base + i * c)) };
+                }
+            }
+            let out_row = ((n * g.out_h + oh) * g.out_w) * c + c0;
+            let buf = rows.as_ptr().cast::<i8>();
+            for ow in 0..g.out_w {
+                let col0 = ow * g.stride_w;
+                // The window's last word: row 2, column col0 + 2·dilation_w < wp.
+                if col0 + 2 * g.dilation_w >= wp {
+                    break;
+                }
+                // SAFETY: the 9 words at rows kh (0..3) × columns col0 + kw·dilation_w (< wp)
+                // are inside `rows` (3·wp words); `packed` has ≥ 9 entries (checked).
+                let [a0, a1, a2, a3] = unsafe {
+                    dw3x3(buf.add(4 * col0), 4 * g.dilation_w, 4 * wp, packed.as_ptr(), cw)
+                };
+                let o = out_row + ow * c;
+                if let Some([d0, d1, d2, d3]) = output.get_mut(o..o + 4) {
+                    *d0 = ctx.out_p::<MODE>(a0, rq[0]);
+                    *d1 = ctx.out_p::<MODE>(a1, rq[1]);
+                    *d2 = ctx.out_p::<MODE>(a2, rq[2]);
+                    *d3 = ctx.out_p::<MODE>(a3, rq[3]);
+                }
+            }
+        }
     }
 }
 

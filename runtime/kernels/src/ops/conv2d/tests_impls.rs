@@ -367,10 +367,16 @@ fn conv2d_f32_impls_match_reference() {
 // under QEMU the firmware runs the real instructions, targets/cortex-m/test.sh).
 // ---------------------------------------------------------------------------------------------
 
-/// The DSP kernel covers dense and depthwise convolutions; it declines other groupings.
+/// The DSP kernel covers dense and depthwise convolutions whose multipliers are all right
+/// shifts; it declines other groupings and left-shift multipliers.
 fn arm_dsp_covers(c: &Case) -> bool {
     let g = &c.p.geometry;
-    g.groups == 1 || (g.in_c == g.groups && g.out_c == g.groups)
+    let right = c
+        .m
+        .iter()
+        .zip(&c.s)
+        .all(|(&m, &s)| crate::quant::PreparedMultiplier::new(m, s, c.p.rounding).is_right_shift());
+    right && (g.groups == 1 || (g.in_c == g.groups && g.out_c == g.groups))
 }
 
 #[test]
@@ -416,6 +422,10 @@ fn conv2d_s8_arm_dsp_mlperf_shapes() {
         (49, 10, 1, 64, 10, 4, 2, 4, 1, 1),
         (25, 5, 64, 64, 3, 3, 1, 1, 1, 64),
         (25, 5, 64, 64, 1, 1, 1, 0, 0, 1),
+        // Depthwise rows wider than the row buffer (window-by-window path) and just inside it.
+        (3, 70, 12, 12, 3, 3, 1, 1, 1, 12),
+        (5, 66, 6, 6, 3, 3, 2, 1, 1, 6),
+        (4, 62, 8, 8, 3, 3, 1, 1, 1, 8),
     ];
     for (i, &(h, w, ic, oc, kh, kw, s, pt, pl, groups)) in shapes.iter().enumerate() {
         for rounding in [Rounding::Double, Rounding::Single] {

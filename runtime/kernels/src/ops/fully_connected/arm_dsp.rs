@@ -10,27 +10,92 @@
 //! the bias: with one row per call, `offset · Σ w` would cost as much as the dot product.
 //!
 //! Depths beyond [`MAX_DEPTH`] are declined (the reference runs them). The output stages are
-//! the reference's: [`requantize_output`] (quant module) or the double-precision scale of
-//! LiteRT's `BUILTIN_REF` ([`scaled_output`]).
+//! the reference's: `multiply_by_quantized_multiplier` through [`PreparedMultiplier`] (quant
+//! module; its short right-shift paths: layers with a left-shift multiplier, which no quantized
+//! model has, are declined) or the double-precision scale of
+//! LiteRT's `BUILTIN_REF`, computed in integers bit for bit by [`PreparedScale`] (quant module;
+//! software double arithmetic costs about 500 instructions per output on a Cortex-M4).
 
-use super::reference_s8::scaled_output;
 use super::{s8_call_ok, FullyConnectedS8Params};
 use crate::arch::arm_dsp::{dot_pairs_1x4, load_word, pair, sadd16, sxtb16, sxtb16_ror8};
 use crate::dispatch::Isa;
-use crate::ops::util::{requantize_output, sub};
+use crate::arch::arm_dsp::smlad;
+use crate::ops::util::{clamp_s8, sub, sub_mut};
+use crate::quant::{PreparedMultiplier, PreparedScale, Rounding};
 
 /// Deepest input row expanded on the stack (2 bytes per value: 1280 bytes).
 pub(crate) const MAX_DEPTH: usize = 640;
 
-/// Calls `out(row, unit, acc)` for every output with `acc = bias + Σ (x + offset)·w` (wrapping);
-/// `false` when the call is not covered.
-#[inline(always)]
-fn accumulate(
+/// The output stage of one call: `acc` (bias included) of `unit` to int8.
+trait Stage {
+    fn out(&self, unit: usize, acc: i32) -> i8;
+}
+
+/// `multiply_by_quantized_multiplier` (quant module), prepared per unit, by its short
+/// right-shift paths (`MODE`); calls with another multiplier are declined.
+struct Mbqm<'a, const MODE: u8> {
+    p: &'a FullyConnectedS8Params,
+    mults: &'a [i32],
+    shifts: &'a [i32],
+    /// The per-tensor multiplier (or unit 0's), prepared once.
+    first: PreparedMultiplier,
+}
+
+/// Every multiplier a right shift, double rounding.
+const RIGHT_DOUBLE: u8 = 1;
+/// Every multiplier a right shift, single rounding.
+const RIGHT_SINGLE: u8 = 2;
+
+impl<const MODE: u8> Stage for Mbqm<'_, MODE> {
+    #[inline(always)]
+    fn out(&self, unit: usize, acc: i32) -> i8 {
+        let m = if self.mults.len() > 1 {
+            PreparedMultiplier::new(
+                self.mults.get(unit).copied().unwrap_or(0),
+                self.shifts.get(unit).copied().unwrap_or(0),
+                self.p.rounding,
+            )
+        } else {
+            self.first
+        };
+        let v = match MODE {
+            RIGHT_DOUBLE => m.apply_right_double(acc),
+            _ => m.apply_right_single(acc),
+        };
+        clamp_s8(v.saturating_add(self.p.output_offset), self.p.act_min, self.p.act_max)
+    }
+}
+
+/// LiteRT `BUILTIN_REF`'s double-precision scale, in integers ([`PreparedScale`]).
+struct Scaled<'a> {
+    p: &'a FullyConnectedS8Params,
+    scales: &'a [f64],
+    first: PreparedScale,
+}
+
+impl Stage for Scaled<'_> {
+    #[inline(always)]
+    fn out(&self, unit: usize, acc: i32) -> i8 {
+        let scale = if self.scales.len() > 1 {
+            PreparedScale::new(self.scales.get(unit).copied().unwrap_or(0.0))
+        } else {
+            self.first
+        };
+        // The double expression, exact up to ±2^16 and beyond it of the right sign, then the
+        // zero point (|offset| ≤ 2^15, checked by the caller) and the int8 clamp: the
+        // reference's result.
+        clamp_s8(scale.apply_bounded(acc) + self.p.output_offset, self.p.act_min, self.p.act_max)
+    }
+}
+
+/// Writes every output, `stage.out(unit, bias + Σ (x + offset)·w)` (sums wrapping).
+fn run<S: Stage>(
     p: &FullyConnectedS8Params,
     input: &[i8],
     weights: &[i8],
     bias: Option<&[i32]>,
-    mut out: impl FnMut(usize, usize, i32),
+    stage: &S,
+    output: &mut [i8],
 ) {
     let k = p.depth;
     let words = k / 4;
@@ -56,17 +121,31 @@ fn accumulate(
                 a.wrapping_add((i32::from(xv) + off) * i32::from(wv))
             })
         };
+        let out_row = sub_mut(output, m * p.units, p.units);
         let mut u = 0;
         while u + 4 <= p.units {
-            let a = if words > 0 && (u + 4) * k <= weights.len() {
+            // The biases start the sums.
+            let init = match bias.and_then(|b| b.get(u..u + 4)) {
+                Some(&[b0, b1, b2, b3]) => [b0, b1, b2, b3],
+                _ => [0; 4],
+            };
+            let mut a = if words > 0 && (u + 4) * k <= weights.len() {
                 // SAFETY: `buf` holds 2·words pairs (words ≤ MAX_DEPTH / 4); unit rows u .. u+4
                 // are inside `weights` (checked), each read for 4·words ≤ k bytes.
-                unsafe { dot_pairs_1x4(buf.as_ptr(), weights.as_ptr().add(u * k), k, words) }
+                unsafe { dot_pairs_1x4(buf.as_ptr(), weights.as_ptr().add(u * k), k, words, init) }
             } else {
-                [0; 4]
+                init
             };
-            for (j, a) in a.iter().enumerate() {
-                out(m, u + j, a.wrapping_add(tail_dot(u + j)).wrapping_add(b(u + j)));
+            if !tail.is_empty() {
+                for (j, v) in a.iter_mut().enumerate() {
+                    *v = v.wrapping_add(tail_dot(u + j));
+                }
+            }
+            if let Some([o0, o1, o2, o3]) = out_row.get_mut(u..u + 4) {
+                *o0 = stage.out(u, a[0]);
+                *o1 = stage.out(u + 1, a[1]);
+                *o2 = stage.out(u + 2, a[2]);
+                *o3 = stage.out(u + 3, a[3]);
             }
             u += 4;
         }
@@ -76,10 +155,12 @@ fn accumulate(
             for (i, pr) in buf.chunks_exact(2).take(words).enumerate() {
                 // SAFETY: 4·i + 4 ≤ k = w.len() (the row is whole: s8_call_ok).
                 let t = if w.len() == k { unsafe { load_word(w.as_ptr().add(4 * i)) } } else { 0 };
-                a = crate::arch::arm_dsp::smlad(pr[0], sxtb16(t), a);
-                a = crate::arch::arm_dsp::smlad(pr[1], sxtb16_ror8(t), a);
+                a = smlad(pr[0], sxtb16(t), a);
+                a = smlad(pr[1], sxtb16_ror8(t), a);
             }
-            out(m, u, a.wrapping_add(tail_dot(u)).wrapping_add(b(u)));
+            if let Some(o) = out_row.get_mut(u) {
+                *o = stage.out(u, a.wrapping_add(tail_dot(u)).wrapping_add(b(u)));
+            }
             u += 1;
         }
     }
@@ -117,21 +198,25 @@ pub(crate) fn fully_connected_s8_any_host(
     if !ok {
         return false;
     }
-    let per_channel = mults.len() > 1;
-    accumulate(p, input, weights, bias, |m, u, acc| {
-        let i = if per_channel { u } else { 0 };
-        if let Some(o) = output.get_mut(m * p.units + u) {
-            *o = requantize_output(
-                acc,
-                mults.get(i).copied().unwrap_or(0),
-                shifts.get(i).copied().unwrap_or(0),
-                p.rounding,
-                p.output_offset,
-                p.act_min,
-                p.act_max,
-            );
+    let all_right = mults
+        .iter()
+        .zip(shifts)
+        .all(|(&m, &s)| PreparedMultiplier::new(m, s, p.rounding).is_right_shift());
+    let first = PreparedMultiplier::new(
+        mults.first().copied().unwrap_or(0),
+        shifts.first().copied().unwrap_or(0),
+        p.rounding,
+    );
+    match (all_right, p.rounding) {
+        (true, Rounding::Double) => {
+            run(p, input, weights, bias, &Mbqm::<RIGHT_DOUBLE> { p, mults, shifts, first }, output)
         }
-    });
+        (true, Rounding::Single) => {
+            run(p, input, weights, bias, &Mbqm::<RIGHT_SINGLE> { p, mults, shifts, first }, output)
+        }
+        // A left-shift multiplier (no quantized model has one): the reference runs the layer.
+        _ => return false,
+    }
     true
 }
 
@@ -157,17 +242,15 @@ pub(crate) fn fully_connected_s8_scaled_any_host(
     scales: &[f64],
     output: &mut [i8],
 ) -> bool {
+    // The output stage's scaled value is exact only up to ±2^16 before the zero point: exact for
+    // zero points far inside that (every int8 one); others run the reference.
     let ok = s8_call_ok(p, input.len(), weights.len(), bias.map(<[i32]>::len), scales.len(), output.len())
-        && p.depth <= MAX_DEPTH;
+        && p.depth <= MAX_DEPTH
+        && (-(1 << 15)..=(1 << 15)).contains(&p.output_offset);
     if !ok {
         return false;
     }
-    let per_channel = scales.len() > 1;
-    accumulate(p, input, weights, bias, |m, u, acc| {
-        let scale = scales.get(if per_channel { u } else { 0 }).copied().unwrap_or(0.0);
-        if let Some(o) = output.get_mut(m * p.units + u) {
-            *o = scaled_output(acc, scale, p);
-        }
-    });
+    let first = PreparedScale::new(scales.first().copied().unwrap_or(0.0));
+    run(p, input, weights, bias, &Scaled { p, scales, first }, output);
     true
 }
