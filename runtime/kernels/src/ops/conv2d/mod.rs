@@ -82,6 +82,12 @@ pub const CONV2D_F32_IMPLS: &[Impl<Conv2dF32Fn>] = &[
         isa: Isa::Avx2,
         f: avx2::conv2d_f32,
     },
+    #[cfg(target_arch = "aarch64")]
+    Impl {
+        name: "conv2d_f32_neon",
+        isa: Isa::Neon,
+        f: neon::conv2d_f32,
+    },
     Impl {
         name: "conv2d_f32_reference",
         isa: Isa::Reference,

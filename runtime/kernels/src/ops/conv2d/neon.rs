@@ -222,6 +222,26 @@ impl Rq {
     }
 }
 
+impl Rq {
+    /// [`Rq::apply`] on `MR` vectors of the same 4 channels (one per pixel): the constants stay
+    /// in registers and one test covers the overflow lanes of all of them.
+    #[target_feature(enable = "neon")]
+    #[inline]
+    fn apply_rows(&self, ctx: &Ctx, acc: [int32x4_t; MR], oc: usize, n: usize) -> [int32x4_t; MR] {
+        match self {
+            Rq::Single(r) => acc.map(|a| r.apply(a, &ctx.st)),
+            Rq::Double(r) => {
+                let out = acc.map(|a| r.apply(a, &ctx.st));
+                let any = out.iter().fold(vdupq_n_u32(0), |m, o| vorrq_u32(m, o.1));
+                if vmaxvq_u32(any) == 0 {
+                    return out.map(|o| o.0);
+                }
+                acc.map(|a| self.apply(ctx, a, oc, n))
+            }
+        }
+    }
+}
+
 /// Stores the low `n ≤ 16` bytes of `v`.
 ///
 /// # Safety
@@ -324,7 +344,8 @@ unsafe fn gemm(_t: Neon, ctx: &Ctx, output: &mut [i8], tile: TileFn, tile_no_m12
     let mut col = [0i8; MR * MAX_IM2COL_K];
     let mut ptrs = [[core::ptr::null::<i8>(); MR]; super::MAX_TAPS];
     let mut init = [0i32; NB];
-    let mut rqs = [None::<Rq>; NB / 4];
+    let mut rqs = [Rq::new(ctx, 0, 0); NB / 4];
+    let mut wps = [[core::ptr::null::<i8>(); 4]; NB / 4];
     let pixels = g.out_h * g.out_w;
     let in_px = g.in_w * g.in_c;
     let x = ctx.input.as_ptr();
@@ -354,21 +375,21 @@ unsafe fn gemm(_t: Neon, ctx: &Ctx, output: &mut [i8], tile: TileFn, tile_no_m12
                 }
             }
             init[n..nq * 4].fill(0);
-            for (q, r) in rqs.iter_mut().enumerate().take(nq) {
-                *r = Some(Rq::new(ctx, oc + 4 * q, (n - 4 * q).min(4)));
+            for q in 0..nq {
+                rqs[q] = Rq::new(ctx, oc + 4 * q, (n - 4 * q).min(4));
+                // Row `j` of the block (the last one repeated past `n`).
+                wps[q] = core::array::from_fn(|i| {
+                    let j = (4 * q + i).min(n - 1);
+                    if direct {
+                        // SAFETY: channel `oc + j < out_c`: `k` bytes inside the weights.
+                        unsafe { ctx.weights.as_ptr().add((oc + j) * k) }
+                    } else {
+                        // SAFETY: `j < nb_max`, and `nb_max · k_pad ≤ PACK_BYTES`.
+                        unsafe { packed.as_ptr().add(j * k_pad) }
+                    }
+                });
             }
             let micro = if no_m128 { tile_no_m128 } else { tile };
-            // Row `j` of the block (the last one repeated past `n`).
-            let wrow = |j: usize| {
-                let j = j.min(n - 1);
-                if direct {
-                    // SAFETY: channel `oc + j < out_c`: `k` bytes inside the weights.
-                    unsafe { ctx.weights.as_ptr().add((oc + j) * k) }
-                } else {
-                    // SAFETY: `j < nb_max`, and `nb_max · k_pad ≤ PACK_BYTES`.
-                    unsafe { packed.as_ptr().add(j * k_pad) }
-                }
-            };
             for b in 0..g.batch {
                 let mut m0 = 0;
                 while m0 < pixels {
@@ -416,21 +437,28 @@ unsafe fn gemm(_t: Neon, ctx: &Ctx, output: &mut [i8], tile: TileFn, tile_no_m12
                             ptrs[0][r] = dst.as_ptr();
                         }
                     }
-                    for (q, rq) in rqs.iter().enumerate().take(nq) {
-                        let wp = [wrow(4 * q), wrow(4 * q + 1), wrow(4 * q + 2), wrow(4 * q + 3)];
+                    for (q, (rq, wp)) in rqs.iter().zip(&wps).enumerate().take(nq) {
                         let lanes = (n - 4 * q).min(4);
                         // SAFETY: every pointer reads `seg` bytes (a tap, the zero row or an
                         // im2col row of `k_pad`); each weight row holds `segs · seg` bytes (`k`
                         // in place, `k_pad` packed); `init` holds `nq · 4` entries.
                         let (acc, iv) = unsafe {
-                            (micro(&ptrs[..segs], seg, &wp), vld1q_s32(init.as_ptr().add(4 * q)))
+                            (micro(&ptrs[..segs], seg, wp), vld1q_s32(init.as_ptr().add(4 * q)))
                         };
-                        let Some(rq) = rq else { continue };
-                        for (r, a) in acc.iter().enumerate().take(rows) {
-                            let v = rq.apply(ctx, vaddq_s32(*a, iv), oc + 4 * q, lanes);
-                            let bytes = narrow16([v, v, v, v]);
-                            // SAFETY: `lanes` channels from `oc + 4q` of this row's output.
-                            unsafe { store_bytes(bytes, lanes, out_rows[r].add(4 * q)) };
+                        let v = rq.apply_rows(ctx, acc.map(|a| vaddq_s32(a, iv)), oc + 4 * q, lanes);
+                        let mut bytes = [0u32; MR];
+                        // SAFETY: `bytes` holds 16 bytes; row `r` is word `r`.
+                        unsafe { vst1q_u32(bytes.as_mut_ptr(), vreinterpretq_u32_s8(narrow16(v))) };
+                        for (r, &word) in bytes.iter().enumerate().take(rows) {
+                            // SAFETY: `lanes ≤ 4` channels from `oc + 4q` of this row's output.
+                            unsafe {
+                                let dst = out_rows[r].add(4 * q);
+                                if lanes == 4 {
+                                    dst.cast::<u32>().write_unaligned(word);
+                                } else {
+                                    core::ptr::copy_nonoverlapping(word.to_le_bytes().as_ptr().cast::<i8>(), dst, lanes);
+                                }
+                            }
                         }
                     }
                     m0 += MR;
@@ -538,6 +566,347 @@ pub(super) unsafe fn depthwise(_t: Neon, ctx: &Ctx, output: &mut [i8]) {
                     // SAFETY: `n` channels from `c0 + cb` of this pixel's output.
                     unsafe { store_bytes(narrow16(v), n, dst.add(cb)) };
                     cb += 16;
+                }
+            }
+        }
+        c0 += cn;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// f32: `conv2d_f32_neon`
+// ---------------------------------------------------------------------------------------------
+//
+// Same structure as the int8 GEMM (taps read in place, one segment per tap), but the weights are
+// transposed into `[k][8]` blocks so a tile of 8 pixels × 8 channels multiplies 4 input values of
+// each pixel (one vector, `FMLA` by lane) with 4 weight vectors pairs: 16 accumulators, 16 loads
+// per 64 fused multiply-adds. Each output accumulates bias first, then its taps in the reference's
+// order (kh, kw, input channel): results differ from the reference by the rounding of the FMAs.
+// Depthwise layers vectorise across channels (4 per vector), one FMA per valid tap.
+
+use super::Conv2dParams;
+use crate::Activation;
+
+/// Pixels per f32 tile.
+const MR_F32: usize = 8;
+/// Packed f32 weights `[k][8]`: 64 KiB.
+const PACK_F32: usize = 16 * 1024;
+/// Longest row of zeros (channels per group) for padding taps.
+const MAX_ZERO_F32: usize = 2048;
+/// Depthwise f32 channels per chunk.
+const DW_F32_CHUNK: usize = 512;
+/// Depthwise f32 transposed weights `[tap][chunk]`: 32 KiB.
+const DW_F32: usize = 8 * 1024;
+
+/// `conv2d_f32_neon`; `false` (nothing written) when NEON is unavailable, the slice lengths do
+/// not match the shapes, or the depth exceeds the stack buffers.
+pub(crate) fn conv2d_f32(
+    p: &Conv2dParams,
+    input: &[f32],
+    weights: &[f32],
+    bias: Option<&[f32]>,
+    output: &mut [f32],
+) -> bool {
+    let Some(tok) = Neon::get() else {
+        return false;
+    };
+    // The int8 plan checks the same shapes; its quantization fields are neutral here.
+    let q = Conv2dS8Params {
+        geometry: *p,
+        ..Default::default()
+    };
+    let Some(plan) = S8Plan::new(&q, input.len(), weights.len(), bias.map(<[f32]>::len), p.out_c, p.out_c, output.len())
+    else {
+        return false;
+    };
+    let fits = match plan.kind {
+        S8Kind::Depthwise => true,
+        _ => plan.k_len * 8 <= PACK_F32 && plan.cpg <= MAX_ZERO_F32,
+    };
+    if !fits {
+        return false;
+    }
+    // SAFETY: `tok` proves NEON; `S8Plan::new` checked the slice lengths against the shapes and
+    // `fits` the buffer limits.
+    unsafe {
+        match plan.kind {
+            S8Kind::Depthwise => depthwise_f32(tok, &plan, input, weights, bias, output),
+            _ => gemm_f32(tok, &plan, input, weights, bias, output),
+        }
+    }
+    true
+}
+
+/// The clamp bounds when the activation is a clamp, applied in vector form (`FMAXNM`/`FMINNM`
+/// are Rust's `max`/`min`, NaN included); other activations run scalar after the store.
+pub(crate) fn clamp_f32(a: Activation) -> Option<(f32, f32)> {
+    match a {
+        // `x > 0 ? x : 0` is `maxnm(x, 0)` (NaN and −0 give +0 in both).
+        Activation::Relu => Some((0.0, f32::INFINITY)),
+        Activation::Clip { min, max } => Some((min, max)),
+        _ => None,
+    }
+}
+
+/// Applies a clamp activation to one vector.
+#[target_feature(enable = "neon")]
+#[inline]
+pub(crate) fn activate_f32(v: float32x4_t, clamp: Option<(float32x4_t, float32x4_t)>) -> float32x4_t {
+    match clamp {
+        Some((lo, hi)) => vminnmq_f32(vmaxnmq_f32(v, lo), hi),
+        None => v,
+    }
+}
+
+/// Stores the first `n ≤ 4` lanes of `v`.
+///
+/// # Safety
+/// NEON available; `dst` writable for `n` floats.
+#[target_feature(enable = "neon")]
+#[inline]
+pub(crate) unsafe fn store_f32(v: float32x4_t, n: usize, dst: *mut f32) {
+    if n >= 4 {
+        // SAFETY: 4 floats writable (caller).
+        unsafe { vst1q_f32(dst, v) };
+    } else {
+        let mut t = [0f32; 4];
+        // SAFETY: `t` holds 4 floats; `n` writable at `dst` (caller).
+        unsafe {
+            vst1q_f32(t.as_mut_ptr(), v);
+            core::ptr::copy_nonoverlapping(t.as_ptr(), dst, n);
+        }
+    }
+}
+
+/// # Safety
+/// NEON available; `plan` validated for these slices; `k_len · 8 ≤ PACK_F32`,
+/// `cpg ≤ MAX_ZERO_F32`.
+#[target_feature(enable = "neon")]
+unsafe fn gemm_f32(
+    _t: Neon,
+    plan: &S8Plan,
+    input: &[f32],
+    weights: &[f32],
+    bias: Option<&[f32]>,
+    output: &mut [f32],
+) {
+    let g = &plan.g;
+    let (cpg, opg, k) = (plan.cpg, plan.opg, plan.k_len);
+    let mut packed = [0f32; PACK_F32];
+    let zero_row = [0f32; MAX_ZERO_F32];
+    let mut ptrs = [[core::ptr::null::<f32>(); MR_F32]; super::MAX_TAPS];
+    let pixels = g.out_h * g.out_w;
+    let in_px = g.in_w * g.in_c;
+    let x = input.as_ptr();
+    let out = output.as_mut_ptr();
+    let clamp = clamp_f32(g.activation).map(|(lo, hi)| (vdupq_n_f32(lo), vdupq_n_f32(hi)));
+    let scalar_act = clamp.is_none() && g.activation != Activation::None;
+
+    for grp in 0..g.groups {
+        let mut nb = 0;
+        while nb < opg {
+            let n = (opg - nb).min(8);
+            let oc = grp * opg + nb;
+            // `[k][8]`: row kk holds w[oc + j][kk] for j < n, zeros after.
+            for kk in 0..k {
+                for j in 0..8 {
+                    packed[kk * 8 + j] = if j < n { weights[(oc + j) * k + kk] } else { 0.0 };
+                }
+            }
+            let mut bv = [0f32; 8];
+            if let Some(b) = bias {
+                bv[..n].copy_from_slice(&b[oc..oc + n]);
+            }
+            // SAFETY: `bv` holds 8 floats.
+            let init = unsafe { [vld1q_f32(bv.as_ptr()), vld1q_f32(bv.as_ptr().add(4))] };
+            for b in 0..g.batch {
+                let mut m0 = 0;
+                while m0 < pixels {
+                    let rows = (pixels - m0).min(MR_F32);
+                    let mut out_rows = [core::ptr::null_mut::<f32>(); MR_F32];
+                    for r in 0..MR_F32 {
+                        let m = m0 + r.min(rows - 1);
+                        let (oh, ow) = (m / g.out_w, m % g.out_w);
+                        // SAFETY: pixel `(b, oh, ow)` exists; `oc + n ≤ out_c`.
+                        out_rows[r] = unsafe { out.add((b * pixels + m) * g.out_c + oc) };
+                        let (ih0, kh0, kh1) = S8Plan::window(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
+                        let (iw0, kw0, kw1) = S8Plan::window(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
+                        for kh in 0..g.kernel_h {
+                            for kw in 0..g.kernel_w {
+                                let t = kh * g.kernel_w + kw;
+                                ptrs[t][r] = if (kh0..kh1).contains(&kh) && (kw0..kw1).contains(&kw) {
+                                    let ih = (ih0 + (kh * g.dilation_h) as isize) as usize;
+                                    let iw = (iw0 + (kw * g.dilation_w) as isize) as usize;
+                                    // SAFETY: (b, ih, iw) is inside the input.
+                                    unsafe { x.add((b * g.in_h + ih) * in_px + iw * g.in_c + grp * cpg) }
+                                } else {
+                                    zero_row.as_ptr()
+                                };
+                            }
+                        }
+                    }
+                    // SAFETY: every pointer reads `cpg` floats (a tap or the zero row); the
+                    // packed block holds `k · 8` floats; outputs hold `n` floats per row.
+                    let acc = unsafe { tile_f32(&ptrs[..plan.taps], cpg, packed.as_ptr(), init) };
+                    for (r, a) in acc.iter().enumerate().take(rows) {
+                        // SAFETY: `n ≤ 8` floats from channel `oc` of this row's output.
+                        unsafe {
+                            store_f32(activate_f32(a[0], clamp), n, out_rows[r]);
+                            if n > 4 {
+                                store_f32(activate_f32(a[1], clamp), n - 4, out_rows[r].add(4));
+                            }
+                            if scalar_act {
+                                g.activation.apply_slice(core::slice::from_raw_parts_mut(out_rows[r], n));
+                            }
+                        }
+                    }
+                    m0 += MR_F32;
+                }
+            }
+            nb += n;
+        }
+    }
+}
+
+/// One f32 tile: `MR_F32` pixels × 8 channels starting from `init`.
+///
+/// # Safety
+/// NEON; every `segs[s][r]` readable for `cpg` floats; `w` readable for `segs.len() · cpg · 8`
+/// floats.
+#[target_feature(enable = "neon")]
+unsafe fn tile_f32(
+    segs: &[[*const f32; MR_F32]],
+    cpg: usize,
+    mut w: *const f32,
+    init: [float32x4_t; 2],
+) -> [[float32x4_t; 2]; MR_F32] {
+    let mut acc = [init; MR_F32];
+    for seg in segs {
+        let mut c = 0;
+        while c + 4 <= cpg {
+            // SAFETY: floats `c .. c + 4 ≤ cpg` of each segment; 32 floats of the packed block.
+            unsafe {
+                let xv: [float32x4_t; MR_F32] = core::array::from_fn(|r| vld1q_f32(seg[r].add(c)));
+                let w0 = [vld1q_f32(w), vld1q_f32(w.add(4))];
+                for (a, xr) in acc.iter_mut().zip(&xv) {
+                    a[0] = vfmaq_laneq_f32::<0>(a[0], w0[0], *xr);
+                    a[1] = vfmaq_laneq_f32::<0>(a[1], w0[1], *xr);
+                }
+                let w1 = [vld1q_f32(w.add(8)), vld1q_f32(w.add(12))];
+                for (a, xr) in acc.iter_mut().zip(&xv) {
+                    a[0] = vfmaq_laneq_f32::<1>(a[0], w1[0], *xr);
+                    a[1] = vfmaq_laneq_f32::<1>(a[1], w1[1], *xr);
+                }
+                let w2 = [vld1q_f32(w.add(16)), vld1q_f32(w.add(20))];
+                for (a, xr) in acc.iter_mut().zip(&xv) {
+                    a[0] = vfmaq_laneq_f32::<2>(a[0], w2[0], *xr);
+                    a[1] = vfmaq_laneq_f32::<2>(a[1], w2[1], *xr);
+                }
+                let w3 = [vld1q_f32(w.add(24)), vld1q_f32(w.add(28))];
+                for (a, xr) in acc.iter_mut().zip(&xv) {
+                    a[0] = vfmaq_laneq_f32::<3>(a[0], w3[0], *xr);
+                    a[1] = vfmaq_laneq_f32::<3>(a[1], w3[1], *xr);
+                }
+                w = w.add(32);
+            }
+            c += 4;
+        }
+        while c < cpg {
+            // SAFETY: float `c < cpg` of each segment; 8 floats of the packed block.
+            unsafe {
+                let w0 = [vld1q_f32(w), vld1q_f32(w.add(4))];
+                for (r, a) in acc.iter_mut().enumerate() {
+                    let xv = vld1q_dup_f32(seg[r].add(c));
+                    a[0] = vfmaq_f32(a[0], xv, w0[0]);
+                    a[1] = vfmaq_f32(a[1], xv, w0[1]);
+                }
+                w = w.add(8);
+            }
+            c += 1;
+        }
+    }
+    acc
+}
+
+/// # Safety
+/// NEON available; `plan` validated for these slices (depthwise kind).
+#[target_feature(enable = "neon")]
+unsafe fn depthwise_f32(
+    _t: Neon,
+    plan: &S8Plan,
+    input: &[f32],
+    weights: &[f32],
+    bias: Option<&[f32]>,
+    output: &mut [f32],
+) {
+    let g = &plan.g;
+    let c = g.in_c;
+    let taps = plan.taps;
+    let chunk = (DW_F32 / taps / 4 * 4).clamp(4, DW_F32_CHUNK);
+    let mut wt = [0f32; DW_F32];
+    let mut bv = [0f32; DW_F32_CHUNK];
+    let pixels = g.out_h * g.out_w;
+    let x = input.as_ptr();
+    let out = output.as_mut_ptr();
+    let clamp = clamp_f32(g.activation).map(|(lo, hi)| (vdupq_n_f32(lo), vdupq_n_f32(hi)));
+    let scalar_act = clamp.is_none() && g.activation != Activation::None;
+    let mut tap_ptr = [x; super::MAX_TAPS];
+    let mut tap_w = [0usize; super::MAX_TAPS];
+    let mut c0 = 0;
+    while c0 < c {
+        let cn = (c - c0).min(chunk);
+        let cn4 = cn.next_multiple_of(4);
+        for t in 0..taps {
+            for j in 0..cn4 {
+                wt[t * cn4 + j] = if j < cn { weights[(c0 + j) * taps + t] } else { 0.0 };
+            }
+        }
+        for (j, v) in bv.iter_mut().enumerate().take(cn4) {
+            *v = if j < cn { bias.and_then(|b| b.get(c0 + j)).copied().unwrap_or(0.0) } else { 0.0 };
+        }
+        for b in 0..g.batch {
+            for m in 0..pixels {
+                let (oh, ow) = (m / g.out_w, m % g.out_w);
+                let (ih0, kh0, kh1) = S8Plan::window(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
+                let (iw0, kw0, kw1) = S8Plan::window(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
+                let mut nvalid = 0;
+                for kh in kh0..kh1 {
+                    for kw in kw0..kw1 {
+                        let ih = (ih0 + (kh * g.dilation_h) as isize) as usize;
+                        let iw = (iw0 + (kw * g.dilation_w) as isize) as usize;
+                        // SAFETY: (b, ih, iw) is inside the input; channel `c0 < c`.
+                        tap_ptr[nvalid] = unsafe { x.add(((b * g.in_h + ih) * g.in_w + iw) * c + c0) };
+                        tap_w[nvalid] = (kh * g.kernel_w + kw) * cn4;
+                        nvalid += 1;
+                    }
+                }
+                // SAFETY: pixel `(b, m)` exists; channels `c0 .. c0 + cn`.
+                let dst = unsafe { out.add((b * pixels + m) * c + c0) };
+                let mut j = 0;
+                while j < cn {
+                    let n = (cn - j).min(4);
+                    // SAFETY: `bv` and `wt` hold `cn4 ≥ j + 4` entries per tap; a valid tap's
+                    // pointer has channels `c0 .. c0 + cn`, `j + n ≤ cn`; `dst + j` has `n`.
+                    unsafe {
+                        let mut acc = vld1q_f32(bv.as_ptr().add(j));
+                        for (&xp, &wo) in tap_ptr.iter().zip(&tap_w).take(nvalid) {
+                            let xv = if n == 4 {
+                                vld1q_f32(xp.add(j))
+                            } else {
+                                let mut t = [0f32; 4];
+                                core::ptr::copy_nonoverlapping(xp.add(j), t.as_mut_ptr(), n);
+                                vld1q_f32(t.as_ptr())
+                            };
+                            acc = vfmaq_f32(acc, xv, vld1q_f32(wt.as_ptr().add(wo + j)));
+                        }
+                        store_f32(activate_f32(acc, clamp), n, dst.add(j));
+                    }
+                    j += 4;
+                }
+                if scalar_act {
+                    // SAFETY: `cn` floats of this pixel's output.
+                    let s = unsafe { core::slice::from_raw_parts_mut(dst, cn) };
+                    g.activation.apply_slice(s);
                 }
             }
         }

@@ -548,3 +548,64 @@ fn conv2d_s8_arm_dsp_mlperf_shapes() {
         }
     }
 }
+
+/// Instruction-count probe (not a test; `--ignored`): runs `MOTE_PROBE=<kernel name>,<shape>,<reps>`
+/// `reps` times on one MLPerf Tiny-like layer shape. Under `qemu-aarch64 -singlestep -d
+/// nochain,exec` every executed instruction logs one line, so the difference between two
+/// repetition counts is the kernel's dynamic instruction count (`scripts/aarch64-icount.sh`).
+#[test]
+#[ignore]
+fn conv2d_s8_instruction_probe() {
+    // (h, w, in_c, out_c, k, stride, pad, groups)
+    let shapes = [
+        (24, 24, 32, 64, 1, 1, 0, 1),
+        (16, 16, 16, 32, 3, 1, 1, 1),
+        (32, 32, 3, 16, 3, 2, 1, 1),
+        (24, 24, 64, 64, 3, 1, 1, 64),
+        (24, 24, 64, 64, 3, 2, 1, 64),
+        (12, 12, 64, 128, 1, 1, 0, 1),
+    ];
+    let Ok(spec) = std::env::var("MOTE_PROBE") else {
+        std::println!("set MOTE_PROBE=<kernel>,<shape 0..{}>,<reps>", shapes.len() - 1);
+        return;
+    };
+    let parts: Vec<&str> = spec.split(',').collect();
+    assert_eq!(parts.len(), 3, "MOTE_PROBE");
+    let imp = CONV2D_S8_IMPLS.iter().find(|i| i.name == parts[0]);
+    let Some(imp) = imp else { panic!("no kernel {}", parts[0]) };
+    let (h, w, ic, oc, k, s, pad, groups) = shapes[parts[1].parse::<usize>().unwrap_or(0)];
+    let reps: usize = parts[2].parse().unwrap_or(1);
+    let mut c = make_case(Family::Dense, 42);
+    let mut rng = Rng::new(42);
+    let out = |x: usize| (x + 2 * pad - k) / s + 1;
+    c.p.geometry = Conv2dParams {
+        batch: 1,
+        in_h: h,
+        in_w: w,
+        in_c: ic,
+        out_h: out(h),
+        out_w: out(w),
+        out_c: oc,
+        kernel_h: k,
+        kernel_w: k,
+        stride_h: s,
+        stride_w: s,
+        dilation_h: 1,
+        dilation_w: 1,
+        pad_top: pad,
+        pad_left: pad,
+        groups,
+        activation: Activation::None,
+    };
+    c.p.rounding = Rounding::Double;
+    c.x = (0..h * w * ic).map(|_| rng.int(-128, 127) as i8).collect();
+    c.w = (0..oc * k * k * ic / groups).map(|_| rng.int(-128, 127) as i8).collect();
+    c.bias = Some((0..oc).map(|_| rng.int(-5000, 5000) as i32).collect());
+    c.m = (0..oc).map(|_| (1 << 30) + rng.below(1 << 30) as i32).collect();
+    c.s = (0..oc).map(|_| -(rng.below(12) as i32) - 6).collect();
+    let mut y = vec![0i8; out_len(&c.p.geometry)];
+    for _ in 0..reps {
+        assert!((imp.f)(&c.p, &c.x, &c.w, c.bias.as_deref(), &c.m, &c.s, &mut y));
+    }
+    std::println!("{} shape {} reps {reps}: checksum {}", imp.name, parts[1], y.iter().map(|&v| i64::from(v)).sum::<i64>());
+}
