@@ -10,7 +10,9 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here/.."
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
-bin="$(cargo test --release -p mote-kernels --target aarch64-unknown-linux-gnu --lib --no-run \
+# MOTE_ICOUNT_BIN: an already built test binary (e.g. a copy, so rebuilding meanwhile is safe).
+bin="${MOTE_ICOUNT_BIN:-}"
+[ -n "$bin" ] || bin="$(cargo test --release -p mote-kernels --target aarch64-unknown-linux-gnu --lib --no-run \
     --message-format=json 2>/dev/null | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)"
 [ -x "$bin" ] || { echo "no test binary" >&2; exit 1; }
 count() { # cpu kernel shape reps

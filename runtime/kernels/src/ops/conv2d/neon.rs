@@ -242,6 +242,25 @@ impl Rq {
     }
 }
 
+/// Double-rounding output stage of 16 consecutive channels from `oc` (`n ≤ 16` of them real),
+/// `rd[i]` holding the constants of channels `oc + 4i ..`: one overflow test for all four.
+#[target_feature(enable = "neon")]
+#[inline]
+fn requant_quads(ctx: &Ctx, rd: &[Requant4], acc: [int32x4_t; 4], oc: usize, n: usize) -> [int32x4_t; 4] {
+    let out: [(int32x4_t, uint32x4_t); 4] = core::array::from_fn(|i| match rd.get(i) {
+        Some(r) => r.apply(acc[i], &ctx.st),
+        None => (acc[i], vdupq_n_u32(0)),
+    });
+    let any = out.iter().fold(vdupq_n_u32(0), |m, o| vorrq_u32(m, o.1));
+    if vmaxvq_u32(any) == 0 {
+        return out.map(|o| o.0);
+    }
+    core::array::from_fn(|i| match rd.get(i) {
+        Some(r) => Rq::Double(*r).apply(ctx, acc[i], oc + 4 * i, n.saturating_sub(4 * i).min(4)),
+        None => acc[i],
+    })
+}
+
 /// Stores the low `n ≤ 16` bytes of `v`.
 ///
 /// # Safety
@@ -485,14 +504,16 @@ pub(super) unsafe fn depthwise(_t: Neon, ctx: &Ctx, output: &mut [i8]) {
     let chunk = (DW_HALVES / taps / 16 * 16).clamp(16, DW_CHUNK);
     let mut wbuf = [0i16; DW_HALVES];
     let mut bias = [0i32; DW_CHUNK];
-    let mut rqs = [None::<Rq>; DW_CHUNK / 4];
+    let single = ctx.p.rounding == Rounding::Single;
+    let mut rd = [Requant4::splat(0, 0); DW_CHUNK / 4];
+    let mut rs = [RequantSingle4::new(vdupq_n_s32(0), vdupq_n_s32(0)); DW_CHUNK / 4];
     let zp = (-ctx.p.input_offset) as i8;
     let zp16 = vdupq_n_s8(zp);
     let pixels = g.out_h * g.out_w;
     let x = ctx.input.as_ptr();
     let out = output.as_mut_ptr();
     let mut tap_ptr = [x; super::MAX_TAPS];
-    let mut tap_w = [0usize; super::MAX_TAPS];
+    let mut tap_w = [core::ptr::null::<i16>(); super::MAX_TAPS];
 
     let mut c0 = 0;
     while c0 < c {
@@ -507,8 +528,11 @@ pub(super) unsafe fn depthwise(_t: Neon, ctx: &Ctx, output: &mut [i8]) {
         for (j, v) in bias.iter_mut().enumerate().take(cn16) {
             *v = if j < cn { ctx.bias.and_then(|b| b.get(c0 + j)).copied().unwrap_or(0) } else { 0 };
         }
-        for (q, r) in rqs.iter_mut().enumerate().take(cn16 / 4) {
-            *r = Some(Rq::new(ctx, c0 + 4 * q, cn.saturating_sub(4 * q).min(4)));
+        for q in 0..cn16 / 4 {
+            match Rq::new(ctx, c0 + 4 * q, cn.saturating_sub(4 * q).min(4)) {
+                Rq::Double(r) => rd[q] = r,
+                Rq::Single(r) => rs[q] = r,
+            }
         }
         for b in 0..g.batch {
             for m in 0..pixels {
@@ -523,7 +547,8 @@ pub(super) unsafe fn depthwise(_t: Neon, ctx: &Ctx, output: &mut [i8]) {
                         let iw = (iw0 + (kw * g.dilation_w) as isize) as usize;
                         // SAFETY: (b, ih, iw) is inside the input; channel `c0 < c`.
                         tap_ptr[nvalid] = unsafe { x.add(((b * g.in_h + ih) * g.in_w + iw) * c + c0) };
-                        tap_w[nvalid] = (kh * g.kernel_w + kw) * cn16;
+                        // SAFETY: tap `kh · kernel_w + kw < taps`: its row of `cn16` weights.
+                        tap_w[nvalid] = unsafe { wbuf.as_ptr().add((kh * g.kernel_w + kw) * cn16) };
                         nvalid += 1;
                     }
                 }
@@ -534,35 +559,44 @@ pub(super) unsafe fn depthwise(_t: Neon, ctx: &Ctx, output: &mut [i8]) {
                     let n = (cn - cb).min(16);
                     // SAFETY: `bias` holds `cn16 ≥ cb + 16` entries.
                     let mut acc = unsafe { core::array::from_fn::<_, 4, _>(|i| vld1q_s32(bias.as_ptr().add(cb + 4 * i))) };
-                    for (&xp, &wo) in tap_ptr.iter().zip(&tap_w).take(nvalid) {
-                        // SAFETY: a valid tap's pointer has channels `c0 .. c0 + cn` of a real
-                        // pixel and `cb + n ≤ cn`; `wbuf` holds `taps · cn16` entries.
-                        unsafe {
-                            let xv = if n == 16 {
-                                vld1q_s8(xp.add(cb))
-                            } else {
-                                let mut t = [0i8; 16];
-                                core::ptr::copy_nonoverlapping(xp.add(cb), t.as_mut_ptr(), n);
-                                vld1q_s8(t.as_ptr())
+                    // SAFETY: a valid tap's pointer has channels `c0 .. c0 + cn` of a real pixel,
+                    // `cb + n ≤ cn` (16 bytes on the full path); its weight row holds `cn16 ≥
+                    // cb + 16` entries.
+                    unsafe {
+                        let (tp, tw) = (tap_ptr.as_ptr(), tap_w.as_ptr());
+                        macro_rules! taps {
+                            ($load:expr) => {
+                                for i in 0..nvalid {
+                                    let xv = $load((*tp.add(i)).add(cb));
+                                    let w = (*tw.add(i)).add(cb);
+                                    let (wl, wh) = (vld1q_s16(w), vld1q_s16(w.add(8)));
+                                    let xl = vsubl_s8(vget_low_s8(xv), vget_low_s8(zp16));
+                                    let xh = vsubl_high_s8(xv, zp16);
+                                    acc[0] = vmlal_s16(acc[0], vget_low_s16(xl), vget_low_s16(wl));
+                                    acc[1] = vmlal_high_s16(acc[1], xl, wl);
+                                    acc[2] = vmlal_s16(acc[2], vget_low_s16(xh), vget_low_s16(wh));
+                                    acc[3] = vmlal_high_s16(acc[3], xh, wh);
+                                }
                             };
-                            let wl = vld1q_s16(wbuf.as_ptr().add(wo + cb));
-                            let wh = vld1q_s16(wbuf.as_ptr().add(wo + cb + 8));
-                            let xl = vsubl_s8(vget_low_s8(xv), vget_low_s8(zp16));
-                            let xh = vsubl_high_s8(xv, zp16);
-                            acc[0] = vmlal_s16(acc[0], vget_low_s16(xl), vget_low_s16(wl));
-                            acc[1] = vmlal_high_s16(acc[1], xl, wl);
-                            acc[2] = vmlal_s16(acc[2], vget_low_s16(xh), vget_low_s16(wh));
-                            acc[3] = vmlal_high_s16(acc[3], xh, wh);
+                        }
+                        if n == 16 {
+                            taps!(|p: *const i8| vld1q_s8(p));
+                        } else if n == 8 {
+                            taps!(|p: *const i8| vcombine_s8(vld1_s8(p), vdup_n_s8(0)));
+                        } else {
+                            taps!(|p: *const i8| {
+                                let mut t = [0i8; 16];
+                                core::ptr::copy_nonoverlapping(p, t.as_mut_ptr(), n);
+                                vld1q_s8(t.as_ptr())
+                            });
                         }
                     }
-                    let mut v = acc;
-                    for (i, vi) in v.iter_mut().enumerate() {
-                        let q = cb / 4 + i;
-                        let lanes = n.saturating_sub(4 * i).min(4);
-                        if let Some(Some(rq)) = rqs.get(q) {
-                            *vi = rq.apply(ctx, *vi, c0 + 4 * q, lanes);
-                        }
-                    }
+                    let q0 = cb / 4;
+                    let v = match (rd.get(q0..q0 + 4), rs.get(q0..q0 + 4)) {
+                        (Some(rd), _) if !single => requant_quads(ctx, rd, acc, c0 + cb, n),
+                        (_, Some(rs)) => core::array::from_fn(|i| rs[i].apply(acc[i], &ctx.st)),
+                        _ => acc,
+                    };
                     // SAFETY: `n` channels from `c0 + cb` of this pixel's output.
                     unsafe { store_bytes(narrow16(v), n, dst.add(cb)) };
                     cb += 16;
