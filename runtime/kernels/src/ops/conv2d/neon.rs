@@ -27,8 +27,10 @@
 //!   `multiply_by_quantized_multiplier`. Shifts outside `[-31, 30]` decline the call.
 //!
 //! Calls this file declines (the reference runs them): padded depth above 1024 when the
-//! group's channel count is not a multiple of 16, more than 64 taps, output stage parameters
-//! outside the int8 range.
+//! group's channel count is not a multiple of 16 (im2col row on the stack), more than 4096
+//! channels per group otherwise (row of zero points), more than 64 taps, shifts outside
+//! `[-31, 30]`, output stage parameters outside the int8 range, input zero points outside int8,
+//! slices that do not match the shapes ([`S8Plan::new`]).
 
 use core::arch::aarch64::*;
 
@@ -613,8 +615,8 @@ pub(super) unsafe fn depthwise(_t: Neon, ctx: &Ctx, output: &mut [i8]) {
 //
 // Same structure as the int8 GEMM (taps read in place, one segment per tap), but the weights are
 // transposed into `[k][8]` blocks so a tile of 8 pixels × 8 channels multiplies 4 input values of
-// each pixel (one vector, `FMLA` by lane) with 4 weight vectors pairs: 16 accumulators, 16 loads
-// per 64 fused multiply-adds. Each output accumulates bias first, then its taps in the reference's
+// each pixel (one vector, `FMLA` by lane) with 4 pairs of weight vectors: 16 accumulators, 16
+// loads per 64 fused multiply-adds (256 multiplies). Each output accumulates bias first, then its taps in the reference's
 // order (kh, kw, input channel): results differ from the reference by the rounding of the FMAs.
 // Depthwise layers vectorise across channels (4 per vector), one FMA per valid tap.
 
