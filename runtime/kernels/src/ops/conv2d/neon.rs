@@ -183,50 +183,43 @@ impl Rq {
             Rounding::Single => Rq::Single(RequantSingle4::new(mv, sv)),
         }
     }
+}
 
-    /// The output stage of channels `oc .. oc + n` (`n ≤ 4`): i32 lanes in `[-128, 127]`.
-    #[target_feature(enable = "neon")]
-    #[inline]
-    fn apply(&self, ctx: &Ctx, acc: int32x4_t, oc: usize, n: usize) -> int32x4_t {
-        match self {
-            Rq::Single(r) => r.apply(acc, &ctx.st),
-            Rq::Double(r) => {
-                let (v, ovf) = r.apply(acc, &ctx.st);
-                if vmaxvq_u32(ovf) == 0 {
-                    return v;
-                }
-                // Rare: a left shift overflowed; those lanes take the scalar function.
-                let (mut a, mut o, mut f) = ([0i32; 4], [0i32; 4], [0u32; 4]);
-                // SAFETY: the arrays hold 4 lanes.
-                unsafe {
-                    vst1q_s32(a.as_mut_ptr(), acc);
-                    vst1q_s32(o.as_mut_ptr(), v);
-                    vst1q_u32(f.as_mut_ptr(), ovf);
-                }
-                for i in 0..n.min(4) {
-                    if f[i] != 0 {
-                        let c = oc + i;
-                        o[i] = i32::from(requantize_output(
-                            a[i],
-                            ctx.mults.get(c).copied().unwrap_or(0),
-                            ctx.shifts.get(c).copied().unwrap_or(0),
-                            ctx.p.rounding,
-                            ctx.p.output_offset,
-                            ctx.p.act_min,
-                            ctx.p.act_max,
-                        ));
-                    }
-                }
-                // SAFETY: `o` holds 4 lanes.
-                unsafe { vld1q_s32(o.as_ptr()) }
-            }
+/// The lanes of `ovf` (a left shift overflowed: rare) recomputed with the scalar function, the
+/// others taken from `v`. Out of line so the hot path keeps its registers.
+#[cold]
+#[inline(never)]
+#[target_feature(enable = "neon")]
+fn scalar_lanes(ctx: &Ctx, acc: int32x4_t, v: int32x4_t, ovf: uint32x4_t, oc: usize, n: usize) -> int32x4_t {
+    let (mut a, mut o, mut f) = ([0i32; 4], [0i32; 4], [0u32; 4]);
+    // SAFETY: the arrays hold 4 lanes.
+    unsafe {
+        vst1q_s32(a.as_mut_ptr(), acc);
+        vst1q_s32(o.as_mut_ptr(), v);
+        vst1q_u32(f.as_mut_ptr(), ovf);
+    }
+    for i in 0..n.min(4) {
+        if f[i] != 0 {
+            let c = oc + i;
+            o[i] = i32::from(requantize_output(
+                a[i],
+                ctx.mults.get(c).copied().unwrap_or(0),
+                ctx.shifts.get(c).copied().unwrap_or(0),
+                ctx.p.rounding,
+                ctx.p.output_offset,
+                ctx.p.act_min,
+                ctx.p.act_max,
+            ));
         }
     }
+    // SAFETY: `o` holds 4 lanes.
+    unsafe { vld1q_s32(o.as_ptr()) }
 }
 
 impl Rq {
-    /// [`Rq::apply`] on `MR` vectors of the same 4 channels (one per pixel): the constants stay
-    /// in registers and one test covers the overflow lanes of all of them.
+    /// The output stage of `MR` vectors of the same 4 channels `oc .. oc + n` (one per pixel; i32
+    /// lanes in `[-128, 127]`): the constants stay in registers and one test covers the overflow
+    /// lanes of all of them.
     #[target_feature(enable = "neon")]
     #[inline]
     fn apply_rows(&self, ctx: &Ctx, acc: [int32x4_t; MR], oc: usize, n: usize) -> [int32x4_t; MR] {
@@ -238,7 +231,7 @@ impl Rq {
                 if vmaxvq_u32(any) == 0 {
                     return out.map(|o| o.0);
                 }
-                acc.map(|a| self.apply(ctx, a, oc, n))
+                core::array::from_fn(|i| scalar_lanes(ctx, acc[i], out[i].0, out[i].1, oc, n))
             }
         }
     }
@@ -257,10 +250,7 @@ fn requant_quads(ctx: &Ctx, rd: &[Requant4], acc: [int32x4_t; 4], oc: usize, n: 
     if vmaxvq_u32(any) == 0 {
         return out.map(|o| o.0);
     }
-    core::array::from_fn(|i| match rd.get(i) {
-        Some(r) => Rq::Double(*r).apply(ctx, acc[i], oc + 4 * i, n.saturating_sub(4 * i).min(4)),
-        None => acc[i],
-    })
+    core::array::from_fn(|i| scalar_lanes(ctx, acc[i], out[i].0, out[i].1, oc + 4 * i, n.saturating_sub(4 * i).min(4)))
 }
 
 /// Stores the low `n ≤ 16` bytes of `v`.
