@@ -36,6 +36,18 @@
 //! `target_feature = "neon"` / `"dotprod"`. 32-bit Arm reports NEON from `target_feature =
 //! "neon"` at compile time (no 32-bit NEON kernels yet).
 //!
+//! **aarch64 kernels** (Raspberry Pi 4 = Cortex-A72, NEON; Pi 5 = Cortex-A76, NEON + `sdot`):
+//! int8 convolution `conv2d_s8_neon` (GEMM for 1×1, dense and grouped: `SMULL`/`SADALP`, or
+//! `SMLAL2` first when the weights hold no −128; depthwise of any kernel size and stride, also
+//! used by the dot-product entry) and `conv2d_s8_neon_dotprod` (GEMM with `SDOT`); f32
+//! convolution `conv2d_f32_neon` (GEMM with `FMLA` by lane, depthwise); int8 fully connected
+//! `fully_connected_s8{,_scaled}_neon{,_dotprod}` and f32 `fully_connected_f32_neon`; int8
+//! add/sub/mul (`ops/binary/neon.rs`). Everything else runs the portable reference. The int8
+//! requantization runs in vector form for both rounding modes (`arch::aarch64`), bit-exact with
+//! `multiply_by_quantized_multiplier`. They are tested under QEMU (`scripts/arm-linux.sh`, both
+//! CPUs) and their dynamic instruction counts measured there (`scripts/aarch64-icount.sh`,
+//! figures in `docs/benchmarks.md`).
+//!
 //! **Arm Cortex-M (DSP extension, SIMD32).** `ops/<op>/arm_dsp.rs` (conv2d: dense GEMM, im2col,
 //! depthwise; fully connected) are chosen at compile time only: the build script sets
 //! `cfg(mote_arm_dsp)` when the target is `thumbv7em-*` (Cortex-M4/M7) or `thumbv8m.main-*`

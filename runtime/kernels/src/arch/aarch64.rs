@@ -162,8 +162,58 @@ impl Requant4 {
     #[inline]
     pub(crate) fn apply(&self, acc: int32x4_t, st: &OutputStage) -> (int32x4_t, uint32x4_t) {
         let (v, ovf) = self.mbqm(acc);
-        let v = vminq_s32(vmaxq_s32(v, vdupq_n_s32(st.lo)), vdupq_n_s32(st.hi));
-        (vaddq_s32(v, vdupq_n_s32(st.off)), ovf)
+        (stage4(v, st), ovf)
+    }
+}
+
+/// The output stage on 4 lanes: clamp to `[lo, hi]`, add the output zero point.
+#[target_feature(enable = "neon")]
+#[inline]
+pub(crate) fn stage4(v: int32x4_t, st: &OutputStage) -> int32x4_t {
+    let v = vminq_s32(vmaxq_s32(v, vdupq_n_s32(st.lo)), vdupq_n_s32(st.hi));
+    vaddq_s32(v, vdupq_n_s32(st.off))
+}
+
+/// Per-lane constants of [`multiply_by_quantized_multiplier`] with
+/// [`Rounding::Single`](crate::quant::Rounding::Single) for 4 lanes, shifts in `[-31, 30]`.
+///
+/// Single rounding is `⌊(x·m + 2^(s−1)) / 2^s⌋` with `s = 31 − shift ∈ [1, 62]`, saturated to
+/// i32: `SMULL` gives the exact 64-bit product, `SRSHL` by `−s` adds `2^(s−1)` and shifts with
+/// an exact (unbounded) intermediate, and `SQXTN` saturates. That is the scalar rule for every
+/// `x` and every multiplier (also negative ones and `i32::MIN`), so no lane needs a fallback.
+#[derive(Clone, Copy)]
+pub(crate) struct RequantSingle4 {
+    mult: int32x4_t,
+    /// `shift − 31` of lanes 0, 1 and of lanes 2, 3.
+    neg_s: [int64x2_t; 2],
+}
+
+impl RequantSingle4 {
+    /// From 4 multipliers and 4 shifts (in `[-31, 30]`).
+    #[target_feature(enable = "neon")]
+    #[inline]
+    pub(crate) fn new(mult: int32x4_t, shift: int32x4_t) -> Self {
+        let ns = vsubq_s32(shift, vdupq_n_s32(31));
+        RequantSingle4 {
+            mult,
+            neg_s: [vmovl_s32(vget_low_s32(ns)), vmovl_high_s32(ns)],
+        }
+    }
+
+    /// `multiply_by_quantized_multiplier(acc, mult, shift, Single)` per lane.
+    #[target_feature(enable = "neon")]
+    #[inline]
+    pub(crate) fn mbqm(&self, acc: int32x4_t) -> int32x4_t {
+        let lo = vrshlq_s64(vmull_s32(vget_low_s32(acc), vget_low_s32(self.mult)), self.neg_s[0]);
+        let hi = vrshlq_s64(vmull_high_s32(acc, self.mult), self.neg_s[1]);
+        vqmovn_high_s64(vqmovn_s64(lo), hi)
+    }
+
+    /// [`RequantSingle4::mbqm`] and the output stage.
+    #[target_feature(enable = "neon")]
+    #[inline]
+    pub(crate) fn apply(&self, acc: int32x4_t, st: &OutputStage) -> int32x4_t {
+        stage4(self.mbqm(acc), st)
     }
 }
 
@@ -253,6 +303,49 @@ mod tests {
                         assert_eq!(out[i], scalar(x[i], m[i], s[i], &st), "x={} m={} s={}", x[i], m[i], s[i]);
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn neon_requant_single_matches_scalar() {
+        if !Isa::Neon.supported_by_host() {
+            std::println!("skipped: host lacks neon");
+            return;
+        }
+        let xs = [
+            0, 1, -1, 2, -2, 3, 1 << 15, -(1 << 15), (1 << 20) + 1, -(1 << 20) - 1, i32::MAX, i32::MIN,
+            i32::MAX - 1, i32::MIN + 1, 1 << 30, -(1 << 30), 12345, -98765,
+        ];
+        let ms = [0, 1, -1, 1 << 30, (1 << 30) + 1, i32::MAX, i32::MIN, i32::MIN + 1, -(1 << 30), 1_518_500_250];
+        let mut rng = Rng::new(11);
+        let mut cases = Vec::new();
+        for s in -31..=30 {
+            for &x in &xs {
+                for &m in &ms {
+                    cases.push((x, m, s));
+                }
+            }
+            for _ in 0..400 {
+                let x = (rng.next_u64() as i32) >> (rng.below(32) as u32);
+                cases.push((x, rng.next_u64() as i32, s));
+            }
+        }
+        for chunk in cases.chunks(4) {
+            let (mut x, mut m, mut s) = ([0i32; 4], [0i32; 4], [0i32; 4]);
+            for (i, &(a, b, c)) in chunk.iter().enumerate() {
+                (x[i], m[i], s[i]) = (a, b, c);
+            }
+            // SAFETY: NEON detected above; the arrays hold 4 lanes.
+            let out = unsafe {
+                let r = RequantSingle4::new(vld1q_s32(m.as_ptr()), vld1q_s32(s.as_ptr()));
+                let mut o = [0i32; 4];
+                vst1q_s32(o.as_mut_ptr(), r.mbqm(vld1q_s32(x.as_ptr())));
+                o
+            };
+            for i in 0..chunk.len() {
+                let want = multiply_by_quantized_multiplier(x[i], m[i], s[i], Rounding::Single);
+                assert_eq!(out[i], want, "x={} m={} s={}", x[i], m[i], s[i]);
             }
         }
     }

@@ -82,6 +82,12 @@ pub const CONV2D_F32_IMPLS: &[Impl<Conv2dF32Fn>] = &[
         isa: Isa::Avx2,
         f: avx2::conv2d_f32,
     },
+    #[cfg(target_arch = "aarch64")]
+    Impl {
+        name: "conv2d_f32_neon",
+        isa: Isa::Neon,
+        f: neon::conv2d_f32,
+    },
     Impl {
         name: "conv2d_f32_reference",
         isa: Isa::Reference,
@@ -99,6 +105,12 @@ mod avx2;
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 mod avx512_vnni;
+#[cfg(target_arch = "aarch64")]
+#[allow(unsafe_code)]
+mod neon;
+#[cfg(target_arch = "aarch64")]
+#[allow(unsafe_code)]
+mod neon_dotprod;
 #[cfg(test)]
 mod tests_impls;
 // On the host the DSP instructions are emulated, so the kernel is compiled for its tests.
@@ -170,6 +182,18 @@ pub const CONV2D_S8_IMPLS: &[Impl<Conv2dS8Fn>] = &[
         isa: Isa::ArmDsp,
         f: arm_dsp::conv2d_s8,
     },
+    #[cfg(target_arch = "aarch64")]
+    Impl {
+        name: "conv2d_s8_neon_dotprod",
+        isa: Isa::NeonDotprod,
+        f: neon_dotprod::conv2d_s8,
+    },
+    #[cfg(target_arch = "aarch64")]
+    Impl {
+        name: "conv2d_s8_neon",
+        isa: Isa::Neon,
+        f: neon::conv2d_s8,
+    },
     #[cfg(target_arch = "x86_64")]
     Impl {
         name: "conv2d_s8_avx512_vnni",
@@ -191,7 +215,7 @@ pub const CONV2D_S8_IMPLS: &[Impl<Conv2dS8Fn>] = &[
 
 /// How the fast int8 kernels run a call, decided once per call by [`S8Plan::new`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+#[cfg_attr(not(any(target_arch = "x86_64", target_arch = "aarch64")), allow(dead_code))]
 pub(crate) enum S8Kind {
     /// One input and one output channel per group (`groups == in_c == out_c`): channels are
     /// independent, vectorised across channels.
@@ -208,7 +232,7 @@ pub(crate) enum S8Kind {
 /// "let the reference handle it" (a contract breach, an empty tensor, or parameters outside the
 /// range the fast kernels are exact for).
 #[derive(Clone, Copy, Debug)]
-#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+#[cfg_attr(not(any(target_arch = "x86_64", target_arch = "aarch64")), allow(dead_code))]
 pub(crate) struct S8Plan {
     pub(crate) g: Conv2dParams,
     pub(crate) cpg: usize,
@@ -221,7 +245,7 @@ pub(crate) struct S8Plan {
 /// Most taps a kernel window may have on the fast paths (7×7 = 49 fits).
 pub(crate) const MAX_TAPS: usize = 64;
 
-#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+#[cfg_attr(not(any(target_arch = "x86_64", target_arch = "aarch64")), allow(dead_code))]
 impl S8Plan {
     pub(crate) fn new(
         p: &Conv2dS8Params,

@@ -314,6 +314,99 @@ fn conv2d_s8_model_shapes() {
     }
 }
 
+/// Weights without −128 (the NEON micro-kernel then sums two products in i16 before widening:
+/// `|x·w| ≤ 128·127`), with extreme inputs so the i16 pair sums reach ±32512.
+#[test]
+fn conv2d_s8_impls_weights_without_m128() {
+    for imp in CONV2D_S8_IMPLS {
+        if !imp.isa.supported_by_host() {
+            std::println!("{}: skipped (host lacks {})", imp.name, imp.isa.name());
+            continue;
+        }
+        let mut total = 0;
+        for (fi, &family) in FAMILIES.iter().enumerate() {
+            for seed in 0..60u64 {
+                let mut c = make_case(family, seed * 7 + fi as u64 * 4_000_037);
+                let mut rng = Rng::new(seed);
+                for w in c.w.iter_mut() {
+                    *w = if rng.below(2) == 0 { -127 } else { 127 };
+                }
+                for x in c.x.iter_mut() {
+                    *x = if rng.below(3) == 0 { 127 } else { -128 };
+                }
+                assert_eq!(check_s8(imp.f, &c), Ok(true), "{} {family:?} seed {seed}", imp.name);
+                total += 1;
+            }
+        }
+        std::println!("{}: {total} cases without -128 weights, all bit-exact", imp.name);
+    }
+}
+
+/// Depthwise 3×3 (stride 1 and 2, with and without padding) on the channel counts of the
+/// MLPerf Tiny and MobileNet models, past the vector tails and the 256-channel chunks, both
+/// roundings, every variant.
+#[test]
+fn conv2d_s8_impls_depthwise_3x3() {
+    let channels = [1, 8, 15, 16, 24, 32, 64, 96, 144, 257, 300];
+    let mut n = 0;
+    for (i, &ch) in channels.iter().enumerate() {
+        for (stride, pad) in [(1, 1), (2, 0), (2, 1), (1, 0)] {
+            for rounding in [Rounding::Double, Rounding::Single] {
+                let mut c = make_case(Family::Depthwise, 5000 + i as u64 * 8 + stride as u64 * 2 + pad as u64);
+                let mut rng = Rng::new(i as u64 * 3 + stride as u64);
+                let (h, w) = (5 + rng.below(6) as usize, 5 + rng.below(7) as usize);
+                let out = |x: usize| (x + 2 * pad - 3) / stride + 1;
+                c.p.geometry = Conv2dParams {
+                    batch: 1,
+                    in_h: h,
+                    in_w: w,
+                    in_c: ch,
+                    out_h: out(h),
+                    out_w: out(w),
+                    out_c: ch,
+                    kernel_h: 3,
+                    kernel_w: 3,
+                    stride_h: stride,
+                    stride_w: stride,
+                    dilation_h: 1,
+                    dilation_w: 1,
+                    pad_top: pad,
+                    pad_left: pad,
+                    groups: ch,
+                    activation: Activation::None,
+                };
+                c.p.rounding = rounding;
+                c.x = (0..h * w * ch).map(|_| rng.int(-128, 127) as i8).collect();
+                c.w = (0..ch * 9).map(|_| rng.int(-128, 127) as i8).collect();
+                c.bias = Some((0..ch).map(|_| rng.int(-5000, 5000) as i32).collect());
+                c.m = (0..ch).map(|_| (1 << 30) + rng.below(1 << 30) as i32).collect();
+                c.s = (0..ch).map(|_| -(rng.below(12) as i32) - 2).collect();
+                for imp in CONV2D_S8_IMPLS {
+                    if imp.isa.supported_by_host() {
+                        assert_eq!(check_s8(imp.f, &c), Ok(true), "{} ch {ch} s {stride} p {pad} {rounding:?}", imp.name);
+                    }
+                }
+                n += 1;
+            }
+        }
+    }
+    std::println!("{n} depthwise 3x3 cases on every available variant, all bit-exact");
+}
+
+/// On aarch64 both NEON entries are in the list, and the one the (emulated) CPU supports ran
+/// above: under `QEMU_CPU=cortex-a72` NEON only, under `cortex-a76` NEON and the dot product.
+#[cfg(target_arch = "aarch64")]
+#[test]
+fn conv2d_s8_aarch64_entries_listed() {
+    let names: Vec<&str> = CONV2D_S8_IMPLS.iter().map(|i| i.name).collect();
+    assert!(names.contains(&"conv2d_s8_neon"));
+    assert!(names.contains(&"conv2d_s8_neon_dotprod"));
+    for imp in CONV2D_S8_IMPLS {
+        std::println!("{}: host support = {}", imp.name, imp.isa.supported_by_host());
+    }
+    assert!(Isa::Neon.supported_by_host(), "every aarch64 CPU has NEON");
+}
+
 // ---------------------------------------------------------------------------------------------
 // f32
 // ---------------------------------------------------------------------------------------------
@@ -464,4 +557,66 @@ fn conv2d_s8_arm_dsp_mlperf_shapes() {
             );
         }
     }
+}
+
+/// Instruction-count probe (not a test; `--ignored`): runs `MOTE_PROBE=<kernel name>,<shape>,<reps>`
+/// `reps` times on one MLPerf Tiny-like layer shape. Under `qemu-aarch64 -singlestep -d
+/// nochain,exec` every executed instruction logs one line, so the difference between two
+/// repetition counts is the kernel's dynamic instruction count (`scripts/aarch64-icount.sh`).
+#[test]
+#[ignore]
+fn conv2d_s8_instruction_probe() {
+    // (h, w, in_c, out_c, k, stride, pad, groups)
+    let shapes = [
+        (24, 24, 32, 64, 1, 1, 0, 1),
+        (16, 16, 16, 32, 3, 1, 1, 1),
+        (32, 32, 3, 16, 3, 2, 1, 1),
+        (24, 24, 64, 64, 3, 1, 1, 64),
+        (24, 24, 64, 64, 3, 2, 1, 64),
+        (12, 12, 64, 128, 1, 1, 0, 1),
+    ];
+    let Ok(spec) = std::env::var("MOTE_PROBE") else {
+        std::println!("set MOTE_PROBE=<kernel>,<shape 0..{}>,<reps>", shapes.len() - 1);
+        return;
+    };
+    let parts: Vec<&str> = spec.split(',').collect();
+    assert_eq!(parts.len(), 3, "MOTE_PROBE");
+    let imp = CONV2D_S8_IMPLS.iter().find(|i| i.name == parts[0]);
+    assert!(imp.is_some(), "no kernel {}", parts[0]);
+    let Some(imp) = imp else { return };
+    let (h, w, ic, oc, k, s, pad, groups) = shapes[parts[1].parse::<usize>().unwrap_or(0)];
+    let reps: usize = parts[2].parse().unwrap_or(1);
+    let mut c = make_case(Family::Dense, 42);
+    let mut rng = Rng::new(42);
+    let out = |x: usize| (x + 2 * pad - k) / s + 1;
+    c.p.geometry = Conv2dParams {
+        batch: 1,
+        in_h: h,
+        in_w: w,
+        in_c: ic,
+        out_h: out(h),
+        out_w: out(w),
+        out_c: oc,
+        kernel_h: k,
+        kernel_w: k,
+        stride_h: s,
+        stride_w: s,
+        dilation_h: 1,
+        dilation_w: 1,
+        pad_top: pad,
+        pad_left: pad,
+        groups,
+        activation: Activation::None,
+    };
+    c.p.rounding = Rounding::Double;
+    c.x = (0..h * w * ic).map(|_| rng.int(-128, 127) as i8).collect();
+    c.w = (0..oc * k * k * ic / groups).map(|_| rng.int(-128, 127) as i8).collect();
+    c.bias = Some((0..oc).map(|_| rng.int(-5000, 5000) as i32).collect());
+    c.m = (0..oc).map(|_| (1 << 30) + rng.below(1 << 30) as i32).collect();
+    c.s = (0..oc).map(|_| -(rng.below(12) as i32) - 6).collect();
+    let mut y = vec![0i8; out_len(&c.p.geometry)];
+    for _ in 0..reps {
+        assert!((imp.f)(&c.p, &c.x, &c.w, c.bias.as_deref(), &c.m, &c.s, &mut y));
+    }
+    std::println!("{} shape {} reps {reps}: checksum {}", imp.name, parts[1], y.iter().map(|&v| i64::from(v)).sum::<i64>());
 }

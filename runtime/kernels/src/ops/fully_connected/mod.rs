@@ -53,6 +53,12 @@ pub const FULLY_CONNECTED_F32_IMPLS: &[Impl<FullyConnectedF32Fn>] = &[
         isa: Isa::Avx2,
         f: avx2::fully_connected_f32,
     },
+    #[cfg(target_arch = "aarch64")]
+    Impl {
+        name: "fully_connected_f32_neon",
+        isa: Isa::Neon,
+        f: neon::fully_connected_f32,
+    },
     Impl {
         name: "fully_connected_f32_reference",
         isa: Isa::Reference,

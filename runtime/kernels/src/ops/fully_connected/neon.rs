@@ -1,4 +1,5 @@
-//! Fully connected with NEON (aarch64): `fully_connected_s8_neon`, `fully_connected_s8_scaled_neon`.
+//! Fully connected with NEON (aarch64): `fully_connected_s8_neon`, `fully_connected_s8_scaled_neon`,
+//! `fully_connected_f32_neon` (documented at its function).
 //!
 //! Each output is a dot product of two contiguous rows. 16 bytes of the input row are widened to
 //! i16 with the input offset added (`|x + input_offset| ≤ 255`), the weights of 4 units are
@@ -8,7 +9,7 @@
 use core::arch::aarch64::*;
 
 use super::reference_s8::scaled_output;
-use super::{s8_call_ok, FullyConnectedS8Params};
+use super::{s8_call_ok, FullyConnectedParams, FullyConnectedS8Params};
 use crate::arch::aarch64::Neon;
 use crate::ops::util::requantize_output;
 
@@ -126,6 +127,97 @@ unsafe fn run_s8(
                 let b = bias.and_then(|b| b.get(n + j)).copied().unwrap_or(0);
                 if let Some(o) = output.get_mut(m * units + n + j) {
                     *o = stage(n + j, a.wrapping_add(b));
+                }
+            }
+            n += nb;
+        }
+    }
+}
+
+/// `fully_connected_f32_neon`: `false` (nothing written) when NEON is unavailable or the slice
+/// lengths do not match the shapes.
+///
+/// Each output is the dot product of two contiguous rows, so 4 units share each input vector and
+/// every unit keeps two vector accumulators (8 independent FMA chains); the lanes are summed
+/// once at the end, the bias added and the activation applied with the scalar function. The
+/// summation order differs from the reference's sequential sum: results differ by rounding.
+pub(crate) fn fully_connected_f32(
+    p: &FullyConnectedParams,
+    input: &[f32],
+    weights: &[f32],
+    bias: Option<&[f32]>,
+    output: &mut [f32],
+) -> bool {
+    let Some(t) = Neon::get() else {
+        return false;
+    };
+    let lens = (|| Some((p.rows.checked_mul(p.depth)?, p.units.checked_mul(p.depth)?, p.rows.checked_mul(p.units)?)))();
+    let ok = lens == Some((input.len(), weights.len(), output.len())) && bias.is_none_or(|b| b.len() == p.units);
+    if !ok || p.units == 0 {
+        return ok;
+    }
+    // SAFETY: `t` proves NEON; the slice lengths match the shapes (checked above).
+    unsafe { run_f32(t, p, input, weights, bias, output) };
+    true
+}
+
+/// # Safety
+/// NEON available; `input` holds `rows · depth`, `weights` `units · depth`, `output`
+/// `rows · units` floats, `units ≥ 1`.
+#[target_feature(enable = "neon")]
+unsafe fn run_f32(
+    _t: Neon,
+    p: &FullyConnectedParams,
+    input: &[f32],
+    weights: &[f32],
+    bias: Option<&[f32]>,
+    output: &mut [f32],
+) {
+    let (k, units) = (p.depth, p.units);
+    let k8 = k / 8 * 8;
+    let k4 = k / 4 * 4;
+    let w = weights.as_ptr();
+    for m in 0..p.rows {
+        let xrow = &input[m * k..(m + 1) * k];
+        let x = xrow.as_ptr();
+        let mut n = 0;
+        while n < units {
+            let nb = (units - n).min(4);
+            // Rows past `units` repeat the last one; their sums are not stored.
+            // SAFETY: unit `min(n + j, units − 1)` has `k` floats.
+            let wr: [*const f32; 4] = core::array::from_fn(|j| unsafe { w.add((n + j).min(units - 1) * k) });
+            let mut acc = [[vdupq_n_f32(0.0); 2]; 4];
+            let mut kk = 0;
+            while kk < k8 {
+                // SAFETY: floats `kk .. kk + 8 ≤ k` of the input row and of each weight row.
+                unsafe {
+                    let x0 = vld1q_f32(x.add(kk));
+                    let x1 = vld1q_f32(x.add(kk + 4));
+                    for (a, &r) in acc.iter_mut().zip(&wr) {
+                        a[0] = vfmaq_f32(a[0], x0, vld1q_f32(r.add(kk)));
+                        a[1] = vfmaq_f32(a[1], x1, vld1q_f32(r.add(kk + 4)));
+                    }
+                }
+                kk += 8;
+            }
+            if kk < k4 {
+                // SAFETY: floats `kk .. kk + 4 ≤ k`.
+                unsafe {
+                    let x0 = vld1q_f32(x.add(kk));
+                    for (a, &r) in acc.iter_mut().zip(&wr) {
+                        a[0] = vfmaq_f32(a[0], x0, vld1q_f32(r.add(kk)));
+                    }
+                }
+            }
+            for j in 0..nb {
+                let mut s = vaddvq_f32(vaddq_f32(acc[j][0], acc[j][1]));
+                let wrow = &weights[(n + j) * k..(n + j + 1) * k];
+                for (&xv, &wv) in xrow[k4..].iter().zip(&wrow[k4..]) {
+                    s += xv * wv;
+                }
+                let b = bias.and_then(|b| b.get(n + j)).copied().unwrap_or(0.0);
+                if let Some(o) = output.get_mut(m * units + n + j) {
+                    *o = p.activation.apply(b + s);
                 }
             }
             n += nb;
