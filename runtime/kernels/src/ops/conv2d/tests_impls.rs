@@ -241,9 +241,14 @@ fn conv2d_s8_impls_match_reference() {
             }
         }
         std::println!("{}: {accepted}/{total} cases run, all bit-exact", imp.name);
-        // Every family is covered by every fast variant (parameters are in range by
-        // construction), so nothing should fall back.
-        assert_eq!(accepted, total, "{} declined cases", imp.name);
+        // Every family is covered by every general fast variant (parameters are in range by
+        // construction), so nothing should fall back; the dedicated depthwise variants decline
+        // the other shapes (`tests_depthwise` checks what they cover).
+        if imp.name.contains("depthwise") {
+            assert!(accepted > 0, "{} accepted nothing", imp.name);
+        } else {
+            assert_eq!(accepted, total, "{} declined cases", imp.name);
+        }
     }
 }
 
