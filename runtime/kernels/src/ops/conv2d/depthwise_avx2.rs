@@ -304,8 +304,15 @@ unsafe fn finish_scalar(ctx: &S8Ctx, lo: __m256i, hi: __m256i, oc: usize, n: usi
 }
 
 /// Fills the chunk's constants and packed weights for channels `c0 .. c0 + cn`
-/// (`cn ≤ CHUNK`), every position of `cn.next_multiple_of(16)` written.
-fn prepare_chunk<const TAPS: usize, const PAIRS: usize>(
+/// (`cn ≤ CHUNK`, `c0 + cn ≤ out_c`): every position of `cn.next_multiple_of(16)` the kernel
+/// reads is written (lanes past `cn` hold zeros). Gathers 8 channels at a time, in [`PERM16`]
+/// order.
+///
+/// # Safety
+/// AVX2 available; `ctx` built by [`conv2d_s8`] (weights `out_c · TAPS` bytes, `TAPS ≥ 4`,
+/// per-channel arrays `out_c` long, offsets below 2^30).
+#[target_feature(enable = "avx2,fma")]
+unsafe fn prepare_chunk<const TAPS: usize, const PAIRS: usize>(
     ctx: &S8Ctx,
     c0: usize,
     cn: usize,
@@ -313,52 +320,98 @@ fn prepare_chunk<const TAPS: usize, const PAIRS: usize>(
     wpk: &mut A32<[MaybeUninit<i32>; MAX_PAIRS * CHUNK]>,
 ) {
     let blocks = cn.div_ceil(16);
+    let wbase = ctx.weights.as_ptr();
+    let zero = _mm256_setzero_si256();
+    let one = _mm256_set1_epi32(1);
+    let off = _mm256_set1_epi32(ctx.p.input_offset);
+    let kb = k.bias.0.as_mut_ptr().cast::<i32>();
+    let km = k.mult.0.as_mut_ptr().cast::<i32>();
+    let kr = k.right.0.as_mut_ptr().cast::<i32>();
+    let kmask = k.mask.0.as_mut_ptr().cast::<i32>();
+    let khalf = k.half.0.as_mut_ptr().cast::<i32>();
+    let kn = k.nudge.0.as_mut_ptr().cast::<i64>();
+    let ks = k.sh.0.as_mut_ptr().cast::<i64>();
+    let wp = wpk.0.as_mut_ptr().cast::<i32>();
     for v in 0..blocks {
-        for (pos, &j) in PERM16.iter().enumerate() {
-            let cc = 16 * v + j;
-            let q = 16 * v + pos;
-            let c = c0 + cc;
-            let live = cc < cn;
-            let w = if live { ctx.weights.get(c * TAPS..(c + 1) * TAPS) } else { None };
-            let wt = |t: usize| w.and_then(|w| w.get(t)).map_or(0, |&v| i32::from(v));
-            let sum: i32 = (0..TAPS).map(wt).sum();
-            let b = if live { ctx.bias.and_then(|b| b.get(c)).copied().unwrap_or(0) } else { 0 };
-            k.bias.0[q].write(b.wrapping_add(ctx.p.input_offset.wrapping_mul(sum)));
-            let (m, s) = if live {
-                (ctx.mults.get(c).copied().unwrap_or(0), ctx.shifts.get(c).copied().unwrap_or(0))
-            } else {
-                (0, 0)
+        for h in 0..2 {
+            let q = 16 * v + 8 * h;
+            let mut lanes = [0i32; 8];
+            let mut live = [0i32; 8];
+            for (i, (l, m)) in lanes.iter_mut().zip(live.iter_mut()).enumerate() {
+                let cc = 16 * v + PERM16[8 * h + i];
+                // Channel offsets below 2^30 (plan); dead lanes are masked off.
+                *l = (c0 + cc.min(cn.saturating_sub(1))) as i32;
+                *m = if cc < cn { -1 } else { 0 };
+            }
+            // SAFETY: 8 i32 each.
+            let (ch, mask) = unsafe {
+                (_mm256_loadu_si256(lanes.as_ptr().cast()), _mm256_loadu_si256(live.as_ptr().cast()))
             };
-            k.mult.0[q].write(m);
-            // Right shift in [0, 31] in the vector modes.
-            let right = (-s).clamp(0, 31);
-            match ctx.mode {
-                RqMode::Single => {
-                    let sh = 31 + right as u32;
-                    // Corr = 2^(62 − sh) read as i32 (wrapping for sh = 31).
-                    k.right.0[q].write((1u64 << (62 - sh)) as u32 as i32);
-                    // Lane l of the 8-lane vector at `q & !7`: even lanes at 0..4, odd at 4..8.
-                    let (base, l) = (q & !7, q & 7);
-                    let slot = base + if l % 2 == 0 { l / 2 } else { 4 + l / 2 };
-                    k.nudge.0[slot].write(((1u64 << (sh - 1)) + (1u64 << 62)) as i64);
-                    k.sh.0[slot].write(i64::from(sh));
-                    k.mask.0[q].write(0);
-                    k.half.0[q].write(0);
-                }
-                _ => {
-                    let mask = ((1u64 << right) - 1) as i32;
-                    k.right.0[q].write(right);
-                    k.mask.0[q].write(mask);
-                    k.half.0[q].write(mask >> 1);
-                    k.nudge.0[q].write(0);
-                    k.sh.0[q].write(0);
-                }
+            let wrow = _mm256_mullo_epi32(ch, _mm256_set1_epi32(TAPS as i32));
+            let mut w = [zero; TAPS];
+            let mut sum = zero;
+            for (t, wt) in w.iter_mut().enumerate() {
+                // Tap `t` is the low byte of the dword at `t` (t < 3) or the high byte of the
+                // dword at `t − 3`: 4 bytes inside the channel's `TAPS ≥ 4` weights either way.
+                let at = if t >= 3 { t - 3 } else { t };
+                let idx = _mm256_add_epi32(wrow, _mm256_set1_epi32(at as i32));
+                // SAFETY: live lanes read bytes `ch·TAPS + at .. + 4 ≤ (ch + 1)·TAPS` of the
+                // weights; masked lanes read nothing.
+                let d = unsafe { _mm256_mask_i32gather_epi32::<1>(zero, wbase.cast(), idx, mask) };
+                *wt = if t >= 3 {
+                    _mm256_srai_epi32::<24>(d)
+                } else {
+                    _mm256_srai_epi32::<24>(_mm256_slli_epi32::<24>(d))
+                };
+                sum = _mm256_add_epi32(sum, *wt);
             }
             for pr in 0..PAIRS {
-                let (w0, w1) = (wt(2 * pr), if 2 * pr + 1 < TAPS { wt(2 * pr + 1) } else { 0 });
-                let d = (w0 & 0xffff) | (w1 << 16);
-                // Block v, pair pr: [lo 8 dwords][hi 8 dwords] = positions 0..16.
-                wpk.0[(v * PAIRS + pr) * 16 + pos].write(d);
+                let w1 = if 2 * pr + 1 < TAPS { w[2 * pr + 1] } else { zero };
+                let d = _mm256_or_si256(
+                    _mm256_and_si256(w[2 * pr], _mm256_set1_epi32(0xffff)),
+                    _mm256_slli_epi32::<16>(w1),
+                );
+                // SAFETY: block `v < blocks ≤ CHUNK/16`, pair `pr < PAIRS`: inside the buffer.
+                unsafe { _mm256_storeu_si256(wp.add((v * PAIRS + pr) * 16 + 8 * h).cast(), d) };
+            }
+            // SAFETY: live lanes index channels `< out_c` of the per-channel arrays.
+            let (b, m, s) = unsafe {
+                let b = match ctx.bias {
+                    Some(bs) => _mm256_mask_i32gather_epi32::<4>(zero, bs.as_ptr(), ch, mask),
+                    None => zero,
+                };
+                (
+                    b,
+                    _mm256_mask_i32gather_epi32::<4>(zero, ctx.mults.as_ptr(), ch, mask),
+                    _mm256_mask_i32gather_epi32::<4>(zero, ctx.shifts.as_ptr(), ch, mask),
+                )
+            };
+            let right = _mm256_min_epi32(_mm256_max_epi32(_mm256_sub_epi32(zero, s), zero), _mm256_set1_epi32(31));
+            // SAFETY: positions `q .. q + 8 ≤ CHUNK` of each array.
+            unsafe {
+                _mm256_storeu_si256(kb.add(q).cast(), _mm256_add_epi32(b, _mm256_mullo_epi32(off, sum)));
+                _mm256_storeu_si256(km.add(q).cast(), m);
+                match ctx.mode {
+                    RqMode::Single => {
+                        let sh = _mm256_add_epi32(right, _mm256_set1_epi32(31));
+                        let corr = _mm256_sllv_epi32(one, _mm256_sub_epi32(_mm256_set1_epi32(31), right));
+                        _mm256_storeu_si256(kr.add(q).cast(), corr);
+                        let lo32 = _mm256_set1_epi64x(0xffff_ffff);
+                        let one64 = _mm256_set1_epi64x(1);
+                        let top = _mm256_set1_epi64x(1 << 62);
+                        for (j, shv) in [_mm256_and_si256(sh, lo32), _mm256_srli_epi64::<32>(sh)].into_iter().enumerate() {
+                            let nud = _mm256_add_epi64(_mm256_sllv_epi64(one64, _mm256_sub_epi64(shv, one64)), top);
+                            _mm256_storeu_si256(kn.add(q + 4 * j).cast(), nud);
+                            _mm256_storeu_si256(ks.add(q + 4 * j).cast(), shv);
+                        }
+                    }
+                    _ => {
+                        let mk = _mm256_sub_epi32(_mm256_sllv_epi32(one, right), one);
+                        _mm256_storeu_si256(kr.add(q).cast(), right);
+                        _mm256_storeu_si256(kmask.add(q).cast(), mk);
+                        _mm256_storeu_si256(khalf.add(q).cast(), _mm256_srli_epi32::<1>(mk));
+                    }
+                }
             }
         }
     }
@@ -396,7 +449,8 @@ unsafe fn dw_s8<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS
         let cn = (c - c0).min(CHUNK);
         let full = cn / 16;
         let tail = cn % 16;
-        prepare_chunk::<TAPS, PAIRS>(ctx, c0, cn, &mut k, &mut wpk);
+        // SAFETY: `ctx` from `conv2d_s8`; `c0 + cn ≤ c`; TAPS ≥ 9.
+        unsafe { prepare_chunk::<TAPS, PAIRS>(ctx, c0, cn, &mut k, &mut wpk) };
         let kp = k.bias.0.as_ptr().cast::<i32>();
         let wp = wpk.0.as_ptr().cast::<i32>();
         for b in 0..g.batch {
@@ -604,15 +658,30 @@ unsafe fn dw_f32<const KH: usize, const KW: usize, const TAPS: usize>(
     while c0 < c {
         let cn = (c - c0).min(CHUNK);
         let cn8 = cn.next_multiple_of(8);
-        // Transposed weights `[tap][cn8]` and the bias, zeros past `cn`.
-        for j in 0..cn8 {
-            let ch = c0 + j;
-            for t in 0..TAPS {
-                let w = if j < cn { weights.get(ch * TAPS + t).copied().unwrap_or(0.0) } else { 0.0 };
-                wt.0[t * cn8 + j].write(w);
+        // Transposed weights `[tap][cn8]` and the bias, zeros past `cn`, 8 channels at a time.
+        let wtp = wt.0.as_mut_ptr().cast::<f32>();
+        let bvp = bv.0.as_mut_ptr().cast::<f32>();
+        let lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        for j in (0..cn8).step_by(8) {
+            let mask = mask8(cn - j);
+            // Channel offsets below 2^30 (plan); lanes past `cn` are masked off.
+            let ch = _mm256_add_epi32(_mm256_set1_epi32((c0 + j) as i32), lane);
+            let ch = _mm256_and_si256(ch, mask);
+            let wrow = _mm256_mullo_epi32(ch, _mm256_set1_epi32(TAPS as i32));
+            // SAFETY: live lanes read weight `ch·TAPS + t` and bias `ch` of channels `< c`;
+            // masked lanes read nothing; stores at `t·cn8 + j + 8 ≤ TAPS·CHUNK` and `j + 8 ≤ CHUNK`.
+            unsafe {
+                for t in 0..TAPS {
+                    let idx = _mm256_add_epi32(wrow, _mm256_set1_epi32(t as i32));
+                    let v = _mm256_mask_i32gather_ps::<4>(_mm256_setzero_ps(), weights.as_ptr(), idx, _mm256_castsi256_ps(mask));
+                    _mm256_store_ps(wtp.add(t * cn8 + j), v);
+                }
+                let b = match bias {
+                    Some(bs) => _mm256_mask_i32gather_ps::<4>(_mm256_setzero_ps(), bs.as_ptr(), ch, _mm256_castsi256_ps(mask)),
+                    None => _mm256_setzero_ps(),
+                };
+                _mm256_store_ps(bvp.add(j), b);
             }
-            let b = if j < cn { bias.and_then(|b| b.get(ch)).copied().unwrap_or(0.0) } else { 0.0 };
-            bv.0[j].write(b);
         }
         let w = wt.0.as_ptr().cast::<f32>();
         let bp = bv.0.as_ptr().cast::<f32>();
@@ -691,3 +760,4 @@ unsafe fn dw_f32<const KH: usize, const KW: usize, const TAPS: usize>(
         c0 += cn;
     }
 }
+
