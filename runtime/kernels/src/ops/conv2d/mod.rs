@@ -108,6 +108,9 @@ mod avx512_vnni;
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 mod depthwise_avx2;
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+mod depthwise_avx512;
 #[cfg(test)]
 mod tests_depthwise;
 #[cfg(test)]
@@ -180,6 +183,12 @@ pub const CONV2D_S8_IMPLS: &[Impl<Conv2dS8Fn>] = &[
         name: "conv2d_s8_arm_dsp",
         isa: Isa::ArmDsp,
         f: arm_dsp::conv2d_s8,
+    },
+    #[cfg(target_arch = "x86_64")]
+    Impl {
+        name: "conv2d_s8_depthwise_avx512",
+        isa: Isa::Avx512Vnni,
+        f: depthwise_avx512::conv2d_s8,
     },
     #[cfg(target_arch = "x86_64")]
     Impl {
