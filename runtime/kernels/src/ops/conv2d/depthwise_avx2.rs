@@ -243,6 +243,7 @@ unsafe fn requant(mode: RqMode, k: &Consts, q: usize, acc: __m256i, st: &OutputS
 /// `oc + n ≤ out_c`.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
+#[allow(clippy::too_many_arguments)]
 unsafe fn finish_block(ctx: &S8Ctx, k: &Consts, q: usize, lo: __m256i, hi: __m256i, oc: usize, n: usize, dst: *mut i8) {
     if ctx.mode == RqMode::Scalar {
         // SAFETY: forwarded.
