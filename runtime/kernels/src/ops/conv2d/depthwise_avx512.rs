@@ -1,4 +1,5 @@
-//! Depthwise convolution with AVX-512 (F/BW/VL, VNNI host class): `conv2d_s8_depthwise_avx512`.
+//! Depthwise convolution with AVX-512 (F/BW/VL, VNNI host class): `conv2d_s8_depthwise_avx512`
+//! and `conv2d_f32_depthwise_avx512`.
 //!
 //! The structure of `depthwise_avx2.rs` (same coverage: one channel per group, kernels 3 and 5
 //! per axis, strides 1 and 2, dilation 1, any padding), with 32 channels per vector: each tap
@@ -10,10 +11,11 @@
 use core::arch::x86_64::*;
 use core::mem::MaybeUninit;
 
-use super::{Conv2dS8Params, S8Kind, S8Plan};
+use super::{Conv2dParams, Conv2dS8Params, S8Kind, S8Plan};
 use crate::arch::x86::{Avx512Vnni, OutputStage};
 use crate::ops::util::requantize_output;
 use crate::quant::Rounding;
+use crate::Activation;
 
 /// Channels per chunk.
 const CHUNK: usize = 256;
@@ -589,3 +591,239 @@ unsafe fn dw_s8_packed<const KH: usize, const KW: usize, const TAPS: usize, cons
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// f32: `conv2d_f32_depthwise_avx512` (the structure of `depthwise_avx2.rs`'s f32 kernel with 16
+// lanes; the weights are still transposed with AVX2 gathers)
+// ---------------------------------------------------------------------------------------------
+
+/// Most taps.
+const MAX_TAPS: usize = 25;
+
+/// `conv2d_f32_depthwise_avx512`; `false` (nothing written) when AVX-512 is unavailable, the
+/// slice lengths do not match the shapes, or the shape is not a covered depthwise one.
+pub(crate) fn conv2d_f32(
+    p: &Conv2dParams,
+    input: &[f32],
+    weights: &[f32],
+    bias: Option<&[f32]>,
+    output: &mut [f32],
+) -> bool {
+    let Some(tok) = Avx512Vnni::get() else {
+        return false;
+    };
+    // The int8 plan checks the same shapes; its quantization fields are neutral here.
+    let q = Conv2dS8Params {
+        geometry: *p,
+        ..Default::default()
+    };
+    let Some(plan) = S8Plan::new(
+        &q,
+        input.len(),
+        weights.len(),
+        bias.map(<[f32]>::len),
+        p.out_c,
+        p.out_c,
+        output.len(),
+    ) else {
+        return false;
+    };
+    if plan.kind != S8Kind::Depthwise || !super::depthwise_fast_shape(&plan.g) {
+        return false;
+    }
+    // SAFETY: `tok` proves AVX-512 F/BW/VL, AVX2 and FMA; the plan checked the slice lengths against the shapes.
+    unsafe {
+        match (p.kernel_h, p.kernel_w) {
+            (3, 3) => dw_f32::<3, 3, 9>(tok, &plan, input, weights, bias, output),
+            (3, 5) => dw_f32::<3, 5, 15>(tok, &plan, input, weights, bias, output),
+            (5, 3) => dw_f32::<5, 3, 15>(tok, &plan, input, weights, bias, output),
+            _ => dw_f32::<5, 5, 25>(tok, &plan, input, weights, bias, output),
+        }
+    }
+    true
+}
+
+/// Clamp bounds when the activation is a clamp.
+fn clamp_of(a: Activation) -> Option<(f32, f32)> {
+    match a {
+        Activation::Relu => Some((0.0, f32::INFINITY)),
+        Activation::Clip { min, max } => Some((min, max)),
+        _ => None,
+    }
+}
+
+/// The lane mask for `n ≤ 8` f32 lanes.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[inline]
+fn mask8(n: usize) -> __m256i {
+    let idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    _mm256_cmpgt_epi32(_mm256_set1_epi32(n.min(8) as i32), idx)
+}
+
+/// `NB` vectors of 16 channels of one pixel: bias plus the taps in order, clamped, stored.
+///
+/// # Safety
+/// AVX-512; every `tp[t]` readable for `16·NB` floats at `cb`; `w` holds `[TAPS][cn8]` floats
+/// and `bias` `cn8` from channel 0 of the chunk (`cn8` a multiple of 16), `cb + 16·NB ≤ cn8`;
+/// `dst` writable for `16·NB` floats.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[inline]
+unsafe fn f32_blocks<const TAPS: usize, const NB: usize>(
+    tp: &[*const f32; TAPS],
+    cb: usize,
+    w: *const f32,
+    cn8: usize,
+    bias: *const f32,
+    clamp: Option<(__m512, __m512)>,
+    dst: *mut f32,
+) {
+    let mut acc = [_mm512_setzero_ps(); NB];
+    // SAFETY: caller's ranges.
+    unsafe {
+        for (j, a) in acc.iter_mut().enumerate() {
+            *a = _mm512_loadu_ps(bias.add(cb + 16 * j));
+        }
+        for (t, &p) in tp.iter().enumerate() {
+            let wt = w.add(t * cn8 + cb);
+            for (j, a) in acc.iter_mut().enumerate() {
+                *a = _mm512_fmadd_ps(_mm512_loadu_ps(p.add(cb + 16 * j)), _mm512_loadu_ps(wt.add(16 * j)), *a);
+            }
+        }
+        for (j, a) in acc.iter().enumerate() {
+            let v = match clamp {
+                Some((lo, hi)) => _mm512_min_ps(_mm512_max_ps(*a, lo), hi),
+                None => *a,
+            };
+            _mm512_storeu_ps(dst.add(cb + 16 * j), v);
+        }
+    }
+}
+
+/// # Safety
+/// AVX-512 available; `plan` validated for these slices (depthwise kind, kernel `KH × KW`,
+/// `TAPS = KH·KW ≤ MAX_TAPS`).
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+unsafe fn dw_f32<const KH: usize, const KW: usize, const TAPS: usize>(
+    _t: Avx512Vnni,
+    plan: &S8Plan,
+    input: &[f32],
+    weights: &[f32],
+    bias: Option<&[f32]>,
+    output: &mut [f32],
+) {
+    let g = &plan.g;
+    let c = g.in_c;
+    let zrow = A64([0f32; CHUNK + 32]);
+    let mut wt = A64([MaybeUninit::<f32>::uninit(); MAX_TAPS * CHUNK]);
+    let mut bv = A64([MaybeUninit::<f32>::uninit(); CHUNK]);
+    let x = input.as_ptr();
+    let out = output.as_mut_ptr();
+    let clamp = clamp_of(g.activation).map(|(lo, hi)| (_mm512_set1_ps(lo), _mm512_set1_ps(hi)));
+    let scalar_act = clamp.is_none() && g.activation != Activation::None;
+    let mut c0 = 0;
+    while c0 < c {
+        let cn = (c - c0).min(CHUNK);
+        let cn8 = cn.next_multiple_of(16);
+        // Transposed weights `[tap][cn8]` and the bias, zeros past `cn`, 8 channels at a time.
+        let wtp = wt.0.as_mut_ptr().cast::<f32>();
+        let bvp = bv.0.as_mut_ptr().cast::<f32>();
+        let lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        for j in (0..cn8).step_by(8) {
+            let mask = mask8(cn.saturating_sub(j));
+            // Channel offsets below 2^30 (plan); lanes past `cn` are masked off.
+            let ch = _mm256_add_epi32(_mm256_set1_epi32((c0 + j) as i32), lane);
+            let ch = _mm256_and_si256(ch, mask);
+            let wrow = _mm256_mullo_epi32(ch, _mm256_set1_epi32(TAPS as i32));
+            // SAFETY: live lanes read weight `ch·TAPS + t` and bias `ch` of channels `< c`;
+            // masked lanes read nothing; stores at `t·cn8 + j + 8 ≤ TAPS·CHUNK` and `j + 8 ≤ CHUNK`.
+            unsafe {
+                for t in 0..TAPS {
+                    let idx = _mm256_add_epi32(wrow, _mm256_set1_epi32(t as i32));
+                    let v = _mm256_mask_i32gather_ps::<4>(_mm256_setzero_ps(), weights.as_ptr(), idx, _mm256_castsi256_ps(mask));
+                    _mm256_store_ps(wtp.add(t * cn8 + j), v);
+                }
+                let b = match bias {
+                    Some(bs) => _mm256_mask_i32gather_ps::<4>(_mm256_setzero_ps(), bs.as_ptr(), ch, _mm256_castsi256_ps(mask)),
+                    None => _mm256_setzero_ps(),
+                };
+                _mm256_store_ps(bvp.add(j), b);
+            }
+        }
+        let w = wt.0.as_ptr().cast::<f32>();
+        let bp = bv.0.as_ptr().cast::<f32>();
+        let n64 = cn / 64 * 64;
+        let n16 = cn / 16 * 16;
+        for b in 0..g.batch {
+            for oh in 0..g.out_h {
+                let ih0 = (oh * g.stride_h) as isize - g.pad_top as isize;
+                let mut rows = [zrow.0.as_ptr(); KH];
+                let mut row_ok = [false; KH];
+                for kh in 0..KH {
+                    let ih = ih0 + kh as isize;
+                    if ih >= 0 && (ih as usize) < g.in_h {
+                        row_ok[kh] = true;
+                        // SAFETY: row `ih` of image `b` exists; channel `c0 < c`.
+                        rows[kh] = unsafe { x.add((b * g.in_h + ih as usize) * g.in_w * c + c0) };
+                    }
+                }
+                // SAFETY: output row `(b, oh)` exists.
+                let out_row = unsafe { out.add(((b * g.out_h + oh) * g.out_w) * c + c0) };
+                for ow in 0..g.out_w {
+                    let iw0 = (ow * g.stride_w) as isize - g.pad_left as isize;
+                    let mut tp = [zrow.0.as_ptr(); TAPS];
+                    for kh in 0..KH {
+                        if !row_ok[kh] {
+                            continue;
+                        }
+                        for kw in 0..KW {
+                            let iw = iw0 + kw as isize;
+                            if iw >= 0 && (iw as usize) < g.in_w {
+                                // SAFETY: pixel `(b, ih, iw)` exists.
+                                tp[kh * KW + kw] = unsafe { rows[kh].add(iw as usize * c) };
+                            }
+                        }
+                    }
+                    // SAFETY: pixel `(b, oh, ow)` exists; channels `c0 .. c0 + cn`.
+                    let dst = unsafe { out_row.add(ow * c) };
+                    let mut cb = 0;
+                    // SAFETY: full vectors below `n16 ≤ cn` of every tap pointer (the zero row
+                    // holds CHUNK + 32 floats) and of `dst`; weights/bias hold `cn8` per tap.
+                    unsafe {
+                        while cb < n64 {
+                            f32_blocks::<TAPS, 4>(&tp, cb, w, cn8, bp, clamp, dst);
+                            cb += 64;
+                        }
+                        while cb < n16 {
+                            f32_blocks::<TAPS, 1>(&tp, cb, w, cn8, bp, clamp, dst);
+                            cb += 16;
+                        }
+                    }
+                    if cb < cn {
+                        let mask = ((1u32 << (cn - cb).min(15)) - 1) as u16;
+                        // SAFETY: lanes `cb .. cn` (fewer than 16) of every tap pointer and of
+                        // `dst`; masked lanes are not accessed; weights/bias hold `cn8` per tap.
+                        unsafe {
+                            let mut acc = _mm512_loadu_ps(bp.add(cb));
+                            for (t, &p) in tp.iter().enumerate() {
+                                let xv = _mm512_maskz_loadu_ps(mask, p.add(cb));
+                                acc = _mm512_fmadd_ps(xv, _mm512_loadu_ps(w.add(t * cn8 + cb)), acc);
+                            }
+                            let v = match clamp {
+                                Some((lo, hi)) => _mm512_min_ps(_mm512_max_ps(acc, lo), hi),
+                                None => acc,
+                            };
+                            _mm512_mask_storeu_ps(dst.add(cb), mask, v);
+                        }
+                    }
+                    if scalar_act {
+                        // SAFETY: `cn` floats of this pixel's output.
+                        let s = unsafe { core::slice::from_raw_parts_mut(dst, cn) };
+                        g.activation.apply_slice(s);
+                    }
+                }
+            }
+        }
+        c0 += cn;
+    }
+}
+
