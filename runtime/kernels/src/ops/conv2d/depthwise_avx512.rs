@@ -599,6 +599,8 @@ unsafe fn dw_s8_packed<const KH: usize, const KW: usize, const TAPS: usize, cons
 
 /// Most taps.
 const MAX_TAPS: usize = 25;
+/// Fewest channels `conv2d_f32_depthwise_avx512` takes.
+pub(crate) const MIN_F32_CHANNELS: usize = 16;
 
 /// `conv2d_f32_depthwise_avx512`; `false` (nothing written) when AVX-512 is unavailable, the
 /// slice lengths do not match the shapes, or the shape is not a covered depthwise one.
@@ -629,6 +631,10 @@ pub(crate) fn conv2d_f32(
         return false;
     };
     if plan.kind != S8Kind::Depthwise || !super::depthwise_fast_shape(&plan.g) {
+        return false;
+    }
+    // Fewer than 16 channels would fill part of one vector: the AVX2 kernel (8 lanes) is faster.
+    if p.in_c < MIN_F32_CHANNELS {
         return false;
     }
     // SAFETY: `tok` proves AVX-512 F/BW/VL, AVX2 and FMA; the plan checked the slice lengths against the shapes.
