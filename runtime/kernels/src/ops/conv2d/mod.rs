@@ -78,6 +78,18 @@ pub type Conv2dF32Fn = fn(&Conv2dParams, &[f32], &[f32], Option<&[f32]>, &mut [f
 pub const CONV2D_F32_IMPLS: &[Impl<Conv2dF32Fn>] = &[
     #[cfg(target_arch = "x86_64")]
     Impl {
+        name: "conv2d_f32_depthwise_avx512",
+        isa: Isa::Avx512Vnni,
+        f: depthwise_avx512::conv2d_f32,
+    },
+    #[cfg(target_arch = "x86_64")]
+    Impl {
+        name: "conv2d_f32_depthwise_avx2",
+        isa: Isa::Avx2,
+        f: depthwise_avx2::conv2d_f32,
+    },
+    #[cfg(target_arch = "x86_64")]
+    Impl {
         name: "conv2d_f32_avx2",
         isa: Isa::Avx2,
         f: avx2::conv2d_f32,
@@ -111,6 +123,14 @@ mod neon;
 #[cfg(target_arch = "aarch64")]
 #[allow(unsafe_code)]
 mod neon_dotprod;
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+mod depthwise_avx2;
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+mod depthwise_avx512;
+#[cfg(test)]
+mod tests_depthwise;
 #[cfg(test)]
 mod tests_impls;
 // On the host the DSP instructions are emulated, so the kernel is compiled for its tests.
@@ -193,6 +213,18 @@ pub const CONV2D_S8_IMPLS: &[Impl<Conv2dS8Fn>] = &[
         name: "conv2d_s8_neon",
         isa: Isa::Neon,
         f: neon::conv2d_s8,
+    },
+    #[cfg(target_arch = "x86_64")]
+    Impl {
+        name: "conv2d_s8_depthwise_avx512",
+        isa: Isa::Avx512Vnni,
+        f: depthwise_avx512::conv2d_s8,
+    },
+    #[cfg(target_arch = "x86_64")]
+    Impl {
+        name: "conv2d_s8_depthwise_avx2",
+        isa: Isa::Avx2,
+        f: depthwise_avx2::conv2d_s8,
     },
     #[cfg(target_arch = "x86_64")]
     Impl {
@@ -325,4 +357,19 @@ impl S8Plan {
         let (t0, t1) = crate::ops::util::tap_range(i0, dilation, k, 0, len as isize);
         (i0, t0, t1)
     }
+}
+
+/// Whether the dedicated depthwise kernels (`conv2d_*_depthwise_*`) cover a geometry already
+/// known to be depthwise with multiplier 1 (`groups == in_c == out_c`): kernel 3 or 5 on each
+/// axis, strides 1 or 2, dilation 1, any padding.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+pub(crate) fn depthwise_fast_shape(g: &Conv2dParams) -> bool {
+    g.groups == g.in_c
+        && g.groups == g.out_c
+        && matches!(g.kernel_h, 3 | 5)
+        && matches!(g.kernel_w, 3 | 5)
+        && matches!(g.stride_h, 1 | 2)
+        && matches!(g.stride_w, 1 | 2)
+        && g.dilation_h == 1
+        && g.dilation_w == 1
 }

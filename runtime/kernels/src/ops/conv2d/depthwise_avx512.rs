@@ -1,0 +1,835 @@
+//! Depthwise convolution with AVX-512 (F/BW/VL, VNNI host class): `conv2d_s8_depthwise_avx512`
+//! and `conv2d_f32_depthwise_avx512`.
+//!
+//! The structure of `depthwise_avx2.rs` (same coverage: one channel per group, kernels 3 and 5
+//! per axis, strides 1 and 2, dilation 1, any padding), with 32 channels per vector: each tap
+//! pair is sign-extended to i16, interleaved and multiplied with `vpmaddwd`; tails use masked
+//! loads and stores. The input offset is folded into a per-channel bias (padding taps read the
+//! input zero point); requantization is `multiply_by_quantized_multiplier` in vector form for
+//! both roundings with right shifts, the scalar function otherwise.
+
+use core::arch::x86_64::*;
+use core::mem::MaybeUninit;
+
+use super::{Conv2dParams, Conv2dS8Params, S8Kind, S8Plan};
+use crate::arch::x86::{Avx512Vnni, OutputStage};
+use crate::ops::util::requantize_output;
+use crate::quant::Rounding;
+use crate::Activation;
+
+/// Channels per chunk.
+const CHUNK: usize = 256;
+/// Most tap pairs (5×5).
+const MAX_PAIRS: usize = 13;
+
+#[repr(C, align(64))]
+struct A64<T>(T);
+
+/// Position `i` of a 32-channel block's accumulators (`lo` = 0..16, `hi` = 16..32) holds channel
+/// `PERM32[i]`: `vpunpck{l,h}wd` works within 128-bit lanes of 8 channels.
+const PERM32: [usize; 32] = {
+    let mut p = [0usize; 32];
+    let mut i = 0;
+    while i < 16 {
+        p[i] = 8 * (i / 4) + i % 4;
+        p[16 + i] = 8 * (i / 4) + 4 + i % 4;
+        i += 1;
+    }
+    p
+};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RqMode {
+    Double,
+    Single,
+    Scalar,
+}
+
+/// `conv2d_s8_depthwise_avx512`. Returns `false` (nothing written) when AVX-512 VNNI is
+/// unavailable or the call is not a covered depthwise shape.
+pub(crate) fn conv2d_s8(
+    p: &Conv2dS8Params,
+    input: &[i8],
+    weights: &[i8],
+    bias: Option<&[i32]>,
+    mults: &[i32],
+    shifts: &[i32],
+    output: &mut [i8],
+) -> bool {
+    let Some(tok) = Avx512Vnni::get() else {
+        return false;
+    };
+    let Some(plan) = S8Plan::new(
+        p,
+        input.len(),
+        weights.len(),
+        bias.map(<[i32]>::len),
+        mults.len(),
+        shifts.len(),
+        output.len(),
+    ) else {
+        return false;
+    };
+    if plan.kind != S8Kind::Depthwise || !super::depthwise_fast_shape(&plan.g) {
+        return false;
+    }
+    let Some(st) = OutputStage::new(p.output_offset, p.act_min, p.act_max) else {
+        return false;
+    };
+    let right_only = shifts.iter().all(|s| (-31..=0).contains(s)) && !mults.contains(&i32::MIN);
+    let mode = match (right_only, p.rounding) {
+        (true, Rounding::Double) => RqMode::Double,
+        (true, Rounding::Single) => RqMode::Single,
+        _ => RqMode::Scalar,
+    };
+    let ctx = S8Ctx {
+        plan,
+        st,
+        mode,
+        p,
+        input,
+        weights,
+        bias,
+        mults,
+        shifts,
+    };
+    // SAFETY: `tok` proves AVX-512 F/BW/VL/VNNI, AVX2 and FMA; `S8Plan::new` checked every slice
+    // length against the shapes; `depthwise_fast_shape` bounds the kernel to these instances.
+    unsafe {
+        match (plan.g.kernel_h, plan.g.kernel_w) {
+            (3, 3) => dw_s8::<3, 3, 9, 5>(tok, &ctx, output),
+            (3, 5) => dw_s8::<3, 5, 15, 8>(tok, &ctx, output),
+            (5, 3) => dw_s8::<5, 3, 15, 8>(tok, &ctx, output),
+            _ => dw_s8::<5, 5, 25, 13>(tok, &ctx, output),
+        }
+    }
+    true
+}
+
+struct S8Ctx<'a> {
+    plan: S8Plan,
+    st: OutputStage,
+    mode: RqMode,
+    p: &'a Conv2dS8Params,
+    input: &'a [i8],
+    weights: &'a [i8],
+    bias: Option<&'a [i32]>,
+    mults: &'a [i32],
+    shifts: &'a [i32],
+}
+
+/// Per-chunk constants, in the [`PERM32`] order of each 32-channel block.
+struct Consts {
+    /// `bias + input_offset · Σw`.
+    bias: A64<[MaybeUninit<i32>; CHUNK]>,
+    mult: A64<[MaybeUninit<i32>; CHUNK]>,
+    /// Double: the right shift; Single: `2^(62−s)` (low 32 bits).
+    right: A64<[MaybeUninit<i32>; CHUNK]>,
+    /// Double: `2^right − 1`; Single: `s = 31 + right`.
+    mask: A64<[MaybeUninit<i32>; CHUNK]>,
+    /// Double: `mask >> 1`.
+    half: A64<[MaybeUninit<i32>; CHUNK]>,
+}
+
+/// Requantizes 16 accumulators at constant position `q` and applies the output stage.
+///
+/// # Safety
+/// AVX-512 available; positions `q .. q + 16` of `k` written for the mode; `q` a multiple of 16.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[inline]
+unsafe fn requant(mode: RqMode, k: &Consts, q: usize, acc: __m512i, st: &OutputStage) -> __m512i {
+    // SAFETY: positions `q .. q + 16` initialised, 64-byte aligned.
+    let (m, r, mk) = unsafe {
+        (
+            _mm512_load_si512(k.mult.0.as_ptr().add(q).cast()),
+            _mm512_load_si512(k.right.0.as_ptr().add(q).cast()),
+            _mm512_load_si512(k.mask.0.as_ptr().add(q).cast()),
+        )
+    };
+    let acc_o = _mm512_srli_epi64::<32>(acc);
+    let m_o = _mm512_srli_epi64::<32>(m);
+    let v = if mode == RqMode::Single {
+        // See `rq_single` in depthwise_avx2.rs: u = acc·m + 2^(s−1) + 2^62 ∈ (0, 2^64).
+        let one = _mm512_set1_epi64(1);
+        let top = _mm512_set1_epi64(1 << 62);
+        let s_e = _mm512_and_si512(mk, _mm512_set1_epi64(0xffff_ffff));
+        let s_o = _mm512_srli_epi64::<32>(mk);
+        let n_e = _mm512_add_epi64(_mm512_sllv_epi64(one, _mm512_sub_epi64(s_e, one)), top);
+        let n_o = _mm512_add_epi64(_mm512_sllv_epi64(one, _mm512_sub_epi64(s_o, one)), top);
+        let even = _mm512_srlv_epi64(_mm512_add_epi64(_mm512_mul_epi32(acc, m), n_e), s_e);
+        let odd = _mm512_slli_epi64::<32>(_mm512_srlv_epi64(_mm512_add_epi64(_mm512_mul_epi32(acc_o, m_o), n_o), s_o));
+        _mm512_sub_epi32(_mm512_mask_blend_epi32(0xaaaa, even, odd), r)
+    } else {
+        // SAFETY: as above.
+        let half = unsafe { _mm512_load_si512(k.half.0.as_ptr().add(q).cast()) };
+        let nudge = _mm512_set1_epi64(1 << 30);
+        let even = _mm512_srli_epi64::<31>(_mm512_add_epi64(_mm512_mul_epi32(acc, m), nudge));
+        let odd = _mm512_slli_epi64::<1>(_mm512_add_epi64(_mm512_mul_epi32(acc_o, m_o), nudge));
+        let h = _mm512_mask_blend_epi32(0xaaaa, even, odd);
+        let rem = _mm512_and_si512(h, mk);
+        let thr = _mm512_add_epi32(half, _mm512_srli_epi32::<31>(h));
+        let x = _mm512_srav_epi32(h, r);
+        _mm512_mask_add_epi32(x, _mm512_cmpgt_epi32_mask(rem, thr), x, _mm512_set1_epi32(1))
+    };
+    let v = _mm512_max_epi32(v, _mm512_set1_epi32(st.lo));
+    let v = _mm512_min_epi32(v, _mm512_set1_epi32(st.hi));
+    _mm512_add_epi32(v, _mm512_set1_epi32(st.off))
+}
+
+/// Requantizes one block (`lo`, `hi` in [`PERM32`] order) of channels `oc .. oc + n` and stores
+/// the `n ≤ 32` bytes at `dst`.
+///
+/// # Safety
+/// AVX-512 available; block constants at `q` written; `dst` writable for `n` bytes;
+/// `oc + n ≤ out_c`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[inline]
+#[allow(clippy::too_many_arguments)]
+unsafe fn finish_block(ctx: &S8Ctx, k: &Consts, q: usize, lo: __m512i, hi: __m512i, oc: usize, n: usize, dst: *mut i8) {
+    if ctx.mode == RqMode::Scalar {
+        // SAFETY: forwarded.
+        unsafe { finish_scalar(ctx, lo, hi, oc, n, dst) };
+        return;
+    }
+    // SAFETY: forwarded.
+    let (a, b) = unsafe { (requant(ctx.mode, k, q, lo, &ctx.st), requant(ctx.mode, k, q + 16, hi, &ctx.st)) };
+    // i16 lane ℓ: channels 8ℓ..8ℓ+3 from `a`, 8ℓ+4..8ℓ+7 from `b`: channel order.
+    let v = _mm512_cvtepi16_epi8(_mm512_packs_epi32(a, b));
+    // SAFETY: `n` bytes writable at `dst` (caller); the masked store writes only those.
+    unsafe {
+        if n >= 32 {
+            _mm256_storeu_si256(dst.cast(), v);
+        } else {
+            _mm256_mask_storeu_epi8(dst, mask32(n), v);
+        }
+    }
+}
+
+/// The byte mask of `n ≤ 32` lanes.
+#[inline]
+fn mask32(n: usize) -> u32 {
+    if n >= 32 {
+        u32::MAX
+    } else {
+        (1u32 << n) - 1
+    }
+}
+
+/// The scalar output stage for parameters outside the vector forms' range.
+///
+/// # Safety
+/// As [`finish_block`].
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[cold]
+#[inline(never)]
+unsafe fn finish_scalar(ctx: &S8Ctx, lo: __m512i, hi: __m512i, oc: usize, n: usize, dst: *mut i8) {
+    let mut a = [0i32; 32];
+    // SAFETY: `a` holds 32 i32.
+    unsafe {
+        _mm512_storeu_si512(a.as_mut_ptr().cast(), lo);
+        _mm512_storeu_si512(a.as_mut_ptr().add(16).cast(), hi);
+    }
+    for (pos, &acc) in a.iter().enumerate() {
+        let j = PERM32[pos];
+        if j >= n {
+            continue;
+        }
+        // Packed blocks (several pixels of `out_c` ≤ 16 channels) start at `oc = 0`.
+        let c = (oc + j) % ctx.plan.g.out_c.max(1);
+        let q = requantize_output(
+            acc,
+            ctx.mults.get(c).copied().unwrap_or(0),
+            ctx.shifts.get(c).copied().unwrap_or(0),
+            ctx.p.rounding,
+            ctx.p.output_offset,
+            ctx.p.act_min,
+            ctx.p.act_max,
+        );
+        // SAFETY: `j < n` bytes writable at `dst` (caller).
+        unsafe { dst.add(j).write(q) };
+    }
+}
+
+/// Fills the chunk's constants and packed weights for channels `c0 .. c0 + cn`
+/// (`cn ≤ CHUNK`, `c0 + cn ≤ out_c`): every position of `cn.next_multiple_of(32)` the kernel
+/// reads is written (lanes past `cn` hold zeros). Gathers 8 channels at a time (AVX2 gathers), in [`PERM32`]
+/// order.
+///
+/// # Safety
+/// AVX2 available; `ctx` built by [`conv2d_s8`] (weights `out_c · TAPS` bytes, `TAPS ≥ 4`,
+/// per-channel arrays `out_c` long, offsets below 2^30).
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+unsafe fn prepare_chunk<const TAPS: usize, const PAIRS: usize>(
+    ctx: &S8Ctx,
+    c0: usize,
+    cn: usize,
+    packed: bool,
+    k: &mut Consts,
+    wpk: &mut A64<[MaybeUninit<i32>; MAX_PAIRS * CHUNK]>,
+) {
+    // Packed (`cn` = 8 or 16 divides 32): one block whose vector channel `j` is channel `j % cn`
+    // of pixel `j / cn`.
+    let blocks = if packed { 1 } else { cn.div_ceil(32) };
+    let wbase = ctx.weights.as_ptr();
+    let zero = _mm256_setzero_si256();
+    let one = _mm256_set1_epi32(1);
+    let off = _mm256_set1_epi32(ctx.p.input_offset);
+    let kb = k.bias.0.as_mut_ptr().cast::<i32>();
+    let km = k.mult.0.as_mut_ptr().cast::<i32>();
+    let kr = k.right.0.as_mut_ptr().cast::<i32>();
+    let kmask = k.mask.0.as_mut_ptr().cast::<i32>();
+    let khalf = k.half.0.as_mut_ptr().cast::<i32>();
+    let wp = wpk.0.as_mut_ptr().cast::<i32>();
+    for v in 0..blocks {
+        for h in 0..4 {
+            let q = 32 * v + 8 * h;
+            let mut lanes = [0i32; 8];
+            let mut live = [0i32; 8];
+            for (i, (l, m)) in lanes.iter_mut().zip(live.iter_mut()).enumerate() {
+                let cc = if packed { PERM32[8 * h + i] % cn.max(1) } else { 32 * v + PERM32[8 * h + i] };
+                // Channel offsets below 2^30 (plan); dead lanes are masked off.
+                *l = (c0 + cc.min(cn.saturating_sub(1))) as i32;
+                *m = if cc < cn { -1 } else { 0 };
+            }
+            // SAFETY: 8 i32 each.
+            let (ch, mask) = unsafe {
+                (_mm256_loadu_si256(lanes.as_ptr().cast()), _mm256_loadu_si256(live.as_ptr().cast()))
+            };
+            let wrow = _mm256_mullo_epi32(ch, _mm256_set1_epi32(TAPS as i32));
+            let mut w = [zero; TAPS];
+            let mut sum = zero;
+            for (t, wt) in w.iter_mut().enumerate() {
+                // Tap `t` is the low byte of the dword at `t` (t < 3) or the high byte of the
+                // dword at `t − 3`: 4 bytes inside the channel's `TAPS ≥ 4` weights either way.
+                let at = if t >= 3 { t - 3 } else { t };
+                let idx = _mm256_add_epi32(wrow, _mm256_set1_epi32(at as i32));
+                // SAFETY: live lanes read bytes `ch·TAPS + at .. + 4 ≤ (ch + 1)·TAPS` of the
+                // weights; masked lanes read nothing.
+                let d = unsafe { _mm256_mask_i32gather_epi32::<1>(zero, wbase.cast(), idx, mask) };
+                *wt = if t >= 3 {
+                    _mm256_srai_epi32::<24>(d)
+                } else {
+                    _mm256_srai_epi32::<24>(_mm256_slli_epi32::<24>(d))
+                };
+                sum = _mm256_add_epi32(sum, *wt);
+            }
+            for pr in 0..PAIRS {
+                let w1 = if 2 * pr + 1 < TAPS { w[2 * pr + 1] } else { zero };
+                let d = _mm256_or_si256(
+                    _mm256_and_si256(w[2 * pr], _mm256_set1_epi32(0xffff)),
+                    _mm256_slli_epi32::<16>(w1),
+                );
+                // SAFETY: block `v < blocks ≤ CHUNK/32`, pair `pr < PAIRS`: inside the buffer.
+                unsafe { _mm256_storeu_si256(wp.add((v * PAIRS + pr) * 32 + 8 * h).cast(), d) };
+            }
+            // SAFETY: live lanes index channels `< out_c` of the per-channel arrays.
+            let (b, m, s) = unsafe {
+                let b = match ctx.bias {
+                    Some(bs) => _mm256_mask_i32gather_epi32::<4>(zero, bs.as_ptr(), ch, mask),
+                    None => zero,
+                };
+                (
+                    b,
+                    _mm256_mask_i32gather_epi32::<4>(zero, ctx.mults.as_ptr(), ch, mask),
+                    _mm256_mask_i32gather_epi32::<4>(zero, ctx.shifts.as_ptr(), ch, mask),
+                )
+            };
+            let right = _mm256_min_epi32(_mm256_max_epi32(_mm256_sub_epi32(zero, s), zero), _mm256_set1_epi32(31));
+            // SAFETY: positions `q .. q + 8 ≤ CHUNK` of each array.
+            unsafe {
+                _mm256_storeu_si256(kb.add(q).cast(), _mm256_add_epi32(b, _mm256_mullo_epi32(off, sum)));
+                _mm256_storeu_si256(km.add(q).cast(), m);
+                match ctx.mode {
+                    RqMode::Single => {
+                        let sh = _mm256_add_epi32(right, _mm256_set1_epi32(31));
+                        let corr = _mm256_sllv_epi32(one, _mm256_sub_epi32(_mm256_set1_epi32(31), right));
+                        _mm256_storeu_si256(kr.add(q).cast(), corr);
+                        _mm256_storeu_si256(kmask.add(q).cast(), sh);
+                    }
+                    _ => {
+                        let mk = _mm256_sub_epi32(_mm256_sllv_epi32(one, right), one);
+                        _mm256_storeu_si256(kr.add(q).cast(), right);
+                        _mm256_storeu_si256(kmask.add(q).cast(), mk);
+                        _mm256_storeu_si256(khalf.add(q).cast(), _mm256_srli_epi32::<1>(mk));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// # Safety
+/// AVX-512 VNNI available; `ctx` built by [`conv2d_s8`] (lengths checked by the plan, depthwise kind);
+/// `KH × KW` is the kernel, `TAPS = KH·KW ≤ MAX_TAPS`, `PAIRS = ⌈TAPS/2⌉ ≤ MAX_PAIRS`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+unsafe fn dw_s8<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS: usize>(
+    _t: Avx512Vnni,
+    ctx: &S8Ctx,
+    output: &mut [i8],
+) {
+    let g = &ctx.plan.g;
+    let c = g.in_c;
+    let zp = (-ctx.p.input_offset) as i8;
+    // Input zero points for padding taps; 32 spare bytes so full-block loads stay inside.
+    let zrow = [zp; CHUNK + 32];
+    let mut k = Consts {
+        bias: A64([MaybeUninit::uninit(); CHUNK]),
+        mult: A64([MaybeUninit::uninit(); CHUNK]),
+        right: A64([MaybeUninit::uninit(); CHUNK]),
+        mask: A64([MaybeUninit::uninit(); CHUNK]),
+        half: A64([MaybeUninit::uninit(); CHUNK]),
+    };
+    let mut wpk = A64([MaybeUninit::<i32>::uninit(); MAX_PAIRS * CHUNK]);
+    let x = ctx.input.as_ptr();
+    let out = output.as_mut_ptr();
+    let zero = _mm512_setzero_si512();
+    if c == 8 || c == 16 {
+        // SAFETY: forwarded (the same buffers and plan).
+        unsafe { dw_s8_packed::<KH, KW, TAPS, PAIRS>(ctx, &mut k, &mut wpk, &zrow, output) };
+        return;
+    }
+    let mut c0 = 0;
+    while c0 < c {
+        let cn = (c - c0).min(CHUNK);
+        let full = cn / 32;
+        let tail = cn % 32;
+        // SAFETY: `ctx` from `conv2d_s8`; `c0 + cn ≤ c`; TAPS ≥ 9; AVX2 implied.
+        unsafe { prepare_chunk::<TAPS, PAIRS>(ctx, c0, cn, false, &mut k, &mut wpk) };
+        let kp = k.bias.0.as_ptr().cast::<i32>();
+        let wp = wpk.0.as_ptr().cast::<i32>();
+        for b in 0..g.batch {
+            for oh in 0..g.out_h {
+                let ih0 = (oh * g.stride_h) as isize - g.pad_top as isize;
+                let mut rows = [zrow.as_ptr(); KH];
+                let mut row_ok = [false; KH];
+                for kh in 0..KH {
+                    let ih = ih0 + kh as isize;
+                    if ih >= 0 && (ih as usize) < g.in_h {
+                        row_ok[kh] = true;
+                        // SAFETY: row `ih` of image `b` exists; channel `c0 < c`.
+                        rows[kh] = unsafe { x.add((b * g.in_h + ih as usize) * g.in_w * c + c0) };
+                    }
+                }
+                // SAFETY: output row `(b, oh)` exists.
+                let out_row = unsafe { out.add(((b * g.out_h + oh) * g.out_w) * c + c0) };
+                for ow in 0..g.out_w {
+                    let iw0 = (ow * g.stride_w) as isize - g.pad_left as isize;
+                    let mut tp = [zrow.as_ptr(); TAPS];
+                    for kh in 0..KH {
+                        if !row_ok[kh] {
+                            continue;
+                        }
+                        for kw in 0..KW {
+                            let iw = iw0 + kw as isize;
+                            if iw >= 0 && (iw as usize) < g.in_w {
+                                // SAFETY: pixel `(b, ih, iw)` exists.
+                                tp[kh * KW + kw] = unsafe { rows[kh].add(iw as usize * c) };
+                            }
+                        }
+                    }
+                    // SAFETY: pixel `(b, oh, ow)` exists; channels `c0 .. c0 + cn`.
+                    let dst = unsafe { out_row.add(ow * c) };
+                    for v in 0..full {
+                        let cb = 32 * v;
+                        // SAFETY: `cb + 32 ≤ cn`: every tap pointer (a pixel's chunk or the zero
+                        // row) has 32 bytes at `cb`; constants and weights of block `v` written.
+                        unsafe {
+                            let mut lo = _mm512_load_si512(kp.add(cb).cast());
+                            let mut hi = _mm512_load_si512(kp.add(cb + 16).cast());
+                            let w = wp.add(v * PAIRS * 32);
+                            for pr in 0..PAIRS {
+                                let a = _mm512_cvtepi8_epi16(_mm256_loadu_si256(tp[2 * pr].add(cb).cast()));
+                                let bb = if 2 * pr + 1 < TAPS {
+                                    _mm512_cvtepi8_epi16(_mm256_loadu_si256(tp[2 * pr + 1].add(cb).cast()))
+                                } else {
+                                    zero
+                                };
+                                let wl = _mm512_load_si512(w.add(pr * 32).cast());
+                                let wh = _mm512_load_si512(w.add(pr * 32 + 16).cast());
+                                lo = _mm512_add_epi32(lo, _mm512_madd_epi16(_mm512_unpacklo_epi16(a, bb), wl));
+                                hi = _mm512_add_epi32(hi, _mm512_madd_epi16(_mm512_unpackhi_epi16(a, bb), wh));
+                            }
+                            finish_block(ctx, &k, cb, lo, hi, c0 + cb, 32, dst.add(cb));
+                        }
+                    }
+                    if tail > 0 {
+                        let cb = 32 * full;
+                        let mk = mask32(tail);
+                        // SAFETY: `cb + tail = cn`: the masked loads read `tail` bytes at `cb` of
+                        // every tap pointer; the block's constants and weights were written.
+                        unsafe {
+                            let mut lo = _mm512_load_si512(kp.add(cb).cast());
+                            let mut hi = _mm512_load_si512(kp.add(cb + 16).cast());
+                            let w = wp.add(full * PAIRS * 32);
+                            for pr in 0..PAIRS {
+                                let a = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(mk, tp[2 * pr].add(cb)));
+                                let bb = if 2 * pr + 1 < TAPS {
+                                    _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(mk, tp[2 * pr + 1].add(cb)))
+                                } else {
+                                    zero
+                                };
+                                let wl = _mm512_load_si512(w.add(pr * 32).cast());
+                                let wh = _mm512_load_si512(w.add(pr * 32 + 16).cast());
+                                lo = _mm512_add_epi32(lo, _mm512_madd_epi16(_mm512_unpacklo_epi16(a, bb), wl));
+                                hi = _mm512_add_epi32(hi, _mm512_madd_epi16(_mm512_unpackhi_epi16(a, bb), wh));
+                            }
+                            finish_block(ctx, &k, cb, lo, hi, c0 + cb, tail, dst.add(cb));
+                        }
+                    }
+                }
+            }
+        }
+        c0 += cn;
+    }
+}
+
+
+/// Loads tap `t` of `P = 32 / C` pixels (`C` bytes each) as one vector of 32 i16.
+///
+/// # Safety
+/// AVX-512 available; `tps[j][t]` readable for `C` bytes, `j < P`; `C` is 8 or 16.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[inline]
+unsafe fn ld_packed<const TAPS: usize, const C: usize>(tps: &[[*const i8; TAPS]; 4], t: usize) -> __m512i {
+    // SAFETY: caller.
+    unsafe {
+        let v = if C == 8 {
+            let r = |j: usize| tps[j][t].cast::<i64>().read_unaligned();
+            _mm256_set_epi64x(r(3), r(2), r(1), r(0))
+        } else {
+            let lo = _mm_loadu_si128(tps[0][t].cast());
+            let hi = _mm_loadu_si128(tps[1][t].cast());
+            _mm256_inserti128_si256::<1>(_mm256_castsi128_si256(lo), hi)
+        };
+        _mm512_cvtepi8_epi16(v)
+    }
+}
+
+/// Depthwise with 8 or 16 channels: `32 / C` adjacent output pixels per vector (their outputs
+/// are 32 contiguous bytes).
+///
+/// # Safety
+/// As [`dw_s8`], with `in_c` = 8 or 16 (one chunk); `zrow` holds at least 32 zero-point bytes.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+unsafe fn dw_s8_packed<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS: usize>(
+    ctx: &S8Ctx,
+    k: &mut Consts,
+    wpk: &mut A64<[MaybeUninit<i32>; MAX_PAIRS * CHUNK]>,
+    zrow: &[i8],
+    output: &mut [i8],
+) {
+    let g = &ctx.plan.g;
+    let c = g.in_c;
+    // SAFETY: `ctx` from `conv2d_s8`; one chunk of `c ≤ 16` channels; TAPS ≥ 9.
+    unsafe { prepare_chunk::<TAPS, PAIRS>(ctx, 0, c, true, k, wpk) };
+    let kp = k.bias.0.as_ptr().cast::<i32>();
+    let wp = wpk.0.as_ptr().cast::<i32>();
+    let x = ctx.input.as_ptr();
+    let out = output.as_mut_ptr();
+    let zero = _mm512_setzero_si512();
+    let px = 32 / c;
+    for b in 0..g.batch {
+        for oh in 0..g.out_h {
+            let ih0 = (oh * g.stride_h) as isize - g.pad_top as isize;
+            let mut rows = [zrow.as_ptr(); KH];
+            let mut row_ok = [false; KH];
+            for kh in 0..KH {
+                let ih = ih0 + kh as isize;
+                if ih >= 0 && (ih as usize) < g.in_h {
+                    row_ok[kh] = true;
+                    // SAFETY: row `ih` of image `b` exists.
+                    rows[kh] = unsafe { x.add((b * g.in_h + ih as usize) * g.in_w * c) };
+                }
+            }
+            // SAFETY: output row `(b, oh)` exists.
+            let out_row = unsafe { out.add(((b * g.out_h + oh) * g.out_w) * c) };
+            let mut ow = 0;
+            while ow < g.out_w {
+                let np = (g.out_w - ow).min(px);
+                let mut tps = [[zrow.as_ptr(); TAPS]; 4];
+                for (j, tp) in tps.iter_mut().enumerate().take(px) {
+                    // Lanes past the row's end repeat its last pixel (computed, not stored).
+                    let o = ow + j.min(np - 1);
+                    let iw0 = (o * g.stride_w) as isize - g.pad_left as isize;
+                    for kh in 0..KH {
+                        if !row_ok[kh] {
+                            continue;
+                        }
+                        for kw in 0..KW {
+                            let iw = iw0 + kw as isize;
+                            if iw >= 0 && (iw as usize) < g.in_w {
+                                // SAFETY: pixel `(b, ih, iw)` exists.
+                                tp[kh * KW + kw] = unsafe { rows[kh].add(iw as usize * c) };
+                            }
+                        }
+                    }
+                }
+                // SAFETY: every tap pointer has `c` bytes (a pixel or the zero row); the block's
+                // constants and weights were written; `np · c` output bytes from pixel `ow`.
+                unsafe {
+                    let mut lo = _mm512_load_si512(kp.cast());
+                    let mut hi = _mm512_load_si512(kp.add(16).cast());
+                    for pr in 0..PAIRS {
+                        let (a, bb) = if c == 8 {
+                            let a = ld_packed::<TAPS, 8>(&tps, 2 * pr);
+                            let bb = if 2 * pr + 1 < TAPS { ld_packed::<TAPS, 8>(&tps, 2 * pr + 1) } else { zero };
+                            (a, bb)
+                        } else {
+                            let a = ld_packed::<TAPS, 16>(&tps, 2 * pr);
+                            let bb = if 2 * pr + 1 < TAPS { ld_packed::<TAPS, 16>(&tps, 2 * pr + 1) } else { zero };
+                            (a, bb)
+                        };
+                        let wl = _mm512_load_si512(wp.add(pr * 32).cast());
+                        let wh = _mm512_load_si512(wp.add(pr * 32 + 16).cast());
+                        lo = _mm512_add_epi32(lo, _mm512_madd_epi16(_mm512_unpacklo_epi16(a, bb), wl));
+                        hi = _mm512_add_epi32(hi, _mm512_madd_epi16(_mm512_unpackhi_epi16(a, bb), wh));
+                    }
+                    finish_block(ctx, k, 0, lo, hi, 0, np * c, out_row.add(ow * c));
+                }
+                ow += np;
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// f32: `conv2d_f32_depthwise_avx512` (the structure of `depthwise_avx2.rs`'s f32 kernel with 16
+// lanes; the weights are still transposed with AVX2 gathers)
+// ---------------------------------------------------------------------------------------------
+
+/// Most taps.
+const MAX_TAPS: usize = 25;
+/// Fewest channels `conv2d_f32_depthwise_avx512` takes.
+pub(crate) const MIN_F32_CHANNELS: usize = 16;
+
+/// `conv2d_f32_depthwise_avx512`; `false` (nothing written) when AVX-512 is unavailable, the
+/// slice lengths do not match the shapes, or the shape is not a covered depthwise one.
+pub(crate) fn conv2d_f32(
+    p: &Conv2dParams,
+    input: &[f32],
+    weights: &[f32],
+    bias: Option<&[f32]>,
+    output: &mut [f32],
+) -> bool {
+    let Some(tok) = Avx512Vnni::get() else {
+        return false;
+    };
+    // The int8 plan checks the same shapes; its quantization fields are neutral here.
+    let q = Conv2dS8Params {
+        geometry: *p,
+        ..Default::default()
+    };
+    let Some(plan) = S8Plan::new(
+        &q,
+        input.len(),
+        weights.len(),
+        bias.map(<[f32]>::len),
+        p.out_c,
+        p.out_c,
+        output.len(),
+    ) else {
+        return false;
+    };
+    if plan.kind != S8Kind::Depthwise || !super::depthwise_fast_shape(&plan.g) {
+        return false;
+    }
+    // Fewer than 16 channels would fill part of one vector: the AVX2 kernel (8 lanes) is faster.
+    if p.in_c < MIN_F32_CHANNELS {
+        return false;
+    }
+    // SAFETY: `tok` proves AVX-512 F/BW/VL, AVX2 and FMA; the plan checked the slice lengths against the shapes.
+    unsafe {
+        match (p.kernel_h, p.kernel_w) {
+            (3, 3) => dw_f32::<3, 3, 9>(tok, &plan, input, weights, bias, output),
+            (3, 5) => dw_f32::<3, 5, 15>(tok, &plan, input, weights, bias, output),
+            (5, 3) => dw_f32::<5, 3, 15>(tok, &plan, input, weights, bias, output),
+            _ => dw_f32::<5, 5, 25>(tok, &plan, input, weights, bias, output),
+        }
+    }
+    true
+}
+
+/// Clamp bounds when the activation is a clamp.
+fn clamp_of(a: Activation) -> Option<(f32, f32)> {
+    match a {
+        Activation::Relu => Some((0.0, f32::INFINITY)),
+        Activation::Clip { min, max } => Some((min, max)),
+        _ => None,
+    }
+}
+
+/// The lane mask for `n ≤ 8` f32 lanes.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[inline]
+fn mask8(n: usize) -> __m256i {
+    let idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    _mm256_cmpgt_epi32(_mm256_set1_epi32(n.min(8) as i32), idx)
+}
+
+/// `NB` vectors of 16 channels of one pixel: bias plus the taps in order, clamped, stored.
+///
+/// # Safety
+/// AVX-512; every `tp[t]` readable for `16·NB` floats at `cb`; `w` holds `[TAPS][cn8]` floats
+/// and `bias` `cn8` from channel 0 of the chunk (`cn8` a multiple of 16), `cb + 16·NB ≤ cn8`;
+/// `dst` writable for `16·NB` floats.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[inline]
+unsafe fn f32_blocks<const TAPS: usize, const NB: usize>(
+    tp: &[*const f32; TAPS],
+    cb: usize,
+    w: *const f32,
+    cn8: usize,
+    bias: *const f32,
+    clamp: Option<(__m512, __m512)>,
+    dst: *mut f32,
+) {
+    let mut acc = [_mm512_setzero_ps(); NB];
+    // SAFETY: caller's ranges.
+    unsafe {
+        for (j, a) in acc.iter_mut().enumerate() {
+            *a = _mm512_loadu_ps(bias.add(cb + 16 * j));
+        }
+        for (t, &p) in tp.iter().enumerate() {
+            let wt = w.add(t * cn8 + cb);
+            for (j, a) in acc.iter_mut().enumerate() {
+                *a = _mm512_fmadd_ps(_mm512_loadu_ps(p.add(cb + 16 * j)), _mm512_loadu_ps(wt.add(16 * j)), *a);
+            }
+        }
+        for (j, a) in acc.iter().enumerate() {
+            let v = match clamp {
+                Some((lo, hi)) => _mm512_min_ps(_mm512_max_ps(*a, lo), hi),
+                None => *a,
+            };
+            _mm512_storeu_ps(dst.add(cb + 16 * j), v);
+        }
+    }
+}
+
+/// # Safety
+/// AVX-512 available; `plan` validated for these slices (depthwise kind, kernel `KH × KW`,
+/// `TAPS = KH·KW ≤ MAX_TAPS`).
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+unsafe fn dw_f32<const KH: usize, const KW: usize, const TAPS: usize>(
+    _t: Avx512Vnni,
+    plan: &S8Plan,
+    input: &[f32],
+    weights: &[f32],
+    bias: Option<&[f32]>,
+    output: &mut [f32],
+) {
+    let g = &plan.g;
+    let c = g.in_c;
+    let zrow = A64([0f32; CHUNK + 32]);
+    let mut wt = A64([MaybeUninit::<f32>::uninit(); MAX_TAPS * CHUNK]);
+    let mut bv = A64([MaybeUninit::<f32>::uninit(); CHUNK]);
+    let x = input.as_ptr();
+    let out = output.as_mut_ptr();
+    let clamp = clamp_of(g.activation).map(|(lo, hi)| (_mm512_set1_ps(lo), _mm512_set1_ps(hi)));
+    let scalar_act = clamp.is_none() && g.activation != Activation::None;
+    let mut c0 = 0;
+    while c0 < c {
+        let cn = (c - c0).min(CHUNK);
+        let cn8 = cn.next_multiple_of(16);
+        // Transposed weights `[tap][cn8]` and the bias, zeros past `cn`, 8 channels at a time.
+        let wtp = wt.0.as_mut_ptr().cast::<f32>();
+        let bvp = bv.0.as_mut_ptr().cast::<f32>();
+        let lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        for j in (0..cn8).step_by(8) {
+            let mask = mask8(cn.saturating_sub(j));
+            // Channel offsets below 2^30 (plan); lanes past `cn` are masked off.
+            let ch = _mm256_add_epi32(_mm256_set1_epi32((c0 + j) as i32), lane);
+            let ch = _mm256_and_si256(ch, mask);
+            let wrow = _mm256_mullo_epi32(ch, _mm256_set1_epi32(TAPS as i32));
+            // SAFETY: live lanes read weight `ch·TAPS + t` and bias `ch` of channels `< c`;
+            // masked lanes read nothing; stores at `t·cn8 + j + 8 ≤ TAPS·CHUNK` and `j + 8 ≤ CHUNK`.
+            unsafe {
+                for t in 0..TAPS {
+                    let idx = _mm256_add_epi32(wrow, _mm256_set1_epi32(t as i32));
+                    let v = _mm256_mask_i32gather_ps::<4>(_mm256_setzero_ps(), weights.as_ptr(), idx, _mm256_castsi256_ps(mask));
+                    _mm256_store_ps(wtp.add(t * cn8 + j), v);
+                }
+                let b = match bias {
+                    Some(bs) => _mm256_mask_i32gather_ps::<4>(_mm256_setzero_ps(), bs.as_ptr(), ch, _mm256_castsi256_ps(mask)),
+                    None => _mm256_setzero_ps(),
+                };
+                _mm256_store_ps(bvp.add(j), b);
+            }
+        }
+        let w = wt.0.as_ptr().cast::<f32>();
+        let bp = bv.0.as_ptr().cast::<f32>();
+        let n64 = cn / 64 * 64;
+        let n16 = cn / 16 * 16;
+        for b in 0..g.batch {
+            for oh in 0..g.out_h {
+                let ih0 = (oh * g.stride_h) as isize - g.pad_top as isize;
+                let mut rows = [zrow.0.as_ptr(); KH];
+                let mut row_ok = [false; KH];
+                for kh in 0..KH {
+                    let ih = ih0 + kh as isize;
+                    if ih >= 0 && (ih as usize) < g.in_h {
+                        row_ok[kh] = true;
+                        // SAFETY: row `ih` of image `b` exists; channel `c0 < c`.
+                        rows[kh] = unsafe { x.add((b * g.in_h + ih as usize) * g.in_w * c + c0) };
+                    }
+                }
+                // SAFETY: output row `(b, oh)` exists.
+                let out_row = unsafe { out.add(((b * g.out_h + oh) * g.out_w) * c + c0) };
+                for ow in 0..g.out_w {
+                    let iw0 = (ow * g.stride_w) as isize - g.pad_left as isize;
+                    let mut tp = [zrow.0.as_ptr(); TAPS];
+                    for kh in 0..KH {
+                        if !row_ok[kh] {
+                            continue;
+                        }
+                        for kw in 0..KW {
+                            let iw = iw0 + kw as isize;
+                            if iw >= 0 && (iw as usize) < g.in_w {
+                                // SAFETY: pixel `(b, ih, iw)` exists.
+                                tp[kh * KW + kw] = unsafe { rows[kh].add(iw as usize * c) };
+                            }
+                        }
+                    }
+                    // SAFETY: pixel `(b, oh, ow)` exists; channels `c0 .. c0 + cn`.
+                    let dst = unsafe { out_row.add(ow * c) };
+                    let mut cb = 0;
+                    // SAFETY: full vectors below `n16 ≤ cn` of every tap pointer (the zero row
+                    // holds CHUNK + 32 floats) and of `dst`; weights/bias hold `cn8` per tap.
+                    unsafe {
+                        while cb < n64 {
+                            f32_blocks::<TAPS, 4>(&tp, cb, w, cn8, bp, clamp, dst);
+                            cb += 64;
+                        }
+                        while cb < n16 {
+                            f32_blocks::<TAPS, 1>(&tp, cb, w, cn8, bp, clamp, dst);
+                            cb += 16;
+                        }
+                    }
+                    if cb < cn {
+                        let mask = ((1u32 << (cn - cb).min(15)) - 1) as u16;
+                        // SAFETY: lanes `cb .. cn` (fewer than 16) of every tap pointer and of
+                        // `dst`; masked lanes are not accessed; weights/bias hold `cn8` per tap.
+                        unsafe {
+                            let mut acc = _mm512_loadu_ps(bp.add(cb));
+                            for (t, &p) in tp.iter().enumerate() {
+                                let xv = _mm512_maskz_loadu_ps(mask, p.add(cb));
+                                acc = _mm512_fmadd_ps(xv, _mm512_loadu_ps(w.add(t * cn8 + cb)), acc);
+                            }
+                            let v = match clamp {
+                                Some((lo, hi)) => _mm512_min_ps(_mm512_max_ps(acc, lo), hi),
+                                None => acc,
+                            };
+                            _mm512_mask_storeu_ps(dst.add(cb), mask, v);
+                        }
+                    }
+                    if scalar_act {
+                        // SAFETY: `cn` floats of this pixel's output.
+                        let s = unsafe { core::slice::from_raw_parts_mut(dst, cn) };
+                        g.activation.apply_slice(s);
+                    }
+                }
+            }
+        }
+        c0 += cn;
+    }
+}
+
