@@ -346,8 +346,9 @@ fn conv2d_s8_impls_weights_without_m128() {
                 for x in c.x.iter_mut() {
                     *x = if rng.below(3) == 0 { 127 } else { -128 };
                 }
-                assert_eq!(check_s8(imp.f, &c), Ok(true), "{} {family:?} seed {seed}", imp.name);
-                total += 1;
+                // The depthwise-only kernels decline the other families (`covers`).
+                assert_eq!(check_s8(imp.f, &c), Ok(covers(imp.name, &c)), "{} {family:?} seed {seed}", imp.name);
+                total += covers(imp.name, &c) as usize;
             }
         }
         std::println!("{}: {total} cases without -128 weights, all bit-exact", imp.name);
