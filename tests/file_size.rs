@@ -64,7 +64,12 @@ fn int8_weights_of_a_float_model_compute_what_float_weights_do() {
     let (name, input, shape) = ("kws_ref_model_float32", "input_1", &[1usize, 49, 10, 1][..]);
     let small = compile(name, input, shape, false);
     let large = compile(name, input, shape, true);
-    assert!(small.len() * 2 < large.len(), "{} vs {}", small.len(), large.len());
+    assert!(
+        small.len() * 2 < large.len(),
+        "{} vs {}",
+        small.len(),
+        large.len()
+    );
     let run = |bytes: &[u8], x: &[f32]| -> Vec<u8> {
         let a = AlignedBytes::from_slice(bytes);
         let m = Model::from_bytes(a.as_bytes()).unwrap();
@@ -79,7 +84,9 @@ fn int8_weights_of_a_float_model_compute_what_float_weights_do() {
     for _ in 0..4 {
         let x: Vec<f32> = (0..490)
             .map(|_| {
-                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 ((seed >> 33) as f32 / (1u64 << 31) as f32) * 60.0 - 30.0
             })
             .collect();

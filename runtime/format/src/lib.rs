@@ -26,7 +26,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 // No unwrap, expect or panic! on any path a model file or input can reach (tests may).
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 // Every byte this crate reads comes from a file that may be hostile: no indexing that can panic,
 // no arithmetic that can overflow on a value read from the file (checked or saturating
 // arithmetic, `get`, `split_at_checked`). The writer is exempt (see `mod writer`).

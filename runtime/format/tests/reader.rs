@@ -291,12 +291,19 @@ fn aligned_bytes_are_16_byte_aligned() {
         let bytes: Vec<u8> = (0..len).map(|i| i as u8).collect();
         // Several live allocations, so the allocator cannot hand out one lucky address.
         let kept: Vec<AlignedBytes> = (0..8).map(|_| AlignedBytes::from_slice(&bytes)).collect();
-        for a in kept.iter().chain(kept.iter().map(Clone::clone).collect::<Vec<_>>().iter()) {
+        for a in kept
+            .iter()
+            .chain(kept.iter().map(Clone::clone).collect::<Vec<_>>().iter())
+        {
             assert_eq!(a.as_bytes(), &bytes[..]);
             assert_eq!(a.as_bytes().as_ptr() as usize % 16, 0, "len {len}");
         }
         let mut z = AlignedBytes::zeroed(len);
         assert_eq!(z.as_bytes_mut().len(), len);
-        assert_eq!(z.as_bytes_mut().as_ptr() as usize % 16, 0, "zeroed, len {len}");
+        assert_eq!(
+            z.as_bytes_mut().as_ptr() as usize % 16,
+            0,
+            "zeroed, len {len}"
+        );
     }
 }

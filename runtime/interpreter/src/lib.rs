@@ -20,7 +20,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 // No unwrap, expect or panic! on any path a model file or input can reach (tests may).
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 // A model file may be hostile. Validation (`model.rs`, `prepare.rs`) must not panic on what it
 // reads: no indexing that can panic, no arithmetic that can overflow on model values (checked or
 // saturating arithmetic). Where a module allows one of these, its header says which bounds were

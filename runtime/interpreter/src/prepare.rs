@@ -49,7 +49,9 @@ pub(crate) enum Kernel {
     MatMul(MatMulParams),
     Binary(BinaryParams),
     Unary(Activation),
-    Concat { axis: usize },
+    Concat {
+        axis: usize,
+    },
     Slice(SliceParams),
     MaxPool2d(Pool2dParams),
     AvgPool2d(Pool2dParams),
@@ -57,7 +59,10 @@ pub(crate) enum Kernel {
     Reshape,
     Transpose(TransposeParams),
     Softmax(SoftmaxParams),
-    Pad { params: PadParams, value: f32 },
+    Pad {
+        params: PadParams,
+        value: f32,
+    },
     Resize(ResizeParams),
     Conv2dS8(Conv2dS8Params),
     FullyConnectedS8(FullyConnectedS8Params),
@@ -72,7 +77,9 @@ pub(crate) enum Kernel {
     Requantize(RequantizeParams),
     LookupS8,
     /// Elements after the channel axis (at least 1).
-    DequantizeWeights { inner: usize },
+    DequantizeWeights {
+        inner: usize,
+    },
     MeanS8(MeanS8Params),
 }
 
@@ -702,7 +709,10 @@ pub(crate) fn prepare<'a>(
                 "DequantizeWeights changes the shape",
             )?;
             let axis = axis as usize;
-            cx.check(axis < q.rank, "DequantizeWeights channel axis beyond the rank")?;
+            cx.check(
+                axis < q.rank,
+                "DequantizeWeights channel axis beyond the rank",
+            )?;
             let channels = os.dims.get(axis).copied().unwrap_or(0);
             cx.check(
                 scales.elements() == 1 || scales.elements() == channels,
@@ -711,7 +721,9 @@ pub(crate) fn prepare<'a>(
             let inner = if scales.elements() == 1 {
                 out.elements()
             } else {
-                os.dims.get(axis.saturating_add(1)..q.rank).map_or(1, |d| d.iter().product())
+                os.dims
+                    .get(axis.saturating_add(1)..q.rank)
+                    .map_or(1, |d| d.iter().product())
             };
             cx.check(inner >= 1, "DequantizeWeights of an empty tensor")?;
             Kernel::DequantizeWeights { inner }

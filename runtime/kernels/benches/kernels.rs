@@ -8,9 +8,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use mote_kernels::ops::conv2d::{
-    Conv2dParams, Conv2dS8Params, CONV2D_F32_IMPLS, CONV2D_S8_IMPLS,
-};
+use mote_kernels::ops::conv2d::{Conv2dParams, Conv2dS8Params, CONV2D_F32_IMPLS, CONV2D_S8_IMPLS};
 use mote_kernels::ops::fully_connected::{
     FullyConnectedParams, FullyConnectedS8Params, FULLY_CONNECTED_F32_IMPLS,
     FULLY_CONNECTED_S8_IMPLS,
@@ -32,11 +30,23 @@ fn bytes(n: usize, seed: u64) -> Vec<i8> {
 }
 
 fn floats(n: usize, seed: u64) -> Vec<f32> {
-    bytes(n, seed).into_iter().map(|b| f32::from(b) / 128.0).collect()
+    bytes(n, seed)
+        .into_iter()
+        .map(|b| f32::from(b) / 128.0)
+        .collect()
 }
 
 /// (name, h, w, in_c, out_c, kernel, stride, groups)
-type Shape = (&'static str, usize, usize, usize, usize, usize, usize, usize);
+type Shape = (
+    &'static str,
+    usize,
+    usize,
+    usize,
+    usize,
+    usize,
+    usize,
+    usize,
+);
 
 const CONV_SHAPES: &[Shape] = &[
     ("mnv2_1x1_7x7x960_160", 7, 7, 960, 160, 1, 1, 1),
@@ -105,7 +115,9 @@ fn conv_s8(c: &mut Criterion) {
         let x = bytes(g.in_h * g.in_w * g.in_c, 1);
         let w = bytes(g.out_c * g.kernel_h * g.kernel_w * g.in_c / g.groups, 2);
         let bias: Vec<i32> = (0..g.out_c as i32).map(|i| i * 37 - 500).collect();
-        let m: Vec<i32> = (0..g.out_c).map(|i| (1 << 30) + (i as i32) * 1_000_003).collect();
+        let m: Vec<i32> = (0..g.out_c)
+            .map(|i| (1 << 30) + (i as i32) * 1_000_003)
+            .collect();
         let s: Vec<i32> = (0..g.out_c).map(|i| -8 - (i % 4) as i32).collect();
         let mut y = vec![0i8; g.out_h * g.out_w * g.out_c];
         grp.throughput(Throughput::Elements(macs(&g)));
@@ -180,9 +192,10 @@ fn fc(c: &mut Criterion) {
             if !imp.isa.available() {
                 continue;
             }
-            grp.bench_function(format!("fully_connected_s8/{name}/{}", imp.isa.name()), |b| {
-                b.iter(|| (imp.f)(&p, black_box(&x), &w, Some(&bias), &m, &s, &mut y))
-            });
+            grp.bench_function(
+                format!("fully_connected_s8/{name}/{}", imp.isa.name()),
+                |b| b.iter(|| (imp.f)(&p, black_box(&x), &w, Some(&bias), &m, &s, &mut y)),
+            );
         }
         let pf = FullyConnectedParams {
             rows,
@@ -198,9 +211,10 @@ fn fc(c: &mut Criterion) {
             if !imp.isa.available() {
                 continue;
             }
-            grp.bench_function(format!("fully_connected_f32/{name}/{}", imp.isa.name()), |b| {
-                b.iter(|| (imp.f)(&pf, black_box(&xf), &wf, Some(&bf), &mut yf))
-            });
+            grp.bench_function(
+                format!("fully_connected_f32/{name}/{}", imp.isa.name()),
+                |b| b.iter(|| (imp.f)(&pf, black_box(&xf), &wf, Some(&bf), &mut yf)),
+            );
         }
     }
 }

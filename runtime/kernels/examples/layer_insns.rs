@@ -67,7 +67,13 @@ fn main() {
             let a = bytes(len, 3);
             let b = bytes(len, 4);
             let mut y = vec![0i8; len];
-            let shapes = BinaryParams { op: BinaryOp::Add, a: s, b: s, out: s, activation: Default::default() };
+            let shapes = BinaryParams {
+                op: BinaryOp::Add,
+                a: s,
+                b: s,
+                out: s,
+                activation: Default::default(),
+            };
             for _ in 0..n {
                 if layer == "add" {
                     let p = AddS8Params {
@@ -89,7 +95,10 @@ fn main() {
                     add_s8(&p, black_box(&a), &b, &mut y);
                 } else {
                     let p = MulS8Params {
-                        shapes: BinaryParams { op: BinaryOp::Mul, ..shapes },
+                        shapes: BinaryParams {
+                            op: BinaryOp::Mul,
+                            ..shapes
+                        },
                         input1_offset: 3,
                         input2_offset: -7,
                         output_offset: 2,

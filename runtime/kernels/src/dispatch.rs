@@ -176,7 +176,10 @@ mod tests {
     #[test]
     fn dispatcher_picks_expected_isa() {
         let picked = best();
-        std::println!("dispatch: best instruction set on this host = {}", picked.name());
+        std::println!(
+            "dispatch: best instruction set on this host = {}",
+            picked.name()
+        );
         if let Ok(want) = std::env::var("MOTE_EXPECT_ISA") {
             assert_eq!(picked.name(), want, "MOTE_EXPECT_ISA");
         }

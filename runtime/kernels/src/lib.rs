@@ -76,10 +76,17 @@
 //! property tests.
 #![no_std]
 // `unsafe` is denied crate-wide and allowed only on the instruction-set modules.
-#![deny(unsafe_code, unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
+#![deny(
+    unsafe_code,
+    unsafe_op_in_unsafe_fn,
+    clippy::undocumented_unsafe_blocks
+)]
 #![warn(missing_docs)]
 // No unwrap, expect or panic! on any path a model file or input can reach (tests may).
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 // Run-time CPU detection needs std; the unit tests use it too, so that they exercise every
 // instruction set the host has whatever the crate's features.

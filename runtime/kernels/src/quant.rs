@@ -285,7 +285,11 @@ fn mbqm_double_common(x: i32, multiplier: i32, shift: i32) -> Option<i32> {
         (shifted as i32, 0)
     };
     let h = (a as i64 * multiplier as i64 + (1 << 30)) >> 31;
-    let h = if h > i32::MAX as i64 { i32::MAX } else { h as i32 };
+    let h = if h > i32::MAX as i64 {
+        i32::MAX
+    } else {
+        h as i32
+    };
     // right ≤ 31: the mask fits in i32 (0 for right = 0, which returns h unchanged).
     let mask = ((1u32 << right) - 1) as i32;
     let remainder = h & mask;

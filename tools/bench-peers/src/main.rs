@@ -78,9 +78,24 @@ fn specs(gen: &Path, mlperf: &Path) -> Vec<Spec> {
             gmacs: false,
         };
     vec![
-        generated("mobilenet_v2", "MobileNetV2 1.0, 224", vec![1, 3, 224, 224], false),
-        generated("resnext50", "ResNeXt-50 32x4d, 224", vec![1, 3, 224, 224], false),
-        generated("resnext29", "ResNeXt-29 8x16d, 32", vec![1, 3, 32, 32], false),
+        generated(
+            "mobilenet_v2",
+            "MobileNetV2 1.0, 224",
+            vec![1, 3, 224, 224],
+            false,
+        ),
+        generated(
+            "resnext50",
+            "ResNeXt-50 32x4d, 224",
+            vec![1, 3, 224, 224],
+            false,
+        ),
+        generated(
+            "resnext29",
+            "ResNeXt-29 8x16d, 32",
+            vec![1, 3, 32, 32],
+            false,
+        ),
         mlperf_tiny("vww", "MLPerf Tiny VWW", "vww_96_float", "vww_96_int8", 96),
         mlperf_tiny(
             "resnet8",
@@ -142,7 +157,8 @@ fn mote_compile(
     };
     let compiled = mote_compiler::compile(&bytes, &opts)
         .map_err(|e| anyhow!("mote cannot compile {}: {e}", onnx.display()))?;
-    std::fs::write(out, &compiled.bytes).with_context(|| format!("cannot write {}", out.display()))?;
+    std::fs::write(out, &compiled.bytes)
+        .with_context(|| format!("cannot write {}", out.display()))?;
     Ok(compiled.bytes)
 }
 
@@ -236,10 +252,7 @@ fn ort_environment(lib: &Path) -> Result<ort::environment::Environment> {
         .map_err(|e| anyhow!("cannot start ONNX Runtime: {e}"))
 }
 
-fn ort_session(
-    env: &ort::environment::Environment,
-    path: &Path,
-) -> Result<ort::session::Session> {
+fn ort_session(env: &ort::environment::Environment, path: &Path) -> Result<ort::session::Session> {
     use ort::session::builder::GraphOptimizationLevel;
     let p = path.display();
     ort::session::Session::builder(env)
@@ -255,7 +268,10 @@ fn ort_session(
 }
 
 /// A random input tensor for the session's only input (float, int8 or uint8).
-fn ort_input(session: &ort::session::Session, shape: &[usize]) -> Result<(String, ort::value::DynValue)> {
+fn ort_input(
+    session: &ort::session::Session,
+    shape: &[usize],
+) -> Result<(String, ort::value::DynValue)> {
     let input = session.inputs().first().context("the model has no input")?;
     let name = input.name().to_string();
     let n: usize = shape.iter().product();
@@ -395,7 +411,8 @@ fn bench_model(
         &mote_int8,
         true,
     )?;
-    let file_f32 = mote_cli::model::ModelFile::from_bytes(&bytes_f32, mote_f32.display().to_string());
+    let file_f32 =
+        mote_cli::model::ModelFile::from_bytes(&bytes_f32, mote_f32.display().to_string());
     let file_int8 =
         mote_cli::model::ModelFile::from_bytes(&bytes_int8, mote_int8.display().to_string());
     let m_f32 = file_f32.model().map_err(fail)?;
@@ -442,7 +459,8 @@ fn bench_model(
                     (&mut it_f32, &in_f32)
                 };
                 for (i, b) in inputs.iter().enumerate() {
-                    it.set_input(i, b).map_err(|e| anyhow!("mote input: {e:?}"))?;
+                    it.set_input(i, b)
+                        .map_err(|e| anyhow!("mote input: {e:?}"))?;
                 }
                 let t = Instant::now();
                 it.invoke().map_err(|e| anyhow!("mote: {e:?}"))?;
@@ -486,8 +504,8 @@ fn bench_model(
         }
         round_ms = t.elapsed().as_secs_f64() * 1e3;
     }
-    let rounds = ((opt.seconds * 1e3 / round_ms.max(1e-3)) as usize)
-        .clamp(opt.min_rounds, opt.max_rounds);
+    let rounds =
+        ((opt.seconds * 1e3 / round_ms.max(1e-3)) as usize).clamp(opt.min_rounds, opt.max_rounds);
     let mut times: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); COLS.len()];
     for r in 0..rounds {
         for k in 0..COLS.len() {
@@ -555,7 +573,9 @@ fn per_op_summary(
     let mut kinds: Vec<(&'static str, f64, u64, f64, String)> = Vec::new();
     let total_ms: f64 = ops.iter().map(|o| o.ms).sum();
     for o in ops {
-        let Some(row) = report.ops.get(o.index) else { continue };
+        let Some(row) = report.ops.get(o.index) else {
+            continue;
+        };
         let kind = if o.op.starts_with("Conv2d") {
             conv_kind(&row.inputs).unwrap_or("other conv")
         } else if o.op.starts_with("FullyConnected") {
@@ -694,7 +714,9 @@ fn main() -> Result<()> {
     }
     if !per_op.is_empty() {
         println!();
-        println!("mote per layer kind (`mote bench --per-op`, the three costliest kinds per model):");
+        println!(
+            "mote per layer kind (`mote bench --per-op`, the three costliest kinds per model):"
+        );
         println!();
         println!("| model | mote | layer kind | share of time | GMAC/s (all layers of the kind) | best single layer GMAC/s |");
         println!("|---|---|---|---|---|---|");

@@ -204,7 +204,10 @@ impl RequantSingle4 {
     #[target_feature(enable = "neon")]
     #[inline]
     pub(crate) fn mbqm(&self, acc: int32x4_t) -> int32x4_t {
-        let lo = vrshlq_s64(vmull_s32(vget_low_s32(acc), vget_low_s32(self.mult)), self.neg_s[0]);
+        let lo = vrshlq_s64(
+            vmull_s32(vget_low_s32(acc), vget_low_s32(self.mult)),
+            self.neg_s[0],
+        );
         let hi = vrshlq_s64(vmull_high_s32(acc, self.mult), self.neg_s[1]);
         vqmovn_high_s64(vqmovn_s64(lo), hi)
     }
@@ -251,7 +254,12 @@ mod tests {
 
     fn scalar(x: i32, m: i32, s: i32, st: &OutputStage) -> i32 {
         let v = multiply_by_quantized_multiplier(x, m, s, Rounding::Double);
-        i32::from(v.saturating_add(st.off).max(st.lo + st.off).min(st.hi + st.off).clamp(-128, 127) as i8)
+        i32::from(
+            v.saturating_add(st.off)
+                .max(st.lo + st.off)
+                .min(st.hi + st.off)
+                .clamp(-128, 127) as i8,
+        )
     }
 
     #[test]
@@ -261,10 +269,37 @@ mod tests {
             return;
         }
         let xs = [
-            0, 1, -1, 2, -2, 3, 1 << 15, -(1 << 15), (1 << 20) + 1, -(1 << 20) - 1, i32::MAX, i32::MIN,
-            i32::MAX - 1, i32::MIN + 1, 1 << 30, -(1 << 30), 12345, -98765,
+            0,
+            1,
+            -1,
+            2,
+            -2,
+            3,
+            1 << 15,
+            -(1 << 15),
+            (1 << 20) + 1,
+            -(1 << 20) - 1,
+            i32::MAX,
+            i32::MIN,
+            i32::MAX - 1,
+            i32::MIN + 1,
+            1 << 30,
+            -(1 << 30),
+            12345,
+            -98765,
         ];
-        let ms = [0, 1, -1, 1 << 30, (1 << 30) + 1, i32::MAX, i32::MIN, i32::MIN + 1, -(1 << 30), 1_518_500_250];
+        let ms = [
+            0,
+            1,
+            -1,
+            1 << 30,
+            (1 << 30) + 1,
+            i32::MAX,
+            i32::MIN,
+            i32::MIN + 1,
+            -(1 << 30),
+            1_518_500_250,
+        ];
         let mut rng = Rng::new(7);
         let mut cases = Vec::new();
         for s in -31..=30 {
@@ -278,7 +313,12 @@ mod tests {
                 cases.push((x, rng.next_u64() as i32, s));
             }
         }
-        for &(off, lo, hi) in &[(0, -128, 127), (-128, -128, 127), (127, 0, 6), (1 << 30, -5, 100)] {
+        for &(off, lo, hi) in &[
+            (0, -128, 127),
+            (-128, -128, 127),
+            (127, 0, 6),
+            (1 << 30, -5, 100),
+        ] {
             let st = OutputStage::new(off, lo, hi);
             assert!(st.is_some(), "stage {off} {lo} {hi}");
             let Some(st) = st else { return };
@@ -300,7 +340,14 @@ mod tests {
                     let overflow = s[i] > 0 && (i64::from(x[i]) << s[i]) != i64::from(x[i] << s[i]);
                     assert_eq!(ovf[i] != 0, overflow, "ovf x={} s={}", x[i], s[i]);
                     if !overflow {
-                        assert_eq!(out[i], scalar(x[i], m[i], s[i], &st), "x={} m={} s={}", x[i], m[i], s[i]);
+                        assert_eq!(
+                            out[i],
+                            scalar(x[i], m[i], s[i], &st),
+                            "x={} m={} s={}",
+                            x[i],
+                            m[i],
+                            s[i]
+                        );
                     }
                 }
             }
@@ -314,10 +361,37 @@ mod tests {
             return;
         }
         let xs = [
-            0, 1, -1, 2, -2, 3, 1 << 15, -(1 << 15), (1 << 20) + 1, -(1 << 20) - 1, i32::MAX, i32::MIN,
-            i32::MAX - 1, i32::MIN + 1, 1 << 30, -(1 << 30), 12345, -98765,
+            0,
+            1,
+            -1,
+            2,
+            -2,
+            3,
+            1 << 15,
+            -(1 << 15),
+            (1 << 20) + 1,
+            -(1 << 20) - 1,
+            i32::MAX,
+            i32::MIN,
+            i32::MAX - 1,
+            i32::MIN + 1,
+            1 << 30,
+            -(1 << 30),
+            12345,
+            -98765,
         ];
-        let ms = [0, 1, -1, 1 << 30, (1 << 30) + 1, i32::MAX, i32::MIN, i32::MIN + 1, -(1 << 30), 1_518_500_250];
+        let ms = [
+            0,
+            1,
+            -1,
+            1 << 30,
+            (1 << 30) + 1,
+            i32::MAX,
+            i32::MIN,
+            i32::MIN + 1,
+            -(1 << 30),
+            1_518_500_250,
+        ];
         let mut rng = Rng::new(11);
         let mut cases = Vec::new();
         for s in -31..=30 {
@@ -363,7 +437,11 @@ mod tests {
             let c: [i32; 4] = core::array::from_fn(|_| rng.next_u64() as i32);
             // SAFETY: dotprod detected above; arrays of the loaded sizes.
             let got = unsafe {
-                let v = sdot(vld1q_s32(c.as_ptr()), vld1q_s8(a.as_ptr()), vld1q_s8(b.as_ptr()));
+                let v = sdot(
+                    vld1q_s32(c.as_ptr()),
+                    vld1q_s8(a.as_ptr()),
+                    vld1q_s8(b.as_ptr()),
+                );
                 let mut o = [0i32; 4];
                 vst1q_s32(o.as_mut_ptr(), v);
                 o

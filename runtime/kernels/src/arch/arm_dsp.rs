@@ -519,7 +519,14 @@ pub(crate) unsafe fn dot_pairs_2x2(
     let mut a = init;
     for i in 0..words {
         // SAFETY: inside the caller's ranges.
-        let x = unsafe { [*xp.add(4 * i), *xp.add(4 * i + 1), *xp.add(4 * i + 2), *xp.add(4 * i + 3)] };
+        let x = unsafe {
+            [
+                *xp.add(4 * i),
+                *xp.add(4 * i + 1),
+                *xp.add(4 * i + 2),
+                *xp.add(4 * i + 3),
+            ]
+        };
         for ch in 0..2 {
             // SAFETY: inside the caller's ranges.
             let t = unsafe { load_word(w.add(ch * k + 4 * i)) };
@@ -548,7 +555,11 @@ pub(crate) fn expand_pair(r0: &[i8], r1: &[i8], k: usize, dst: &mut [u32]) -> us
         } else {
             let mut b = [0u8; 4];
             for (j, v) in b.iter_mut().enumerate() {
-                *v = r.get(4 * i + j).filter(|_| 4 * i + j < k).copied().unwrap_or(0) as u8;
+                *v = r
+                    .get(4 * i + j)
+                    .filter(|_| 4 * i + j < k)
+                    .copied()
+                    .unwrap_or(0) as u8;
             }
             u32::from_le_bytes(b)
         }
@@ -571,12 +582,19 @@ pub(crate) fn dot_1x1(x: &[i8], w: &[i8], k: usize) -> i32 {
     let mut acc = 0i32;
     for i in 0..words {
         // SAFETY: 4·i + 4 ≤ k ≤ both lengths.
-        let (u, v) = unsafe { (load_word(x.as_ptr().add(4 * i)), load_word(w.as_ptr().add(4 * i))) };
+        let (u, v) = unsafe {
+            (
+                load_word(x.as_ptr().add(4 * i)),
+                load_word(w.as_ptr().add(4 * i)),
+            )
+        };
         acc = smlad(sxtb16(u), sxtb16(v), acc);
         acc = smlad(sxtb16_ror8(u), sxtb16_ror8(v), acc);
     }
     for i in 4 * words..k {
-        let (Some(&a), Some(&b)) = (x.get(i), w.get(i)) else { break };
+        let (Some(&a), Some(&b)) = (x.get(i), w.get(i)) else {
+            break;
+        };
         acc = acc.wrapping_add(i32::from(a) * i32::from(b));
     }
     acc
@@ -590,8 +608,19 @@ mod tests {
     #[test]
     fn emulation_matches_the_manual() {
         let vals = [
-            0u32, 1, 0x7f, 0x80, 0xff, 0x7f7f_7f7f, 0x8080_8080, 0xffff_ffff, 0x0180_7f81,
-            0x1234_5678, 0x8000_0000, 0x7fff_ffff, 0x00ff_ff00,
+            0u32,
+            1,
+            0x7f,
+            0x80,
+            0xff,
+            0x7f7f_7f7f,
+            0x8080_8080,
+            0xffff_ffff,
+            0x0180_7f81,
+            0x1234_5678,
+            0x8000_0000,
+            0x7fff_ffff,
+            0x00ff_ff00,
         ];
         for &x in &vals {
             let b = |k: u32| i32::from((x >> (8 * k)) as u8 as i8);
@@ -601,8 +630,14 @@ mod tests {
             assert_eq!(top(sxtb16_ror8(x)), b(3));
             for &y in &vals {
                 for acc in [0i32, 1, -1, i32::MAX, i32::MIN] {
-                    let (a0, a1) = (i64::from(x as u16 as i16), i64::from((x >> 16) as u16 as i16));
-                    let (b0, b1) = (i64::from(y as u16 as i16), i64::from((y >> 16) as u16 as i16));
+                    let (a0, a1) = (
+                        i64::from(x as u16 as i16),
+                        i64::from((x >> 16) as u16 as i16),
+                    );
+                    let (b0, b1) = (
+                        i64::from(y as u16 as i16),
+                        i64::from((y >> 16) as u16 as i16),
+                    );
                     let wrap = |v: i64| v as i32;
                     assert_eq!(smlad(x, y, acc), wrap(i64::from(acc) + a0 * b0 + a1 * b1));
                     assert_eq!(smlabb(x, y, acc), wrap(i64::from(acc) + a0 * b0));
@@ -629,9 +664,15 @@ mod tests {
                 w.iter_mut().for_each(|v| *v = -128);
             }
             let plain = |j: usize| -> i32 {
-                (0..k).map(|i| i32::from(x[i]) * i32::from(w[j * k + i])).sum()
+                (0..k)
+                    .map(|i| i32::from(x[i]) * i32::from(w[j * k + i]))
+                    .sum()
             };
-            assert_eq!(dot_1x4(&x, &w, k), [plain(0), plain(1), plain(2), plain(3)], "k={k}");
+            assert_eq!(
+                dot_1x4(&x, &w, k),
+                [plain(0), plain(1), plain(2), plain(3)],
+                "k={k}"
+            );
             assert_eq!(dot_1x1(&x, &w[k..], k), plain(1), "k={k}");
             // Two pixels (x, and x reversed) × two channels from expanded pairs.
             let xr: std::vec::Vec<i8> = x.iter().rev().copied().collect();
@@ -641,13 +682,19 @@ mod tests {
                 let mut wp = w.clone();
                 wp.resize(k + 4 * words, 77);
                 let plain_r = |j: usize| -> i32 {
-                    (0..k).map(|i| i32::from(xr[i]) * i32::from(w[j * k + i])).sum()
+                    (0..k)
+                        .map(|i| i32::from(xr[i]) * i32::from(w[j * k + i]))
+                        .sum()
                 };
                 let init = [5, -7, 1 << 30, i32::MIN];
                 // SAFETY: buf has 4·words words; wp has k + 4·words bytes.
                 let got = unsafe { dot_pairs_2x2(buf.as_ptr(), wp.as_ptr(), k, words, init) };
                 let want = [plain(0), plain(1), plain_r(0), plain_r(1)];
-                assert_eq!(got, core::array::from_fn(|i| want[i].wrapping_add(init[i])), "k={k}");
+                assert_eq!(
+                    got,
+                    core::array::from_fn(|i| want[i].wrapping_add(init[i])),
+                    "k={k}"
+                );
             }
             // Zero-padded row, weights read past each row's end.
             let words = k.div_ceil(4);
@@ -655,7 +702,11 @@ mod tests {
             xp.resize(4 * words, 0);
             let mut wp = w.clone();
             wp.resize(3 * k + 4 * words, 99);
-            assert_eq!(dot_1x4_padded(&xp, &wp, k, words), [plain(0), plain(1), plain(2), plain(3)], "k={k}");
+            assert_eq!(
+                dot_1x4_padded(&xp, &wp, k, words),
+                [plain(0), plain(1), plain(2), plain(3)],
+                "k={k}"
+            );
         }
     }
 }

@@ -23,14 +23,20 @@ pub(crate) mod aarch64;
 /// `clamp_s8(v.saturating_add(output_offset), act_min, act_max)` for every i32 `v` (a saturated
 /// sum lands beyond the same bound as the exact one).
 #[derive(Clone, Copy, Debug)]
-#[cfg_attr(not(any(target_arch = "x86_64", target_arch = "aarch64")), allow(dead_code))]
+#[cfg_attr(
+    not(any(target_arch = "x86_64", target_arch = "aarch64")),
+    allow(dead_code)
+)]
 pub(crate) struct OutputStage {
     pub(crate) off: i32,
     pub(crate) lo: i32,
     pub(crate) hi: i32,
 }
 
-#[cfg_attr(not(any(target_arch = "x86_64", target_arch = "aarch64")), allow(dead_code))]
+#[cfg_attr(
+    not(any(target_arch = "x86_64", target_arch = "aarch64")),
+    allow(dead_code)
+)]
 impl OutputStage {
     /// `None` when the parameters are outside the range where the vector form is exact.
     pub(crate) fn new(output_offset: i32, act_min: i32, act_max: i32) -> Option<Self> {
@@ -45,4 +51,3 @@ impl OutputStage {
         })
     }
 }
-

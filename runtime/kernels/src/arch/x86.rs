@@ -321,9 +321,13 @@ impl Requant16 {
     #[inline]
     pub(crate) fn apply_simple(&self, acc: __m512i, st: &OutputStage) -> __m512i {
         let nudge = _mm512_set1_epi64(1 << 30);
-        let even = _mm512_srli_epi64::<31>(_mm512_add_epi64(_mm512_mul_epi32(acc, self.mult), nudge));
+        let even =
+            _mm512_srli_epi64::<31>(_mm512_add_epi64(_mm512_mul_epi32(acc, self.mult), nudge));
         let odd = _mm512_slli_epi64::<1>(_mm512_add_epi64(
-            _mm512_mul_epi32(_mm512_srli_epi64::<32>(acc), _mm512_srli_epi64::<32>(self.mult)),
+            _mm512_mul_epi32(
+                _mm512_srli_epi64::<32>(acc),
+                _mm512_srli_epi64::<32>(self.mult),
+            ),
             nudge,
         ));
         let v = rdbpot_512(_mm512_mask_blend_epi32(0xaaaa, even, odd), self.right);
@@ -429,7 +433,12 @@ mod tests {
         v
     }
 
-    const STAGES: [(i32, i32, i32); 4] = [(0, -128, 127), (-128, -128, 127), (127, 0, 6), (1 << 30, -5, 100)];
+    const STAGES: [(i32, i32, i32); 4] = [
+        (0, -128, 127),
+        (-128, -128, 127),
+        (127, 0, 6),
+        (1 << 30, -5, 100),
+    ];
 
     #[test]
     fn avx2_requant_matches_scalar() {
@@ -460,7 +469,14 @@ mod tests {
                     let overflow = s[i] > 0 && (i64::from(x[i]) << s[i]) != i64::from(x[i] << s[i]);
                     assert_eq!(ovf >> i & 1 == 1, overflow, "ovf x={} s={}", x[i], s[i]);
                     if !overflow {
-                        assert_eq!(out[i], scalar(x[i], m[i], s[i], &st), "x={} m={} s={}", x[i], m[i], s[i]);
+                        assert_eq!(
+                            out[i],
+                            scalar(x[i], m[i], s[i], &st),
+                            "x={} m={} s={}",
+                            x[i],
+                            m[i],
+                            s[i]
+                        );
                     }
                 }
             }
@@ -496,7 +512,14 @@ mod tests {
                     let overflow = s[i] > 0 && (i64::from(x[i]) << s[i]) != i64::from(x[i] << s[i]);
                     assert_eq!(ovf >> i & 1 == 1, overflow, "ovf x={} s={}", x[i], s[i]);
                     if !overflow {
-                        assert_eq!(out[i], scalar(x[i], m[i], s[i], &st), "x={} m={} s={}", x[i], m[i], s[i]);
+                        assert_eq!(
+                            out[i],
+                            scalar(x[i], m[i], s[i], &st),
+                            "x={} m={} s={}",
+                            x[i],
+                            m[i],
+                            s[i]
+                        );
                     }
                 }
                 // The simple form on the lanes it covers.
@@ -518,7 +541,14 @@ mod tests {
                     o
                 };
                 for i in 0..chunk.len() {
-                    assert_eq!(simple[i], scalar(x[i], m2[i], s2[i], &st), "simple x={} m={} s={}", x[i], m2[i], s2[i]);
+                    assert_eq!(
+                        simple[i],
+                        scalar(x[i], m2[i], s2[i], &st),
+                        "simple x={} m={} s={}",
+                        x[i],
+                        m2[i],
+                        s2[i]
+                    );
                 }
             }
         }

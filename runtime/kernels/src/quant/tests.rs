@@ -358,16 +358,33 @@ fn quantize_multiplier_agrees_with_fixed_crate() {
 #[test]
 fn common_paths_equal_the_general_ones() {
     let mut rng = Rng::new(0xc0ffee);
-    let mut ms: Vec<i32> = std::vec![i32::MIN, i32::MIN + 1, i32::MAX, 1 << 30, -(1 << 30), 0, 1, -1];
+    let mut ms: Vec<i32> = std::vec![
+        i32::MIN,
+        i32::MIN + 1,
+        i32::MAX,
+        1 << 30,
+        -(1 << 30),
+        0,
+        1,
+        -1
+    ];
     ms.extend((0..40).map(|_| rng.next_u64() as u32 as i32));
     for x in edge_xs() {
         for &m in &ms {
             for shift in -40..=40 {
                 if let Some(v) = super::mbqm_double_common(x, m, shift) {
-                    assert_eq!(v, super::mbqm_double(x, m, shift), "double x={x} m={m} shift={shift}");
+                    assert_eq!(
+                        v,
+                        super::mbqm_double(x, m, shift),
+                        "double x={x} m={m} shift={shift}"
+                    );
                 }
                 if let Some(v) = super::mbqm_single_common(x, m, shift) {
-                    assert_eq!(v, super::mbqm_single(x, m, shift), "single x={x} m={m} shift={shift}");
+                    assert_eq!(
+                        v,
+                        super::mbqm_single(x, m, shift),
+                        "single x={x} m={m} shift={shift}"
+                    );
                 }
             }
         }
@@ -378,7 +395,16 @@ fn common_paths_equal_the_general_ones() {
 #[test]
 fn prepared_multiplier_equals_the_function() {
     let mut rng = Rng::new(0xbeef);
-    let mut ms: Vec<i32> = std::vec![i32::MIN, i32::MIN + 1, i32::MAX, 1 << 30, -(1 << 30), 0, 1, -1];
+    let mut ms: Vec<i32> = std::vec![
+        i32::MIN,
+        i32::MIN + 1,
+        i32::MAX,
+        1 << 30,
+        -(1 << 30),
+        0,
+        1,
+        -1
+    ];
     ms.extend((0..40).map(|_| rng.next_u64() as u32 as i32));
     let mut xs = edge_xs();
     xs.extend((0..200).map(|_| rng.next_u64() as u32 as i32));
@@ -387,7 +413,11 @@ fn prepared_multiplier_equals_the_function() {
             for shift in -40..=35 {
                 let p = super::PreparedMultiplier::new(m, shift, rounding);
                 for &x in &xs {
-                    assert_eq!(p.apply(x), mbqm(x, m, shift, rounding), "x={x} m={m} shift={shift} {rounding:?}");
+                    assert_eq!(
+                        p.apply(x),
+                        mbqm(x, m, shift, rounding),
+                        "x={x} m={m} shift={shift} {rounding:?}"
+                    );
                 }
             }
         }
@@ -404,16 +434,42 @@ fn prepared_scales(rng: &mut Rng) -> Vec<f64> {
     let lo = 2f64.powi(-43);
     let hi = 2f64.powi(20);
     let mut v = std::vec![
-        lo, up(lo), down(lo), hi, down(hi), up(hi), 1.0, 0.5, down(1.0), up(0.5), 0.25, 1.5,
-        -0.37, -lo, -down(hi), 0.0, -0.0, f64::MIN_POSITIVE, 5e-324, 1e300, f64::INFINITY,
-        f64::NEG_INFINITY, f64::NAN, 3.0e-3, 0.0123456789,
+        lo,
+        up(lo),
+        down(lo),
+        hi,
+        down(hi),
+        up(hi),
+        1.0,
+        0.5,
+        down(1.0),
+        up(0.5),
+        0.25,
+        1.5,
+        -0.37,
+        -lo,
+        -down(hi),
+        0.0,
+        -0.0,
+        f64::MIN_POSITIVE,
+        5e-324,
+        1e300,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        3.0e-3,
+        0.0123456789,
     ];
     for _ in 0..120 {
         let f = |rng: &mut Rng, e: i32| {
             let m = 1.0 + (rng.next_u64() >> 11) as f32 / (1u64 << 53) as f32;
             m * 2f32.powi(e)
         };
-        let (ei, ew, eo) = (-8 + rng.below(8) as i32, -10 + rng.below(6) as i32, -7 + rng.below(8) as i32);
+        let (ei, ew, eo) = (
+            -8 + rng.below(8) as i32,
+            -10 + rng.below(6) as i32,
+            -7 + rng.below(8) as i32,
+        );
         let (si, sw, so) = (f(rng, ei), f(rng, ew), f(rng, eo));
         v.push(f64::from(si) * f64::from(sw) / f64::from(so));
     }
@@ -454,7 +510,11 @@ fn prepared_scale_equals_the_double_expression() {
     for scale in prepared_scales(&mut rng) {
         let p = super::PreparedScale::new(scale);
         for acc in prepared_scale_accs(&mut rng, scale) {
-            assert_eq!(p.apply_bounded(acc).clamp(-C, C), p.apply_double(acc).clamp(-C, C), "acc={acc} scale={scale:e}");
+            assert_eq!(
+                p.apply_bounded(acc).clamp(-C, C),
+                p.apply_double(acc).clamp(-C, C),
+                "acc={acc} scale={scale:e}"
+            );
         }
     }
     // Scales around (k + ½) / acc: the double product of acc is a tie, or 1-3 ulps from one.
@@ -469,7 +529,11 @@ fn prepared_scale_equals_the_double_expression() {
             for a in [acc, -acc, acc - 1, acc.wrapping_add(1)] {
                 let exact = f64::from(a) * scale;
                 hits += usize::from(exact.fract().abs() == 0.5);
-                assert_eq!(p.apply_bounded(a).clamp(-C, C), p.apply_double(a).clamp(-C, C), "acc={a} scale={scale:e}");
+                assert_eq!(
+                    p.apply_bounded(a).clamp(-C, C),
+                    p.apply_double(a).clamp(-C, C),
+                    "acc={a} scale={scale:e}"
+                );
             }
         }
     }
@@ -480,11 +544,23 @@ fn prepared_scale_equals_the_double_expression() {
 /// well inside ±2^22).
 #[test]
 fn prepared_scale_exhaustive_on_a_range() {
-    let scales = [0.0123456789f64, 1.0 / 3.0, 2f64.powi(-43), 0.003_921_568_627_450_98, 0.75, 2f64.powi(-10) * 1.000_000_1, 1.0 / 256.0];
+    let scales = [
+        0.0123456789f64,
+        1.0 / 3.0,
+        2f64.powi(-43),
+        0.003_921_568_627_450_98,
+        0.75,
+        2f64.powi(-10) * 1.000_000_1,
+        1.0 / 256.0,
+    ];
     for scale in scales {
         let p = super::PreparedScale::new(scale);
         for acc in -(1i32 << 22)..=(1 << 22) {
-            assert_eq!(p.apply_bounded(acc).clamp(-C, C), p.apply_double(acc).clamp(-C, C), "acc={acc} scale={scale:e}");
+            assert_eq!(
+                p.apply_bounded(acc).clamp(-C, C),
+                p.apply_double(acc).clamp(-C, C),
+                "acc={acc} scale={scale:e}"
+            );
         }
     }
 }

@@ -44,7 +44,11 @@ pub(crate) fn add_s8_any_host(p: &AddS8Params, a: &[i8], b: &[i8], output: &mut 
     let sub = p.shapes.op == BinaryOp::Sub;
     for ((o, &x), &y) in output.iter_mut().zip(a).zip(b) {
         let (x, y) = (ta[x as u8 as usize], tb[y as u8 as usize]);
-        let raw = if sub { x.wrapping_sub(y) } else { x.wrapping_add(y) };
+        let raw = if sub {
+            x.wrapping_sub(y)
+        } else {
+            x.wrapping_add(y)
+        };
         *o = clamp_s8(mo.apply(raw).saturating_add(oo), lo, hi);
     }
     true

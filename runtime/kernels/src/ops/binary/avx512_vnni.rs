@@ -19,7 +19,8 @@ pub(crate) fn add_s8(p: &AddS8Params, a: &[i8], b: &[i8], output: &mut [i8]) -> 
     let Some(t) = Avx512Vnni::get() else {
         return false;
     };
-    let offsets = (-128..=128).contains(&p.input1_offset) && (-128..=128).contains(&p.input2_offset);
+    let offsets =
+        (-128..=128).contains(&p.input1_offset) && (-128..=128).contains(&p.input2_offset);
     let ok = same_shape(&p.shapes, a.len(), b.len(), output.len())
         && matches!(p.shapes.op, BinaryOp::Add | BinaryOp::Sub)
         && p.rounding == Rounding::Double
@@ -43,7 +44,14 @@ pub(crate) fn add_s8(p: &AddS8Params, a: &[i8], b: &[i8], output: &mut [i8]) -> 
 /// # Safety
 /// AVX-512 VNNI available; `a`, `b`, `output` of equal length; parameters checked by [`add_s8`].
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
-unsafe fn add_run(_t: Avx512Vnni, p: &AddS8Params, st: &OutputStage, a: &[i8], b: &[i8], output: &mut [i8]) {
+unsafe fn add_run(
+    _t: Avx512Vnni,
+    p: &AddS8Params,
+    st: &OutputStage,
+    a: &[i8],
+    b: &[i8],
+    output: &mut [i8],
+) {
     let n = output.len();
     let r1 = Requant16::splat(p.input1_multiplier, p.input1_shift);
     let r2 = Requant16::splat(p.input2_multiplier, p.input2_shift);
@@ -64,7 +72,11 @@ unsafe fn add_run(_t: Avx512Vnni, p: &AddS8Params, st: &OutputStage, a: &[i8], b
             // Right shifts only: no overflow lanes.
             let (x, _) = r1.mbqm(x);
             let (y, _) = r2.mbqm(y);
-            let raw = if sub { _mm512_sub_epi32(x, y) } else { _mm512_add_epi32(x, y) };
+            let raw = if sub {
+                _mm512_sub_epi32(x, y)
+            } else {
+                _mm512_add_epi32(x, y)
+            };
             let (v, ovf) = ro.apply(raw, st);
             _mm512_mask_cvtepi32_storeu_epi8(output.as_mut_ptr().add(i), lanes, v);
             if ovf & lanes != 0 {
@@ -106,7 +118,14 @@ pub(crate) fn mul_s8(p: &MulS8Params, a: &[i8], b: &[i8], output: &mut [i8]) -> 
 /// # Safety
 /// As [`add_run`], parameters checked by [`mul_s8`].
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
-unsafe fn mul_run(_t: Avx512Vnni, p: &MulS8Params, st: &OutputStage, a: &[i8], b: &[i8], output: &mut [i8]) {
+unsafe fn mul_run(
+    _t: Avx512Vnni,
+    p: &MulS8Params,
+    st: &OutputStage,
+    a: &[i8],
+    b: &[i8],
+    output: &mut [i8],
+) {
     let n = output.len();
     let ro = Requant16::splat(p.output_multiplier, p.output_shift);
     let off1 = _mm512_set1_epi32(p.input1_offset);

@@ -221,7 +221,12 @@ pub const MUL_S8_IMPLS: &[Impl<MulS8Fn>] = &[
 /// Whether a call is element by element: both inputs have the output's element count (with
 /// numpy broadcasting of equal ranks, that means the output's shape) and the slices match.
 #[cfg_attr(
-    not(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "arm", test)),
+    not(any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "arm",
+        test
+    )),
     allow(dead_code)
 )]
 pub(crate) fn same_shape(p: &BinaryParams, a: usize, b: usize, out: usize) -> bool {

@@ -89,7 +89,14 @@ fn any4(m: [uint32x4_t; 4]) -> bool {
 /// # Safety
 /// NEON available; `a`, `b`, `output` of equal length; parameters checked by [`add_s8`].
 #[target_feature(enable = "neon")]
-unsafe fn add_run(_t: Neon, p: &AddS8Params, st: &OutputStage, a: &[i8], b: &[i8], output: &mut [i8]) {
+unsafe fn add_run(
+    _t: Neon,
+    p: &AddS8Params,
+    st: &OutputStage,
+    a: &[i8],
+    b: &[i8],
+    output: &mut [i8],
+) {
     let r1 = Requant4::splat(p.input1_multiplier, p.input1_shift);
     let r2 = Requant4::splat(p.input2_multiplier, p.input2_shift);
     let ro = Requant4::splat(p.output_multiplier, p.output_shift);
@@ -107,7 +114,11 @@ unsafe fn add_run(_t: Neon, p: &AddS8Params, st: &OutputStage, a: &[i8], b: &[i8
             // Right shifts only: no overflow lanes.
             let (xs, _) = r1.mbqm(xs);
             let (ys, _) = r2.mbqm(ys);
-            let raw = if sub { vsubq_s32(xs, ys) } else { vaddq_s32(xs, ys) };
+            let raw = if sub {
+                vsubq_s32(xs, ys)
+            } else {
+                vaddq_s32(xs, ys)
+            };
             (out[l], ovf[l]) = ro.apply(raw, st);
         }
         (narrow16(out), any4(ovf))
@@ -142,7 +153,14 @@ pub(crate) fn mul_s8(p: &MulS8Params, a: &[i8], b: &[i8], output: &mut [i8]) -> 
 /// # Safety
 /// As [`add_run`], parameters checked by [`mul_s8`].
 #[target_feature(enable = "neon")]
-unsafe fn mul_run(_t: Neon, p: &MulS8Params, st: &OutputStage, a: &[i8], b: &[i8], output: &mut [i8]) {
+unsafe fn mul_run(
+    _t: Neon,
+    p: &MulS8Params,
+    st: &OutputStage,
+    a: &[i8],
+    b: &[i8],
+    output: &mut [i8],
+) {
     let ro = Requant4::splat(p.output_multiplier, p.output_shift);
     let off1 = vdupq_n_s32(p.input1_offset);
     let off2 = vdupq_n_s32(p.input2_offset);

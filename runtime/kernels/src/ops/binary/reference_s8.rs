@@ -58,8 +58,9 @@ pub(super) fn add_s8_element(q: &AddS8Params, x: i8, y: i8) -> i8 {
     } else {
         x.wrapping_add(y)
     };
-    let out = multiply_by_quantized_multiplier(raw, q.output_multiplier, q.output_shift, q.rounding)
-        .saturating_add(q.output_offset);
+    let out =
+        multiply_by_quantized_multiplier(raw, q.output_multiplier, q.output_shift, q.rounding)
+            .saturating_add(q.output_offset);
     clamp_s8(out, q.act_min, q.act_max)
 }
 
@@ -68,8 +69,12 @@ pub(super) fn add_s8_element(q: &AddS8Params, x: i8, y: i8) -> i8 {
 pub(super) fn mul_s8_element(q: &MulS8Params, x: i8, y: i8) -> i8 {
     let x = q.input1_offset.wrapping_add(i32::from(x));
     let y = q.input2_offset.wrapping_add(i32::from(y));
-    let out =
-        multiply_by_quantized_multiplier(x.wrapping_mul(y), q.output_multiplier, q.output_shift, q.rounding)
-            .saturating_add(q.output_offset);
+    let out = multiply_by_quantized_multiplier(
+        x.wrapping_mul(y),
+        q.output_multiplier,
+        q.output_shift,
+        q.rounding,
+    )
+    .saturating_add(q.output_offset);
     clamp_s8(out, q.act_min, q.act_max)
 }

@@ -16,7 +16,11 @@ use crate::quant::Rounding;
 use crate::Shape;
 
 fn shapes(rng: &mut Rng, op: BinaryOp) -> (BinaryParams, usize) {
-    let dims = [1 + rng.below(3) as usize, 1 + rng.below(9) as usize, 1 + rng.below(70) as usize];
+    let dims = [
+        1 + rng.below(3) as usize,
+        1 + rng.below(9) as usize,
+        1 + rng.below(70) as usize,
+    ];
     let s = Shape::new(&dims);
     let n = dims.iter().product();
     (
@@ -51,12 +55,20 @@ fn zp_offset(rng: &mut Rng) -> i32 {
 fn act(rng: &mut Rng) -> (i32, i32) {
     let a = rng.int(-128, 127) as i32;
     let b = rng.int(-128, 127) as i32;
-    if rng.below(2) == 0 { (-128, 127) } else { (a.min(b), a.max(b)) }
+    if rng.below(2) == 0 {
+        (-128, 127)
+    } else {
+        (a.min(b), a.max(b))
+    }
 }
 
 fn check(seed: u64) -> Result<(), std::string::String> {
     let mut rng = Rng::new(seed);
-    let op = if rng.below(2) == 0 { BinaryOp::Add } else { BinaryOp::Sub };
+    let op = if rng.below(2) == 0 {
+        BinaryOp::Add
+    } else {
+        BinaryOp::Sub
+    };
     let (shapes_add, n) = shapes(&mut rng, op);
     let a: Vec<i8> = (0..n).map(|_| rng.int(-128, 127) as i8).collect();
     let b: Vec<i8> = (0..n).map(|_| rng.int(-128, 127) as i8).collect();
@@ -66,7 +78,11 @@ fn check(seed: u64) -> Result<(), std::string::String> {
         input1_offset: zp_offset(&mut rng),
         input2_offset: zp_offset(&mut rng),
         output_offset: rng.int(-128, 127) as i32,
-        left_shift: if rng.below(4) == 0 { rng.below(23) as i32 } else { 20 },
+        left_shift: if rng.below(4) == 0 {
+            rng.below(23) as i32
+        } else {
+            20
+        },
         input1_multiplier: mult(&mut rng),
         input1_shift: -(rng.below(32) as i32),
         input2_multiplier: mult(&mut rng),
@@ -77,7 +93,10 @@ fn check(seed: u64) -> Result<(), std::string::String> {
         act_max,
         rounding: Rounding::Double,
     };
-    let p = AddS8Params { output_shift: p.output_shift.min(30), ..p };
+    let p = AddS8Params {
+        output_shift: p.output_shift.min(30),
+        ..p
+    };
     let mut want = vec![0i8; n];
     add_s8_reference(&p, &a, &b, &mut want);
     // The Cortex-M kernel (any host), both roundings.
@@ -138,11 +157,19 @@ fn check(seed: u64) -> Result<(), std::string::String> {
 #[test]
 fn add_mul_s8_impls_match_reference() {
     for imp in ADD_S8_IMPLS {
-        let state = if imp.isa.supported_by_host() { "run" } else { "skipped" };
+        let state = if imp.isa.supported_by_host() {
+            "run"
+        } else {
+            "skipped"
+        };
         std::println!("{}: {state}", imp.name);
     }
     for imp in MUL_S8_IMPLS {
-        let state = if imp.isa.supported_by_host() { "run" } else { "skipped" };
+        let state = if imp.isa.supported_by_host() {
+            "run"
+        } else {
+            "skipped"
+        };
         std::println!("{}: {state}", imp.name);
     }
     for seed in 0..1000 {

@@ -30,7 +30,8 @@
 
 use super::{Conv2dS8Params, S8Kind, S8Plan, MAX_TAPS};
 use crate::arch::arm_dsp::{
-    dot_1x1, dot_1x4, dot_1x4_words, dot_pairs_2x2, expand_pair, load_word, pair, sadd16, smlabb, smlad, smlatt, sxtb16, sxtb16_ror8,
+    dot_1x1, dot_1x4, dot_1x4_words, dot_pairs_2x2, expand_pair, load_word, pair, sadd16, smlabb,
+    smlad, smlatt, sxtb16, sxtb16_ror8,
 };
 use crate::dispatch::Isa;
 use crate::ops::util::{clamp_s8, requantize_output, requantize_output_prepared, sub, sub_mut};
@@ -105,15 +106,21 @@ impl Ctx<'_> {
         let v = match MODE {
             RIGHT_DOUBLE => m.apply_right_double(acc),
             RIGHT_SINGLE => m.apply_right_single(acc),
-            _ => return requantize_output_prepared(
-                acc,
-                m,
-                self.p.output_offset,
-                self.p.act_min,
-                self.p.act_max,
-            ),
+            _ => {
+                return requantize_output_prepared(
+                    acc,
+                    m,
+                    self.p.output_offset,
+                    self.p.act_min,
+                    self.p.act_max,
+                )
+            }
         };
-        clamp_s8(v.saturating_add(self.p.output_offset), self.p.act_min, self.p.act_max)
+        clamp_s8(
+            v.saturating_add(self.p.output_offset),
+            self.p.act_min,
+            self.p.act_max,
+        )
     }
 
     /// `bias[oc] + input_offset · Σ weights[oc]`, wrapping, over the `k` weights of channel `oc`.
@@ -242,7 +249,11 @@ fn pixel<const MODE: u8>(
     let k = ctx.plan.k_len;
     let k_pad = k.next_multiple_of(4);
     // Whole words per row: k itself, or k rounded up when x is zero-padded that far.
-    let kk = if k_pad > k && x.len() >= k_pad { k_pad } else { k };
+    let kk = if k_pad > k && x.len() >= k_pad {
+        k_pad
+    } else {
+        k
+    };
     let n = cw.len().min(rq.len());
     let out_px = sub_mut(output, q * ctx.plan.g.out_c + c0, n);
     let w_all = ctx.weights.get(c0 * k..).unwrap_or(&[]);
@@ -312,15 +323,26 @@ fn pixel_pair<const MODE: u8>(
     let fast = words > 0 && xp.len() >= 4 * words;
     let mut j = 0;
     while j + 2 <= n {
-        let (Some(&[b0, b1]), Some(&[m0, m1]), Some([d00, d01]), Some([d10, d11])) =
-            (cw.get(j..j + 2), rq.get(j..j + 2), o0.get_mut(j..j + 2), o1.get_mut(j..j + 2))
-        else {
+        let (Some(&[b0, b1]), Some(&[m0, m1]), Some([d00, d01]), Some([d10, d11])) = (
+            cw.get(j..j + 2),
+            rq.get(j..j + 2),
+            o0.get_mut(j..j + 2),
+            o1.get_mut(j..j + 2),
+        ) else {
             return;
         };
         let a = if fast && (j + 1) * k + 4 * words <= w_all.len() {
             // SAFETY: xp holds 4·words pairs; rows j and j + 1 are read at
             // w_all[(j + i)·k ..][.. 4·words], inside w_all (just checked).
-            unsafe { dot_pairs_2x2(xp.as_ptr(), w_all.as_ptr().add(j * k), k, words, [b0, b1, b0, b1]) }
+            unsafe {
+                dot_pairs_2x2(
+                    xp.as_ptr(),
+                    w_all.as_ptr().add(j * k),
+                    k,
+                    words,
+                    [b0, b1, b0, b1],
+                )
+            }
         } else {
             let (w0, w1) = (sub(w_all, j * k, k), sub(w_all, (j + 1) * k, k));
             [
@@ -339,7 +361,9 @@ fn pixel_pair<const MODE: u8>(
     if j < n {
         let w0 = sub(w_all, j * k, k);
         let (a0, a1) = (dot_1x1(r0, w0, k), dot_1x1(r1, w0, k));
-        if let (Some(&b), Some(&m), Some(d0), Some(d1)) = (cw.get(j), rq.get(j), o0.get_mut(j), o1.get_mut(j)) {
+        if let (Some(&b), Some(&m), Some(d0), Some(d1)) =
+            (cw.get(j), rq.get(j), o0.get_mut(j), o1.get_mut(j))
+        {
             *d0 = ctx.out_p::<MODE>(a0.wrapping_add(b), m);
             *d1 = ctx.out_p::<MODE>(a1.wrapping_add(b), m);
         }
@@ -388,7 +412,11 @@ fn gemm_in_place<const MODE: u8>(ctx: &Ctx, output: &mut [i8]) {
         let cw = cw.get(..n).unwrap_or(&[]);
         let rq = rq.get(..n).unwrap_or(&[]);
         let row = |q: usize| {
-            let off = if dense { q * g.in_c } else { in_place_offset(g, q) };
+            let off = if dense {
+                q * g.in_c
+            } else {
+                in_place_offset(g, q)
+            };
             sub(ctx.input, off, k)
         };
         let mut q = 0;
@@ -417,8 +445,10 @@ fn im2col(ctx: &Ctx, q: usize, dst: &mut [i8]) {
     let rest = q / g.out_w;
     let oh = rest % g.out_h;
     let n = rest / g.out_h;
-    let (ih0, kh0, kh1) = S8Plan::window(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
-    let (iw0, kw0, kw1) = S8Plan::window(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
+    let (ih0, kh0, kh1) =
+        S8Plan::window(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
+    let (iw0, kw0, kw1) =
+        S8Plan::window(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
     let zp_row = |seg: &mut [i8]| seg.fill(zp);
     let row_len = g.kernel_w * cpg;
     let mut rows = dst.chunks_exact_mut(row_len.max(1));
@@ -537,7 +567,10 @@ fn depthwise<const MODE: u8>(ctx: &Ctx, output: &mut [i8]) {
     let mut c0 = 0;
     while c0 < c4 {
         for (t, pk) in packed.iter_mut().enumerate().take(taps) {
-            *pk = [pair(w(c0, t), w(c0 + 2, t)), pair(w(c0 + 1, t), w(c0 + 3, t))];
+            *pk = [
+                pair(w(c0, t), w(c0 + 2, t)),
+                pair(w(c0 + 1, t), w(c0 + 3, t)),
+            ];
         }
         let packed = packed.get(..taps).unwrap_or(&[]);
         let cw = [0, 1, 2, 3].map(|j| ctx.folded_bias(c0 + j, taps));
@@ -553,8 +586,14 @@ fn depthwise<const MODE: u8>(ctx: &Ctx, output: &mut [i8]) {
                 let (ih0, kh0, kh1) =
                     S8Plan::window(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
                 for ow in 0..g.out_w {
-                    let (iw0, kw0, kw1) =
-                        S8Plan::window(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
+                    let (iw0, kw0, kw1) = S8Plan::window(
+                        ow,
+                        g.stride_w,
+                        g.pad_left,
+                        g.dilation_w,
+                        g.kernel_w,
+                        g.in_w,
+                    );
                     let (mut a0, mut a1, mut a2, mut a3) = (cw[0], cw[1], cw[2], cw[3]);
                     if kh0 == 0 && kh1 == g.kernel_h && kw0 == 0 && kw1 == g.kernel_w {
                         // The whole window is inside: ih0, iw0 ≥ 0.
@@ -567,16 +606,16 @@ fn depthwise<const MODE: u8>(ctx: &Ctx, output: &mut [i8]) {
                                 dw3x3(inp.add(base), col, row, packed.as_ptr(), [a0, a1, a2, a3])
                             };
                         } else {
-                        for (&o, &[wl, wh]) in toff.iter().zip(packed) {
-                            // SAFETY: `base + o` is channel `c0` of a pixel inside the input,
-                            // and `c0 + 4 ≤ c`: the 4 bytes are inside that pixel.
-                            let x = unsafe { load_word(inp.add(base + o)) };
-                            let (xl, xh) = (sxtb16(x), sxtb16_ror8(x));
-                            a0 = smlabb(xl, wl, a0);
-                            a2 = smlatt(xl, wl, a2);
-                            a1 = smlabb(xh, wh, a1);
-                            a3 = smlatt(xh, wh, a3);
-                        }
+                            for (&o, &[wl, wh]) in toff.iter().zip(packed) {
+                                // SAFETY: `base + o` is channel `c0` of a pixel inside the input,
+                                // and `c0 + 4 ≤ c`: the 4 bytes are inside that pixel.
+                                let x = unsafe { load_word(inp.add(base + o)) };
+                                let (xl, xh) = (sxtb16(x), sxtb16_ror8(x));
+                                a0 = smlabb(xl, wl, a0);
+                                a2 = smlatt(xl, wl, a2);
+                                a1 = smlabb(xh, wh, a1);
+                                a3 = smlatt(xh, wh, a3);
+                            }
                         }
                     } else if three_by_three {
                         // A 3×3 window reaching into the padding: its 9 words gathered, the
@@ -598,7 +637,13 @@ fn depthwise<const MODE: u8>(ctx: &Ctx, output: &mut [i8]) {
                         // SAFETY: `win` holds the 9 words at offsets kh·12 + kw·4; `packed`
                         // has 9 entries.
                         [a0, a1, a2, a3] = unsafe {
-                            dw3x3(win.as_ptr().cast(), 4, 12, packed.as_ptr(), [a0, a1, a2, a3])
+                            dw3x3(
+                                win.as_ptr().cast(),
+                                4,
+                                12,
+                                packed.as_ptr(),
+                                [a0, a1, a2, a3],
+                            )
                         };
                     } else {
                         // A window reaching into the padding: only its taps inside the input,
@@ -695,9 +740,13 @@ fn depthwise_3x3_rows<const MODE: u8>(
                     continue;
                 }
                 // first + count ≤ wp = row.len().
-                let Some((left, rest)) = row.split_at_mut_checked(first) else { continue };
+                let Some((left, rest)) = row.split_at_mut_checked(first) else {
+                    continue;
+                };
                 left.fill(zp_word);
-                let Some((mid, right)) = rest.split_at_mut_checked(count) else { continue };
+                let Some((mid, right)) = rest.split_at_mut_checked(count) else {
+                    continue;
+                };
                 right.fill(zp_word);
                 for (i, d) in mid.iter_mut().enumerate() {
                     // SAFETY: base + i·c + 4 ≤ base + (count − 1)·c + 4 ≤ input length.
@@ -715,7 +764,13 @@ fn depthwise_3x3_rows<const MODE: u8>(
                 // SAFETY: the 9 words at rows kh (0..3) × columns col0 + kw·dilation_w (< wp)
                 // are inside `rows` (3·wp words); `packed` has ≥ 9 entries (checked).
                 let [a0, a1, a2, a3] = unsafe {
-                    dw3x3(buf.add(4 * col0), 4 * g.dilation_w, 4 * wp, packed.as_ptr(), cw)
+                    dw3x3(
+                        buf.add(4 * col0),
+                        4 * g.dilation_w,
+                        4 * wp,
+                        packed.as_ptr(),
+                        cw,
+                    )
                 };
                 let o = out_row + ow * c;
                 if let Some([d0, d1, d2, d3]) = output.get_mut(o..o + 4) {
@@ -776,7 +831,13 @@ fn depthwise_tail(ctx: &Ctx, c4: usize, output: &mut [i8]) {
 /// The 9 words at `x + kh·row + kw·col` are readable, and `packed` points at 9 entries.
 #[cfg(mote_arm_dsp)]
 #[inline(always)]
-unsafe fn dw3x3(x: *const i8, col: usize, row: usize, packed: *const [u32; 2], acc: [i32; 4]) -> [i32; 4] {
+unsafe fn dw3x3(
+    x: *const i8,
+    col: usize,
+    row: usize,
+    packed: *const [u32; 2],
+    acc: [i32; 4],
+) -> [i32; 4] {
     let [mut a0, mut a1, mut a2, mut a3] = acc;
     let col2 = 2 * col;
     // SAFETY: reads only the 9 words and 9 weight pairs the caller guarantees.
@@ -882,12 +943,23 @@ unsafe fn dw3x3(x: *const i8, col: usize, row: usize, packed: *const [u32; 2], a
 /// As the DSP version.
 #[cfg(not(mote_arm_dsp))]
 #[inline(always)]
-unsafe fn dw3x3(x: *const i8, col: usize, row: usize, packed: *const [u32; 2], acc: [i32; 4]) -> [i32; 4] {
+unsafe fn dw3x3(
+    x: *const i8,
+    col: usize,
+    row: usize,
+    packed: *const [u32; 2],
+    acc: [i32; 4],
+) -> [i32; 4] {
     let [mut a0, mut a1, mut a2, mut a3] = acc;
     for kh in 0..3 {
         for kw in 0..3 {
             // SAFETY: inside the caller's ranges.
-            let (v, [wl, wh]) = unsafe { (load_word(x.add(kh * row + kw * col)), *packed.add(kh * 3 + kw)) };
+            let (v, [wl, wh]) = unsafe {
+                (
+                    load_word(x.add(kh * row + kw * col)),
+                    *packed.add(kh * 3 + kw),
+                )
+            };
             let (xl, xh) = (sxtb16(v), sxtb16_ror8(v));
             a0 = smlabb(xl, wl, a0);
             a2 = smlatt(xl, wl, a2);

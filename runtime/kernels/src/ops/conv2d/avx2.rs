@@ -149,7 +149,11 @@ unsafe fn store16(ctx: &Ctx, a: __m256i, b: __m256i, oc: usize, n: usize, dst: *
     // SAFETY: channel ranges inside `out_c` (caller).
     let (va, vb) = unsafe {
         let va = requant8(ctx, a, oc, n.min(8));
-        let vb = if n > 8 { requant8(ctx, b, oc + 8, n - 8) } else { va };
+        let vb = if n > 8 {
+            requant8(ctx, b, oc + 8, n - 8)
+        } else {
+            va
+        };
         (va, vb)
     };
     let bytes = pack_16_avx2(va, vb);
@@ -253,10 +257,18 @@ unsafe fn pack(src: *const i8, k: usize, n: usize, nv: usize, dst: *mut i32) -> 
             let mut d = [0i32; 8];
             for (l, e) in d.iter_mut().enumerate().take(lanes) {
                 let row = (8 * j + l) * k;
-                // SAFETY: bytes below `k` of row `8j + l < n`.
-                let w0 = if kk < k { i32::from(unsafe { *src.add(row + kk) }) } else { 0 };
-                // SAFETY: as above.
-                let w1 = if kk + 1 < k { i32::from(unsafe { *src.add(row + kk + 1) }) } else { 0 };
+                let w0 = if kk < k {
+                    // SAFETY: bytes below `k` of row `8j + l < n`.
+                    i32::from(unsafe { *src.add(row + kk) })
+                } else {
+                    0
+                };
+                let w1 = if kk + 1 < k {
+                    // SAFETY: as above.
+                    i32::from(unsafe { *src.add(row + kk + 1) })
+                } else {
+                    0
+                };
                 *e = (w0 & 0xffff) | (w1 << 16);
             }
             // SAFETY: `d` holds 8 i32; pair `kk/2 < pairs` in the caller's buffer.
@@ -360,7 +372,11 @@ unsafe fn gemm(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
     let (cpg, opg, k) = (pl.cpg, pl.opg, pl.k_len);
     let im2col = cpg % 4 != 0;
     let k_pad = k.next_multiple_of(4);
-    let (segs, segq) = if im2col { (1, k_pad / 4) } else { (pl.taps, cpg / 4) };
+    let (segs, segq) = if im2col {
+        (1, k_pad / 4)
+    } else {
+        (pl.taps, cpg / 4)
+    };
     // Dwords per vector of 8 channels: k_pad/2 · 8.
     let nv_max = (PACK_DWORDS / (k_pad * 4)).min(3);
     let zp = (-ctx.p.input_offset) as i8;
@@ -402,8 +418,22 @@ unsafe fn gemm(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
                         let (oh, ow) = (m / g.out_w, m % g.out_w);
                         // SAFETY: pixel `(b, oh, ow)` exists; `oc + n ≤ out_c`.
                         out_rows[r] = unsafe { out.add(((b * pixels) + m) * g.out_c + oc) };
-                        let (ih0, kh0, kh1) = S8Plan::window(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
-                        let (iw0, kw0, kw1) = S8Plan::window(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
+                        let (ih0, kh0, kh1) = S8Plan::window(
+                            oh,
+                            g.stride_h,
+                            g.pad_top,
+                            g.dilation_h,
+                            g.kernel_h,
+                            g.in_h,
+                        );
+                        let (iw0, kw0, kw1) = S8Plan::window(
+                            ow,
+                            g.stride_w,
+                            g.pad_left,
+                            g.dilation_w,
+                            g.kernel_w,
+                            g.in_w,
+                        );
                         if im2col {
                             let dst = &mut col.0[r * k_pad..(r + 1) * k_pad];
                             for kh in 0..g.kernel_h {
@@ -413,7 +443,8 @@ unsafe fn gemm(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
                                     if (kh0..kh1).contains(&kh) && (kw0..kw1).contains(&kw) {
                                         let ih = (ih0 + (kh * g.dilation_h) as isize) as usize;
                                         let iw = (iw0 + (kw * g.dilation_w) as isize) as usize;
-                                        let at = (b * g.in_h + ih) * in_px + iw * g.in_c + grp * cpg;
+                                        let at =
+                                            (b * g.in_h + ih) * in_px + iw * g.in_c + grp * cpg;
                                         seg.copy_from_slice(&ctx.input[at..at + cpg]);
                                     } else {
                                         seg.fill(zp);
@@ -425,11 +456,17 @@ unsafe fn gemm(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
                             for kh in 0..g.kernel_h {
                                 for kw in 0..g.kernel_w {
                                     let t = kh * g.kernel_w + kw;
-                                    ptrs[t][r] = if (kh0..kh1).contains(&kh) && (kw0..kw1).contains(&kw) {
+                                    ptrs[t][r] = if (kh0..kh1).contains(&kh)
+                                        && (kw0..kw1).contains(&kw)
+                                    {
                                         let ih = (ih0 + (kh * g.dilation_h) as isize) as usize;
                                         let iw = (iw0 + (kw * g.dilation_w) as isize) as usize;
                                         // SAFETY: (b, ih, iw) is inside the input.
-                                        unsafe { x.add((b * g.in_h + ih) * in_px + iw * g.in_c + grp * cpg) }
+                                        unsafe {
+                                            x.add(
+                                                (b * g.in_h + ih) * in_px + iw * g.in_c + grp * cpg,
+                                            )
+                                        }
                                     } else {
                                         zero_row.as_ptr()
                                     };
@@ -442,9 +479,15 @@ unsafe fn gemm(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
                     // `segs · segq · 16 · nv` dwords; outputs as above.
                     unsafe {
                         match nv {
-                            1 => gemm_tile_store::<1>(ctx, ptrs, segq, packed, &init, &out_rows, rows, oc, n),
-                            2 => gemm_tile_store::<2>(ctx, ptrs, segq, packed, &init, &out_rows, rows, oc, n),
-                            _ => gemm_tile_store::<3>(ctx, ptrs, segq, packed, &init, &out_rows, rows, oc, n),
+                            1 => gemm_tile_store::<1>(
+                                ctx, ptrs, segq, packed, &init, &out_rows, rows, oc, n,
+                            ),
+                            2 => gemm_tile_store::<2>(
+                                ctx, ptrs, segq, packed, &init, &out_rows, rows, oc, n,
+                            ),
+                            _ => gemm_tile_store::<3>(
+                                ctx, ptrs, segq, packed, &init, &out_rows, rows, oc, n,
+                            ),
                         }
                     }
                     m0 += MR;
@@ -515,7 +558,11 @@ unsafe fn depthwise(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
                 let d = if cc < cn {
                     let row = (c0 + cc) * taps;
                     let w0 = ctx.weights[row + 2 * p];
-                    let w1 = if 2 * p + 1 < taps { ctx.weights[row + 2 * p + 1] } else { 0 };
+                    let w1 = if 2 * p + 1 < taps {
+                        ctx.weights[row + 2 * p + 1]
+                    } else {
+                        0
+                    };
                     (i32::from(w0) & 0xffff) | (i32::from(w1) << 16)
                 } else {
                     0
@@ -528,8 +575,10 @@ unsafe fn depthwise(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
         for b in 0..g.batch {
             for m in 0..pixels {
                 let (oh, ow) = (m / g.out_w, m % g.out_w);
-                let (ih0, kh0, kh1) = S8Plan::window(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
-                let (iw0, kw0, kw1) = S8Plan::window(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
+                let (ih0, kh0, kh1) =
+                    S8Plan::window(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
+                let (iw0, kw0, kw1) =
+                    S8Plan::window(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
                 for kh in 0..g.kernel_h {
                     for kw in 0..g.kernel_w {
                         let t = kh * g.kernel_w + kw;
@@ -538,7 +587,8 @@ unsafe fn depthwise(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
                             let ih = (ih0 + (kh * g.dilation_h) as isize) as usize;
                             let iw = (iw0 + (kw * g.dilation_w) as isize) as usize;
                             // SAFETY: (b, ih, iw) is inside the input.
-                            tap_ptr[t] = unsafe { x.add(((b * g.in_h + ih) * g.in_w + iw) * c + c0) };
+                            tap_ptr[t] =
+                                unsafe { x.add(((b * g.in_h + ih) * g.in_w + iw) * c + c0) };
                         }
                     }
                 }
@@ -567,8 +617,14 @@ unsafe fn depthwise(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
                                 _mm256_load_si256(wv.as_ptr().add(p * 16 + 8).cast()),
                             )
                         };
-                        lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, bb), wl));
-                        hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, bb), wh));
+                        lo = _mm256_add_epi32(
+                            lo,
+                            _mm256_madd_epi16(_mm256_unpacklo_epi16(a, bb), wl),
+                        );
+                        hi = _mm256_add_epi32(
+                            hi,
+                            _mm256_madd_epi16(_mm256_unpackhi_epi16(a, bb), wh),
+                        );
                     }
                     let acc_a = _mm256_permute2x128_si256::<0x20>(lo, hi);
                     let acc_b = _mm256_permute2x128_si256::<0x31>(lo, hi);
@@ -709,8 +765,7 @@ unsafe fn gemm_f32(
     let in_px = g.in_w * g.in_c;
     let x = input.as_ptr();
     let out = output.as_mut_ptr();
-    let clamp = clamp_of(g.activation)
-        .map(|(lo, hi)| (_mm256_set1_ps(lo), _mm256_set1_ps(hi)));
+    let clamp = clamp_of(g.activation).map(|(lo, hi)| (_mm256_set1_ps(lo), _mm256_set1_ps(hi)));
     let scalar_act = clamp.is_none() && g.activation != Activation::None;
 
     for grp in 0..g.groups {
@@ -727,7 +782,8 @@ unsafe fn gemm_f32(
                     let lanes = n.saturating_sub(8 * j);
                     if lanes > 0 {
                         // SAFETY: channels `oc + 8j .. + lanes ≤ out_c`; masked lanes untouched.
-                        *v = unsafe { _mm256_maskload_ps(b.as_ptr().add(oc + 8 * j), mask8(lanes)) };
+                        *v =
+                            unsafe { _mm256_maskload_ps(b.as_ptr().add(oc + 8 * j), mask8(lanes)) };
                     }
                 }
             }
@@ -741,16 +797,33 @@ unsafe fn gemm_f32(
                         let (oh, ow) = (m / g.out_w, m % g.out_w);
                         // SAFETY: pixel `(b, oh, ow)` exists; `oc + n ≤ out_c`.
                         out_rows[r] = unsafe { out.add((b * pixels + m) * g.out_c + oc) };
-                        let (ih0, kh0, kh1) = S8Plan::window(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
-                        let (iw0, kw0, kw1) = S8Plan::window(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
+                        let (ih0, kh0, kh1) = S8Plan::window(
+                            oh,
+                            g.stride_h,
+                            g.pad_top,
+                            g.dilation_h,
+                            g.kernel_h,
+                            g.in_h,
+                        );
+                        let (iw0, kw0, kw1) = S8Plan::window(
+                            ow,
+                            g.stride_w,
+                            g.pad_left,
+                            g.dilation_w,
+                            g.kernel_w,
+                            g.in_w,
+                        );
                         for kh in 0..g.kernel_h {
                             for kw in 0..g.kernel_w {
                                 let t = kh * g.kernel_w + kw;
-                                ptrs[t][r] = if (kh0..kh1).contains(&kh) && (kw0..kw1).contains(&kw) {
+                                ptrs[t][r] = if (kh0..kh1).contains(&kh) && (kw0..kw1).contains(&kw)
+                                {
                                     let ih = (ih0 + (kh * g.dilation_h) as isize) as usize;
                                     let iw = (iw0 + (kw * g.dilation_w) as isize) as usize;
                                     // SAFETY: (b, ih, iw) is inside the input.
-                                    unsafe { x.add((b * g.in_h + ih) * in_px + iw * g.in_c + grp * cpg) }
+                                    unsafe {
+                                        x.add((b * g.in_h + ih) * in_px + iw * g.in_c + grp * cpg)
+                                    }
                                 } else {
                                     zero_row.as_ptr()
                                 };
@@ -903,8 +976,7 @@ unsafe fn depthwise_f32(
     let pixels = g.out_h * g.out_w;
     let x = input.as_ptr();
     let out = output.as_mut_ptr();
-    let clamp = clamp_of(g.activation)
-        .map(|(lo, hi)| (_mm256_set1_ps(lo), _mm256_set1_ps(hi)));
+    let clamp = clamp_of(g.activation).map(|(lo, hi)| (_mm256_set1_ps(lo), _mm256_set1_ps(hi)));
     let scalar_act = clamp.is_none() && g.activation != Activation::None;
     let mut tap_ptr = [x; super::MAX_TAPS];
     let mut c0 = 0;
@@ -914,14 +986,20 @@ unsafe fn depthwise_f32(
         // Transposed weights: [tap][cn8].
         for t in 0..taps {
             for j in 0..cn8 {
-                wt.0[t * cn8 + j] = if j < cn { weights[(c0 + j) * taps + t] } else { 0.0 };
+                wt.0[t * cn8 + j] = if j < cn {
+                    weights[(c0 + j) * taps + t]
+                } else {
+                    0.0
+                };
             }
         }
         for b in 0..g.batch {
             for m in 0..pixels {
                 let (oh, ow) = (m / g.out_w, m % g.out_w);
-                let (ih0, kh0, kh1) = S8Plan::window(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
-                let (iw0, kw0, kw1) = S8Plan::window(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
+                let (ih0, kh0, kh1) =
+                    S8Plan::window(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
+                let (iw0, kw0, kw1) =
+                    S8Plan::window(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
                 // The valid taps, in order, with their weight rows.
                 let mut valid = [0usize; super::MAX_TAPS];
                 let mut nvalid = 0;
@@ -930,7 +1008,8 @@ unsafe fn depthwise_f32(
                         let ih = (ih0 + (kh * g.dilation_h) as isize) as usize;
                         let iw = (iw0 + (kw * g.dilation_w) as isize) as usize;
                         // SAFETY: (b, ih, iw) is inside the input.
-                        tap_ptr[nvalid] = unsafe { x.add(((b * g.in_h + ih) * g.in_w + iw) * c + c0) };
+                        tap_ptr[nvalid] =
+                            unsafe { x.add(((b * g.in_h + ih) * g.in_w + iw) * c + c0) };
                         valid[nvalid] = kh * g.kernel_w + kw;
                         nvalid += 1;
                     }

@@ -99,7 +99,9 @@ pub(crate) fn conv2d_s8(
     let fits = match plan.kind {
         S8Kind::Depthwise => true,
         S8Kind::SmallGroups => k_pad * 64 <= PACK_DWORDS * 4,
-        S8Kind::Gemm if plan.cpg % 4 == 0 => k_pad * 16 <= PACK_DWORDS * 4 && plan.cpg <= MAX_ZERO_ROW,
+        S8Kind::Gemm if plan.cpg % 4 == 0 => {
+            k_pad * 16 <= PACK_DWORDS * 4 && plan.cpg <= MAX_ZERO_ROW
+        }
         S8Kind::Gemm => k_pad <= MAX_IM2COL_K,
     };
     if !fits {
@@ -229,12 +231,7 @@ unsafe fn pack(src: *const i8, k: usize, n: usize, nv: usize, dst: *mut i32) -> 
                 // SAFETY: active lanes read bytes `4q .. 4q + 4 ≤ k` of rows `< n`, inside the
                 // `n · k` readable bytes; inactive lanes are not accessed.
                 unsafe {
-                    _mm512_mask_i32gather_epi32::<1>(
-                        _mm512_setzero_si512(),
-                        mask,
-                        off,
-                        src.cast(),
-                    )
+                    _mm512_mask_i32gather_epi32::<1>(_mm512_setzero_si512(), mask, off, src.cast())
                 }
             } else {
                 // The last, partial dword: assembled byte by byte.
@@ -361,7 +358,11 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, output: &mut [i8]) {
     let (cpg, opg, k) = (pl.cpg, pl.opg, pl.k_len);
     let im2col = cpg % 4 != 0;
     let k_pad = k.next_multiple_of(4);
-    let (segs, segq) = if im2col { (1, k_pad / 4) } else { (pl.taps, cpg / 4) };
+    let (segs, segq) = if im2col {
+        (1, k_pad / 4)
+    } else {
+        (pl.taps, cpg / 4)
+    };
     let nv_max = (PACK_DWORDS / (k_pad / 4 * 16)).min(4);
     let zp = (-ctx.p.input_offset) as i8;
     let mut packed = Aligned([MaybeUninit::<i32>::uninit(); PACK_DWORDS]);
@@ -413,8 +414,22 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, output: &mut [i8]) {
                         let (oh, ow) = (m / g.out_w, m % g.out_w);
                         // SAFETY: pixel `(b, oh, ow)` exists; `oc + n ≤ out_c`.
                         out_rows[r] = unsafe { out.add(((b * pixels) + m) * g.out_c + oc) };
-                        let (ih0, kh0, kh1) = S8Plan::window(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
-                        let (iw0, kw0, kw1) = S8Plan::window(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
+                        let (ih0, kh0, kh1) = S8Plan::window(
+                            oh,
+                            g.stride_h,
+                            g.pad_top,
+                            g.dilation_h,
+                            g.kernel_h,
+                            g.in_h,
+                        );
+                        let (iw0, kw0, kw1) = S8Plan::window(
+                            ow,
+                            g.stride_w,
+                            g.pad_left,
+                            g.dilation_w,
+                            g.kernel_w,
+                            g.in_w,
+                        );
                         if im2col {
                             let dst = &mut col.0[r * k_pad..(r + 1) * k_pad];
                             for kh in 0..g.kernel_h {
@@ -424,7 +439,8 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, output: &mut [i8]) {
                                     if (kh0..kh1).contains(&kh) && (kw0..kw1).contains(&kw) {
                                         let ih = (ih0 + (kh * g.dilation_h) as isize) as usize;
                                         let iw = (iw0 + (kw * g.dilation_w) as isize) as usize;
-                                        let at = (b * g.in_h + ih) * in_px + iw * g.in_c + grp * cpg;
+                                        let at =
+                                            (b * g.in_h + ih) * in_px + iw * g.in_c + grp * cpg;
                                         seg.copy_from_slice(&ctx.input[at..at + cpg]);
                                     } else {
                                         seg.fill(zp);
@@ -436,12 +452,18 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, output: &mut [i8]) {
                             for kh in 0..g.kernel_h {
                                 for kw in 0..g.kernel_w {
                                     let t = kh * g.kernel_w + kw;
-                                    ptrs[t][r] = if (kh0..kh1).contains(&kh) && (kw0..kw1).contains(&kw) {
+                                    ptrs[t][r] = if (kh0..kh1).contains(&kh)
+                                        && (kw0..kw1).contains(&kw)
+                                    {
                                         let ih = (ih0 + (kh * g.dilation_h) as isize) as usize;
                                         let iw = (iw0 + (kw * g.dilation_w) as isize) as usize;
                                         // SAFETY: (b, ih, iw) is inside the input; the group's
                                         // `cpg` channels follow.
-                                        unsafe { x.add((b * g.in_h + ih) * in_px + iw * g.in_c + grp * cpg) }
+                                        unsafe {
+                                            x.add(
+                                                (b * g.in_h + ih) * in_px + iw * g.in_c + grp * cpg,
+                                            )
+                                        }
                                     } else {
                                         zero_row.as_ptr()
                                     };
@@ -455,10 +477,18 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, output: &mut [i8]) {
                     // packed block holds `segs · segq` dwords × `16·nv`; outputs as above.
                     unsafe {
                         match nv {
-                            1 => gemm_tile_store::<1>(ctx, ptrs, segq, packed, &init, &rq, &out_rows, rows, oc, n),
-                            2 => gemm_tile_store::<2>(ctx, ptrs, segq, packed, &init, &rq, &out_rows, rows, oc, n),
-                            3 => gemm_tile_store::<3>(ctx, ptrs, segq, packed, &init, &rq, &out_rows, rows, oc, n),
-                            _ => gemm_tile_store::<4>(ctx, ptrs, segq, packed, &init, &rq, &out_rows, rows, oc, n),
+                            1 => gemm_tile_store::<1>(
+                                ctx, ptrs, segq, packed, &init, &rq, &out_rows, rows, oc, n,
+                            ),
+                            2 => gemm_tile_store::<2>(
+                                ctx, ptrs, segq, packed, &init, &rq, &out_rows, rows, oc, n,
+                            ),
+                            3 => gemm_tile_store::<3>(
+                                ctx, ptrs, segq, packed, &init, &rq, &out_rows, rows, oc, n,
+                            ),
+                            _ => gemm_tile_store::<4>(
+                                ctx, ptrs, segq, packed, &init, &rq, &out_rows, rows, oc, n,
+                            ),
                         }
                     }
                     m0 += MR;
@@ -552,8 +582,16 @@ unsafe fn small_groups_n<const Q: usize>(ctx: &Ctx, output: &mut [i8]) {
                 for (r, wr) in win.iter_mut().enumerate() {
                     let m = m0 + r.min(rows - 1);
                     let (oh, ow) = (m / g.out_w, m % g.out_w);
-                    let (ih0, kh0, kh1) = S8Plan::window(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
-                    let (iw0, kw0, kw1) = S8Plan::window(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
+                    let (ih0, kh0, kh1) =
+                        S8Plan::window(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
+                    let (iw0, kw0, kw1) = S8Plan::window(
+                        ow,
+                        g.stride_w,
+                        g.pad_left,
+                        g.dilation_w,
+                        g.kernel_w,
+                        g.in_w,
+                    );
                     *wr = (ih0, kh0, kh1, iw0, kw0, kw1);
                 }
                 let mut w = packed.cast_const();
@@ -637,7 +675,11 @@ unsafe fn depthwise(_t: Avx512Vnni, ctx: &Ctx, output: &mut [i8]) {
     for (h, u) in un.iter_mut().enumerate() {
         for (i, e) in u.iter_mut().enumerate() {
             let (l, w) = (2 * h + i / 8, i % 8);
-            *e = if w < 4 { (4 * l + w) as i32 } else { (16 + 4 * l + w - 4) as i32 };
+            *e = if w < 4 {
+                (4 * l + w) as i32
+            } else {
+                (16 + 4 * l + w - 4) as i32
+            };
         }
     }
     // SAFETY: 16 i32 each.
@@ -660,13 +702,19 @@ unsafe fn depthwise(_t: Avx512Vnni, ctx: &Ctx, output: &mut [i8]) {
         let cn = (c - c0).min(chunk);
         let blocks = cn.div_ceil(32);
         // Requantization constants and biases of the chunk's channels, 16 per vector.
-        for (h, (rq, bv)) in rqs.iter_mut().zip(biases.iter_mut()).enumerate().take(2 * blocks) {
+        for (h, (rq, bv)) in rqs
+            .iter_mut()
+            .zip(biases.iter_mut())
+            .enumerate()
+            .take(2 * blocks)
+        {
             let n = cn.saturating_sub(16 * h).min(16);
             let oc = c0 + 16 * h;
             if n > 0 {
                 // SAFETY: channels `oc .. oc + n ≤ out_c`.
                 unsafe {
-                    *rq = Requant16::load(ctx.mults.as_ptr().add(oc), ctx.shifts.as_ptr().add(oc), n);
+                    *rq =
+                        Requant16::load(ctx.mults.as_ptr().add(oc), ctx.shifts.as_ptr().add(oc), n);
                     *bv = load_bias(ctx, oc, n);
                 }
             }
@@ -681,7 +729,11 @@ unsafe fn depthwise(_t: Avx512Vnni, ctx: &Ctx, output: &mut [i8]) {
                 let d = if cc < cn {
                     let row = (c0 + cc) * taps;
                     let w0 = ctx.weights[row + 2 * p];
-                    let w1 = if 2 * p + 1 < taps { ctx.weights[row + 2 * p + 1] } else { 0 };
+                    let w1 = if 2 * p + 1 < taps {
+                        ctx.weights[row + 2 * p + 1]
+                    } else {
+                        0
+                    };
                     (i32::from(w0) & 0xffff) | (i32::from(w1) << 16)
                 } else {
                     0
@@ -696,10 +748,12 @@ unsafe fn depthwise(_t: Avx512Vnni, ctx: &Ctx, output: &mut [i8]) {
             for m in 0..pixels {
                 let (oh, ow) = (m / g.out_w, m % g.out_w);
                 if ow == 0 {
-                    row_win = S8Plan::window(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
+                    row_win =
+                        S8Plan::window(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
                 }
                 let (ih0, kh0, kh1) = row_win;
-                let (iw0, kw0, kw1) = S8Plan::window(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
+                let (iw0, kw0, kw1) =
+                    S8Plan::window(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
                 for kh in 0..g.kernel_h {
                     for kw in 0..g.kernel_w {
                         let t = kh * g.kernel_w + kw;
@@ -707,7 +761,8 @@ unsafe fn depthwise(_t: Avx512Vnni, ctx: &Ctx, output: &mut [i8]) {
                             let ih = (ih0 + (kh * g.dilation_h) as isize) as usize;
                             let iw = (iw0 + (kw * g.dilation_w) as isize) as usize;
                             // SAFETY: (b, ih, iw) is inside the input.
-                            tap_ptr[t] = unsafe { x.add(((b * g.in_h + ih) * g.in_w + iw) * c + c0) };
+                            tap_ptr[t] =
+                                unsafe { x.add(((b * g.in_h + ih) * g.in_w + iw) * c + c0) };
                             tap_ok[t] = u32::MAX;
                         } else {
                             tap_ptr[t] = x;
@@ -733,9 +788,18 @@ unsafe fn depthwise(_t: Avx512Vnni, ctx: &Ctx, output: &mut [i8]) {
                         let (a, bb) = unsafe {
                             let k0 = chm & tap_ok[t0];
                             let k1 = chm & tap_ok[t1];
-                            let a = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(k0, tap_ptr[t0].add(cb)));
-                            let bb = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(k1, tap_ptr[t1].add(cb)));
-                            (_mm512_maskz_add_epi16(k0, a, off16), _mm512_maskz_add_epi16(k1, bb, off16))
+                            let a = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(
+                                k0,
+                                tap_ptr[t0].add(cb),
+                            ));
+                            let bb = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(
+                                k1,
+                                tap_ptr[t1].add(cb),
+                            ));
+                            (
+                                _mm512_maskz_add_epi16(k0, a, off16),
+                                _mm512_maskz_add_epi16(k1, bb, off16),
+                            )
                         };
                         // SAFETY: `wbuf` holds `blocks · pairs · 32` dwords for this chunk.
                         let (wl, wh) = unsafe {
@@ -744,8 +808,14 @@ unsafe fn depthwise(_t: Avx512Vnni, ctx: &Ctx, output: &mut [i8]) {
                                 _mm512_load_si512(wv.as_ptr().add(p * 32 + 16).cast()),
                             )
                         };
-                        lo = _mm512_add_epi32(lo, _mm512_madd_epi16(_mm512_unpacklo_epi16(a, bb), wl));
-                        hi = _mm512_add_epi32(hi, _mm512_madd_epi16(_mm512_unpackhi_epi16(a, bb), wh));
+                        lo = _mm512_add_epi32(
+                            lo,
+                            _mm512_madd_epi16(_mm512_unpacklo_epi16(a, bb), wl),
+                        );
+                        hi = _mm512_add_epi32(
+                            hi,
+                            _mm512_madd_epi16(_mm512_unpackhi_epi16(a, bb), wh),
+                        );
                     }
                     let acc_a = _mm512_permutex2var_epi32(lo, un_a, hi);
                     let acc_b = _mm512_permutex2var_epi32(lo, un_b, hi);

@@ -199,7 +199,15 @@ fn rq_double(acc: __m256i, m: __m256i, right: __m256i, mask: __m256i, half: __m2
 /// subtraction of `corr = 2^(62−s)` leaves the result (which fits in i32).
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-fn rq_single(acc: __m256i, m: __m256i, corr: __m256i, n_e: __m256i, n_o: __m256i, s_e: __m256i, s_o: __m256i) -> __m256i {
+fn rq_single(
+    acc: __m256i,
+    m: __m256i,
+    corr: __m256i,
+    n_e: __m256i,
+    n_o: __m256i,
+    s_e: __m256i,
+    s_o: __m256i,
+) -> __m256i {
     let even = _mm256_srlv_epi64(_mm256_add_epi64(_mm256_mul_epi32(acc, m), n_e), s_e);
     let po = _mm256_mul_epi32(_mm256_srli_epi64::<32>(acc), _mm256_srli_epi64::<32>(m));
     let odd = _mm256_slli_epi64::<32>(_mm256_srlv_epi64(_mm256_add_epi64(po, n_o), s_o));
@@ -244,14 +252,28 @@ unsafe fn requant(mode: RqMode, k: &Consts, q: usize, acc: __m256i, st: &OutputS
 #[target_feature(enable = "avx2,fma")]
 #[inline]
 #[allow(clippy::too_many_arguments)]
-unsafe fn finish_block(ctx: &S8Ctx, k: &Consts, q: usize, lo: __m256i, hi: __m256i, oc: usize, n: usize, dst: *mut i8) {
+unsafe fn finish_block(
+    ctx: &S8Ctx,
+    k: &Consts,
+    q: usize,
+    lo: __m256i,
+    hi: __m256i,
+    oc: usize,
+    n: usize,
+    dst: *mut i8,
+) {
     if ctx.mode == RqMode::Scalar {
         // SAFETY: forwarded.
         unsafe { finish_scalar(ctx, lo, hi, oc, n, dst) };
         return;
     }
     // SAFETY: forwarded.
-    let (a, b) = unsafe { (requant(ctx.mode, k, q, lo, &ctx.st), requant(ctx.mode, k, q + 8, hi, &ctx.st)) };
+    let (a, b) = unsafe {
+        (
+            requant(ctx.mode, k, q, lo, &ctx.st),
+            requant(ctx.mode, k, q + 8, hi, &ctx.st),
+        )
+    };
     // i16: [ch 0..3, 4..7 | 8..11, 12..15]; bytes: [0..7, 0..7 | 8..15, 8..15].
     let w = _mm256_packs_epi32(a, b);
     let bytes = _mm256_packs_epi16(w, w);
@@ -346,7 +368,10 @@ unsafe fn prepare_chunk<const TAPS: usize, const PAIRS: usize>(
             }
             // SAFETY: 8 i32 each.
             let (ch, mask) = unsafe {
-                (_mm256_loadu_si256(lanes.as_ptr().cast()), _mm256_loadu_si256(live.as_ptr().cast()))
+                (
+                    _mm256_loadu_si256(lanes.as_ptr().cast()),
+                    _mm256_loadu_si256(live.as_ptr().cast()),
+                )
             };
             let wrow = _mm256_mullo_epi32(ch, _mm256_set1_epi32(TAPS as i32));
             let mut w = [zero; TAPS];
@@ -367,7 +392,11 @@ unsafe fn prepare_chunk<const TAPS: usize, const PAIRS: usize>(
                 sum = _mm256_add_epi32(sum, *wt);
             }
             for pr in 0..PAIRS {
-                let w1 = if 2 * pr + 1 < TAPS { w[2 * pr + 1] } else { zero };
+                let w1 = if 2 * pr + 1 < TAPS {
+                    w[2 * pr + 1]
+                } else {
+                    zero
+                };
                 let d = _mm256_or_si256(
                     _mm256_and_si256(w[2 * pr], _mm256_set1_epi32(0xffff)),
                     _mm256_slli_epi32::<16>(w1),
@@ -387,21 +416,34 @@ unsafe fn prepare_chunk<const TAPS: usize, const PAIRS: usize>(
                     _mm256_mask_i32gather_epi32::<4>(zero, ctx.shifts.as_ptr(), ch, mask),
                 )
             };
-            let right = _mm256_min_epi32(_mm256_max_epi32(_mm256_sub_epi32(zero, s), zero), _mm256_set1_epi32(31));
+            let right = _mm256_min_epi32(
+                _mm256_max_epi32(_mm256_sub_epi32(zero, s), zero),
+                _mm256_set1_epi32(31),
+            );
             // SAFETY: positions `q .. q + 8 ≤ CHUNK` of each array.
             unsafe {
-                _mm256_storeu_si256(kb.add(q).cast(), _mm256_add_epi32(b, _mm256_mullo_epi32(off, sum)));
+                _mm256_storeu_si256(
+                    kb.add(q).cast(),
+                    _mm256_add_epi32(b, _mm256_mullo_epi32(off, sum)),
+                );
                 _mm256_storeu_si256(km.add(q).cast(), m);
                 match ctx.mode {
                     RqMode::Single => {
                         let sh = _mm256_add_epi32(right, _mm256_set1_epi32(31));
-                        let corr = _mm256_sllv_epi32(one, _mm256_sub_epi32(_mm256_set1_epi32(31), right));
+                        let corr =
+                            _mm256_sllv_epi32(one, _mm256_sub_epi32(_mm256_set1_epi32(31), right));
                         _mm256_storeu_si256(kr.add(q).cast(), corr);
                         let lo32 = _mm256_set1_epi64x(0xffff_ffff);
                         let one64 = _mm256_set1_epi64x(1);
                         let top = _mm256_set1_epi64x(1 << 62);
-                        for (j, shv) in [_mm256_and_si256(sh, lo32), _mm256_srli_epi64::<32>(sh)].into_iter().enumerate() {
-                            let nud = _mm256_add_epi64(_mm256_sllv_epi64(one64, _mm256_sub_epi64(shv, one64)), top);
+                        for (j, shv) in [_mm256_and_si256(sh, lo32), _mm256_srli_epi64::<32>(sh)]
+                            .into_iter()
+                            .enumerate()
+                        {
+                            let nud = _mm256_add_epi64(
+                                _mm256_sllv_epi64(one64, _mm256_sub_epi64(shv, one64)),
+                                top,
+                            );
                             _mm256_storeu_si256(kn.add(q + 4 * j).cast(), nud);
                             _mm256_storeu_si256(ks.add(q + 4 * j).cast(), shv);
                         }
@@ -496,11 +538,21 @@ unsafe fn dw_s8<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS
                             let w = wp.add(v * PAIRS * 16);
                             for pr in 0..PAIRS {
                                 let a = ld16(tp[2 * pr].add(cb));
-                                let bb = if 2 * pr + 1 < TAPS { ld16(tp[2 * pr + 1].add(cb)) } else { zero };
+                                let bb = if 2 * pr + 1 < TAPS {
+                                    ld16(tp[2 * pr + 1].add(cb))
+                                } else {
+                                    zero
+                                };
                                 let wl = _mm256_load_si256(w.add(pr * 16).cast());
                                 let wh = _mm256_load_si256(w.add(pr * 16 + 8).cast());
-                                lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, bb), wl));
-                                hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, bb), wh));
+                                lo = _mm256_add_epi32(
+                                    lo,
+                                    _mm256_madd_epi16(_mm256_unpacklo_epi16(a, bb), wl),
+                                );
+                                hi = _mm256_add_epi32(
+                                    hi,
+                                    _mm256_madd_epi16(_mm256_unpackhi_epi16(a, bb), wh),
+                                );
                             }
                             finish_block(ctx, &k, cb, lo, hi, c0 + cb, 16, dst.add(cb));
                         }
@@ -515,11 +567,21 @@ unsafe fn dw_s8<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS
                             let w = wp.add(full * PAIRS * 16);
                             for pr in 0..PAIRS {
                                 let a = ld16_tail(tp[2 * pr].add(cb), tail);
-                                let bb = if 2 * pr + 1 < TAPS { ld16_tail(tp[2 * pr + 1].add(cb), tail) } else { zero };
+                                let bb = if 2 * pr + 1 < TAPS {
+                                    ld16_tail(tp[2 * pr + 1].add(cb), tail)
+                                } else {
+                                    zero
+                                };
                                 let wl = _mm256_load_si256(w.add(pr * 16).cast());
                                 let wh = _mm256_load_si256(w.add(pr * 16 + 8).cast());
-                                lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, bb), wl));
-                                hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, bb), wh));
+                                lo = _mm256_add_epi32(
+                                    lo,
+                                    _mm256_madd_epi16(_mm256_unpacklo_epi16(a, bb), wl),
+                                );
+                                hi = _mm256_add_epi32(
+                                    hi,
+                                    _mm256_madd_epi16(_mm256_unpackhi_epi16(a, bb), wh),
+                                );
                             }
                             finish_block(ctx, &k, cb, lo, hi, c0 + cb, tail, dst.add(cb));
                         }
@@ -621,7 +683,11 @@ unsafe fn f32_blocks<const TAPS: usize, const NB: usize>(
         for (t, &p) in tp.iter().enumerate() {
             let wt = w.add(t * cn8 + cb);
             for (j, a) in acc.iter_mut().enumerate() {
-                *a = _mm256_fmadd_ps(_mm256_loadu_ps(p.add(cb + 8 * j)), _mm256_load_ps(wt.add(8 * j)), *a);
+                *a = _mm256_fmadd_ps(
+                    _mm256_loadu_ps(p.add(cb + 8 * j)),
+                    _mm256_load_ps(wt.add(8 * j)),
+                    *a,
+                );
             }
         }
         for (j, a) in acc.iter().enumerate() {
@@ -674,11 +740,21 @@ unsafe fn dw_f32<const KH: usize, const KW: usize, const TAPS: usize>(
             unsafe {
                 for t in 0..TAPS {
                     let idx = _mm256_add_epi32(wrow, _mm256_set1_epi32(t as i32));
-                    let v = _mm256_mask_i32gather_ps::<4>(_mm256_setzero_ps(), weights.as_ptr(), idx, _mm256_castsi256_ps(mask));
+                    let v = _mm256_mask_i32gather_ps::<4>(
+                        _mm256_setzero_ps(),
+                        weights.as_ptr(),
+                        idx,
+                        _mm256_castsi256_ps(mask),
+                    );
                     _mm256_store_ps(wtp.add(t * cn8 + j), v);
                 }
                 let b = match bias {
-                    Some(bs) => _mm256_mask_i32gather_ps::<4>(_mm256_setzero_ps(), bs.as_ptr(), ch, _mm256_castsi256_ps(mask)),
+                    Some(bs) => _mm256_mask_i32gather_ps::<4>(
+                        _mm256_setzero_ps(),
+                        bs.as_ptr(),
+                        ch,
+                        _mm256_castsi256_ps(mask),
+                    ),
                     None => _mm256_setzero_ps(),
                 };
                 _mm256_store_ps(bvp.add(j), b);
@@ -761,4 +837,3 @@ unsafe fn dw_f32<const KH: usize, const KW: usize, const TAPS: usize>(
         c0 += cn;
     }
 }
-

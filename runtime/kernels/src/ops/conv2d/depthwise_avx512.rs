@@ -157,7 +157,10 @@ unsafe fn requant(mode: RqMode, k: &Consts, q: usize, acc: __m512i, st: &OutputS
         let n_e = _mm512_add_epi64(_mm512_sllv_epi64(one, _mm512_sub_epi64(s_e, one)), top);
         let n_o = _mm512_add_epi64(_mm512_sllv_epi64(one, _mm512_sub_epi64(s_o, one)), top);
         let even = _mm512_srlv_epi64(_mm512_add_epi64(_mm512_mul_epi32(acc, m), n_e), s_e);
-        let odd = _mm512_slli_epi64::<32>(_mm512_srlv_epi64(_mm512_add_epi64(_mm512_mul_epi32(acc_o, m_o), n_o), s_o));
+        let odd = _mm512_slli_epi64::<32>(_mm512_srlv_epi64(
+            _mm512_add_epi64(_mm512_mul_epi32(acc_o, m_o), n_o),
+            s_o,
+        ));
         _mm512_sub_epi32(_mm512_mask_blend_epi32(0xaaaa, even, odd), r)
     } else {
         // SAFETY: as above.
@@ -169,7 +172,12 @@ unsafe fn requant(mode: RqMode, k: &Consts, q: usize, acc: __m512i, st: &OutputS
         let rem = _mm512_and_si512(h, mk);
         let thr = _mm512_add_epi32(half, _mm512_srli_epi32::<31>(h));
         let x = _mm512_srav_epi32(h, r);
-        _mm512_mask_add_epi32(x, _mm512_cmpgt_epi32_mask(rem, thr), x, _mm512_set1_epi32(1))
+        _mm512_mask_add_epi32(
+            x,
+            _mm512_cmpgt_epi32_mask(rem, thr),
+            x,
+            _mm512_set1_epi32(1),
+        )
     };
     let v = _mm512_max_epi32(v, _mm512_set1_epi32(st.lo));
     let v = _mm512_min_epi32(v, _mm512_set1_epi32(st.hi));
@@ -185,14 +193,28 @@ unsafe fn requant(mode: RqMode, k: &Consts, q: usize, acc: __m512i, st: &OutputS
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
 #[inline]
 #[allow(clippy::too_many_arguments)]
-unsafe fn finish_block(ctx: &S8Ctx, k: &Consts, q: usize, lo: __m512i, hi: __m512i, oc: usize, n: usize, dst: *mut i8) {
+unsafe fn finish_block(
+    ctx: &S8Ctx,
+    k: &Consts,
+    q: usize,
+    lo: __m512i,
+    hi: __m512i,
+    oc: usize,
+    n: usize,
+    dst: *mut i8,
+) {
     if ctx.mode == RqMode::Scalar {
         // SAFETY: forwarded.
         unsafe { finish_scalar(ctx, lo, hi, oc, n, dst) };
         return;
     }
     // SAFETY: forwarded.
-    let (a, b) = unsafe { (requant(ctx.mode, k, q, lo, &ctx.st), requant(ctx.mode, k, q + 16, hi, &ctx.st)) };
+    let (a, b) = unsafe {
+        (
+            requant(ctx.mode, k, q, lo, &ctx.st),
+            requant(ctx.mode, k, q + 16, hi, &ctx.st),
+        )
+    };
     // i16 lane ℓ: channels 8ℓ..8ℓ+3 from `a`, 8ℓ+4..8ℓ+7 from `b`: channel order.
     let v = _mm512_cvtepi16_epi8(_mm512_packs_epi32(a, b));
     // SAFETY: `n` bytes writable at `dst` (caller); the masked store writes only those.
@@ -286,14 +308,21 @@ unsafe fn prepare_chunk<const TAPS: usize, const PAIRS: usize>(
             let mut lanes = [0i32; 8];
             let mut live = [0i32; 8];
             for (i, (l, m)) in lanes.iter_mut().zip(live.iter_mut()).enumerate() {
-                let cc = if packed { PERM32[8 * h + i] % cn.max(1) } else { 32 * v + PERM32[8 * h + i] };
+                let cc = if packed {
+                    PERM32[8 * h + i] % cn.max(1)
+                } else {
+                    32 * v + PERM32[8 * h + i]
+                };
                 // Channel offsets below 2^30 (plan); dead lanes are masked off.
                 *l = (c0 + cc.min(cn.saturating_sub(1))) as i32;
                 *m = if cc < cn { -1 } else { 0 };
             }
             // SAFETY: 8 i32 each.
             let (ch, mask) = unsafe {
-                (_mm256_loadu_si256(lanes.as_ptr().cast()), _mm256_loadu_si256(live.as_ptr().cast()))
+                (
+                    _mm256_loadu_si256(lanes.as_ptr().cast()),
+                    _mm256_loadu_si256(live.as_ptr().cast()),
+                )
             };
             let wrow = _mm256_mullo_epi32(ch, _mm256_set1_epi32(TAPS as i32));
             let mut w = [zero; TAPS];
@@ -314,7 +343,11 @@ unsafe fn prepare_chunk<const TAPS: usize, const PAIRS: usize>(
                 sum = _mm256_add_epi32(sum, *wt);
             }
             for pr in 0..PAIRS {
-                let w1 = if 2 * pr + 1 < TAPS { w[2 * pr + 1] } else { zero };
+                let w1 = if 2 * pr + 1 < TAPS {
+                    w[2 * pr + 1]
+                } else {
+                    zero
+                };
                 let d = _mm256_or_si256(
                     _mm256_and_si256(w[2 * pr], _mm256_set1_epi32(0xffff)),
                     _mm256_slli_epi32::<16>(w1),
@@ -334,15 +367,22 @@ unsafe fn prepare_chunk<const TAPS: usize, const PAIRS: usize>(
                     _mm256_mask_i32gather_epi32::<4>(zero, ctx.shifts.as_ptr(), ch, mask),
                 )
             };
-            let right = _mm256_min_epi32(_mm256_max_epi32(_mm256_sub_epi32(zero, s), zero), _mm256_set1_epi32(31));
+            let right = _mm256_min_epi32(
+                _mm256_max_epi32(_mm256_sub_epi32(zero, s), zero),
+                _mm256_set1_epi32(31),
+            );
             // SAFETY: positions `q .. q + 8 ≤ CHUNK` of each array.
             unsafe {
-                _mm256_storeu_si256(kb.add(q).cast(), _mm256_add_epi32(b, _mm256_mullo_epi32(off, sum)));
+                _mm256_storeu_si256(
+                    kb.add(q).cast(),
+                    _mm256_add_epi32(b, _mm256_mullo_epi32(off, sum)),
+                );
                 _mm256_storeu_si256(km.add(q).cast(), m);
                 match ctx.mode {
                     RqMode::Single => {
                         let sh = _mm256_add_epi32(right, _mm256_set1_epi32(31));
-                        let corr = _mm256_sllv_epi32(one, _mm256_sub_epi32(_mm256_set1_epi32(31), right));
+                        let corr =
+                            _mm256_sllv_epi32(one, _mm256_sub_epi32(_mm256_set1_epi32(31), right));
                         _mm256_storeu_si256(kr.add(q).cast(), corr);
                         _mm256_storeu_si256(kmask.add(q).cast(), sh);
                     }
@@ -438,16 +478,26 @@ unsafe fn dw_s8<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS
                             let mut hi = _mm512_load_si512(kp.add(cb + 16).cast());
                             let w = wp.add(v * PAIRS * 32);
                             for pr in 0..PAIRS {
-                                let a = _mm512_cvtepi8_epi16(_mm256_loadu_si256(tp[2 * pr].add(cb).cast()));
+                                let a = _mm512_cvtepi8_epi16(_mm256_loadu_si256(
+                                    tp[2 * pr].add(cb).cast(),
+                                ));
                                 let bb = if 2 * pr + 1 < TAPS {
-                                    _mm512_cvtepi8_epi16(_mm256_loadu_si256(tp[2 * pr + 1].add(cb).cast()))
+                                    _mm512_cvtepi8_epi16(_mm256_loadu_si256(
+                                        tp[2 * pr + 1].add(cb).cast(),
+                                    ))
                                 } else {
                                     zero
                                 };
                                 let wl = _mm512_load_si512(w.add(pr * 32).cast());
                                 let wh = _mm512_load_si512(w.add(pr * 32 + 16).cast());
-                                lo = _mm512_add_epi32(lo, _mm512_madd_epi16(_mm512_unpacklo_epi16(a, bb), wl));
-                                hi = _mm512_add_epi32(hi, _mm512_madd_epi16(_mm512_unpackhi_epi16(a, bb), wh));
+                                lo = _mm512_add_epi32(
+                                    lo,
+                                    _mm512_madd_epi16(_mm512_unpacklo_epi16(a, bb), wl),
+                                );
+                                hi = _mm512_add_epi32(
+                                    hi,
+                                    _mm512_madd_epi16(_mm512_unpackhi_epi16(a, bb), wh),
+                                );
                             }
                             finish_block(ctx, &k, cb, lo, hi, c0 + cb, 32, dst.add(cb));
                         }
@@ -462,16 +512,28 @@ unsafe fn dw_s8<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS
                             let mut hi = _mm512_load_si512(kp.add(cb + 16).cast());
                             let w = wp.add(full * PAIRS * 32);
                             for pr in 0..PAIRS {
-                                let a = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(mk, tp[2 * pr].add(cb)));
+                                let a = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(
+                                    mk,
+                                    tp[2 * pr].add(cb),
+                                ));
                                 let bb = if 2 * pr + 1 < TAPS {
-                                    _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(mk, tp[2 * pr + 1].add(cb)))
+                                    _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(
+                                        mk,
+                                        tp[2 * pr + 1].add(cb),
+                                    ))
                                 } else {
                                     zero
                                 };
                                 let wl = _mm512_load_si512(w.add(pr * 32).cast());
                                 let wh = _mm512_load_si512(w.add(pr * 32 + 16).cast());
-                                lo = _mm512_add_epi32(lo, _mm512_madd_epi16(_mm512_unpacklo_epi16(a, bb), wl));
-                                hi = _mm512_add_epi32(hi, _mm512_madd_epi16(_mm512_unpackhi_epi16(a, bb), wh));
+                                lo = _mm512_add_epi32(
+                                    lo,
+                                    _mm512_madd_epi16(_mm512_unpacklo_epi16(a, bb), wl),
+                                );
+                                hi = _mm512_add_epi32(
+                                    hi,
+                                    _mm512_madd_epi16(_mm512_unpackhi_epi16(a, bb), wh),
+                                );
                             }
                             finish_block(ctx, &k, cb, lo, hi, c0 + cb, tail, dst.add(cb));
                         }
@@ -483,14 +545,16 @@ unsafe fn dw_s8<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS
     }
 }
 
-
 /// Loads tap `t` of `P = 32 / C` pixels (`C` bytes each) as one vector of 32 i16.
 ///
 /// # Safety
 /// AVX-512 available; `tps[j][t]` readable for `C` bytes, `j < P`; `C` is 8 or 16.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
 #[inline]
-unsafe fn ld_packed<const TAPS: usize, const C: usize>(tps: &[[*const i8; TAPS]; 4], t: usize) -> __m512i {
+unsafe fn ld_packed<const TAPS: usize, const C: usize>(
+    tps: &[[*const i8; TAPS]; 4],
+    t: usize,
+) -> __m512i {
     // SAFETY: caller.
     unsafe {
         let v = if C == 8 {
@@ -572,17 +636,31 @@ unsafe fn dw_s8_packed<const KH: usize, const KW: usize, const TAPS: usize, cons
                     for pr in 0..PAIRS {
                         let (a, bb) = if c == 8 {
                             let a = ld_packed::<TAPS, 8>(&tps, 2 * pr);
-                            let bb = if 2 * pr + 1 < TAPS { ld_packed::<TAPS, 8>(&tps, 2 * pr + 1) } else { zero };
+                            let bb = if 2 * pr + 1 < TAPS {
+                                ld_packed::<TAPS, 8>(&tps, 2 * pr + 1)
+                            } else {
+                                zero
+                            };
                             (a, bb)
                         } else {
                             let a = ld_packed::<TAPS, 16>(&tps, 2 * pr);
-                            let bb = if 2 * pr + 1 < TAPS { ld_packed::<TAPS, 16>(&tps, 2 * pr + 1) } else { zero };
+                            let bb = if 2 * pr + 1 < TAPS {
+                                ld_packed::<TAPS, 16>(&tps, 2 * pr + 1)
+                            } else {
+                                zero
+                            };
                             (a, bb)
                         };
                         let wl = _mm512_load_si512(wp.add(pr * 32).cast());
                         let wh = _mm512_load_si512(wp.add(pr * 32 + 16).cast());
-                        lo = _mm512_add_epi32(lo, _mm512_madd_epi16(_mm512_unpacklo_epi16(a, bb), wl));
-                        hi = _mm512_add_epi32(hi, _mm512_madd_epi16(_mm512_unpackhi_epi16(a, bb), wh));
+                        lo = _mm512_add_epi32(
+                            lo,
+                            _mm512_madd_epi16(_mm512_unpacklo_epi16(a, bb), wl),
+                        );
+                        hi = _mm512_add_epi32(
+                            hi,
+                            _mm512_madd_epi16(_mm512_unpackhi_epi16(a, bb), wh),
+                        );
                     }
                     finish_block(ctx, k, 0, lo, hi, 0, np * c, out_row.add(ow * c));
                 }
@@ -692,7 +770,11 @@ unsafe fn f32_blocks<const TAPS: usize, const NB: usize>(
         for (t, &p) in tp.iter().enumerate() {
             let wt = w.add(t * cn8 + cb);
             for (j, a) in acc.iter_mut().enumerate() {
-                *a = _mm512_fmadd_ps(_mm512_loadu_ps(p.add(cb + 16 * j)), _mm512_loadu_ps(wt.add(16 * j)), *a);
+                *a = _mm512_fmadd_ps(
+                    _mm512_loadu_ps(p.add(cb + 16 * j)),
+                    _mm512_loadu_ps(wt.add(16 * j)),
+                    *a,
+                );
             }
         }
         for (j, a) in acc.iter().enumerate() {
@@ -745,11 +827,21 @@ unsafe fn dw_f32<const KH: usize, const KW: usize, const TAPS: usize>(
             unsafe {
                 for t in 0..TAPS {
                     let idx = _mm256_add_epi32(wrow, _mm256_set1_epi32(t as i32));
-                    let v = _mm256_mask_i32gather_ps::<4>(_mm256_setzero_ps(), weights.as_ptr(), idx, _mm256_castsi256_ps(mask));
+                    let v = _mm256_mask_i32gather_ps::<4>(
+                        _mm256_setzero_ps(),
+                        weights.as_ptr(),
+                        idx,
+                        _mm256_castsi256_ps(mask),
+                    );
                     _mm256_store_ps(wtp.add(t * cn8 + j), v);
                 }
                 let b = match bias {
-                    Some(bs) => _mm256_mask_i32gather_ps::<4>(_mm256_setzero_ps(), bs.as_ptr(), ch, _mm256_castsi256_ps(mask)),
+                    Some(bs) => _mm256_mask_i32gather_ps::<4>(
+                        _mm256_setzero_ps(),
+                        bs.as_ptr(),
+                        ch,
+                        _mm256_castsi256_ps(mask),
+                    ),
                     None => _mm256_setzero_ps(),
                 };
                 _mm256_store_ps(bvp.add(j), b);
@@ -812,7 +904,8 @@ unsafe fn dw_f32<const KH: usize, const KW: usize, const TAPS: usize>(
                             let mut acc = _mm512_loadu_ps(bp.add(cb));
                             for (t, &p) in tp.iter().enumerate() {
                                 let xv = _mm512_maskz_loadu_ps(mask, p.add(cb));
-                                acc = _mm512_fmadd_ps(xv, _mm512_loadu_ps(w.add(t * cn8 + cb)), acc);
+                                acc =
+                                    _mm512_fmadd_ps(xv, _mm512_loadu_ps(w.add(t * cn8 + cb)), acc);
                             }
                             let v = match clamp {
                                 Some((lo, hi)) => _mm512_min_ps(_mm512_max_ps(acc, lo), hi),
@@ -832,4 +925,3 @@ unsafe fn dw_f32<const KH: usize, const KW: usize, const TAPS: usize>(
         c0 += cn;
     }
 }
-

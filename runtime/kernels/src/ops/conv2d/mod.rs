@@ -117,18 +117,18 @@ mod avx2;
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 mod avx512_vnni;
-#[cfg(target_arch = "aarch64")]
-#[allow(unsafe_code)]
-mod neon;
-#[cfg(target_arch = "aarch64")]
-#[allow(unsafe_code)]
-mod neon_dotprod;
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 mod depthwise_avx2;
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 mod depthwise_avx512;
+#[cfg(target_arch = "aarch64")]
+#[allow(unsafe_code)]
+mod neon;
+#[cfg(target_arch = "aarch64")]
+#[allow(unsafe_code)]
+mod neon_dotprod;
 #[cfg(test)]
 mod tests_depthwise;
 #[cfg(test)]
@@ -182,15 +182,8 @@ pub fn conv2d_s8(
 
 /// The type of every [`conv2d_s8`] variant: same arguments, returns `false` (having written
 /// nothing) when it does not cover the call or its instruction set is unavailable.
-pub type Conv2dS8Fn = fn(
-    &Conv2dS8Params,
-    &[i8],
-    &[i8],
-    Option<&[i32]>,
-    &[i32],
-    &[i32],
-    &mut [i8],
-) -> bool;
+pub type Conv2dS8Fn =
+    fn(&Conv2dS8Params, &[i8], &[i8], Option<&[i32]>, &[i32], &[i32], &mut [i8]) -> bool;
 
 /// The variants of [`conv2d_s8`], fastest first; the last, the portable reference, accepts every
 /// call. [`conv2d_s8`] runs the first available one that accepts the call; the property tests
@@ -247,7 +240,10 @@ pub const CONV2D_S8_IMPLS: &[Impl<Conv2dS8Fn>] = &[
 
 /// How the fast int8 kernels run a call, decided once per call by [`S8Plan::new`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(not(any(target_arch = "x86_64", target_arch = "aarch64")), allow(dead_code))]
+#[cfg_attr(
+    not(any(target_arch = "x86_64", target_arch = "aarch64")),
+    allow(dead_code)
+)]
 pub(crate) enum S8Kind {
     /// One input and one output channel per group (`groups == in_c == out_c`): channels are
     /// independent, vectorised across channels.
@@ -264,7 +260,10 @@ pub(crate) enum S8Kind {
 /// "let the reference handle it" (a contract breach, an empty tensor, or parameters outside the
 /// range the fast kernels are exact for).
 #[derive(Clone, Copy, Debug)]
-#[cfg_attr(not(any(target_arch = "x86_64", target_arch = "aarch64")), allow(dead_code))]
+#[cfg_attr(
+    not(any(target_arch = "x86_64", target_arch = "aarch64")),
+    allow(dead_code)
+)]
 pub(crate) struct S8Plan {
     pub(crate) g: Conv2dParams,
     pub(crate) cpg: usize,
@@ -277,7 +276,10 @@ pub(crate) struct S8Plan {
 /// Most taps a kernel window may have on the fast paths (7×7 = 49 fits).
 pub(crate) const MAX_TAPS: usize = 64;
 
-#[cfg_attr(not(any(target_arch = "x86_64", target_arch = "aarch64")), allow(dead_code))]
+#[cfg_attr(
+    not(any(target_arch = "x86_64", target_arch = "aarch64")),
+    allow(dead_code)
+)]
 impl S8Plan {
     pub(crate) fn new(
         p: &Conv2dS8Params,
@@ -290,18 +292,41 @@ impl S8Plan {
     ) -> Option<Self> {
         let g = p.geometry;
         let positive = [
-            g.batch, g.in_h, g.in_w, g.in_c, g.out_h, g.out_w, g.out_c, g.kernel_h, g.kernel_w,
-            g.stride_h, g.stride_w, g.dilation_h, g.dilation_w, g.groups,
+            g.batch,
+            g.in_h,
+            g.in_w,
+            g.in_c,
+            g.out_h,
+            g.out_w,
+            g.out_c,
+            g.kernel_h,
+            g.kernel_w,
+            g.stride_h,
+            g.stride_w,
+            g.dilation_h,
+            g.dilation_w,
+            g.groups,
         ];
-        if positive.contains(&0) || !g.in_c.is_multiple_of(g.groups) || !g.out_c.is_multiple_of(g.groups) {
+        if positive.contains(&0)
+            || !g.in_c.is_multiple_of(g.groups)
+            || !g.out_c.is_multiple_of(g.groups)
+        {
             return None;
         }
         let cpg = g.in_c / g.groups;
         let opg = g.out_c / g.groups;
         let taps = g.kernel_h.checked_mul(g.kernel_w)?;
         let k_len = taps.checked_mul(cpg)?;
-        let in_len = g.batch.checked_mul(g.in_h)?.checked_mul(g.in_w)?.checked_mul(g.in_c)?;
-        let out_len = g.batch.checked_mul(g.out_h)?.checked_mul(g.out_w)?.checked_mul(g.out_c)?;
+        let in_len = g
+            .batch
+            .checked_mul(g.in_h)?
+            .checked_mul(g.in_w)?
+            .checked_mul(g.in_c)?;
+        let out_len = g
+            .batch
+            .checked_mul(g.out_h)?
+            .checked_mul(g.out_w)?
+            .checked_mul(g.out_c)?;
         let w_len = g.out_c.checked_mul(k_len)?;
         // Offsets stay far from overflow (and fit the i32 gather offsets of the packers).
         let limit = 1usize << 30;

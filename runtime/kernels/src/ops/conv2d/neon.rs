@@ -145,7 +145,13 @@ pub(crate) fn conv2d_s8(
 /// NEON available; `ctx` from [`prepare`] for a slice of `output.len()` bytes; the
 /// micro-kernels' instruction sets available.
 #[target_feature(enable = "neon")]
-pub(super) unsafe fn run(t: Neon, ctx: &Ctx, output: &mut [i8], tile: TileFn, tile_no_m128: TileFn) {
+pub(super) unsafe fn run(
+    t: Neon,
+    ctx: &Ctx,
+    output: &mut [i8],
+    tile: TileFn,
+    tile_no_m128: TileFn,
+) {
     // SAFETY: forwarded from the caller.
     unsafe {
         match ctx.plan.kind {
@@ -190,7 +196,14 @@ impl Rq {
 #[cold]
 #[inline(never)]
 #[target_feature(enable = "neon")]
-fn scalar_lanes(ctx: &Ctx, acc: int32x4_t, v: int32x4_t, ovf: uint32x4_t, oc: usize, n: usize) -> int32x4_t {
+fn scalar_lanes(
+    ctx: &Ctx,
+    acc: int32x4_t,
+    v: int32x4_t,
+    ovf: uint32x4_t,
+    oc: usize,
+    n: usize,
+) -> int32x4_t {
     let (mut a, mut o, mut f) = ([0i32; 4], [0i32; 4], [0u32; 4]);
     // SAFETY: the arrays hold 4 lanes.
     unsafe {
@@ -241,7 +254,13 @@ impl Rq {
 /// `rd[i]` holding the constants of channels `oc + 4i ..`: one overflow test for all four.
 #[target_feature(enable = "neon")]
 #[inline]
-fn requant_quads(ctx: &Ctx, rd: &[Requant4], acc: [int32x4_t; 4], oc: usize, n: usize) -> [int32x4_t; 4] {
+fn requant_quads(
+    ctx: &Ctx,
+    rd: &[Requant4],
+    acc: [int32x4_t; 4],
+    oc: usize,
+    n: usize,
+) -> [int32x4_t; 4] {
     let out: [(int32x4_t, uint32x4_t); 4] = core::array::from_fn(|i| match rd.get(i) {
         Some(r) => r.apply(acc[i], &ctx.st),
         None => (acc[i], vdupq_n_u32(0)),
@@ -250,7 +269,16 @@ fn requant_quads(ctx: &Ctx, rd: &[Requant4], acc: [int32x4_t; 4], oc: usize, n: 
     if vmaxvq_u32(any) == 0 {
         return out.map(|o| o.0);
     }
-    core::array::from_fn(|i| scalar_lanes(ctx, acc[i], out[i].0, out[i].1, oc + 4 * i, n.saturating_sub(4 * i).min(4)))
+    core::array::from_fn(|i| {
+        scalar_lanes(
+            ctx,
+            acc[i],
+            out[i].0,
+            out[i].1,
+            oc + 4 * i,
+            n.saturating_sub(4 * i).min(4),
+        )
+    })
 }
 
 /// Stores the low `n ≤ 16` bytes of `v`.
@@ -345,7 +373,11 @@ unsafe fn gemm(_t: Neon, ctx: &Ctx, output: &mut [i8], tile: TileFn, tile_no_m12
     let direct = cpg % 16 == 0;
     let k_pad = k.next_multiple_of(16);
     let (segs, seg) = if direct { (pl.taps, cpg) } else { (1, k_pad) };
-    let nb_max = if direct { NB } else { (PACK_BYTES / k_pad / 4 * 4).min(NB) };
+    let nb_max = if direct {
+        NB
+    } else {
+        (PACK_BYTES / k_pad / 4 * 4).min(NB)
+    };
     let zp = (-ctx.p.input_offset) as i8;
     let mut packed = [0i8; PACK_BYTES];
     let mut zero_row = [0i8; MAX_ZERO_ROW];
@@ -411,17 +443,37 @@ unsafe fn gemm(_t: Neon, ctx: &Ctx, output: &mut [i8], tile: TileFn, tile_no_m12
                         let (oh, ow) = (m / g.out_w, m % g.out_w);
                         // SAFETY: pixel `(b, oh, ow)` exists; `oc + n ≤ out_c`.
                         out_rows[r] = unsafe { out.add((b * pixels + m) * g.out_c + oc) };
-                        let (ih0, kh0, kh1) = S8Plan::window(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
-                        let (iw0, kw0, kw1) = S8Plan::window(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
+                        let (ih0, kh0, kh1) = S8Plan::window(
+                            oh,
+                            g.stride_h,
+                            g.pad_top,
+                            g.dilation_h,
+                            g.kernel_h,
+                            g.in_h,
+                        );
+                        let (iw0, kw0, kw1) = S8Plan::window(
+                            ow,
+                            g.stride_w,
+                            g.pad_left,
+                            g.dilation_w,
+                            g.kernel_w,
+                            g.in_w,
+                        );
                         if direct {
                             for kh in 0..g.kernel_h {
                                 for kw in 0..g.kernel_w {
                                     let t = kh * g.kernel_w + kw;
-                                    ptrs[t][r] = if (kh0..kh1).contains(&kh) && (kw0..kw1).contains(&kw) {
+                                    ptrs[t][r] = if (kh0..kh1).contains(&kh)
+                                        && (kw0..kw1).contains(&kw)
+                                    {
                                         let ih = (ih0 + (kh * g.dilation_h) as isize) as usize;
                                         let iw = (iw0 + (kw * g.dilation_w) as isize) as usize;
                                         // SAFETY: (b, ih, iw) is inside the input.
-                                        unsafe { x.add((b * g.in_h + ih) * in_px + iw * g.in_c + grp * cpg) }
+                                        unsafe {
+                                            x.add(
+                                                (b * g.in_h + ih) * in_px + iw * g.in_c + grp * cpg,
+                                            )
+                                        }
                                     } else {
                                         zero_row.as_ptr()
                                     };
@@ -436,7 +488,8 @@ unsafe fn gemm(_t: Neon, ctx: &Ctx, output: &mut [i8], tile: TileFn, tile_no_m12
                                     if (kh0..kh1).contains(&kh) && (kw0..kw1).contains(&kw) {
                                         let ih = (ih0 + (kh * g.dilation_h) as isize) as usize;
                                         let iw = (iw0 + (kw * g.dilation_w) as isize) as usize;
-                                        let at = (b * g.in_h + ih) * in_px + iw * g.in_c + grp * cpg;
+                                        let at =
+                                            (b * g.in_h + ih) * in_px + iw * g.in_c + grp * cpg;
                                         sg.copy_from_slice(&ctx.input[at..at + cpg]);
                                     } else {
                                         sg.fill(zp);
@@ -454,9 +507,13 @@ unsafe fn gemm(_t: Neon, ctx: &Ctx, output: &mut [i8], tile: TileFn, tile_no_m12
                         // im2col row of `k_pad`); each weight row holds `segs · seg` bytes (`k`
                         // in place, `k_pad` packed); `init` holds `nq · 4` entries.
                         let (acc, iv) = unsafe {
-                            (micro(&ptrs[..segs], seg, wp), vld1q_s32(init.as_ptr().add(4 * q)))
+                            (
+                                micro(&ptrs[..segs], seg, wp),
+                                vld1q_s32(init.as_ptr().add(4 * q)),
+                            )
                         };
-                        let v = rq.apply_rows(ctx, acc.map(|a| vaddq_s32(a, iv)), oc + 4 * q, lanes);
+                        let v =
+                            rq.apply_rows(ctx, acc.map(|a| vaddq_s32(a, iv)), oc + 4 * q, lanes);
                         let mut bytes = [0u32; MR];
                         // SAFETY: `bytes` holds 16 bytes; row `r` is word `r`.
                         unsafe { vst1q_u32(bytes.as_mut_ptr(), vreinterpretq_u32_s8(narrow16(v))) };
@@ -467,7 +524,11 @@ unsafe fn gemm(_t: Neon, ctx: &Ctx, output: &mut [i8], tile: TileFn, tile_no_m12
                                 if lanes == 4 {
                                     dst.cast::<u32>().write_unaligned(word);
                                 } else {
-                                    core::ptr::copy_nonoverlapping(word.to_le_bytes().as_ptr().cast::<i8>(), dst, lanes);
+                                    core::ptr::copy_nonoverlapping(
+                                        word.to_le_bytes().as_ptr().cast::<i8>(),
+                                        dst,
+                                        lanes,
+                                    );
                                 }
                             }
                         }
@@ -514,11 +575,19 @@ pub(super) unsafe fn depthwise(_t: Neon, ctx: &Ctx, output: &mut [i8]) {
         // `[tap][cn16]` i16 weights, zeros past `cn`.
         for t in 0..taps {
             for j in 0..cn16 {
-                wbuf[t * cn16 + j] = if j < cn { i16::from(ctx.weights[(c0 + j) * taps + t]) } else { 0 };
+                wbuf[t * cn16 + j] = if j < cn {
+                    i16::from(ctx.weights[(c0 + j) * taps + t])
+                } else {
+                    0
+                };
             }
         }
         for (j, v) in bias.iter_mut().enumerate().take(cn16) {
-            *v = if j < cn { ctx.bias.and_then(|b| b.get(c0 + j)).copied().unwrap_or(0) } else { 0 };
+            *v = if j < cn {
+                ctx.bias.and_then(|b| b.get(c0 + j)).copied().unwrap_or(0)
+            } else {
+                0
+            };
         }
         for q in 0..cn16 / 4 {
             match Rq::new(ctx, c0 + 4 * q, cn.saturating_sub(4 * q).min(4)) {
@@ -529,8 +598,10 @@ pub(super) unsafe fn depthwise(_t: Neon, ctx: &Ctx, output: &mut [i8]) {
         for b in 0..g.batch {
             for m in 0..pixels {
                 let (oh, ow) = (m / g.out_w, m % g.out_w);
-                let (ih0, kh0, kh1) = S8Plan::window(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
-                let (iw0, kw0, kw1) = S8Plan::window(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
+                let (ih0, kh0, kh1) =
+                    S8Plan::window(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
+                let (iw0, kw0, kw1) =
+                    S8Plan::window(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
                 // The taps inside the input (padding taps add 0: `x + input_offset` = 0 there).
                 let mut nvalid = 0;
                 for kh in kh0..kh1 {
@@ -538,7 +609,8 @@ pub(super) unsafe fn depthwise(_t: Neon, ctx: &Ctx, output: &mut [i8]) {
                         let ih = (ih0 + (kh * g.dilation_h) as isize) as usize;
                         let iw = (iw0 + (kw * g.dilation_w) as isize) as usize;
                         // SAFETY: (b, ih, iw) is inside the input; channel `c0 < c`.
-                        tap_ptr[nvalid] = unsafe { x.add(((b * g.in_h + ih) * g.in_w + iw) * c + c0) };
+                        tap_ptr[nvalid] =
+                            unsafe { x.add(((b * g.in_h + ih) * g.in_w + iw) * c + c0) };
                         // SAFETY: tap `kh · kernel_w + kw < taps`: its row of `cn16` weights.
                         tap_w[nvalid] = unsafe { wbuf.as_ptr().add((kh * g.kernel_w + kw) * cn16) };
                         nvalid += 1;
@@ -550,7 +622,11 @@ pub(super) unsafe fn depthwise(_t: Neon, ctx: &Ctx, output: &mut [i8]) {
                 while cb < cn {
                     let n = (cn - cb).min(16);
                     // SAFETY: `bias` holds `cn16 ≥ cb + 16` entries.
-                    let mut acc = unsafe { core::array::from_fn::<_, 4, _>(|i| vld1q_s32(bias.as_ptr().add(cb + 4 * i))) };
+                    let mut acc = unsafe {
+                        core::array::from_fn::<_, 4, _>(|i| {
+                            vld1q_s32(bias.as_ptr().add(cb + 4 * i))
+                        })
+                    };
                     // SAFETY: a valid tap's pointer has channels `c0 .. c0 + cn` of a real pixel,
                     // `cb + n ≤ cn` (16 bytes on the full path); its weight row holds `cn16 ≥
                     // cb + 16` entries.
@@ -641,8 +717,15 @@ pub(crate) fn conv2d_f32(
         geometry: *p,
         ..Default::default()
     };
-    let Some(plan) = S8Plan::new(&q, input.len(), weights.len(), bias.map(<[f32]>::len), p.out_c, p.out_c, output.len())
-    else {
+    let Some(plan) = S8Plan::new(
+        &q,
+        input.len(),
+        weights.len(),
+        bias.map(<[f32]>::len),
+        p.out_c,
+        p.out_c,
+        output.len(),
+    ) else {
         return false;
     };
     let fits = match plan.kind {
@@ -677,7 +760,10 @@ pub(crate) fn clamp_f32(a: Activation) -> Option<(f32, f32)> {
 /// Applies a clamp activation to one vector.
 #[target_feature(enable = "neon")]
 #[inline]
-pub(crate) fn activate_f32(v: float32x4_t, clamp: Option<(float32x4_t, float32x4_t)>) -> float32x4_t {
+pub(crate) fn activate_f32(
+    v: float32x4_t,
+    clamp: Option<(float32x4_t, float32x4_t)>,
+) -> float32x4_t {
     match clamp {
         Some((lo, hi)) => vminnmq_f32(vmaxnmq_f32(v, lo), hi),
         None => v,
@@ -736,7 +822,11 @@ unsafe fn gemm_f32(
             // `[k][8]`: row kk holds w[oc + j][kk] for j < n, zeros after.
             for kk in 0..k {
                 for j in 0..8 {
-                    packed[kk * 8 + j] = if j < n { weights[(oc + j) * k + kk] } else { 0.0 };
+                    packed[kk * 8 + j] = if j < n {
+                        weights[(oc + j) * k + kk]
+                    } else {
+                        0.0
+                    };
                 }
             }
             let mut bv = [0f32; 8];
@@ -755,16 +845,33 @@ unsafe fn gemm_f32(
                         let (oh, ow) = (m / g.out_w, m % g.out_w);
                         // SAFETY: pixel `(b, oh, ow)` exists; `oc + n ≤ out_c`.
                         out_rows[r] = unsafe { out.add((b * pixels + m) * g.out_c + oc) };
-                        let (ih0, kh0, kh1) = S8Plan::window(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
-                        let (iw0, kw0, kw1) = S8Plan::window(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
+                        let (ih0, kh0, kh1) = S8Plan::window(
+                            oh,
+                            g.stride_h,
+                            g.pad_top,
+                            g.dilation_h,
+                            g.kernel_h,
+                            g.in_h,
+                        );
+                        let (iw0, kw0, kw1) = S8Plan::window(
+                            ow,
+                            g.stride_w,
+                            g.pad_left,
+                            g.dilation_w,
+                            g.kernel_w,
+                            g.in_w,
+                        );
                         for kh in 0..g.kernel_h {
                             for kw in 0..g.kernel_w {
                                 let t = kh * g.kernel_w + kw;
-                                ptrs[t][r] = if (kh0..kh1).contains(&kh) && (kw0..kw1).contains(&kw) {
+                                ptrs[t][r] = if (kh0..kh1).contains(&kh) && (kw0..kw1).contains(&kw)
+                                {
                                     let ih = (ih0 + (kh * g.dilation_h) as isize) as usize;
                                     let iw = (iw0 + (kw * g.dilation_w) as isize) as usize;
                                     // SAFETY: (b, ih, iw) is inside the input.
-                                    unsafe { x.add((b * g.in_h + ih) * in_px + iw * g.in_c + grp * cpg) }
+                                    unsafe {
+                                        x.add((b * g.in_h + ih) * in_px + iw * g.in_c + grp * cpg)
+                                    }
                                 } else {
                                     zero_row.as_ptr()
                                 };
@@ -782,7 +889,8 @@ unsafe fn gemm_f32(
                                 store_f32(activate_f32(a[1], clamp), n - 4, out_rows[r].add(4));
                             }
                             if scalar_act {
-                                g.activation.apply_slice(core::slice::from_raw_parts_mut(out_rows[r], n));
+                                g.activation
+                                    .apply_slice(core::slice::from_raw_parts_mut(out_rows[r], n));
                             }
                         }
                     }
@@ -884,24 +992,35 @@ unsafe fn depthwise_f32(
         let cn4 = cn.next_multiple_of(4);
         for t in 0..taps {
             for j in 0..cn4 {
-                wt[t * cn4 + j] = if j < cn { weights[(c0 + j) * taps + t] } else { 0.0 };
+                wt[t * cn4 + j] = if j < cn {
+                    weights[(c0 + j) * taps + t]
+                } else {
+                    0.0
+                };
             }
         }
         for (j, v) in bv.iter_mut().enumerate().take(cn4) {
-            *v = if j < cn { bias.and_then(|b| b.get(c0 + j)).copied().unwrap_or(0.0) } else { 0.0 };
+            *v = if j < cn {
+                bias.and_then(|b| b.get(c0 + j)).copied().unwrap_or(0.0)
+            } else {
+                0.0
+            };
         }
         for b in 0..g.batch {
             for m in 0..pixels {
                 let (oh, ow) = (m / g.out_w, m % g.out_w);
-                let (ih0, kh0, kh1) = S8Plan::window(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
-                let (iw0, kw0, kw1) = S8Plan::window(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
+                let (ih0, kh0, kh1) =
+                    S8Plan::window(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
+                let (iw0, kw0, kw1) =
+                    S8Plan::window(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
                 let mut nvalid = 0;
                 for kh in kh0..kh1 {
                     for kw in kw0..kw1 {
                         let ih = (ih0 + (kh * g.dilation_h) as isize) as usize;
                         let iw = (iw0 + (kw * g.dilation_w) as isize) as usize;
                         // SAFETY: (b, ih, iw) is inside the input; channel `c0 < c`.
-                        tap_ptr[nvalid] = unsafe { x.add(((b * g.in_h + ih) * g.in_w + iw) * c + c0) };
+                        tap_ptr[nvalid] =
+                            unsafe { x.add(((b * g.in_h + ih) * g.in_w + iw) * c + c0) };
                         tap_w[nvalid] = (kh * g.kernel_w + kw) * cn4;
                         nvalid += 1;
                     }

@@ -22,16 +22,22 @@ use crate::quant::Rounding;
 use crate::Activation;
 
 fn dw_s8_impls() -> impl Iterator<Item = &'static crate::dispatch::Impl<super::Conv2dS8Fn>> {
-    CONV2D_S8_IMPLS.iter().filter(|i| i.name.contains("depthwise"))
+    CONV2D_S8_IMPLS
+        .iter()
+        .filter(|i| i.name.contains("depthwise"))
 }
 
 fn dw_f32_impls() -> impl Iterator<Item = &'static crate::dispatch::Impl<super::Conv2dF32Fn>> {
-    CONV2D_F32_IMPLS.iter().filter(|i| i.name.contains("depthwise"))
+    CONV2D_F32_IMPLS
+        .iter()
+        .filter(|i| i.name.contains("depthwise"))
 }
 
 /// A covered depthwise geometry.
 fn geometry(rng: &mut Rng) -> Conv2dParams {
-    const C: [usize; 20] = [1, 2, 3, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 47, 48, 63, 64, 65, 96, 144];
+    const C: [usize; 20] = [
+        1, 2, 3, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 47, 48, 63, 64, 65, 96, 144,
+    ];
     let r = |rng: &mut Rng, lo: usize, hi: usize| lo + rng.below((hi - lo + 1) as u64) as usize;
     let c = match rng.below(10) {
         0 => r(rng, 250, 530), // several chunks
@@ -39,15 +45,25 @@ fn geometry(rng: &mut Rng) -> Conv2dParams {
         _ => C[rng.below(C.len() as u64) as usize],
     };
     let kernel_h = if rng.below(2) == 0 { 3 } else { 5 };
-    let kernel_w = if rng.below(5) == 0 { 8 - kernel_h } else { kernel_h };
+    let kernel_w = if rng.below(5) == 0 {
+        8 - kernel_h
+    } else {
+        kernel_h
+    };
     let stride_h = r(rng, 1, 2);
-    let stride_w = if rng.below(4) == 0 { 3 - stride_h } else { stride_h };
+    let stride_w = if rng.below(4) == 0 {
+        3 - stride_h
+    } else {
+        stride_h
+    };
     let in_h = r(rng, 1, 12);
     let in_w = r(rng, 1, 12);
     // Padding up to the kernel size minus one on each side (asymmetric allowed).
     let (pt, pb) = (r(rng, 0, kernel_h - 1), r(rng, 0, kernel_h - 1));
     let (pl, pr) = (r(rng, 0, kernel_w - 1), r(rng, 0, kernel_w - 1));
-    let out = |i: usize, k: usize, s: usize, p0: usize, p1: usize| ((i + p0 + p1).saturating_sub(k) / s + 1).max(1);
+    let out = |i: usize, k: usize, s: usize, p0: usize, p1: usize| {
+        ((i + p0 + p1).saturating_sub(k) / s + 1).max(1)
+    };
     Conv2dParams {
         batch: r(rng, 1, 2),
         in_h,
@@ -95,7 +111,11 @@ fn make_case(seed: u64) -> Case {
             (a.min(b), a.max(b))
         }
     };
-    let rounding = if rng.below(2) == 0 { Rounding::Single } else { Rounding::Double };
+    let rounding = if rng.below(2) == 0 {
+        Rounding::Single
+    } else {
+        Rounding::Double
+    };
     // Mostly right shifts (the vector paths); sometimes a left shift or i32::MIN (scalar path).
     let odd_params = rng.below(6) == 0;
     let p = Conv2dS8Params {
@@ -113,13 +133,19 @@ fn make_case(seed: u64) -> Case {
     let extreme = rng.below(4) == 0;
     let byte = |rng: &mut Rng| {
         if extreme {
-            if rng.below(2) == 0 { -128 } else { 127 }
+            if rng.below(2) == 0 {
+                -128
+            } else {
+                127
+            }
         } else {
             rng.int(-128, 127) as i8
         }
     };
     let taps = g.kernel_h * g.kernel_w;
-    let x: Vec<i8> = (0..g.batch * g.in_h * g.in_w * g.in_c).map(|_| byte(&mut rng)).collect();
+    let x: Vec<i8> = (0..g.batch * g.in_h * g.in_w * g.in_c)
+        .map(|_| byte(&mut rng))
+        .collect();
     let w: Vec<i8> = (0..g.out_c * taps).map(|_| byte(&mut rng)).collect();
     let bias = (rng.below(5) != 0).then(|| {
         (0..g.out_c)
@@ -150,7 +176,14 @@ fn make_case(seed: u64) -> Case {
         m.push(mult);
         s.push(shift);
     }
-    Case { p, x, w, bias, m, s }
+    Case {
+        p,
+        x,
+        w,
+        bias,
+        m,
+        s,
+    }
 }
 
 fn out_len(p: &Conv2dParams) -> usize {
@@ -203,7 +236,18 @@ fn depthwise_s8_matches_reference() {
 /// MobileNetV2 / VWW layer shapes.
 #[test]
 fn depthwise_s8_model_shapes() {
-    let shapes = [(112, 32, 1), (112, 96, 2), (56, 144, 1), (56, 144, 2), (28, 192, 1), (14, 576, 1), (7, 960, 1), (48, 8, 1), (48, 16, 2), (3, 256, 1)];
+    let shapes = [
+        (112, 32, 1),
+        (112, 96, 2),
+        (56, 144, 1),
+        (56, 144, 2),
+        (28, 192, 1),
+        (14, 576, 1),
+        (7, 960, 1),
+        (48, 8, 1),
+        (48, 16, 2),
+        (3, 256, 1),
+    ];
     for (i, &(hw, c, s)) in shapes.iter().enumerate() {
         for rounding in [Rounding::Double, Rounding::Single] {
             let mut case = make_case(i as u64 + 7000);
@@ -232,7 +276,9 @@ fn depthwise_s8_model_shapes() {
             case.x = (0..hw * hw * c).map(|_| rng.int(-128, 127) as i8).collect();
             case.w = (0..9 * c).map(|_| rng.int(-128, 127) as i8).collect();
             case.bias = Some((0..c).map(|_| rng.int(-5000, 5000) as i32).collect());
-            case.m = (0..c).map(|_| (1 << 30) + rng.below(1 << 30) as i32).collect();
+            case.m = (0..c)
+                .map(|_| (1 << 30) + rng.below(1 << 30) as i32)
+                .collect();
             case.s = (0..c).map(|_| -(rng.below(12) as i32) - 6).collect();
             let r = check_s8(&case);
             assert!(r.is_ok(), "shape {i}: {}", r.err().unwrap_or_default());
@@ -270,7 +316,10 @@ fn check_f32(seed: u64) -> Result<usize, String> {
     let mut g = geometry(&mut rng);
     g.activation = match rng.below(4) {
         0 => Activation::Relu,
-        1 => Activation::Clip { min: -0.5, max: 6.0 },
+        1 => Activation::Clip {
+            min: -0.5,
+            max: 6.0,
+        },
         2 => Activation::Sigmoid,
         _ => Activation::None,
     };
@@ -365,7 +414,14 @@ fn depthwise_declines_other_shapes() {
         let x = vec![1i8; g.batch * g.in_h * g.in_w * g.in_c];
         let w = vec![1i8; g.out_c * taps * cpg];
         let (m, s) = (vec![1 << 30; g.out_c], vec![-1; g.out_c]);
-        let p = Conv2dS8Params { geometry: *g, input_offset: 0, output_offset: 0, act_min: -128, act_max: 127, rounding: Rounding::Double };
+        let p = Conv2dS8Params {
+            geometry: *g,
+            input_offset: 0,
+            output_offset: 0,
+            act_min: -128,
+            act_max: 127,
+            rounding: Rounding::Double,
+        };
         let xf = vec![1f32; x.len()];
         let wf = vec![1f32; w.len()];
         for imp in dw_s8_impls().filter(|i| i.isa.supported_by_host()) {
@@ -373,21 +429,41 @@ fn depthwise_declines_other_shapes() {
             let ok = (imp.f)(&p, &x, &w, None, &m, &s, &mut out);
             assert_eq!(ok, i == 0, "{} on variant {i}", imp.name);
             if !ok {
-                assert!(out.iter().all(|&v| v == 0x55), "{} wrote on declining", imp.name);
+                assert!(
+                    out.iter().all(|&v| v == 0x55),
+                    "{} wrote on declining",
+                    imp.name
+                );
             }
         }
         for imp in dw_f32_impls().filter(|i| i.isa.supported_by_host()) {
             let mut out = vec![7f32; out_len(g)];
             let ok = (imp.f)(g, &xf, &wf, None, &mut out);
-            assert_eq!(ok, i == 0 && f32_covers(imp.name, g), "{} on variant {i}", imp.name);
+            assert_eq!(
+                ok,
+                i == 0 && f32_covers(imp.name, g),
+                "{} on variant {i}",
+                imp.name
+            );
             if !ok {
-                assert!(out.iter().all(|&v| v == 7.0), "{} wrote on declining", imp.name);
+                assert!(
+                    out.iter().all(|&v| v == 7.0),
+                    "{} wrote on declining",
+                    imp.name
+                );
             }
         }
     }
     // Mismatched slice lengths are declined too.
     let g = base;
-    let p = Conv2dS8Params { geometry: g, input_offset: 0, output_offset: 0, act_min: -128, act_max: 127, rounding: Rounding::Double };
+    let p = Conv2dS8Params {
+        geometry: g,
+        input_offset: 0,
+        output_offset: 0,
+        act_min: -128,
+        act_max: 127,
+        rounding: Rounding::Double,
+    };
     let x = vec![0i8; g.in_h * g.in_w * g.in_c - 1];
     let w = vec![0i8; 9 * g.out_c];
     let (m, s) = (vec![1 << 30; g.out_c], vec![-1; g.out_c]);

@@ -76,8 +76,16 @@ fn make_case(family: Family, seed: u64) -> Case {
     let in_c = groups * cpg;
     let out_c = groups * opg;
     let stride = r(&mut rng, 1, 3);
-    let (stride_h, stride_w) = if rng.below(4) == 0 { (stride, r(&mut rng, 1, 2)) } else { (stride, stride) };
-    let (dilation_h, dilation_w) = if rng.below(5) == 0 { (2, r(&mut rng, 1, 2)) } else { (1, 1) };
+    let (stride_h, stride_w) = if rng.below(4) == 0 {
+        (stride, r(&mut rng, 1, 2))
+    } else {
+        (stride, stride)
+    };
+    let (dilation_h, dilation_w) = if rng.below(5) == 0 {
+        (2, r(&mut rng, 1, 2))
+    } else {
+        (1, 1)
+    };
     let pad_top = r(&mut rng, 0, 2).min((k_h - 1) * dilation_h);
     let pad_left = r(&mut rng, 0, 2).min((k_w - 1) * dilation_w);
     let in_h = r(&mut rng, 1, 9);
@@ -124,7 +132,11 @@ fn make_case(family: Family, seed: u64) -> Case {
             (a.min(b), a.max(b))
         }
     };
-    let rounding = if rng.below(4) == 0 { Rounding::Single } else { Rounding::Double };
+    let rounding = if rng.below(4) == 0 {
+        Rounding::Single
+    } else {
+        Rounding::Double
+    };
     let p = Conv2dS8Params {
         geometry,
         input_offset: -zp,
@@ -137,12 +149,18 @@ fn make_case(family: Family, seed: u64) -> Case {
     let extreme = rng.below(4) == 0;
     let byte = |rng: &mut Rng| {
         if extreme {
-            if rng.below(2) == 0 { -128 } else { 127 }
+            if rng.below(2) == 0 {
+                -128
+            } else {
+                127
+            }
         } else {
             rng.int(-128, 127) as i8
         }
     };
-    let x: Vec<i8> = (0..batch * in_h * in_w * in_c).map(|_| byte(&mut rng)).collect();
+    let x: Vec<i8> = (0..batch * in_h * in_w * in_c)
+        .map(|_| byte(&mut rng))
+        .collect();
     let w: Vec<i8> = (0..out_c * k_len).map(|_| byte(&mut rng)).collect();
     let bias = (rng.below(5) != 0).then(|| {
         (0..out_c)
@@ -186,10 +204,7 @@ fn out_len(p: &Conv2dParams) -> usize {
 }
 
 /// Runs `f` and the reference; `Ok(accepted)` when equal.
-fn check_s8(
-    f: super::Conv2dS8Fn,
-    c: &Case,
-) -> Result<bool, String> {
+fn check_s8(f: super::Conv2dS8Fn, c: &Case) -> Result<bool, String> {
     let g = &c.p.geometry;
     let mut want = vec![0x55i8; out_len(g)];
     conv2d_s8_reference(&c.p, &c.x, &c.w, c.bias.as_deref(), &c.m, &c.s, &mut want);
@@ -270,7 +285,8 @@ proptest! {
 /// shapes with multiplier 1, kernels 3/5, strides 1/2, dilation 1; the others everything.
 fn covers(name: &str, c: &Case) -> bool {
     let g = &c.p.geometry;
-    !name.contains("depthwise") || (g.groups == g.in_c && g.groups == g.out_c && super::depthwise_fast_shape(g))
+    !name.contains("depthwise")
+        || (g.groups == g.in_c && g.groups == g.out_c && super::depthwise_fast_shape(g))
 }
 
 /// Layer shapes from the models (MobileNetV2, ResNeXt, VWW), small enough to run in a test.
@@ -314,13 +330,22 @@ fn conv2d_s8_model_shapes() {
         };
         c.p.rounding = Rounding::Double;
         c.x = (0..h * w * ic).map(|_| rng.int(-128, 127) as i8).collect();
-        c.w = (0..oc * k * k * ic / groups).map(|_| rng.int(-128, 127) as i8).collect();
+        c.w = (0..oc * k * k * ic / groups)
+            .map(|_| rng.int(-128, 127) as i8)
+            .collect();
         c.bias = Some((0..oc).map(|_| rng.int(-5000, 5000) as i32).collect());
-        c.m = (0..oc).map(|_| (1 << 30) + rng.below(1 << 30) as i32).collect();
+        c.m = (0..oc)
+            .map(|_| (1 << 30) + rng.below(1 << 30) as i32)
+            .collect();
         c.s = (0..oc).map(|_| -(rng.below(12) as i32) - 6).collect();
         for imp in CONV2D_S8_IMPLS {
             if imp.isa.supported_by_host() {
-                assert_eq!(check_s8(imp.f, &c), Ok(covers(imp.name, &c)), "{} shape {i}", imp.name);
+                assert_eq!(
+                    check_s8(imp.f, &c),
+                    Ok(covers(imp.name, &c)),
+                    "{} shape {i}",
+                    imp.name
+                );
             }
         }
     }
@@ -347,11 +372,19 @@ fn conv2d_s8_impls_weights_without_m128() {
                     *x = if rng.below(3) == 0 { 127 } else { -128 };
                 }
                 // The depthwise-only kernels decline the other families (`covers`).
-                assert_eq!(check_s8(imp.f, &c), Ok(covers(imp.name, &c)), "{} {family:?} seed {seed}", imp.name);
+                assert_eq!(
+                    check_s8(imp.f, &c),
+                    Ok(covers(imp.name, &c)),
+                    "{} {family:?} seed {seed}",
+                    imp.name
+                );
                 total += covers(imp.name, &c) as usize;
             }
         }
-        std::println!("{}: {total} cases without -128 weights, all bit-exact", imp.name);
+        std::println!(
+            "{}: {total} cases without -128 weights, all bit-exact",
+            imp.name
+        );
     }
 }
 
@@ -365,7 +398,10 @@ fn conv2d_s8_impls_depthwise_3x3() {
     for (i, &ch) in channels.iter().enumerate() {
         for (stride, pad) in [(1, 1), (2, 0), (2, 1), (1, 0)] {
             for rounding in [Rounding::Double, Rounding::Single] {
-                let mut c = make_case(Family::Depthwise, 5000 + i as u64 * 8 + stride as u64 * 2 + pad as u64);
+                let mut c = make_case(
+                    Family::Depthwise,
+                    5000 + i as u64 * 8 + stride as u64 * 2 + pad as u64,
+                );
                 let mut rng = Rng::new(i as u64 * 3 + stride as u64);
                 let (h, w) = (5 + rng.below(6) as usize, 5 + rng.below(7) as usize);
                 let out = |x: usize| (x + 2 * pad - 3) / stride + 1;
@@ -392,11 +428,18 @@ fn conv2d_s8_impls_depthwise_3x3() {
                 c.x = (0..h * w * ch).map(|_| rng.int(-128, 127) as i8).collect();
                 c.w = (0..ch * 9).map(|_| rng.int(-128, 127) as i8).collect();
                 c.bias = Some((0..ch).map(|_| rng.int(-5000, 5000) as i32).collect());
-                c.m = (0..ch).map(|_| (1 << 30) + rng.below(1 << 30) as i32).collect();
+                c.m = (0..ch)
+                    .map(|_| (1 << 30) + rng.below(1 << 30) as i32)
+                    .collect();
                 c.s = (0..ch).map(|_| -(rng.below(12) as i32) - 2).collect();
                 for imp in CONV2D_S8_IMPLS {
                     if imp.isa.supported_by_host() {
-                        assert_eq!(check_s8(imp.f, &c), Ok(true), "{} ch {ch} s {stride} p {pad} {rounding:?}", imp.name);
+                        assert_eq!(
+                            check_s8(imp.f, &c),
+                            Ok(true),
+                            "{} ch {ch} s {stride} p {pad} {rounding:?}",
+                            imp.name
+                        );
                     }
                 }
                 n += 1;
@@ -415,7 +458,11 @@ fn conv2d_s8_aarch64_entries_listed() {
     assert!(names.contains(&"conv2d_s8_neon"));
     assert!(names.contains(&"conv2d_s8_neon_dotprod"));
     for imp in CONV2D_S8_IMPLS {
-        std::println!("{}: host support = {}", imp.name, imp.isa.supported_by_host());
+        std::println!(
+            "{}: host support = {}",
+            imp.name,
+            imp.isa.supported_by_host()
+        );
     }
     assert!(Isa::Neon.supported_by_host(), "every aarch64 CPU has NEON");
 }
@@ -424,7 +471,10 @@ fn conv2d_s8_aarch64_entries_listed() {
 // f32
 // ---------------------------------------------------------------------------------------------
 
-fn make_case_f32(family: Family, seed: u64) -> (Conv2dParams, Vec<f32>, Vec<f32>, Option<Vec<f32>>) {
+fn make_case_f32(
+    family: Family,
+    seed: u64,
+) -> (Conv2dParams, Vec<f32>, Vec<f32>, Option<Vec<f32>>) {
     let c = make_case(family, seed);
     let mut g = c.p.geometry;
     let mut rng = Rng::new(seed ^ 0xf32);
@@ -459,11 +509,20 @@ fn conv2d_f32_impls_match_reference() {
                 if (imp.f)(&g, &x, &w, b.as_deref(), &mut got) {
                     accepted += 1;
                     let r = close(&got, &want, 1e-5);
-                    assert!(r.is_ok(), "{} {:?} seed {seed}: {:?}\n{g:?}", imp.name, family, r);
+                    assert!(
+                        r.is_ok(),
+                        "{} {:?} seed {seed}: {:?}\n{g:?}",
+                        imp.name,
+                        family,
+                        r
+                    );
                 }
             }
         }
-        std::println!("{}: {accepted}/{total} cases run, all within 1e-5", imp.name);
+        std::println!(
+            "{}: {accepted}/{total} cases run, all within 1e-5",
+            imp.name
+        );
         assert!(accepted > 0, "{} accepted nothing", imp.name);
     }
 }
@@ -477,11 +536,10 @@ fn conv2d_f32_impls_match_reference() {
 /// shifts; it declines other groupings and left-shift multipliers.
 fn arm_dsp_covers(c: &Case) -> bool {
     let g = &c.p.geometry;
-    let right = c
-        .m
-        .iter()
-        .zip(&c.s)
-        .all(|(&m, &s)| crate::quant::PreparedMultiplier::new(m, s, c.p.rounding).is_right_shift());
+    let right =
+        c.m.iter().zip(&c.s).all(|(&m, &s)| {
+            crate::quant::PreparedMultiplier::new(m, s, c.p.rounding).is_right_shift()
+        });
     right && (g.groups == 1 || (g.in_c == g.groups && g.out_c == g.groups))
 }
 
@@ -559,9 +617,13 @@ fn conv2d_s8_arm_dsp_mlperf_shapes() {
             };
             c.p.rounding = rounding;
             c.x = (0..h * w * ic).map(|_| rng.int(-128, 127) as i8).collect();
-            c.w = (0..oc * kh * kw * ic / groups).map(|_| rng.int(-128, 127) as i8).collect();
+            c.w = (0..oc * kh * kw * ic / groups)
+                .map(|_| rng.int(-128, 127) as i8)
+                .collect();
             c.bias = Some((0..oc).map(|_| rng.int(-5000, 5000) as i32).collect());
-            c.m = (0..oc).map(|_| (1 << 30) + rng.below(1 << 30) as i32).collect();
+            c.m = (0..oc)
+                .map(|_| (1 << 30) + rng.below(1 << 30) as i32)
+                .collect();
             c.s = (0..oc).map(|_| -(rng.below(12) as i32) - 6).collect();
             assert_eq!(
                 check_s8(super::arm_dsp::conv2d_s8_any_host, &c),
@@ -589,7 +651,10 @@ fn conv2d_s8_instruction_probe() {
         (12, 12, 64, 128, 1, 1, 0, 1),
     ];
     let Ok(spec) = std::env::var("MOTE_PROBE") else {
-        std::println!("set MOTE_PROBE=<kernel>,<shape 0..{}>,<reps>", shapes.len() - 1);
+        std::println!(
+            "set MOTE_PROBE=<kernel>,<shape 0..{}>,<reps>",
+            shapes.len() - 1
+        );
         return;
     };
     let parts: Vec<&str> = spec.split(',').collect();
@@ -623,13 +688,30 @@ fn conv2d_s8_instruction_probe() {
     };
     c.p.rounding = Rounding::Double;
     c.x = (0..h * w * ic).map(|_| rng.int(-128, 127) as i8).collect();
-    c.w = (0..oc * k * k * ic / groups).map(|_| rng.int(-128, 127) as i8).collect();
+    c.w = (0..oc * k * k * ic / groups)
+        .map(|_| rng.int(-128, 127) as i8)
+        .collect();
     c.bias = Some((0..oc).map(|_| rng.int(-5000, 5000) as i32).collect());
-    c.m = (0..oc).map(|_| (1 << 30) + rng.below(1 << 30) as i32).collect();
+    c.m = (0..oc)
+        .map(|_| (1 << 30) + rng.below(1 << 30) as i32)
+        .collect();
     c.s = (0..oc).map(|_| -(rng.below(12) as i32) - 6).collect();
     let mut y = vec![0i8; out_len(&c.p.geometry)];
     for _ in 0..reps {
-        assert!((imp.f)(&c.p, &c.x, &c.w, c.bias.as_deref(), &c.m, &c.s, &mut y));
+        assert!((imp.f)(
+            &c.p,
+            &c.x,
+            &c.w,
+            c.bias.as_deref(),
+            &c.m,
+            &c.s,
+            &mut y
+        ));
     }
-    std::println!("{} shape {} reps {reps}: checksum {}", imp.name, parts[1], y.iter().map(|&v| i64::from(v)).sum::<i64>());
+    std::println!(
+        "{} shape {} reps {reps}: checksum {}",
+        imp.name,
+        parts[1],
+        y.iter().map(|&v| i64::from(v)).sum::<i64>()
+    );
 }

@@ -17,9 +17,9 @@
 //! software double arithmetic costs about 500 instructions per output on a Cortex-M4).
 
 use super::{s8_call_ok, FullyConnectedS8Params};
+use crate::arch::arm_dsp::smlad;
 use crate::arch::arm_dsp::{dot_pairs_1x4, load_word, pair, sadd16, sxtb16, sxtb16_ror8};
 use crate::dispatch::Isa;
-use crate::arch::arm_dsp::smlad;
 use crate::ops::util::{clamp_s8, sub, sub_mut};
 use crate::quant::{PreparedMultiplier, PreparedScale, Rounding};
 
@@ -62,7 +62,11 @@ impl<const MODE: u8> Stage for Mbqm<'_, MODE> {
             RIGHT_DOUBLE => m.apply_right_double(acc),
             _ => m.apply_right_single(acc),
         };
-        clamp_s8(v.saturating_add(self.p.output_offset), self.p.act_min, self.p.act_max)
+        clamp_s8(
+            v.saturating_add(self.p.output_offset),
+            self.p.act_min,
+            self.p.act_max,
+        )
     }
 }
 
@@ -84,7 +88,11 @@ impl Stage for Scaled<'_> {
         // The double expression, exact up to ±2^16 and beyond it of the right sign, then the
         // zero point (|offset| ≤ 2^15, checked by the caller) and the int8 clamp: the
         // reference's result.
-        clamp_s8(scale.apply_bounded(acc) + self.p.output_offset, self.p.act_min, self.p.act_max)
+        clamp_s8(
+            scale.apply_bounded(acc) + self.p.output_offset,
+            self.p.act_min,
+            self.p.act_max,
+        )
     }
 }
 
@@ -154,7 +162,11 @@ fn run<S: Stage>(
             let mut a = 0i32;
             for (i, pr) in buf.chunks_exact(2).take(words).enumerate() {
                 // SAFETY: 4·i + 4 ≤ k = w.len() (the row is whole: s8_call_ok).
-                let t = if w.len() == k { unsafe { load_word(w.as_ptr().add(4 * i)) } } else { 0 };
+                let t = if w.len() == k {
+                    unsafe { load_word(w.as_ptr().add(4 * i)) }
+                } else {
+                    0
+                };
                 a = smlad(pr[0], sxtb16(t), a);
                 a = smlad(pr[1], sxtb16_ror8(t), a);
             }
@@ -192,8 +204,14 @@ pub(crate) fn fully_connected_s8_any_host(
     shifts: &[i32],
     output: &mut [i8],
 ) -> bool {
-    let ok = s8_call_ok(p, input.len(), weights.len(), bias.map(<[i32]>::len), mults.len(), output.len())
-        && mults.len() == shifts.len()
+    let ok = s8_call_ok(
+        p,
+        input.len(),
+        weights.len(),
+        bias.map(<[i32]>::len),
+        mults.len(),
+        output.len(),
+    ) && mults.len() == shifts.len()
         && p.depth <= MAX_DEPTH;
     if !ok {
         return false;
@@ -208,12 +226,32 @@ pub(crate) fn fully_connected_s8_any_host(
         p.rounding,
     );
     match (all_right, p.rounding) {
-        (true, Rounding::Double) => {
-            run(p, input, weights, bias, &Mbqm::<RIGHT_DOUBLE> { p, mults, shifts, first }, output)
-        }
-        (true, Rounding::Single) => {
-            run(p, input, weights, bias, &Mbqm::<RIGHT_SINGLE> { p, mults, shifts, first }, output)
-        }
+        (true, Rounding::Double) => run(
+            p,
+            input,
+            weights,
+            bias,
+            &Mbqm::<RIGHT_DOUBLE> {
+                p,
+                mults,
+                shifts,
+                first,
+            },
+            output,
+        ),
+        (true, Rounding::Single) => run(
+            p,
+            input,
+            weights,
+            bias,
+            &Mbqm::<RIGHT_SINGLE> {
+                p,
+                mults,
+                shifts,
+                first,
+            },
+            output,
+        ),
         // A left-shift multiplier (no quantized model has one): the reference runs the layer.
         _ => return false,
     }
@@ -230,7 +268,8 @@ pub(crate) fn fully_connected_s8_scaled(
     scales: &[f64],
     output: &mut [i8],
 ) -> bool {
-    Isa::ArmDsp.available() && fully_connected_s8_scaled_any_host(p, input, weights, bias, scales, output)
+    Isa::ArmDsp.available()
+        && fully_connected_s8_scaled_any_host(p, input, weights, bias, scales, output)
 }
 
 /// [`fully_connected_s8_scaled`] without the availability check.
@@ -244,13 +283,26 @@ pub(crate) fn fully_connected_s8_scaled_any_host(
 ) -> bool {
     // The output stage's scaled value is exact only up to ±2^16 before the zero point: exact for
     // zero points far inside that (every int8 one); others run the reference.
-    let ok = s8_call_ok(p, input.len(), weights.len(), bias.map(<[i32]>::len), scales.len(), output.len())
-        && p.depth <= MAX_DEPTH
+    let ok = s8_call_ok(
+        p,
+        input.len(),
+        weights.len(),
+        bias.map(<[i32]>::len),
+        scales.len(),
+        output.len(),
+    ) && p.depth <= MAX_DEPTH
         && (-(1 << 15)..=(1 << 15)).contains(&p.output_offset);
     if !ok {
         return false;
     }
     let first = PreparedScale::new(scales.first().copied().unwrap_or(0.0));
-    run(p, input, weights, bias, &Scaled { p, scales, first }, output);
+    run(
+        p,
+        input,
+        weights,
+        bias,
+        &Scaled { p, scales, first },
+        output,
+    );
     true
 }

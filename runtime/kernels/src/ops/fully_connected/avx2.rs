@@ -30,7 +30,12 @@ pub(crate) fn fully_connected_s8(
     let Some(t) = Avx2::get() else {
         return false;
     };
-    let lens = (input.len(), weights.len(), bias.map(<[i32]>::len), output.len());
+    let lens = (
+        input.len(),
+        weights.len(),
+        bias.map(<[i32]>::len),
+        output.len(),
+    );
     if !s8_call_ok(p, lens.0, lens.1, lens.2, mults.len(), lens.3) || mults.len() != shifts.len() {
         return false;
     }
@@ -65,7 +70,12 @@ pub(crate) fn fully_connected_s8_scaled(
     let Some(t) = Avx2::get() else {
         return false;
     };
-    let lens = (input.len(), weights.len(), bias.map(<[i32]>::len), output.len());
+    let lens = (
+        input.len(),
+        weights.len(),
+        bias.map(<[i32]>::len),
+        output.len(),
+    );
     if !s8_call_ok(p, lens.0, lens.1, lens.2, scales.len(), lens.3) {
         return false;
     }
@@ -73,7 +83,10 @@ pub(crate) fn fully_connected_s8_scaled(
     // SAFETY: as in `fully_connected_s8`.
     unsafe {
         run_s8(t, p, input, weights, bias, output, |n, acc| {
-            let scale = scales.get(if per_channel { n } else { 0 }).copied().unwrap_or(0.0);
+            let scale = scales
+                .get(if per_channel { n } else { 0 })
+                .copied()
+                .unwrap_or(0.0);
             scaled_output(acc, scale, p)
         })
     };
@@ -127,9 +140,13 @@ unsafe fn run_s8(
             while kk < k16 {
                 // SAFETY: bytes `kk .. kk + 16 ≤ k` of row `m` and of rows `n + j < units`.
                 unsafe {
-                    let xv = _mm256_add_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128(x.add(kk).cast())), off);
+                    let xv = _mm256_add_epi16(
+                        _mm256_cvtepi8_epi16(_mm_loadu_si128(x.add(kk).cast())),
+                        off,
+                    );
                     for (j, a) in acc.iter_mut().enumerate().take(nb) {
-                        let wv = _mm256_cvtepi8_epi16(_mm_loadu_si128(w.add((n + j) * k + kk).cast()));
+                        let wv =
+                            _mm256_cvtepi8_epi16(_mm_loadu_si128(w.add((n + j) * k + kk).cast()));
                         *a = _mm256_add_epi32(*a, _mm256_madd_epi16(xv, wv));
                     }
                 }
@@ -208,7 +225,8 @@ unsafe fn run_f32(
                 kk += 8;
             }
             for j in 0..nb {
-                let mut a = bias.and_then(|b| b.get(n + j)).copied().unwrap_or(0.0) + hsum_ps(acc[j]);
+                let mut a =
+                    bias.and_then(|b| b.get(n + j)).copied().unwrap_or(0.0) + hsum_ps(acc[j]);
                 let wrow = &weights[(n + j) * k..(n + j + 1) * k];
                 for (&xv, &wv) in xrow[k8..].iter().zip(&wrow[k8..]) {
                     a += xv * wv;

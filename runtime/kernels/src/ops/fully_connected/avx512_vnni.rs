@@ -30,7 +30,12 @@ pub(crate) fn fully_connected_s8(
     let Some(t) = Avx512Vnni::get() else {
         return false;
     };
-    let lens = (input.len(), weights.len(), bias.map(<[i32]>::len), output.len());
+    let lens = (
+        input.len(),
+        weights.len(),
+        bias.map(<[i32]>::len),
+        output.len(),
+    );
     if !s8_call_ok(p, lens.0, lens.1, lens.2, mults.len(), lens.3) || mults.len() != shifts.len() {
         return false;
     }
@@ -65,7 +70,12 @@ pub(crate) fn fully_connected_s8_scaled(
     let Some(t) = Avx512Vnni::get() else {
         return false;
     };
-    let lens = (input.len(), weights.len(), bias.map(<[i32]>::len), output.len());
+    let lens = (
+        input.len(),
+        weights.len(),
+        bias.map(<[i32]>::len),
+        output.len(),
+    );
     if !s8_call_ok(p, lens.0, lens.1, lens.2, scales.len(), lens.3) {
         return false;
     }
@@ -73,7 +83,10 @@ pub(crate) fn fully_connected_s8_scaled(
     // SAFETY: as in `fully_connected_s8`.
     unsafe {
         run(t, p, input, weights, bias, output, |n, acc| {
-            let scale = scales.get(if per_channel { n } else { 0 }).copied().unwrap_or(0.0);
+            let scale = scales
+                .get(if per_channel { n } else { 0 })
+                .copied()
+                .unwrap_or(0.0);
             scaled_output(acc, scale, p)
         })
     };

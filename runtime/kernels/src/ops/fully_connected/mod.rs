@@ -142,15 +142,8 @@ pub fn fully_connected_s8(
 }
 
 /// The type of every [`fully_connected_s8`] variant (see [`FullyConnectedF32Fn`]).
-pub type FullyConnectedS8Fn = fn(
-    &FullyConnectedS8Params,
-    &[i8],
-    &[i8],
-    Option<&[i32]>,
-    &[i32],
-    &[i32],
-    &mut [i8],
-) -> bool;
+pub type FullyConnectedS8Fn =
+    fn(&FullyConnectedS8Params, &[i8], &[i8], Option<&[i32]>, &[i32], &[i32], &mut [i8]) -> bool;
 
 /// The type of every [`fully_connected_s8_scaled`] variant.
 pub type FullyConnectedS8ScaledFn =
@@ -245,7 +238,12 @@ pub const FULLY_CONNECTED_S8_SCALED_IMPLS: &[Impl<FullyConnectedS8ScaledFn>] = &
 /// overflow, and the input offset is an int8 zero point (so `x + input_offset` fits 9 bits).
 /// `scales` is the number of multipliers (or effective scales): 1 or `units`.
 #[cfg_attr(
-    not(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "arm", test)),
+    not(any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "arm",
+        test
+    )),
     allow(dead_code)
 )]
 pub(crate) fn s8_call_ok(

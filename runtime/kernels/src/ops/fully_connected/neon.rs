@@ -26,7 +26,12 @@ pub(crate) fn fully_connected_s8(
     let Some(t) = Neon::get() else {
         return false;
     };
-    let lens = (input.len(), weights.len(), bias.map(<[i32]>::len), output.len());
+    let lens = (
+        input.len(),
+        weights.len(),
+        bias.map(<[i32]>::len),
+        output.len(),
+    );
     if !s8_call_ok(p, lens.0, lens.1, lens.2, mults.len(), lens.3) || mults.len() != shifts.len() {
         return false;
     }
@@ -61,7 +66,12 @@ pub(crate) fn fully_connected_s8_scaled(
     let Some(t) = Neon::get() else {
         return false;
     };
-    let lens = (input.len(), weights.len(), bias.map(<[i32]>::len), output.len());
+    let lens = (
+        input.len(),
+        weights.len(),
+        bias.map(<[i32]>::len),
+        output.len(),
+    );
     if !s8_call_ok(p, lens.0, lens.1, lens.2, scales.len(), lens.3) {
         return false;
     }
@@ -69,7 +79,10 @@ pub(crate) fn fully_connected_s8_scaled(
     // SAFETY: as in `fully_connected_s8`.
     unsafe {
         run_s8(t, p, input, weights, bias, output, |n, acc| {
-            let scale = scales.get(if per_channel { n } else { 0 }).copied().unwrap_or(0.0);
+            let scale = scales
+                .get(if per_channel { n } else { 0 })
+                .copied()
+                .unwrap_or(0.0);
             scaled_output(acc, scale, p)
         })
     };
@@ -151,8 +164,15 @@ pub(crate) fn fully_connected_f32(
     let Some(t) = Neon::get() else {
         return false;
     };
-    let lens = (|| Some((p.rows.checked_mul(p.depth)?, p.units.checked_mul(p.depth)?, p.rows.checked_mul(p.units)?)))();
-    let ok = lens == Some((input.len(), weights.len(), output.len())) && bias.is_none_or(|b| b.len() == p.units);
+    let lens = (|| {
+        Some((
+            p.rows.checked_mul(p.depth)?,
+            p.units.checked_mul(p.depth)?,
+            p.rows.checked_mul(p.units)?,
+        ))
+    })();
+    let ok = lens == Some((input.len(), weights.len(), output.len()))
+        && bias.is_none_or(|b| b.len() == p.units);
     if !ok || p.units == 0 {
         return ok;
     }
@@ -185,7 +205,8 @@ unsafe fn run_f32(
             let nb = (units - n).min(4);
             // Rows past `units` repeat the last one; their sums are not stored.
             // SAFETY: unit `min(n + j, units − 1)` has `k` floats.
-            let wr: [*const f32; 4] = core::array::from_fn(|j| unsafe { w.add((n + j).min(units - 1) * k) });
+            let wr: [*const f32; 4] =
+                core::array::from_fn(|j| unsafe { w.add((n + j).min(units - 1) * k) });
             let mut acc = [[vdupq_n_f32(0.0); 2]; 4];
             let mut kk = 0;
             while kk < k8 {

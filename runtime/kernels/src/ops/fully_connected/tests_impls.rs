@@ -42,7 +42,11 @@ fn make_case(seed: u64) -> Case {
     };
     let a = rng.int(-128, 127) as i32;
     let b = rng.int(-128, 127) as i32;
-    let (act_min, act_max) = if rng.below(2) == 0 { (-128, 127) } else { (a.min(b), a.max(b)) };
+    let (act_min, act_max) = if rng.below(2) == 0 {
+        (-128, 127)
+    } else {
+        (a.min(b), a.max(b))
+    };
     let p = FullyConnectedS8Params {
         rows,
         depth,
@@ -51,24 +55,50 @@ fn make_case(seed: u64) -> Case {
         output_offset: rng.int(-128, 127) as i32,
         act_min,
         act_max,
-        rounding: if rng.below(2) == 0 { Rounding::Single } else { Rounding::Double },
+        rounding: if rng.below(2) == 0 {
+            Rounding::Single
+        } else {
+            Rounding::Double
+        },
     };
     let extreme = rng.below(4) == 0;
     let byte = |rng: &mut Rng| {
         if extreme {
-            if rng.below(2) == 0 { -128i8 } else { 127 }
+            if rng.below(2) == 0 {
+                -128i8
+            } else {
+                127
+            }
         } else {
             rng.int(-128, 127) as i8
         }
     };
     let x = (0..rows * depth).map(|_| byte(&mut rng)).collect();
     let w = (0..units * depth).map(|_| byte(&mut rng)).collect();
-    let bias = (rng.below(4) != 0).then(|| (0..units).map(|_| rng.int(-100_000, 100_000) as i32).collect());
+    let bias = (rng.below(4) != 0).then(|| {
+        (0..units)
+            .map(|_| rng.int(-100_000, 100_000) as i32)
+            .collect()
+    });
     let n = if rng.below(2) == 0 { 1 } else { units };
-    let m = (0..n).map(|_| (1 << 30) + rng.below(1 << 30) as i32).collect();
-    let s = (0..n).map(|_| -(rng.below(32) as i32) + if rng.below(8) == 0 { 12 } else { 0 }).collect();
-    let scales = (0..n).map(|_| f64::from(rng.unit().abs()) * 0.01 / (1 + rng.below(100)) as f64).collect();
-    Case { p, x, w, bias, m, s, scales }
+    let m = (0..n)
+        .map(|_| (1 << 30) + rng.below(1 << 30) as i32)
+        .collect();
+    let s = (0..n)
+        .map(|_| -(rng.below(32) as i32) + if rng.below(8) == 0 { 12 } else { 0 })
+        .collect();
+    let scales = (0..n)
+        .map(|_| f64::from(rng.unit().abs()) * 0.01 / (1 + rng.below(100)) as f64)
+        .collect();
+    Case {
+        p,
+        x,
+        w,
+        bias,
+        m,
+        s,
+        scales,
+    }
 }
 
 fn check(seed: u64) -> Result<(), std::string::String> {
@@ -83,7 +113,11 @@ fn check(seed: u64) -> Result<(), std::string::String> {
                 return Err(std::format!("{} declined {:?}", imp.name, c.p));
             }
             if got != want {
-                return Err(std::format!("{}: {got:?} != {want:?} ({:?})", imp.name, c.p));
+                return Err(std::format!(
+                    "{}: {got:?} != {want:?} ({:?})",
+                    imp.name,
+                    c.p
+                ));
             }
         }
     }
@@ -95,7 +129,11 @@ fn check(seed: u64) -> Result<(), std::string::String> {
                 return Err(std::format!("{} declined {:?}", imp.name, c.p));
             }
             if got != want {
-                return Err(std::format!("{}: {got:?} != {want:?} ({:?})", imp.name, c.p));
+                return Err(std::format!(
+                    "{}: {got:?} != {want:?} ({:?})",
+                    imp.name,
+                    c.p
+                ));
             }
         }
     }
@@ -105,7 +143,11 @@ fn check(seed: u64) -> Result<(), std::string::String> {
         rows: c.p.rows,
         depth: c.p.depth,
         units: c.p.units,
-        activation: if rng.below(2) == 0 { Activation::Relu } else { Activation::None },
+        activation: if rng.below(2) == 0 {
+            Activation::Relu
+        } else {
+            Activation::None
+        },
     };
     let x = rng.units(c.x.len());
     let w = rng.units(c.w.len());
@@ -127,11 +169,19 @@ fn check(seed: u64) -> Result<(), std::string::String> {
 #[test]
 fn fully_connected_impls_match_reference() {
     for imp in FULLY_CONNECTED_S8_IMPLS {
-        let state = if imp.isa.supported_by_host() { "run" } else { "skipped" };
+        let state = if imp.isa.supported_by_host() {
+            "run"
+        } else {
+            "skipped"
+        };
         std::println!("{}: {state}", imp.name);
     }
     for imp in FULLY_CONNECTED_F32_IMPLS {
-        let state = if imp.isa.supported_by_host() { "run" } else { "skipped" };
+        let state = if imp.isa.supported_by_host() {
+            "run"
+        } else {
+            "skipped"
+        };
         std::println!("{}: {state}", imp.name);
     }
     for seed in 0..600 {
@@ -158,12 +208,19 @@ fn check_arm_dsp(seed: u64) -> Result<(), std::string::String> {
     let mut got = vec![0x55i8; len];
     fully_connected_s8_reference(&c.p, &c.x, &c.w, c.bias.as_deref(), &c.m, &c.s, &mut want);
     // Declined exactly when a multiplier is not a right shift.
-    let right = c
-        .m
-        .iter()
-        .zip(&c.s)
-        .all(|(&m, &s)| crate::quant::PreparedMultiplier::new(m, s, c.p.rounding).is_right_shift());
-    let ran = super::arm_dsp::fully_connected_s8_any_host(&c.p, &c.x, &c.w, c.bias.as_deref(), &c.m, &c.s, &mut got);
+    let right =
+        c.m.iter().zip(&c.s).all(|(&m, &s)| {
+            crate::quant::PreparedMultiplier::new(m, s, c.p.rounding).is_right_shift()
+        });
+    let ran = super::arm_dsp::fully_connected_s8_any_host(
+        &c.p,
+        &c.x,
+        &c.w,
+        c.bias.as_deref(),
+        &c.m,
+        &c.s,
+        &mut got,
+    );
     if ran != right {
         return Err(std::format!("ran {ran}, right shifts {right}: {:?}", c.p));
     }
@@ -171,7 +228,14 @@ fn check_arm_dsp(seed: u64) -> Result<(), std::string::String> {
         return Err(std::format!("{got:?} != {want:?} ({:?})", c.p));
     }
     fully_connected_s8_scaled_reference(&c.p, &c.x, &c.w, c.bias.as_deref(), &c.scales, &mut want);
-    if !super::arm_dsp::fully_connected_s8_scaled_any_host(&c.p, &c.x, &c.w, c.bias.as_deref(), &c.scales, &mut got) {
+    if !super::arm_dsp::fully_connected_s8_scaled_any_host(
+        &c.p,
+        &c.x,
+        &c.w,
+        c.bias.as_deref(),
+        &c.scales,
+        &mut got,
+    ) {
         return Err(std::format!("scaled declined {:?}", c.p));
     }
     if got != want {

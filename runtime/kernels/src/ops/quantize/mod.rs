@@ -3,10 +3,10 @@
 //! int8 activations (Sigmoid, Tanh, HardSwish, …: the compiler evaluates the float function on
 //! every int8 input once).
 
-mod reference;
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 mod avx512_vnni;
+mod reference;
 #[cfg(test)]
 mod tests_impls;
 

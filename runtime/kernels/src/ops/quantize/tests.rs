@@ -4,8 +4,8 @@ use std::vec;
 use std::vec::Vec;
 
 use super::{
-    dequantize_s8_f32, dequantize_weights_s8_f32, lookup_s8, quantize_f32_s8, requantize_s8, DequantizeParams, QuantizeParams,
-    RequantizeParams,
+    dequantize_s8_f32, dequantize_weights_s8_f32, lookup_s8, quantize_f32_s8, requantize_s8,
+    DequantizeParams, QuantizeParams, RequantizeParams,
 };
 use crate::ops::test_util::{assert_s8_eq, mbqm_oracle, Rng};
 use crate::ops::tflite_vectors::{DEQUANTIZE, QUANTIZE, REQUANTIZE};

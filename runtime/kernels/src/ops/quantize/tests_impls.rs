@@ -12,7 +12,11 @@ use crate::ops::test_util::Rng;
 #[test]
 fn quantize_dequantize_impls_match_reference() {
     for imp in QUANTIZE_F32_S8_IMPLS {
-        let state = if imp.isa.supported_by_host() { "run" } else { "skipped" };
+        let state = if imp.isa.supported_by_host() {
+            "run"
+        } else {
+            "skipped"
+        };
         std::println!("{}: {state}", imp.name);
     }
     let mut rng = Rng::new(3);
@@ -37,7 +41,11 @@ fn quantize_dequantize_impls_match_reference() {
             2 => 0.0078125,
             _ => 0.001 + rng.unit().abs() * 0.1,
         };
-        let zp = if case % 5 == 0 { -128 } else { rng.int(-128, 127) as i32 };
+        let zp = if case % 5 == 0 {
+            -128
+        } else {
+            rng.int(-128, 127) as i32
+        };
         let x: Vec<f32> = (0..n)
             .map(|_| match rng.below(5) {
                 // Exact ties k + 0.5 in units of the scale.
@@ -46,7 +54,10 @@ fn quantize_dequantize_impls_match_reference() {
                 _ => rng.unit() * 200.0 * scale,
             })
             .collect();
-        let p = QuantizeParams { scale, zero_point: zp };
+        let p = QuantizeParams {
+            scale,
+            zero_point: zp,
+        };
         let mut want = vec![0i8; n];
         quantize_f32_s8_reference(&p, &x, &mut want);
         for imp in QUANTIZE_F32_S8_IMPLS {
@@ -57,14 +68,20 @@ fn quantize_dequantize_impls_match_reference() {
             }
         }
         let q: Vec<i8> = (0..n).map(|_| rng.int(-128, 127) as i8).collect();
-        let d = DequantizeParams { scale, zero_point: zp };
+        let d = DequantizeParams {
+            scale,
+            zero_point: zp,
+        };
         let mut want = vec![0f32; n];
         dequantize_s8_f32_reference(&d, &q, &mut want);
         for imp in DEQUANTIZE_S8_F32_IMPLS {
             if imp.isa.supported_by_host() {
                 let mut got = vec![f32::NAN; n];
                 assert!((imp.f)(&d, &q, &mut got), "{} declined", imp.name);
-                let same = got.iter().zip(&want).all(|(a, b)| a.to_bits() == b.to_bits());
+                let same = got
+                    .iter()
+                    .zip(&want)
+                    .all(|(a, b)| a.to_bits() == b.to_bits());
                 assert!(same, "{} {d:?}", imp.name);
             }
         }
