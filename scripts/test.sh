@@ -47,6 +47,10 @@ bash scripts/litert/all.sh "$repo/.cache/litert"
 step "Generated models"
 bash models/gen/all.sh "$repo/.cache/models"
 
+step "Formatting (cargo fmt --check)"
+rustup component add rustfmt >/dev/null 2>&1 || true
+cargo fmt --all --check
+
 step "Lints of the device crates: no unwrap/expect/panic!, no panicking indexing or overflow in validation"
 cargo clippy --release -p mote-format -p mote-runtime -p mote-kernels --all-features -- -D warnings
 
