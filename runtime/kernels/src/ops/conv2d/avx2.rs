@@ -418,41 +418,27 @@ unsafe fn gemm(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
                         let (oh, ow) = (m / g.out_w, m % g.out_w);
                         // SAFETY: pixel `(b, oh, ow)` exists; `oc + n ≤ out_c`.
                         out_rows[r] = unsafe { out.add(((b * pixels) + m) * g.out_c + oc) };
-                        let (ih0, kh0, kh1) = S8Plan::window(
-                            oh,
-                            g.stride_h,
-                            g.pad_top,
-                            g.dilation_h,
-                            g.kernel_h,
-                            g.in_h,
-                        );
-                        let (iw0, kw0, kw1) = S8Plan::window(
-                            ow,
-                            g.stride_w,
-                            g.pad_left,
-                            g.dilation_w,
-                            g.kernel_w,
-                            g.in_w,
-                        );
                         if im2col {
                             let dst = &mut col.0[r * k_pad..(r + 1) * k_pad];
-                            for kh in 0..g.kernel_h {
-                                for kw in 0..g.kernel_w {
-                                    let t = (kh * g.kernel_w + kw) * cpg;
-                                    let seg = &mut dst[t..t + cpg];
-                                    if (kh0..kh1).contains(&kh) && (kw0..kw1).contains(&kw) {
-                                        let ih = (ih0 + (kh * g.dilation_h) as isize) as usize;
-                                        let iw = (iw0 + (kw * g.dilation_w) as isize) as usize;
-                                        let at =
-                                            (b * g.in_h + ih) * in_px + iw * g.in_c + grp * cpg;
-                                        seg.copy_from_slice(&ctx.input[at..at + cpg]);
-                                    } else {
-                                        seg.fill(zp);
-                                    }
-                                }
-                            }
+                            pl.im2col_row(ctx.input, (b, grp, oh, ow), zp, dst);
                             ptrs[0][r] = dst.as_ptr();
                         } else {
+                            let (ih0, kh0, kh1) = S8Plan::window(
+                                oh,
+                                g.stride_h,
+                                g.pad_top,
+                                g.dilation_h,
+                                g.kernel_h,
+                                g.in_h,
+                            );
+                            let (iw0, kw0, kw1) = S8Plan::window(
+                                ow,
+                                g.stride_w,
+                                g.pad_left,
+                                g.dilation_w,
+                                g.kernel_w,
+                                g.in_w,
+                            );
                             for kh in 0..g.kernel_h {
                                 for kw in 0..g.kernel_w {
                                     let t = kh * g.kernel_w + kw;

@@ -367,6 +367,73 @@ impl S8Plan {
         })
     }
 
+    /// Gathers the receptive field of output pixel `(b, oh, ow)` in group `grp` into `dst` (its
+    /// first `k_len` bytes, tap after tap, `cpg` channels each; taps outside the input read the
+    /// input zero point `zp`): one im2col row of the GEMM path, used when the group's channels
+    /// are not a whole number of vector lanes (the first layer, 3 channels).
+    ///
+    /// Shared by the x86 and NEON drivers. The copies of 1, 2 and 3 channels are fixed-size, so
+    /// they compile to a few moves: a variable-length `copy_from_slice` is a `memcpy` call per
+    /// tap, which made this gather twenty times the cost of the arithmetic on a 3-channel layer.
+    /// Bounds are checked (the plan validated the shapes, so they never fail): safe code, at a
+    /// cost that stays small next to the copies.
+    #[inline]
+    pub(crate) fn im2col_row(
+        &self,
+        input: &[i8],
+        (b, grp, oh, ow): (usize, usize, usize, usize),
+        zp: i8,
+        dst: &mut [i8],
+    ) {
+        let g = &self.g;
+        let cpg = self.cpg;
+        let (ih0, kh0, kh1) =
+            Self::window(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
+        let (iw0, kw0, kw1) =
+            Self::window(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
+        let in_px = g.in_w * g.in_c;
+        let row_w = g.kernel_w * cpg;
+        let Some(dst) = dst.get_mut(..self.k_len) else {
+            return;
+        };
+        if row_w == 0 {
+            return;
+        }
+        for (kh, dst_row) in dst.chunks_exact_mut(row_w).enumerate() {
+            if !(kh0..kh1).contains(&kh) {
+                dst_row.fill(zp);
+                continue;
+            }
+            let ih = (ih0 + (kh * g.dilation_h) as isize) as usize;
+            let base = (b * g.in_h + ih) * in_px + grp * cpg;
+            dst_row[..kw0 * cpg].fill(zp);
+            dst_row[kw1 * cpg..].fill(zp);
+            let inside = &mut dst_row[kw0 * cpg..kw1 * cpg];
+            let iw_first = (iw0 + (kw0 * g.dilation_w) as isize) as usize;
+            let step = g.dilation_w * g.in_c;
+            let mut at = base + iw_first * g.in_c;
+            match cpg {
+                1 => {
+                    for d in inside.iter_mut() {
+                        *d = input.get(at).copied().unwrap_or(zp);
+                        at += step;
+                    }
+                }
+                2 => copy_taps::<2>(input, at, step, inside),
+                3 => copy_taps::<3>(input, at, step, inside),
+                4 => copy_taps::<4>(input, at, step, inside),
+                _ => {
+                    for d in inside.chunks_exact_mut(cpg) {
+                        if let Some(s) = input.get(at..at + cpg) {
+                            d.copy_from_slice(s);
+                        }
+                        at += step;
+                    }
+                }
+            }
+        }
+    }
+
     /// For output position `o` along an axis: the first input position of the window and the
     /// range of taps inside the input.
     #[inline(always)]
@@ -397,4 +464,16 @@ pub(crate) fn depthwise_fast_shape(g: &Conv2dParams) -> bool {
         && matches!(g.stride_w, 1 | 2)
         && g.dilation_h == 1
         && g.dilation_w == 1
+}
+
+/// Copies `C` channels per tap from `input` (taps `step` bytes apart, starting at `at`) into
+/// consecutive `C`-byte chunks of `dst`: fixed-size copies for [`S8Plan::im2col_row`].
+#[inline(always)]
+fn copy_taps<const C: usize>(input: &[i8], mut at: usize, step: usize, dst: &mut [i8]) {
+    for d in dst.chunks_exact_mut(C) {
+        if let Some(s) = input.get(at..at + C) {
+            d.copy_from_slice(s);
+        }
+        at += step;
+    }
 }

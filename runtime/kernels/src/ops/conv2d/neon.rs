@@ -481,21 +481,7 @@ unsafe fn gemm(_t: Neon, ctx: &Ctx, output: &mut [i8], tile: TileFn, tile_no_m12
                             }
                         } else {
                             let dst = &mut col[r * k_pad..(r + 1) * k_pad];
-                            for kh in 0..g.kernel_h {
-                                for kw in 0..g.kernel_w {
-                                    let t = (kh * g.kernel_w + kw) * cpg;
-                                    let sg = &mut dst[t..t + cpg];
-                                    if (kh0..kh1).contains(&kh) && (kw0..kw1).contains(&kw) {
-                                        let ih = (ih0 + (kh * g.dilation_h) as isize) as usize;
-                                        let iw = (iw0 + (kw * g.dilation_w) as isize) as usize;
-                                        let at =
-                                            (b * g.in_h + ih) * in_px + iw * g.in_c + grp * cpg;
-                                        sg.copy_from_slice(&ctx.input[at..at + cpg]);
-                                    } else {
-                                        sg.fill(zp);
-                                    }
-                                }
-                            }
+                            pl.im2col_row(ctx.input, (b, grp, oh, ow), zp, dst);
                             // The padded depth multiplies zero weights.
                             dst[k..].fill(0);
                             ptrs[0][r] = dst.as_ptr();
