@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # A/B of two mote binaries, interleaved runs on the same compiled models (for a shared, noisy
 # machine): per model the median of the whole-model medians, and the depthwise layers (output
-# [1, H, W, C] with MACs = H·W·C·k², k = 3 or 5) with each layer's minimum over the runs.
+# [1, H, W, C] with MACs = H·W·C·k², k = 3 or 5) with each layer's minimum over the runs; the
+# new/old ratio is the median over runs of the two binaries' medians measured back to back.
 #
 #   python3 scripts/bench-ab.py OLD_MOTE NEW_MOTE A.mote,B.mote RUNS
 import json, subprocess, sys, statistics
@@ -18,8 +19,12 @@ for m in models:
                 if o['op'].startswith('Conv2d') and o['macs'] in (h * w * c * 9, h * w * c * 25):
                     dw.add(o['index']); macs[o['index']] = o['macs']
                 lay[b][o['index']] = min(lay[b].get(o['index'], 1e9), o['ms'])
-    print(m)
+    ratio = statistics.median(n / o for o, n in zip(med[bins[0]], med[bins[1]]))
+    print(f"{m}: new / old {ratio:.3f} (median of the per-run ratios)")
     for b in bins:
-        t = sum(lay[b][i] for i in dw); tot = sum(lay[b].values()); mac = sum(macs[i] for i in dw)
-        best = max(macs[i] / lay[b][i] / 1e6 for i in dw)
-        print(f"  {b}: model median {statistics.median(med[b]):.3f} ms (runs {', '.join('%.3f' % x for x in med[b])}); depthwise {len(dw)} layers {t:.3f} ms = {mac / t / 1e6:.2f} GMAC/s (best layer {best:.1f}), {100 * t / tot:.0f} % of per-op sum")
+        line = f"  {b}: model median {statistics.median(med[b]):.3f} ms (runs {', '.join('%.3f' % x for x in med[b])})"
+        if dw:
+            t = sum(lay[b][i] for i in dw); tot = sum(lay[b].values()); mac = sum(macs[i] for i in dw)
+            best = max(macs[i] / lay[b][i] / 1e6 for i in dw)
+            line += f"; depthwise {len(dw)} layers {t:.3f} ms = {mac / t / 1e6:.2f} GMAC/s (best layer {best:.1f}), {100 * t / tot:.0f} % of per-op sum"
+        print(line)

@@ -644,9 +644,9 @@ use super::Conv2dParams;
 use crate::Activation;
 
 /// Pixels per f32 GEMM tile.
-const MR_F32: usize = 6;
-/// Packed f32 weights: 64 KiB.
-const PACK_F32: usize = 16 * 1024;
+pub(super) const MR_F32: usize = 6;
+/// Packed f32 weights: 128 KiB (a 32-channel block of depth up to 1024).
+const PACK_F32: usize = 32 * 1024;
 /// Longest row of zeros (channels per group) for padding taps.
 const MAX_ZERO_F32: usize = 2048;
 /// Depthwise f32 transposed weights: 32 KiB.
@@ -664,12 +664,62 @@ pub(crate) fn conv2d_f32(
     let Some(tok) = Avx2::get() else {
         return false;
     };
+    let Some(plan) = plan_f32(p, input, weights, bias, output) else {
+        return false;
+    };
+    // SAFETY: `tok` proves AVX2 and FMA; `plan_f32` checked the slice lengths against the
+    // shapes and the buffer limits.
+    unsafe {
+        match plan.kind {
+            S8Kind::Depthwise => depthwise_f32(tok, &plan, input, weights, bias, output),
+            _ => gemm_f32(tok, &plan, F32Tile::Avx2, input, weights, bias, output),
+        }
+    }
+    true
+}
+
+/// `conv2d_f32_avx512`: the GEMM path of [`conv2d_f32`] with 16-lane tiles (6 pixels × 32
+/// channels, `vfmadd231ps` on zmm registers): twice the arithmetic per instruction of the AVX2
+/// tile on the 1×1 and dense layers f32 models spend their time in. The driver (im2col
+/// pointers, packing, activation) is the AVX2 one; only the tile differs. Declines depthwise
+/// calls (the dedicated depthwise kernels take them) and depths whose 32-channel packed block
+/// does not fit the stack buffer.
+pub(crate) fn conv2d_f32_avx512(
+    p: &Conv2dParams,
+    input: &[f32],
+    weights: &[f32],
+    bias: Option<&[f32]>,
+    output: &mut [f32],
+) -> bool {
+    let (Some(tok), Some(_)) = (Avx2::get(), crate::arch::x86::Avx512Vnni::get()) else {
+        return false;
+    };
+    let Some(plan) = plan_f32(p, input, weights, bias, output) else {
+        return false;
+    };
+    if plan.kind == S8Kind::Depthwise || plan.k_len * 32 > PACK_F32 {
+        return false;
+    }
+    // SAFETY: `tok` proves AVX2 and FMA, `Avx512Vnni::get` AVX-512 F/BW/VL; `plan_f32` checked
+    // the slice lengths and `k_len · 32 ≤ PACK_F32` the packed block of the wide tile.
+    unsafe { gemm_f32(tok, &plan, F32Tile::Avx512, input, weights, bias, output) };
+    true
+}
+
+/// The shapes of an f32 call checked against its slices and the stack buffers (`None`: decline).
+fn plan_f32(
+    p: &Conv2dParams,
+    input: &[f32],
+    weights: &[f32],
+    bias: Option<&[f32]>,
+    output: &[f32],
+) -> Option<S8Plan> {
     // The int8 plan checks the same shapes; its quantization fields are neutral here.
     let q = Conv2dS8Params {
         geometry: *p,
         ..Default::default()
     };
-    let Some(plan) = S8Plan::new(
+    let plan = S8Plan::new(
         &q,
         input.len(),
         weights.len(),
@@ -677,25 +727,21 @@ pub(crate) fn conv2d_f32(
         p.out_c,
         p.out_c,
         output.len(),
-    ) else {
-        return false;
-    };
+    )?;
     let fits = match plan.kind {
         S8Kind::Depthwise => true,
         _ => plan.k_len * 8 <= PACK_F32 && plan.cpg <= MAX_ZERO_F32,
     };
-    if !fits {
-        return false;
-    }
-    // SAFETY: `tok` proves AVX2 and FMA; `S8Plan::new` checked the slice lengths against the
-    // shapes and `fits` the buffer limits.
-    unsafe {
-        match plan.kind {
-            S8Kind::Depthwise => depthwise_f32(tok, &plan, input, weights, bias, output),
-            _ => gemm_f32(tok, &plan, input, weights, bias, output),
-        }
-    }
-    true
+    fits.then_some(plan)
+}
+
+/// Which tile the f32 GEMM driver runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum F32Tile {
+    /// 6 × 16 channels (or 6 × 8), ymm registers.
+    Avx2,
+    /// 6 × 32 channels, zmm registers (AVX-512 F).
+    Avx512,
 }
 
 /// Clamp bounds when the activation is a clamp (`None` is `[-inf, inf]` with NaN kept).
@@ -729,11 +775,13 @@ fn mask8(n: usize) -> __m256i {
 
 /// # Safety
 /// AVX2/FMA available; `plan` validated for these slices; `k_len · 8 ≤ PACK_F32`,
-/// `cpg ≤ MAX_ZERO_F32`.
+/// `cpg ≤ MAX_ZERO_F32`; with [`F32Tile::Avx512`], AVX-512 F/BW/VL available and
+/// `k_len · 32 ≤ PACK_F32`.
 #[target_feature(enable = "avx2,fma")]
 unsafe fn gemm_f32(
     _t: Avx2,
     plan: &S8Plan,
+    tile: F32Tile,
     input: &[f32],
     weights: &[f32],
     bias: Option<&[f32]>,
@@ -741,8 +789,14 @@ unsafe fn gemm_f32(
 ) {
     let g = &plan.g;
     let (cpg, opg, k) = (plan.cpg, plan.opg, plan.k_len);
-    // 16 channels per block when the packed block fits, else 8.
-    let nb_max = if k * 16 <= PACK_F32 { 16 } else { 8 };
+    // 32 channels per block with the AVX-512 tile; else 16 when the packed block fits, else 8.
+    let nb_max = if tile == F32Tile::Avx512 {
+        32
+    } else if k * 16 <= PACK_F32 {
+        16
+    } else {
+        8
+    };
     let mut packed = Aligned([MaybeUninit::<f32>::uninit(); PACK_F32]);
     let packed = packed.0.as_mut_ptr().cast::<f32>();
     let zero_row = [0f32; MAX_ZERO_F32];
@@ -762,7 +816,7 @@ unsafe fn gemm_f32(
             // Pack `[k][nb_max]`: row kk holds w[oc + j][kk] for j < n, zeros after.
             // SAFETY: rows `oc .. oc + n` of `k` floats; `k · nb_max ≤ PACK_F32`.
             unsafe { pack_f32(weights.as_ptr().add(oc * k), k, n, nb_max, packed) };
-            let mut init = [_mm256_setzero_ps(); 2];
+            let mut init = [_mm256_setzero_ps(); 4];
             if let Some(b) = bias {
                 for (j, v) in init.iter_mut().enumerate() {
                     let lanes = n.saturating_sub(8 * j);
@@ -820,10 +874,21 @@ unsafe fn gemm_f32(
                     // SAFETY: every pointer reads `cpg` floats (a tap or the zero row); the
                     // packed block holds `k · nb_max` floats; outputs hold `n` floats per row.
                     unsafe {
-                        if nb_max == 16 {
-                            tile_f32::<2>(segs, cpg, packed, &init, clamp, &out_rows, rows, n);
-                        } else {
-                            tile_f32::<1>(segs, cpg, packed, &init, clamp, &out_rows, rows, n);
+                        match nb_max {
+                            32 => super::avx512_vnni::tile_f32_avx512(
+                                segs,
+                                cpg,
+                                packed,
+                                &init,
+                                clamp_of(g.activation),
+                                &out_rows,
+                                rows,
+                                n,
+                            ),
+                            16 => {
+                                tile_f32::<2>(segs, cpg, packed, &init, clamp, &out_rows, rows, n)
+                            }
+                            _ => tile_f32::<1>(segs, cpg, packed, &init, clamp, &out_rows, rows, n),
                         }
                     }
                     if scalar_act {
@@ -846,7 +911,7 @@ unsafe fn gemm_f32(
 ///
 /// # Safety
 /// AVX2 available; `src` readable for `n · k` floats; `dst` writable for `k · nb` floats;
-/// `nb` is 8 or 16.
+/// `nb` is 8, 16 or 32.
 #[target_feature(enable = "avx2,fma")]
 unsafe fn pack_f32(src: *const f32, k: usize, n: usize, nb: usize, dst: *mut f32) {
     let k8 = k / 8 * 8;
@@ -893,7 +958,7 @@ unsafe fn tile_f32<const NV: usize>(
     segs: &[[*const f32; MR_F32]],
     cpg: usize,
     mut w: *const f32,
-    init: &[__m256; 2],
+    init: &[__m256; 4],
     clamp: Option<(__m256, __m256)>,
     out_rows: &[*mut f32; MR_F32],
     rows: usize,

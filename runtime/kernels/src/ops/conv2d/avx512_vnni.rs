@@ -25,6 +25,7 @@
 use core::arch::x86_64::*;
 use core::mem::MaybeUninit;
 
+use super::avx2::MR_F32;
 use super::{Conv2dS8Params, S8Kind, S8Plan};
 use crate::arch::x86::{
     byte_mask64, lane_mask16, simple_requant, Avx512Vnni, OutputStage, Requant16,
@@ -820,5 +821,73 @@ unsafe fn depthwise(_t: Avx512Vnni, ctx: &Ctx, output: &mut [i8]) {
             }
         }
         c0 += cn;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// f32 GEMM tile (`conv2d_f32_avx512`; the driver is `avx2.rs`'s `gemm_f32`)
+// ---------------------------------------------------------------------------------------------
+
+/// One f32 tile of `conv2d_f32_avx512`: [`MR_F32`] pixels × 32 channels in 12 zmm
+/// accumulators; per depth step two weight loads, one broadcast per pixel and 12 FMAs. The
+/// packed weights are `[k][32]` (channels past `n` zero); `init` holds the 32 biases as four
+/// 8-lane halves; a clamp activation is applied before the store (others by the driver after).
+///
+/// # Safety
+/// AVX-512 F/BW/VL and FMA available; every `segs[s][r]` readable for `cpg` floats; `w`
+/// readable for `segs.len() · cpg · 32` floats; `out_rows[r]` writable for `n ≤ 32` floats for
+/// `r < rows`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn tile_f32_avx512(
+    segs: &[[*const f32; MR_F32]],
+    cpg: usize,
+    mut w: *const f32,
+    init: &[__m256; 4],
+    clamp: Option<(f32, f32)>,
+    out_rows: &[*mut f32; MR_F32],
+    rows: usize,
+    n: usize,
+) {
+    // Two 8-lane halves into one 16-lane vector (`vinsertf64x4`: AVX-512 F, no DQ needed).
+    let join = |a: __m256, b: __m256| {
+        _mm512_castpd_ps(_mm512_insertf64x4::<1>(
+            _mm512_castps_pd(_mm512_castps256_ps512(a)),
+            _mm256_castps_pd(b),
+        ))
+    };
+    let lo = join(init[0], init[1]);
+    let hi = join(init[2], init[3]);
+    let mut acc = [[lo, hi]; MR_F32];
+    for seg in segs {
+        for c in 0..cpg {
+            // SAFETY: 32 floats inside the packed block (caller).
+            let (w0, w1) = unsafe { (_mm512_loadu_ps(w), _mm512_loadu_ps(w.add(16))) };
+            for (r, row) in acc.iter_mut().enumerate() {
+                // SAFETY: float `c < cpg` of the segment (caller).
+                let xv = _mm512_set1_ps(unsafe { *seg[r].add(c) });
+                row[0] = _mm512_fmadd_ps(xv, w0, row[0]);
+                row[1] = _mm512_fmadd_ps(xv, w1, row[1]);
+            }
+            // SAFETY: stays within (or one past) the packed block.
+            w = unsafe { w.add(32) };
+        }
+    }
+    let bounds = clamp.map(|(l, h)| (_mm512_set1_ps(l), _mm512_set1_ps(h)));
+    for (r, row) in acc.iter().enumerate().take(rows) {
+        for (j, a) in row.iter().enumerate() {
+            let lanes = n.saturating_sub(16 * j).min(16);
+            if lanes == 0 {
+                continue;
+            }
+            // `max(v, lo)` returns `lo` for a NaN `v`, like the scalar `max` (as the AVX2 tile).
+            let v = match bounds {
+                Some((l, h)) => _mm512_min_ps(_mm512_max_ps(*a, l), h),
+                None => *a,
+            };
+            // SAFETY: `lanes` floats from channel `16j` of this row's block (caller); the mask
+            // stores only those.
+            unsafe { _mm512_mask_storeu_ps(out_rows[r].add(16 * j), lane_mask16(lanes), v) };
+        }
     }
 }

@@ -90,6 +90,12 @@ pub const CONV2D_F32_IMPLS: &[Impl<Conv2dF32Fn>] = &[
     },
     #[cfg(target_arch = "x86_64")]
     Impl {
+        name: "conv2d_f32_avx512",
+        isa: Isa::Avx512Vnni,
+        f: avx2::conv2d_f32_avx512,
+    },
+    #[cfg(target_arch = "x86_64")]
+    Impl {
         name: "conv2d_f32_avx2",
         isa: Isa::Avx2,
         f: avx2::conv2d_f32,
