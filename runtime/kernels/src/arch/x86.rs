@@ -424,7 +424,7 @@ mod tests {
                     v.push((x, m, s));
                 }
             }
-            for _ in 0..400 {
+            for _ in 0..crate::ops::test_util::iterations(400) {
                 let x = (rng.next_u64() as i32) >> (rng.below(32) as u32);
                 let m = rng.next_u64() as i32;
                 v.push((x, m, s));
