@@ -194,6 +194,32 @@ pub(crate) fn assert_s8_eq(actual: &[i8], expected: &[i8], what: &str) {
     );
 }
 
+/// How many iterations a seeded test loop runs under Miri at most (see [`iterations`]).
+pub(crate) const MIRI_ITERATIONS: u8 = 3;
+
+/// `n`, or at most [`MIRI_ITERATIONS`] under Miri: loops over random seeds (each drawing odd
+/// sizes that hit the SIMD tails) keep their first few seeds, enough for Miri to walk every
+/// load and store of a kernel at its edges; the ordinary build runs all `n`.
+pub(crate) fn iterations<T: Copy + Ord + From<u8>>(n: T) -> T {
+    if cfg!(miri) {
+        n.min(T::from(MIRI_ITERATIONS))
+    } else {
+        n
+    }
+}
+
+/// `n`, capped at `max` under Miri: shapes drawn by the tests (channels, rows, columns) shrink
+/// to sizes Miri interprets in seconds. Callers pick caps past the widest vector width plus one
+/// (e.g. 33 channels: two 16-lane blocks and a 1-lane tail), so the loads and stores at the
+/// edges still run; the ordinary build is unchanged.
+pub(crate) fn miri_max(n: usize, max: usize) -> usize {
+    if cfg!(miri) {
+        n.min(max)
+    } else {
+        n
+    }
+}
+
 /// Proptest settings with `cases` cases, or 2 under Miri (which runs the same code thousands of
 /// times slower; two random cases still walk every path of a kernel once more, and the fixed
 /// tests cover the edges). Failure persistence is off under Miri (no file system in isolation).

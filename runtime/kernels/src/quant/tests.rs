@@ -224,7 +224,7 @@ fn by_hand() {
 #[test]
 fn single_and_double_differ_by_at_most_one() {
     let mut rng = Rng::new(3);
-    for _ in 0..20_000 {
+    for _ in 0..crate::ops::test_util::iterations(20_000) {
         let x = (rng.next_u64() as i32) >> (rng.next_u64() % 31);
         let m = (1 << 30) + (rng.next_u64() % (1 << 30)) as i32;
         let shift = -((rng.next_u64() % 32) as i32);
@@ -304,7 +304,7 @@ fn quantize_multiplier_specific_values() {
 #[test]
 fn quantize_multiplier_round_trips() {
     let mut rng = Rng::new(99);
-    for i in 0..50_000 {
+    for i in 0..crate::ops::test_util::iterations(50_000) {
         // Log-uniform over [2^-31, 2^30].
         let e = -31.0 + 61.0 * (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
         let real = libm::pow(2.0, e);
@@ -335,7 +335,7 @@ fn quantize_multiplier_agrees_with_fixed_crate() {
     // The `fixed` crate converts q (in [0.5, 1)) to Q1.31 rounding to nearest, ties to even;
     // away from ties (which no random double hits) that is TFLite's round(q · 2^31).
     let mut rng = Rng::new(5);
-    for _ in 0..20_000 {
+    for _ in 0..crate::ops::test_util::iterations(20_000) {
         let q = 0.5 + 0.5 * (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
         let shift = (rng.next_u64() % 40) as i32 - 31;
         let real = q * libm::pow(2.0, shift as f64);
@@ -460,7 +460,7 @@ fn prepared_scales(rng: &mut Rng) -> Vec<f64> {
         3.0e-3,
         0.0123456789,
     ];
-    for _ in 0..120 {
+    for _ in 0..crate::ops::test_util::iterations(120) {
         let f = |rng: &mut Rng, e: i32| {
             let m = 1.0 + (rng.next_u64() >> 11) as f32 / (1u64 << 53) as f32;
             m * 2f32.powi(e)
@@ -474,7 +474,7 @@ fn prepared_scales(rng: &mut Rng) -> Vec<f64> {
         v.push(f64::from(si) * f64::from(sw) / f64::from(so));
     }
     // Random doubles across the integer path's exponents.
-    for _ in 0..60 {
+    for _ in 0..crate::ops::test_util::iterations(60) {
         let e = 980 + rng.below(63);
         v.push(f64::from_bits((e << 52) | (rng.next_u64() >> 12)));
     }
@@ -488,7 +488,7 @@ fn prepared_scale_accs(rng: &mut Rng, scale: f64) -> Vec<i32> {
     v.extend((0..64).map(|_| rng.next_u64() as i32));
     v.extend((0..64).map(|_| (rng.next_u64() as i32) >> (rng.below(31) as u32)));
     if scale.is_finite() && scale != 0.0 {
-        for _ in 0..64 {
+        for _ in 0..crate::ops::test_util::iterations(64) {
             // acc ≈ (k + ½) / scale for a k in the int8 range and beyond.
             let k = rng.below(600) as f64 - 300.0;
             let a = ((k + 0.5) / scale).round();
@@ -519,7 +519,7 @@ fn prepared_scale_equals_the_double_expression() {
     }
     // Scales around (k + ½) / acc: the double product of acc is a tie, or 1-3 ulps from one.
     let mut hits = 0;
-    for _ in 0..20_000 {
+    for _ in 0..crate::ops::test_util::iterations(20_000) {
         let acc = ((rng.next_u64() as i32) >> (rng.below(28) as u32)).max(3);
         let k = rng.below(256) as f64;
         let base = (k + 0.5) / f64::from(acc);

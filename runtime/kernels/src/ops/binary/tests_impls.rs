@@ -172,7 +172,7 @@ fn add_mul_s8_impls_match_reference() {
         };
         std::println!("{}: {state}", imp.name);
     }
-    for seed in 0..1000 {
+    for seed in 0..crate::ops::test_util::iterations(1000) {
         let r = check(seed);
         assert!(r.is_ok(), "seed {seed}: {r:?}");
     }

@@ -212,7 +212,7 @@ fn naive(
 #[test]
 fn random_broadcasts_match_naive_twin() {
     let mut rng = Rng::new(42);
-    for case in 0..300 {
+    for case in 0..crate::ops::test_util::iterations(300) {
         let rank = 1 + (rng.next_u64() % 4) as usize;
         let out: Vec<usize> = (0..rank)
             .map(|_| 1 + (rng.next_u64() % 5) as usize)

@@ -413,13 +413,19 @@ unsafe fn gemm(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
                 while m0 < pixels {
                     let rows = (pixels - m0).min(MR);
                     let mut out_rows = [core::ptr::null_mut::<i8>(); MR];
+                    // The column rows are split off one borrow of the buffer, so the pointer
+                    // kept for row r stays valid while rows r+1.. are written (indexing the
+                    // whole buffer again per row would re-borrow it and invalidate the
+                    // earlier rows' pointers: undefined behaviour Miri reports).
+                    let mut col_rest: &mut [i8] = &mut col.0;
                     for r in 0..MR {
                         let m = m0 + r.min(rows - 1);
                         let (oh, ow) = (m / g.out_w, m % g.out_w);
                         // SAFETY: pixel `(b, oh, ow)` exists; `oc + n ≤ out_c`.
                         out_rows[r] = unsafe { out.add(((b * pixels) + m) * g.out_c + oc) };
                         if im2col {
-                            let dst = &mut col.0[r * k_pad..(r + 1) * k_pad];
+                            let (dst, rest) = core::mem::take(&mut col_rest).split_at_mut(k_pad);
+                            col_rest = rest;
                             pl.im2col_row(ctx.input, (b, grp, oh, ow), zp, dst);
                             ptrs[0][r] = dst.as_ptr();
                         } else {

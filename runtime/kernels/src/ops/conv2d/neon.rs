@@ -438,6 +438,11 @@ unsafe fn gemm(_t: Neon, ctx: &Ctx, output: &mut [i8], tile: TileFn, tile_no_m12
                 while m0 < pixels {
                     let rows = (pixels - m0).min(MR);
                     let mut out_rows = [core::ptr::null_mut::<i8>(); MR];
+                    // The column rows are split off one borrow of the buffer, so the pointer
+                    // kept for row r stays valid while rows r+1.. are written (indexing the
+                    // whole buffer again per row would re-borrow it and invalidate the
+                    // earlier rows' pointers: undefined behaviour Miri reports).
+                    let mut col_rest: &mut [i8] = &mut col;
                     for r in 0..MR {
                         let m = m0 + r.min(rows - 1);
                         let (oh, ow) = (m / g.out_w, m % g.out_w);
@@ -480,7 +485,8 @@ unsafe fn gemm(_t: Neon, ctx: &Ctx, output: &mut [i8], tile: TileFn, tile_no_m12
                                 }
                             }
                         } else {
-                            let dst = &mut col[r * k_pad..(r + 1) * k_pad];
+                            let (dst, rest) = core::mem::take(&mut col_rest).split_at_mut(k_pad);
+                            col_rest = rest;
                             pl.im2col_row(ctx.input, (b, grp, oh, ow), zp, dst);
                             // The padded depth multiplies zero weights.
                             dst[k..].fill(0);

@@ -16,7 +16,7 @@ use super::reference::conv2d_f32_reference;
 use super::reference_s8::conv2d_s8_reference;
 use super::{Conv2dParams, Conv2dS8Params, CONV2D_F32_IMPLS, CONV2D_S8_IMPLS};
 use crate::dispatch::Isa;
-use crate::ops::test_util::{close, Rng};
+use crate::ops::test_util::{close, miri_max, Rng};
 use crate::quant::Rounding;
 use crate::Activation;
 
@@ -43,11 +43,12 @@ struct Case {
 
 fn channels(rng: &mut Rng) -> usize {
     const C: [usize; 16] = [1, 3, 4, 7, 8, 12, 15, 16, 17, 24, 31, 32, 33, 48, 64, 65];
-    if rng.below(6) == 0 {
+    let c = if rng.below(6) == 0 {
         70 + rng.below(100) as usize
     } else {
         C[rng.below(C.len() as u64) as usize]
-    }
+    };
+    miri_max(c, 33)
 }
 
 fn make_case(family: Family, seed: u64) -> Case {
@@ -66,9 +67,13 @@ fn make_case(family: Family, seed: u64) -> Case {
         Family::Depthwise => (channels(&mut rng), 1, 1),
         Family::SmallGroups => {
             let c = if rng.below(2) == 0 { 4 } else { 8 };
-            (r(&mut rng, 2, 40), c, c)
+            (miri_max(r(&mut rng, 2, 40), 3), c, c)
         }
-        Family::Grouped => (r(&mut rng, 2, 6), channels(&mut rng), channels(&mut rng)),
+        Family::Grouped => (
+            miri_max(r(&mut rng, 2, 6), 2),
+            channels(&mut rng),
+            channels(&mut rng),
+        ),
         Family::FewChannels => (1, r(&mut rng, 1, 3), channels(&mut rng)),
     };
     // Keep the depth within what every fast variant packs on its stack (1024).
@@ -88,13 +93,13 @@ fn make_case(family: Family, seed: u64) -> Case {
     };
     let pad_top = r(&mut rng, 0, 2).min((k_h - 1) * dilation_h);
     let pad_left = r(&mut rng, 0, 2).min((k_w - 1) * dilation_w);
-    let in_h = r(&mut rng, 1, 9);
-    let in_w = r(&mut rng, 1, 11);
+    let in_h = miri_max(r(&mut rng, 1, 9), 4);
+    let in_w = miri_max(r(&mut rng, 1, 11), 5);
     let span = |i: usize, k: usize, d: usize, s: usize, p: usize| {
         // Output size for symmetric padding, at least 1.
         ((i + 2 * p).saturating_sub((k - 1) * d + 1) / s + 1).max(1)
     };
-    let batch = r(&mut rng, 1, 2);
+    let batch = miri_max(r(&mut rng, 1, 2), 1);
     let geometry = Conv2dParams {
         batch,
         in_h,
@@ -247,7 +252,7 @@ fn conv2d_s8_impls_match_reference() {
         let mut accepted = 0;
         let mut total = 0;
         for (fi, &family) in FAMILIES.iter().enumerate() {
-            for seed in 0..120u64 {
+            for seed in 0..crate::ops::test_util::iterations(120u64) {
                 let c = make_case(family, seed * 31 + fi as u64 * 1_000_003);
                 total += 1;
                 let r = check_s8(imp.f, &c);
@@ -291,6 +296,10 @@ fn covers(name: &str, c: &Case) -> bool {
 
 /// Layer shapes from the models (MobileNetV2, ResNeXt, VWW), small enough to run in a test.
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "model-sized layers: hours under Miri; the random shapes cover the same paths"
+)]
 fn conv2d_s8_model_shapes() {
     // (h, w, in_c, out_c, k, stride, groups)
     let shapes = [
@@ -362,7 +371,7 @@ fn conv2d_s8_impls_weights_without_m128() {
         }
         let mut total = 0;
         for (fi, &family) in FAMILIES.iter().enumerate() {
-            for seed in 0..60u64 {
+            for seed in 0..crate::ops::test_util::iterations(60u64) {
                 let mut c = make_case(family, seed * 7 + fi as u64 * 4_000_037);
                 let mut rng = Rng::new(seed);
                 for w in c.w.iter_mut() {
@@ -394,6 +403,13 @@ fn conv2d_s8_impls_weights_without_m128() {
 #[test]
 fn conv2d_s8_impls_depthwise_3x3() {
     let channels = [1, 8, 15, 16, 24, 32, 64, 96, 144, 257, 300];
+    // Under Miri: a vector tail and one past the 256-channel chunk.
+    let under_miri = [15, 257];
+    let channels = if cfg!(miri) {
+        &under_miri[..]
+    } else {
+        &channels[..]
+    };
     let mut n = 0;
     for (i, &ch) in channels.iter().enumerate() {
         for (stride, pad) in [(1, 1), (2, 0), (2, 1), (1, 0)] {
@@ -404,6 +420,7 @@ fn conv2d_s8_impls_depthwise_3x3() {
                 );
                 let mut rng = Rng::new(i as u64 * 3 + stride as u64);
                 let (h, w) = (5 + rng.below(6) as usize, 5 + rng.below(7) as usize);
+                let (h, w) = (miri_max(h, 4), miri_max(w, 5));
                 let out = |x: usize| (x + 2 * pad - 3) / stride + 1;
                 c.p.geometry = Conv2dParams {
                     batch: 1,
@@ -500,7 +517,7 @@ fn conv2d_f32_impls_match_reference() {
         let mut accepted = 0;
         let mut total = 0;
         for (fi, &family) in FAMILIES.iter().enumerate() {
-            for seed in 0..80u64 {
+            for seed in 0..crate::ops::test_util::iterations(80u64) {
                 let (g, x, w, b) = make_case_f32(family, seed * 17 + fi as u64 * 7919);
                 let mut want = vec![f32::NAN; out_len(&g)];
                 conv2d_f32_reference(&g, &x, &w, b.as_deref(), &mut want);
@@ -547,7 +564,7 @@ fn arm_dsp_covers(c: &Case) -> bool {
 fn conv2d_s8_arm_dsp_matches_reference() {
     let mut total = 0;
     for (fi, &family) in FAMILIES.iter().enumerate() {
-        for seed in 0..150u64 {
+        for seed in 0..crate::ops::test_util::iterations(150u64) {
             let c = make_case(family, seed * 37 + fi as u64 * 999_331);
             let r = check_s8(super::arm_dsp::conv2d_s8_any_host, &c);
             assert!(r.is_ok(), "arm_dsp {family:?} seed {seed}: {r:?}");
@@ -559,7 +576,7 @@ fn conv2d_s8_arm_dsp_matches_reference() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    #![proptest_config(crate::ops::test_util::proptest_cases(300))]
     #[test]
     fn conv2d_s8_arm_dsp_matches_reference_prop(family in 0usize..6, seed in any::<u64>()) {
         let c = make_case(FAMILIES[family], seed);
@@ -591,8 +608,18 @@ fn conv2d_s8_arm_dsp_mlperf_shapes() {
         (5, 66, 6, 6, 3, 3, 2, 1, 1, 6),
         (4, 62, 8, 8, 3, 3, 1, 1, 1, 8),
     ];
-    for (i, &(h, w, ic, oc, kh, kw, s, pt, pl, groups)) in shapes.iter().enumerate() {
-        for rounding in [Rounding::Double, Rounding::Single] {
+    // Under Miri only the row-buffer edge shapes (the others take hours there; the random
+    // shapes cover their paths).
+    let first = if cfg!(miri) { shapes.len() - 3 } else { 0 };
+    // Both roundings take the same memory paths; Miri runs one.
+    let roundings = [Rounding::Double, Rounding::Single];
+    let roundings = if cfg!(miri) {
+        &roundings[..1]
+    } else {
+        &roundings[..]
+    };
+    for (i, &(h, w, ic, oc, kh, kw, s, pt, pl, groups)) in shapes.iter().enumerate().skip(first) {
+        for &rounding in roundings {
             let mut c = make_case(Family::Dense, 2000 + i as u64);
             let mut rng = Rng::new(i as u64 + 77);
             let out = |x: usize, k: usize, p: usize| (x + 2 * p - k) / s + 1;

@@ -184,7 +184,7 @@ fn fully_connected_impls_match_reference() {
         };
         std::println!("{}: {state}", imp.name);
     }
-    for seed in 0..600 {
+    for seed in 0..crate::ops::test_util::iterations(600) {
         let r = check(seed);
         assert!(r.is_ok(), "seed {seed}: {r:?}");
     }
@@ -246,14 +246,14 @@ fn check_arm_dsp(seed: u64) -> Result<(), std::string::String> {
 
 #[test]
 fn fully_connected_arm_dsp_matches_reference() {
-    for seed in 0..600 {
+    for seed in 0..crate::ops::test_util::iterations(600) {
         let r = check_arm_dsp(seed);
         assert!(r.is_ok(), "seed {seed}: {r:?}");
     }
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(200))]
+    #![proptest_config(crate::ops::test_util::proptest_cases(200))]
     #[test]
     fn fully_connected_arm_dsp_matches_reference_prop(seed in any::<u64>()) {
         let r = check_arm_dsp(seed);

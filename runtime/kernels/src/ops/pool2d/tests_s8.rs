@@ -230,7 +230,7 @@ fn random_geometries_match_twins() {
     // count_include_pad). Max pooling must agree exactly with the f32 kernel on the same values
     // (so the windows are the same); average pooling with the naive twin.
     let mut rng = Rng::new(17);
-    for case in 0..400 {
+    for case in 0..crate::ops::test_util::iterations(400) {
         let r = |rng: &mut Rng, lo: i32, hi: i32| rng.int(lo, hi) as usize;
         let (kh, kw) = (r(&mut rng, 1, 3), r(&mut rng, 1, 3));
         let (dh, dw) = (r(&mut rng, 1, 2), r(&mut rng, 1, 2));

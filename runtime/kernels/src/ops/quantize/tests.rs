@@ -99,7 +99,7 @@ fn requantize_matches_litert_reference() {
 #[test]
 fn requantize_matches_oracle_for_both_roundings() {
     let mut rng = Rng::new(4);
-    for case in 0..200 {
+    for case in 0..crate::ops::test_util::iterations(200) {
         let p = RequantizeParams {
             input_zero_point: rng.int(-128, 127) as i32,
             output_zero_point: rng.int(-128, 127) as i32,

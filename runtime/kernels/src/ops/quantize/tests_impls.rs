@@ -33,7 +33,7 @@ fn quantize_dequantize_impls_match_reference() {
         3e9,
         -3e9,
     ];
-    for case in 0..400 {
+    for case in 0..crate::ops::test_util::iterations(400) {
         let n = rng.below(70) as usize;
         let scale = match case % 4 {
             0 => 1.0,

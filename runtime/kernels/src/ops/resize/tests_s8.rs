@@ -244,7 +244,7 @@ fn tflite_literal(p: &ResizeParams, x: &[i8]) -> Vec<i8> {
 #[test]
 fn bilinear_matches_tflite_integer_kernel_on_any_sizes() {
     let mut rng = Rng::new(11);
-    for _ in 0..60 {
+    for _ in 0..crate::ops::test_util::iterations(60) {
         let h = 1 + rng.below(7) as usize;
         let w = 1 + rng.below(7) as usize;
         let c = 1 + rng.below(35) as usize;
