@@ -418,6 +418,15 @@ impl S8Plan {
             let iw_first = (iw0 + (kw0 * g.dilation_w) as isize) as usize;
             let step = g.dilation_w * g.in_c;
             let mut at = base + iw_first * g.in_c;
+            if g.dilation_w == 1 && cpg == g.in_c {
+                // Adjacent taps of one group spanning all channels are adjacent in the input:
+                // the row's inside taps are one contiguous run (9 bytes for a 3×3 kernel over 3
+                // channels), copied 8 bytes at a time.
+                if let Some(s) = input.get(at..at + inside.len()) {
+                    copy_run(s, inside);
+                }
+                continue;
+            }
             match cpg {
                 1 => {
                     for d in inside.iter_mut() {
@@ -481,5 +490,20 @@ fn copy_taps<const C: usize>(input: &[i8], mut at: usize, step: usize, dst: &mut
             d.copy_from_slice(s);
         }
         at += step;
+    }
+}
+
+/// Copies `src` into `dst` (same length) 8 bytes at a time, then the tail byte by byte: a few
+/// moves for the short runs of [`S8Plan::im2col_row`], where a `copy_from_slice` of a length
+/// known only at run time would be a `memcpy` call.
+#[inline(always)]
+fn copy_run(src: &[i8], dst: &mut [i8]) {
+    let mut d8 = dst.chunks_exact_mut(8);
+    let mut s8 = src.chunks_exact(8);
+    for (d, s) in (&mut d8).zip(&mut s8) {
+        d.copy_from_slice(s);
+    }
+    for (d, s) in d8.into_remainder().iter_mut().zip(s8.remainder()) {
+        *d = *s;
     }
 }
