@@ -387,7 +387,6 @@ unsafe fn gemm(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
     let mut col = Aligned([0i8; MR * MAX_IM2COL_K]);
     let mut ptrs = [[core::ptr::null::<i8>(); MR]; super::MAX_TAPS];
     let pixels = g.out_h * g.out_w;
-    let in_px = g.in_w * g.in_c;
     let x = ctx.input.as_ptr();
     let out = output.as_mut_ptr();
     let off = _mm256_set1_epi32(ctx.p.input_offset);
@@ -429,41 +428,14 @@ unsafe fn gemm(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
                             pl.im2col_row(ctx.input, (b, grp, oh, ow), zp, dst);
                             ptrs[0][r] = dst.as_ptr();
                         } else {
-                            let (ih0, kh0, kh1) = S8Plan::window(
-                                oh,
-                                g.stride_h,
-                                g.pad_top,
-                                g.dilation_h,
-                                g.kernel_h,
-                                g.in_h,
-                            );
-                            let (iw0, kw0, kw1) = S8Plan::window(
-                                ow,
-                                g.stride_w,
-                                g.pad_left,
-                                g.dilation_w,
-                                g.kernel_w,
-                                g.in_w,
-                            );
-                            for kh in 0..g.kernel_h {
-                                for kw in 0..g.kernel_w {
-                                    let t = kh * g.kernel_w + kw;
-                                    ptrs[t][r] = if (kh0..kh1).contains(&kh)
-                                        && (kw0..kw1).contains(&kw)
-                                    {
-                                        let ih = (ih0 + (kh * g.dilation_h) as isize) as usize;
-                                        let iw = (iw0 + (kw * g.dilation_w) as isize) as usize;
-                                        // SAFETY: (b, ih, iw) is inside the input.
-                                        unsafe {
-                                            x.add(
-                                                (b * g.in_h + ih) * in_px + iw * g.in_c + grp * cpg,
-                                            )
-                                        }
-                                    } else {
-                                        zero_row.as_ptr()
-                                    };
-                                }
-                            }
+                            pl.for_each_tap((b, grp, oh, ow), |t, at| {
+                                ptrs[t][r] = match at {
+                                    // SAFETY: `at` is a pixel inside the input (the plan's window), the
+                                    // group's `cpg` channels follow it.
+                                    Some(at) => unsafe { x.add(at) },
+                                    None => zero_row.as_ptr(),
+                                };
+                            });
                         }
                     }
                     let ptrs = &ptrs[..segs];
@@ -808,7 +780,6 @@ unsafe fn gemm_f32(
     let zero_row = [0f32; MAX_ZERO_F32];
     let mut ptrs = [[core::ptr::null::<f32>(); MR_F32]; super::MAX_TAPS];
     let pixels = g.out_h * g.out_w;
-    let in_px = g.in_w * g.in_c;
     let x = input.as_ptr();
     let out = output.as_mut_ptr();
     let clamp = clamp_of(g.activation).map(|(lo, hi)| (_mm256_set1_ps(lo), _mm256_set1_ps(hi)));
@@ -843,38 +814,14 @@ unsafe fn gemm_f32(
                         let (oh, ow) = (m / g.out_w, m % g.out_w);
                         // SAFETY: pixel `(b, oh, ow)` exists; `oc + n ≤ out_c`.
                         out_rows[r] = unsafe { out.add((b * pixels + m) * g.out_c + oc) };
-                        let (ih0, kh0, kh1) = S8Plan::window(
-                            oh,
-                            g.stride_h,
-                            g.pad_top,
-                            g.dilation_h,
-                            g.kernel_h,
-                            g.in_h,
-                        );
-                        let (iw0, kw0, kw1) = S8Plan::window(
-                            ow,
-                            g.stride_w,
-                            g.pad_left,
-                            g.dilation_w,
-                            g.kernel_w,
-                            g.in_w,
-                        );
-                        for kh in 0..g.kernel_h {
-                            for kw in 0..g.kernel_w {
-                                let t = kh * g.kernel_w + kw;
-                                ptrs[t][r] = if (kh0..kh1).contains(&kh) && (kw0..kw1).contains(&kw)
-                                {
-                                    let ih = (ih0 + (kh * g.dilation_h) as isize) as usize;
-                                    let iw = (iw0 + (kw * g.dilation_w) as isize) as usize;
-                                    // SAFETY: (b, ih, iw) is inside the input.
-                                    unsafe {
-                                        x.add((b * g.in_h + ih) * in_px + iw * g.in_c + grp * cpg)
-                                    }
-                                } else {
-                                    zero_row.as_ptr()
-                                };
-                            }
-                        }
+                        plan.for_each_tap((b, grp, oh, ow), |t, at| {
+                            ptrs[t][r] = match at {
+                                // SAFETY: `at` is a pixel inside the input (the plan's window), the
+                                // group's `cpg` channels follow it.
+                                Some(at) => unsafe { x.add(at) },
+                                None => zero_row.as_ptr(),
+                            };
+                        });
                     }
                     let segs = &ptrs[..plan.taps];
                     // SAFETY: every pointer reads `cpg` floats (a tap or the zero row); the

@@ -373,6 +373,35 @@ impl S8Plan {
         })
     }
 
+    /// Calls `f(tap, offset)` for every tap of output pixel `(b, oh, ow)` in group `grp`, taps
+    /// in OHWI order: `offset` is the index of the tap's first channel of the group in the input,
+    /// `None` for a tap in the padding. The GEMM drivers turn these into one input pointer per
+    /// tap (in place when the group's channels are whole vectors).
+    #[inline(always)]
+    pub(crate) fn for_each_tap(
+        &self,
+        (b, grp, oh, ow): (usize, usize, usize, usize),
+        mut f: impl FnMut(usize, Option<usize>),
+    ) {
+        let g = &self.g;
+        let (ih0, kh0, kh1) =
+            Self::window(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
+        let (iw0, kw0, kw1) =
+            Self::window(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
+        let in_px = g.in_w * g.in_c;
+        for kh in 0..g.kernel_h {
+            for kw in 0..g.kernel_w {
+                let t = kh * g.kernel_w + kw;
+                let at = ((kh0..kh1).contains(&kh) && (kw0..kw1).contains(&kw)).then(|| {
+                    let ih = (ih0 + (kh * g.dilation_h) as isize) as usize;
+                    let iw = (iw0 + (kw * g.dilation_w) as isize) as usize;
+                    (b * g.in_h + ih) * in_px + iw * g.in_c + grp * self.cpg
+                });
+                f(t, at);
+            }
+        }
+    }
+
     /// Gathers the receptive field of output pixel `(b, oh, ow)` in group `grp` into `dst` (its
     /// first `k_len` bytes, tap after tap, `cpg` channels each; taps outside the input read the
     /// input zero point `zp`): one im2col row of the GEMM path, used when the group's channels

@@ -390,7 +390,6 @@ unsafe fn gemm(_t: Neon, ctx: &Ctx, output: &mut [i8], tile: TileFn, tile_no_m12
     let mut rqs = [Rq::new(ctx, 0, 0); NB / 4];
     let mut wps = [[core::ptr::null::<i8>(); 4]; NB / 4];
     let pixels = g.out_h * g.out_w;
-    let in_px = g.in_w * g.in_c;
     let x = ctx.input.as_ptr();
     let out = output.as_mut_ptr();
 
@@ -448,42 +447,15 @@ unsafe fn gemm(_t: Neon, ctx: &Ctx, output: &mut [i8], tile: TileFn, tile_no_m12
                         let (oh, ow) = (m / g.out_w, m % g.out_w);
                         // SAFETY: pixel `(b, oh, ow)` exists; `oc + n ≤ out_c`.
                         out_rows[r] = unsafe { out.add((b * pixels + m) * g.out_c + oc) };
-                        let (ih0, kh0, kh1) = S8Plan::window(
-                            oh,
-                            g.stride_h,
-                            g.pad_top,
-                            g.dilation_h,
-                            g.kernel_h,
-                            g.in_h,
-                        );
-                        let (iw0, kw0, kw1) = S8Plan::window(
-                            ow,
-                            g.stride_w,
-                            g.pad_left,
-                            g.dilation_w,
-                            g.kernel_w,
-                            g.in_w,
-                        );
                         if direct {
-                            for kh in 0..g.kernel_h {
-                                for kw in 0..g.kernel_w {
-                                    let t = kh * g.kernel_w + kw;
-                                    ptrs[t][r] = if (kh0..kh1).contains(&kh)
-                                        && (kw0..kw1).contains(&kw)
-                                    {
-                                        let ih = (ih0 + (kh * g.dilation_h) as isize) as usize;
-                                        let iw = (iw0 + (kw * g.dilation_w) as isize) as usize;
-                                        // SAFETY: (b, ih, iw) is inside the input.
-                                        unsafe {
-                                            x.add(
-                                                (b * g.in_h + ih) * in_px + iw * g.in_c + grp * cpg,
-                                            )
-                                        }
-                                    } else {
-                                        zero_row.as_ptr()
-                                    };
-                                }
-                            }
+                            pl.for_each_tap((b, grp, oh, ow), |t, at| {
+                                ptrs[t][r] = match at {
+                                    // SAFETY: `at` is a pixel inside the input (the plan's
+                                    // window), the group's `cpg` channels follow it.
+                                    Some(at) => unsafe { x.add(at) },
+                                    None => zero_row.as_ptr(),
+                                };
+                            });
                         } else {
                             let (dst, rest) = core::mem::take(&mut col_rest).split_at_mut(k_pad);
                             col_rest = rest;
@@ -800,7 +772,6 @@ unsafe fn gemm_f32(
     let zero_row = [0f32; MAX_ZERO_F32];
     let mut ptrs = [[core::ptr::null::<f32>(); MR_F32]; super::MAX_TAPS];
     let pixels = g.out_h * g.out_w;
-    let in_px = g.in_w * g.in_c;
     let x = input.as_ptr();
     let out = output.as_mut_ptr();
     let clamp = clamp_f32(g.activation).map(|(lo, hi)| (vdupq_n_f32(lo), vdupq_n_f32(hi)));
@@ -837,38 +808,14 @@ unsafe fn gemm_f32(
                         let (oh, ow) = (m / g.out_w, m % g.out_w);
                         // SAFETY: pixel `(b, oh, ow)` exists; `oc + n ≤ out_c`.
                         out_rows[r] = unsafe { out.add((b * pixels + m) * g.out_c + oc) };
-                        let (ih0, kh0, kh1) = S8Plan::window(
-                            oh,
-                            g.stride_h,
-                            g.pad_top,
-                            g.dilation_h,
-                            g.kernel_h,
-                            g.in_h,
-                        );
-                        let (iw0, kw0, kw1) = S8Plan::window(
-                            ow,
-                            g.stride_w,
-                            g.pad_left,
-                            g.dilation_w,
-                            g.kernel_w,
-                            g.in_w,
-                        );
-                        for kh in 0..g.kernel_h {
-                            for kw in 0..g.kernel_w {
-                                let t = kh * g.kernel_w + kw;
-                                ptrs[t][r] = if (kh0..kh1).contains(&kh) && (kw0..kw1).contains(&kw)
-                                {
-                                    let ih = (ih0 + (kh * g.dilation_h) as isize) as usize;
-                                    let iw = (iw0 + (kw * g.dilation_w) as isize) as usize;
-                                    // SAFETY: (b, ih, iw) is inside the input.
-                                    unsafe {
-                                        x.add((b * g.in_h + ih) * in_px + iw * g.in_c + grp * cpg)
-                                    }
-                                } else {
-                                    zero_row.as_ptr()
-                                };
-                            }
-                        }
+                        plan.for_each_tap((b, grp, oh, ow), |t, at| {
+                            ptrs[t][r] = match at {
+                                // SAFETY: `at` is a pixel inside the input (the plan's window), the
+                                // group's `cpg` channels follow it.
+                                Some(at) => unsafe { x.add(at) },
+                                None => zero_row.as_ptr(),
+                            };
+                        });
                     }
                     // SAFETY: every pointer reads `cpg` floats (a tap or the zero row); the
                     // packed block holds `k · 8` floats; outputs hold `n` floats per row.
