@@ -78,6 +78,12 @@ pub type Conv2dF32Fn = fn(&Conv2dParams, &[f32], &[f32], Option<&[f32]>, &mut [f
 pub const CONV2D_F32_IMPLS: &[Impl<Conv2dF32Fn>] = &[
     #[cfg(target_arch = "x86_64")]
     Impl {
+        name: "conv2d_f32_small_groups_avx512",
+        isa: Isa::Avx512Vnni,
+        f: small_groups_f32_avx512::conv2d_f32,
+    },
+    #[cfg(target_arch = "x86_64")]
+    Impl {
         name: "conv2d_f32_depthwise_avx512",
         isa: Isa::Avx512Vnni,
         f: depthwise_avx512::conv2d_f32,
@@ -135,6 +141,9 @@ mod neon;
 #[cfg(target_arch = "aarch64")]
 #[allow(unsafe_code)]
 mod neon_dotprod;
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+mod small_groups_f32_avx512;
 #[cfg(test)]
 mod tests_depthwise;
 #[cfg(test)]

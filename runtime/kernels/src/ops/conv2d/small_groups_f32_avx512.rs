@@ -1,0 +1,186 @@
+//! f32 grouped convolution with 4 or 8 channels per group on AVX-512:
+//! `conv2d_f32_small_groups_avx512` (ResNeXt-50 32x4d's grouped 3×3 layers, 4 channels per
+//! group, and the like).
+//!
+//! Run as a GEMM per group, such a layer has 4 or 8 output channels and a depth of 36 or 72:
+//! far too narrow for a vector tile (the AVX2 GEMM runs it at a few GMAC/s, slower than
+//! XNNPACK's f32). Here one zmm register holds 16 output channels, i.e. 4 or 2 whole groups, and
+//! the input of the same 16 channels at a tap is one load. For each input channel `c` of a group,
+//! one `vpermps` hands every lane the value of channel `c` of its own group and one FMA
+//! multiplies it by the lane's weight: per tap and pixel, `cpg` permutes and `cpg` FMAs for
+//! `16 · cpg` MACs. The weights are repacked once per call as `[block][tap][c][16 lanes]`
+//! (`out_c · k_len` floats on the stack); four pixels of a row share each weight load.
+//! Padding taps are skipped (they add `0 · w`).
+
+use core::arch::x86_64::*;
+use core::mem::MaybeUninit;
+
+use super::{Conv2dParams, Conv2dS8Params, S8Kind, S8Plan, MAX_TAPS};
+use crate::arch::x86::Avx512Vnni;
+use crate::Activation;
+
+/// Output pixels per tile (along a row).
+const PX: usize = 4;
+/// Packed weights: 128 KiB (ResNeXt-50 32x4d's second-stage layer, 256 channels × 9 taps × 8
+/// channels per group, needs 18,432 floats).
+const PACK: usize = 32 * 1024;
+
+#[repr(C, align(64))]
+struct Aligned<T>(T);
+
+/// `conv2d_f32_small_groups_avx512`: see the module documentation. `false` (nothing written)
+/// without AVX-512, for other groupings, channel counts that are not whole 16-lane blocks, or
+/// weights beyond the packing buffer.
+pub(crate) fn conv2d_f32(
+    p: &Conv2dParams,
+    input: &[f32],
+    weights: &[f32],
+    bias: Option<&[f32]>,
+    output: &mut [f32],
+) -> bool {
+    let Some(tok) = Avx512Vnni::get() else {
+        return false;
+    };
+    // The int8 plan checks the same shapes; its quantization fields are neutral here.
+    let q = Conv2dS8Params {
+        geometry: *p,
+        ..Default::default()
+    };
+    let Some(plan) = S8Plan::new(
+        &q,
+        input.len(),
+        weights.len(),
+        bias.map(<[f32]>::len),
+        p.out_c,
+        p.out_c,
+        output.len(),
+    ) else {
+        return false;
+    };
+    if plan.kind != S8Kind::SmallGroups
+        || !p.out_c.is_multiple_of(16)
+        || p.out_c.checked_mul(plan.k_len).is_none_or(|n| n > PACK)
+    {
+        return false;
+    }
+    // SAFETY: `tok` proves AVX-512 F/BW/VL; `S8Plan::new` checked every slice length against
+    // the shapes (in_c = out_c = groups · cpg, cpg = opg ∈ {4, 8}), and the packed weights fit.
+    unsafe {
+        if plan.cpg == 4 {
+            run::<4>(tok, &plan, input, weights, bias, output);
+        } else {
+            run::<8>(tok, &plan, input, weights, bias, output);
+        }
+    }
+    true
+}
+
+/// # Safety
+/// AVX-512 F/BW/VL available; `plan` validated for these slices, SmallGroups kind with
+/// `cpg == C`, `out_c` a multiple of 16, `out_c · k_len ≤ PACK`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
+unsafe fn run<const C: usize>(
+    _t: Avx512Vnni,
+    plan: &S8Plan,
+    input: &[f32],
+    weights: &[f32],
+    bias: Option<&[f32]>,
+    output: &mut [f32],
+) {
+    let g = &plan.g;
+    let taps = plan.taps;
+    let blocks = g.out_c / 16;
+    // Pack: packed[((blk · taps + t) · C + c) · 16 + l] = w[oc = 16·blk + l][t][c] (OHWI).
+    let mut packed = Aligned([MaybeUninit::<f32>::uninit(); PACK]);
+    let packed = packed.0.as_mut_ptr().cast::<f32>();
+    for blk in 0..blocks {
+        for t in 0..taps {
+            for c in 0..C {
+                for l in 0..16 {
+                    let oc = 16 * blk + l;
+                    let v = weights.get((oc * taps + t) * C + c).copied().unwrap_or(0.0);
+                    // SAFETY: the index is below `out_c · taps · C = out_c · k_len ≤ PACK`.
+                    unsafe { packed.add(((blk * taps + t) * C + c) * 16 + l).write(v) };
+                }
+            }
+        }
+    }
+    // Lane l takes channel c of its own group: index (l / C) · C + c.
+    let lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    let group_base = _mm512_and_si512(lane, _mm512_set1_epi32(!(C as i32 - 1)));
+    let mut idx = [_mm512_setzero_si512(); C];
+    for (c, v) in idx.iter_mut().enumerate() {
+        *v = _mm512_add_epi32(group_base, _mm512_set1_epi32(c as i32));
+    }
+    let clamp = match g.activation {
+        Activation::Relu => Some((0.0, f32::INFINITY)),
+        Activation::Clip { min, max } => Some((min, max)),
+        _ => None,
+    };
+    let bounds = clamp.map(|(lo, hi)| (_mm512_set1_ps(lo), _mm512_set1_ps(hi)));
+    let scalar_act = clamp.is_none() && g.activation != Activation::None;
+    let x = input.as_ptr();
+    let out = output.as_mut_ptr();
+    let mut offs = [[None::<usize>; MAX_TAPS]; PX];
+
+    for b in 0..g.batch {
+        for oh in 0..g.out_h {
+            let mut ow0 = 0;
+            while ow0 < g.out_w {
+                let np = (g.out_w - ow0).min(PX);
+                for (p, o) in offs.iter_mut().enumerate().take(np) {
+                    // Offsets of channel 0 at each tap (group 0); block `blk` adds 16·blk.
+                    plan.for_each_tap((b, 0, oh, ow0 + p), |t, at| {
+                        if let Some(slot) = o.get_mut(t) {
+                            *slot = at;
+                        }
+                    });
+                }
+                for blk in 0..blocks {
+                    let init = match bias {
+                        // SAFETY: channels `16·blk .. + 16 ≤ out_c`.
+                        Some(bv) => unsafe { _mm512_loadu_ps(bv.as_ptr().add(16 * blk)) },
+                        None => _mm512_setzero_ps(),
+                    };
+                    let mut acc = [init; PX];
+                    for t in 0..taps {
+                        let mut wv = [_mm512_setzero_ps(); C];
+                        for (c, v) in wv.iter_mut().enumerate() {
+                            // SAFETY: inside the packed block (see the packing loop).
+                            *v = unsafe {
+                                _mm512_load_ps(packed.add(((blk * taps + t) * C + c) * 16))
+                            };
+                        }
+                        for (a, o) in acc.iter_mut().zip(&offs).take(np) {
+                            if let Some(at) = o[t] {
+                                // SAFETY: `at` is a pixel inside the input (the plan's window);
+                                // its channels `16·blk .. + 16 ≤ in_c` follow.
+                                let xv = unsafe { _mm512_loadu_ps(x.add(at + 16 * blk)) };
+                                for (i, w) in idx.iter().zip(&wv) {
+                                    *a = _mm512_fmadd_ps(_mm512_permutexvar_ps(*i, xv), *w, *a);
+                                }
+                            }
+                        }
+                    }
+                    for (p, a) in acc.iter().enumerate().take(np) {
+                        let v = match bounds {
+                            // `max(v, lo)` returns `lo` for a NaN `v`, like the scalar `max`.
+                            Some((lo, hi)) => _mm512_min_ps(_mm512_max_ps(*a, lo), hi),
+                            None => *a,
+                        };
+                        let m = (b * g.out_h + oh) * g.out_w + ow0 + p;
+                        // SAFETY: pixel `(b, oh, ow0 + p)` exists; channels `16·blk .. + 16`.
+                        unsafe { _mm512_storeu_ps(out.add(m * g.out_c + 16 * blk), v) };
+                    }
+                }
+                if scalar_act {
+                    let row = (b * g.out_h + oh) * g.out_w + ow0;
+                    if let Some(s) = output.get_mut(row * g.out_c..(row + np) * g.out_c) {
+                        g.activation.apply_slice(s);
+                    }
+                }
+                ow0 += np;
+            }
+        }
+    }
+}
