@@ -128,6 +128,44 @@ pub(crate) unsafe fn dot_1x1(x: *const i8, w: *const i8, k: usize) -> i32 {
     }
 }
 
+/// `Σ_{i<k} w[i]` (wrapping): per 16 bytes one `vldrb`, one `vaddva.s8`.
+///
+/// # Safety
+/// `w[..k]` is readable; `k > 0`.
+#[inline(always)]
+pub(crate) unsafe fn sum_s8(w: *const i8, k: usize) -> i32 {
+    #[cfg(mote_helium)]
+    {
+        let a: i32;
+        // SAFETY: reads k bytes of w (tail-predicated).
+        unsafe {
+            core::arch::asm!(
+                "movs r0, #0",
+                "dlstp.8 lr, lr",
+                "2:",
+                "vldrb.u8 q0, [{w}], #16",
+                "vaddva.s8 r0, q0",
+                "letp lr, 2b",
+                w = inout(reg) w => _,
+                inout("lr") k => _,
+                out("r0") a,
+                out("s0") _, out("s1") _, out("s2") _, out("s3") _,
+                options(readonly, nostack),
+            );
+        }
+        a
+    }
+    #[cfg(not(mote_helium))]
+    {
+        let mut a = 0i32;
+        for i in 0..k {
+            // SAFETY: i < k.
+            a = a.wrapping_add(i32::from(unsafe { *w.add(i) }));
+        }
+        a
+    }
+}
+
 /// One output pixel's 3×3 depthwise window of 4 channels, from a buffer holding 4 channels per
 /// pixel (4 bytes) and `row` bytes per input row, dilation 1: returns `acc[j] + Σ_taps x·w`,
 /// `w` being the 9 taps' 4 weights (`w[4·t + j]`). Per tap: 2 `vldrb.s32`, `vmul`, `vadd`.
@@ -144,51 +182,52 @@ pub(crate) unsafe fn dw3x3_4(x: *const i8, row: usize, w: *const i8, acc: &[i32;
         // QEMU 7.2 it gave the lanes swapped from what the assembler syntax says.)
         unsafe {
             core::arch::asm!(
-                "vldrw.u32 q0, [{acc}]",
-                "vldrb.s32 q1, [{x}]",
-                "vldrb.s32 q2, [{w}]",
+                "vldrw.u32 q0, [r2]",
+                "vldrb.s32 q1, [r0]",
+                "vldrb.s32 q2, [r1]",
                 "vmul.i32 q1, q1, q2",
                 "vadd.i32 q0, q0, q1",
-                "vldrb.s32 q1, [{x}, #4]",
-                "vldrb.s32 q2, [{w}, #4]",
+                "vldrb.s32 q1, [r0, #4]",
+                "vldrb.s32 q2, [r1, #4]",
                 "vmul.i32 q1, q1, q2",
                 "vadd.i32 q0, q0, q1",
-                "vldrb.s32 q1, [{x}, #8]",
-                "vldrb.s32 q2, [{w}, #8]",
+                "vldrb.s32 q1, [r0, #8]",
+                "vldrb.s32 q2, [r1, #8]",
                 "vmul.i32 q1, q1, q2",
                 "vadd.i32 q0, q0, q1",
-                "add {x}, {x}, {row}",
-                "vldrb.s32 q1, [{x}]",
-                "vldrb.s32 q2, [{w}, #12]",
+                "add r0, r0, {row}",
+                "vldrb.s32 q1, [r0]",
+                "vldrb.s32 q2, [r1, #12]",
                 "vmul.i32 q1, q1, q2",
                 "vadd.i32 q0, q0, q1",
-                "vldrb.s32 q1, [{x}, #4]",
-                "vldrb.s32 q2, [{w}, #16]",
+                "vldrb.s32 q1, [r0, #4]",
+                "vldrb.s32 q2, [r1, #16]",
                 "vmul.i32 q1, q1, q2",
                 "vadd.i32 q0, q0, q1",
-                "vldrb.s32 q1, [{x}, #8]",
-                "vldrb.s32 q2, [{w}, #20]",
+                "vldrb.s32 q1, [r0, #8]",
+                "vldrb.s32 q2, [r1, #20]",
                 "vmul.i32 q1, q1, q2",
                 "vadd.i32 q0, q0, q1",
-                "add {x}, {x}, {row}",
-                "vldrb.s32 q1, [{x}]",
-                "vldrb.s32 q2, [{w}, #24]",
+                "add r0, r0, {row}",
+                "vldrb.s32 q1, [r0]",
+                "vldrb.s32 q2, [r1, #24]",
                 "vmul.i32 q1, q1, q2",
                 "vadd.i32 q0, q0, q1",
-                "vldrb.s32 q1, [{x}, #4]",
-                "vldrb.s32 q2, [{w}, #28]",
+                "vldrb.s32 q1, [r0, #4]",
+                "vldrb.s32 q2, [r1, #28]",
                 "vmul.i32 q1, q1, q2",
                 "vadd.i32 q0, q0, q1",
-                "vldrb.s32 q1, [{x}, #8]",
-                "vldrb.s32 q2, [{w}, #32]",
+                "vldrb.s32 q1, [r0, #8]",
+                "vldrb.s32 q2, [r1, #32]",
                 "vmul.i32 q1, q1, q2",
                 "vadd.i32 q0, q0, q1",
-                "vstrw.32 q0, [{res}]",
-                x = inout(reg) x => _,
+                "vstrw.32 q0, [r3]",
+                // The widening loads (`vldrb.s32`) take only r0-r7 as the base.
+                inout("r0") x => _,
                 row = in(reg) row,
-                w = in(reg) w,
-                acc = in(reg) acc.as_ptr(),
-                res = in(reg) res.0.as_mut_ptr(),
+                in("r1") w,
+                in("r2") acc.as_ptr(),
+                in("r3") res.0.as_mut_ptr(),
                 out("s0") _, out("s1") _, out("s2") _, out("s3") _,
                 out("s4") _, out("s5") _, out("s6") _, out("s7") _,
                 out("s8") _, out("s9") _, out("s10") _, out("s11") _,
@@ -244,10 +283,10 @@ pub(crate) unsafe fn requant4_double(
         // contract).
         unsafe {
             core::arch::asm!(
-                "vldrw.u32 q0, [{acc}]",
-                "vldrw.u32 q1, [{g}]",
+                "vldrw.u32 q0, [r0]",
+                "vldrw.u32 q1, [r1]",
                 "vqrdmulh.s32 q0, q0, q1",
-                "vldrw.u32 q1, [{g}, #16]",
+                "vldrw.u32 q1, [r1, #16]",
                 "vand q2, q0, q1",
                 "vshr.s32 q2, q2, #31",
                 "vqadd.s32 q0, q0, q2",
@@ -257,13 +296,14 @@ pub(crate) unsafe fn requant4_double(
                 "vmax.s32 q0, q0, q1",
                 "vdup.32 q1, {hi}",
                 "vmin.s32 q0, q0, q1",
-                "vstrb.32 q0, [{out}]",
-                acc = in(reg) acc.0.as_ptr(),
-                g = in(reg) g as *const RequantGroup,
+                "vstrb.32 q0, [r2]",
+                // The narrowing store (`vstrb.32`) takes only r0-r7 as the base.
+                in("r0") acc.0.as_ptr(),
+                in("r1") g as *const RequantGroup,
+                in("r2") out,
                 off = in(reg) off,
                 lo = in(reg) lo,
                 hi = in(reg) hi,
-                out = in(reg) out,
                 out("s0") _, out("s1") _, out("s2") _, out("s3") _,
                 out("s4") _, out("s5") _, out("s6") _, out("s7") _,
                 out("s8") _, out("s9") _, out("s10") _, out("s11") _,

@@ -27,6 +27,7 @@ use super::arm_dsp::{
     GENERAL, MAX_DW_W, MAX_K, RIGHT_DOUBLE, RIGHT_SINGLE,
 };
 use super::{Conv2dS8Params, S8Kind, S8Plan};
+use crate::arch::arm_dsp::load_word;
 use crate::arch::helium::{dot_1x1, dot_1x4, dw3x3_4, requant4_double, RequantGroup};
 use crate::dispatch::Isa;
 use crate::quant::PreparedMultiplier;
@@ -98,11 +99,7 @@ pub(crate) fn conv2d_s8_any_host(
         if !covered {
             return false;
         }
-        if vector {
-            depthwise_3x3::<true>(&ctx, output);
-        } else {
-            depthwise_3x3::<false>(&ctx, output);
-        }
+        depthwise_3x3(&ctx, vector, output);
         return true;
     }
     if plan.g.groups != 1 {
@@ -112,11 +109,7 @@ pub(crate) fn conv2d_s8_any_host(
     if !in_place && plan.k_len > MAX_K {
         return false;
     }
-    if vector {
-        gemm::<true>(&ctx, in_place, output);
-    } else {
-        gemm::<false>(&ctx, in_place, output);
-    }
+    gemm(&ctx, vector, in_place, output);
     true
 }
 
@@ -150,11 +143,12 @@ fn group(ctx: &Ctx, oc: usize) -> RequantGroup {
 }
 
 /// Writes 4 outputs `dst` from accumulators `a` (folded bias included): the vector stage when
-/// `VECTOR`, else the scalar single-rounding one (`output_mode` returned `RIGHT_SINGLE`, or
+/// `vector`, else the scalar single-rounding one (`output_mode` returned `RIGHT_SINGLE`, or
 /// double rounding with clamp bounds outside int8).
 #[inline(always)]
-fn store4<const VECTOR: bool>(
+fn store4(
     ctx: &Ctx,
+    vector: bool,
     st: Stage,
     a: [i32; 4],
     grp: &RequantGroup,
@@ -164,7 +158,7 @@ fn store4<const VECTOR: bool>(
     let Some(dst) = dst.get_mut(..4) else {
         return;
     };
-    if VECTOR {
+    if vector {
         // SAFETY: dst has 4 bytes.
         unsafe { requant4_double(a, grp, st.off, st.lo, st.hi, dst.as_mut_ptr()) };
     } else if let ([d0, d1, d2, d3], Some(&[m0, m1, m2, m3])) = (dst, rq.get(..4)) {
@@ -194,7 +188,7 @@ fn store1(ctx: &Ctx, acc: i32, m: PreparedMultiplier) -> i8 {
 
 /// Dense convolution: see the module docs.
 #[inline(never)]
-fn gemm<const VECTOR: bool>(ctx: &Ctx, in_place: bool, output: &mut [i8]) {
+fn gemm(ctx: &Ctx, vector: bool, in_place: bool, output: &mut [i8]) {
     let g = &ctx.plan.g;
     let pixels = g.batch * g.out_h * g.out_w;
     let k = ctx.plan.k_len;
@@ -247,8 +241,9 @@ fn gemm<const VECTOR: bool>(ctx: &Ctx, in_place: bool, output: &mut [i8]) {
                     d[3].wrapping_add(b[3]),
                 ];
                 let grp = groups.get(j / 4).copied().unwrap_or_default();
-                store4::<VECTOR>(
+                store4(
                     ctx,
+                    vector,
                     st,
                     a,
                     &grp,
@@ -280,7 +275,7 @@ fn gemm<const VECTOR: bool>(ctx: &Ctx, in_place: bool, output: &mut [i8]) {
 /// Depthwise 3×3, dilation 1, channels a multiple of 4, padded rows ≤ [`MAX_DW_W`] pixels
 /// (checked by the caller): see the module docs.
 #[inline(never)]
-fn depthwise_3x3<const VECTOR: bool>(ctx: &Ctx, output: &mut [i8]) {
+fn depthwise_3x3(ctx: &Ctx, vector: bool, output: &mut [i8]) {
     let g = &ctx.plan.g;
     let c = g.in_c;
     let st = Stage::new(ctx.p);
@@ -327,10 +322,9 @@ fn depthwise_3x3<const VECTOR: bool>(ctx: &Ctx, output: &mut [i8]) {
                         continue;
                     };
                     right.fill(zp_word);
-                    for (d, px) in mid.iter_mut().zip(src.chunks(c)) {
-                        if let Some(&[b0, b1, b2, b3]) = px.get(..4) {
-                            *d = u32::from_ne_bytes([b0 as u8, b1 as u8, b2 as u8, b3 as u8]);
-                        }
+                    for (i, d) in mid.iter_mut().enumerate() {
+                        // SAFETY: i < count, so i·c + 4 ≤ (count − 1)·c + 4 = src.len().
+                        *d = unsafe { load_word(src.as_ptr().add(i * c)) };
                     }
                 }
                 let out_row = ((n * g.out_h + oh) * g.out_w) * c + c0;
@@ -345,8 +339,9 @@ fn depthwise_3x3<const VECTOR: bool>(ctx: &Ctx, output: &mut [i8]) {
                     // (< wp) are inside `rows` (3·wp words); wpk has 36 bytes.
                     let a = unsafe { dw3x3_4(buf.add(4 * col0), 4 * wp, wpk.as_ptr(), &cw) };
                     let o = out_row + ow * c;
-                    store4::<VECTOR>(
+                    store4(
                         ctx,
+                        vector,
                         st,
                         a,
                         &grp,
