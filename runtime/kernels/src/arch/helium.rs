@@ -350,3 +350,84 @@ pub(crate) fn vrshl(a: i32, n: i32) -> i32 {
         ((i64::from(a) + (1i64 << (r - 1))) >> r) as i32
     }
 }
+
+/// `out[i] = stage(ta[a[i] as u8] + tb[b[i] as u8])` for `i < n`, the stage being
+/// [`requant4_double`]'s with the one multiplier `q = [mult, shift, off, lo, hi]`
+/// (`shift ∈ [−31, 0]`): a tail-predicated loop over 4 elements per step, the table entries
+/// fetched with gather loads.
+///
+/// # Safety
+/// `a[..n]`, `b[..n]` readable, `out[..n]` writable, `n > 0`.
+#[inline(always)]
+pub(crate) unsafe fn add_tables(
+    a: *const i8,
+    b: *const i8,
+    out: *mut i8,
+    n: usize,
+    ta: &[i32; 256],
+    tb: &[i32; 256],
+    q: [i32; 5],
+) {
+    let [mult, shift, off, lo, hi] = q;
+    #[cfg(mote_helium)]
+    {
+        // SAFETY: reads n bytes of a and b and table entries at byte indices, writes n bytes of
+        // out (tail-predicated: nothing past n).
+        unsafe {
+            core::arch::asm!(
+                "vdup.32 q3, {shift}",
+                "vdup.32 q4, {lo}",
+                "vdup.32 q5, {hi}",
+                "dlstp.32 lr, lr",
+                "2:",
+                "vldrb.u32 q0, [r0], #4",
+                "vldrw.u32 q1, [r3, q0, uxtw #2]",
+                "vldrb.u32 q0, [r1], #4",
+                "vldrw.u32 q2, [r4, q0, uxtw #2]",
+                "vadd.i32 q1, q1, q2",
+                "vqrdmulh.s32 q1, q1, {mult}",
+                "vand q2, q1, q3",
+                "vshr.s32 q2, q2, #31",
+                "vqadd.s32 q1, q1, q2",
+                "vrshl.s32 q1, q1, q3",
+                "vqadd.s32 q1, q1, {off}",
+                "vmax.s32 q1, q1, q4",
+                "vmin.s32 q1, q1, q5",
+                "vstrb.32 q1, [r2], #4",
+                "letp lr, 2b",
+                // Widening loads, gathers and narrowing stores: bases in r0-r7.
+                inout("r0") a => _,
+                inout("r1") b => _,
+                inout("r2") out => _,
+                in("r3") ta.as_ptr(),
+                in("r4") tb.as_ptr(),
+                inout("lr") n => _,
+                shift = in(reg) shift,
+                lo = in(reg) lo,
+                hi = in(reg) hi,
+                mult = in(reg) mult,
+                off = in(reg) off,
+                out("s0") _, out("s1") _, out("s2") _, out("s3") _,
+                out("s4") _, out("s5") _, out("s6") _, out("s7") _,
+                out("s8") _, out("s9") _, out("s10") _, out("s11") _,
+                out("s12") _, out("s13") _, out("s14") _, out("s15") _,
+                out("s16") _, out("s17") _, out("s18") _, out("s19") _,
+                out("s20") _, out("s21") _, out("s22") _, out("s23") _,
+                options(nostack),
+            );
+        }
+    }
+    #[cfg(not(mote_helium))]
+    {
+        for i in 0..n {
+            // SAFETY: i < n (the caller's contract).
+            let (x, y) = unsafe { (*a.add(i), *b.add(i)) };
+            let s = ta[x as u8 as usize].wrapping_add(tb[y as u8 as usize]);
+            let h = vqrdmulh(s, mult);
+            let h = vqadd(h, (h & shift) >> 31);
+            let v = vqadd(vrshl(h, shift), off).max(lo).min(hi);
+            // SAFETY: i < n.
+            unsafe { *out.add(i) = v as i8 };
+        }
+    }
+}

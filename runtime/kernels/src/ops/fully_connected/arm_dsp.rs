@@ -16,6 +16,9 @@
 //! LiteRT's `BUILTIN_REF`, computed in integers bit for bit by [`PreparedScale`] (quant module;
 //! software double arithmetic costs about 500 instructions per output on a Cortex-M4).
 
+// Helium builds leave these kernels out of the dispatch lists (the Helium ones cover them).
+#![cfg_attr(mote_helium, allow(dead_code))]
+
 use super::{s8_call_ok, FullyConnectedS8Params};
 use crate::arch::arm_dsp::smlad;
 use crate::arch::arm_dsp::{dot_pairs_1x4, load_word, pair, sadd16, sxtb16, sxtb16_ror8};
