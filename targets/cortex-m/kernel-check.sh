@@ -35,7 +35,7 @@ for cpu in "${cpus[@]}"; do
         unset CARGO_ENCODED_RUSTFLAGS
         MOTE_MODEL="$work/kws.mote" CARGO_TARGET_DIR="$tdir" RUSTFLAGS="-C target-cpu=$rcpu" \
             CARGO_PROFILE_RELEASE_OPT_LEVEL=3 \
-            cargo build --quiet --release --target "$target" --bin kernel-check
+            cargo build --quiet --release --target "$target" --features kernel-check --bin kernel-check
     )
     log="$work/$cpu.txt"
     if timeout "${MOTE_QEMU_TIMEOUT:-600}" "${QEMU:-qemu-system-arm}" "${machine[@]}" -nographic \

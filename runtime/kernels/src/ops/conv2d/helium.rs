@@ -94,7 +94,7 @@ pub(crate) fn conv2d_s8_any_host(
             && g.kernel_w == 3
             && g.dilation_h == 1
             && g.dilation_w == 1
-            && g.in_c % 4 == 0
+            && g.in_c.is_multiple_of(4)
             && padded_width(g) <= MAX_DW_W;
         if !covered {
             return false;
@@ -280,7 +280,7 @@ fn depthwise_3x3(ctx: &Ctx, vector: bool, output: &mut [i8]) {
     let c = g.in_c;
     let st = Stage::new(ctx.p);
     let wp = padded_width(g);
-    if wp > MAX_DW_W || c % 4 != 0 || ctx.plan.taps != 9 {
+    if wp > MAX_DW_W || !c.is_multiple_of(4) || ctx.plan.taps != 9 {
         return;
     }
     let zp_word = u32::from_ne_bytes([(-ctx.p.input_offset) as i8 as u8; 4]);

@@ -164,8 +164,8 @@ fn run<S: Stage>(
             let w = sub(weights, u * k, k);
             let mut a = 0i32;
             for (i, pr) in buf.chunks_exact(2).take(words).enumerate() {
-                // SAFETY: 4·i + 4 ≤ k = w.len() (the row is whole: s8_call_ok).
                 let t = if w.len() == k {
+                    // SAFETY: 4·i + 4 ≤ k = w.len() (the row is whole: s8_call_ok).
                     unsafe { load_word(w.as_ptr().add(4 * i)) }
                 } else {
                     0
