@@ -374,14 +374,13 @@ fn check_add(b: &mut Bufs, rng: &mut Rng) -> usize {
                 Rounding::Single
             },
         };
-        let (x, rest) = b.x.split_at_mut(len);
-        rng.fill(x);
-        rng.fill(&mut rest[..len]);
+        // The two inputs: x and w (w is the larger buffer).
+        rng.fill(&mut b.x[..len]);
+        rng.fill(&mut b.w[..len]);
         let run = |b: &mut Bufs, isa: Isa, dst: bool| {
             set_limit(isa);
-            let (x, rest) = b.x.split_at(len);
             let out = if dst { &mut b.got } else { &mut b.want };
-            add_s8(&p, x, &rest[..len], &mut out[..len]);
+            add_s8(&p, &b.x[..len], &b.w[..len], &mut out[..len]);
         };
         run(b, Isa::Reference, false);
         for isa in ISAS {
