@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the four int8 MLPerf Tiny models on the emulated Cortex-M4 (mps2-an386), Cortex-M7
 # (mps2-an500) and Cortex-M55 (mps3-an547), and checks that every output element equals the
-# host's `mote run` result. Exits non-zero on any mismatch, build failure or QEMU failure.
+# host's `mote run` result; on the M55 also runs kernel-check.sh (every int8 kernel variant against
+# the reference on the target). Exits non-zero on any mismatch, build failure or QEMU failure.
 #
 #   targets/cortex-m/test.sh [m4 m7 m55]      (default: all three cores)
 #
@@ -90,8 +91,21 @@ else
     pass=$((pass + 1))
 fi
 
+# The kernels one by one on the M55 (Helium and DSP variants against the reference, real
+# instructions): kernel-check.sh.
+case " ${cpus[*]} " in
+    *" m55 "*)
+        if MOTE="$MOTE" "$here/kernel-check.sh" m55; then
+            pass=$((pass + 1))
+        else
+            echo "FAIL kernel check on m55" >&2
+            fail=$((fail + 1))
+        fi
+        ;;
+esac
+
 echo
-echo "instructions per inference (Arm DSP kernels where they apply, else the portable ones):"
+echo "instructions per inference (Helium kernels on the M55 and DSP kernels where they apply, else the portable ones):"
 printf '  %-5s %-4s %14s\n' model core instructions
 for s in "${summary[@]}"; do
     # shellcheck disable=SC2086

@@ -36,17 +36,23 @@ pub enum Isa {
     /// Chosen at compile time only: available when building for `thumbv7em-*` or
     /// `thumbv8m.main-*` (the build script sets `cfg(mote_arm_dsp)`), never on other hosts.
     ArmDsp,
+    /// Helium, Arm's M-profile vector extension (MVE, integer), of the Cortex-M55/M85: 128-bit
+    /// vectors, tail-predicated loops. Chosen at compile time only, like [`Isa::ArmDsp`], which
+    /// it implies: the build script sets `cfg(mote_helium)` for `thumbv8m.main-*` built with
+    /// `-C target-cpu=cortex-m55`/`cortex-m85` or `-C target-feature=+mve`.
+    Helium,
 }
 
 impl Isa {
     /// Every instruction set, in increasing order of preference.
-    pub const ALL: [Isa; 6] = [
+    pub const ALL: [Isa; 7] = [
         Isa::Reference,
         Isa::Avx2,
         Isa::Avx512Vnni,
         Isa::Neon,
         Isa::NeonDotprod,
         Isa::ArmDsp,
+        Isa::Helium,
     ];
 
     /// Short lower-case name, as used in kernel names (`conv2d_s8_avx2`).
@@ -58,6 +64,7 @@ impl Isa {
             Isa::Neon => "neon",
             Isa::NeonDotprod => "neon_dotprod",
             Isa::ArmDsp => "arm_dsp",
+            Isa::Helium => "helium",
         }
     }
 
@@ -74,6 +81,7 @@ impl Isa {
         match self {
             Isa::Reference => true,
             Isa::ArmDsp => cfg!(mote_arm_dsp),
+            Isa::Helium => cfg!(mote_helium),
             _ => host_supports(self),
         }
     }
@@ -138,7 +146,7 @@ fn limit() -> Isa {
         .iter()
         .copied()
         .find(|i| *i as u8 == v)
-        .unwrap_or(Isa::ArmDsp)
+        .unwrap_or(Isa::Helium)
 }
 
 /// One variant of a kernel: its name (`<op>_<dtype>[_<variant>]_<isa>`), its instruction set,

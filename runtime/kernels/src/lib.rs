@@ -58,13 +58,25 @@
 //! `asm!` on those targets; on every other target `arch::arm_dsp` emulates them bit for bit in
 //! Rust, so the same kernels are compiled and property-tested against the references on the
 //! x86 host (`cargo test -p mote-kernels arm_dsp`), and run with the real instructions under
-//! QEMU (`targets/cortex-m/test.sh`: whole models equal to the host). The Cortex-M55's Helium
-//! (MVE) gets LLVM's auto-vectorisation of the portable kernels at `opt-level=3`
-//! (`target-cpu=cortex-m55`); there are no hand-written MVE kernels yet.
+//! QEMU (`targets/cortex-m/test.sh`: whole models equal to the host).
+//!
+//! **Arm Cortex-M55/M85 (Helium, MVE).** `ops/<op>/helium.rs` (conv2d: dense GEMM with
+//! tail-predicated `vmladava.s8` loops, 3×3 depthwise, the vector output stage; fully connected)
+//! are chosen at compile time too: the build script sets `cfg(mote_helium)` for
+//! `thumbv8m.main-*` built with `-C target-cpu=cortex-m55`/`cortex-m85` or
+//! `-C target-feature=+mve` (stable rustc does not report `target_feature = "mve"`), and
+//! [`Isa::Helium`](dispatch::Isa::Helium), preferred to `ArmDsp`, is then available;
+//! `MOTE_NO_HELIUM=1` at build time turns it off. The vector code is `asm!` there (no MVE
+//! intrinsics in `core::arch`) and emulated bit for bit in Rust elsewhere (`arch::helium`), so
+//! it is property-tested on the host (`cargo test -p mote-kernels helium`) and, with the real
+//! instructions, under QEMU `mps3-an547` (`targets/cortex-m/kernel-check.sh m55`: every variant
+//! against the reference on layer shapes; `targets/cortex-m/test.sh m55`: whole models). The
+//! remaining portable kernels get LLVM's auto-vectorisation at `opt-level=3`.
 //!
 //! `unsafe` is confined to the instruction-set files (`arch/x86.rs`, `arch/arm_dsp.rs`,
 //! `arch/aarch64.rs`, `ops/<op>/avx2.rs`, `ops/<op>/avx512_vnni.rs`, `ops/<op>/neon.rs`,
-//! `ops/<op>/neon_dotprod.rs`, `ops/<op>/arm_dsp.rs`); every block states its
+//! `ops/<op>/neon_dotprod.rs`, `ops/<op>/arm_dsp.rs`, `arch/helium.rs`, `ops/<op>/helium.rs`);
+//! every block states its
 //! invariant in a `// SAFETY:` comment. The
 //! two invariants used everywhere are: the instruction set was detected (a zero-sized token from
 //! `arch::x86` proves it), and the slice lengths were checked against the shapes at the kernel's

@@ -305,6 +305,8 @@ pub(crate) unsafe fn dot_1x4_words(x: *const i8, w: *const i8, k: usize, words: 
 /// `xp .. xp + 2·words` (u32) and `w + j·k .. w + j·k + 4·words` (j = 0..4) are readable;
 /// `words ≥ 1`; `xp` is 4-byte aligned. The sums start from `init` (the biases).
 #[cfg(mote_arm_dsp)]
+// Used by the DSP fully connected kernel, which Helium builds leave out.
+#[cfg_attr(mote_helium, allow(dead_code))]
 #[inline(always)]
 pub(crate) unsafe fn dot_pairs_1x4(
     xp: *const u32,

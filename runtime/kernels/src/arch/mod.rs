@@ -12,6 +12,11 @@ pub(crate) mod x86;
 #[allow(unsafe_code)]
 pub(crate) mod arm_dsp;
 
+// As `arm_dsp`: `asm!` with Helium (cfg(mote_helium)), bit-identical Rust elsewhere.
+#[cfg(any(test, target_arch = "arm"))]
+#[allow(unsafe_code)]
+pub(crate) mod helium;
+
 #[cfg(target_arch = "aarch64")]
 #[allow(unsafe_code)]
 pub(crate) mod aarch64;

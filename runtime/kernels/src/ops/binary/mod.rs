@@ -63,6 +63,10 @@ mod tests_impls;
 // On the host the kernel is compiled for its tests.
 #[cfg(any(test, target_arch = "arm"))]
 pub(crate) mod arm_dsp;
+// As `arm_dsp`: its vector code emulated on the host for its tests.
+#[cfg(any(test, target_arch = "arm"))]
+#[allow(unsafe_code)]
+pub(crate) mod helium;
 
 use crate::dispatch::{Impl, Isa};
 use crate::quant::Rounding;
@@ -166,6 +170,12 @@ pub type MulS8Fn = fn(&MulS8Params, &[i8], &[i8], &mut [i8]) -> bool;
 
 /// The variants of [`add_s8`] (Add and Sub), fastest first, the reference last; all bit-exact.
 pub const ADD_S8_IMPLS: &[Impl<AddS8Fn>] = &[
+    #[cfg(target_arch = "arm")]
+    Impl {
+        name: "add_s8_helium",
+        isa: Isa::Helium,
+        f: helium::add_s8,
+    },
     #[cfg(target_arch = "arm")]
     Impl {
         name: "add_s8_arm_dsp",

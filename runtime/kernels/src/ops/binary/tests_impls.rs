@@ -111,6 +111,20 @@ fn check(seed: u64) -> Result<(), std::string::String> {
         if got != want {
             return Err(std::format!("add_s8_arm_dsp: {got:?} != {want:?} ({p:?})"));
         }
+        // The Helium kernel (vector code emulated): double rounding with a right-shift output
+        // multiplier and int8 clamp bounds, else declined.
+        let mut got = vec![0x55i8; n];
+        let covered = rounding == Rounding::Double
+            && crate::quant::PreparedMultiplier::new(p.output_multiplier, p.output_shift, rounding)
+                .is_right_shift()
+            && (-128..=127).contains(&p.act_min)
+            && (-128..=127).contains(&p.act_max);
+        if super::helium::add_s8_any_host(&p, &a, &b, &mut got) != covered {
+            return Err(std::format!("add_s8_helium: accepted != {covered} ({p:?})"));
+        }
+        if covered && got != want {
+            return Err(std::format!("add_s8_helium: {got:?} != {want:?} ({p:?})"));
+        }
     }
     for imp in ADD_S8_IMPLS {
         if imp.isa.supported_by_host() {

@@ -43,18 +43,18 @@ pub(crate) const MAX_K: usize = 1152;
 /// bytes, the second im2col row `MAX_PK`.
 const MAX_PK: usize = 320;
 /// Output channels whose folded bias (`bias + off·Σ w`) is kept at once.
-const CHUNK: usize = 64;
+pub(super) const CHUNK: usize = 64;
 
 /// Output stage for any multiplier ([`PreparedMultiplier::apply`]).
-const GENERAL: u8 = 0;
+pub(super) const GENERAL: u8 = 0;
 /// Every channel's multiplier is a right shift, double rounding.
-const RIGHT_DOUBLE: u8 = 1;
+pub(super) const RIGHT_DOUBLE: u8 = 1;
 /// Every channel's multiplier is a right shift, single rounding.
-const RIGHT_SINGLE: u8 = 2;
+pub(super) const RIGHT_SINGLE: u8 = 2;
 
 /// The output stage for the whole call: the short right-shift paths when every channel allows
 /// them (every real model), so the per-output code has no branch on the parameters.
-fn output_mode(ctx: &Ctx) -> u8 {
+pub(super) fn output_mode(ctx: &Ctx) -> u8 {
     let all_right = (0..ctx.plan.g.out_c).all(|oc| ctx.prepared(oc).is_right_shift());
     match (all_right, ctx.p.rounding) {
         (true, Rounding::Double) => RIGHT_DOUBLE,
@@ -64,14 +64,14 @@ fn output_mode(ctx: &Ctx) -> u8 {
 }
 
 /// The arguments of one call, validated.
-struct Ctx<'a> {
-    plan: S8Plan,
-    p: &'a Conv2dS8Params,
-    input: &'a [i8],
-    weights: &'a [i8],
-    bias: Option<&'a [i32]>,
-    mults: &'a [i32],
-    shifts: &'a [i32],
+pub(super) struct Ctx<'a> {
+    pub(super) plan: S8Plan,
+    pub(super) p: &'a Conv2dS8Params,
+    pub(super) input: &'a [i8],
+    pub(super) weights: &'a [i8],
+    pub(super) bias: Option<&'a [i32]>,
+    pub(super) mults: &'a [i32],
+    pub(super) shifts: &'a [i32],
 }
 
 impl Ctx<'_> {
@@ -91,7 +91,7 @@ impl Ctx<'_> {
 
     /// Channel `oc`'s multiplier, prepared.
     #[inline]
-    fn prepared(&self, oc: usize) -> PreparedMultiplier {
+    pub(super) fn prepared(&self, oc: usize) -> PreparedMultiplier {
         PreparedMultiplier::new(
             self.mults.get(oc).copied().unwrap_or(0),
             self.shifts.get(oc).copied().unwrap_or(0),
@@ -102,7 +102,7 @@ impl Ctx<'_> {
     /// Requantizes an accumulator (folded bias included) with a prepared multiplier, by the
     /// output stage `MODE` chosen once per call ([`output_mode`]).
     #[inline(always)]
-    fn out_p<const MODE: u8>(&self, acc: i32, m: PreparedMultiplier) -> i8 {
+    pub(super) fn out_p<const MODE: u8>(&self, acc: i32, m: PreparedMultiplier) -> i8 {
         let v = match MODE {
             RIGHT_DOUBLE => m.apply_right_double(acc),
             RIGHT_SINGLE => m.apply_right_single(acc),
@@ -124,7 +124,7 @@ impl Ctx<'_> {
     }
 
     /// `bias[oc] + input_offset · Σ weights[oc]`, wrapping, over the `k` weights of channel `oc`.
-    fn folded_bias(&self, oc: usize, k: usize) -> i32 {
+    pub(super) fn folded_bias(&self, oc: usize, k: usize) -> i32 {
         let w = sub(self.weights, oc * k, k);
         let k4 = w.len() / 4;
         let mut s = 0i32;
@@ -220,7 +220,7 @@ fn run<const MODE: u8>(ctx: &Ctx, in_place: bool, output: &mut [i8]) {
 
 /// A 1×1 kernel without padding whose every window is inside the input: the im2col row of a
 /// pixel is the pixel's channels, read in place.
-fn reads_in_place(plan: &S8Plan) -> bool {
+pub(super) fn reads_in_place(plan: &S8Plan) -> bool {
     let g = &plan.g;
     g.kernel_h == 1
         && g.kernel_w == 1
@@ -373,7 +373,7 @@ fn pixel_pair<const MODE: u8>(
 /// Fills `cw` with the folded biases of channels `c0 ..`; returns how many.
 /// Fills `cw` with the folded biases and `rq` with the prepared multipliers of channels
 /// `c0 ..`; returns how many.
-fn fold_chunk(
+pub(super) fn fold_chunk(
     ctx: &Ctx,
     c0: usize,
     cw: &mut [i32; CHUNK],
@@ -389,7 +389,7 @@ fn fold_chunk(
 
 /// Input offset of output pixel `q`'s window origin for [`reads_in_place`] calls.
 #[inline(always)]
-fn in_place_offset(g: &super::Conv2dParams, q: usize) -> usize {
+pub(super) fn in_place_offset(g: &super::Conv2dParams, q: usize) -> usize {
     let ow = q % g.out_w;
     let rest = q / g.out_w;
     let oh = rest % g.out_h;
@@ -437,7 +437,7 @@ fn gemm_in_place<const MODE: u8>(ctx: &Ctx, output: &mut [i8]) {
 
 /// Gathers output pixel `q`'s window into `dst` (`k_len` bytes, OHWI order as the weights),
 /// with the input zero point for taps outside the input.
-fn im2col(ctx: &Ctx, q: usize, dst: &mut [i8]) {
+pub(super) fn im2col(ctx: &Ctx, q: usize, dst: &mut [i8]) {
     let g = &ctx.plan.g;
     let cpg = ctx.plan.cpg;
     let zp = (-ctx.p.input_offset) as i8;
@@ -689,10 +689,10 @@ fn depthwise<const MODE: u8>(ctx: &Ctx, output: &mut [i8]) {
 
 /// Widest padded input row (in pixels) of [`depthwise_3x3_rows`]; 3 such rows of 4 channels
 /// are kept on the stack (768 bytes). Wider layers take the window-by-window path.
-const MAX_DW_W: usize = 64;
+pub(super) const MAX_DW_W: usize = 64;
 
 /// Input columns a 3×3 depthwise layer's output row reads, from `−pad_left` on.
-fn padded_width(g: &super::Conv2dParams) -> usize {
+pub(super) fn padded_width(g: &super::Conv2dParams) -> usize {
     (g.out_w.max(1) - 1) * g.stride_w + 2 * g.dilation_w + 1
 }
 

@@ -152,6 +152,10 @@ mod tests_impls;
 #[cfg(any(test, target_arch = "arm"))]
 #[allow(unsafe_code)]
 pub(crate) mod arm_dsp;
+// As `arm_dsp`: emulated on the host for its tests.
+#[cfg(any(test, target_arch = "arm"))]
+#[allow(unsafe_code)]
+pub(crate) mod helium;
 
 use crate::dispatch::{Impl, Isa};
 use crate::quant::Rounding;
@@ -204,6 +208,12 @@ pub type Conv2dS8Fn =
 /// call. [`conv2d_s8`] runs the first available one that accepts the call; the property tests
 /// and benchmarks run each against the reference.
 pub const CONV2D_S8_IMPLS: &[Impl<Conv2dS8Fn>] = &[
+    #[cfg(target_arch = "arm")]
+    Impl {
+        name: "conv2d_s8_helium",
+        isa: Isa::Helium,
+        f: helium::conv2d_s8,
+    },
     #[cfg(target_arch = "arm")]
     Impl {
         name: "conv2d_s8_arm_dsp",

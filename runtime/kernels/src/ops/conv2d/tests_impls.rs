@@ -742,3 +742,71 @@ fn conv2d_s8_instruction_probe() {
         y.iter().map(|&v| i64::from(v)).sum::<i64>()
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Helium kernel, its vector code emulated on this host (bit-identical to the real instructions;
+// under QEMU mps3-an547 the firmware runs them, targets/cortex-m/test.sh m55).
+// ---------------------------------------------------------------------------------------------
+
+/// The Helium kernel covers dense convolutions (im2col rows up to `MAX_K` bytes, or read in
+/// place) and 3×3 depthwise ones (dilation 1, channels a multiple of 4, padded rows up to
+/// `MAX_DW_W` pixels) whose multipliers are all right shifts.
+fn helium_covers(c: &Case) -> bool {
+    let g = &c.p.geometry;
+    let right =
+        c.m.iter().zip(&c.s).all(|(&m, &s)| {
+            crate::quant::PreparedMultiplier::new(m, s, c.p.rounding).is_right_shift()
+        });
+    let dense = g.groups == 1
+        && (g.kernel_h * g.kernel_w * g.in_c <= super::arm_dsp::MAX_K
+            || g.kernel_h == 1
+                && g.kernel_w == 1
+                && g.pad_top == 0
+                && g.pad_left == 0
+                && (g.out_h - 1) * g.stride_h < g.in_h
+                && (g.out_w - 1) * g.stride_w < g.in_w);
+    let depthwise = g.in_c == g.groups
+        && g.out_c == g.groups
+        && g.kernel_h == 3
+        && g.kernel_w == 3
+        && g.dilation_h == 1
+        && g.dilation_w == 1
+        && g.in_c % 4 == 0
+        && (g.out_w - 1) * g.stride_w + 3 <= super::arm_dsp::MAX_DW_W;
+    right && (dense || depthwise)
+}
+
+#[test]
+fn conv2d_s8_helium_matches_reference() {
+    let mut total = 0;
+    let mut ran = 0;
+    for (fi, &family) in FAMILIES.iter().enumerate() {
+        for seed in 0..150u64 {
+            let c = make_case(family, seed * 41 + fi as u64 * 999_331);
+            let r = check_s8(super::helium::conv2d_s8_any_host, &c);
+            assert!(r.is_ok(), "helium {family:?} seed {seed}: {r:?}");
+            assert_eq!(
+                r,
+                Ok(helium_covers(&c)),
+                "helium {family:?} seed {seed} {:?}",
+                c.p
+            );
+            total += 1;
+            ran += usize::from(r == Ok(true));
+        }
+    }
+    std::println!(
+        "conv2d_s8_helium (emulated): {total} cases, {ran} run bit-exact, the rest declined"
+    );
+    assert!(ran > 0);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+    #[test]
+    fn conv2d_s8_helium_matches_reference_prop(family in 0usize..6, seed in any::<u64>()) {
+        let c = make_case(FAMILIES[family], seed);
+        let r = check_s8(super::helium::conv2d_s8_any_host, &c);
+        prop_assert!(r == Ok(helium_covers(&c)), "{:?}", r);
+    }
+}

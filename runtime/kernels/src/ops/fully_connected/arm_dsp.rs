@@ -16,6 +16,9 @@
 //! LiteRT's `BUILTIN_REF`, computed in integers bit for bit by [`PreparedScale`] (quant module;
 //! software double arithmetic costs about 500 instructions per output on a Cortex-M4).
 
+// Helium builds leave these kernels out of the dispatch lists (the Helium ones cover them).
+#![cfg_attr(mote_helium, allow(dead_code))]
+
 use super::{s8_call_ok, FullyConnectedS8Params};
 use crate::arch::arm_dsp::smlad;
 use crate::arch::arm_dsp::{dot_pairs_1x4, load_word, pair, sadd16, sxtb16, sxtb16_ror8};
@@ -27,24 +30,24 @@ use crate::quant::{PreparedMultiplier, PreparedScale, Rounding};
 pub(crate) const MAX_DEPTH: usize = 640;
 
 /// The output stage of one call: `acc` (bias included) of `unit` to int8.
-trait Stage {
+pub(super) trait Stage {
     fn out(&self, unit: usize, acc: i32) -> i8;
 }
 
 /// `multiply_by_quantized_multiplier` (quant module), prepared per unit, by its short
 /// right-shift paths (`MODE`); calls with another multiplier are declined.
-struct Mbqm<'a, const MODE: u8> {
-    p: &'a FullyConnectedS8Params,
-    mults: &'a [i32],
-    shifts: &'a [i32],
+pub(super) struct Mbqm<'a, const MODE: u8> {
+    pub(super) p: &'a FullyConnectedS8Params,
+    pub(super) mults: &'a [i32],
+    pub(super) shifts: &'a [i32],
     /// The per-tensor multiplier (or unit 0's), prepared once.
-    first: PreparedMultiplier,
+    pub(super) first: PreparedMultiplier,
 }
 
 /// Every multiplier a right shift, double rounding.
-const RIGHT_DOUBLE: u8 = 1;
+pub(super) const RIGHT_DOUBLE: u8 = 1;
 /// Every multiplier a right shift, single rounding.
-const RIGHT_SINGLE: u8 = 2;
+pub(super) const RIGHT_SINGLE: u8 = 2;
 
 impl<const MODE: u8> Stage for Mbqm<'_, MODE> {
     #[inline(always)]
@@ -71,10 +74,10 @@ impl<const MODE: u8> Stage for Mbqm<'_, MODE> {
 }
 
 /// LiteRT `BUILTIN_REF`'s double-precision scale, in integers ([`PreparedScale`]).
-struct Scaled<'a> {
-    p: &'a FullyConnectedS8Params,
-    scales: &'a [f64],
-    first: PreparedScale,
+pub(super) struct Scaled<'a> {
+    pub(super) p: &'a FullyConnectedS8Params,
+    pub(super) scales: &'a [f64],
+    pub(super) first: PreparedScale,
 }
 
 impl Stage for Scaled<'_> {
@@ -179,7 +182,7 @@ fn run<S: Stage>(
 }
 
 /// `fully_connected_s8_arm_dsp`: see the module docs; declines without the DSP extension.
-#[cfg_attr(not(target_arch = "arm"), allow(dead_code))]
+#[cfg_attr(any(not(target_arch = "arm"), mote_helium), allow(dead_code))]
 pub(crate) fn fully_connected_s8(
     p: &FullyConnectedS8Params,
     input: &[i8],
@@ -259,7 +262,7 @@ pub(crate) fn fully_connected_s8_any_host(
 }
 
 /// `fully_connected_s8_scaled_arm_dsp`: LiteRT `BUILTIN_REF`'s output stage.
-#[cfg_attr(not(target_arch = "arm"), allow(dead_code))]
+#[cfg_attr(any(not(target_arch = "arm"), mote_helium), allow(dead_code))]
 pub(crate) fn fully_connected_s8_scaled(
     p: &FullyConnectedS8Params,
     input: &[i8],

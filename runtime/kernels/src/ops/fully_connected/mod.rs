@@ -91,6 +91,10 @@ mod tests_impls;
 #[cfg(any(test, target_arch = "arm"))]
 #[allow(unsafe_code)]
 pub(crate) mod arm_dsp;
+// As `arm_dsp`: emulated on the host for its tests.
+#[cfg(any(test, target_arch = "arm"))]
+#[allow(unsafe_code)]
+pub(crate) mod helium;
 
 use crate::dispatch::{Impl, Isa};
 use crate::quant::Rounding;
@@ -154,6 +158,13 @@ pub type FullyConnectedS8ScaledFn =
 pub const FULLY_CONNECTED_S8_IMPLS: &[Impl<FullyConnectedS8Fn>] = &[
     #[cfg(target_arch = "arm")]
     Impl {
+        name: "fully_connected_s8_helium",
+        isa: Isa::Helium,
+        f: helium::fully_connected_s8,
+    },
+    // Helium builds leave it out: the Helium kernel covers every call it covers (flash).
+    #[cfg(all(target_arch = "arm", not(mote_helium)))]
+    Impl {
         name: "fully_connected_s8_arm_dsp",
         isa: Isa::ArmDsp,
         f: arm_dsp::fully_connected_s8,
@@ -195,6 +206,13 @@ pub const FULLY_CONNECTED_S8_IMPLS: &[Impl<FullyConnectedS8Fn>] = &[
 /// The variants of [`fully_connected_s8_scaled`], fastest first, the reference last.
 pub const FULLY_CONNECTED_S8_SCALED_IMPLS: &[Impl<FullyConnectedS8ScaledFn>] = &[
     #[cfg(target_arch = "arm")]
+    Impl {
+        name: "fully_connected_s8_scaled_helium",
+        isa: Isa::Helium,
+        f: helium::fully_connected_s8_scaled,
+    },
+    // Helium builds leave it out: the Helium kernel covers every call it covers (flash).
+    #[cfg(all(target_arch = "arm", not(mote_helium)))]
     Impl {
         name: "fully_connected_s8_scaled_arm_dsp",
         isa: Isa::ArmDsp,

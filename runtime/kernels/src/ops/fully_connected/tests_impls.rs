@@ -202,6 +202,19 @@ proptest! {
 /// The Arm DSP kernels (instructions emulated on this host) against the references, both
 /// output stages, on every case.
 fn check_arm_dsp(seed: u64) -> Result<(), std::string::String> {
+    check_kernels(
+        seed,
+        super::arm_dsp::fully_connected_s8_any_host,
+        super::arm_dsp::fully_connected_s8_scaled_any_host,
+    )
+}
+
+/// A pair of kernels (multiplier and double-scale output stages) against the references.
+fn check_kernels(
+    seed: u64,
+    f: super::FullyConnectedS8Fn,
+    f_scaled: super::FullyConnectedS8ScaledFn,
+) -> Result<(), std::string::String> {
     let c = make_case(seed);
     let len = c.p.rows * c.p.units;
     let mut want = vec![0i8; len];
@@ -212,15 +225,7 @@ fn check_arm_dsp(seed: u64) -> Result<(), std::string::String> {
         c.m.iter().zip(&c.s).all(|(&m, &s)| {
             crate::quant::PreparedMultiplier::new(m, s, c.p.rounding).is_right_shift()
         });
-    let ran = super::arm_dsp::fully_connected_s8_any_host(
-        &c.p,
-        &c.x,
-        &c.w,
-        c.bias.as_deref(),
-        &c.m,
-        &c.s,
-        &mut got,
-    );
+    let ran = f(&c.p, &c.x, &c.w, c.bias.as_deref(), &c.m, &c.s, &mut got);
     if ran != right {
         return Err(std::format!("ran {ran}, right shifts {right}: {:?}", c.p));
     }
@@ -228,14 +233,7 @@ fn check_arm_dsp(seed: u64) -> Result<(), std::string::String> {
         return Err(std::format!("{got:?} != {want:?} ({:?})", c.p));
     }
     fully_connected_s8_scaled_reference(&c.p, &c.x, &c.w, c.bias.as_deref(), &c.scales, &mut want);
-    if !super::arm_dsp::fully_connected_s8_scaled_any_host(
-        &c.p,
-        &c.x,
-        &c.w,
-        c.bias.as_deref(),
-        &c.scales,
-        &mut got,
-    ) {
+    if !f_scaled(&c.p, &c.x, &c.w, c.bias.as_deref(), &c.scales, &mut got) {
         return Err(std::format!("scaled declined {:?}", c.p));
     }
     if got != want {
@@ -257,6 +255,32 @@ proptest! {
     #[test]
     fn fully_connected_arm_dsp_matches_reference_prop(seed in any::<u64>()) {
         let r = check_arm_dsp(seed);
+        prop_assert!(r.is_ok(), "{:?}", r);
+    }
+}
+
+/// The Helium kernels (vector code emulated on this host) against the references.
+fn check_helium(seed: u64) -> Result<(), std::string::String> {
+    check_kernels(
+        seed,
+        super::helium::fully_connected_s8_any_host,
+        super::helium::fully_connected_s8_scaled_any_host,
+    )
+}
+
+#[test]
+fn fully_connected_helium_matches_reference() {
+    for seed in 0..600 {
+        let r = check_helium(seed);
+        assert!(r.is_ok(), "seed {seed}: {r:?}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+    #[test]
+    fn fully_connected_helium_matches_reference_prop(seed in any::<u64>()) {
+        let r = check_helium(seed);
         prop_assert!(r.is_ok(), "{:?}", r);
     }
 }
