@@ -313,8 +313,7 @@ pub(crate) unsafe fn requant4_double(
     }
     #[cfg(not(mote_helium))]
     {
-        for j in 0..4 {
-            let (a, m, n) = (acc[j], g.mult[j], g.neg_right[j]);
+        for (j, ((&a, &m), &n)) in acc.iter().zip(&g.mult).zip(&g.neg_right).enumerate() {
             let h = vqrdmulh(a, m);
             let h = vqadd(h, (h & n) >> 31);
             let v = vrshl(h, n);

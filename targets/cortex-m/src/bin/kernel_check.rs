@@ -248,8 +248,17 @@ fn check_conv(b: &mut Bufs, rng: &mut Rng) -> usize {
         let pad = rng.int(0, (k / 2) as i32) as usize;
         let h = rng.int(k as i32, 12) as usize;
         let w = rng.int(k as i32, 20) as usize;
+        // Every third case that is not depthwise is grouped (2-4 groups, ResNeXt-style).
+        let groups = if !dw && i % 3 == 1 {
+            rng.int(2, 4) as usize
+        } else {
+            1
+        };
         let shape = if dw {
             (h.max(3), w.max(3), ic, ic, 3, 3, s, pad, pad, ic)
+        } else if groups > 1 {
+            let (cpg, opg) = (rng.int(1, 12) as usize, rng.int(1, 12) as usize);
+            (h, w, groups * cpg, groups * opg, k, k, s, pad, pad, groups)
         } else {
             (h, w, ic, rng.int(1, 40) as usize, k, k, s, pad, pad, 1)
         };

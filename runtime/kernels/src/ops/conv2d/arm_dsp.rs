@@ -22,9 +22,12 @@
 //!   visit only their taps inside the input and add the input offset to the values (`sadd16`)
 //!   instead of folding it into the bias. Channels past the last multiple of 4 run a scalar loop.
 //!
-//! Grouped convolutions other than depthwise are declined (the reference runs them), as are depths
-//! beyond [`MAX_K`] when an im2col row is needed and layers with a multiplier that is not a right
-//! shift (`shift > 0`, which no quantized model has; the short output stages need right shifts).
+//! - **Grouped** (several channels per group, or depthwise with a channel multiplier): the GEMM
+//!   per group, over the group's im2col row.
+//!
+//! Depths beyond [`MAX_K`] when an im2col row is needed are declined (the reference runs them),
+//! as are layers with a multiplier that is not a right shift (`shift > 0`, which no quantized
+//! model has; the short output stages need right shifts).
 //!
 //! The output stage is [`requantize_output`], the quant module's, in both rounding modes.
 
@@ -190,7 +193,13 @@ pub(crate) fn conv2d_s8_any_host(
     };
     let dense = plan.g.groups == 1;
     let in_place = dense && reads_in_place(&plan);
-    if plan.kind != S8Kind::Depthwise && !(in_place || dense && plan.k_len <= MAX_K) {
+    // Dense and grouped kernels other than depthwise gather an im2col row unless read in place.
+    if plan.kind != S8Kind::Depthwise && !(in_place || plan.k_len <= MAX_K) {
+        return false;
+    }
+    // Helium builds run grouped layers with the Helium GEMM; leaving this path out keeps the
+    // firmware inside the M55's 512 KiB of code memory on QEMU's mps3-an547.
+    if cfg!(mote_helium) && !dense && plan.kind != S8Kind::Depthwise {
         return false;
     }
     match output_mode(&ctx) {
@@ -207,6 +216,9 @@ pub(crate) fn conv2d_s8_any_host(
 fn run<const MODE: u8>(ctx: &Ctx, in_place: bool, output: &mut [i8]) {
     if ctx.plan.kind == S8Kind::Depthwise {
         depthwise::<MODE>(ctx, output);
+    } else if ctx.plan.g.groups > 1 {
+        #[cfg(not(mote_helium))]
+        gemm_grouped::<MODE>(ctx, output);
     } else if in_place {
         gemm_in_place::<MODE>(ctx, output);
     } else {
@@ -528,6 +540,42 @@ fn gemm_im2col<const MODE: u8>(ctx: &Ctx, output: &mut [i8]) {
             }
         }
         c0 += n;
+    }
+}
+
+/// Grouped convolution other than depthwise (ResNeXt-style groups, depthwise with a channel
+/// multiplier): per output pixel and group, the group's im2col row ([`S8Plan::im2col_row`]),
+/// then the group's output channels through [`pixel`], four at a time. A group's weight rows
+/// are consecutive `k_len`-byte rows (OHWI), so `pixel` reads them as a dense GEMM's.
+#[cfg(not(mote_helium))]
+fn gemm_grouped<const MODE: u8>(ctx: &Ctx, output: &mut [i8]) {
+    let g = &ctx.plan.g;
+    let pixels = g.batch * g.out_h * g.out_w;
+    let (opg, k) = (ctx.plan.opg, ctx.plan.k_len);
+    let zp = (-ctx.p.input_offset) as i8;
+    // Zero past `k` up to the next word: `pixel` may read whole words there (zero weights).
+    let mut col = [0i8; MAX_K + 3];
+    let Some(buf) = col.get_mut(..k.next_multiple_of(4)) else {
+        return;
+    };
+    let mut cw = [0i32; CHUNK];
+    let mut rq = [PreparedMultiplier::default(); CHUNK];
+    for grp in 0..g.groups {
+        let end = (grp + 1) * opg;
+        let mut c0 = grp * opg;
+        while c0 < end {
+            let n = fold_chunk(ctx, c0, &mut cw, &mut rq).min(end - c0);
+            let cw = cw.get(..n).unwrap_or(&[]);
+            let rq = rq.get(..n).unwrap_or(&[]);
+            for q in 0..pixels {
+                let ow = q % g.out_w;
+                let oh = (q / g.out_w) % g.out_h;
+                let b = q / (g.out_w * g.out_h);
+                ctx.plan.im2col_row(ctx.input, (b, grp, oh, ow), zp, buf);
+                pixel::<MODE>(ctx, buf, q, c0, cw, rq, output);
+            }
+            c0 += n;
+        }
     }
 }
 

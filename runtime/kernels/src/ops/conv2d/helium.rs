@@ -4,7 +4,8 @@
 //! im2col, folded biases and output modes this file reuses); the inner loops and the output
 //! stage are vector code (`arch::helium`):
 //!
-//! - **GEMM** (`groups == 1`: 1×1, 3×3 and any other dense kernel, `k = kernel_h·kernel_w·in_c`):
+//! - **GEMM** (`groups == 1`: 1×1, 3×3 and any other dense kernel, `k = kernel_h·kernel_w·in_c`;
+//!   grouped kernels per group, over the group's im2col row, `k = kernel_h·kernel_w·in_c/groups`):
 //!   one output pixel at a time, its input row read in place (1×1 without padding) or gathered
 //!   by im2col into a [`MAX_K`]-byte stack buffer, then four output channels at a time take the
 //!   dot products of the row with their weight rows in one tail-predicated loop (per 16 bytes of
@@ -102,10 +103,9 @@ pub(crate) fn conv2d_s8_any_host(
         depthwise_3x3(&ctx, vector, output);
         return true;
     }
-    if plan.g.groups != 1 {
-        return false;
-    }
-    let in_place = reads_in_place(&plan);
+    // Grouped kernels (ResNeXt-style, depthwise with a multiplier) run the GEMM per group over
+    // the group's im2col row.
+    let in_place = plan.g.groups == 1 && reads_in_place(&plan);
     if !in_place && plan.k_len > MAX_K {
         return false;
     }
@@ -198,9 +198,13 @@ fn gemm(ctx: &Ctx, vector: bool, in_place: bool, output: &mut [i8]) {
     let mut cw = [0i32; CHUNK];
     let mut rq = [PreparedMultiplier::default(); CHUNK];
     let mut groups = [RequantGroup::default(); CHUNK / 4];
+    let opg = ctx.plan.opg;
+    let zp = (-ctx.p.input_offset) as i8;
     let mut c0 = 0;
     while c0 < out_c {
-        let n = fold_chunk(ctx, c0, &mut cw, &mut rq);
+        // A chunk stays inside one group (its channels share the group's im2col row).
+        let grp_of_chunk = c0 / opg.max(1);
+        let n = fold_chunk(ctx, c0, &mut cw, &mut rq).min((grp_of_chunk + 1) * opg - c0);
         for (i, grp) in groups.iter_mut().enumerate().take(n / 4) {
             *grp = group(ctx, c0 + 4 * i);
         }
@@ -219,7 +223,17 @@ fn gemm(ctx: &Ctx, vector: bool, in_place: bool, output: &mut [i8]) {
                 let Some(r) = col.get_mut(..k) else {
                     return;
                 };
-                im2col(ctx, q, r);
+                if g.groups == 1 {
+                    im2col(ctx, q, r);
+                } else {
+                    let (ow, oh, b) = (
+                        q % g.out_w,
+                        (q / g.out_w) % g.out_h,
+                        q / (g.out_w * g.out_h),
+                    );
+                    ctx.plan
+                        .im2col_row(ctx.input, (b, grp_of_chunk, oh, ow), zp, r);
+                }
                 r
             };
             if x.len() != k || k == 0 {

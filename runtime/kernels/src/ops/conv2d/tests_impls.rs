@@ -550,15 +550,16 @@ fn conv2d_f32_impls_match_reference() {
 // under QEMU the firmware runs the real instructions, targets/cortex-m/test.sh).
 // ---------------------------------------------------------------------------------------------
 
-/// The DSP kernel covers dense and depthwise convolutions whose multipliers are all right
-/// shifts; it declines other groupings and left-shift multipliers.
+/// The DSP kernel covers every grouping (dense, depthwise, grouped) whose multipliers are all
+/// right shifts (the property tests' depths stay within its im2col row); it declines left-shift
+/// multipliers.
 fn arm_dsp_covers(c: &Case) -> bool {
     let g = &c.p.geometry;
     let right =
         c.m.iter().zip(&c.s).all(|(&m, &s)| {
             crate::quant::PreparedMultiplier::new(m, s, c.p.rounding).is_right_shift()
         });
-    right && (g.groups == 1 || (g.in_c == g.groups && g.out_c == g.groups))
+    right
 }
 
 #[test]
@@ -749,8 +750,8 @@ fn conv2d_s8_instruction_probe() {
 // under QEMU mps3-an547 the firmware runs them, targets/cortex-m/test.sh m55).
 // ---------------------------------------------------------------------------------------------
 
-/// The Helium kernel covers dense convolutions (im2col rows up to `MAX_K` bytes, or read in
-/// place) and 3×3 depthwise ones (dilation 1, channels a multiple of 4, padded rows up to
+/// The Helium kernel covers dense and grouped convolutions (im2col rows up to `MAX_K` bytes, or
+/// read in place when dense) and 3×3 depthwise ones (dilation 1, channels a multiple of 4, padded rows up to
 /// `MAX_DW_W` pixels) whose multipliers are all right shifts.
 fn helium_covers(c: &Case) -> bool {
     let g = &c.p.geometry;
@@ -758,10 +759,12 @@ fn helium_covers(c: &Case) -> bool {
         c.m.iter().zip(&c.s).all(|(&m, &s)| {
             crate::quant::PreparedMultiplier::new(m, s, c.p.rounding).is_right_shift()
         });
-    let dense = g.groups == 1
-        && (g.kernel_h * g.kernel_w * g.in_c <= super::arm_dsp::MAX_K
+    let depthwise_kind = g.groups > 1 && g.in_c == g.groups && g.out_c == g.groups;
+    let dense = !depthwise_kind
+        && (g.kernel_h * g.kernel_w * g.in_c / g.groups <= super::arm_dsp::MAX_K
             || g.kernel_h == 1
                 && g.kernel_w == 1
+                && g.groups == 1
                 && g.pad_top == 0
                 && g.pad_left == 0
                 && (g.out_h - 1) * g.stride_h < g.in_h
