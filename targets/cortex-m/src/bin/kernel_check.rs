@@ -16,7 +16,7 @@ use core::fmt::Write;
 use cortex_m_rt::{entry, exception, ExceptionFrame};
 use cortex_m_semihosting::hio;
 use mote_kernels::dispatch::{clear_limit, set_limit, Isa};
-use mote_kernels::ops::binary::{add_s8, AddS8Params, BinaryOp, BinaryParams};
+use mote_kernels::ops::binary::{add_s8, mul_s8, AddS8Params, BinaryOp, BinaryParams, MulS8Params};
 use mote_kernels::ops::conv2d::{conv2d_s8, Conv2dParams, Conv2dS8Params};
 use mote_kernels::ops::fully_connected::{fully_connected_s8, FullyConnectedS8Params};
 use mote_kernels::quant::Rounding;
@@ -408,6 +408,61 @@ fn check_add(b: &mut Bufs, rng: &mut Rng) -> usize {
     n
 }
 
+fn check_mul(b: &mut Bufs, rng: &mut Rng) -> usize {
+    let mut n = 0;
+    for i in 0..200 {
+        let len = if i == 0 {
+            32 * 32 * 16
+        } else {
+            rng.int(1, 300) as usize
+        };
+        let shape = Shape::new(&[len]);
+        let lo = rng.int(-128, 0);
+        let p = MulS8Params {
+            shapes: BinaryParams {
+                op: BinaryOp::Mul,
+                a: shape,
+                b: shape,
+                out: shape,
+                activation: Activation::None,
+            },
+            input1_offset: rng.int(-127, 128),
+            input2_offset: rng.int(-127, 128),
+            output_offset: rng.int(-128, 127),
+            output_multiplier: (1 << 30) + rng.int(0, (1 << 30) - 1),
+            output_shift: -rng.int(5, 12),
+            act_min: lo,
+            act_max: rng.int(lo, 127),
+            rounding: if i % 2 == 0 {
+                Rounding::Double
+            } else {
+                Rounding::Single
+            },
+        };
+        rng.fill(&mut b.x[..len]);
+        rng.fill(&mut b.w[..len]);
+        let run = |b: &mut Bufs, isa: Isa, dst: bool| {
+            set_limit(isa);
+            let out = if dst { &mut b.got } else { &mut b.want };
+            mul_s8(&p, &b.x[..len], &b.w[..len], &mut out[..len]);
+        };
+        run(b, Isa::Reference, false);
+        for isa in ISAS {
+            if !isa.supported_by_host() {
+                continue;
+            }
+            b.got[..len].fill(0x55);
+            run(b, isa, true);
+            if let Some(j) = (0..len).find(|&j| b.got[j] != b.want[j]) {
+                fail("mul", isa, j, b.got[j], b.want[j], &p);
+            }
+        }
+        clear_limit();
+        n += 1;
+    }
+    n
+}
+
 #[entry]
 fn main() -> ! {
     // SAFETY: the only reference ever taken to BUFS (single-threaded, taken once).
@@ -436,6 +491,10 @@ fn main() -> ! {
     let n = check_add(b, &mut rng);
     if let Some(o) = out.as_mut() {
         let _ = writeln!(o, "ok add_s8: {n} cases equal the reference");
+    }
+    let n = check_mul(b, &mut rng);
+    if let Some(o) = out.as_mut() {
+        let _ = writeln!(o, "ok mul_s8: {n} cases equal the reference");
     }
     exit(0)
 }

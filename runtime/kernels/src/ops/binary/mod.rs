@@ -206,6 +206,14 @@ pub const ADD_S8_IMPLS: &[Impl<AddS8Fn>] = &[
 
 /// The variants of [`mul_s8`], fastest first, the reference last; all bit-exact.
 pub const MUL_S8_IMPLS: &[Impl<MulS8Fn>] = &[
+    // Not in Helium builds: their code memory is spent on the Helium kernels (QEMU's mps3-an547
+    // gives the M55 512 KiB), and no MLPerf Tiny model has a Mul.
+    #[cfg(all(target_arch = "arm", not(mote_helium)))]
+    Impl {
+        name: "mul_s8_arm_dsp",
+        isa: Isa::ArmDsp,
+        f: arm_dsp::mul_s8,
+    },
     #[cfg(target_arch = "aarch64")]
     Impl {
         name: "mul_s8_neon",

@@ -154,6 +154,19 @@ fn check(seed: u64) -> Result<(), std::string::String> {
     };
     let mut want = vec![0i8; n];
     mul_s8_reference(&q, &a, &b, &mut want);
+    // The Cortex-M kernel (any host), both roundings.
+    for rounding in [Rounding::Double, Rounding::Single] {
+        let q = MulS8Params { rounding, ..q };
+        let mut want = vec![0i8; n];
+        mul_s8_reference(&q, &a, &b, &mut want);
+        let mut got = vec![0x55i8; n];
+        if !super::arm_dsp::mul_s8_any_host(&q, &a, &b, &mut got) {
+            return Err(std::format!("mul_s8_arm_dsp declined {q:?}"));
+        }
+        if got != want {
+            return Err(std::format!("mul_s8_arm_dsp: {got:?} != {want:?} ({q:?})"));
+        }
+    }
     for imp in MUL_S8_IMPLS {
         if imp.isa.supported_by_host() {
             let mut got = vec![0x55i8; n];
