@@ -692,20 +692,7 @@ fn plan_f32(
     bias: Option<&[f32]>,
     output: &[f32],
 ) -> Option<S8Plan> {
-    // The int8 plan checks the same shapes; its quantization fields are neutral here.
-    let q = Conv2dS8Params {
-        geometry: *p,
-        ..Default::default()
-    };
-    let plan = S8Plan::new(
-        &q,
-        input.len(),
-        weights.len(),
-        bias.map(<[f32]>::len),
-        p.out_c,
-        p.out_c,
-        output.len(),
-    )?;
+    let plan = S8Plan::for_f32(p, input, weights, bias, output)?;
     let fits = match plan.kind {
         S8Kind::Depthwise => true,
         _ => plan.k_len * 8 <= PACK_F32 && plan.cpg <= MAX_ZERO_F32,

@@ -392,6 +392,30 @@ impl S8Plan {
         })
     }
 
+    /// The plan of an f32 call: the int8 plan checks the same shapes, with neutral quantization
+    /// fields (`None`: decline, as for [`S8Plan::new`]).
+    pub(crate) fn for_f32(
+        p: &Conv2dParams,
+        input: &[f32],
+        weights: &[f32],
+        bias: Option<&[f32]>,
+        output: &[f32],
+    ) -> Option<Self> {
+        let q = Conv2dS8Params {
+            geometry: *p,
+            ..Default::default()
+        };
+        Self::new(
+            &q,
+            input.len(),
+            weights.len(),
+            bias.map(<[f32]>::len),
+            p.out_c,
+            p.out_c,
+            output.len(),
+        )
+    }
+
     /// Calls `f(tap, offset)` for every tap of output pixel `(b, oh, ow)` in group `grp`, taps
     /// in OHWI order: `offset` is the index of the tap's first channel of the group in the input,
     /// `None` for a tap in the padding. The GEMM drivers turn these into one input pointer per

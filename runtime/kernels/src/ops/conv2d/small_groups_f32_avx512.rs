@@ -15,7 +15,7 @@
 use core::arch::x86_64::*;
 use core::mem::MaybeUninit;
 
-use super::{Conv2dParams, Conv2dS8Params, S8Kind, S8Plan, MAX_TAPS};
+use super::{Conv2dParams, S8Kind, S8Plan, MAX_TAPS};
 use crate::arch::x86::Avx512Vnni;
 use crate::Activation;
 
@@ -41,20 +41,7 @@ pub(crate) fn conv2d_f32(
     let Some(tok) = Avx512Vnni::get() else {
         return false;
     };
-    // The int8 plan checks the same shapes; its quantization fields are neutral here.
-    let q = Conv2dS8Params {
-        geometry: *p,
-        ..Default::default()
-    };
-    let Some(plan) = S8Plan::new(
-        &q,
-        input.len(),
-        weights.len(),
-        bias.map(<[f32]>::len),
-        p.out_c,
-        p.out_c,
-        output.len(),
-    ) else {
+    let Some(plan) = S8Plan::for_f32(p, input, weights, bias, output) else {
         return false;
     };
     if plan.kind != S8Kind::SmallGroups
