@@ -343,6 +343,34 @@ fn check_fc(b: &mut Bufs, rng: &mut Rng) -> usize {
     n
 }
 
+/// Runs an elementwise op through the dispatcher on the first `len` bytes of `x` and `w`: the
+/// reference, then every compiled-in variant, failing on the first element that differs.
+fn compare_elementwise(
+    b: &mut Bufs,
+    len: usize,
+    what: &str,
+    case: &dyn core::fmt::Debug,
+    op: impl Fn(&[i8], &[i8], &mut [i8]),
+) {
+    let run = |b: &mut Bufs, isa: Isa, dst: bool| {
+        set_limit(isa);
+        let out = if dst { &mut b.got } else { &mut b.want };
+        op(&b.x[..len], &b.w[..len], &mut out[..len]);
+    };
+    run(b, Isa::Reference, false);
+    for isa in ISAS {
+        if !isa.supported_by_host() {
+            continue;
+        }
+        b.got[..len].fill(0x55);
+        run(b, isa, true);
+        if let Some(j) = (0..len).find(|&j| b.got[j] != b.want[j]) {
+            fail(what, isa, j, b.got[j], b.want[j], case);
+        }
+    }
+    clear_limit();
+}
+
 fn check_add(b: &mut Bufs, rng: &mut Rng) -> usize {
     let mut n = 0;
     for i in 0..200 {
@@ -386,23 +414,7 @@ fn check_add(b: &mut Bufs, rng: &mut Rng) -> usize {
         // The two inputs: x and w (w is the larger buffer).
         rng.fill(&mut b.x[..len]);
         rng.fill(&mut b.w[..len]);
-        let run = |b: &mut Bufs, isa: Isa, dst: bool| {
-            set_limit(isa);
-            let out = if dst { &mut b.got } else { &mut b.want };
-            add_s8(&p, &b.x[..len], &b.w[..len], &mut out[..len]);
-        };
-        run(b, Isa::Reference, false);
-        for isa in ISAS {
-            if !isa.supported_by_host() {
-                continue;
-            }
-            b.got[..len].fill(0x55);
-            run(b, isa, true);
-            if let Some(j) = (0..len).find(|&j| b.got[j] != b.want[j]) {
-                fail("add", isa, j, b.got[j], b.want[j], &p);
-            }
-        }
-        clear_limit();
+        compare_elementwise(b, len, "add", &p, |x, y, o| add_s8(&p, x, y, o));
         n += 1;
     }
     n
@@ -441,23 +453,7 @@ fn check_mul(b: &mut Bufs, rng: &mut Rng) -> usize {
         };
         rng.fill(&mut b.x[..len]);
         rng.fill(&mut b.w[..len]);
-        let run = |b: &mut Bufs, isa: Isa, dst: bool| {
-            set_limit(isa);
-            let out = if dst { &mut b.got } else { &mut b.want };
-            mul_s8(&p, &b.x[..len], &b.w[..len], &mut out[..len]);
-        };
-        run(b, Isa::Reference, false);
-        for isa in ISAS {
-            if !isa.supported_by_host() {
-                continue;
-            }
-            b.got[..len].fill(0x55);
-            run(b, isa, true);
-            if let Some(j) = (0..len).find(|&j| b.got[j] != b.want[j]) {
-                fail("mul", isa, j, b.got[j], b.want[j], &p);
-            }
-        }
-        clear_limit();
+        compare_elementwise(b, len, "mul", &p, |x, y, o| mul_s8(&p, x, y, o));
         n += 1;
     }
     n
