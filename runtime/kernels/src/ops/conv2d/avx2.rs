@@ -710,7 +710,7 @@ enum F32Tile {
 }
 
 /// Clamp bounds when the activation is a clamp (`None` is `[-inf, inf]` with NaN kept).
-fn clamp_of(a: Activation) -> Option<(f32, f32)> {
+pub(super) fn clamp_of(a: Activation) -> Option<(f32, f32)> {
     match a {
         Activation::Relu => Some((0.0, f32::INFINITY)),
         Activation::Clip { min, max } => Some((min, max)),
@@ -769,7 +769,8 @@ unsafe fn gemm_f32(
     let pixels = g.out_h * g.out_w;
     let x = input.as_ptr();
     let out = output.as_mut_ptr();
-    let clamp = clamp_of(g.activation).map(|(lo, hi)| (_mm256_set1_ps(lo), _mm256_set1_ps(hi)));
+    let clamp_f32 = clamp_of(g.activation);
+    let clamp = clamp_f32.map(|(lo, hi)| (_mm256_set1_ps(lo), _mm256_set1_ps(hi)));
     let scalar_act = clamp.is_none() && g.activation != Activation::None;
 
     for grp in 0..g.groups {
@@ -816,14 +817,7 @@ unsafe fn gemm_f32(
                     unsafe {
                         match nb_max {
                             32 => super::avx512_vnni::tile_f32_avx512(
-                                segs,
-                                cpg,
-                                packed,
-                                &init,
-                                clamp_of(g.activation),
-                                &out_rows,
-                                rows,
-                                n,
+                                segs, cpg, packed, &init, clamp_f32, &out_rows, rows, n,
                             ),
                             16 => {
                                 tile_f32::<2>(segs, cpg, packed, &init, clamp, &out_rows, rows, n)
