@@ -77,6 +77,39 @@ pub(super) struct Ctx<'a> {
     pub(super) shifts: &'a [i32],
 }
 
+impl<'a> Ctx<'a> {
+    /// The call's slices with their plan, `None` when [`S8Plan::new`] declines them (shared by
+    /// the DSP and Helium entries).
+    pub(super) fn new(
+        p: &'a Conv2dS8Params,
+        input: &'a [i8],
+        weights: &'a [i8],
+        bias: Option<&'a [i32]>,
+        mults: &'a [i32],
+        shifts: &'a [i32],
+        output: &[i8],
+    ) -> Option<Self> {
+        let plan = S8Plan::new(
+            p,
+            input.len(),
+            weights.len(),
+            bias.map(<[i32]>::len),
+            mults.len(),
+            shifts.len(),
+            output.len(),
+        )?;
+        Some(Ctx {
+            plan,
+            p,
+            input,
+            weights,
+            bias,
+            mults,
+            shifts,
+        })
+    }
+}
+
 impl Ctx<'_> {
     /// Requantizes channel `oc`'s accumulator (folded bias included).
     #[inline(always)]
@@ -171,26 +204,10 @@ pub(crate) fn conv2d_s8_any_host(
     shifts: &[i32],
     output: &mut [i8],
 ) -> bool {
-    let Some(plan) = S8Plan::new(
-        p,
-        input.len(),
-        weights.len(),
-        bias.map(<[i32]>::len),
-        mults.len(),
-        shifts.len(),
-        output.len(),
-    ) else {
+    let Some(ctx) = Ctx::new(p, input, weights, bias, mults, shifts, output) else {
         return false;
     };
-    let ctx = Ctx {
-        plan,
-        p,
-        input,
-        weights,
-        bias,
-        mults,
-        shifts,
-    };
+    let plan = ctx.plan;
     let dense = plan.g.groups == 1;
     let in_place = dense && reads_in_place(&plan);
     // Dense and grouped kernels other than depthwise gather an im2col row unless read in place.

@@ -27,7 +27,7 @@ use super::arm_dsp::{
     fold_chunk, im2col, in_place_offset, output_mode, padded_width, reads_in_place, Ctx, CHUNK,
     GENERAL, MAX_DW_W, MAX_K, RIGHT_DOUBLE, RIGHT_SINGLE,
 };
-use super::{Conv2dS8Params, S8Kind, S8Plan};
+use super::{Conv2dS8Params, S8Kind};
 use crate::arch::arm_dsp::load_word;
 use crate::arch::helium::{dot_1x1, dot_1x4, dw3x3_4, requant4_double, RequantGroup};
 use crate::dispatch::Isa;
@@ -59,26 +59,10 @@ pub(crate) fn conv2d_s8_any_host(
     shifts: &[i32],
     output: &mut [i8],
 ) -> bool {
-    let Some(plan) = S8Plan::new(
-        p,
-        input.len(),
-        weights.len(),
-        bias.map(<[i32]>::len),
-        mults.len(),
-        shifts.len(),
-        output.len(),
-    ) else {
+    let Some(ctx) = Ctx::new(p, input, weights, bias, mults, shifts, output) else {
         return false;
     };
-    let ctx = Ctx {
-        plan,
-        p,
-        input,
-        weights,
-        bias,
-        mults,
-        shifts,
-    };
+    let plan = ctx.plan;
     let mode = output_mode(&ctx);
     if mode == GENERAL {
         return false;

@@ -554,7 +554,6 @@ fn conv2d_f32_impls_match_reference() {
 /// right shifts (the property tests' depths stay within its im2col row); it declines left-shift
 /// multipliers.
 fn arm_dsp_covers(c: &Case) -> bool {
-    let g = &c.p.geometry;
     let right =
         c.m.iter().zip(&c.s).all(|(&m, &s)| {
             crate::quant::PreparedMultiplier::new(m, s, c.p.rounding).is_right_shift()
@@ -775,7 +774,7 @@ fn helium_covers(c: &Case) -> bool {
         && g.kernel_w == 3
         && g.dilation_h == 1
         && g.dilation_w == 1
-        && g.in_c % 4 == 0
+        && g.in_c.is_multiple_of(4)
         && (g.out_w - 1) * g.stride_w + 3 <= super::arm_dsp::MAX_DW_W;
     right && (dense || depthwise)
 }
