@@ -405,9 +405,9 @@ fn prepared_multiplier_equals_the_function() {
         1,
         -1
     ];
-    ms.extend((0..40).map(|_| rng.next_u64() as u32 as i32));
+    ms.extend((0..crate::ops::test_util::iterations(40)).map(|_| rng.next_u64() as u32 as i32));
     let mut xs = edge_xs();
-    xs.extend((0..200).map(|_| rng.next_u64() as u32 as i32));
+    xs.extend((0..crate::ops::test_util::iterations(200)).map(|_| rng.next_u64() as u32 as i32));
     for rounding in [Rounding::Double, Rounding::Single] {
         for &m in &ms {
             for shift in -40..=35 {
@@ -543,6 +543,10 @@ fn prepared_scale_equals_the_double_expression() {
 /// Exhaustive over a range of accumulators for a few scales (an int8 layer's accumulators lie
 /// well inside ±2^22).
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "59 M evaluations of safe integer code (quant has no `unsafe`): days under Miri"
+)]
 fn prepared_scale_exhaustive_on_a_range() {
     let scales = [
         0.0123456789f64,
