@@ -8,13 +8,14 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use mote_kernels::ops::binary::{AddS8Params, BinaryOp, BinaryParams, ADD_S8_IMPLS};
 use mote_kernels::ops::conv2d::{Conv2dParams, Conv2dS8Params, CONV2D_F32_IMPLS, CONV2D_S8_IMPLS};
 use mote_kernels::ops::fully_connected::{
     FullyConnectedParams, FullyConnectedS8Params, FULLY_CONNECTED_F32_IMPLS,
     FULLY_CONNECTED_S8_IMPLS,
 };
-use mote_kernels::quant::Rounding;
-use mote_kernels::Activation;
+use mote_kernels::quant::{quantize_multiplier, Rounding};
+use mote_kernels::{Activation, Shape as TensorShape};
 
 /// Deterministic bytes (no extra crates).
 fn bytes(n: usize, seed: u64) -> Vec<i8> {
@@ -55,6 +56,7 @@ const CONV_SHAPES: &[Shape] = &[
     ("resnext_1x1_56x56x256_128", 56, 56, 256, 128, 1, 1, 1),
     ("resnext_g32_3x3_56x56x128", 56, 56, 128, 128, 3, 1, 32),
     ("resnext_g32_3x3_28x28x256", 28, 28, 256, 256, 3, 1, 32),
+    ("resnext29_g8_3x3_32x32x128", 32, 32, 128, 128, 3, 1, 8),
     ("resnext29_g8_3x3_16x16x512", 16, 16, 512, 512, 3, 1, 8),
     ("dense_3x3_56x56x64_64", 56, 56, 64, 64, 3, 1, 1),
     ("first_3x3_s2_224x224x3_32", 224, 224, 3, 32, 3, 2, 1),
@@ -221,5 +223,59 @@ fn fc(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, conv_s8, conv_f32, fc);
+/// (name, elements): residual adds of the models.
+const ADD_SHAPES: &[(&str, usize)] = &[
+    ("resnext29_32x32x256", 32 * 32 * 256),
+    ("mnv2_56x56x24", 56 * 56 * 24),
+];
+
+/// int8 residual Add with LiteRT's parameters for typical scales (throughput in elements/s).
+fn add_s8(c: &mut Criterion) {
+    let mut grp = config(c);
+    for &(name, n) in ADD_SHAPES {
+        let shape = TensorShape::new(&[1, n]);
+        // LiteRT's Prepare for scales 0.031, 0.017 -> 0.045 (left shift 20), as the tests' helper.
+        let (s1, s2, so) = (0.031f32, 0.017f32, 0.045f32);
+        let twice_max = f64::from(2.0 * s1.max(s2));
+        let (m1, sh1) = quantize_multiplier(f64::from(s1) / twice_max);
+        let (m2, sh2) = quantize_multiplier(f64::from(s2) / twice_max);
+        let (mo, sho) = quantize_multiplier(twice_max / f64::from((1u32 << 20) as f32 * so));
+        let p = AddS8Params {
+            shapes: BinaryParams {
+                op: BinaryOp::Add,
+                a: shape,
+                b: shape,
+                out: shape,
+                activation: Activation::None,
+            },
+            input1_offset: 128,
+            input2_offset: 3,
+            output_offset: -100,
+            left_shift: 20,
+            input1_multiplier: m1,
+            input1_shift: sh1,
+            input2_multiplier: m2,
+            input2_shift: sh2,
+            output_multiplier: mo,
+            output_shift: sho,
+            act_min: -100,
+            act_max: 127,
+            rounding: Rounding::Double,
+        };
+        let a = bytes(n, 1);
+        let b = bytes(n, 2);
+        let mut y = vec![0i8; n];
+        grp.throughput(Throughput::Elements(n as u64));
+        for imp in ADD_S8_IMPLS {
+            if !imp.isa.available() {
+                continue;
+            }
+            grp.bench_function(format!("add_s8/{name}/{}", imp.name), |bch| {
+                bch.iter(|| (imp.f)(&p, black_box(&a), &b, &mut y))
+            });
+        }
+    }
+}
+
+criterion_group!(benches, conv_s8, conv_f32, fc, add_s8);
 criterion_main!(benches);
