@@ -3,6 +3,7 @@
 //! Generic over the element type. The compiler only emits a Transpose where data really moves
 //! (a layout change between NCHW-style and NHWC-style consumers, or ShuffleNet's shuffle).
 
+mod blocked;
 mod reference;
 #[cfg(test)]
 mod tests;
@@ -20,5 +21,7 @@ pub struct TransposeParams {
 
 /// Permutes `input` into `output`.
 pub fn transpose<T: Copy>(p: &TransposeParams, input: &[T], output: &mut [T]) {
-    reference::transpose_reference(p, input, output)
+    if !blocked::transpose_2d(p, input, output) {
+        reference::transpose_reference(p, input, output)
+    }
 }

@@ -20,27 +20,8 @@ pub(super) fn transpose_reference<T: Copy>(p: &TransposeParams, input: &[T], out
     debug_assert_eq!(input.len(), p.input.elements());
     debug_assert_eq!(output.len(), p.input.elements());
 
-    let in_strides = p.input.strides();
-    let mut dims = [1usize; MAX_RANK];
-    let mut strides = [[0isize; MAX_RANK]; 1];
-    let mut n = 0usize;
-    for &axis in &p.perm[..rank] {
-        let (d, s) = match (p.input.dims.get(axis), in_strides.get(axis)) {
-            (Some(&d), Some(&s)) => (d, s as isize),
-            _ => continue,
-        };
-        if d == 1 {
-            continue;
-        }
-        if n > 0 && strides[0][n - 1] == s * d as isize {
-            dims[n - 1] *= d;
-            strides[0][n - 1] = s;
-        } else {
-            dims[n] = d;
-            strides[0][n] = s;
-            n += 1;
-        }
-    }
+    let (n, dims, strides) = merged_axes(p);
+    let strides = [strides];
     if n == 0 {
         // At most one element.
         if let (Some(o), Some(&x)) = (output.first_mut(), input.first()) {
@@ -73,4 +54,33 @@ pub(super) fn transpose_reference<T: Copy>(p: &TransposeParams, input: &[T], out
             break;
         }
     }
+}
+
+/// The permutation as a walk over the output: extents and input strides of the output axes in
+/// order, with axes of extent 1 dropped and neighbours that stay contiguous in the input merged.
+/// Returns the number of axes left.
+pub(super) fn merged_axes(p: &TransposeParams) -> (usize, [usize; MAX_RANK], [isize; MAX_RANK]) {
+    let rank = p.input.rank.min(MAX_RANK);
+    let in_strides = p.input.strides();
+    let mut dims = [1usize; MAX_RANK];
+    let mut strides = [0isize; MAX_RANK];
+    let mut n = 0usize;
+    for &axis in &p.perm[..rank] {
+        let (d, s) = match (p.input.dims.get(axis), in_strides.get(axis)) {
+            (Some(&d), Some(&s)) => (d, s as isize),
+            _ => continue,
+        };
+        if d == 1 {
+            continue;
+        }
+        if n > 0 && strides[n - 1] == s * d as isize {
+            dims[n - 1] *= d;
+            strides[n - 1] = s;
+        } else {
+            dims[n] = d;
+            strides[n] = s;
+            n += 1;
+        }
+    }
+    (n, dims, strides)
 }

@@ -90,3 +90,48 @@ proptest! {
         prop_assert_eq!(run(&out_dims, &inv, &y), x);
     }
 }
+
+/// Layout changes (the blocked 2-D path): NCHW → NHWC and back, batched, with extents that
+/// cross the tile sides (64 bytes: 64 int8, 16 f32 elements) and leave partial tiles.
+#[test]
+fn layout_changes_across_tiles() {
+    for &dims in &[
+        [1usize, 3, 224, 5],
+        [2, 3, 13, 11],
+        [1, 130, 9, 15],
+        [3, 17, 1, 70],
+        [1, 1, 7, 9],
+    ] {
+        let n: usize = dims.iter().product();
+        let x8: Vec<i8> = (0..n).map(|i| (i * 7 % 251) as i8).collect();
+        let x32: Vec<f32> = (0..n).map(|i| i as f32 * 0.5).collect();
+        for perm in [[0, 2, 3, 1], [0, 3, 1, 2], [0, 1, 3, 2]] {
+            assert_eq!(
+                run(&dims, &perm, &x8),
+                permute(&x8, &dims, &perm),
+                "{dims:?} {perm:?}"
+            );
+            assert_eq!(
+                run(&dims, &perm, &x32),
+                permute(&x32, &dims, &perm),
+                "{dims:?} {perm:?}"
+            );
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(crate::ops::test_util::proptest_cases(100))]
+    #[test]
+    fn layout_changes_match_naive(
+        b in 1usize..=3,
+        c in 1usize..=crate::ops::test_util::miri_max(140, 20),
+        hw in 1usize..=crate::ops::test_util::miri_max(150, 20),
+    ) {
+        let dims = [b, c, hw];
+        let x: Vec<u16> = (0..b * c * hw).map(|i| i as u16).collect();
+        prop_assert_eq!(run(&dims, &[0, 2, 1], &x), permute(&x, &dims, &[0, 2, 1]));
+        let x8: Vec<u8> = x.iter().map(|&v| v as u8).collect();
+        prop_assert_eq!(run(&dims, &[0, 2, 1], &x8), permute(&x8, &dims, &[0, 2, 1]));
+    }
+}
