@@ -76,6 +76,168 @@ pub(crate) fn conv2d_s8(
     shifts: &[i32],
     output: &mut [i8],
 ) -> bool {
+    run(p, input, weights, bias, mults, shifts, None, output)
+}
+
+/// [`conv2d_s8`] for a GEMM-kind call whose weights were packed once into `cache` by
+/// [`fill_cache`] (same parameters and weights): no per-call packing. `false` (nothing
+/// written) when the call is not covered or `cache` does not have the layout's length and
+/// 64-byte alignment.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn conv2d_s8_cached(
+    p: &Conv2dS8Params,
+    input: &[i8],
+    weights: &[i8],
+    bias: Option<&[i32]>,
+    mults: &[i32],
+    shifts: &[i32],
+    cache: &[i32],
+    output: &mut [i8],
+) -> bool {
+    run(p, input, weights, bias, mults, shifts, Some(cache), output)
+}
+
+/// Whether the stack buffers of the paths hold a call of this plan.
+fn fits(plan: &S8Plan) -> bool {
+    let k_pad = plan.k_len.next_multiple_of(4);
+    match plan.kind {
+        S8Kind::Depthwise => true,
+        S8Kind::SmallGroups => k_pad * 64 <= PACK_DWORDS * 4,
+        S8Kind::Gemm if plan.cpg.is_multiple_of(4) => {
+            k_pad * 16 <= PACK_DWORDS * 4 && plan.cpg <= MAX_ZERO_ROW
+        }
+        S8Kind::Gemm => k_pad <= MAX_IM2COL_K,
+    }
+}
+
+/// The GEMM path's blocking: dwords of packed depth (`k_pad / 4`) and most vectors of 16
+/// channels per block (the stack buffer holds `kq · 16 · nv_max` dwords).
+fn gemm_blocking(plan: &S8Plan) -> (usize, usize) {
+    let kq = plan.k_len.div_ceil(4);
+    (kq, (PACK_DWORDS / (kq * 16)).min(4))
+}
+
+/// Visits the GEMM path's channel blocks in order: `(group, first channel of the group's block,
+/// channels n, vectors nv, dword offset of the block in the cache)`; returns the cache's length
+/// in dwords. A block's cache entry is its 64 initial accumulators (bias and input-offset
+/// correction, 16 per vector), then its packed weights (`kq · 16 · nv` dwords); every entry is a
+/// multiple of 16 dwords, so 64-byte alignment carries from one to the next.
+fn for_each_block(plan: &S8Plan, mut f: impl FnMut(usize, usize, usize, usize, usize)) -> usize {
+    let (kq, nv_max) = gemm_blocking(plan);
+    let mut at = 0;
+    for grp in 0..plan.g.groups {
+        let mut nb = 0;
+        while nb < plan.opg {
+            let n = (plan.opg - nb).min(16 * nv_max);
+            let nv = n.div_ceil(16);
+            f(grp, nb, n, nv, at);
+            at += 64 + kq * 16 * nv;
+            nb += n;
+        }
+    }
+    at
+}
+
+/// The plan of a call from its parameters alone (the slice lengths the shapes imply), for the
+/// cache functions, which see no activations.
+fn plan_of(p: &Conv2dS8Params, weights: usize, bias: Option<usize>) -> Option<S8Plan> {
+    let g = &p.geometry;
+    let input = g
+        .batch
+        .checked_mul(g.in_h)?
+        .checked_mul(g.in_w)?
+        .checked_mul(g.in_c)?;
+    let output = g
+        .batch
+        .checked_mul(g.out_h)?
+        .checked_mul(g.out_w)?
+        .checked_mul(g.out_c)?;
+    let plan = S8Plan::new(p, input, weights, bias, g.out_c, g.out_c, output)?;
+    (plan.kind == S8Kind::Gemm && fits(&plan)).then_some(plan)
+}
+
+/// Dwords of the weight cache for this call (see [`for_each_block`]), or `None` when the call
+/// would not use one (AVX-512 VNNI unavailable, not the GEMM path).
+pub(crate) fn cache_len(p: &Conv2dS8Params, weights: usize, bias: Option<usize>) -> Option<usize> {
+    Avx512Vnni::get()?;
+    let plan = plan_of(p, weights, bias)?;
+    Some(for_each_block(&plan, |_, _, _, _, _| {}))
+}
+
+/// Packs the weights of a call into `cache` (64-byte aligned, [`cache_len`] dwords): what the
+/// GEMM path otherwise does at the start of every call. `false` (nothing written) when the
+/// call would not use a cache or `cache` does not fit.
+pub(crate) fn fill_cache(
+    p: &Conv2dS8Params,
+    weights: &[i8],
+    bias: Option<&[i32]>,
+    cache: &mut [i32],
+) -> bool {
+    let Some(tok) = Avx512Vnni::get() else {
+        return false;
+    };
+    let Some(plan) = plan_of(p, weights.len(), bias.map(<[i32]>::len)) else {
+        return false;
+    };
+    if cache.len() != for_each_block(&plan, |_, _, _, _, _| {})
+        || !(cache.as_ptr() as usize).is_multiple_of(64)
+    {
+        return false;
+    }
+    // SAFETY: `tok` proves AVX-512 VNNI; the plan checked the weight and bias lengths; the
+    // cache has the layout's length and alignment (checked above).
+    unsafe { fill_cache_avx512(tok, &plan, p.input_offset, weights, bias, cache) };
+    true
+}
+
+/// # Safety
+/// AVX-512 VNNI available; `plan` from [`plan_of`] for these weights and bias; `cache` 64-byte
+/// aligned with [`cache_len`] dwords.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+unsafe fn fill_cache_avx512(
+    _t: Avx512Vnni,
+    plan: &S8Plan,
+    input_offset: i32,
+    weights: &[i8],
+    bias: Option<&[i32]>,
+    cache: &mut [i32],
+) {
+    let k = plan.k_len;
+    let corr = _mm512_set1_epi32(input_offset.wrapping_sub(128));
+    let dst = cache.as_mut_ptr();
+    for_each_block(plan, |grp, nb, n, nv, at| {
+        let oc = grp * plan.opg + nb;
+        // SAFETY: rows `oc .. oc + n` of the weights (`n · k` bytes, inside by the plan); the
+        // block's entry `at .. at + 64 + kq·16·nv` is inside the cache, 64-byte aligned
+        // (`for_each_block`), and the packed part starts 64 dwords in.
+        unsafe {
+            let sums = pack(weights.as_ptr().add(oc * k), k, n, nv, dst.add(at + 64));
+            for (j, sum) in sums.iter().enumerate() {
+                let lanes = n.saturating_sub(16 * j).min(16);
+                let b = match bias {
+                    Some(b) => {
+                        _mm512_maskz_loadu_epi32(lane_mask16(lanes), b.as_ptr().add(oc + 16 * j))
+                    }
+                    None => _mm512_setzero_si512(),
+                };
+                let init = _mm512_add_epi32(b, _mm512_mullo_epi32(corr, *sum));
+                _mm512_store_si512(dst.add(at + 16 * j).cast(), init);
+            }
+        }
+    });
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run(
+    p: &Conv2dS8Params,
+    input: &[i8],
+    weights: &[i8],
+    bias: Option<&[i32]>,
+    mults: &[i32],
+    shifts: &[i32],
+    cache: Option<&[i32]>,
+    output: &mut [i8],
+) -> bool {
     let Some(tok) = Avx512Vnni::get() else {
         return false;
     };
@@ -93,20 +255,16 @@ pub(crate) fn conv2d_s8(
     let Some(st) = OutputStage::new(p.output_offset, p.act_min, p.act_max) else {
         return false;
     };
-    if !crate::arch::x86::shifts_in_vector_range(shifts) {
+    if !crate::arch::x86::shifts_in_vector_range(shifts) || !fits(&plan) {
         return false;
     }
-    let k_pad = plan.k_len.next_multiple_of(4);
-    let fits = match plan.kind {
-        S8Kind::Depthwise => true,
-        S8Kind::SmallGroups => k_pad * 64 <= PACK_DWORDS * 4,
-        S8Kind::Gemm if plan.cpg % 4 == 0 => {
-            k_pad * 16 <= PACK_DWORDS * 4 && plan.cpg <= MAX_ZERO_ROW
+    if let Some(c) = cache {
+        let ok = plan.kind == S8Kind::Gemm
+            && c.len() == for_each_block(&plan, |_, _, _, _, _| {})
+            && (c.as_ptr() as usize).is_multiple_of(64);
+        if !ok {
+            return false;
         }
-        S8Kind::Gemm => k_pad <= MAX_IM2COL_K,
-    };
-    if !fits {
-        return false;
     }
     let ctx = Ctx {
         plan,
@@ -120,12 +278,13 @@ pub(crate) fn conv2d_s8(
         shifts,
     };
     // SAFETY: `tok` proves AVX-512 F/BW/VL/VNNI, AVX2 and FMA; `S8Plan::new` checked every slice
-    // length against the shapes, and `fits` the stack buffers' limits.
+    // length against the shapes, `fits` the stack buffers' limits, and a cache has the layout's
+    // length and alignment.
     unsafe {
         match plan.kind {
             S8Kind::Depthwise => depthwise(tok, &ctx, output),
             S8Kind::SmallGroups => small_groups(tok, &ctx, output),
-            S8Kind::Gemm => gemm(tok, &ctx, output),
+            S8Kind::Gemm => gemm(tok, &ctx, cache, output),
         }
     }
     true
@@ -350,10 +509,11 @@ unsafe fn gemm_tile_store<const NV: usize>(
 }
 
 /// # Safety
-/// AVX-512 VNNI available; `ctx` built by [`conv2d_s8`] for the `Gemm` kind (checked lengths,
-/// buffer limits); `output` has the plan's length.
+/// AVX-512 VNNI available; `ctx` built by [`run`] for the `Gemm` kind (checked lengths, buffer
+/// limits); `output` has the plan's length; a `cache` is [`fill_cache`]'s for this call (length
+/// and alignment checked).
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
-unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, output: &mut [i8]) {
+unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i8]) {
     let pl = &ctx.plan;
     let g = &pl.g;
     let (cpg, opg, k) = (pl.cpg, pl.opg, pl.k_len);
@@ -364,7 +524,8 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, output: &mut [i8]) {
     } else {
         (pl.taps, cpg / 4)
     };
-    let nv_max = (PACK_DWORDS / (k_pad / 4 * 16)).min(4);
+    let (kq, nv_max) = gemm_blocking(pl);
+    let mut cache_at = 0;
     let zp = (-ctx.p.input_offset) as i8;
     let mut packed = Aligned([MaybeUninit::<i32>::uninit(); PACK_DWORDS]);
     let packed = packed.0.as_mut_ptr().cast::<i32>();
@@ -382,10 +543,29 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, output: &mut [i8]) {
             let n = (opg - nb).min(16 * nv_max);
             let nv = n.div_ceil(16);
             let oc = grp * opg + nb;
-            // SAFETY: rows `oc .. oc + n` of the weights (`n · k` bytes); the buffer holds
-            // `k_pad/4 · 16 · nv_max` dwords by the choice of `nv_max`; 64·k < 2^31 (plan).
-            let sums = unsafe { pack(ctx.weights.as_ptr().add(oc * k), k, n, nv, packed) };
             let mut init = [_mm512_setzero_si512(); 4];
+            // The packed weights and initial accumulators: from the cache (in the order of
+            // `for_each_block`, which walks the blocks as these loops do), or packed now.
+            let (w_block, cached) = match cache {
+                // SAFETY: the block's entry `cache_at .. + 64 + kq·16·nv` is inside the cache,
+                // 64-byte aligned (`for_each_block`; length and alignment checked by `run`).
+                Some(c) => unsafe {
+                    let e = c.as_ptr().add(cache_at);
+                    cache_at += 64 + kq * 16 * nv;
+                    for (j, i) in init.iter_mut().enumerate().take(nv) {
+                        *i = _mm512_load_si512(e.add(16 * j).cast());
+                    }
+                    (e.add(64), true)
+                },
+                None => (packed.cast_const(), false),
+            };
+            let sums = if cached {
+                [_mm512_setzero_si512(); 4]
+            } else {
+                // SAFETY: rows `oc .. oc + n` of the weights (`n · k` bytes); the buffer holds
+                // `k_pad/4 · 16 · nv_max` dwords by the choice of `nv_max`; 64·k < 2^31 (plan).
+                unsafe { pack(ctx.weights.as_ptr().add(oc * k), k, n, nv, packed) }
+            };
             let mut rq = [Requant16 {
                 mult: _mm512_setzero_si512(),
                 left: _mm512_setzero_si512(),
@@ -395,7 +575,9 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, output: &mut [i8]) {
                 let lanes = (n - 16 * j).min(16);
                 // SAFETY: channels `oc + 16j .. + lanes ≤ out_c`.
                 unsafe {
-                    init[j] = init_acc(ctx, oc + 16 * j, lanes, sums[j]);
+                    if !cached {
+                        init[j] = init_acc(ctx, oc + 16 * j, lanes, sums[j]);
+                    }
                     rq[j] = Requant16::load(
                         ctx.mults.as_ptr().add(oc + 16 * j),
                         ctx.shifts.as_ptr().add(oc + 16 * j),
@@ -442,16 +624,16 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, output: &mut [i8]) {
                     unsafe {
                         match nv {
                             1 => gemm_tile_store::<1>(
-                                ctx, ptrs, segq, packed, &init, &rq, &out_rows, rows, oc, n,
+                                ctx, ptrs, segq, w_block, &init, &rq, &out_rows, rows, oc, n,
                             ),
                             2 => gemm_tile_store::<2>(
-                                ctx, ptrs, segq, packed, &init, &rq, &out_rows, rows, oc, n,
+                                ctx, ptrs, segq, w_block, &init, &rq, &out_rows, rows, oc, n,
                             ),
                             3 => gemm_tile_store::<3>(
-                                ctx, ptrs, segq, packed, &init, &rq, &out_rows, rows, oc, n,
+                                ctx, ptrs, segq, w_block, &init, &rq, &out_rows, rows, oc, n,
                             ),
                             _ => gemm_tile_store::<4>(
-                                ctx, ptrs, segq, packed, &init, &rq, &out_rows, rows, oc, n,
+                                ctx, ptrs, segq, w_block, &init, &rq, &out_rows, rows, oc, n,
                             ),
                         }
                     }

@@ -199,6 +199,74 @@ pub fn conv2d_s8(
     }
 }
 
+/// Length in `i32`s of the weight cache of an int8 convolution on this machine, or 0 when its
+/// kernel would not use one.
+///
+/// The fast GEMM kernels (1×1, dense and grouped convolutions) start every call by repacking
+/// the weights into the order their inner loop reads (4 depth bytes of 16 channels per vector),
+/// which costs about as much as the layer's arithmetic on small late layers (7×7 or 8×8 pixels,
+/// 10–14 % of ResNeXt's int8 time). A host that can spare the memory packs once, at load, into a
+/// cache it lends the interpreter; the file's weights stay as they are (OHWI int8, read in place
+/// from flash on microcontrollers, which keep packing per call and use no extra RAM). Only the
+/// AVX-512 VNNI GEMM path has a cache so far.
+pub fn conv2d_s8_cache_len(p: &Conv2dS8Params, weights: usize, has_bias: bool) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(n) = avx512_vnni::cache_len(p, weights, has_bias.then_some(p.geometry.out_c)) {
+        return n;
+    }
+    let _ = (p, weights, has_bias);
+    0
+}
+
+/// Fills a weight cache of [`conv2d_s8_cache_len`] `i32`s, 64-byte aligned, for calls with these
+/// parameters, weights and bias. `false` (nothing written) when the cache would not be used or
+/// does not fit.
+pub fn conv2d_s8_fill_cache(
+    p: &Conv2dS8Params,
+    weights: &[i8],
+    bias: Option<&[i32]>,
+    cache: &mut [i32],
+) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if avx512_vnni::fill_cache(p, weights, bias, cache) {
+        return true;
+    }
+    let _ = (p, weights, bias, cache);
+    false
+}
+
+/// [`conv2d_s8`] with a weight cache filled by [`conv2d_s8_fill_cache`] for the same parameters,
+/// weights and bias; a cache that does not match the call (or is empty) is ignored.
+#[allow(clippy::too_many_arguments)]
+pub fn conv2d_s8_cached(
+    p: &Conv2dS8Params,
+    input: &[i8],
+    weights: &[i8],
+    bias: Option<&[i32]>,
+    multipliers: &[i32],
+    shifts: &[i32],
+    cache: &[i32],
+    output: &mut [i8],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if !cache.is_empty()
+        && avx512_vnni::conv2d_s8_cached(
+            p,
+            input,
+            weights,
+            bias,
+            multipliers,
+            shifts,
+            cache,
+            output,
+        )
+    {
+        return;
+    }
+    let _ = cache;
+    conv2d_s8(p, input, weights, bias, multipliers, shifts, output)
+}
+
 /// The type of every [`conv2d_s8`] variant: same arguments, returns `false` (having written
 /// nothing) when it does not cover the call or its instruction set is unavailable.
 pub type Conv2dS8Fn =

@@ -287,6 +287,58 @@ proptest! {
     }
 }
 
+/// The weight cache (`conv2d_s8_fill_cache` once, then `conv2d_s8_cached`) against the
+/// reference on every family, bit for bit; on a host without the cached kernel the cache length
+/// is 0 and the cached entry point runs the uncached dispatcher. A cache filled for other weights
+/// must still be rejected by length when the shape differs, and an empty cache is ignored.
+#[test]
+fn conv2d_s8_weight_cache_matches_reference() {
+    let mut cached_cases = 0;
+    for (fi, &family) in FAMILIES.iter().enumerate() {
+        for seed in 0..crate::ops::test_util::iterations(60u64) {
+            let c = make_case(family, seed * 17 + fi as u64 * 999_983);
+            let g = &c.p.geometry;
+            let len = super::conv2d_s8_cache_len(&c.p, c.w.len(), c.bias.is_some());
+            // 64-byte aligned storage: over-allocate and start at an aligned element.
+            let mut store = vec![0x5a5a_5a5ai32; len + 16];
+            let skip = store.as_ptr().align_offset(64).min(16);
+            let cache = &mut store[skip..skip + len];
+            let filled = super::conv2d_s8_fill_cache(&c.p, &c.w, c.bias.as_deref(), cache);
+            assert_eq!(
+                filled,
+                len > 0,
+                "{family:?} seed {seed}: fill {filled}, length {len}"
+            );
+            cached_cases += usize::from(filled);
+            let mut want = vec![0x55i8; out_len(g)];
+            conv2d_s8_reference(&c.p, &c.x, &c.w, c.bias.as_deref(), &c.m, &c.s, &mut want);
+            for cache in [&*cache, &[][..]] {
+                let mut got = vec![0x55i8; out_len(g)];
+                super::conv2d_s8_cached(
+                    &c.p,
+                    &c.x,
+                    &c.w,
+                    c.bias.as_deref(),
+                    &c.m,
+                    &c.s,
+                    cache,
+                    &mut got,
+                );
+                assert!(
+                    got == want,
+                    "{family:?} seed {seed} (cache {}): {:?}",
+                    cache.len(),
+                    c.p
+                );
+            }
+        }
+    }
+    std::println!("weight cache: {cached_cases} cases ran cached");
+    if Isa::Avx512Vnni.supported_by_host() {
+        assert!(cached_cases > 0, "no case used the cache");
+    }
+}
+
 /// Whether variant `name` must accept case `c`: the dedicated depthwise variants cover depthwise
 /// shapes with multiplier 1, kernels 3/5, strides 1/2, dilation 1; the others everything.
 fn covers(name: &str, c: &Case) -> bool {
