@@ -89,11 +89,29 @@ fn try_model(bytes: &[u8]) -> bool {
     if m.arena_len() > 64 << 20 {
         return true; // a valid file may ask for a huge arena; the caller decides whether to lend it
     }
-    let mut arena = AlignedBytes::zeroed(m.arena_len());
-    if let Ok(mut it) = mote_runtime::Interpreter::new(&m, arena.as_bytes_mut()) {
-        let _ = it.invoke();
-        for i in 0..m.output_count() {
-            let _ = it.output(i);
+    // Without and with the weight cache the CLI lends (the kernels' packed weights, filled at
+    // load from the file's constants).
+    for cached in [false, true] {
+        let mut arena = AlignedBytes::zeroed(m.arena_len());
+        let cache_len = if cached {
+            match mote_runtime::Interpreter::weight_cache_len(&m) {
+                Ok(n) if n <= 64 << 20 => n,
+                _ => continue,
+            }
+        } else {
+            0
+        };
+        let mut cache = vec![0u8; cache_len];
+        let it = if cached {
+            mote_runtime::Interpreter::with_weight_cache(&m, arena.as_bytes_mut(), &mut cache)
+        } else {
+            mote_runtime::Interpreter::new(&m, arena.as_bytes_mut())
+        };
+        if let Ok(mut it) = it {
+            let _ = it.invoke();
+            for i in 0..m.output_count() {
+                let _ = it.output(i);
+            }
         }
     }
     true

@@ -44,7 +44,15 @@ pub fn model(data: &[u8]) -> bool {
         return true;
     }
     let mut arena = AlignedBytes::zeroed(model.arena_len());
-    let Ok(mut interp) = mote_runtime::Interpreter::new(&model, arena.as_bytes_mut()) else {
+    // With the weight cache, as the CLI runs models (its packing reads the file's constants).
+    let cache_len = mote_runtime::Interpreter::weight_cache_len(&model).unwrap_or(0);
+    if cache_len > MAX_FUZZ_ARENA {
+        return true;
+    }
+    let mut cache = vec![0u8; cache_len];
+    let Ok(mut interp) =
+        mote_runtime::Interpreter::with_weight_cache(&model, arena.as_bytes_mut(), &mut cache)
+    else {
         return true;
     };
     for i in 0..model.input_count() {

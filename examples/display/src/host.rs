@@ -50,8 +50,7 @@ pub fn image_input(model: &Model<'_>, photo: &Path) -> Result<Vec<u8>> {
 pub fn infer(model: &Model<'_>, input: &[u8]) -> Result<Vec<u8>> {
     let mut arena = mote_cli::model::arena(model);
     let mut interp =
-        mote_runtime::Interpreter::new(model, arena.as_bytes_mut()).map_err(|e| anyhow!("{e}"))?;
-    interp.set_input(0, input).map_err(|e| anyhow!("{e}"))?;
+        mote_cli::model::bind(model, &mut arena, &[input.to_vec()]).map_err(|e| anyhow!("{e}"))?;
     interp.invoke().map_err(|e| anyhow!("{e}"))?;
     Ok(interp.output(0).map_err(|e| anyhow!("{e}"))?.to_vec())
 }

@@ -24,6 +24,14 @@ pub enum Error {
     },
     /// The arena does not start at a 16-byte aligned address.
     ArenaMisaligned,
+    /// The weight cache lent to `Interpreter::with_weight_cache` is smaller than
+    /// `Interpreter::weight_cache_len` says.
+    WeightCacheTooSmall {
+        /// Bytes needed.
+        needed: usize,
+        /// Bytes given.
+        given: usize,
+    },
     /// No graph input or output with this index.
     NoSuchTensor {
         /// The index asked for.
@@ -71,6 +79,10 @@ impl fmt::Display for Error {
             Error::ArenaMisaligned => {
                 write!(f, "the arena must start at a 16-byte aligned address")
             }
+            Error::WeightCacheTooSmall { needed, given } => write!(
+                f,
+                "weight cache too small: the model needs {needed} bytes on this machine, {given} were given"
+            ),
             Error::NoSuchTensor { index, count } => {
                 write!(f, "no input/output {index}: the model has {count}")
             }

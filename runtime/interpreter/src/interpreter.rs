@@ -41,6 +41,8 @@ impl Profiler for NoProfiler {
 pub struct Interpreter<'m, 'a> {
     model: &'m Model<'m>,
     arena: &'a mut [u8],
+    /// Packed weights of the ops whose kernels use them, in op order (empty: none lent).
+    cache: &'a [i32],
 }
 
 fn invalid(index: usize, reason: &'static str) -> Error {
@@ -137,7 +139,72 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         if !(arena.as_ptr() as usize).is_multiple_of(16) {
             return Err(Error::ArenaMisaligned);
         }
-        Ok(Interpreter { model, arena })
+        Ok(Interpreter {
+            model,
+            arena,
+            cache: &[],
+        })
+    }
+
+    /// Bytes of the weight cache [`Interpreter::with_weight_cache`] takes for `model` on this
+    /// machine (alignment slack included); 0 when no op's kernel would use one.
+    ///
+    /// # Errors
+    /// As [`Interpreter::new`] for an op that does not prepare.
+    pub fn weight_cache_len(model: &Model<'_>) -> Result<usize, Error> {
+        let file = *model.file();
+        let mut words = 0usize;
+        for i in 0..file.op_count() {
+            words = words.saturating_add(op_cache_len(&file, &prepare(&file, i)?, i));
+        }
+        Ok(if words == 0 {
+            0
+        } else {
+            words.saturating_mul(4).saturating_add(CACHE_ALIGN)
+        })
+    }
+
+    /// [`Interpreter::new`] plus a weight cache: the kernels that repack their weights on every
+    /// call (the x86 AVX-512 int8 GEMM) pack them once, here, into `cache`
+    /// ([`Interpreter::weight_cache_len`] bytes, any alignment), and read them from it on every
+    /// run. For hosts with memory to spare; outputs are the same bit for bit.
+    ///
+    /// # Errors
+    /// As [`Interpreter::new`]; [`Error::WeightCacheTooSmall`] with the bytes needed.
+    pub fn with_weight_cache(
+        model: &'m Model<'m>,
+        arena: &'a mut [u8],
+        cache: &'a mut [u8],
+    ) -> Result<Self, Error> {
+        let mut it = Self::new(model, arena)?;
+        let needed = Self::weight_cache_len(model)?;
+        if needed == 0 {
+            return Ok(it);
+        }
+        let given = cache.len();
+        let skip = cache.as_ptr().align_offset(CACHE_ALIGN);
+        let bytes = cache
+            .get_mut(skip..)
+            .and_then(|c| c.get_mut(..needed - CACHE_ALIGN))
+            .ok_or(Error::WeightCacheTooSmall { needed, given })?;
+        let words: &mut [i32] = bytemuck::try_cast_slice_mut(bytes)
+            .map_err(|_| Error::WeightCacheTooSmall { needed, given })?;
+        let file = *model.file();
+        let mut at = 0usize;
+        for i in 0..file.op_count() {
+            let op = prepare(&file, i)?;
+            let len = op_cache_len(&file, &op, i);
+            if len == 0 {
+                continue;
+            }
+            let slot = words
+                .get_mut(at..at + len)
+                .ok_or(invalid(i, "weight cache layout"))?;
+            fill_op_cache(&file, &op, i, slot)?;
+            at += len;
+        }
+        it.cache = words;
+        Ok(it)
     }
 
     /// The model.
@@ -236,11 +303,32 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     /// and comparing intermediate tensors with another runtime.
     pub fn invoke_ops(&mut self, range: core::ops::Range<usize>) -> Result<(), Error> {
         let file = *self.model.file();
-        for i in range.start..range.end.min(file.op_count()) {
+        let mut at = 0usize;
+        for i in 0..range.end.min(file.op_count()) {
             let op = prepare(&file, i)?;
-            run_op(&file, &op, i, self.arena)?;
+            let cache = self.op_cache(&file, &op, i, &mut at);
+            if i >= range.start {
+                run_op(&file, &op, i, self.arena, cache)?;
+            }
         }
         Ok(())
+    }
+
+    /// Op `i`'s part of the weight cache (empty without one); `at` walks the ops in order.
+    fn op_cache(
+        &self,
+        file: &mote_format::Model<'_>,
+        op: &PreparedOp<'_>,
+        i: usize,
+        at: &mut usize,
+    ) -> &'a [i32] {
+        if self.cache.is_empty() {
+            return &[];
+        }
+        let len = op_cache_len(file, op, i);
+        let start = *at;
+        *at += len;
+        self.cache.get(start..start + len).unwrap_or(&[])
     }
 
     /// The bytes of any tensor (a constant, or its place in the arena — which later ops may
@@ -286,14 +374,62 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     /// Runs every op, reporting each op's start and end to `profiler`.
     pub fn invoke_profiled<P: Profiler + ?Sized>(&mut self, profiler: &mut P) -> Result<(), Error> {
         let file = *self.model.file();
+        let mut at = 0usize;
         for i in 0..file.op_count() {
             let op = prepare(&file, i)?;
+            let cache = self.op_cache(&file, &op, i, &mut at);
             profiler.op_start(i);
-            run_op(&file, &op, i, self.arena)?;
+            run_op(&file, &op, i, self.arena, cache)?;
             profiler.op_end(i);
         }
         Ok(())
     }
+}
+
+/// Alignment of the weight cache (the AVX-512 kernels load it with aligned 64-byte loads).
+const CACHE_ALIGN: usize = 64;
+
+/// The constant weights and bias of an int8 convolution (`None` if either lives in the arena).
+fn conv_s8_constants<'f>(
+    file: &mote_format::Model<'f>,
+    op: &PreparedOp<'_>,
+) -> Option<(&'f [i8], &'f [i32])> {
+    let constant = |k: usize| match op.inputs.get(k).and_then(|t| file.tensor(t))?.storage {
+        Storage::Const(b) => Some(b),
+        Storage::Arena { .. } => None,
+    };
+    let b = constant(2)?;
+    let b: &[i32] = if b.is_empty() {
+        &[]
+    } else {
+        bytemuck::try_cast_slice(b).ok()?
+    };
+    Some((i8s(constant(1)?), b))
+}
+
+/// `i32`s of op `i`'s part of the weight cache (0 for ops that do not use one).
+fn op_cache_len(file: &mote_format::Model<'_>, op: &PreparedOp<'_>, _i: usize) -> usize {
+    match &op.kernel {
+        Kernel::Conv2dS8(p) => conv_s8_constants(file, op).map_or(0, |(w, _)| {
+            ops::conv2d::conv2d_s8_cache_len(p, w.len(), true)
+        }),
+        _ => 0,
+    }
+}
+
+/// Packs op `i`'s weights into its part of the cache.
+fn fill_op_cache(
+    file: &mote_format::Model<'_>,
+    op: &PreparedOp<'_>,
+    i: usize,
+    slot: &mut [i32],
+) -> Result<(), Error> {
+    if let (Kernel::Conv2dS8(p), Some((w, b))) = (&op.kernel, conv_s8_constants(file, op)) {
+        if ops::conv2d::conv2d_s8_fill_cache(p, w, Some(b), slot) {
+            return Ok(());
+        }
+    }
+    Err(invalid(i, "weights the kernel cannot pack"))
 }
 
 fn run_op(
@@ -301,6 +437,7 @@ fn run_op(
     op: &PreparedOp<'_>,
     i: usize,
     arena: &mut [u8],
+    cache: &[i32],
 ) -> Result<(), Error> {
     let out_t = file.tensor(op.output).ok_or(invalid(i, "missing output"))?;
     let Storage::Arena { offset } = out_t.storage else {
@@ -426,7 +563,7 @@ fn run_op(
                 i32s(in_bytes(3)?, i)?,
                 i32s(in_bytes(4)?, i)?,
             );
-            ops::conv2d::conv2d_s8(p, i8s(x), w, Some(b), m, sh, i8s_mut(out))
+            ops::conv2d::conv2d_s8_cached(p, i8s(x), w, Some(b), m, sh, cache, i8s_mut(out))
         }
         Kernel::FullyConnectedS8(p) => {
             let (w, b, m, sh) = (

@@ -106,8 +106,19 @@ pub fn outputs(m: &mote_runtime::Model<'_>) -> Result<Vec<Port>> {
 }
 
 /// An arena for `m`.
-pub fn arena(m: &mote_runtime::Model<'_>) -> AlignedBytes {
-    AlignedBytes::zeroed(m.arena_len())
+pub fn arena(m: &mote_runtime::Model<'_>) -> RunMemory {
+    RunMemory {
+        arena: AlignedBytes::zeroed(m.arena_len()),
+        // A host has the memory: the kernels that would repack their weights on every call pack
+        // them once (`Interpreter::with_weight_cache`); 0 bytes where none would.
+        cache: vec![0u8; mote_runtime::Interpreter::weight_cache_len(m).unwrap_or(0)],
+    }
+}
+
+/// What an interpreter runs in on a host: the model's arena and the kernels' weight cache.
+pub struct RunMemory {
+    arena: AlignedBytes,
+    cache: Vec<u8>,
 }
 
 /// Creates an interpreter, copies `inputs` (little-endian bytes, one per graph input) in.
@@ -116,7 +127,7 @@ pub fn arena(m: &mote_runtime::Model<'_>) -> AlignedBytes {
 /// Exit 4 if the number or sizes of the inputs are wrong, exit 3 if the model cannot run.
 pub fn bind<'m, 'a>(
     m: &'m mote_runtime::Model<'m>,
-    arena: &'a mut AlignedBytes,
+    arena: &'a mut RunMemory,
     inputs: &[Vec<u8>],
 ) -> Result<mote_runtime::Interpreter<'m, 'a>> {
     if inputs.len() != m.input_count() {
@@ -129,8 +140,12 @@ pub fn bind<'m, 'a>(
             ),
         ));
     }
-    let mut interp = mote_runtime::Interpreter::new(m, arena.as_bytes_mut())
-        .or_fail(ExitKind::Model, "cannot create the interpreter")?;
+    let mut interp = mote_runtime::Interpreter::with_weight_cache(
+        m,
+        arena.arena.as_bytes_mut(),
+        &mut arena.cache,
+    )
+    .or_fail(ExitKind::Model, "cannot create the interpreter")?;
     for (i, data) in inputs.iter().enumerate() {
         interp
             .set_input(i, data)
