@@ -407,11 +407,32 @@ fn conv_s8_constants<'f>(
     Some((i8s(constant(1)?), b))
 }
 
-/// `i32`s of op `i`'s part of the weight cache (0 for ops that do not use one).
+/// The constant weights of a float convolution and whether it has a bias (`None` if the weights
+/// live in the arena).
+fn conv_f32_weights<'f>(
+    file: &mote_format::Model<'f>,
+    op: &PreparedOp<'_>,
+) -> Option<(&'f [f32], bool)> {
+    let t = op.inputs.get(1).and_then(|t| file.tensor(t))?;
+    let Storage::Const(b) = t.storage else {
+        return None;
+    };
+    let w: &[f32] = if b.is_empty() {
+        &[]
+    } else {
+        bytemuck::try_cast_slice(b).ok()?
+    };
+    Some((w, op.inputs.len() > 2))
+}
+
+/// `i32`s (4-byte words) of op `i`'s part of the weight cache (0 for ops that do not use one).
 fn op_cache_len(file: &mote_format::Model<'_>, op: &PreparedOp<'_>, _i: usize) -> usize {
     match &op.kernel {
         Kernel::Conv2dS8(p) => conv_s8_constants(file, op).map_or(0, |(w, _)| {
             ops::conv2d::conv2d_s8_cache_len(p, w.len(), true)
+        }),
+        Kernel::Conv2d(p) => conv_f32_weights(file, op).map_or(0, |(w, bias)| {
+            ops::conv2d::conv2d_f32_cache_len(p, w.len(), bias)
         }),
         _ => 0,
     }
@@ -424,12 +445,19 @@ fn fill_op_cache(
     i: usize,
     slot: &mut [i32],
 ) -> Result<(), Error> {
-    if let (Kernel::Conv2dS8(p), Some((w, b))) = (&op.kernel, conv_s8_constants(file, op)) {
-        if ops::conv2d::conv2d_s8_fill_cache(p, w, Some(b), slot) {
-            return Ok(());
-        }
+    let packed = match &op.kernel {
+        Kernel::Conv2dS8(p) => conv_s8_constants(file, op)
+            .is_some_and(|(w, b)| ops::conv2d::conv2d_s8_fill_cache(p, w, Some(b), slot)),
+        Kernel::Conv2d(p) => conv_f32_weights(file, op).is_some_and(|(w, bias)| {
+            ops::conv2d::conv2d_f32_fill_cache(p, w, bias, bytemuck::cast_slice_mut(slot))
+        }),
+        _ => false,
+    };
+    if packed {
+        Ok(())
+    } else {
+        Err(invalid(i, "weights the kernel cannot pack"))
     }
-    Err(invalid(i, "weights the kernel cannot pack"))
 }
 
 fn run_op(
@@ -472,7 +500,8 @@ fn run_op(
     match &op.kernel {
         Kernel::Conv2d(p) => {
             let w = f32s(in_bytes(1)?, i)?;
-            ops::conv2d::conv2d_f32(p, f32s(x, i)?, w, opt(2)?, f32s_mut(out, i)?)
+            let cache: &[f32] = bytemuck::cast_slice(cache);
+            ops::conv2d::conv2d_f32_cached(p, f32s(x, i)?, w, opt(2)?, cache, f32s_mut(out, i)?)
         }
         Kernel::ConvTranspose2d(p) => {
             let w = f32s(in_bytes(1)?, i)?;

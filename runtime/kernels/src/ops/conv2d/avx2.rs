@@ -650,7 +650,16 @@ pub(crate) fn conv2d_f32(
     unsafe {
         match plan.kind {
             S8Kind::Depthwise => depthwise_f32(tok, &plan, input, weights, bias, output),
-            _ => gemm_f32(tok, &plan, F32Tile::Avx2, input, weights, bias, output),
+            _ => gemm_f32(
+                tok,
+                &plan,
+                F32Tile::Avx2,
+                input,
+                weights,
+                bias,
+                None,
+                output,
+            ),
         }
     }
     true
@@ -680,8 +689,131 @@ pub(crate) fn conv2d_f32_avx512(
     }
     // SAFETY: `tok` proves AVX2 and FMA, `Avx512Vnni::get` AVX-512 F/BW/VL; `plan_f32` checked
     // the slice lengths and `k_len · 32 ≤ PACK_F32` the packed block of the wide tile.
-    unsafe { gemm_f32(tok, &plan, F32Tile::Avx512, input, weights, bias, output) };
+    unsafe {
+        gemm_f32(
+            tok,
+            &plan,
+            F32Tile::Avx512,
+            input,
+            weights,
+            bias,
+            None,
+            output,
+        )
+    };
     true
+}
+
+/// [`conv2d_f32_avx512`] with the weights packed once into `cache` by [`fill_f32_cache`] (same
+/// parameters and weights): no per-call packing. `false` (nothing written) when the call is not
+/// one the cache serves or `cache` is not [`f32_cache_len`] long.
+pub(crate) fn conv2d_f32_avx512_cached(
+    p: &Conv2dParams,
+    input: &[f32],
+    weights: &[f32],
+    bias: Option<&[f32]>,
+    cache: &[f32],
+    output: &mut [f32],
+) -> bool {
+    let (Some(tok), Some(_)) = (Avx2::get(), crate::arch::x86::Avx512Vnni::get()) else {
+        return false;
+    };
+    let Some(plan) = plan_f32(p, input, weights, bias, output) else {
+        return false;
+    };
+    if !cacheable_f32(&plan) || cache.len() != plan.g.out_c * plan.k_len {
+        return false;
+    }
+    // SAFETY: as in `conv2d_f32_avx512`; the cache holds the `[k][32]` blocks of every group in
+    // order (`fill_f32_cache`, length checked: `out_c/32` blocks of `k · 32` floats).
+    unsafe {
+        gemm_f32(
+            tok,
+            &plan,
+            F32Tile::Avx512,
+            input,
+            weights,
+            bias,
+            Some(cache),
+            output,
+        )
+    };
+    true
+}
+
+/// Whether the AVX-512 f32 GEMM serves a call of this plan from a weight cache: the GEMM kind
+/// (small groups of 4/8 channels have their own kernel), a depth whose block fits the tile's
+/// limits, and whole 32-channel blocks per group (so the cache is exactly the packed weights).
+fn cacheable_f32(plan: &S8Plan) -> bool {
+    plan.kind == S8Kind::Gemm && plan.k_len * 32 <= PACK_F32 && plan.opg.is_multiple_of(32)
+}
+
+/// Floats of the f32 weight cache of a call (`out_c · k`: the `[k][32]` packed blocks), or
+/// `None` when the call would not use one.
+pub(crate) fn f32_cache_len(
+    p: &Conv2dParams,
+    weights: usize,
+    bias: Option<usize>,
+) -> Option<usize> {
+    Avx2::get()?;
+    crate::arch::x86::Avx512Vnni::get()?;
+    let q = super::Conv2dS8Params {
+        geometry: *p,
+        ..Default::default()
+    };
+    let g = p;
+    let input = g
+        .batch
+        .checked_mul(g.in_h)?
+        .checked_mul(g.in_w)?
+        .checked_mul(g.in_c)?;
+    let output = g
+        .batch
+        .checked_mul(g.out_h)?
+        .checked_mul(g.out_w)?
+        .checked_mul(g.out_c)?;
+    let plan = S8Plan::new(&q, input, weights, bias, g.out_c, g.out_c, output)?;
+    let fits = plan.k_len * 8 <= PACK_F32 && plan.cpg <= MAX_ZERO_F32;
+    (fits && cacheable_f32(&plan)).then(|| plan.g.out_c * plan.k_len)
+}
+
+/// Packs the weights of an f32 call into `cache` ([`f32_cache_len`] floats): group by group,
+/// 32-channel blocks of `[k][32]`, what the AVX-512 GEMM otherwise packs on every call.
+pub(crate) fn fill_f32_cache(
+    p: &Conv2dParams,
+    weights: &[f32],
+    bias: Option<usize>,
+    cache: &mut [f32],
+) -> bool {
+    let Some(tok) = Avx2::get() else {
+        return false;
+    };
+    if f32_cache_len(p, weights.len(), bias) != Some(cache.len()) {
+        return false;
+    }
+    let k = weights.len() / p.out_c.max(1);
+    // SAFETY: `tok` proves AVX2; `f32_cache_len` checked the plan for these weights (`out_c`
+    // rows of `k` floats) and the cache's length, `out_c/32` blocks of `k · 32` floats.
+    unsafe { fill_f32_cache_avx2(tok, weights, k, cache) };
+    true
+}
+
+/// # Safety
+/// AVX2 available; `weights` is `cache.len() / k` rows of `k` floats, a multiple of 32 rows.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn fill_f32_cache_avx2(_t: Avx2, weights: &[f32], k: usize, cache: &mut [f32]) {
+    for (b, block) in cache.chunks_exact_mut(k * 32).enumerate() {
+        // SAFETY: rows `32b .. 32b + 32` of the weights, `k · 32` floats of the block (caller).
+        unsafe {
+            pack_f32(
+                weights.as_ptr().add(b * 32 * k),
+                k,
+                32,
+                32,
+                block.as_mut_ptr(),
+            )
+        };
+    }
 }
 
 /// The shapes of an f32 call checked against its slices and the stack buffers (`None`: decline).
@@ -741,8 +873,10 @@ fn mask8(n: usize) -> __m256i {
 /// # Safety
 /// AVX2/FMA available; `plan` validated for these slices; `k_len · 8 ≤ PACK_F32`,
 /// `cpg ≤ MAX_ZERO_F32`; with [`F32Tile::Avx512`], AVX-512 F/BW/VL available and
-/// `k_len · 32 ≤ PACK_F32`.
+/// `k_len · 32 ≤ PACK_F32`; a `cache` is [`fill_f32_cache`]'s for these weights, with
+/// [`F32Tile::Avx512`].
 #[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
 unsafe fn gemm_f32(
     _t: Avx2,
     plan: &S8Plan,
@@ -750,6 +884,7 @@ unsafe fn gemm_f32(
     input: &[f32],
     weights: &[f32],
     bias: Option<&[f32]>,
+    cache: Option<&[f32]>,
     output: &mut [f32],
 ) {
     let g = &plan.g;
@@ -778,9 +913,18 @@ unsafe fn gemm_f32(
         while nb < opg {
             let n = (opg - nb).min(nb_max);
             let oc = grp * opg + nb;
-            // Pack `[k][nb_max]`: row kk holds w[oc + j][kk] for j < n, zeros after.
-            // SAFETY: rows `oc .. oc + n` of `k` floats; `k · nb_max ≤ PACK_F32`.
-            unsafe { pack_f32(weights.as_ptr().add(oc * k), k, n, nb_max, packed) };
+            // Pack `[k][nb_max]`: row kk holds w[oc + j][kk] for j < n, zeros after; or take
+            // the block from the cache (whole 32-channel blocks, in this order).
+            let w_block = match cache {
+                // SAFETY: block `oc/32` of `k · 32` floats is inside the cache (caller: the
+                // cache holds `out_c · k` floats, `oc + 32 ≤ out_c`).
+                Some(c) => unsafe { c.as_ptr().add(oc * k) },
+                None => {
+                    // SAFETY: rows `oc .. oc + n` of `k` floats; `k · nb_max ≤ PACK_F32`.
+                    unsafe { pack_f32(weights.as_ptr().add(oc * k), k, n, nb_max, packed) };
+                    packed.cast_const()
+                }
+            };
             let mut init = [_mm256_setzero_ps(); 4];
             if let Some(b) = bias {
                 for (j, v) in init.iter_mut().enumerate() {
@@ -817,12 +961,14 @@ unsafe fn gemm_f32(
                     unsafe {
                         match nb_max {
                             32 => super::avx512_vnni::tile_f32_avx512(
-                                segs, cpg, packed, &init, clamp_f32, &out_rows, rows, n,
+                                segs, cpg, w_block, &init, clamp_f32, &out_rows, rows, n,
                             ),
                             16 => {
-                                tile_f32::<2>(segs, cpg, packed, &init, clamp, &out_rows, rows, n)
+                                tile_f32::<2>(segs, cpg, w_block, &init, clamp, &out_rows, rows, n)
                             }
-                            _ => tile_f32::<1>(segs, cpg, packed, &init, clamp, &out_rows, rows, n),
+                            _ => {
+                                tile_f32::<1>(segs, cpg, w_block, &init, clamp, &out_rows, rows, n)
+                            }
                         }
                     }
                     if scalar_act {

@@ -218,6 +218,52 @@ pub fn conv2d_s8_cache_len(p: &Conv2dS8Params, weights: usize, has_bias: bool) -
     0
 }
 
+/// Length in `f32`s of the weight cache of an f32 convolution on this machine (see
+/// [`conv2d_s8_cache_len`]), or 0. So far the AVX-512 f32 GEMM (1×1 and dense layers whose
+/// groups have whole 32-channel blocks) uses one: its blocks are `[k][32]` floats.
+pub fn conv2d_f32_cache_len(p: &Conv2dParams, weights: usize, has_bias: bool) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(n) = avx2::f32_cache_len(p, weights, has_bias.then_some(p.out_c)) {
+        return n;
+    }
+    let _ = (p, weights, has_bias);
+    0
+}
+
+/// Fills an f32 weight cache of [`conv2d_f32_cache_len`] floats for calls with these parameters
+/// and weights (and a bias or not). `false` (nothing written) when it would not be used.
+pub fn conv2d_f32_fill_cache(
+    p: &Conv2dParams,
+    weights: &[f32],
+    has_bias: bool,
+    cache: &mut [f32],
+) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if avx2::fill_f32_cache(p, weights, has_bias.then_some(p.out_c), cache) {
+        return true;
+    }
+    let _ = (p, weights, has_bias, cache);
+    false
+}
+
+/// [`conv2d_f32`] with a cache filled by [`conv2d_f32_fill_cache`] for the same parameters and
+/// weights; a cache that does not match the call (or is empty) is ignored.
+pub fn conv2d_f32_cached(
+    p: &Conv2dParams,
+    input: &[f32],
+    weights: &[f32],
+    bias: Option<&[f32]>,
+    cache: &[f32],
+    output: &mut [f32],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if !cache.is_empty() && avx2::conv2d_f32_avx512_cached(p, input, weights, bias, cache, output) {
+        return;
+    }
+    let _ = cache;
+    conv2d_f32(p, input, weights, bias, output)
+}
+
 /// Fills a weight cache of [`conv2d_s8_cache_len`] `i32`s, 64-byte aligned, for calls with these
 /// parameters, weights and bias. `false` (nothing written) when the cache would not be used or
 /// does not fit.

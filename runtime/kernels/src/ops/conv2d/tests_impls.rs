@@ -339,6 +339,61 @@ fn conv2d_s8_weight_cache_matches_reference() {
     }
 }
 
+/// The f32 weight cache against the reference (within the f32 tolerance), on dense, 1×1 and
+/// grouped shapes with 32-channel multiples per group (those it serves) and others (ignored).
+#[test]
+fn conv2d_f32_weight_cache_matches_reference() {
+    let mut cached = 0;
+    for seed in 0..crate::ops::test_util::iterations(80u64) {
+        let mut rng = Rng::new(seed ^ 0xf32c);
+        let groups = [1usize, 1, 2, 4][rng.below(4) as usize];
+        let opg = [32usize, 64, 96, 24][rng.below(4) as usize];
+        let cpg = [3usize, 8, 16, 40][rng.below(4) as usize];
+        let k = [1usize, 3][rng.below(2) as usize];
+        let (h, w) = (
+            1 + rng.below(miri_max(9, 4) as u64) as usize,
+            1 + rng.below(9) as usize,
+        );
+        let p = Conv2dParams {
+            batch: 1,
+            in_h: h + k - 1,
+            in_w: w + k - 1,
+            in_c: groups * cpg,
+            out_h: h,
+            out_w: w,
+            out_c: groups * opg,
+            kernel_h: k,
+            kernel_w: k,
+            stride_h: 1,
+            stride_w: 1,
+            dilation_h: 1,
+            dilation_w: 1,
+            pad_top: 0,
+            pad_left: 0,
+            groups,
+            activation: [Activation::None, Activation::Relu][rng.below(2) as usize],
+        };
+        let x = rng.units(p.in_h * p.in_w * p.in_c);
+        let wts = rng.units(p.out_c * k * k * cpg);
+        let bias = rng.units(p.out_c);
+        let len = super::conv2d_f32_cache_len(&p, wts.len(), true);
+        let mut cache = vec![f32::NAN; len];
+        let filled = super::conv2d_f32_fill_cache(&p, &wts, true, &mut cache);
+        assert_eq!(filled, len > 0);
+        cached += usize::from(filled);
+        let mut want = vec![0f32; h * w * p.out_c];
+        conv2d_f32_reference(&p, &x, &wts, Some(&bias), &mut want);
+        let mut got = vec![f32::NAN; want.len()];
+        super::conv2d_f32_cached(&p, &x, &wts, Some(&bias), &cache, &mut got);
+        let r = close(&got, &want, 1e-5);
+        assert!(r.is_ok(), "seed {seed}: {r:?} ({p:?})");
+    }
+    std::println!("f32 weight cache: {cached} cases ran cached");
+    if Isa::Avx512Vnni.supported_by_host() {
+        assert!(cached > 0, "no case used the cache");
+    }
+}
+
 /// Whether variant `name` must accept case `c`: the dedicated depthwise variants cover depthwise
 /// shapes with multiplier 1, kernels 3/5, strides 1/2, dilation 1; the others everything.
 fn covers(name: &str, c: &Case) -> bool {
