@@ -537,7 +537,10 @@ fn prepared_scale_equals_the_double_expression() {
             }
         }
     }
-    assert!(hits > 1000, "too few exact ties exercised: {hits}");
+    // About 1 in 15 of the scales lands on a tie: over 1000 in the full run, a few in the 3
+    // iterations of a Miri run.
+    let min_hits = if cfg!(miri) { 1 } else { 1000 };
+    assert!(hits >= min_hits, "too few exact ties exercised: {hits}");
 }
 
 /// Exhaustive over a range of accumulators for a few scales (an int8 layer's accumulators lie
