@@ -761,18 +761,7 @@ pub(crate) fn f32_cache_len(
         geometry: *p,
         ..Default::default()
     };
-    let g = p;
-    let input = g
-        .batch
-        .checked_mul(g.in_h)?
-        .checked_mul(g.in_w)?
-        .checked_mul(g.in_c)?;
-    let output = g
-        .batch
-        .checked_mul(g.out_h)?
-        .checked_mul(g.out_w)?
-        .checked_mul(g.out_c)?;
-    let plan = S8Plan::new(&q, input, weights, bias, g.out_c, g.out_c, output)?;
+    let plan = S8Plan::for_weights(&q, weights, bias)?;
     let fits = plan.k_len * 8 <= PACK_F32 && plan.cpg <= MAX_ZERO_F32;
     (fits && cacheable_f32(&plan)).then(|| plan.g.out_c * plan.k_len)
 }

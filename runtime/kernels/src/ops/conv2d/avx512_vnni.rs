@@ -141,18 +141,7 @@ fn for_each_block(plan: &S8Plan, mut f: impl FnMut(usize, usize, usize, usize, u
 /// The plan of a call from its parameters alone (the slice lengths the shapes imply), for the
 /// cache functions, which see no activations.
 fn plan_of(p: &Conv2dS8Params, weights: usize, bias: Option<usize>) -> Option<S8Plan> {
-    let g = &p.geometry;
-    let input = g
-        .batch
-        .checked_mul(g.in_h)?
-        .checked_mul(g.in_w)?
-        .checked_mul(g.in_c)?;
-    let output = g
-        .batch
-        .checked_mul(g.out_h)?
-        .checked_mul(g.out_w)?
-        .checked_mul(g.out_c)?;
-    let plan = S8Plan::new(p, input, weights, bias, g.out_c, g.out_c, output)?;
+    let plan = S8Plan::for_weights(p, weights, bias)?;
     (plan.kind == S8Kind::Gemm && fits(&plan)).then_some(plan)
 }
 

@@ -456,16 +456,7 @@ impl S8Plan {
         let opg = g.out_c / g.groups;
         let taps = g.kernel_h.checked_mul(g.kernel_w)?;
         let k_len = taps.checked_mul(cpg)?;
-        let in_len = g
-            .batch
-            .checked_mul(g.in_h)?
-            .checked_mul(g.in_w)?
-            .checked_mul(g.in_c)?;
-        let out_len = g
-            .batch
-            .checked_mul(g.out_h)?
-            .checked_mul(g.out_w)?
-            .checked_mul(g.out_c)?;
+        let (in_len, out_len) = Self::activation_lens(&g)?;
         let w_len = g.out_c.checked_mul(k_len)?;
         // Offsets stay far from overflow (and fit the i32 gather offsets of the packers).
         let limit = 1usize << 30;
@@ -504,6 +495,34 @@ impl S8Plan {
             k_len,
             kind,
         })
+    }
+
+    /// Elements of the input and output a geometry implies (`None` on overflow).
+    fn activation_lens(g: &Conv2dParams) -> Option<(usize, usize)> {
+        let input = g
+            .batch
+            .checked_mul(g.in_h)?
+            .checked_mul(g.in_w)?
+            .checked_mul(g.in_c)?;
+        let output = g
+            .batch
+            .checked_mul(g.out_h)?
+            .checked_mul(g.out_w)?
+            .checked_mul(g.out_c)?;
+        Some((input, output))
+    }
+
+    /// The plan of a call from its parameters and weights alone, with the activation lengths
+    /// the shapes imply: for the weight caches, which are filled before any activation exists.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    pub(crate) fn for_weights(
+        p: &Conv2dS8Params,
+        weights: usize,
+        bias: Option<usize>,
+    ) -> Option<Self> {
+        let (input, output) = Self::activation_lens(&p.geometry)?;
+        let out_c = p.geometry.out_c;
+        Self::new(p, input, weights, bias, out_c, out_c, output)
     }
 
     /// The plan of an f32 call: the int8 plan checks the same shapes, with neutral quantization
