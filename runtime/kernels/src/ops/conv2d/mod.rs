@@ -610,6 +610,27 @@ impl S8Plan {
         if row_w == 0 {
             return;
         }
+        let interior = kh0 == 0 && kh1 == g.kernel_h && kw0 == 0 && kw1 == g.kernel_w;
+        if interior && g.dilation_w == 1 && cpg == g.in_c {
+            // Most windows lie inside the input: with all channels in the group each kernel
+            // row is one contiguous run, a fixed-size copy for the common first layers.
+            let at = (b * g.in_h + ih0 as usize) * in_px + iw0 as usize * g.in_c;
+            let step = g.dilation_h * in_px;
+            match row_w {
+                9 => copy_rows::<9>(input, at, step, dst),
+                12 => copy_rows::<12>(input, at, step, dst),
+                15 => copy_rows::<15>(input, at, step, dst),
+                21 => copy_rows::<21>(input, at, step, dst),
+                _ => {
+                    for (kh, d) in dst.chunks_exact_mut(row_w).enumerate() {
+                        if let Some(s) = input.get(at + kh * step..at + kh * step + row_w) {
+                            copy_run(s, d);
+                        }
+                    }
+                }
+            }
+            return;
+        }
         for (kh, dst_row) in dst.chunks_exact_mut(row_w).enumerate() {
             if !(kh0..kh1).contains(&kh) {
                 dst_row.fill(zp);
@@ -617,8 +638,13 @@ impl S8Plan {
             }
             let ih = (ih0 + (kh * g.dilation_h) as isize) as usize;
             let base = (b * g.in_h + ih) * in_px + grp * cpg;
-            dst_row[..kw0 * cpg].fill(zp);
-            dst_row[kw1 * cpg..].fill(zp);
+            // Padding taps only at the borders (`fill` is a `memset` call, even when empty).
+            if kw0 > 0 {
+                dst_row[..kw0 * cpg].fill(zp);
+            }
+            if kw1 < g.kernel_w {
+                dst_row[kw1 * cpg..].fill(zp);
+            }
             let inside = &mut dst_row[kw0 * cpg..kw1 * cpg];
             let iw_first = (iw0 + (kw0 * g.dilation_w) as isize) as usize;
             let step = g.dilation_w * g.in_c;
@@ -695,6 +721,18 @@ fn copy_taps<const C: usize>(input: &[i8], mut at: usize, step: usize, dst: &mut
             d.copy_from_slice(s);
         }
         at += step;
+    }
+}
+
+/// Copies the `W`-byte kernel rows of an interior window (`step` bytes apart in the input from
+/// `at`) into consecutive `W`-byte chunks of `dst`: fixed-size copies for [`S8Plan::im2col_row`].
+#[inline(always)]
+fn copy_rows<const W: usize>(input: &[i8], at: usize, step: usize, dst: &mut [i8]) {
+    for (kh, d) in dst.chunks_exact_mut(W).enumerate() {
+        let from = at + kh * step;
+        if let Some(s) = input.get(from..from + W) {
+            d.copy_from_slice(s);
+        }
     }
 }
 
