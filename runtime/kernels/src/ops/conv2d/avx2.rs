@@ -678,30 +678,7 @@ pub(crate) fn conv2d_f32_avx512(
     bias: Option<&[f32]>,
     output: &mut [f32],
 ) -> bool {
-    let (Some(tok), Some(_)) = (Avx2::get(), crate::arch::x86::Avx512Vnni::get()) else {
-        return false;
-    };
-    let Some(plan) = plan_f32(p, input, weights, bias, output) else {
-        return false;
-    };
-    if plan.kind == S8Kind::Depthwise || plan.k_len * 32 > PACK_F32 {
-        return false;
-    }
-    // SAFETY: `tok` proves AVX2 and FMA, `Avx512Vnni::get` AVX-512 F/BW/VL; `plan_f32` checked
-    // the slice lengths and `k_len · 32 ≤ PACK_F32` the packed block of the wide tile.
-    unsafe {
-        gemm_f32(
-            tok,
-            &plan,
-            F32Tile::Avx512,
-            input,
-            weights,
-            bias,
-            None,
-            output,
-        )
-    };
-    true
+    avx512_f32(p, input, weights, bias, None, output)
 }
 
 /// [`conv2d_f32_avx512`] with the weights packed once into `cache` by [`fill_f32_cache`] (same
@@ -715,17 +692,35 @@ pub(crate) fn conv2d_f32_avx512_cached(
     cache: &[f32],
     output: &mut [f32],
 ) -> bool {
+    avx512_f32(p, input, weights, bias, Some(cache), output)
+}
+
+fn avx512_f32(
+    p: &Conv2dParams,
+    input: &[f32],
+    weights: &[f32],
+    bias: Option<&[f32]>,
+    cache: Option<&[f32]>,
+    output: &mut [f32],
+) -> bool {
     let (Some(tok), Some(_)) = (Avx2::get(), crate::arch::x86::Avx512Vnni::get()) else {
         return false;
     };
     let Some(plan) = plan_f32(p, input, weights, bias, output) else {
         return false;
     };
-    if !cacheable_f32(&plan) || cache.len() != plan.g.out_c * plan.k_len {
+    if plan.kind == S8Kind::Depthwise || plan.k_len * 32 > PACK_F32 {
         return false;
     }
-    // SAFETY: as in `conv2d_f32_avx512`; the cache holds the `[k][32]` blocks of every group in
-    // order (`fill_f32_cache`, length checked: `out_c/32` blocks of `k · 32` floats).
+    if let Some(c) = cache {
+        if !cacheable_f32(&plan) || c.len() != plan.g.out_c * plan.k_len {
+            return false;
+        }
+    }
+    // SAFETY: `tok` proves AVX2 and FMA, `Avx512Vnni::get` AVX-512 F/BW/VL; `plan_f32` checked
+    // the slice lengths and `k_len · 32 ≤ PACK_F32` the packed block of the wide tile; a cache
+    // holds the `[k][32]` blocks of every group in order (`fill_f32_cache`; its length is
+    // checked above: `out_c/32` blocks of `k · 32` floats).
     unsafe {
         gemm_f32(
             tok,
@@ -734,7 +729,7 @@ pub(crate) fn conv2d_f32_avx512_cached(
             input,
             weights,
             bias,
-            Some(cache),
+            cache,
             output,
         )
     };
