@@ -103,6 +103,11 @@ fn layout_changes_across_tiles() {
         [1, 1, 7, 9],
     ] {
         let n: usize = dims.iter().product();
+        // Under Miri only the shapes of at most a thousand elements (they still cross the
+        // 64-element int8 tile and leave partial tiles).
+        if cfg!(miri) && n > 1000 {
+            continue;
+        }
         let x8: Vec<i8> = (0..n).map(|i| (i * 7 % 251) as i8).collect();
         let x32: Vec<f32> = (0..n).map(|i| i as f32 * 0.5).collect();
         for perm in [[0, 2, 3, 1], [0, 3, 1, 2], [0, 1, 3, 2]] {
