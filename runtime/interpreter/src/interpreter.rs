@@ -155,7 +155,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         let file = *model.file();
         let mut words = 0usize;
         for i in 0..file.op_count() {
-            words = words.saturating_add(op_cache_len(&file, &prepare(&file, i)?, i));
+            words = words.saturating_add(op_cache_len(&file, &prepare(&file, i)?));
         }
         Ok(if words == 0 {
             0
@@ -193,7 +193,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         let mut at = 0usize;
         for i in 0..file.op_count() {
             let op = prepare(&file, i)?;
-            let len = op_cache_len(&file, &op, i);
+            let len = op_cache_len(&file, &op);
             if len == 0 {
                 continue;
             }
@@ -306,7 +306,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         let mut at = 0usize;
         for i in 0..range.end.min(file.op_count()) {
             let op = prepare(&file, i)?;
-            let cache = self.op_cache(&file, &op, i, &mut at);
+            let cache = self.op_cache(&file, &op, &mut at);
             if i >= range.start {
                 run_op(&file, &op, i, self.arena, cache)?;
             }
@@ -314,18 +314,17 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         Ok(())
     }
 
-    /// Op `i`'s part of the weight cache (empty without one); `at` walks the ops in order.
+    /// An op's part of the weight cache (empty without one); `at` walks the ops in order.
     fn op_cache(
         &self,
         file: &mote_format::Model<'_>,
         op: &PreparedOp<'_>,
-        i: usize,
         at: &mut usize,
     ) -> &'a [i32] {
         if self.cache.is_empty() {
             return &[];
         }
-        let len = op_cache_len(file, op, i);
+        let len = op_cache_len(file, op);
         let start = *at;
         *at += len;
         self.cache.get(start..start + len).unwrap_or(&[])
@@ -377,7 +376,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         let mut at = 0usize;
         for i in 0..file.op_count() {
             let op = prepare(&file, i)?;
-            let cache = self.op_cache(&file, &op, i, &mut at);
+            let cache = self.op_cache(&file, &op, &mut at);
             profiler.op_start(i);
             run_op(&file, &op, i, self.arena, cache)?;
             profiler.op_end(i);
@@ -426,7 +425,7 @@ fn conv_f32_weights<'f>(
 }
 
 /// `i32`s (4-byte words) of op `i`'s part of the weight cache (0 for ops that do not use one).
-fn op_cache_len(file: &mote_format::Model<'_>, op: &PreparedOp<'_>, _i: usize) -> usize {
+fn op_cache_len(file: &mote_format::Model<'_>, op: &PreparedOp<'_>) -> usize {
     match &op.kernel {
         Kernel::Conv2dS8(p) => conv_s8_constants(file, op).map_or(0, |(w, _)| {
             ops::conv2d::conv2d_s8_cache_len(p, w.len(), true)
