@@ -3,7 +3,8 @@
 //! Three paths, chosen by [`S8Plan`]:
 //! - **GEMM** (dense and 1×1 convolutions, large groups): rows are output pixels, columns the
 //!   group's output channels, depth `K = kernel_h · kernel_w · in_c/groups` in OHWI order. The
-//!   weights of a block of up to 64 output channels are packed on the stack once per call as
+//!   weights of a block of up to 64 output channels are packed (on the stack per call, or once
+//!   at load into the host's weight cache) as
 //!   `[K/4][64]` dwords (4 consecutive depth bytes of one channel), so one `vpdpbusd` multiplies
 //!   a broadcast dword of the input (4 depth values of one pixel) with 16 channels. A tile is 6
 //!   pixels × up to 64 channels (24 accumulators). The input is read in place through one
@@ -16,11 +17,18 @@
 //!   64-byte load holds the input of 64 output channels' groups, `vpermd` hands each output lane
 //!   the dword of its own group, `vpdpbusd` multiplies.
 //!
-//! `vpdpbusd` multiplies unsigned by signed bytes. The input is made unsigned by flipping its
-//! sign bit (`x ^ 0x80 = x + 128`), so each sum is `Σ w·(x + 128)`, and the per-channel constant
-//! `(input_offset − 128) · Σ w` added to the bias turns it into `Σ w·(x + input_offset)`. All of
-//! it wraps in 32 bits exactly like the reference's accumulator, so results are bit-exact; padding
-//! taps read the input zero point, whose `x + input_offset` is 0, so they add nothing either way.
+//! `vpdpbusd` multiplies unsigned by signed bytes, so one operand has its sign bit flipped
+//! (`v ^ 0x80 = v + 128`) and a correction removes the 128s:
+//! - the input (small groups, and GEMM blocks of 1–2 vectors): each sum is `Σ w·(x + 128)`, and
+//!   the per-channel constant `(input_offset − 128) · Σ w` added to the bias turns it into
+//!   `Σ w·(x + input_offset)`;
+//! - the weights, once when packed (GEMM blocks of 3–4 vectors): the input stays signed and is
+//!   broadcast straight from memory into `vpdpbusd` (no scalar xor, no port-5 broadcast per row
+//!   and step); each sum is `Σ (w + 128)·x`, the per-channel constant is `input_offset · Σ w`,
+//!   and each row takes `−128 · Σ x`, its input summed once per tile.
+//!
+//! All of it wraps in 32 bits exactly like the reference's accumulator, so results are bit-exact;
+//! padding taps read the input zero point, whose `x + input_offset` is 0, so they add nothing.
 
 use core::arch::x86_64::*;
 use core::mem::MaybeUninit;
@@ -50,6 +58,32 @@ const DW_MAX_BLOCKS: usize = 32;
 
 #[repr(C, align(64))]
 struct Aligned<T>(T);
+
+/// How [`pack`] stores weight bytes, which decides which operand of `vpdpbusd` is made unsigned.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum WeightBytes {
+    /// As they are (signed); the input is flipped to unsigned as it is read (small groups, whose
+    /// input vectors are permuted in registers anyway).
+    Signed,
+    /// Flipped to unsigned (`w + 128`); the input stays signed, so it is broadcast straight from
+    /// memory (GEMM blocks of 3 or 4 vectors).
+    Unsigned,
+}
+
+impl WeightBytes {
+    /// The layout of a GEMM block of `nv` vectors of 16 channels. Flipping the input costs a
+    /// scalar xor and a register broadcast (port 5, shared with `vpdpbusd`) per row and step,
+    /// once per `nv` products; flipping the weights costs per tile a sum of each row's input
+    /// (below), which pays off when each broadcast feeds 3 or 4 products (measured: ResNeXt's
+    /// wide 1×1 and grouped layers faster, ResNet-8's 16- and 32-channel layers slower).
+    fn for_gemm_block(nv: usize) -> Self {
+        if nv >= 3 {
+            WeightBytes::Unsigned
+        } else {
+            WeightBytes::Signed
+        }
+    }
+}
 
 /// Everything a path needs about the call, with lengths already checked by [`S8Plan::new`].
 struct Ctx<'a> {
@@ -192,15 +226,23 @@ unsafe fn fill_cache_avx512(
     cache: &mut [i32],
 ) {
     let k = plan.k_len;
-    let corr = _mm512_set1_epi32(input_offset.wrapping_sub(128));
     let dst = cache.as_mut_ptr();
     for_each_block(plan, |grp, nb, n, nv, at| {
         let oc = grp * plan.opg + nb;
+        let layout = WeightBytes::for_gemm_block(nv);
+        let corr = _mm512_set1_epi32(input_correction(input_offset, layout));
         // SAFETY: rows `oc .. oc + n` of the weights (`n · k` bytes, inside by the plan); the
         // block's entry `at .. at + 64 + kq·16·nv` is inside the cache, 64-byte aligned
         // (`for_each_block`), and the packed part starts 64 dwords in.
         unsafe {
-            let sums = pack(weights.as_ptr().add(oc * k), k, n, nv, dst.add(at + 64));
+            let sums = pack(
+                weights.as_ptr().add(oc * k),
+                k,
+                n,
+                nv,
+                layout,
+                dst.add(at + 64),
+            );
             for (j, sum) in sums.iter().enumerate() {
                 let lanes = n.saturating_sub(16 * j).min(16);
                 let b = match bias {
@@ -360,7 +402,20 @@ unsafe fn load_bias(ctx: &Ctx, oc: usize, n: usize) -> __m512i {
 /// AVX-512 VNNI available; `src` readable for `n · k` bytes; `dst` writable and 64-byte aligned
 /// for `ceil(k/4) · 16 · nv` dwords; `1 ≤ nv ≤ 4`; `64 · k < 2^31`.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
-unsafe fn pack(src: *const i8, k: usize, n: usize, nv: usize, dst: *mut i32) -> [__m512i; 4] {
+unsafe fn pack(
+    src: *const i8,
+    k: usize,
+    n: usize,
+    nv: usize,
+    layout: WeightBytes,
+    dst: *mut i32,
+) -> [__m512i; 4] {
+    // Real weight bytes are stored `w ^ 0x80 = w + 128` in the unsigned layout; the bytes past
+    // `k` and the lanes past `n` stay 0 in both layouts, so they add nothing.
+    let flip = match layout {
+        WeightBytes::Signed => _mm512_setzero_si512(),
+        WeightBytes::Unsigned => _mm512_set1_epi8(i8::MIN),
+    };
     let kq = k.div_ceil(4);
     let full = k / 4;
     let ones = _mm512_set1_epi8(1);
@@ -400,22 +455,41 @@ unsafe fn pack(src: *const i8, k: usize, n: usize, nv: usize, dst: *mut i32) -> 
                 unsafe { _mm512_loadu_si512(d.as_ptr().cast()) }
             };
             *sum = _mm512_dpbusd_epi32(*sum, ones, v);
+            // Flip only the real bytes: a full dword has 4, the partial one `k − 4q`.
+            let real = if q < full {
+                byte_mask64(64)
+            } else {
+                let per_dword = (1u64 << (k - 4 * q)) - 1;
+                (0..16).fold(0u64, |m, l| m | (per_dword << (4 * l)))
+            };
+            let stored = _mm512_xor_si512(
+                v,
+                _mm512_maskz_mov_epi8(real & byte_mask64(4 * lanes), flip),
+            );
             // SAFETY: dword `(q·nv + j)·16` of the destination, aligned and in range (caller).
-            unsafe { _mm512_store_si512(dst.add((q * nv + j) * 16).cast(), v) };
+            unsafe { _mm512_store_si512(dst.add((q * nv + j) * 16).cast(), stored) };
         }
     }
     sums
 }
 
-/// Bias plus the unsigned-input correction `(input_offset − 128) · Σ w`, for channels
-/// `oc .. oc + n`.
+/// The per-channel multiple of `Σ w` added to the bias: `input_offset` always, less 128 when
+/// the input is the flipped operand (`Σ w·(x + 128)` is what `vpdpbusd` then sums).
+fn input_correction(input_offset: i32, layout: WeightBytes) -> i32 {
+    match layout {
+        WeightBytes::Signed => input_offset.wrapping_sub(128),
+        WeightBytes::Unsigned => input_offset,
+    }
+}
+
+/// Bias plus the input correction ([`input_correction`]) `· Σ w`, for channels `oc .. oc + n`.
 ///
 /// # Safety
 /// AVX-512 available; `oc + n ≤ out_c`.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
 #[inline]
-unsafe fn init_acc(ctx: &Ctx, oc: usize, n: usize, sum_w: __m512i) -> __m512i {
-    let corr = _mm512_set1_epi32(ctx.p.input_offset.wrapping_sub(128));
+unsafe fn init_acc(ctx: &Ctx, oc: usize, n: usize, sum_w: __m512i, layout: WeightBytes) -> __m512i {
+    let corr = _mm512_set1_epi32(input_correction(ctx.p.input_offset, layout));
     // SAFETY: forwarded from the caller.
     let b = unsafe { load_bias(ctx, oc, n) };
     _mm512_add_epi32(b, _mm512_mullo_epi32(corr, sum_w))
@@ -440,6 +514,30 @@ unsafe fn gemm_tile<const NV: usize>(
     mut w: *const i32,
     init: &[__m512i; 4],
 ) -> [[__m512i; NV]; MR] {
+    let unsigned_weights = WeightBytes::for_gemm_block(NV) == WeightBytes::Unsigned;
+    // With unsigned weights (`w + 128`) each row's accumulators take `− 128 · Σ x` over the
+    // row's depth (the row sums: one `vpdpbusd` by ones per 64 input bytes and segment).
+    let ones = _mm512_set1_epi8(1);
+    let mut row_sums = [_mm512_setzero_si512(); MR];
+    let (chunks, tail) = (segq / 16, byte_mask64(4 * (segq % 16)));
+    for seg in ptrs
+        .iter()
+        .take(if unsigned_weights { ptrs.len() } else { 0 })
+    {
+        for (s, &p) in row_sums.iter_mut().zip(seg) {
+            for c in 0..chunks {
+                // SAFETY: bytes `64c .. 64c + 64 ≤ 4·segq` of the segment (caller).
+                let v = unsafe { _mm512_loadu_si512(p.add(64 * c).cast()) };
+                *s = _mm512_dpbusd_epi32(*s, ones, v);
+            }
+            if tail != 0 {
+                // SAFETY: the mask keeps the load inside the segment's last `4·(segq % 16)`
+                // bytes (caller).
+                let v = unsafe { _mm512_maskz_loadu_epi8(tail, p.add(64 * chunks)) };
+                *s = _mm512_dpbusd_epi32(*s, ones, v);
+            }
+        }
+    }
     let mut acc = [[_mm512_setzero_si512(); NV]; MR];
     for row in acc.iter_mut() {
         for (a, i) in row.iter_mut().zip(init) {
@@ -455,14 +553,32 @@ unsafe fn gemm_tile<const NV: usize>(
             }
             for (r, row) in acc.iter_mut().enumerate() {
                 // SAFETY: 4 bytes at dword `q` of the segment (caller).
-                let d = unsafe { seg[r].add(4 * q).cast::<u32>().read_unaligned() };
-                let x = _mm512_set1_epi32((d ^ 0x8080_8080) as i32);
-                for (a, v) in row.iter_mut().zip(&wv) {
-                    *a = _mm512_dpbusd_epi32(*a, x, *v);
+                let d = unsafe { seg[r].add(4 * q).cast::<i32>().read_unaligned() };
+                if unsigned_weights {
+                    let x = _mm512_set1_epi32(d);
+                    for (a, v) in row.iter_mut().zip(&wv) {
+                        *a = _mm512_dpbusd_epi32(*a, *v, x);
+                    }
+                } else {
+                    let x = _mm512_set1_epi32(d ^ 0x8080_8080_u32 as i32);
+                    for (a, v) in row.iter_mut().zip(&wv) {
+                        *a = _mm512_dpbusd_epi32(*a, x, *v);
+                    }
                 }
             }
             // SAFETY: stays within (or one past) the packed block.
             w = unsafe { w.add(16 * NV) };
+        }
+    }
+    // Added last, so the products do not wait for the sums' chain of latencies.
+    for (row, s) in acc
+        .iter_mut()
+        .zip(&row_sums)
+        .take(if unsigned_weights { MR } else { 0 })
+    {
+        let corr = _mm512_set1_epi32(_mm512_reduce_add_epi32(*s).wrapping_mul(-128));
+        for a in row.iter_mut() {
+            *a = _mm512_add_epi32(*a, corr);
         }
     }
     acc
@@ -553,7 +669,16 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
             } else {
                 // SAFETY: rows `oc .. oc + n` of the weights (`n · k` bytes); the buffer holds
                 // `k_pad/4 · 16 · nv_max` dwords by the choice of `nv_max`; 64·k < 2^31 (plan).
-                unsafe { pack(ctx.weights.as_ptr().add(oc * k), k, n, nv, packed) }
+                unsafe {
+                    pack(
+                        ctx.weights.as_ptr().add(oc * k),
+                        k,
+                        n,
+                        nv,
+                        WeightBytes::for_gemm_block(nv),
+                        packed,
+                    )
+                }
             };
             let mut rq = [Requant16 {
                 mult: _mm512_setzero_si512(),
@@ -565,7 +690,8 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
                 // SAFETY: channels `oc + 16j .. + lanes ≤ out_c`.
                 unsafe {
                     if !cached {
-                        init[j] = init_acc(ctx, oc + 16 * j, lanes, sums[j]);
+                        let layout = WeightBytes::for_gemm_block(nv);
+                        init[j] = init_acc(ctx, oc + 16 * j, lanes, sums[j], layout);
                     }
                     rq[j] = Requant16::load(
                         ctx.mults.as_ptr().add(oc + 16 * j),
@@ -689,7 +815,16 @@ unsafe fn small_groups_n<const Q: usize>(ctx: &Ctx, output: &mut [i8]) {
         let nv = n.div_ceil(16);
         let in_mask = byte_mask64(n);
         // SAFETY: rows `oc .. oc + n` of `k` bytes; `k_pad · 64 ≤ 4 · PACK_DWORDS` (checked).
-        let sums = unsafe { pack(ctx.weights.as_ptr().add(oc * k), k, n, 4, packed) };
+        let sums = unsafe {
+            pack(
+                ctx.weights.as_ptr().add(oc * k),
+                k,
+                n,
+                4,
+                WeightBytes::Signed,
+                packed,
+            )
+        };
         let mut init = [_mm512_setzero_si512(); 4];
         let mut rq = [Requant16 {
             mult: _mm512_setzero_si512(),
@@ -700,7 +835,7 @@ unsafe fn small_groups_n<const Q: usize>(ctx: &Ctx, output: &mut [i8]) {
             let lanes = (n - 16 * j).min(16);
             // SAFETY: channels `oc + 16j .. + lanes ≤ out_c`.
             unsafe {
-                init[j] = init_acc(ctx, oc + 16 * j, lanes, sums[j]);
+                init[j] = init_acc(ctx, oc + 16 * j, lanes, sums[j], WeightBytes::Signed);
                 rq[j] = Requant16::load(
                     ctx.mults.as_ptr().add(oc + 16 * j),
                     ctx.shifts.as_ptr().add(oc + 16 * j),
