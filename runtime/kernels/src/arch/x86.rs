@@ -254,6 +254,17 @@ pub(crate) struct Requant16 {
     pub(crate) mult: __m512i,
     pub(crate) left: __m512i,
     pub(crate) right: __m512i,
+    /// [`Requant16::apply_simple`]'s constants, per 64-bit lane for the even (`_lo`, channel
+    /// `2i`) and odd (`_hi`, channel `2i + 1`) channels: the odd multipliers, the addend
+    /// `2^30 + half·2^31`, the addend `2^31` for non-negative products when the shift rounds,
+    /// and the total shift `31 + right`.
+    mult_hi: __m512i,
+    add_lo: __m512i,
+    add_hi: __m512i,
+    up_lo: __m512i,
+    up_hi: __m512i,
+    shift_lo: __m512i,
+    shift_hi: __m512i,
 }
 
 impl Requant16 {
@@ -273,10 +284,39 @@ impl Requant16 {
             )
         };
         let zero = _mm512_setzero_si512();
+        Self::new(
+            m,
+            _mm512_max_epi32(s, zero),
+            _mm512_max_epi32(_mm512_sub_epi32(zero, s), zero),
+        )
+    }
+
+    /// From per-lane multipliers and left and right shifts (`right` in `[0, 31]`).
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+    #[inline]
+    fn new(mult: __m512i, left: __m512i, right: __m512i) -> Self {
+        let low32 = _mm512_set1_epi64(0xffff_ffff);
+        let one = _mm512_set1_epi64(1);
+        // Per 64-bit lane: the right shift `e`, `half = (2^e − 1) >> 1`, `up = [e ≥ 1]`.
+        let consts = |e: __m512i| {
+            let half = _mm512_srli_epi64::<1>(_mm512_sub_epi64(_mm512_sllv_epi64(one, e), one));
+            let add = _mm512_add_epi64(_mm512_set1_epi64(1 << 30), _mm512_slli_epi64::<31>(half));
+            let up = _mm512_slli_epi64::<31>(_mm512_min_epu64(e, one));
+            (add, up, _mm512_add_epi64(e, _mm512_set1_epi64(31)))
+        };
+        let (add_lo, up_lo, shift_lo) = consts(_mm512_and_si512(right, low32));
+        let (add_hi, up_hi, shift_hi) = consts(_mm512_srli_epi64::<32>(right));
         Requant16 {
-            mult: m,
-            left: _mm512_max_epi32(s, zero),
-            right: _mm512_max_epi32(_mm512_sub_epi32(zero, s), zero),
+            mult,
+            left,
+            right,
+            mult_hi: _mm512_srli_epi64::<32>(mult),
+            add_lo,
+            add_hi,
+            up_lo,
+            up_hi,
+            shift_lo,
+            shift_hi,
         }
     }
 
@@ -284,11 +324,11 @@ impl Requant16 {
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
     #[inline]
     pub(crate) fn splat(mult: i32, shift: i32) -> Self {
-        Requant16 {
-            mult: _mm512_set1_epi32(mult),
-            left: _mm512_set1_epi32(shift.max(0)),
-            right: _mm512_set1_epi32((-shift).max(0)),
-        }
+        Self::new(
+            _mm512_set1_epi32(mult),
+            _mm512_set1_epi32(shift.max(0)),
+            _mm512_set1_epi32((-shift).max(0)),
+        )
     }
 
     /// `multiply_by_quantized_multiplier(acc, mult, shift, Double)` per lane, and the mask of
@@ -314,23 +354,37 @@ impl Requant16 {
 
 impl Requant16 {
     /// [`Requant16::apply`] for calls where no shift is positive and no multiplier is
-    /// `i32::MIN` (checked once per call with [`simple_requant`]): then the left shift is 0 (no
-    /// overflow possible) and `SaturatingRoundingDoublingHighMul` never saturates, so both checks
-    /// are skipped. Same results as `apply` on such inputs.
+    /// `i32::MIN` (checked once per call with [`simple_requant`]): then the left shift is 0 and
+    /// `SaturatingRoundingDoublingHighMul` never saturates, and its rounding and the rounding
+    /// shift's fold into one 64-bit step per lane. With `p = acc · mult` and right shift `e`,
+    /// the reference computes `t = ⌊(p + 2^30) / 2^31⌋`, then `⌊(t + half + [e ≥ 1 ∧ t ≥ 0]) /
+    /// 2^e⌋` (`half = (2^e − 1) >> 1`: round half away from zero); since `⌊(⌊a / b⌋ + c) / d⌋ =
+    /// ⌊(a + c·b) / (b·d)⌋` for integer `c`, and `t ≥ 0` exactly when `p ≥ −2^30`, that is
+    /// `(p + 2^30 + half·2^31 + [e ≥ 1 ∧ p ≥ −2^30]·2^31) >> (31 + e)`, which stays below
+    /// 2^63 in magnitude (`|p| ≤ 2^62`). Same results as `apply` on such inputs.
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
     #[inline]
     pub(crate) fn apply_simple(&self, acc: __m512i, st: &OutputStage) -> __m512i {
-        let nudge = _mm512_set1_epi64(1 << 30);
-        let even =
-            _mm512_srli_epi64::<31>(_mm512_add_epi64(_mm512_mul_epi32(acc, self.mult), nudge));
-        let odd = _mm512_slli_epi64::<1>(_mm512_add_epi64(
-            _mm512_mul_epi32(
-                _mm512_srli_epi64::<32>(acc),
-                _mm512_srli_epi64::<32>(self.mult),
-            ),
-            nudge,
-        ));
-        let v = rdbpot_512(_mm512_mask_blend_epi32(0xaaaa, even, odd), self.right);
+        let floor = _mm512_set1_epi64(-(1 << 30));
+        let lane = |p: __m512i, add: __m512i, up: __m512i, shift: __m512i| {
+            let t = _mm512_add_epi64(p, add);
+            let t = _mm512_mask_add_epi64(t, _mm512_cmpge_epi64_mask(p, floor), t, up);
+            _mm512_srav_epi64(t, shift)
+        };
+        let lo = lane(
+            _mm512_mul_epi32(acc, self.mult),
+            self.add_lo,
+            self.up_lo,
+            self.shift_lo,
+        );
+        let hi = lane(
+            _mm512_mul_epi32(_mm512_srli_epi64::<32>(acc), self.mult_hi),
+            self.add_hi,
+            self.up_hi,
+            self.shift_hi,
+        );
+        // Odd channels: the low dword of each `hi` lane, moved up (dwords swapped in pairs).
+        let v = _mm512_mask_shuffle_epi32(lo, 0xaaaa, hi, _MM_PERM_CDAB);
         let v = _mm512_max_epi32(v, _mm512_set1_epi32(st.lo));
         let v = _mm512_min_epi32(v, _mm512_set1_epi32(st.hi));
         _mm512_add_epi32(v, _mm512_set1_epi32(st.off))
@@ -485,6 +539,68 @@ mod tests {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn avx512_simple_requant_matches_scalar_on_random_and_tie_values() {
+        if !Isa::Avx512Vnni.supported_by_host() {
+            std::println!("skipped: host lacks avx512 vnni");
+            return;
+        }
+        // The folded rounding of `apply_simple` against the scalar reference: random
+        // accumulators over the whole range, small and tiny ones, and accumulators whose product
+        // lands on or next to a tie of either rounding step.
+        let mut rng = Rng::new(11);
+        let rounds = if cfg!(miri) { 4 } else { 20_000 };
+        for round in 0..rounds {
+            let (off, lo, hi) = STAGES[round % STAGES.len()];
+            let Some(st) = OutputStage::new(off, lo, hi) else {
+                panic!("stage {off} {lo} {hi}");
+            };
+            let mut x = [0i32; 16];
+            let mut m = [0i32; 16];
+            let mut s = [0i32; 16];
+            for l in 0..16 {
+                m[l] = match rng.below(4) {
+                    0 => rng.next_u64() as i32,
+                    _ => (1 << 30) + rng.below(1 << 30) as i32,
+                };
+                if m[l] == i32::MIN {
+                    m[l] = i32::MAX;
+                }
+                s[l] = -(rng.below(32) as i32);
+                x[l] = match rng.below(5) {
+                    0 => rng.next_u64() as i32,
+                    1 => rng.below(1 << 16) as i32 - (1 << 15),
+                    2 => rng.below(9) as i32 - 4,
+                    _ => {
+                        // Near `x·m = (k + 1/2)·2^(31+e)` or `(k + 1/2)·2^31`.
+                        let e = -s[l] + rng.below(2) as i32 * s[l];
+                        let target = ((rng.below(1 << 12) as i64 - (1 << 11)) * 2 + 1) << (30 + e);
+                        let q = target / i64::from(m[l].max(1));
+                        (q + rng.below(3) as i64 - 1).clamp(i32::MIN.into(), i32::MAX.into()) as i32
+                    }
+                };
+            }
+            // SAFETY: avx512 vnni detected above; the arrays hold 16 lanes.
+            let got = unsafe {
+                let r = Requant16::load(m.as_ptr(), s.as_ptr(), 16);
+                let v = r.apply_simple(_mm512_loadu_si512(x.as_ptr().cast()), &st);
+                let mut o = [0i32; 16];
+                _mm512_storeu_si512(o.as_mut_ptr().cast(), v);
+                o
+            };
+            for l in 0..16 {
+                assert_eq!(
+                    got[l],
+                    scalar(x[l], m[l], s[l], &st),
+                    "x={} m={} s={}",
+                    x[l],
+                    m[l],
+                    s[l]
+                );
             }
         }
     }

@@ -680,11 +680,7 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
                     )
                 }
             };
-            let mut rq = [Requant16 {
-                mult: _mm512_setzero_si512(),
-                left: _mm512_setzero_si512(),
-                right: _mm512_setzero_si512(),
-            }; 4];
+            let mut rq = [Requant16::splat(0, 0); 4];
             for j in 0..nv {
                 let lanes = (n - 16 * j).min(16);
                 // SAFETY: channels `oc + 16j .. + lanes ≤ out_c`.
@@ -826,11 +822,7 @@ unsafe fn small_groups_n<const Q: usize>(ctx: &Ctx, output: &mut [i8]) {
             )
         };
         let mut init = [_mm512_setzero_si512(); 4];
-        let mut rq = [Requant16 {
-            mult: _mm512_setzero_si512(),
-            left: _mm512_setzero_si512(),
-            right: _mm512_setzero_si512(),
-        }; 4];
+        let mut rq = [Requant16::splat(0, 0); 4];
         for j in 0..nv {
             let lanes = (n - 16 * j).min(16);
             // SAFETY: channels `oc + 16j .. + lanes ≤ out_c`.
@@ -961,11 +953,7 @@ unsafe fn depthwise(_t: Avx512Vnni, ctx: &Ctx, output: &mut [i8]) {
     };
 
     let zero = _mm512_setzero_si512();
-    let mut rqs = [Requant16 {
-        mult: zero,
-        left: zero,
-        right: zero,
-    }; 2 * DW_MAX_BLOCKS];
+    let mut rqs = [Requant16::splat(0, 0); 2 * DW_MAX_BLOCKS];
     let mut biases = [zero; 2 * DW_MAX_BLOCKS];
     let mut c0 = 0;
     while c0 < c {
