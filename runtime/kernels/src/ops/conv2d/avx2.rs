@@ -417,9 +417,7 @@ unsafe fn gemm(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
                     // whole buffer again per row would re-borrow it and invalidate the
                     // earlier rows' pointers: undefined behaviour Miri reports).
                     let mut col_rest: &mut [i8] = &mut col.0;
-                    for r in 0..MR {
-                        let m = m0 + r.min(rows - 1);
-                        let (oh, ow) = (m / g.out_w, m % g.out_w);
+                    pl.for_each_tile_row(m0, rows, MR, |r, m, oh, ow| {
                         // SAFETY: pixel `(b, oh, ow)` exists; `oc + n ≤ out_c`.
                         out_rows[r] = unsafe { out.add(((b * pixels) + m) * g.out_c + oc) };
                         if im2col {
@@ -437,7 +435,7 @@ unsafe fn gemm(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
                                 };
                             });
                         }
-                    }
+                    });
                     let ptrs = &ptrs[..segs];
                     // SAFETY: every pointer reads `4·segq` bytes; the packed block holds
                     // `segs · segq · 16 · nv` dwords; outputs as above.
@@ -925,9 +923,7 @@ unsafe fn gemm_f32(
                 while m0 < pixels {
                     let rows = (pixels - m0).min(MR_F32);
                     let mut out_rows = [core::ptr::null_mut::<f32>(); MR_F32];
-                    for r in 0..MR_F32 {
-                        let m = m0 + r.min(rows - 1);
-                        let (oh, ow) = (m / g.out_w, m % g.out_w);
+                    plan.for_each_tile_row(m0, rows, MR_F32, |r, m, oh, ow| {
                         // SAFETY: pixel `(b, oh, ow)` exists; `oc + n ≤ out_c`.
                         out_rows[r] = unsafe { out.add((b * pixels + m) * g.out_c + oc) };
                         plan.for_each_tap((b, grp, oh, ow), |t, at| {
@@ -938,7 +934,7 @@ unsafe fn gemm_f32(
                                 None => zero_row.as_ptr(),
                             };
                         });
-                    }
+                    });
                     let segs = &ptrs[..plan.taps];
                     // SAFETY: every pointer reads `cpg` floats (a tap or the zero row); the
                     // packed block holds `k · nb_max` floats; outputs hold `n` floats per row.

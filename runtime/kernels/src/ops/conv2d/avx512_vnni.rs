@@ -641,11 +641,6 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
     let pixels = g.out_h * g.out_w;
     let x = ctx.input.as_ptr();
     let out = output.as_mut_ptr();
-    // Output pixel m reads input pixel m: its one tap needs no window.
-    let pointwise = !im2col
-        && pl.taps == 1
-        && (g.stride_h, g.stride_w, g.pad_top, g.pad_left) == (1, 1, 0, 0)
-        && (g.in_h, g.in_w) == (g.out_h, g.out_w);
 
     for grp in 0..g.groups {
         let mut nb = 0;
@@ -711,25 +706,10 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
                     // whole buffer again per row would re-borrow it and invalidate the
                     // earlier rows' pointers: undefined behaviour Miri reports).
                     let mut col_rest: &mut [i8] = &mut col.0;
-                    // The tile's first pixel by one division; the next rows step along the row.
-                    let (mut oh, mut ow) = (m0 / g.out_w, m0 % g.out_w);
-                    for r in 0..MR {
-                        // Rows past the end repeat the last one (computed, not stored).
-                        let m = m0 + r.min(rows - 1);
-                        if r > 0 && r < rows {
-                            ow += 1;
-                            if ow == g.out_w {
-                                (oh, ow) = (oh + 1, 0);
-                            }
-                        }
+                    pl.for_each_tile_row(m0, rows, MR, |r, m, oh, ow| {
                         // SAFETY: pixel `(b, oh, ow)` exists; `oc + n ≤ out_c`.
                         out_rows[r] = unsafe { out.add(((b * pixels) + m) * g.out_c + oc) };
-                        if pointwise {
-                            // SAFETY: a 1×1, stride-1, unpadded convolution reads input pixel
-                            // `m` of image `b`, whose group's `cpg` channels are inside the
-                            // input (plan).
-                            ptrs[0][r] = unsafe { x.add((b * pixels + m) * g.in_c + grp * cpg) };
-                        } else if im2col {
+                        if im2col {
                             let (dst, rest) = core::mem::take(&mut col_rest).split_at_mut(k_pad);
                             col_rest = rest;
                             pl.im2col_row(ctx.input, (b, grp, oh, ow), zp, dst);
@@ -744,7 +724,7 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
                                 };
                             });
                         }
-                    }
+                    });
                     let ptrs = &ptrs[..segs];
                     // SAFETY: every pointer reads `4·segq` bytes (a tap's `cpg` channels, the
                     // zero row of `cpg ≤ MAX_ZERO_ROW` bytes, or an im2col row of `k_pad`); the

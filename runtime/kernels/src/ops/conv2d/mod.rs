@@ -410,6 +410,9 @@ pub(crate) struct S8Plan {
     pub(crate) taps: usize,
     pub(crate) k_len: usize,
     pub(crate) kind: S8Kind,
+    /// 1×1, stride 1, no padding: output pixel `m` reads input pixel `m` and nothing else, so
+    /// [`S8Plan::for_each_tap`] skips the window arithmetic.
+    pub(crate) pointwise: bool,
 }
 
 /// Most taps a kernel window may have on the fast paths (7×7 = 49 fits).
@@ -487,6 +490,9 @@ impl S8Plan {
         } else {
             S8Kind::Gemm
         };
+        let pointwise = taps == 1
+            && (g.stride_h, g.stride_w, g.pad_top, g.pad_left) == (1, 1, 0, 0)
+            && (g.in_h, g.in_w) == (g.out_h, g.out_w);
         Some(S8Plan {
             g,
             cpg,
@@ -494,6 +500,7 @@ impl S8Plan {
             taps,
             k_len,
             kind,
+            pointwise,
         })
     }
 
@@ -549,6 +556,30 @@ impl S8Plan {
         )
     }
 
+    /// Calls `f(r, m, oh, ow)` for the `mr` rows of the GEMM tile whose first output pixel is
+    /// `m0` (of one image): rows `r < rows` are pixels `m0 + r`, the rows past them repeat the
+    /// last (computed, not stored). One division per tile; the rows step along the output row.
+    #[inline(always)]
+    pub(crate) fn for_each_tile_row(
+        &self,
+        m0: usize,
+        rows: usize,
+        mr: usize,
+        mut f: impl FnMut(usize, usize, usize, usize),
+    ) {
+        let out_w = self.g.out_w.max(1);
+        let (mut oh, mut ow) = (m0 / out_w, m0 % out_w);
+        for r in 0..mr {
+            if r > 0 && r < rows {
+                ow += 1;
+                if ow == out_w {
+                    (oh, ow) = (oh + 1, 0);
+                }
+            }
+            f(r, m0 + r.min(rows.max(1) - 1), oh, ow);
+        }
+    }
+
     /// Calls `f(tap, offset)` for every tap of output pixel `(b, oh, ow)` in group `grp`, taps
     /// in OHWI order: `offset` is the index of the tap's first channel of the group in the input,
     /// `None` for a tap in the padding. The GEMM drivers turn these into one input pointer per
@@ -560,6 +591,13 @@ impl S8Plan {
         mut f: impl FnMut(usize, Option<usize>),
     ) {
         let g = &self.g;
+        if self.pointwise {
+            f(
+                0,
+                Some(((b * g.in_h + oh) * g.in_w + ow) * g.in_c + grp * self.cpg),
+            );
+            return;
+        }
         let (ih0, kh0, kh1) =
             Self::window(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
         let (iw0, kw0, kw1) =

@@ -442,9 +442,7 @@ unsafe fn gemm(_t: Neon, ctx: &Ctx, output: &mut [i8], tile: TileFn, tile_no_m12
                     // whole buffer again per row would re-borrow it and invalidate the
                     // earlier rows' pointers: undefined behaviour Miri reports).
                     let mut col_rest: &mut [i8] = &mut col;
-                    for r in 0..MR {
-                        let m = m0 + r.min(rows - 1);
-                        let (oh, ow) = (m / g.out_w, m % g.out_w);
+                    pl.for_each_tile_row(m0, rows, MR, |r, m, oh, ow| {
                         // SAFETY: pixel `(b, oh, ow)` exists; `oc + n ≤ out_c`.
                         out_rows[r] = unsafe { out.add((b * pixels + m) * g.out_c + oc) };
                         if direct {
@@ -464,7 +462,7 @@ unsafe fn gemm(_t: Neon, ctx: &Ctx, output: &mut [i8], tile: TileFn, tile_no_m12
                             dst[k..].fill(0);
                             ptrs[0][r] = dst.as_ptr();
                         }
-                    }
+                    });
                     for (q, (rq, wp)) in rqs.iter().zip(&wps).enumerate().take(nq) {
                         let lanes = (n - 4 * q).min(4);
                         // SAFETY: every pointer reads `seg` bytes (a tap, the zero row or an
@@ -790,9 +788,7 @@ unsafe fn gemm_f32(
                 while m0 < pixels {
                     let rows = (pixels - m0).min(MR_F32);
                     let mut out_rows = [core::ptr::null_mut::<f32>(); MR_F32];
-                    for r in 0..MR_F32 {
-                        let m = m0 + r.min(rows - 1);
-                        let (oh, ow) = (m / g.out_w, m % g.out_w);
+                    plan.for_each_tile_row(m0, rows, MR_F32, |r, m, oh, ow| {
                         // SAFETY: pixel `(b, oh, ow)` exists; `oc + n ≤ out_c`.
                         out_rows[r] = unsafe { out.add((b * pixels + m) * g.out_c + oc) };
                         plan.for_each_tap((b, grp, oh, ow), |t, at| {
@@ -803,7 +799,7 @@ unsafe fn gemm_f32(
                                 None => zero_row.as_ptr(),
                             };
                         });
-                    }
+                    });
                     // SAFETY: every pointer reads `cpg` floats (a tap or the zero row); the
                     // packed block holds `k · 8` floats; outputs hold `n` floats per row.
                     let acc = unsafe { tile_f32(&ptrs[..plan.taps], cpg, packed.as_ptr(), init) };
