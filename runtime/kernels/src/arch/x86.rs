@@ -291,6 +291,13 @@ impl Requant16 {
         )
     }
 
+    /// From per-lane multipliers and right shifts in `[0, 31]` (no left shift).
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+    #[inline]
+    pub(crate) fn from_right_shifts(mult: __m512i, right: __m512i) -> Self {
+        Self::new(mult, _mm512_setzero_si512(), right)
+    }
+
     /// From per-lane multipliers and left and right shifts (`right` in `[0, 31]`).
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
     #[inline]

@@ -6,13 +6,14 @@
 //! pair is sign-extended to i16, interleaved and multiplied with `vpmaddwd`; tails use masked
 //! loads and stores. The input offset is folded into a per-channel bias (padding taps read the
 //! input zero point); requantization is `multiply_by_quantized_multiplier` in vector form for
-//! both roundings with right shifts, the scalar function otherwise.
+//! both roundings with right shifts (double rounding: the shared folded form,
+//! `Requant16::apply_simple`), the scalar function otherwise.
 
 use core::arch::x86_64::*;
 use core::mem::MaybeUninit;
 
 use super::{Conv2dParams, Conv2dS8Params, S8Kind, S8Plan};
-use crate::arch::x86::{Avx512Vnni, OutputStage};
+use crate::arch::x86::{Avx512Vnni, OutputStage, Requant16};
 use crate::ops::util::requantize_output;
 use crate::quant::Rounding;
 use crate::Activation;
@@ -125,10 +126,10 @@ struct Consts {
     mult: A64<[MaybeUninit<i32>; CHUNK]>,
     /// Double: the right shift; Single: `2^(62−s)` (low 32 bits).
     right: A64<[MaybeUninit<i32>; CHUNK]>,
-    /// Double: `2^right − 1`; Single: `s = 31 + right`.
+    /// Single: `s = 31 + right`.
     mask: A64<[MaybeUninit<i32>; CHUNK]>,
-    /// Double: `mask >> 1`.
-    half: A64<[MaybeUninit<i32>; CHUNK]>,
+    /// Double: the folded output stage ([`Requant16::apply_simple`]) of positions `16i ..`.
+    rq: [Requant16; CHUNK / 16],
 }
 
 /// Requantizes 16 accumulators at constant position `q` and applies the output stage.
@@ -138,6 +139,9 @@ struct Consts {
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
 #[inline]
 unsafe fn requant(mode: RqMode, k: &Consts, q: usize, acc: __m512i, st: &OutputStage) -> __m512i {
+    if mode == RqMode::Double {
+        return k.rq[q / 16].apply_simple(acc, st);
+    }
     // SAFETY: positions `q .. q + 16` initialised, 64-byte aligned.
     let (m, r, mk) = unsafe {
         (
@@ -148,8 +152,9 @@ unsafe fn requant(mode: RqMode, k: &Consts, q: usize, acc: __m512i, st: &OutputS
     };
     let acc_o = _mm512_srli_epi64::<32>(acc);
     let m_o = _mm512_srli_epi64::<32>(m);
-    let v = if mode == RqMode::Single {
-        // See `rq_single` in depthwise_avx2.rs: u = acc·m + 2^(s−1) + 2^62 ∈ (0, 2^64).
+    // Single rounding. See `rq_single` in depthwise_avx2.rs: u = acc·m + 2^(s−1) + 2^62 ∈
+    // (0, 2^64).
+    let v = {
         let one = _mm512_set1_epi64(1);
         let top = _mm512_set1_epi64(1 << 62);
         let s_e = _mm512_and_si512(mk, _mm512_set1_epi64(0xffff_ffff));
@@ -162,22 +167,6 @@ unsafe fn requant(mode: RqMode, k: &Consts, q: usize, acc: __m512i, st: &OutputS
             s_o,
         ));
         _mm512_sub_epi32(_mm512_mask_blend_epi32(0xaaaa, even, odd), r)
-    } else {
-        // SAFETY: as above.
-        let half = unsafe { _mm512_load_si512(k.half.0.as_ptr().add(q).cast()) };
-        let nudge = _mm512_set1_epi64(1 << 30);
-        let even = _mm512_srli_epi64::<31>(_mm512_add_epi64(_mm512_mul_epi32(acc, m), nudge));
-        let odd = _mm512_slli_epi64::<1>(_mm512_add_epi64(_mm512_mul_epi32(acc_o, m_o), nudge));
-        let h = _mm512_mask_blend_epi32(0xaaaa, even, odd);
-        let rem = _mm512_and_si512(h, mk);
-        let thr = _mm512_add_epi32(half, _mm512_srli_epi32::<31>(h));
-        let x = _mm512_srav_epi32(h, r);
-        _mm512_mask_add_epi32(
-            x,
-            _mm512_cmpgt_epi32_mask(rem, thr),
-            x,
-            _mm512_set1_epi32(1),
-        )
     };
     let v = _mm512_max_epi32(v, _mm512_set1_epi32(st.lo));
     let v = _mm512_min_epi32(v, _mm512_set1_epi32(st.hi));
@@ -300,7 +289,6 @@ unsafe fn prepare_chunk<const TAPS: usize, const PAIRS: usize>(
     let km = k.mult.0.as_mut_ptr().cast::<i32>();
     let kr = k.right.0.as_mut_ptr().cast::<i32>();
     let kmask = k.mask.0.as_mut_ptr().cast::<i32>();
-    let khalf = k.half.0.as_mut_ptr().cast::<i32>();
     let wp = wpk.0.as_mut_ptr().cast::<i32>();
     for v in 0..blocks {
         for h in 0..4 {
@@ -386,13 +374,21 @@ unsafe fn prepare_chunk<const TAPS: usize, const PAIRS: usize>(
                         _mm256_storeu_si256(kr.add(q).cast(), corr);
                         _mm256_storeu_si256(kmask.add(q).cast(), sh);
                     }
-                    _ => {
-                        let mk = _mm256_sub_epi32(_mm256_sllv_epi32(one, right), one);
-                        _mm256_storeu_si256(kr.add(q).cast(), right);
-                        _mm256_storeu_si256(kmask.add(q).cast(), mk);
-                        _mm256_storeu_si256(khalf.add(q).cast(), _mm256_srli_epi32::<1>(mk));
-                    }
+                    _ => _mm256_storeu_si256(kr.add(q).cast(), right),
                 }
+            }
+        }
+        if ctx.mode == RqMode::Double {
+            for h in 0..2 {
+                let q = 32 * v + 16 * h;
+                // SAFETY: positions `q .. q + 16` of both arrays were written above, 64-byte
+                // aligned.
+                k.rq[q / 16] = unsafe {
+                    Requant16::from_right_shifts(
+                        _mm512_load_si512(km.add(q).cast()),
+                        _mm512_load_si512(kr.add(q).cast()),
+                    )
+                };
             }
         }
     }
@@ -417,7 +413,7 @@ unsafe fn dw_s8<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS
         mult: A64([MaybeUninit::uninit(); CHUNK]),
         right: A64([MaybeUninit::uninit(); CHUNK]),
         mask: A64([MaybeUninit::uninit(); CHUNK]),
-        half: A64([MaybeUninit::uninit(); CHUNK]),
+        rq: [Requant16::splat(0, 0); CHUNK / 16],
     };
     let mut wpk = A64([MaybeUninit::<i32>::uninit(); MAX_PAIRS * CHUNK]);
     let x = ctx.input.as_ptr();
