@@ -425,17 +425,18 @@ unsafe fn gemm(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
                             col_rest = rest;
                             pl.im2col_row(ctx.input, (b, grp, oh, ow), zp, dst);
                             ptrs[0][r] = dst.as_ptr();
-                        } else {
-                            pl.for_each_tap((b, grp, oh, ow), |t, at| {
-                                ptrs[t][r] = match at {
-                                    // SAFETY: `at` is a pixel inside the input (the plan's window), the
-                                    // group's `cpg` channels follow it.
-                                    Some(at) => unsafe { x.add(at) },
-                                    None => zero_row.as_ptr(),
-                                };
-                            });
                         }
                     });
+                    if !im2col {
+                        pl.for_each_tile_tap((b, grp), m0, rows, MR, |t, r, at| {
+                            ptrs[t][r] = match at {
+                                // SAFETY: `at` is a pixel inside the input (the plan's window),
+                                // the group's `cpg` channels follow it.
+                                Some(at) => unsafe { x.add(at) },
+                                None => zero_row.as_ptr(),
+                            };
+                        });
+                    }
                     let ptrs = &ptrs[..segs];
                     // SAFETY: every pointer reads `4·segq` bytes; the packed block holds
                     // `segs · segq · 16 · nv` dwords; outputs as above.
@@ -923,17 +924,17 @@ unsafe fn gemm_f32(
                 while m0 < pixels {
                     let rows = (pixels - m0).min(MR_F32);
                     let mut out_rows = [core::ptr::null_mut::<f32>(); MR_F32];
-                    plan.for_each_tile_row(m0, rows, MR_F32, |r, m, oh, ow| {
-                        // SAFETY: pixel `(b, oh, ow)` exists; `oc + n ≤ out_c`.
+                    plan.for_each_tile_row(m0, rows, MR_F32, |r, m, _, _| {
+                        // SAFETY: pixel `(b, m)` exists; `oc + n ≤ out_c`.
                         out_rows[r] = unsafe { out.add((b * pixels + m) * g.out_c + oc) };
-                        plan.for_each_tap((b, grp, oh, ow), |t, at| {
-                            ptrs[t][r] = match at {
-                                // SAFETY: `at` is a pixel inside the input (the plan's window), the
-                                // group's `cpg` channels follow it.
-                                Some(at) => unsafe { x.add(at) },
-                                None => zero_row.as_ptr(),
-                            };
-                        });
+                    });
+                    plan.for_each_tile_tap((b, grp), m0, rows, MR_F32, |t, r, at| {
+                        ptrs[t][r] = match at {
+                            // SAFETY: `at` is a pixel inside the input (the plan's window), the
+                            // group's `cpg` channels follow it.
+                            Some(at) => unsafe { x.add(at) },
+                            None => zero_row.as_ptr(),
+                        };
                     });
                     let segs = &ptrs[..plan.taps];
                     // SAFETY: every pointer reads `cpg` floats (a tap or the zero row); the

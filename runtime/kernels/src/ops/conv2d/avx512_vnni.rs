@@ -714,17 +714,18 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
                             col_rest = rest;
                             pl.im2col_row(ctx.input, (b, grp, oh, ow), zp, dst);
                             ptrs[0][r] = dst.as_ptr();
-                        } else {
-                            pl.for_each_tap((b, grp, oh, ow), |t, at| {
-                                ptrs[t][r] = match at {
-                                    // SAFETY: `at` is a pixel inside the input (the plan's window), the
-                                    // group's `cpg` channels follow it.
-                                    Some(at) => unsafe { x.add(at) },
-                                    None => zero_row.as_ptr(),
-                                };
-                            });
                         }
                     });
+                    if !im2col {
+                        pl.for_each_tile_tap((b, grp), m0, rows, MR, |t, r, at| {
+                            ptrs[t][r] = match at {
+                                // SAFETY: `at` is a pixel inside the input (the plan's window),
+                                // the group's `cpg` channels follow it.
+                                Some(at) => unsafe { x.add(at) },
+                                None => zero_row.as_ptr(),
+                            };
+                        });
+                    }
                     let ptrs = &ptrs[..segs];
                     // SAFETY: every pointer reads `4·segq` bytes (a tap's `cpg` channels, the
                     // zero row of `cpg ≤ MAX_ZERO_ROW` bytes, or an im2col row of `k_pad`); the

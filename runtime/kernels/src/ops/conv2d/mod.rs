@@ -580,6 +580,60 @@ impl S8Plan {
         }
     }
 
+    /// Calls `f(tap, r, offset)` for every tap of every row of the GEMM tile at output pixel
+    /// `m0` of image `b` ([`S8Plan::for_each_tile_row`]'s rows), offsets as in
+    /// [`S8Plan::for_each_tap`]. When the tile's pixels lie in one output row and every window
+    /// is inside the input (most tiles), the taps of row `r` are row 0's moved by `r` input
+    /// pixels: one window walk per tile instead of one per row.
+    #[inline(always)]
+    pub(crate) fn for_each_tile_tap(
+        &self,
+        (b, grp): (usize, usize),
+        m0: usize,
+        rows: usize,
+        mr: usize,
+        mut f: impl FnMut(usize, usize, Option<usize>),
+    ) {
+        let g = &self.g;
+        let out_w = g.out_w.max(1);
+        let last = m0 + rows.max(1) - 1;
+        let (oh0, ow0) = (m0 / out_w, m0 % out_w);
+        let inside = |o: usize, stride: usize, pad: usize, dil: usize, k: usize, len: usize| {
+            let (_, t0, t1) = Self::window(o, stride, pad, dil, k, len);
+            t0 == 0 && t1 == k
+        };
+        let interior = last / out_w == oh0
+            && inside(oh0, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h)
+            && inside(
+                ow0,
+                g.stride_w,
+                g.pad_left,
+                g.dilation_w,
+                g.kernel_w,
+                g.in_w,
+            )
+            && inside(
+                last % out_w,
+                g.stride_w,
+                g.pad_left,
+                g.dilation_w,
+                g.kernel_w,
+                g.in_w,
+            );
+        if interior {
+            let step = g.stride_w * g.in_c;
+            self.for_each_tap((b, grp, oh0, ow0), |t, at| {
+                for r in 0..mr {
+                    f(t, r, at.map(|a| a + r.min(rows.max(1) - 1) * step));
+                }
+            });
+        } else {
+            self.for_each_tile_row(m0, rows, mr, |r, _, oh, ow| {
+                self.for_each_tap((b, grp, oh, ow), |t, at| f(t, r, at));
+            });
+        }
+    }
+
     /// Calls `f(tap, offset)` for every tap of output pixel `(b, oh, ow)` in group `grp`, taps
     /// in OHWI order: `offset` is the index of the tap's first channel of the group in the input,
     /// `None` for a tap in the padding. The GEMM drivers turn these into one input pointer per

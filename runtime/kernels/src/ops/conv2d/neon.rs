@@ -445,16 +445,7 @@ unsafe fn gemm(_t: Neon, ctx: &Ctx, output: &mut [i8], tile: TileFn, tile_no_m12
                     pl.for_each_tile_row(m0, rows, MR, |r, m, oh, ow| {
                         // SAFETY: pixel `(b, oh, ow)` exists; `oc + n ≤ out_c`.
                         out_rows[r] = unsafe { out.add((b * pixels + m) * g.out_c + oc) };
-                        if direct {
-                            pl.for_each_tap((b, grp, oh, ow), |t, at| {
-                                ptrs[t][r] = match at {
-                                    // SAFETY: `at` is a pixel inside the input (the plan's
-                                    // window), the group's `cpg` channels follow it.
-                                    Some(at) => unsafe { x.add(at) },
-                                    None => zero_row.as_ptr(),
-                                };
-                            });
-                        } else {
+                        if !direct {
                             let (dst, rest) = core::mem::take(&mut col_rest).split_at_mut(k_pad);
                             col_rest = rest;
                             pl.im2col_row(ctx.input, (b, grp, oh, ow), zp, dst);
@@ -463,6 +454,16 @@ unsafe fn gemm(_t: Neon, ctx: &Ctx, output: &mut [i8], tile: TileFn, tile_no_m12
                             ptrs[0][r] = dst.as_ptr();
                         }
                     });
+                    if direct {
+                        pl.for_each_tile_tap((b, grp), m0, rows, MR, |t, r, at| {
+                            ptrs[t][r] = match at {
+                                // SAFETY: `at` is a pixel inside the input (the plan's window),
+                                // the group's `cpg` channels follow it.
+                                Some(at) => unsafe { x.add(at) },
+                                None => zero_row.as_ptr(),
+                            };
+                        });
+                    }
                     for (q, (rq, wp)) in rqs.iter().zip(&wps).enumerate().take(nq) {
                         let lanes = (n - 4 * q).min(4);
                         // SAFETY: every pointer reads `seg` bytes (a tap, the zero row or an
@@ -788,17 +789,17 @@ unsafe fn gemm_f32(
                 while m0 < pixels {
                     let rows = (pixels - m0).min(MR_F32);
                     let mut out_rows = [core::ptr::null_mut::<f32>(); MR_F32];
-                    plan.for_each_tile_row(m0, rows, MR_F32, |r, m, oh, ow| {
-                        // SAFETY: pixel `(b, oh, ow)` exists; `oc + n ≤ out_c`.
+                    plan.for_each_tile_row(m0, rows, MR_F32, |r, m, _, _| {
+                        // SAFETY: pixel `(b, m)` exists; `oc + n ≤ out_c`.
                         out_rows[r] = unsafe { out.add((b * pixels + m) * g.out_c + oc) };
-                        plan.for_each_tap((b, grp, oh, ow), |t, at| {
-                            ptrs[t][r] = match at {
-                                // SAFETY: `at` is a pixel inside the input (the plan's window), the
-                                // group's `cpg` channels follow it.
-                                Some(at) => unsafe { x.add(at) },
-                                None => zero_row.as_ptr(),
-                            };
-                        });
+                    });
+                    plan.for_each_tile_tap((b, grp), m0, rows, MR_F32, |t, r, at| {
+                        ptrs[t][r] = match at {
+                            // SAFETY: `at` is a pixel inside the input (the plan's window), the
+                            // group's `cpg` channels follow it.
+                            Some(at) => unsafe { x.add(at) },
+                            None => zero_row.as_ptr(),
+                        };
                     });
                     // SAFETY: every pointer reads `cpg` floats (a tap or the zero row); the
                     // packed block holds `k · 8` floats; outputs hold `n` floats per row.
