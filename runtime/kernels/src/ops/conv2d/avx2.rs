@@ -896,15 +896,18 @@ unsafe fn gemm_f32(
         while nb < opg {
             let n = (opg - nb).min(nb_max);
             let oc = grp * opg + nb;
-            // Pack `[k][nb_max]`: row kk holds w[oc + j][kk] for j < n, zeros after; or take
+            // The block's width: the AVX-512 tile takes blocks of up to 16 channels as one
+            // vector per row instead of two, half of them zero weights.
+            let width = if nb_max == 32 && n <= 16 { 16 } else { nb_max };
+            // Pack `[k][width]`: row kk holds w[oc + j][kk] for j < n, zeros after; or take
             // the block from the cache (whole 32-channel blocks, in this order).
             let w_block = match cache {
                 // SAFETY: block `oc/32` of `k · 32` floats is inside the cache (caller: the
                 // cache holds `out_c · k` floats, `oc + 32 ≤ out_c`).
                 Some(c) => unsafe { c.as_ptr().add(oc * k) },
                 None => {
-                    // SAFETY: rows `oc .. oc + n` of `k` floats; `k · nb_max ≤ PACK_F32`.
-                    unsafe { pack_f32(weights.as_ptr().add(oc * k), k, n, nb_max, packed) };
+                    // SAFETY: rows `oc .. oc + n` of `k` floats; `k · width ≤ PACK_F32`.
+                    unsafe { pack_f32(weights.as_ptr().add(oc * k), k, n, width, packed) };
                     packed.cast_const()
                 }
             };
@@ -938,13 +941,16 @@ unsafe fn gemm_f32(
                     });
                     let segs = &ptrs[..plan.taps];
                     // SAFETY: every pointer reads `cpg` floats (a tap or the zero row); the
-                    // packed block holds `k · nb_max` floats; outputs hold `n` floats per row.
+                    // packed block holds `k · width` floats; outputs hold `n` floats per row.
                     unsafe {
-                        match nb_max {
-                            32 => super::avx512_vnni::tile_f32_avx512(
+                        match (nb_max, width) {
+                            (32, 32) => super::avx512_vnni::tile_f32_avx512::<2>(
                                 segs, cpg, w_block, &init, clamp_f32, &out_rows, rows, n,
                             ),
-                            16 => {
+                            (32, _) => super::avx512_vnni::tile_f32_avx512::<1>(
+                                segs, cpg, w_block, &init, clamp_f32, &out_rows, rows, n,
+                            ),
+                            (16, _) => {
                                 tile_f32::<2>(segs, cpg, w_block, &init, clamp, &out_rows, rows, n)
                             }
                             _ => {

@@ -1097,18 +1097,19 @@ unsafe fn depthwise(_t: Avx512Vnni, ctx: &Ctx, output: &mut [i8]) {
 // f32 GEMM tile (`conv2d_f32_avx512`; the driver is `avx2.rs`'s `gemm_f32`)
 // ---------------------------------------------------------------------------------------------
 
-/// One f32 tile of `conv2d_f32_avx512`: [`MR_F32`] pixels × 32 channels in 12 zmm
-/// accumulators; per depth step two weight loads, one broadcast per pixel and 12 FMAs. The
-/// packed weights are `[k][32]` (channels past `n` zero); `init` holds the 32 biases as four
-/// 8-lane halves; a clamp activation is applied before the store (others by the driver after).
+/// One f32 tile of `conv2d_f32_avx512`: [`MR_F32`] pixels × `16·NV` channels (`NV` = 1 or 2)
+/// in `6·NV` zmm accumulators; per depth step `NV` weight loads, one broadcast per pixel and
+/// `6·NV` FMAs. The packed weights are `[k][16·NV]` (channels past `n` zero); `init` holds the
+/// biases as four 8-lane halves; a clamp activation is applied before the store (others by the
+/// driver after).
 ///
 /// # Safety
 /// AVX-512 F/BW/VL and FMA available; every `segs[s][r]` readable for `cpg` floats; `w`
-/// readable for `segs.len() · cpg · 32` floats; `out_rows[r]` writable for `n ≤ 32` floats for
-/// `r < rows`.
+/// readable for `segs.len() · cpg · 16 · NV` floats; `out_rows[r]` writable for `n ≤ 16·NV`
+/// floats for `r < rows`.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
 #[allow(clippy::too_many_arguments)]
-pub(super) unsafe fn tile_f32_avx512(
+pub(super) unsafe fn tile_f32_avx512<const NV: usize>(
     segs: &[[*const f32; MR_F32]],
     cpg: usize,
     mut w: *const f32,
@@ -1125,21 +1126,29 @@ pub(super) unsafe fn tile_f32_avx512(
             _mm256_castps_pd(b),
         ))
     };
-    let lo = join(init[0], init[1]);
-    let hi = join(init[2], init[3]);
-    let mut acc = [[lo, hi]; MR_F32];
+    let halves = [join(init[0], init[1]), join(init[2], init[3])];
+    let mut acc = [[halves[0]; NV]; MR_F32];
+    for row in acc.iter_mut() {
+        for (a, h) in row.iter_mut().zip(&halves) {
+            *a = *h;
+        }
+    }
     for seg in segs {
         for c in 0..cpg {
-            // SAFETY: 32 floats inside the packed block (caller).
-            let (w0, w1) = unsafe { (_mm512_loadu_ps(w), _mm512_loadu_ps(w.add(16))) };
+            let mut wv = [_mm512_setzero_ps(); NV];
+            for (j, v) in wv.iter_mut().enumerate() {
+                // SAFETY: `16·NV` floats inside the packed block (caller).
+                *v = unsafe { _mm512_loadu_ps(w.add(16 * j)) };
+            }
             for (r, row) in acc.iter_mut().enumerate() {
                 // SAFETY: float `c < cpg` of the segment (caller).
                 let xv = _mm512_set1_ps(unsafe { *seg[r].add(c) });
-                row[0] = _mm512_fmadd_ps(xv, w0, row[0]);
-                row[1] = _mm512_fmadd_ps(xv, w1, row[1]);
+                for (a, v) in row.iter_mut().zip(&wv) {
+                    *a = _mm512_fmadd_ps(xv, *v, *a);
+                }
             }
             // SAFETY: stays within (or one past) the packed block.
-            w = unsafe { w.add(32) };
+            w = unsafe { w.add(16 * NV) };
         }
     }
     let bounds = clamp.map(|(l, h)| (_mm512_set1_ps(l), _mm512_set1_ps(h)));
