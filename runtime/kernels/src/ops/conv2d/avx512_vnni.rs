@@ -12,7 +12,7 @@
 //!   multiple of 4; otherwise (the first layer, 3 channels) the 6 rows are gathered (im2col) into
 //!   a stack buffer with the depth padded to a multiple of 4.
 //! - **Depthwise**: channels in vectors of 32, pairs of taps interleaved as i16 and multiplied
-//!   with `vpmaddwd` (exact: `|x + offset| ≤ 255`, `|w| ≤ 128`).
+//!   and accumulated with `vpdpwssd` (exact: `|x + offset| ≤ 255`, `|w| ≤ 128`).
 //! - **Small groups** (4 or 8 channels per group in and out, ResNeXt): block-diagonal; one
 //!   64-byte load holds the input of 64 output channels' groups, `vpermd` hands each output lane
 //!   the dword of its own group, `vpdpbusd` multiplies.
@@ -1064,14 +1064,8 @@ unsafe fn depthwise(_t: Avx512Vnni, ctx: &Ctx, output: &mut [i8]) {
                                 _mm512_load_si512(wv.as_ptr().add(p * 32 + 16).cast()),
                             )
                         };
-                        lo = _mm512_add_epi32(
-                            lo,
-                            _mm512_madd_epi16(_mm512_unpacklo_epi16(a, bb), wl),
-                        );
-                        hi = _mm512_add_epi32(
-                            hi,
-                            _mm512_madd_epi16(_mm512_unpackhi_epi16(a, bb), wh),
-                        );
+                        lo = _mm512_dpwssd_epi32(lo, _mm512_unpacklo_epi16(a, bb), wl);
+                        hi = _mm512_dpwssd_epi32(hi, _mm512_unpackhi_epi16(a, bb), wh);
                     }
                     let acc_a = _mm512_permutex2var_epi32(lo, un_a, hi);
                     let acc_b = _mm512_permutex2var_epi32(lo, un_b, hi);

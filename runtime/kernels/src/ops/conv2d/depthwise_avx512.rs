@@ -3,8 +3,9 @@
 //!
 //! The structure of `depthwise_avx2.rs` (same coverage: one channel per group, kernels 3 and 5
 //! per axis, strides 1 and 2, dilation 1, any padding), with 32 channels per vector: each tap
-//! pair is sign-extended to i16, interleaved and multiplied with `vpmaddwd`; tails use masked
-//! loads and stores. The input offset is folded into a per-channel bias (padding taps read the
+//! pair is sign-extended to i16, interleaved, multiplied and accumulated with `vpdpwssd` (VNNI's
+//! fused `vpmaddwd` + add; no product pair reaches its only overflow, `2 · 2^30`, since
+//! `|x| ≤ 255` and `|w| ≤ 128`); tails use masked loads and stores. The input offset is folded into a per-channel bias (padding taps read the
 //! input zero point); requantization is `multiply_by_quantized_multiplier` in vector form for
 //! both roundings with right shifts (double rounding: the shared folded form,
 //! `Requant16::apply_simple`), the scalar function otherwise.
@@ -486,14 +487,8 @@ unsafe fn dw_s8<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS
                                 };
                                 let wl = _mm512_load_si512(w.add(pr * 32).cast());
                                 let wh = _mm512_load_si512(w.add(pr * 32 + 16).cast());
-                                lo = _mm512_add_epi32(
-                                    lo,
-                                    _mm512_madd_epi16(_mm512_unpacklo_epi16(a, bb), wl),
-                                );
-                                hi = _mm512_add_epi32(
-                                    hi,
-                                    _mm512_madd_epi16(_mm512_unpackhi_epi16(a, bb), wh),
-                                );
+                                lo = _mm512_dpwssd_epi32(lo, _mm512_unpacklo_epi16(a, bb), wl);
+                                hi = _mm512_dpwssd_epi32(hi, _mm512_unpackhi_epi16(a, bb), wh);
                             }
                             finish_block(ctx, &k, cb, lo, hi, c0 + cb, 32, dst.add(cb));
                         }
@@ -522,14 +517,8 @@ unsafe fn dw_s8<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS
                                 };
                                 let wl = _mm512_load_si512(w.add(pr * 32).cast());
                                 let wh = _mm512_load_si512(w.add(pr * 32 + 16).cast());
-                                lo = _mm512_add_epi32(
-                                    lo,
-                                    _mm512_madd_epi16(_mm512_unpacklo_epi16(a, bb), wl),
-                                );
-                                hi = _mm512_add_epi32(
-                                    hi,
-                                    _mm512_madd_epi16(_mm512_unpackhi_epi16(a, bb), wh),
-                                );
+                                lo = _mm512_dpwssd_epi32(lo, _mm512_unpacklo_epi16(a, bb), wl);
+                                hi = _mm512_dpwssd_epi32(hi, _mm512_unpackhi_epi16(a, bb), wh);
                             }
                             finish_block(ctx, &k, cb, lo, hi, c0 + cb, tail, dst.add(cb));
                         }
@@ -649,14 +638,8 @@ unsafe fn dw_s8_packed<const KH: usize, const KW: usize, const TAPS: usize, cons
                         };
                         let wl = _mm512_load_si512(wp.add(pr * 32).cast());
                         let wh = _mm512_load_si512(wp.add(pr * 32 + 16).cast());
-                        lo = _mm512_add_epi32(
-                            lo,
-                            _mm512_madd_epi16(_mm512_unpacklo_epi16(a, bb), wl),
-                        );
-                        hi = _mm512_add_epi32(
-                            hi,
-                            _mm512_madd_epi16(_mm512_unpackhi_epi16(a, bb), wh),
-                        );
+                        lo = _mm512_dpwssd_epi32(lo, _mm512_unpacklo_epi16(a, bb), wl);
+                        hi = _mm512_dpwssd_epi32(hi, _mm512_unpackhi_epi16(a, bb), wh);
                     }
                     finish_block(ctx, k, 0, lo, hi, 0, np * c, out_row.add(ow * c));
                 }
