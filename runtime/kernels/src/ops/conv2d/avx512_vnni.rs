@@ -71,13 +71,21 @@ enum WeightBytes {
 }
 
 impl WeightBytes {
-    /// The layout of a GEMM block of `nv` vectors of 16 channels. Flipping the input costs a
-    /// scalar xor and a register broadcast (port 5, shared with `vpdpbusd`) per row and step,
-    /// once per `nv` products; flipping the weights costs per tile a sum of each row's input
-    /// (below), which pays off when each broadcast feeds 3 or 4 products (measured: ResNeXt's
-    /// wide 1×1 and grouped layers faster, ResNet-8's 16- and 32-channel layers slower).
-    fn for_gemm_block(nv: usize) -> Self {
-        if nv >= 3 {
+    /// The layout of a GEMM block of `nv` vectors of 16 channels of this plan. Flipping the
+    /// input costs a scalar xor and a register broadcast (port 5, shared with `vpdpbusd`) per
+    /// row and depth dword, once per `nv` products; flipping the weights costs per tile a sum of
+    /// each row's input, one `vpdpbusd` per segment (tap) and a reduction (below). So: unsigned
+    /// weights when each broadcast feeds 3 or 4 products and the depth is long next to the
+    /// number of segments (about 12 operations per dword against 12 per segment plus 84 per
+    /// tile). Measured: ResNeXt's wide 1×1 and grouped layers faster; ResNet-8's 16- and
+    /// 32-channel layers slower.
+    fn for_gemm_block(plan: &S8Plan, nv: usize) -> Self {
+        let segs = if plan.cpg.is_multiple_of(4) {
+            plan.taps
+        } else {
+            1
+        };
+        if nv >= 3 && gemm_blocking(plan).0 >= segs + 8 {
             WeightBytes::Unsigned
         } else {
             WeightBytes::Signed
@@ -229,7 +237,7 @@ unsafe fn fill_cache_avx512(
     let dst = cache.as_mut_ptr();
     for_each_block(plan, |grp, nb, n, nv, at| {
         let oc = grp * plan.opg + nb;
-        let layout = WeightBytes::for_gemm_block(nv);
+        let layout = WeightBytes::for_gemm_block(plan, nv);
         let corr = _mm512_set1_epi32(input_correction(input_offset, layout));
         // SAFETY: rows `oc .. oc + n` of the weights (`n · k` bytes, inside by the plan); the
         // block's entry `at .. at + 64 + kq·16·nv` is inside the cache, 64-byte aligned
@@ -508,13 +516,13 @@ unsafe fn init_acc(ctx: &Ctx, oc: usize, n: usize, sum_w: __m512i, layout: Weigh
 /// aligned for `ptrs.len() · segq · 16 · NV` dwords.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
 #[inline]
-unsafe fn gemm_tile<const NV: usize>(
+unsafe fn gemm_tile<const NV: usize, const UNSIGNED: bool>(
     ptrs: &[[*const i8; MR]],
     segq: usize,
     mut w: *const i32,
     init: &[__m512i; 4],
 ) -> [[__m512i; NV]; MR] {
-    let unsigned_weights = WeightBytes::for_gemm_block(NV) == WeightBytes::Unsigned;
+    let unsigned_weights = UNSIGNED;
     // With unsigned weights (`w + 128`) each row's accumulators take `− 128 · Σ x` over the
     // row's depth (the row sums: one `vpdpbusd` by ones per 64 input bytes and segment).
     let ones = _mm512_set1_epi8(1);
@@ -590,7 +598,7 @@ unsafe fn gemm_tile<const NV: usize>(
 /// As [`gemm_tile`]; `out_rows[r]` writable for `n` bytes for `r < rows`; `oc + n ≤ out_c`.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
 #[allow(clippy::too_many_arguments)]
-unsafe fn gemm_tile_store<const NV: usize>(
+unsafe fn gemm_tile_store<const NV: usize, const UNSIGNED: bool>(
     ctx: &Ctx,
     ptrs: &[[*const i8; MR]],
     segq: usize,
@@ -603,7 +611,7 @@ unsafe fn gemm_tile_store<const NV: usize>(
     n: usize,
 ) {
     // SAFETY: forwarded from the caller.
-    let acc = unsafe { gemm_tile::<NV>(ptrs, segq, w, init) };
+    let acc = unsafe { gemm_tile::<NV, UNSIGNED>(ptrs, segq, w, init) };
     for (r, row) in acc.iter().enumerate().take(rows) {
         for (j, a) in row.iter().enumerate() {
             let lanes = n.saturating_sub(16 * j).min(16);
@@ -648,6 +656,7 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
             let n = (opg - nb).min(16 * nv_max);
             let nv = n.div_ceil(16);
             let oc = grp * opg + nb;
+            let layout = WeightBytes::for_gemm_block(pl, nv);
             let mut init = [_mm512_setzero_si512(); 4];
             // The packed weights and initial accumulators: from the cache (in the order of
             // `for_each_block`, which walks the blocks as these loops do), or packed now.
@@ -669,16 +678,7 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
             } else {
                 // SAFETY: rows `oc .. oc + n` of the weights (`n · k` bytes); the buffer holds
                 // `k_pad/4 · 16 · nv_max` dwords by the choice of `nv_max`; 64·k < 2^31 (plan).
-                unsafe {
-                    pack(
-                        ctx.weights.as_ptr().add(oc * k),
-                        k,
-                        n,
-                        nv,
-                        WeightBytes::for_gemm_block(nv),
-                        packed,
-                    )
-                }
+                unsafe { pack(ctx.weights.as_ptr().add(oc * k), k, n, nv, layout, packed) }
             };
             let mut rq = [Requant16::splat(0, 0); 4];
             for j in 0..nv {
@@ -686,7 +686,6 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
                 // SAFETY: channels `oc + 16j .. + lanes ≤ out_c`.
                 unsafe {
                     if !cached {
-                        let layout = WeightBytes::for_gemm_block(nv);
                         init[j] = init_acc(ctx, oc + 16 * j, lanes, sums[j], layout);
                     }
                     rq[j] = Requant16::load(
@@ -731,17 +730,23 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
                     // zero row of `cpg ≤ MAX_ZERO_ROW` bytes, or an im2col row of `k_pad`); the
                     // packed block holds `segs · segq` dwords × `16·nv`; outputs as above.
                     unsafe {
-                        match nv {
-                            1 => gemm_tile_store::<1>(
+                        match (nv, layout == WeightBytes::Unsigned) {
+                            (1, _) => gemm_tile_store::<1, false>(
                                 ctx, ptrs, segq, w_block, &init, &rq, &out_rows, rows, oc, n,
                             ),
-                            2 => gemm_tile_store::<2>(
+                            (2, _) => gemm_tile_store::<2, false>(
                                 ctx, ptrs, segq, w_block, &init, &rq, &out_rows, rows, oc, n,
                             ),
-                            3 => gemm_tile_store::<3>(
+                            (3, false) => gemm_tile_store::<3, false>(
                                 ctx, ptrs, segq, w_block, &init, &rq, &out_rows, rows, oc, n,
                             ),
-                            _ => gemm_tile_store::<4>(
+                            (3, true) => gemm_tile_store::<3, true>(
+                                ctx, ptrs, segq, w_block, &init, &rq, &out_rows, rows, oc, n,
+                            ),
+                            (_, false) => gemm_tile_store::<4, false>(
+                                ctx, ptrs, segq, w_block, &init, &rq, &out_rows, rows, oc, n,
+                            ),
+                            (_, true) => gemm_tile_store::<4, true>(
                                 ctx, ptrs, segq, w_block, &init, &rq, &out_rows, rows, oc, n,
                             ),
                         }
