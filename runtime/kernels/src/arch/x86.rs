@@ -254,10 +254,10 @@ pub(crate) struct Requant16 {
     pub(crate) mult: __m512i,
     pub(crate) left: __m512i,
     pub(crate) right: __m512i,
-    /// [`Requant16::apply_simple`]'s constants, per 64-bit lane for the even (`_lo`, channel
-    /// `2i`) and odd (`_hi`, channel `2i + 1`) channels: the odd multipliers, the addend
-    /// `2^30 + half·2^31`, the addend `2^31` for non-negative products when the shift rounds,
-    /// and the total shift `31 + right`.
+    /// The folded step's constants (`Requant16::fold`), per 64-bit lane for the even (`_lo`,
+    /// channel `2i`) and odd (`_hi`, channel `2i + 1`) channels, with `u = 2^(31 − left)`: the
+    /// odd multipliers, the addend `u/2 + half·u`, the addend `u` for products at or above the
+    /// floor `−u/2` when the right shift rounds, and the total shift `31 − left + right`.
     mult_hi: __m512i,
     add_lo: __m512i,
     add_hi: __m512i,
@@ -265,6 +265,9 @@ pub(crate) struct Requant16 {
     up_hi: __m512i,
     shift_lo: __m512i,
     shift_hi: __m512i,
+    /// The floor `−u/2` of the even lanes, for [`Requant16::rescale_splat`] (the per-channel
+    /// [`Requant16::apply_simple`] has no left shift: its floor is the constant `−2^30`).
+    floor: __m512i,
 }
 
 impl Requant16 {
@@ -298,21 +301,45 @@ impl Requant16 {
         Self::new(mult, _mm512_setzero_si512(), right)
     }
 
-    /// From per-lane multipliers and left and right shifts (`right` in `[0, 31]`).
+    /// The same multiplier on every lane, a left shift applied before it (`left` in `[0, 30]`)
+    /// and a right shift after it (`right` in `[0, 31]`): the rescaling of an Add/Sub input,
+    /// `multiply_by_quantized_multiplier(x << left, mult, −right)`.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+    #[inline]
+    pub(crate) fn splat_shifts(mult: i32, left: i32, right: i32) -> Self {
+        Self::new(
+            _mm512_set1_epi32(mult),
+            _mm512_set1_epi32(left),
+            _mm512_set1_epi32(right),
+        )
+    }
+
+    /// From per-lane multipliers and left and right shifts (`right` in `[0, 31]`; the folded
+    /// constants of [`Requant16::rescale`] need `left ≤ 30`).
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
     #[inline]
     fn new(mult: __m512i, left: __m512i, right: __m512i) -> Self {
         let low32 = _mm512_set1_epi64(0xffff_ffff);
         let one = _mm512_set1_epi64(1);
-        // Per 64-bit lane: the right shift `e`, `half = (2^e − 1) >> 1`, `up = [e ≥ 1]`.
-        let consts = |e: __m512i| {
+        // Per 64-bit lane, left shift `l` and right shift `e`: `u = 2^(31 − l)`,
+        // `half = (2^e − 1) >> 1`, `up = [e ≥ 1]·u`.
+        let consts = |l: __m512i, e: __m512i| {
+            let ul = _mm512_sub_epi64(_mm512_set1_epi64(31), l);
+            let u = _mm512_sllv_epi64(one, ul);
             let half = _mm512_srli_epi64::<1>(_mm512_sub_epi64(_mm512_sllv_epi64(one, e), one));
-            let add = _mm512_add_epi64(_mm512_set1_epi64(1 << 30), _mm512_slli_epi64::<31>(half));
-            let up = _mm512_slli_epi64::<31>(_mm512_min_epu64(e, one));
-            (add, up, _mm512_add_epi64(e, _mm512_set1_epi64(31)))
+            let add = _mm512_add_epi64(_mm512_srli_epi64::<1>(u), _mm512_sllv_epi64(half, ul));
+            let up = _mm512_sllv_epi64(_mm512_min_epu64(e, one), ul);
+            let floor = _mm512_sub_epi64(_mm512_setzero_si512(), _mm512_srli_epi64::<1>(u));
+            (add, up, floor, _mm512_add_epi64(ul, e))
         };
-        let (add_lo, up_lo, shift_lo) = consts(_mm512_and_si512(right, low32));
-        let (add_hi, up_hi, shift_hi) = consts(_mm512_srli_epi64::<32>(right));
+        let (add_lo, up_lo, floor, shift_lo) = consts(
+            _mm512_and_si512(left, low32),
+            _mm512_and_si512(right, low32),
+        );
+        let (add_hi, up_hi, _, shift_hi) = consts(
+            _mm512_srli_epi64::<32>(left),
+            _mm512_srli_epi64::<32>(right),
+        );
         Requant16 {
             mult,
             left,
@@ -324,6 +351,7 @@ impl Requant16 {
             up_hi,
             shift_lo,
             shift_hi,
+            floor,
         }
     }
 
@@ -360,38 +388,77 @@ impl Requant16 {
 }
 
 impl Requant16 {
-    /// [`Requant16::apply`] for calls where no shift is positive and no multiplier is
-    /// `i32::MIN` (checked once per call with [`simple_requant`]): then the left shift is 0 and
-    /// `SaturatingRoundingDoublingHighMul` never saturates, and its rounding and the rounding
-    /// shift's fold into one 64-bit step per lane. With `p = acc · mult` and right shift `e`,
-    /// the reference computes `t = ⌊(p + 2^30) / 2^31⌋`, then `⌊(t + half + [e ≥ 1 ∧ t ≥ 0]) /
-    /// 2^e⌋` (`half = (2^e − 1) >> 1`: round half away from zero); since `⌊(⌊a / b⌋ + c) / d⌋ =
-    /// ⌊(a + c·b) / (b·d)⌋` for integer `c`, and `t ≥ 0` exactly when `p ≥ −2^30`, that is
-    /// `(p + 2^30 + half·2^31 + [e ≥ 1 ∧ p ≥ −2^30]·2^31) >> (31 + e)`, which stays below
-    /// 2^63 in magnitude (`|p| ≤ 2^62`). Same results as `apply` on such inputs.
+    /// [`Requant16::fold`] for constants built by [`Requant16::splat`] or
+    /// [`Requant16::splat_shifts`] (the same on every lane): only the even lanes' constants are
+    /// read, so a loop of several rescalings keeps half as many vectors live (the Add/Sub loop
+    /// has three; reading the odd lanes' constants too measured ResNeXt-29 int8 about 2 %
+    /// slower, `scripts/bench-ab.py`).
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
     #[inline]
-    pub(crate) fn apply_simple(&self, acc: __m512i, st: &OutputStage) -> __m512i {
-        let floor = _mm512_set1_epi64(-(1 << 30));
-        let lane = |p: __m512i, add: __m512i, up: __m512i, shift: __m512i| {
+    pub(crate) fn rescale_splat(&self, x: __m512i) -> __m512i {
+        self.fold::<true>(x, self.floor)
+    }
+
+    /// `multiply_by_quantized_multiplier` with double rounding per lane,
+    /// `RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(x · 2^left, mult), right)`, both
+    /// roundings folded into one 64-bit step: exact when `x · 2^left` fits in 32 bits and the
+    /// doubling multiply cannot saturate (its operands are not both `i32::MIN`). With
+    /// `p = x · mult`, `u = 2^(31 − left)` and `e = right`, the reference computes
+    /// `t = ⌊(p·2^left + 2^30) / 2^31⌋ = ⌊(p + u/2) / u⌋`, then `⌊(t + half + [e ≥ 1 ∧ t ≥ 0]) /
+    /// 2^e⌋` (`half = (2^e − 1) >> 1`: round half away from zero); since `⌊(⌊a / b⌋ + c) / d⌋ =
+    /// ⌊(a + c·b) / (b·d)⌋` for integer `c`, and `t ≥ 0` exactly when `p ≥ −u/2`, that is
+    /// `(p + u/2 + half·u + [e ≥ 1 ∧ p ≥ −u/2]·u) >> (31 − left + e)`, which stays below 2^63
+    /// in magnitude (`|p| ≤ 2^62`, the addends below `2^61 + 2^31`).
+    ///
+    /// `floor` is `−u/2`, one value for all lanes: every caller's lanes share one left shift
+    /// (none for the per-channel output stage, the Add/Sub inputs' one for the splat form).
+    /// With `SPLAT` the even lanes' constants serve the odd lanes too.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+    #[inline]
+    fn fold<const SPLAT: bool>(&self, x: __m512i, floor: __m512i) -> __m512i {
+        let lane = |p: __m512i, add: __m512i, up: __m512i, floor: __m512i, shift: __m512i| {
             let t = _mm512_add_epi64(p, add);
             let t = _mm512_mask_add_epi64(t, _mm512_cmpge_epi64_mask(p, floor), t, up);
             _mm512_srav_epi64(t, shift)
         };
         let lo = lane(
-            _mm512_mul_epi32(acc, self.mult),
+            _mm512_mul_epi32(x, self.mult),
             self.add_lo,
             self.up_lo,
+            floor,
             self.shift_lo,
         );
-        let hi = lane(
-            _mm512_mul_epi32(_mm512_srli_epi64::<32>(acc), self.mult_hi),
-            self.add_hi,
-            self.up_hi,
-            self.shift_hi,
-        );
+        let hi = if SPLAT {
+            lane(
+                _mm512_mul_epi32(_mm512_srli_epi64::<32>(x), self.mult),
+                self.add_lo,
+                self.up_lo,
+                floor,
+                self.shift_lo,
+            )
+        } else {
+            lane(
+                _mm512_mul_epi32(_mm512_srli_epi64::<32>(x), self.mult_hi),
+                self.add_hi,
+                self.up_hi,
+                floor,
+                self.shift_hi,
+            )
+        };
         // Odd channels: the low dword of each `hi` lane, moved up (dwords swapped in pairs).
-        let v = _mm512_mask_shuffle_epi32(lo, 0xaaaa, hi, _MM_PERM_CDAB);
+        _mm512_mask_shuffle_epi32(lo, 0xaaaa, hi, _MM_PERM_CDAB)
+    }
+
+    /// [`Requant16::apply`] for calls where no shift is positive and no multiplier is
+    /// `i32::MIN` (checked once per call with [`simple_requant`]): then the left shift is 0,
+    /// `SaturatingRoundingDoublingHighMul` never saturates, and the folded step
+    /// ([`Requant16::fold`]) is exact. Same results as `apply` on such inputs.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+    #[inline]
+    pub(crate) fn apply_simple(&self, acc: __m512i, st: &OutputStage) -> __m512i {
+        // Left shift 0: the floor `−2^(31 − 0)/2` of every lane.
+        let floor = _mm512_set1_epi64(-(1 << 30));
+        let v = self.fold::<false>(acc, floor);
         let v = _mm512_max_epi32(v, _mm512_set1_epi32(st.lo));
         let v = _mm512_min_epi32(v, _mm512_set1_epi32(st.hi));
         _mm512_add_epi32(v, _mm512_set1_epi32(st.off))
@@ -583,9 +650,12 @@ mod tests {
                     1 => rng.below(1 << 16) as i32 - (1 << 15),
                     2 => rng.below(9) as i32 - 4,
                     _ => {
-                        // Near `x·m = (k + 1/2)·2^(31+e)` or `(k + 1/2)·2^31`.
+                        // Near `x·m = (k + 1/2)·2^(31+e)` or `(k + 1/2)·2^31`, with `|k|` small
+                        // enough that the target stays below 2^62.
                         let e = -s[l] + rng.below(2) as i32 * s[l];
-                        let target = ((rng.below(1 << 12) as i64 - (1 << 11)) * 2 + 1) << (30 + e);
+                        let bits = (31 - e).clamp(0, 12) as u32;
+                        let k = rng.below(1 << bits) as i64 - (1i64 << bits >> 1);
+                        let target = (k * 2 + 1) << (30 + e);
                         let q = target / i64::from(m[l].max(1));
                         (q + rng.below(3) as i64 - 1).clamp(i32::MIN.into(), i32::MAX.into()) as i32
                     }

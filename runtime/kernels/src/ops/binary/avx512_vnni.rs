@@ -12,10 +12,9 @@
 //! there every intermediate is bounded far from `i32::MIN`/`MAX` (`|x + offset| ≤ 256`, so
 //! `|(x + offset)·2^20| ≤ 2^28`, each rescaled input `≤ 2^28`, their sum `≤ 2^29`), which makes
 //! the saturation and overflow checks of the general vector `multiply_by_quantized_multiplier`
-//! dead, so each of the three rescalings is one folded 64-bit step ([`FoldedScale`]: the doubling
-//! multiply's rounding, the rounding right shift and the inputs' left shift in its constants).
-//! Fewer than half the instructions per element of the general form, and fewer of them on the
-//! one port that runs 512-bit multiplies and shifts.
+//! dead, so each of the three rescalings is one folded 64-bit step (`Requant16::rescale`, the
+//! convolutions' output stage: the doubling multiply's rounding, the rounding right shift and
+//! the inputs' left shift in its constants).
 
 use core::arch::x86_64::*;
 
@@ -59,56 +58,6 @@ pub(crate) fn add_s8(p: &AddS8Params, a: &[i8], b: &[i8], output: &mut [i8]) -> 
     true
 }
 
-/// `RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(v · 2^ls, m), e)` per lane for one
-/// multiplier `m`, right shift `e ∈ [0, 31]` and pre-shift `ls ∈ [0, 30]` on every lane, when
-/// `v · 2^ls` fits in 32 bits and is not `i32::MIN` (so the doubling multiply cannot saturate):
-/// both roundings folded into one 64-bit step, as `Requant16::apply_simple` does. With `p = v·m`,
-/// `t = ⌊(p·2^ls + 2^30) / 2^31⌋ = ⌊(p + 2^(30−ls)) / 2^(31−ls)⌋`, and the rounding shift adds
-/// `half + [e ≥ 1 ∧ t ≥ 0]` before dividing by `2^e` (`half = (2^e − 1) >> 1`), where `t ≥ 0`
-/// exactly when `p ≥ −2^(30−ls)`; so the result is `(p + 2^(30−ls) + half·2^(31−ls) + [e ≥ 1 ∧
-/// p ≥ −2^(30−ls)]·2^(31−ls)) >> (31 − ls + e)`. `|p| < 2^40` here, far inside 64 bits. The
-/// pre-shift in the constants spares the input's left shift.
-#[derive(Clone, Copy)]
-struct FoldedScale {
-    mult: __m512i,
-    add: __m512i,
-    up: __m512i,
-    floor: __m512i,
-    shift: __m512i,
-}
-
-impl FoldedScale {
-    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
-    #[inline]
-    fn new(mult: i32, shift: i32, ls: i32) -> Self {
-        let e = i64::from((-shift).clamp(0, 31));
-        let ls = i64::from(ls.clamp(0, 30));
-        let half = ((1i64 << e) - 1) >> 1;
-        FoldedScale {
-            mult: _mm512_set1_epi32(mult),
-            add: _mm512_set1_epi64((1 << (30 - ls)) + (half << (31 - ls))),
-            up: _mm512_set1_epi64(i64::from(e >= 1) << (31 - ls)),
-            floor: _mm512_set1_epi64(-(1 << (30 - ls))),
-            shift: _mm512_set1_epi64(31 - ls + e),
-        }
-    }
-
-    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
-    #[inline]
-    fn apply(&self, v: __m512i) -> __m512i {
-        let lane = |p: __m512i| {
-            let t = _mm512_add_epi64(p, self.add);
-            let t = _mm512_mask_add_epi64(t, _mm512_cmpge_epi64_mask(p, self.floor), t, self.up);
-            _mm512_srav_epi64(t, self.shift)
-        };
-        // The multiplier is the same in both dwords of each qword: the odd lanes need only `v`
-        // shifted down.
-        let lo = lane(_mm512_mul_epi32(v, self.mult));
-        let hi = lane(_mm512_mul_epi32(_mm512_srli_epi64::<32>(v), self.mult));
-        _mm512_mask_shuffle_epi32(lo, 0xaaaa, hi, _MM_PERM_CDAB)
-    }
-}
-
 /// Add/Sub for `left_shift ≤ 20` and `output_shift ≤ 0` (besides [`add_s8`]'s checks): the
 /// bounds of the module documentation hold, so the short form is the reference's arithmetic.
 ///
@@ -124,11 +73,11 @@ unsafe fn add_run_bounded(
     output: &mut [i8],
 ) {
     let n = output.len();
-    // `(x + offset) · 2^left` with the power of two in the constants.
-    let (f1, f2, fo) = (
-        FoldedScale::new(p.input1_multiplier, p.input1_shift, p.left_shift),
-        FoldedScale::new(p.input2_multiplier, p.input2_shift, p.left_shift),
-        FoldedScale::new(p.output_multiplier, p.output_shift, 0),
+    // `(x + offset) · 2^left` with the power of two in the folded constants.
+    let (r1, r2, ro) = (
+        Requant16::splat_shifts(p.input1_multiplier, p.left_shift, -p.input1_shift),
+        Requant16::splat_shifts(p.input2_multiplier, p.left_shift, -p.input2_shift),
+        Requant16::splat(p.output_multiplier, p.output_shift),
     );
     let (off1, off2) = (
         _mm512_set1_epi32(p.input1_offset),
@@ -147,14 +96,14 @@ unsafe fn add_run_bounded(
         unsafe {
             let x = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(lanes, a.as_ptr().add(i)));
             let y = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(lanes, b.as_ptr().add(i)));
-            let x = f1.apply(_mm512_add_epi32(x, off1));
-            let y = f2.apply(_mm512_add_epi32(y, off2));
+            let x = r1.rescale_splat(_mm512_add_epi32(x, off1));
+            let y = r2.rescale_splat(_mm512_add_epi32(y, off2));
             let raw = if sub {
                 _mm512_sub_epi32(x, y)
             } else {
                 _mm512_add_epi32(x, y)
             };
-            let v = fo.apply(raw);
+            let v = ro.rescale_splat(raw);
             let v = _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(v, lo), hi), off);
             _mm512_mask_cvtepi32_storeu_epi8(output.as_mut_ptr().add(i), lanes, v);
         }

@@ -19,13 +19,14 @@
 //!
 //! `vpdpbusd` multiplies unsigned by signed bytes, so one operand has its sign bit flipped
 //! (`v ^ 0x80 = v + 128`) and a correction removes the 128s:
-//! - the input (small groups, and GEMM blocks of 1–2 vectors): each sum is `Σ w·(x + 128)`, and
-//!   the per-channel constant `(input_offset − 128) · Σ w` added to the bias turns it into
-//!   `Σ w·(x + input_offset)`;
-//! - the weights, once when packed (GEMM blocks of 3–4 vectors): the input stays signed and is
-//!   broadcast straight from memory into `vpdpbusd` (no scalar xor, no port-5 broadcast per row
-//!   and step); each sum is `Σ (w + 128)·x`, the per-channel constant is `input_offset · Σ w`,
-//!   and each row takes `−128 · Σ x`, its input summed once per tile.
+//! - the input (small groups, GEMM blocks of 1–2 vectors or of a short depth): each sum is
+//!   `Σ w·(x + 128)`, and the per-channel constant `(input_offset − 128) · Σ w` added to the
+//!   bias turns it into `Σ w·(x + input_offset)`;
+//! - the weights, once when packed (GEMM blocks of 3–4 vectors and a long depth): the input
+//!   stays signed and is broadcast straight from memory into `vpdpbusd` (no scalar xor and
+//!   register broadcast per row and step); each sum is `Σ (w + 128)·x`, the per-channel
+//!   constant is `input_offset · Σ w`, and each row takes `−128 · Σ x`, its input summed once
+//!   per tile.
 //!
 //! All of it wraps in 32 bits exactly like the reference's accumulator, so results are bit-exact;
 //! padding taps read the input zero point, whose `x + input_offset` is 0, so they add nothing.
@@ -66,26 +67,23 @@ enum WeightBytes {
     /// input vectors are permuted in registers anyway).
     Signed,
     /// Flipped to unsigned (`w + 128`); the input stays signed, so it is broadcast straight from
-    /// memory (GEMM blocks of 3 or 4 vectors).
+    /// memory (GEMM blocks of 3 or 4 vectors with a long depth: [`WeightBytes::for_gemm_block`]).
     Unsigned,
 }
 
 impl WeightBytes {
     /// The layout of a GEMM block of `nv` vectors of 16 channels of this plan. Flipping the
-    /// input costs a scalar xor and a register broadcast (port 5, shared with `vpdpbusd`) per
-    /// row and depth dword, once per `nv` products; flipping the weights costs per tile a sum of
-    /// each row's input, one `vpdpbusd` per segment (tap) and a reduction (below). So: unsigned
+    /// input costs a scalar xor and a register broadcast per row and depth dword, once per `nv`
+    /// products; flipping the weights costs per tile a sum of each row's input, one `vpdpbusd`
+    /// per segment (tap) and a reduction (below). So: unsigned
     /// weights when each broadcast feeds 3 or 4 products and the depth is long next to the
-    /// number of segments (about 12 operations per dword against 12 per segment plus 84 per
-    /// tile). Measured: ResNeXt's wide 1×1 and grouped layers faster; ResNet-8's 16- and
-    /// 32-channel layers slower.
+    /// number of segments (counted on paper from the tile's code: about 12 operations per
+    /// depth dword and tile against about 12 per segment plus 84 per tile). Measured
+    /// (docs/benchmarks.md): ResNeXt's wide 1×1 and grouped layers faster; ResNet-8's 16- and
+    /// 32-channel layers slower with it; MobileNetV2's K = 16–32 expansions faster without it.
     fn for_gemm_block(plan: &S8Plan, nv: usize) -> Self {
-        let segs = if plan.cpg.is_multiple_of(4) {
-            plan.taps
-        } else {
-            1
-        };
-        if nv >= 3 && gemm_blocking(plan).0 >= segs + 8 {
+        let (segs, segq) = gemm_segments(plan);
+        if nv >= 3 && segs * segq >= segs + 8 {
             WeightBytes::Unsigned
         } else {
             WeightBytes::Signed
@@ -149,6 +147,17 @@ fn fits(plan: &S8Plan) -> bool {
             k_pad * 16 <= PACK_DWORDS * 4 && plan.cpg <= MAX_ZERO_ROW
         }
         S8Kind::Gemm => k_pad <= MAX_IM2COL_K,
+    }
+}
+
+/// How the GEMM path reads a row's depth: `(segments, dwords per segment)`. One segment per
+/// tap, read in place, when the group's channels are whole dwords; else one im2col row with the
+/// depth padded to whole dwords.
+fn gemm_segments(plan: &S8Plan) -> (usize, usize) {
+    if plan.cpg.is_multiple_of(4) {
+        (plan.taps, plan.cpg / 4)
+    } else {
+        (1, plan.k_len.div_ceil(4))
     }
 }
 
@@ -522,27 +531,25 @@ unsafe fn gemm_tile<const NV: usize, const UNSIGNED: bool>(
     mut w: *const i32,
     init: &[__m512i; 4],
 ) -> [[__m512i; NV]; MR] {
-    let unsigned_weights = UNSIGNED;
     // With unsigned weights (`w + 128`) each row's accumulators take `− 128 · Σ x` over the
     // row's depth (the row sums: one `vpdpbusd` by ones per 64 input bytes and segment).
-    let ones = _mm512_set1_epi8(1);
     let mut row_sums = [_mm512_setzero_si512(); MR];
-    let (chunks, tail) = (segq / 16, byte_mask64(4 * (segq % 16)));
-    for seg in ptrs
-        .iter()
-        .take(if unsigned_weights { ptrs.len() } else { 0 })
-    {
-        for (s, &p) in row_sums.iter_mut().zip(seg) {
-            for c in 0..chunks {
-                // SAFETY: bytes `64c .. 64c + 64 ≤ 4·segq` of the segment (caller).
-                let v = unsafe { _mm512_loadu_si512(p.add(64 * c).cast()) };
-                *s = _mm512_dpbusd_epi32(*s, ones, v);
-            }
-            if tail != 0 {
-                // SAFETY: the mask keeps the load inside the segment's last `4·(segq % 16)`
-                // bytes (caller).
-                let v = unsafe { _mm512_maskz_loadu_epi8(tail, p.add(64 * chunks)) };
-                *s = _mm512_dpbusd_epi32(*s, ones, v);
+    if UNSIGNED {
+        let ones = _mm512_set1_epi8(1);
+        let (chunks, tail) = (segq / 16, byte_mask64(4 * (segq % 16)));
+        for seg in ptrs {
+            for (s, &p) in row_sums.iter_mut().zip(seg) {
+                for c in 0..chunks {
+                    // SAFETY: bytes `64c .. 64c + 64 ≤ 4·segq` of the segment (caller).
+                    let v = unsafe { _mm512_loadu_si512(p.add(64 * c).cast()) };
+                    *s = _mm512_dpbusd_epi32(*s, ones, v);
+                }
+                if tail != 0 {
+                    // SAFETY: the mask keeps the load inside the segment's last `4·(segq % 16)`
+                    // bytes (caller).
+                    let v = unsafe { _mm512_maskz_loadu_epi8(tail, p.add(64 * chunks)) };
+                    *s = _mm512_dpbusd_epi32(*s, ones, v);
+                }
             }
         }
     }
@@ -562,7 +569,7 @@ unsafe fn gemm_tile<const NV: usize, const UNSIGNED: bool>(
             for (r, row) in acc.iter_mut().enumerate() {
                 // SAFETY: 4 bytes at dword `q` of the segment (caller).
                 let d = unsafe { seg[r].add(4 * q).cast::<i32>().read_unaligned() };
-                if unsigned_weights {
+                if UNSIGNED {
                     let x = _mm512_set1_epi32(d);
                     for (a, v) in row.iter_mut().zip(&wv) {
                         *a = _mm512_dpbusd_epi32(*a, *v, x);
@@ -579,14 +586,12 @@ unsafe fn gemm_tile<const NV: usize, const UNSIGNED: bool>(
         }
     }
     // Added last, so the products do not wait for the sums' chain of latencies.
-    for (row, s) in acc
-        .iter_mut()
-        .zip(&row_sums)
-        .take(if unsigned_weights { MR } else { 0 })
-    {
-        let corr = _mm512_set1_epi32(_mm512_reduce_add_epi32(*s).wrapping_mul(-128));
-        for a in row.iter_mut() {
-            *a = _mm512_add_epi32(*a, corr);
+    if UNSIGNED {
+        for (row, s) in acc.iter_mut().zip(&row_sums) {
+            let corr = _mm512_set1_epi32(_mm512_reduce_add_epi32(*s).wrapping_mul(-128));
+            for a in row.iter_mut() {
+                *a = _mm512_add_epi32(*a, corr);
+            }
         }
     }
     acc
@@ -632,11 +637,7 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
     let (cpg, opg, k) = (pl.cpg, pl.opg, pl.k_len);
     let im2col = cpg % 4 != 0;
     let k_pad = k.next_multiple_of(4);
-    let (segs, segq) = if im2col {
-        (1, k_pad / 4)
-    } else {
-        (pl.taps, cpg / 4)
-    };
+    let (segs, segq) = gemm_segments(pl);
     let (kq, nv_max) = gemm_blocking(pl);
     let mut cache_at = 0;
     let zp = (-ctx.p.input_offset) as i8;

@@ -3,12 +3,13 @@
 //!
 //! The structure of `depthwise_avx2.rs` (same coverage: one channel per group, kernels 3 and 5
 //! per axis, strides 1 and 2, dilation 1, any padding), with 32 channels per vector: each tap
-//! pair is sign-extended to i16, interleaved, multiplied and accumulated with `vpdpwssd` (VNNI's
-//! fused `vpmaddwd` + add; no product pair reaches its only overflow, `2 · 2^30`, since
-//! `|x| ≤ 255` and `|w| ≤ 128`); tails use masked loads and stores. The input offset is folded into a per-channel bias (padding taps read the
-//! input zero point); requantization is `multiply_by_quantized_multiplier` in vector form for
-//! both roundings with right shifts (double rounding: the shared folded form,
-//! `Requant16::apply_simple`), the scalar function otherwise.
+//! pair is sign-extended to i16, interleaved, multiplied and accumulated with `vpdpwssd`
+//! (VNNI's fused `vpmaddwd` + add; no product pair reaches its only overflow, `2 · 2^30`, since
+//! `|x| ≤ 255` and `|w| ≤ 128`); tails use masked loads and stores. The input offset is folded
+//! into a per-channel bias (padding taps read the input zero point); requantization is
+//! `multiply_by_quantized_multiplier` in vector form for both roundings with right shifts
+//! (double rounding: the shared folded form, `Requant16::apply_simple`), the scalar function
+//! otherwise.
 
 use core::arch::x86_64::*;
 use core::mem::MaybeUninit;
