@@ -54,6 +54,9 @@ mod tests_s8;
 
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
+mod avx2;
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
 mod avx512_vnni;
 #[cfg(target_arch = "aarch64")]
 #[allow(unsafe_code)]
@@ -194,6 +197,12 @@ pub const ADD_S8_IMPLS: &[Impl<AddS8Fn>] = &[
         isa: Isa::Avx512Vnni,
         f: avx512_vnni::add_s8,
     },
+    #[cfg(target_arch = "x86_64")]
+    Impl {
+        name: "add_s8_avx2",
+        isa: Isa::Avx2,
+        f: avx2::add_s8,
+    },
     Impl {
         name: "add_s8_reference",
         isa: Isa::Reference,
@@ -225,6 +234,12 @@ pub const MUL_S8_IMPLS: &[Impl<MulS8Fn>] = &[
         name: "mul_s8_avx512_vnni",
         isa: Isa::Avx512Vnni,
         f: avx512_vnni::mul_s8,
+    },
+    #[cfg(target_arch = "x86_64")]
+    Impl {
+        name: "mul_s8_avx2",
+        isa: Isa::Avx2,
+        f: avx2::mul_s8,
     },
     Impl {
         name: "mul_s8_reference",

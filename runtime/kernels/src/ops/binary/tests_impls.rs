@@ -9,11 +9,11 @@ use std::vec::Vec;
 
 use proptest::prelude::*;
 
-use super::reference_s8::{add_s8_reference, mul_s8_reference};
+use super::reference_s8::{add_s8_element, add_s8_reference, mul_s8_reference};
 use super::{AddS8Params, BinaryOp, BinaryParams, MulS8Params, ADD_S8_IMPLS, MUL_S8_IMPLS};
 use crate::ops::test_util::Rng;
 use crate::quant::Rounding;
-use crate::Shape;
+use crate::{Activation, Shape};
 
 fn shapes(rng: &mut Rng, op: BinaryOp) -> (BinaryParams, usize) {
     let dims = [
@@ -29,7 +29,7 @@ fn shapes(rng: &mut Rng, op: BinaryOp) -> (BinaryParams, usize) {
             a: s,
             b: s,
             out: s,
-            activation: crate::Activation::None,
+            activation: Activation::None,
         },
         n,
     )
@@ -211,5 +211,133 @@ proptest! {
     fn add_mul_s8_impls_match_reference_prop(seed in any::<u64>()) {
         let r = check(seed);
         prop_assert!(r.is_ok(), "{:?}", r);
+    }
+}
+
+/// Every pair of input bytes through every variant against the reference (itself checked
+/// against its element function), for multipliers that make exact ties of both roundings common (below) next to
+/// LiteRT-like ones, both ops, with and without ReLU-like clamps.
+#[test]
+fn add_s8_impls_match_reference_on_every_byte_pair() {
+    let all: Vec<(i8, i8)> = (0..=255u8)
+        .flat_map(|x| (0..=255u8).map(move |y| (x as i8, y as i8)))
+        .collect();
+    let (a, b): (Vec<i8>, Vec<i8>) = all.iter().copied().unzip();
+    let n = a.len();
+    let shape = Shape::new(&[n]);
+    let cases = [
+        // (m1, s1, m2, s2, mo, so, offsets, clamp)
+        (
+            1 << 30,
+            -1,
+            1 << 30,
+            0,
+            1 << 30,
+            -19,
+            (128, -128, 0),
+            (-128, 127),
+        ),
+        (
+            1 << 30,
+            -5,
+            1 << 30,
+            -3,
+            1 << 30,
+            -17,
+            (3, -7, -5),
+            (-128, 127),
+        ),
+        (
+            (1 << 30) + 1,
+            0,
+            1 << 30,
+            -2,
+            1 << 30,
+            -20,
+            (0, 0, 1),
+            (-3, 127),
+        ),
+        (
+            1_518_500_250,
+            0,
+            1_073_741_824,
+            -1,
+            1_431_655_765,
+            -18,
+            (17, 23, -9),
+            (-128, 127),
+        ),
+        (
+            2_000_000_001,
+            -2,
+            1_200_000_003,
+            0,
+            1_700_000_011,
+            -21,
+            (-100, 90, 12),
+            (-20, 100),
+        ),
+        // `3·2^10`: odd `x + offset` lands exactly on the doubling multiply's tie; the output
+        // multiplier `2^30` halves the sum, a tie for every odd sum.
+        (3 << 10, 0, 3 << 10, -1, 1 << 30, 0, (0, 0, 0), (-128, 127)),
+        (
+            3 << 10,
+            -1,
+            3 << 11,
+            -2,
+            1 << 30,
+            -1,
+            (5, -3, 2),
+            (-128, 127),
+        ),
+    ];
+    if cfg!(miri) {
+        return;
+    }
+    for &(m1, s1, m2, s2, mo, so, (o1, o2, oo), (lo, hi)) in &cases {
+        for op in [BinaryOp::Add, BinaryOp::Sub] {
+            let p = AddS8Params {
+                shapes: BinaryParams {
+                    op,
+                    a: shape,
+                    b: shape,
+                    out: shape,
+                    activation: Activation::None,
+                },
+                input1_offset: o1,
+                input2_offset: o2,
+                output_offset: oo,
+                left_shift: 20,
+                input1_multiplier: m1,
+                input1_shift: s1,
+                input2_multiplier: m2,
+                input2_shift: s2,
+                output_multiplier: mo,
+                output_shift: so,
+                act_min: lo,
+                act_max: hi,
+                rounding: Rounding::Double,
+            };
+            let mut want = std::vec![0i8; n];
+            add_s8_reference(&p, &a, &b, &mut want);
+            for (i, (&x, &y)) in a.iter().zip(&b).enumerate() {
+                assert_eq!(want[i], add_s8_element(&p, x, y), "x={x} y={y}");
+            }
+            for imp in ADD_S8_IMPLS {
+                if !imp.isa.supported_by_host() {
+                    std::println!("skipped {}: host lacks {:?}", imp.name, imp.isa);
+                    continue;
+                }
+                let mut out = std::vec![0i8; n];
+                assert!(
+                    (imp.f)(&p, &a, &b, &mut out),
+                    "{} declined {m1} {mo}",
+                    imp.name
+                );
+                for (i, (&x, &y)) in a.iter().zip(&b).enumerate() {
+                    assert_eq!(out[i], want[i], "{} x={x} y={y} m1={m1} mo={mo}", imp.name);
+                }
+            }
+        }
     }
 }
