@@ -5,6 +5,9 @@
 
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
+mod avx2;
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
 mod avx512_vnni;
 mod reference;
 #[cfg(test)]
@@ -108,6 +111,12 @@ pub const QUANTIZE_F32_S8_IMPLS: &[Impl<QuantizeF32S8Fn>] = &[
         isa: Isa::Avx512Vnni,
         f: avx512_vnni::quantize_f32_s8,
     },
+    #[cfg(target_arch = "x86_64")]
+    Impl {
+        name: "quantize_f32_s8_avx2",
+        isa: Isa::Avx2,
+        f: avx2::quantize_f32_s8,
+    },
     Impl {
         name: "quantize_f32_s8_reference",
         isa: Isa::Reference,
@@ -125,6 +134,12 @@ pub const DEQUANTIZE_S8_F32_IMPLS: &[Impl<DequantizeS8F32Fn>] = &[
         name: "dequantize_s8_f32_avx512_vnni",
         isa: Isa::Avx512Vnni,
         f: avx512_vnni::dequantize_s8_f32,
+    },
+    #[cfg(target_arch = "x86_64")]
+    Impl {
+        name: "dequantize_s8_f32_avx2",
+        isa: Isa::Avx2,
+        f: avx2::dequantize_s8_f32,
     },
     Impl {
         name: "dequantize_s8_f32_reference",
