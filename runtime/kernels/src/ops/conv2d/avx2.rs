@@ -6,8 +6,12 @@
 //!
 //! - **GEMM** (dense, 1×1, grouped): as in the AVX-512 file, but the packed weights are
 //!   `[K/2][8·NV]` dwords, each the i16 pair `(w[k], w[k+1])` of one channel, and the input is
-//!   broadcast as an i16 pair. Tiles are 4 pixels × up to 24 channels. The sums are `Σ w·x`
-//!   (raw int8 input) and the bias absorbs `input_offset · Σ w`.
+//!   broadcast as an i16 pair. Tiles are 6 pixels × up to 16 channels. Each tile first widens
+//!   its rows' depth to i16 into a stack buffer (one `vpmovsxbw` per 16 bytes), so every pair
+//!   is then broadcast straight from memory (`vpbroadcastd ymm, m32`, a load without an ALU
+//!   operation) and the ALU does only the `vpmaddwd` and `vpaddd` of the products: widening
+//!   and shuffling each pair in registers cost about as much again. The sums are `Σ w·x` (raw
+//!   int8 input) and the bias absorbs `input_offset · Σ w`.
 //! - **Depthwise**: channels in vectors of 16, tap pairs interleaved as i16, `vpmaddwd`.
 
 use core::arch::x86_64::*;
@@ -19,7 +23,12 @@ use crate::ops::util::requantize_output;
 use crate::quant::Rounding;
 
 /// Pixels per GEMM tile.
-const MR: usize = 4;
+const MR: usize = 6;
+/// Most vectors of 8 channels per GEMM tile: `MR · NV` accumulators and `NV` weight vectors
+/// stay within the 16 ymm registers (6 × 2 + 2 and a broadcast; 4 × 3 spilled).
+const NV_MAX: usize = 2;
+/// Longest padded depth of the GEMM path (the packed weights of one vector fill the buffer).
+const MAX_K: usize = PACK_DWORDS / 4;
 /// Packed weights buffer: 64 KiB.
 const PACK_DWORDS: usize = 16 * 1024;
 /// Largest padded depth gathered into an im2col row.
@@ -284,19 +293,59 @@ unsafe fn pack(src: *const i8, k: usize, n: usize, nv: usize, dst: *mut i32) -> 
     sums
 }
 
-/// One tile: `MR` rows × `NV` vectors of 8 channels, over segments of `segq` dwords (4 depth
-/// values each).
+/// Widens the tile's rows to i16: row `r`'s depth (`segs` segments of `seg_len` bytes, a multiple
+/// of 4, from `ptrs[s][r]`) to `xbuf[r · k_pad ..]`.
 ///
 /// # Safety
-/// AVX2 available; every `ptrs[s][r]` readable for `4·segq` bytes; `w` readable and aligned for
-/// `ptrs.len() · segq · 2 · 8 · NV` dwords.
+/// AVX2 available; every `ptrs[s][r]` readable for `seg_len` bytes; `xbuf` holds `MR · k_pad`
+/// i16 with `k_pad ≥ ptrs.len() · seg_len`.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn widen_rows(ptrs: &[[*const i8; MR]], seg_len: usize, k_pad: usize, xbuf: *mut i16) {
+    for r in 0..MR {
+        // SAFETY: row `r` of the buffer (caller).
+        let mut dst = unsafe { xbuf.add(r * k_pad) };
+        for seg in ptrs {
+            let src = seg[r];
+            let mut i = 0;
+            // SAFETY: bytes `i .. i + 16 ≤ seg_len` (or 8, 4) of the segment, written as as many
+            // i16 at `dst` inside the row (caller).
+            unsafe {
+                while i + 16 <= seg_len {
+                    let v = _mm256_cvtepi8_epi16(_mm_loadu_si128(src.add(i).cast()));
+                    _mm256_storeu_si256(dst.add(i).cast(), v);
+                    i += 16;
+                }
+                if i + 8 <= seg_len {
+                    let v = _mm_cvtepi8_epi16(_mm_loadl_epi64(src.add(i).cast()));
+                    _mm_storeu_si128(dst.add(i).cast(), v);
+                    i += 8;
+                }
+                if i + 4 <= seg_len {
+                    let d = src.add(i).cast::<i32>().read_unaligned();
+                    let v = _mm_cvtepi8_epi16(_mm_cvtsi32_si128(d));
+                    _mm_storel_epi64(dst.add(i).cast(), v);
+                }
+                dst = dst.add(seg_len);
+            }
+        }
+    }
+}
+
+/// One tile: `MR` rows × `NV` vectors of 8 channels over `pairs` i16 pairs of depth, the rows
+/// widened by [`widen_rows`] (`k_pad` i16 apart).
+///
+/// # Safety
+/// AVX2 available; `xbuf` readable for `MR · k_pad` i16 with `2 · pairs ≤ k_pad`; `w` readable
+/// and aligned for `pairs · 8 · NV` dwords.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
 unsafe fn gemm_tile<const NV: usize>(
-    ptrs: &[[*const i8; MR]],
-    segq: usize,
+    xbuf: *const i16,
+    k_pad: usize,
+    pairs: usize,
     mut w: *const i32,
-    init: &[__m256i; 3],
+    init: &[__m256i; NV_MAX],
 ) -> [[__m256i; NV]; MR] {
     let mut acc = [[_mm256_setzero_si256(); NV]; MR];
     for row in acc.iter_mut() {
@@ -304,52 +353,47 @@ unsafe fn gemm_tile<const NV: usize>(
             *a = *i;
         }
     }
-    for seg in ptrs {
-        for q in 0..segq {
-            let mut w0 = [_mm256_setzero_si256(); NV];
-            let mut w1 = [_mm256_setzero_si256(); NV];
-            for j in 0..NV {
-                // SAFETY: inside the packed block (caller), 32-byte aligned.
-                unsafe {
-                    w0[j] = _mm256_load_si256(w.add(8 * j).cast());
-                    w1[j] = _mm256_load_si256(w.add(8 * (NV + j)).cast());
-                }
+    let mut x = xbuf.cast::<i32>();
+    let stride = k_pad / 2;
+    for _ in 0..pairs {
+        let mut wv = [_mm256_setzero_si256(); NV];
+        for (j, v) in wv.iter_mut().enumerate() {
+            // SAFETY: inside the packed block (caller), 32-byte aligned.
+            *v = unsafe { _mm256_load_si256(w.add(8 * j).cast()) };
+        }
+        for (r, row) in acc.iter_mut().enumerate() {
+            // SAFETY: pair `p < pairs` of row `r` (caller); a broadcast load.
+            let xp = _mm256_set1_epi32(unsafe { x.add(r * stride).read_unaligned() });
+            for (a, v) in row.iter_mut().zip(&wv) {
+                *a = _mm256_add_epi32(*a, _mm256_madd_epi16(xp, *v));
             }
-            for (r, row) in acc.iter_mut().enumerate() {
-                // SAFETY: 4 bytes at dword `q` of the segment (caller).
-                let d = unsafe { seg[r].add(4 * q).cast::<i32>().read_unaligned() };
-                let x16 = _mm_cvtepi8_epi16(_mm_cvtsi32_si128(d));
-                let p0 = _mm256_broadcastd_epi32(x16);
-                let p1 = _mm256_broadcastd_epi32(_mm_srli_si128::<4>(x16));
-                for j in 0..NV {
-                    row[j] = _mm256_add_epi32(row[j], _mm256_madd_epi16(p0, w0[j]));
-                    row[j] = _mm256_add_epi32(row[j], _mm256_madd_epi16(p1, w1[j]));
-                }
-            }
-            // SAFETY: stays within (or one past) the packed block.
-            w = unsafe { w.add(16 * NV) };
+        }
+        // SAFETY: stays within (or one past) the packed block and the rows.
+        unsafe {
+            w = w.add(8 * NV);
+            x = x.add(1);
         }
     }
     acc
 }
 
 /// # Safety
-/// As [`gemm_tile`]; `out_rows[r]` writable for `n` bytes for `r < rows`; `oc + n ≤ out_c`.
+/// As [`gemm_tile`] with `pairs = k_pad / 2`; `out_rows[r]` writable for `n` bytes for `r < rows`; `oc + n ≤ out_c`.
 #[target_feature(enable = "avx2,fma")]
 #[allow(clippy::too_many_arguments)]
 unsafe fn gemm_tile_store<const NV: usize>(
     ctx: &Ctx,
-    ptrs: &[[*const i8; MR]],
-    segq: usize,
+    xbuf: *const i16,
+    k_pad: usize,
     w: *const i32,
-    init: &[__m256i; 3],
+    init: &[__m256i; NV_MAX],
     out_rows: &[*mut i8; MR],
     rows: usize,
     oc: usize,
     n: usize,
 ) {
     // SAFETY: forwarded from the caller.
-    let acc = unsafe { gemm_tile::<NV>(ptrs, segq, w, init) };
+    let acc = unsafe { gemm_tile::<NV>(xbuf, k_pad, k_pad / 2, w, init) };
     for (r, row) in acc.iter().enumerate().take(rows) {
         let mut j = 0;
         while j < NV {
@@ -378,7 +422,9 @@ unsafe fn gemm(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
         (pl.taps, cpg / 4)
     };
     // Dwords per vector of 8 channels: k_pad/2 · 8.
-    let nv_max = (PACK_DWORDS / (k_pad * 4)).min(3);
+    let nv_max = (PACK_DWORDS / (k_pad * 4)).min(NV_MAX);
+    let mut xbuf = Aligned([0i16; MR * MAX_K]);
+    let xbuf = xbuf.0.as_mut_ptr();
     let zp = (-ctx.p.input_offset) as i8;
     let mut packed = Aligned([MaybeUninit::<i32>::uninit(); PACK_DWORDS]);
     let packed = packed.0.as_mut_ptr().cast::<i32>();
@@ -400,7 +446,7 @@ unsafe fn gemm(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
             // SAFETY: rows `oc .. oc + n` (`n · k` bytes); the buffer holds `k_pad/2 · 8 · nv`
             // dwords by the choice of `nv_max`.
             let sums = unsafe { pack(ctx.weights.as_ptr().add(oc * k), k, n, nv, packed) };
-            let mut init = [_mm256_setzero_si256(); 3];
+            let mut init = [_mm256_setzero_si256(); NV_MAX];
             for j in 0..nv {
                 let lanes = (n - 8 * j).min(8);
                 // SAFETY: channels `oc + 8j .. + lanes ≤ out_c`.
@@ -438,18 +484,18 @@ unsafe fn gemm(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
                         });
                     }
                     let ptrs = &ptrs[..segs];
-                    // SAFETY: every pointer reads `4·segq` bytes; the packed block holds
-                    // `segs · segq · 16 · nv` dwords; outputs as above.
+                    // SAFETY: every pointer reads `4·segq` bytes (a tap's `cpg` channels, the
+                    // zero row, or an im2col row of `k_pad`), `segs · 4·segq = k_pad` i16 per row
+                    // fit the buffer (`k_pad ≤ MAX_K`, checked with the plan); the packed block
+                    // holds `k_pad/2 · 8 · nv` dwords; outputs as above.
                     unsafe {
+                        widen_rows(ptrs, 4 * segq, k_pad, xbuf);
                         match nv {
                             1 => gemm_tile_store::<1>(
-                                ctx, ptrs, segq, packed, &init, &out_rows, rows, oc, n,
+                                ctx, xbuf, k_pad, packed, &init, &out_rows, rows, oc, n,
                             ),
-                            2 => gemm_tile_store::<2>(
-                                ctx, ptrs, segq, packed, &init, &out_rows, rows, oc, n,
-                            ),
-                            _ => gemm_tile_store::<3>(
-                                ctx, ptrs, segq, packed, &init, &out_rows, rows, oc, n,
+                            _ => gemm_tile_store::<2>(
+                                ctx, xbuf, k_pad, packed, &init, &out_rows, rows, oc, n,
                             ),
                         }
                     }
