@@ -12,6 +12,13 @@
 //!   operation) and the ALU does only the `vpmaddwd` and `vpaddd` of the products: widening
 //!   and shuffling each pair in registers cost about as much again. The sums are `Σ w·x` (raw
 //!   int8 input) and the bias absorbs `input_offset · Σ w`.
+//! - **Small groups** (4 or 8 channels per group in and out, ResNeXt; channels a multiple of
+//!   16): block-diagonal. One widened 16-byte load holds the input of 16 output channels'
+//!   groups (two i16 halves of 4 pairs each); `vpshufd` hands each output lane its own group's
+//!   pair within its half, so output vector `a` holds channels `4a..4a+4` of each half (swapped
+//!   back into order before the output stage), and `vpmaddwd` multiplies. Per tap and pixel: one
+//!   load, 4 (8 for 8-channel groups) shuffles, multiplies and adds for 16 channels, where the
+//!   GEMM path would run one 4- or 8-channel group per tile, half or all of its lanes idle.
 //! - **Depthwise**: channels in vectors of 16, tap pairs interleaved as i16, `vpmaddwd`.
 
 use core::arch::x86_64::*;
@@ -107,6 +114,9 @@ pub(crate) fn conv2d_s8(
     unsafe {
         match plan.kind {
             S8Kind::Depthwise => depthwise(tok, &ctx, output),
+            S8Kind::SmallGroups if plan.g.out_c.is_multiple_of(16) => {
+                small_groups(tok, &ctx, output)
+            }
             S8Kind::SmallGroups | S8Kind::Gemm => gemm(tok, &ctx, output),
         }
     }
@@ -503,6 +513,139 @@ unsafe fn gemm(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
                 }
             }
             nb += n;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small groups
+// ---------------------------------------------------------------------------------------------
+
+/// The input dword (i16 pair, within each 128-bit half of the widened 16 bytes) that output
+/// vector `a` (channels `4a .. 4a + 4` of each half) multiplies as its pair `q`: 4-channel
+/// groups sit two to a half (`a` picks the group), 8-channel groups one.
+fn small_groups_dword(cpg: usize, a: usize, q: usize) -> usize {
+    if cpg == 4 {
+        2 * a + q
+    } else {
+        q
+    }
+}
+
+/// # Safety
+/// AVX2 available; `ctx` built by [`conv2d_s8`] for the `SmallGroups` kind (`cpg == opg` is 4
+/// or 8) with `out_c` (= `in_c`) a multiple of 16; `output` has the plan's length.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn small_groups(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
+    match ctx.plan.cpg {
+        // SAFETY: forwarded.
+        4 => unsafe { small_groups_n::<2>(ctx, output) },
+        // SAFETY: forwarded.
+        _ => unsafe { small_groups_n::<4>(ctx, output) },
+    }
+}
+
+/// [`small_groups`] with `P = cpg / 2` pairs per group.
+///
+/// # Safety
+/// As [`small_groups`], `P = cpg / 2`.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn small_groups_n<const P: usize>(ctx: &Ctx, output: &mut [i8]) {
+    let pl = &ctx.plan;
+    let g = &pl.g;
+    let (cpg, taps) = (pl.cpg, pl.taps);
+    let k = pl.k_len;
+    let zp = (-ctx.p.input_offset) as i8;
+    let zero_row = [zp; 16];
+    // Per tap: `2 · P` vectors (output vector a, pair q) of 8 i16 pairs.
+    let mut packed = Aligned([0i32; super::MAX_TAPS * 8 * 8]);
+    let mut ptrs = [[core::ptr::null::<i8>(); MR]; super::MAX_TAPS];
+    let pixels = g.out_h * g.out_w;
+    let x = ctx.input.as_ptr();
+    let out = output.as_mut_ptr();
+    let off = _mm256_set1_epi32(ctx.p.input_offset);
+    for blk in 0..g.out_c / 16 {
+        let c0 = 16 * blk;
+        // Lane `(h, l)` of output vector `a` is channel `c0 + 8h + 4a + l`; its pair `q` of tap
+        // `t` is depth `t·cpg + 2q, + 1` of that channel's weights.
+        let mut sum_w = [0i32; 16];
+        for t in 0..taps {
+            for a in 0..2 {
+                for q in 0..P {
+                    for lane in 0..8 {
+                        let c = c0 + 8 * (lane / 4) + 4 * a + lane % 4;
+                        let d = t * cpg + 2 * q;
+                        let (w0, w1) = match ctx.weights.get(c * k + d..c * k + d + 2) {
+                            Some(&[w0, w1]) => (i32::from(w0), i32::from(w1)),
+                            _ => (0, 0),
+                        };
+                        sum_w[c - c0] += w0 + w1;
+                        packed.0[((t * 2 + a) * P + q) * 8 + lane] = (w0 & 0xffff) | (w1 << 16);
+                    }
+                }
+            }
+        }
+        // Bias plus `input_offset · Σ w`, in channel order.
+        let mut init = [_mm256_setzero_si256(); 2];
+        for (h, i) in init.iter_mut().enumerate() {
+            // SAFETY: channels `c0 + 8h .. + 8 ≤ out_c`; `sum_w` holds 16.
+            unsafe {
+                let b = load_bias(ctx, c0 + 8 * h, 8);
+                let sw = _mm256_loadu_si256(sum_w.as_ptr().add(8 * h).cast());
+                *i = _mm256_add_epi32(b, _mm256_mullo_epi32(off, sw));
+            }
+        }
+        for b in 0..g.batch {
+            let mut m0 = 0;
+            while m0 < pixels {
+                let rows = (pixels - m0).min(MR);
+                pl.for_each_tile_tap((b, 0), m0, rows, MR, |t, r, at| {
+                    ptrs[t][r] = match at {
+                        // SAFETY: `at` is a pixel inside the input (the plan's window); its
+                        // channels `c0 .. c0 + 16 ≤ in_c` follow.
+                        Some(at) => unsafe { x.add(at + c0) },
+                        None => zero_row.as_ptr(),
+                    };
+                });
+                let mut acc = [[_mm256_setzero_si256(); 2]; MR];
+                let mut w = packed.0.as_ptr();
+                for tap in ptrs.iter().take(taps) {
+                    for (row, &p) in acc.iter_mut().zip(tap) {
+                        // SAFETY: 16 bytes at each pointer (a pixel's channels `c0 ..` or the
+                        // zero row).
+                        let xv = _mm256_cvtepi8_epi16(unsafe { _mm_loadu_si128(p.cast()) });
+                        for (a, ra) in row.iter_mut().enumerate() {
+                            for q in 0..P {
+                                let xp = match small_groups_dword(cpg, a, q) {
+                                    0 => _mm256_shuffle_epi32::<0x00>(xv),
+                                    1 => _mm256_shuffle_epi32::<0x55>(xv),
+                                    2 => _mm256_shuffle_epi32::<0xaa>(xv),
+                                    _ => _mm256_shuffle_epi32::<0xff>(xv),
+                                };
+                                // SAFETY: vector `(a, q)` of this tap in the packed block.
+                                let wv =
+                                    unsafe { _mm256_load_si256(w.add((a * P + q) * 8).cast()) };
+                                *ra = _mm256_add_epi32(*ra, _mm256_madd_epi16(xp, wv));
+                            }
+                        }
+                    }
+                    // SAFETY: the next tap's `2 · P · 8` dwords (or one past the last).
+                    w = unsafe { w.add(2 * P * 8) };
+                }
+                for (r, row) in acc.iter().enumerate().take(rows) {
+                    // Halves back into channel order: vector 0 holds channels 0–3 and 8–11,
+                    // vector 1 channels 4–7 and 12–15.
+                    let lo = _mm256_permute2x128_si256::<0x20>(row[0], row[1]);
+                    let hi = _mm256_permute2x128_si256::<0x31>(row[0], row[1]);
+                    let (lo, hi) = (_mm256_add_epi32(lo, init[0]), _mm256_add_epi32(hi, init[1]));
+                    // SAFETY: pixel `m0 + r` of image `b`, channels `c0 .. c0 + 16 ≤ out_c`.
+                    unsafe {
+                        let dst = out.add((b * pixels + m0 + r) * g.out_c + c0);
+                        store16(ctx, lo, hi, c0, 16, dst);
+                    }
+                }
+                m0 += MR;
+            }
         }
     }
 }
