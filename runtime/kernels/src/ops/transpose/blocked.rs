@@ -42,6 +42,18 @@ pub(super) fn transpose_2d<T: Copy>(p: &TransposeParams, input: &[T], output: &m
         if interleave_few(src, dst, rows, cols) {
             continue;
         }
+        #[cfg(target_arch = "x86_64")]
+        if let Some((s, d)) = as_words::<T, u8>(src, dst) {
+            if super::sse2::transpose_bytes(s, d, rows, cols) {
+                continue;
+            }
+        }
+        #[cfg(target_arch = "x86_64")]
+        if let Some((s, d)) = as_words::<T, u32>(src, dst) {
+            if super::sse2::transpose_words(s, d, rows, cols) {
+                continue;
+            }
+        }
         let mut r0 = 0;
         while r0 < rows {
             let rb = side.min(rows - r0);
@@ -74,6 +86,31 @@ pub(super) fn transpose_2d<T: Copy>(p: &TransposeParams, input: &[T], output: &m
         }
     }
     true
+}
+
+/// The two slices as `W` (`u8` or `u32`) when `T` has `W`'s size and alignment (int8
+/// activations, f32).
+#[cfg(target_arch = "x86_64")]
+fn as_words<'a, T: Copy, W: Copy>(
+    src: &'a [T],
+    dst: &'a mut [T],
+) -> Option<(&'a [W], &'a mut [W])> {
+    use core::mem::{align_of, size_of};
+    if size_of::<T>() != size_of::<W>() || align_of::<T>() != align_of::<W>() {
+        return None;
+    }
+    let (n, m) = (src.len(), dst.len());
+    // SAFETY: `T` has the size and alignment of `W` (an integer, valid for any bits), so the
+    // same memory holds as many `W`; everything written to `dst` is copied from `src`, values
+    // of `T`, so `dst` keeps only valid `T` values (for `bool` too); the borrows are carried
+    // over unchanged.
+    #[allow(unsafe_code)]
+    unsafe {
+        Some((
+            core::slice::from_raw_parts(src.as_ptr().cast::<W>(), n),
+            core::slice::from_raw_parts_mut(dst.as_mut_ptr().cast::<W>(), m),
+        ))
+    }
 }
 
 /// Up to 4 columns (an image's channels: NCHW → NHWC at a model's input): the columns are

@@ -8,6 +8,9 @@
 #[cfg(not(mote_helium))]
 mod blocked;
 mod reference;
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+mod sse2;
 #[cfg(test)]
 mod tests;
 
