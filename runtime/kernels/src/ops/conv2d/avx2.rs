@@ -114,7 +114,11 @@ pub(crate) fn conv2d_s8(
     unsafe {
         match plan.kind {
             S8Kind::Depthwise => depthwise(tok, &ctx, output),
-            S8Kind::SmallGroups if plan.g.out_c.is_multiple_of(16) => {
+            S8Kind::SmallGroups
+                if plan.g.out_c.is_multiple_of(16)
+                    && plan.g.out_c <= MAX_ZERO_ROW
+                    && plan.g.out_c / 16 * plan.taps * plan.cpg * 8 <= PACK_DWORDS =>
+            {
                 small_groups(tok, &ctx, output)
             }
             S8Kind::SmallGroups | S8Kind::Gemm => gemm(tok, &ctx, output),
@@ -534,7 +538,9 @@ fn small_groups_dword(cpg: usize, a: usize, q: usize) -> usize {
 
 /// # Safety
 /// AVX2 available; `ctx` built by [`conv2d_s8`] for the `SmallGroups` kind (`cpg == opg` is 4
-/// or 8) with `out_c` (= `in_c`) a multiple of 16; `output` has the plan's length.
+/// or 8) with `out_c` (= `in_c`) a multiple of 16, at most `MAX_ZERO_ROW`, and `out_c / 16 ·
+/// taps · cpg · 8 ≤ PACK_DWORDS` (the packed weights of every block); `output` has the plan's
+/// length.
 #[target_feature(enable = "avx2,fma")]
 unsafe fn small_groups(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
     match ctx.plan.cpg {
@@ -556,15 +562,14 @@ unsafe fn small_groups_n<const P: usize>(ctx: &Ctx, output: &mut [i8]) {
     let (cpg, taps) = (pl.cpg, pl.taps);
     let k = pl.k_len;
     let zp = (-ctx.p.input_offset) as i8;
-    let zero_row = [zp; 16];
-    // Per tap: `2 · P` vectors (output vector a, pair q) of 8 i16 pairs.
-    let mut packed = Aligned([0i32; super::MAX_TAPS * 8 * 8]);
-    let mut ptrs = [[core::ptr::null::<i8>(); MR]; super::MAX_TAPS];
-    let pixels = g.out_h * g.out_w;
-    let x = ctx.input.as_ptr();
-    let out = output.as_mut_ptr();
+    let zero_row = [zp; MAX_ZERO_ROW];
+    let blocks = g.out_c / 16;
+    // Per block and tap: `2 · P` vectors (output vector a, pair q) of 8 i16 pairs.
+    let block_dwords = taps * 2 * P * 8;
+    let mut packed = Aligned([0i32; PACK_DWORDS]);
+    let mut init = [[_mm256_setzero_si256(); 2]; PACK_DWORDS / (2 * 2 * 8)];
     let off = _mm256_set1_epi32(ctx.p.input_offset);
-    for blk in 0..g.out_c / 16 {
+    for blk in 0..blocks {
         let c0 = 16 * blk;
         // Lane `(h, l)` of output vector `a` is channel `c0 + 8h + 4a + l`; its pair `q` of tap
         // `t` is depth `t·cpg + 2q, + 1` of that channel's weights.
@@ -580,14 +585,16 @@ unsafe fn small_groups_n<const P: usize>(ctx: &Ctx, output: &mut [i8]) {
                             _ => (0, 0),
                         };
                         sum_w[c - c0] += w0 + w1;
-                        packed.0[((t * 2 + a) * P + q) * 8 + lane] = (w0 & 0xffff) | (w1 << 16);
+                        let at = blk * block_dwords + ((t * 2 + a) * P + q) * 8 + lane;
+                        if let Some(v) = packed.0.get_mut(at) {
+                            *v = (w0 & 0xffff) | (w1 << 16);
+                        }
                     }
                 }
             }
         }
         // Bias plus `input_offset · Σ w`, in channel order.
-        let mut init = [_mm256_setzero_si256(); 2];
-        for (h, i) in init.iter_mut().enumerate() {
+        for (h, i) in init[blk].iter_mut().enumerate() {
             // SAFETY: channels `c0 + 8h .. + 8 ≤ out_c`; `sum_w` holds 16.
             unsafe {
                 let b = load_bias(ctx, c0 + 8 * h, 8);
@@ -595,25 +602,33 @@ unsafe fn small_groups_n<const P: usize>(ctx: &Ctx, output: &mut [i8]) {
                 *i = _mm256_add_epi32(b, _mm256_mullo_epi32(off, sw));
             }
         }
-        for b in 0..g.batch {
-            let mut m0 = 0;
-            while m0 < pixels {
-                let rows = (pixels - m0).min(MR);
-                pl.for_each_tile_tap((b, 0), m0, rows, MR, |t, r, at| {
-                    ptrs[t][r] = match at {
-                        // SAFETY: `at` is a pixel inside the input (the plan's window); its
-                        // channels `c0 .. c0 + 16 ≤ in_c` follow.
-                        Some(at) => unsafe { x.add(at + c0) },
-                        None => zero_row.as_ptr(),
-                    };
-                });
+    }
+    let mut ptrs = [[core::ptr::null::<i8>(); MR]; super::MAX_TAPS];
+    let pixels = g.out_h * g.out_w;
+    let x = ctx.input.as_ptr();
+    let out = output.as_mut_ptr();
+    for b in 0..g.batch {
+        let mut m0 = 0;
+        while m0 < pixels {
+            let rows = (pixels - m0).min(MR);
+            // Pointers at each tap's pixel, channel 0, or at a row of `in_c` zero points.
+            pl.for_each_tile_tap((b, 0), m0, rows, MR, |t, r, at| {
+                ptrs[t][r] = match at {
+                    // SAFETY: `at` is a pixel inside the input (the plan's window).
+                    Some(at) => unsafe { x.add(at) },
+                    None => zero_row.as_ptr(),
+                };
+            });
+            for blk in 0..blocks {
+                let c0 = 16 * blk;
                 let mut acc = [[_mm256_setzero_si256(); 2]; MR];
-                let mut w = packed.0.as_ptr();
+                // SAFETY: block `blk`'s packed weights lie inside the buffer (caller's bound).
+                let mut w = unsafe { packed.0.as_ptr().add(blk * block_dwords) };
                 for tap in ptrs.iter().take(taps) {
                     for (row, &p) in acc.iter_mut().zip(tap) {
-                        // SAFETY: 16 bytes at each pointer (a pixel's channels `c0 ..` or the
-                        // zero row).
-                        let xv = _mm256_cvtepi8_epi16(unsafe { _mm_loadu_si128(p.cast()) });
+                        // SAFETY: channels `c0 .. c0 + 16 ≤ in_c` of the pixel or of the zero
+                        // row (`in_c = out_c ≤ MAX_ZERO_ROW`).
+                        let xv = _mm256_cvtepi8_epi16(unsafe { _mm_loadu_si128(p.add(c0).cast()) });
                         for (a, ra) in row.iter_mut().enumerate() {
                             for q in 0..P {
                                 let xp = match small_groups_dword(cpg, a, q) {
@@ -622,14 +637,14 @@ unsafe fn small_groups_n<const P: usize>(ctx: &Ctx, output: &mut [i8]) {
                                     2 => _mm256_shuffle_epi32::<0xaa>(xv),
                                     _ => _mm256_shuffle_epi32::<0xff>(xv),
                                 };
-                                // SAFETY: vector `(a, q)` of this tap in the packed block.
+                                // SAFETY: vector `(a, q)` of this tap in the block's weights.
                                 let wv =
                                     unsafe { _mm256_load_si256(w.add((a * P + q) * 8).cast()) };
                                 *ra = _mm256_add_epi32(*ra, _mm256_madd_epi16(xp, wv));
                             }
                         }
                     }
-                    // SAFETY: the next tap's `2 · P · 8` dwords (or one past the last).
+                    // SAFETY: the next tap's `2 · P · 8` dwords (or one past the block).
                     w = unsafe { w.add(2 * P * 8) };
                 }
                 for (r, row) in acc.iter().enumerate().take(rows) {
@@ -637,15 +652,16 @@ unsafe fn small_groups_n<const P: usize>(ctx: &Ctx, output: &mut [i8]) {
                     // vector 1 channels 4–7 and 12–15.
                     let lo = _mm256_permute2x128_si256::<0x20>(row[0], row[1]);
                     let hi = _mm256_permute2x128_si256::<0x31>(row[0], row[1]);
-                    let (lo, hi) = (_mm256_add_epi32(lo, init[0]), _mm256_add_epi32(hi, init[1]));
+                    let [i0, i1] = init[blk];
+                    let (lo, hi) = (_mm256_add_epi32(lo, i0), _mm256_add_epi32(hi, i1));
                     // SAFETY: pixel `m0 + r` of image `b`, channels `c0 .. c0 + 16 ≤ out_c`.
                     unsafe {
                         let dst = out.add((b * pixels + m0 + r) * g.out_c + c0);
                         store16(ctx, lo, hi, c0, 16, dst);
                     }
                 }
-                m0 += MR;
             }
+            m0 += MR;
         }
     }
 }
