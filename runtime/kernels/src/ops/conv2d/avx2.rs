@@ -569,7 +569,7 @@ unsafe fn small_groups_n<const P: usize>(ctx: &Ctx, output: &mut [i8]) {
     let mut packed = Aligned([0i32; PACK_DWORDS]);
     let mut init = [[_mm256_setzero_si256(); 2]; PACK_DWORDS / (2 * 2 * 8)];
     let off = _mm256_set1_epi32(ctx.p.input_offset);
-    for blk in 0..blocks {
+    for (blk, block_init) in init.iter_mut().enumerate().take(blocks) {
         let c0 = 16 * blk;
         // Lane `(h, l)` of output vector `a` is channel `c0 + 8h + 4a + l`; its pair `q` of tap
         // `t` is depth `t·cpg + 2q, + 1` of that channel's weights.
@@ -594,7 +594,7 @@ unsafe fn small_groups_n<const P: usize>(ctx: &Ctx, output: &mut [i8]) {
             }
         }
         // Bias plus `input_offset · Σ w`, in channel order.
-        for (h, i) in init[blk].iter_mut().enumerate() {
+        for (h, i) in block_init.iter_mut().enumerate() {
             // SAFETY: channels `c0 + 8h .. + 8 ≤ out_c`; `sum_w` holds 16.
             unsafe {
                 let b = load_bias(ctx, c0 + 8 * h, 8);
@@ -619,7 +619,7 @@ unsafe fn small_groups_n<const P: usize>(ctx: &Ctx, output: &mut [i8]) {
                     None => zero_row.as_ptr(),
                 };
             });
-            for blk in 0..blocks {
+            for (blk, block_init) in init.iter().enumerate().take(blocks) {
                 let c0 = 16 * blk;
                 let mut acc = [[_mm256_setzero_si256(); 2]; MR];
                 // SAFETY: block `blk`'s packed weights lie inside the buffer (caller's bound).
@@ -652,7 +652,7 @@ unsafe fn small_groups_n<const P: usize>(ctx: &Ctx, output: &mut [i8]) {
                     // vector 1 channels 4–7 and 12–15.
                     let lo = _mm256_permute2x128_si256::<0x20>(row[0], row[1]);
                     let hi = _mm256_permute2x128_si256::<0x31>(row[0], row[1]);
-                    let [i0, i1] = init[blk];
+                    let [i0, i1] = *block_init;
                     let (lo, hi) = (_mm256_add_epi32(lo, i0), _mm256_add_epi32(hi, i1));
                     // SAFETY: pixel `m0 + r` of image `b`, channels `c0 .. c0 + 16 ≤ out_c`.
                     unsafe {
