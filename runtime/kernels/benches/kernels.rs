@@ -3,7 +3,7 @@
 //! "elem/s" throughput counts multiply-accumulates).
 //!
 //! `cargo bench -p mote-kernels --features std --bench kernels [-- FILTER]`; variants whose instruction set the
-//! host lacks are skipped.
+//! host lacks are skipped. `-- peak` measures the machine's multiply-accumulate peak (below).
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -277,5 +277,80 @@ fn add_s8(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, conv_s8, conv_f32, fc, add_s8);
+/// The core's multiply-accumulate peak from register-only loops (no loads; 12 independent
+/// chains, enough to cover the instructions' latency), so the kernels' GMAC/s read as a fraction
+/// of what this machine does: `peak/vpmaddwd_ymm` (AVX2 without VNNI: 16 int8·int8 products
+/// summed in pairs per instruction, counted as 16 MACs; the `vpaddd` that accumulates them in a
+/// kernel runs on other ports) and `peak/fma_f32_ymm` (8 f32 MACs per instruction).
+fn peak(c: &mut Criterion) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        const ROUNDS: u64 = 4096;
+        const CHAINS: u64 = 12;
+        let mut grp = config(c);
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            grp.throughput(Throughput::Elements(ROUNDS * CHAINS * 16));
+            grp.bench_function("peak/vpmaddwd_ymm", |bch| {
+                // SAFETY: AVX2 detected just above.
+                bch.iter(|| unsafe { peak_x86::vpmaddwd(black_box(3), ROUNDS) })
+            });
+            grp.throughput(Throughput::Elements(ROUNDS * CHAINS * 8));
+            grp.bench_function("peak/fma_f32_ymm", |bch| {
+                // SAFETY: AVX2 and FMA detected just above.
+                bch.iter(|| unsafe { peak_x86::fma(black_box(0.5), ROUNDS) })
+            });
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = c;
+}
+
+#[cfg(target_arch = "x86_64")]
+mod peak_x86 {
+    use std::arch::x86_64::*;
+
+    /// `rounds` × 12 dependent-per-chain `vpmaddwd` on registers (each chain multiplies its own
+    /// result, so nothing can be hoisted); returns a lane so nothing is dead.
+    ///
+    /// # Safety
+    /// AVX2 available.
+    #[target_feature(enable = "avx2")]
+    pub unsafe fn vpmaddwd(seed: i16, rounds: u64) -> i32 {
+        let b = _mm256_set1_epi16(seed);
+        let mut acc = [_mm256_set1_epi16(1); 12];
+        for _ in 0..rounds {
+            for v in acc.iter_mut() {
+                *v = _mm256_madd_epi16(*v, b);
+            }
+        }
+        let mut s = _mm256_setzero_si256();
+        for v in acc {
+            s = _mm256_add_epi32(s, v);
+        }
+        _mm256_extract_epi32::<0>(s)
+    }
+
+    /// `rounds` × 12 chained f32 FMAs on registers.
+    ///
+    /// # Safety
+    /// AVX2 and FMA available.
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn fma(seed: f32, rounds: u64) -> f32 {
+        let a = _mm256_set1_ps(seed);
+        let b = _mm256_set1_ps(0.999);
+        let mut acc = [_mm256_set1_ps(1.0); 12];
+        for _ in 0..rounds {
+            for v in acc.iter_mut() {
+                *v = _mm256_fmadd_ps(*v, b, a);
+            }
+        }
+        let mut s = _mm256_setzero_ps();
+        for v in acc {
+            s = _mm256_add_ps(s, v);
+        }
+        _mm256_cvtss_f32(s)
+    }
+}
+
+criterion_group!(benches, peak, conv_s8, conv_f32, fc, add_s8);
 criterion_main!(benches);
