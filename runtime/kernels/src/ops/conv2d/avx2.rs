@@ -25,7 +25,9 @@ use core::arch::x86_64::*;
 use core::mem::MaybeUninit;
 
 use super::{Conv2dS8Params, S8Kind, S8Plan};
-use crate::arch::x86::{maskload_i32_avx2, pack_16_avx2, Avx2, OutputStage, Requant8};
+use crate::arch::x86::{
+    maskload_i32_avx2, pack_16_avx2, simple_requant, Avx2, OutputStage, Requant8, Requant8Simple,
+};
 use crate::ops::util::requantize_output;
 use crate::quant::Rounding;
 
@@ -51,6 +53,8 @@ struct Aligned<T>(T);
 struct Ctx<'a> {
     plan: S8Plan,
     st: OutputStage,
+    /// Double rounding with [`simple_requant`] parameters: [`Requant8Simple`] applies.
+    simple: bool,
     p: &'a Conv2dS8Params,
     input: &'a [i8],
     weights: &'a [i8],
@@ -102,6 +106,7 @@ pub(crate) fn conv2d_s8(
     let ctx = Ctx {
         plan,
         st,
+        simple: p.rounding == Rounding::Double && simple_requant(mults, shifts),
         p,
         input,
         weights,
@@ -180,6 +185,65 @@ unsafe fn store16(ctx: &Ctx, a: __m256i, b: __m256i, oc: usize, n: usize, dst: *
         (va, vb)
     };
     let bytes = pack_16_avx2(va, vb);
+    if n >= 16 {
+        // SAFETY: 16 bytes writable (caller).
+        unsafe { _mm_storeu_si128(dst.cast(), bytes) };
+    } else {
+        let mut t = [0i8; 16];
+        // SAFETY: `t` holds 16 bytes; `n < 16` bytes writable at `dst` (caller).
+        unsafe {
+            _mm_storeu_si128(t.as_mut_ptr().cast(), bytes);
+            core::ptr::copy_nonoverlapping(t.as_ptr(), dst, n);
+        }
+    }
+}
+
+/// The per-block constants of [`Requant8Simple`] for channels `oc .. oc + n` (`n ≤ 16`), when
+/// the call is simple (`None` otherwise: [`store16`] then loads [`Requant8`] per vector).
+///
+/// # Safety
+/// AVX2 available; `oc + n ≤ out_c`.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn simple_consts(ctx: &Ctx, oc: usize, n: usize) -> Option<[Requant8Simple; 2]> {
+    if !ctx.simple {
+        return None;
+    }
+    let (m, s) = (ctx.mults.as_ptr(), ctx.shifts.as_ptr());
+    // SAFETY: channels `oc .. oc + n ≤ out_c` of the multipliers and shifts (caller).
+    unsafe {
+        Some([
+            Requant8Simple::load(m.add(oc), s.add(oc), n.min(8)),
+            Requant8Simple::load(
+                m.add(oc + 8.min(n)),
+                s.add(oc + 8.min(n)),
+                n.saturating_sub(8),
+            ),
+        ])
+    }
+}
+
+/// [`store16`] with the constants of [`simple_consts`] when there are some.
+///
+/// # Safety
+/// As [`store16`]; `rq` from [`simple_consts`] for channels `oc ..`.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+#[allow(clippy::too_many_arguments)]
+unsafe fn store16_with(
+    ctx: &Ctx,
+    rq: Option<&[Requant8Simple; 2]>,
+    a: __m256i,
+    b: __m256i,
+    oc: usize,
+    n: usize,
+    dst: *mut i8,
+) {
+    let Some(rq) = rq else {
+        // SAFETY: forwarded.
+        return unsafe { store16(ctx, a, b, oc, n, dst) };
+    };
+    let bytes = pack_16_avx2(rq[0].apply(a, &ctx.st), rq[1].apply(b, &ctx.st));
     if n >= 16 {
         // SAFETY: 16 bytes writable (caller).
         unsafe { _mm_storeu_si128(dst.cast(), bytes) };
@@ -401,6 +465,7 @@ unsafe fn gemm_tile_store<const NV: usize>(
     k_pad: usize,
     w: *const i32,
     init: &[__m256i; NV_MAX],
+    rq: Option<&[Requant8Simple; 2]>,
     out_rows: &[*mut i8; MR],
     rows: usize,
     oc: usize,
@@ -414,7 +479,17 @@ unsafe fn gemm_tile_store<const NV: usize>(
             let lanes = n.saturating_sub(8 * j).min(16);
             let b = if j + 1 < NV { row[j + 1] } else { row[j] };
             // SAFETY: `lanes` bytes from channel `oc + 8j` of this row's output (caller).
-            unsafe { store16(ctx, row[j], b, oc + 8 * j, lanes, out_rows[r].add(8 * j)) };
+            unsafe {
+                store16_with(
+                    ctx,
+                    rq,
+                    row[j],
+                    b,
+                    oc + 8 * j,
+                    lanes,
+                    out_rows[r].add(8 * j),
+                )
+            };
             j += 2;
         }
     }
@@ -460,6 +535,9 @@ unsafe fn gemm(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
             // SAFETY: rows `oc .. oc + n` (`n · k` bytes); the buffer holds `k_pad/2 · 8 · nv`
             // dwords by the choice of `nv_max`.
             let sums = unsafe { pack(ctx.weights.as_ptr().add(oc * k), k, n, nv, packed) };
+            // SAFETY: channels `oc .. oc + n ≤ out_c`.
+            let rq_block = unsafe { simple_consts(ctx, oc, n) };
+            let rq = rq_block.as_ref();
             let mut init = [_mm256_setzero_si256(); NV_MAX];
             for j in 0..nv {
                 let lanes = (n - 8 * j).min(8);
@@ -506,10 +584,10 @@ unsafe fn gemm(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
                         widen_rows(ptrs, 4 * segq, k_pad, xbuf);
                         match nv {
                             1 => gemm_tile_store::<1>(
-                                ctx, xbuf, k_pad, packed, &init, &out_rows, rows, oc, n,
+                                ctx, xbuf, k_pad, packed, &init, rq, &out_rows, rows, oc, n,
                             ),
                             _ => gemm_tile_store::<2>(
-                                ctx, xbuf, k_pad, packed, &init, &out_rows, rows, oc, n,
+                                ctx, xbuf, k_pad, packed, &init, rq, &out_rows, rows, oc, n,
                             ),
                         }
                     }
@@ -621,6 +699,8 @@ unsafe fn small_groups_n<const P: usize>(ctx: &Ctx, output: &mut [i8]) {
             });
             for (blk, block_init) in init.iter().enumerate().take(blocks) {
                 let c0 = 16 * blk;
+                // SAFETY: channels `c0 .. c0 + 16 ≤ out_c`.
+                let rq = unsafe { simple_consts(ctx, c0, 16) };
                 let mut acc = [[_mm256_setzero_si256(); 2]; MR];
                 // SAFETY: block `blk`'s packed weights lie inside the buffer (caller's bound).
                 let mut w = unsafe { packed.0.as_ptr().add(blk * block_dwords) };
@@ -657,7 +737,7 @@ unsafe fn small_groups_n<const P: usize>(ctx: &Ctx, output: &mut [i8]) {
                     // SAFETY: pixel `m0 + r` of image `b`, channels `c0 .. c0 + 16 ≤ out_c`.
                     unsafe {
                         let dst = out.add((b * pixels + m0 + r) * g.out_c + c0);
-                        store16(ctx, lo, hi, c0, 16, dst);
+                        store16_with(ctx, rq.as_ref(), lo, hi, c0, 16, dst);
                     }
                 }
             }
