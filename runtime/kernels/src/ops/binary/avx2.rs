@@ -13,32 +13,22 @@
 use core::arch::x86_64::*;
 
 use super::reference_s8::{add_s8_element, mul_s8_element};
-use super::{same_shape, AddS8Params, BinaryOp, MulS8Params};
+use super::{add_s8_vector_range, mul_s8_vector_range, AddS8Params, BinaryOp, MulS8Params};
 use crate::arch::x86::{pack_16_avx2, rdbpot_avx2, srdhm_avx2, Avx2, OutputStage, Requant8};
-use crate::quant::Rounding;
 
 /// `add_s8_avx2`: `false` (nothing written) when AVX2 is unavailable or the call is out of range.
 pub(crate) fn add_s8(p: &AddS8Params, a: &[i8], b: &[i8], output: &mut [i8]) -> bool {
     let Some(t) = Avx2::get() else {
         return false;
     };
-    let ok = same_shape(&p.shapes, a.len(), b.len(), output.len())
-        && matches!(p.shapes.op, BinaryOp::Add | BinaryOp::Sub)
-        && p.rounding == Rounding::Double
-        // |x + offset| ≤ 256, so a left shift ≤ 22 cannot overflow.
-        && (-128..=128).contains(&p.input1_offset)
-        && (-128..=128).contains(&p.input2_offset)
-        && (0..=22).contains(&p.left_shift)
-        && (-31..=0).contains(&p.input1_shift)
-        && (-31..=0).contains(&p.input2_shift)
-        && (-31..=30).contains(&p.output_shift);
+    let ok = add_s8_vector_range(p, a.len(), b.len(), output.len());
     let Some(st) = OutputStage::new(p.output_offset, p.act_min, p.act_max) else {
         return false;
     };
     if !ok {
         return false;
     }
-    // SAFETY: `t` proves AVX2; `same_shape` checked that the three slices have equal lengths.
+    // SAFETY: `t` proves AVX2; `add_s8_vector_range` checked that the three slices have equal lengths.
     unsafe { add_run(t, p, &st, a, b, output) };
     true
 }
@@ -54,7 +44,6 @@ unsafe fn add_run(
     b: &[i8],
     output: &mut [i8],
 ) {
-    let n = output.len();
     let (m1, m2) = (
         _mm256_set1_epi32(p.input1_multiplier),
         _mm256_set1_epi32(p.input2_multiplier),
@@ -73,13 +62,14 @@ unsafe fn add_run(
     );
     let ls = _mm_cvtsi32_si128(p.left_shift);
     let sub = p.shapes.op == BinaryOp::Sub;
-    // 8 elements: the rescaled sum's outputs and the lanes whose output left shift overflowed.
-    let eight = |x: *const i8, y: *const i8| {
-        // SAFETY: 8 bytes readable at `x` and `y` (the loop below).
+    // Elements `i .. i + 8`: the rescaled sum's outputs and the lanes whose output left shift
+    // overflowed.
+    let eight = |i: usize| {
+        // SAFETY: `i + 8 ≤ n` (`chunks16`), inside both inputs.
         let (x, y) = unsafe {
             (
-                _mm256_cvtepi8_epi32(_mm_loadl_epi64(x.cast())),
-                _mm256_cvtepi8_epi32(_mm_loadl_epi64(y.cast())),
+                _mm256_cvtepi8_epi32(_mm_loadl_epi64(a.as_ptr().add(i).cast())),
+                _mm256_cvtepi8_epi32(_mm_loadl_epi64(b.as_ptr().add(i).cast())),
             )
         };
         // Input shifts are ≤ 0: no left shift inside the rescaling, so no overflow lanes.
@@ -94,30 +84,46 @@ unsafe fn add_run(
         };
         ro.apply(raw, st)
     };
+    // SAFETY: the three slices have `n` elements (caller).
+    unsafe { chunks16(output, eight, |j| add_s8_element(p, a[j], b[j])) };
+}
+
+/// Runs `eight(i)` (the outputs of elements `i .. i + 8` as i32 lanes in `[-128, 127]`, and a
+/// mask of the lanes `scalar` must redo) over 16-element steps of `output`, packed and stored;
+/// the masked lanes and the last `n % 16` elements by `scalar(j)`.
+///
+/// # Safety
+/// AVX2 available; `eight` may read elements `i .. i + 8` of slices of `output.len()` elements.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn chunks16(
+    output: &mut [i8],
+    eight: impl Fn(usize) -> (__m256i, i32),
+    scalar: impl Fn(usize) -> i8,
+) {
+    let n = output.len();
     let body = n - n % 16;
     let mut i = 0;
     while i < body {
-        // SAFETY: elements `i .. i + 16 ≤ n` of the three equal-length slices.
-        unsafe {
-            let (lo, ovf_lo) = eight(a.as_ptr().add(i), b.as_ptr().add(i));
-            let (hi, ovf_hi) = eight(a.as_ptr().add(i + 8), b.as_ptr().add(i + 8));
-            _mm_storeu_si128(output.as_mut_ptr().add(i).cast(), pack_16_avx2(lo, hi));
-            let ovf = ovf_lo | (ovf_hi << 8);
-            if ovf != 0 {
-                fix_lanes(ovf, i, output, |j| add_s8_element(p, a[j], b[j]));
-            }
+        let (lo, ovf_lo) = eight(i);
+        let (hi, ovf_hi) = eight(i + 8);
+        // SAFETY: elements `i .. i + 16 ≤ n` of `output`.
+        unsafe { _mm_storeu_si128(output.as_mut_ptr().add(i).cast(), pack_16_avx2(lo, hi)) };
+        let ovf = ovf_lo | (ovf_hi << 8);
+        if ovf != 0 {
+            fix_lanes(ovf, i, output, &scalar);
         }
         i += 16;
     }
-    for j in body..n {
-        output[j] = add_s8_element(p, a[j], b[j]);
+    for (j, o) in output.iter_mut().enumerate().skip(body) {
+        *o = scalar(j);
     }
 }
 
 /// Recomputes the outputs of the set bits of `ovf` (lanes from element `i`) with `f`.
 #[cold]
 #[inline(never)]
-fn fix_lanes(ovf: i32, i: usize, output: &mut [i8], f: impl Fn(usize) -> i8) {
+fn fix_lanes(ovf: i32, i: usize, output: &mut [i8], f: &impl Fn(usize) -> i8) {
     for l in 0..16 {
         if ovf & (1 << l) != 0 {
             if let Some(o) = output.get_mut(i + l) {
@@ -132,13 +138,7 @@ pub(crate) fn mul_s8(p: &MulS8Params, a: &[i8], b: &[i8], output: &mut [i8]) -> 
     let Some(t) = Avx2::get() else {
         return false;
     };
-    let ok = same_shape(&p.shapes, a.len(), b.len(), output.len())
-        && p.shapes.op == BinaryOp::Mul
-        && p.rounding == Rounding::Double
-        // |(x + o1)(y + o2)| ≤ 2^16: the product cannot overflow.
-        && (-128..=128).contains(&p.input1_offset)
-        && (-128..=128).contains(&p.input2_offset)
-        && (-31..=30).contains(&p.output_shift);
+    let ok = mul_s8_vector_range(p, a.len(), b.len(), output.len());
     let Some(st) = OutputStage::new(p.output_offset, p.act_min, p.act_max) else {
         return false;
     };
@@ -161,7 +161,6 @@ unsafe fn mul_run(
     b: &[i8],
     output: &mut [i8],
 ) {
-    let n = output.len();
     let ro = Requant8::new(
         _mm256_set1_epi32(p.output_multiplier),
         _mm256_set1_epi32(p.output_shift),
@@ -170,33 +169,17 @@ unsafe fn mul_run(
         _mm256_set1_epi32(p.input1_offset),
         _mm256_set1_epi32(p.input2_offset),
     );
-    let eight = |x: *const i8, y: *const i8| {
-        // SAFETY: 8 bytes readable at `x` and `y` (the loop below).
+    let eight = |i: usize| {
+        // SAFETY: `i + 8 ≤ n` (`chunks16`), inside both inputs.
         let (x, y) = unsafe {
             (
-                _mm256_cvtepi8_epi32(_mm_loadl_epi64(x.cast())),
-                _mm256_cvtepi8_epi32(_mm_loadl_epi64(y.cast())),
+                _mm256_cvtepi8_epi32(_mm_loadl_epi64(a.as_ptr().add(i).cast())),
+                _mm256_cvtepi8_epi32(_mm_loadl_epi64(b.as_ptr().add(i).cast())),
             )
         };
         let prod = _mm256_mullo_epi32(_mm256_add_epi32(x, off1), _mm256_add_epi32(y, off2));
         ro.apply(prod, st)
     };
-    let body = n - n % 16;
-    let mut i = 0;
-    while i < body {
-        // SAFETY: elements `i .. i + 16 ≤ n` of the three equal-length slices.
-        unsafe {
-            let (lo, ovf_lo) = eight(a.as_ptr().add(i), b.as_ptr().add(i));
-            let (hi, ovf_hi) = eight(a.as_ptr().add(i + 8), b.as_ptr().add(i + 8));
-            _mm_storeu_si128(output.as_mut_ptr().add(i).cast(), pack_16_avx2(lo, hi));
-            let ovf = ovf_lo | (ovf_hi << 8);
-            if ovf != 0 {
-                fix_lanes(ovf, i, output, |j| mul_s8_element(p, a[j], b[j]));
-            }
-        }
-        i += 16;
-    }
-    for j in body..n {
-        output[j] = mul_s8_element(p, a[j], b[j]);
-    }
+    // SAFETY: the three slices have `n` elements (caller).
+    unsafe { chunks16(output, eight, |j| mul_s8_element(p, a[j], b[j])) };
 }

@@ -251,6 +251,41 @@ pub const MUL_S8_IMPLS: &[Impl<MulS8Fn>] = &[
     },
 ];
 
+/// Whether an Add/Sub call is in the range of the vector kernels (NEON, AVX2, AVX-512): element
+/// by element, double rounding, zero points in int8 (so `|x + offset| ≤ 256` and a left shift
+/// ≤ 22 cannot overflow), input shifts right only, the output shift in the vector
+/// requantization's range. The output stage's range is checked by `OutputStage::new`.
+#[cfg_attr(
+    not(any(target_arch = "x86_64", target_arch = "aarch64", test)),
+    allow(dead_code)
+)]
+pub(crate) fn add_s8_vector_range(p: &AddS8Params, a: usize, b: usize, out: usize) -> bool {
+    same_shape(&p.shapes, a, b, out)
+        && matches!(p.shapes.op, BinaryOp::Add | BinaryOp::Sub)
+        && p.rounding == Rounding::Double
+        && (-128..=128).contains(&p.input1_offset)
+        && (-128..=128).contains(&p.input2_offset)
+        && (0..=22).contains(&p.left_shift)
+        && (-31..=0).contains(&p.input1_shift)
+        && (-31..=0).contains(&p.input2_shift)
+        && (-31..=30).contains(&p.output_shift)
+}
+
+/// [`add_s8_vector_range`] for Mul: `|(x + o1)(y + o2)| ≤ 2^16`, so the product cannot
+/// overflow.
+#[cfg_attr(
+    not(any(target_arch = "x86_64", target_arch = "aarch64", test)),
+    allow(dead_code)
+)]
+pub(crate) fn mul_s8_vector_range(p: &MulS8Params, a: usize, b: usize, out: usize) -> bool {
+    same_shape(&p.shapes, a, b, out)
+        && p.shapes.op == BinaryOp::Mul
+        && p.rounding == Rounding::Double
+        && (-128..=128).contains(&p.input1_offset)
+        && (-128..=128).contains(&p.input2_offset)
+        && (-31..=30).contains(&p.output_shift)
+}
+
 /// Whether a call is element by element: both inputs have the output's element count (with
 /// numpy broadcasting of equal ranks, that means the output's shape) and the slices match.
 #[cfg_attr(

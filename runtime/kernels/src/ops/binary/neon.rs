@@ -11,33 +11,23 @@
 use core::arch::aarch64::*;
 
 use super::reference_s8::{add_s8_element, mul_s8_element};
-use super::{same_shape, AddS8Params, BinaryOp, MulS8Params};
+use super::{add_s8_vector_range, mul_s8_vector_range, AddS8Params, BinaryOp, MulS8Params};
 use crate::arch::aarch64::{narrow16, widen16, Neon, Requant4};
 use crate::arch::OutputStage;
-use crate::quant::Rounding;
 
 /// `add_s8_neon`: `false` (nothing written) when unavailable or out of range.
 pub(crate) fn add_s8(p: &AddS8Params, a: &[i8], b: &[i8], output: &mut [i8]) -> bool {
     let Some(t) = Neon::get() else {
         return false;
     };
-    let ok = same_shape(&p.shapes, a.len(), b.len(), output.len())
-        && matches!(p.shapes.op, BinaryOp::Add | BinaryOp::Sub)
-        && p.rounding == Rounding::Double
-        && (-128..=128).contains(&p.input1_offset)
-        && (-128..=128).contains(&p.input2_offset)
-        // |x + offset| ≤ 256, so the left shift cannot overflow.
-        && (0..=22).contains(&p.left_shift)
-        && (-31..=0).contains(&p.input1_shift)
-        && (-31..=0).contains(&p.input2_shift)
-        && (-31..=30).contains(&p.output_shift);
+    let ok = add_s8_vector_range(p, a.len(), b.len(), output.len());
     let Some(st) = OutputStage::new(p.output_offset, p.act_min, p.act_max) else {
         return false;
     };
     if !ok {
         return false;
     }
-    // SAFETY: `t` proves NEON; `same_shape` checked the three slices have equal lengths.
+    // SAFETY: `t` proves NEON; `add_s8_vector_range` checked the three slices have equal lengths.
     unsafe { add_run(t, p, &st, a, b, output) };
     true
 }
@@ -132,13 +122,7 @@ pub(crate) fn mul_s8(p: &MulS8Params, a: &[i8], b: &[i8], output: &mut [i8]) -> 
     let Some(t) = Neon::get() else {
         return false;
     };
-    let ok = same_shape(&p.shapes, a.len(), b.len(), output.len())
-        && p.shapes.op == BinaryOp::Mul
-        && p.rounding == Rounding::Double
-        // |(x + o1)(y + o2)| ≤ 2^16: the product cannot overflow.
-        && (-128..=128).contains(&p.input1_offset)
-        && (-128..=128).contains(&p.input2_offset)
-        && (-31..=30).contains(&p.output_shift);
+    let ok = mul_s8_vector_range(p, a.len(), b.len(), output.len());
     let Some(st) = OutputStage::new(p.output_offset, p.act_min, p.act_max) else {
         return false;
     };
