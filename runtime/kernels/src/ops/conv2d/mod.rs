@@ -798,6 +798,36 @@ impl S8Plan {
     }
 }
 
+/// The weights of the f32 small-groups kernels (AVX2 and AVX-512), repacked so a tap's weights
+/// for one input channel `c` of every lane's group are one vector:
+/// `packed[((blk · taps + t) · cpg + c) · lanes + l] = w[oc = lanes · blk + l][t][c]` (OHWI), for
+/// the `out_c / lanes` blocks; entries past `packed`'s end are not written (callers size it to
+/// `out_c · taps · cpg`).
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn pack_small_groups_f32(
+    weights: &[f32],
+    (out_c, taps, cpg): (usize, usize, usize),
+    lanes: usize,
+    packed: &mut [core::mem::MaybeUninit<f32>],
+) {
+    for blk in 0..out_c / lanes.max(1) {
+        for t in 0..taps {
+            for c in 0..cpg {
+                for l in 0..lanes {
+                    let oc = lanes * blk + l;
+                    let v = weights
+                        .get((oc * taps + t) * cpg + c)
+                        .copied()
+                        .unwrap_or(0.0);
+                    if let Some(slot) = packed.get_mut(((blk * taps + t) * cpg + c) * lanes + l) {
+                        slot.write(v);
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Whether the dedicated depthwise kernels (`conv2d_*_depthwise_*`) cover a geometry already
 /// known to be depthwise with multiplier 1 (`groups == in_c == out_c`): kernel 3 or 5 on each
 /// axis, strides 1 or 2, dilation 1, any padding.

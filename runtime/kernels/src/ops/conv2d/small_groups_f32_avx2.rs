@@ -75,21 +75,10 @@ unsafe fn run<const C: usize>(
     let g = &plan.g;
     let taps = plan.taps;
     let blocks = g.out_c / 8;
-    // Pack: packed[((blk · taps + t) · C + c) · 8 + l] = w[oc = 8·blk + l][t][c] (OHWI).
     let mut packed = Aligned([MaybeUninit::<f32>::uninit(); PACK]);
-    let packed = packed.0.as_mut_ptr().cast::<f32>();
-    for blk in 0..blocks {
-        for t in 0..taps {
-            for c in 0..C {
-                for l in 0..8 {
-                    let oc = 8 * blk + l;
-                    let v = weights.get((oc * taps + t) * C + c).copied().unwrap_or(0.0);
-                    // SAFETY: the index is below `out_c · taps · C = out_c · k_len ≤ PACK`.
-                    unsafe { packed.add(((blk * taps + t) * C + c) * 8 + l).write(v) };
-                }
-            }
-        }
-    }
+    super::pack_small_groups_f32(weights, (g.out_c, taps, C), 8, &mut packed.0);
+    // Written up to `out_c · taps · C = out_c · k_len ≤ PACK` floats, all the loop reads.
+    let packed = packed.0.as_ptr().cast::<f32>();
     let clamp = super::avx2::clamp_of(g.activation);
     let bounds = clamp.map(|(lo, hi)| (_mm256_set1_ps(lo), _mm256_set1_ps(hi)));
     let scalar_act = clamp.is_none() && g.activation != Activation::None;
@@ -120,7 +109,7 @@ unsafe fn run<const C: usize>(
                     for t in 0..taps {
                         let mut wv = [_mm256_setzero_ps(); C];
                         for (c, v) in wv.iter_mut().enumerate() {
-                            // SAFETY: inside the packed block (see the packing loop).
+                            // SAFETY: inside the packed weights (`pack_small_groups_f32`, above).
                             *v = unsafe {
                                 _mm256_load_ps(packed.add(((blk * taps + t) * C + c) * 8))
                             };

@@ -77,21 +77,10 @@ unsafe fn run<const C: usize>(
     let g = &plan.g;
     let taps = plan.taps;
     let blocks = g.out_c / 16;
-    // Pack: packed[((blk · taps + t) · C + c) · 16 + l] = w[oc = 16·blk + l][t][c] (OHWI).
     let mut packed = Aligned([MaybeUninit::<f32>::uninit(); PACK]);
-    let packed = packed.0.as_mut_ptr().cast::<f32>();
-    for blk in 0..blocks {
-        for t in 0..taps {
-            for c in 0..C {
-                for l in 0..16 {
-                    let oc = 16 * blk + l;
-                    let v = weights.get((oc * taps + t) * C + c).copied().unwrap_or(0.0);
-                    // SAFETY: the index is below `out_c · taps · C = out_c · k_len ≤ PACK`.
-                    unsafe { packed.add(((blk * taps + t) * C + c) * 16 + l).write(v) };
-                }
-            }
-        }
-    }
+    super::pack_small_groups_f32(weights, (g.out_c, taps, C), 16, &mut packed.0);
+    // Written up to `out_c · taps · C = out_c · k_len ≤ PACK` floats, all the loop reads.
+    let packed = packed.0.as_ptr().cast::<f32>();
     // Lane l takes channel c of its own group: index (l / C) · C + c.
     let lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     let group_base = _mm512_and_si512(lane, _mm512_set1_epi32(!(C as i32 - 1)));
@@ -129,7 +118,7 @@ unsafe fn run<const C: usize>(
                     for t in 0..taps {
                         let mut wv = [_mm512_setzero_ps(); C];
                         for (c, v) in wv.iter_mut().enumerate() {
-                            // SAFETY: inside the packed block (see the packing loop).
+                            // SAFETY: inside the packed weights (`pack_small_groups_f32`, above).
                             *v = unsafe {
                                 _mm512_load_ps(packed.add(((blk * taps + t) * C + c) * 16))
                             };
