@@ -979,6 +979,45 @@ pub(crate) fn conv2d_f32_avx512_cached(
     avx512_f32(p, input, weights, bias, Some(cache), output)
 }
 
+/// [`conv2d_f32`] (the AVX2 tile) with the weights packed once into `cache` by
+/// [`fill_f32_cache`]: the `[k][32]` blocks read as two 16-channel halves, no per-call packing.
+/// `false` (nothing written) when the call is not one the cache serves or `cache` is not
+/// [`f32_cache_len`] long.
+pub(crate) fn conv2d_f32_avx2_cached(
+    p: &Conv2dParams,
+    input: &[f32],
+    weights: &[f32],
+    bias: Option<&[f32]>,
+    cache: &[f32],
+    output: &mut [f32],
+) -> bool {
+    let Some(tok) = Avx2::get() else {
+        return false;
+    };
+    let Some(plan) = plan_f32(p, input, weights, bias, output) else {
+        return false;
+    };
+    if !cacheable_f32(&plan) || cache.len() != plan.g.out_c * plan.k_len {
+        return false;
+    }
+    // SAFETY: `tok` proves AVX2 and FMA; `plan_f32` checked the slice lengths; the cache holds
+    // the `[k][32]` blocks of every group in order (`fill_f32_cache`; its length is checked
+    // above: `out_c/32` blocks of `k · 32` floats, `opg` a multiple of 32).
+    unsafe {
+        gemm_f32(
+            tok,
+            &plan,
+            F32Tile::Avx2,
+            input,
+            weights,
+            bias,
+            Some(cache),
+            output,
+        )
+    };
+    true
+}
+
 fn avx512_f32(
     p: &Conv2dParams,
     input: &[f32],
@@ -1020,7 +1059,8 @@ fn avx512_f32(
     true
 }
 
-/// Whether the AVX-512 f32 GEMM serves a call of this plan from a weight cache: the GEMM kind
+/// Whether the f32 GEMM (the AVX-512 tile, or the AVX2 one by 16-channel halves) serves a call
+/// of this plan from a weight cache: the GEMM kind
 /// (small groups of 4/8 channels have their own kernel), a depth whose block fits the tile's
 /// limits, and whole 32-channel blocks per group (so the cache is exactly the packed weights).
 fn cacheable_f32(plan: &S8Plan) -> bool {
@@ -1035,7 +1075,6 @@ pub(crate) fn f32_cache_len(
     bias: Option<usize>,
 ) -> Option<usize> {
     Avx2::get()?;
-    crate::arch::x86::Avx512Vnni::get()?;
     let q = super::Conv2dS8Params {
         geometry: *p,
         ..Default::default()
@@ -1141,8 +1180,8 @@ fn mask8(n: usize) -> __m256i {
 /// # Safety
 /// AVX2/FMA available; `plan` validated for these slices; `k_len · 8 ≤ PACK_F32`,
 /// `cpg ≤ MAX_ZERO_F32`; with [`F32Tile::Avx512`], AVX-512 F/BW/VL available and
-/// `k_len · 32 ≤ PACK_F32`; a `cache` is [`fill_f32_cache`]'s for these weights, with
-/// [`F32Tile::Avx512`].
+/// `k_len · 32 ≤ PACK_F32`; a `cache` is [`fill_f32_cache`]'s for these weights (whole
+/// 32-channel blocks: [`cacheable_f32`]).
 #[target_feature(enable = "avx2,fma")]
 #[allow(clippy::too_many_arguments)]
 unsafe fn gemm_f32(
@@ -1157,8 +1196,10 @@ unsafe fn gemm_f32(
 ) {
     let g = &plan.g;
     let (cpg, opg, k) = (plan.cpg, plan.opg, plan.k_len);
-    // 32 channels per block with the AVX-512 tile; else 16 when the packed block fits, else 8.
-    let nb_max = if tile == F32Tile::Avx512 {
+    // 32 channels per block with the AVX-512 tile, and with the AVX2 tile reading a cache's
+    // 32-channel blocks as two 16-channel halves; else 16 when the packed block fits, else 8.
+    let halves = tile == F32Tile::Avx2 && cache.is_some();
+    let nb_max = if tile == F32Tile::Avx512 || halves {
         32
     } else if k * 16 <= PACK_F32 {
         16
@@ -1229,18 +1270,28 @@ unsafe fn gemm_f32(
                     // packed block holds `k · width` floats; outputs hold `n` floats per row.
                     unsafe {
                         match (nb_max, width) {
+                            _ if halves => {
+                                // The cached block's two 16-channel halves (`n = 32`: the cache
+                                // holds whole 32-channel blocks).
+                                let (w, c) = (w_block, clamp);
+                                let [i0, i1, i2, i3] = init;
+                                let hi_rows = out_rows.map(|o| o.wrapping_add(16));
+                                tile_f32::<2>(segs, cpg, w, 32, &init, c, &out_rows, rows, 16);
+                                let (w, i) = (w.add(16), [i2, i3, i0, i1]);
+                                tile_f32::<2>(segs, cpg, w, 32, &i, c, &hi_rows, rows, 16);
+                            }
                             (32, 32) => super::avx512_vnni::tile_f32_avx512::<2>(
                                 segs, cpg, w_block, &init, clamp_f32, &out_rows, rows, n,
                             ),
                             (32, _) => super::avx512_vnni::tile_f32_avx512::<1>(
                                 segs, cpg, w_block, &init, clamp_f32, &out_rows, rows, n,
                             ),
-                            (16, _) => {
-                                tile_f32::<2>(segs, cpg, w_block, &init, clamp, &out_rows, rows, n)
-                            }
-                            _ => {
-                                tile_f32::<1>(segs, cpg, w_block, &init, clamp, &out_rows, rows, n)
-                            }
+                            (16, _) => tile_f32::<2>(
+                                segs, cpg, w_block, 16, &init, clamp, &out_rows, rows, n,
+                            ),
+                            _ => tile_f32::<1>(
+                                segs, cpg, w_block, 8, &init, clamp, &out_rows, rows, n,
+                            ),
                         }
                     }
                     if scalar_act {
@@ -1300,16 +1351,19 @@ unsafe fn pack_f32(src: *const f32, k: usize, n: usize, nb: usize, dst: *mut f32
 }
 
 /// One f32 tile: `MR_F32` rows × `NV` vectors of 8 channels, stored (with a clamp activation).
+/// The packed weights have `stride ≥ 8·NV` floats per depth step (a 16-channel half of a cached
+/// 32-channel block has 32).
 ///
 /// # Safety
 /// AVX2/FMA; every `segs[s][r]` readable for `cpg` floats; `w` readable for
-/// `segs.len() · cpg · 8 · NV` floats; `out_rows[r]` writable for `n ≤ 8·NV` floats, `r < rows`.
+/// `segs.len() · cpg · stride` floats; `out_rows[r]` writable for `n ≤ 8·NV` floats, `r < rows`.
 #[target_feature(enable = "avx2,fma")]
 #[allow(clippy::too_many_arguments)]
 unsafe fn tile_f32<const NV: usize>(
     segs: &[[*const f32; MR_F32]],
     cpg: usize,
     mut w: *const f32,
+    stride: usize,
     init: &[__m256; 4],
     clamp: Option<(__m256, __m256)>,
     out_rows: &[*mut f32; MR_F32],
@@ -1337,7 +1391,7 @@ unsafe fn tile_f32<const NV: usize>(
                 }
             }
             // SAFETY: stays within (or one past) the packed block.
-            w = unsafe { w.add(8 * NV) };
+            w = unsafe { w.add(stride) };
         }
     }
     for (r, row) in acc.iter().enumerate().take(rows) {

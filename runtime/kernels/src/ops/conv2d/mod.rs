@@ -266,7 +266,10 @@ pub fn conv2d_f32_cached(
     output: &mut [f32],
 ) {
     #[cfg(target_arch = "x86_64")]
-    if !cache.is_empty() && avx2::conv2d_f32_avx512_cached(p, input, weights, bias, cache, output) {
+    if !cache.is_empty()
+        && (avx2::conv2d_f32_avx512_cached(p, input, weights, bias, cache, output)
+            || avx2::conv2d_f32_avx2_cached(p, input, weights, bias, cache, output))
+    {
         return;
     }
     let _ = cache;

@@ -389,7 +389,7 @@ fn conv2d_f32_weight_cache_matches_reference() {
         assert!(r.is_ok(), "seed {seed}: {r:?} ({p:?})");
     }
     std::println!("f32 weight cache: {cached} cases ran cached");
-    if Isa::Avx512Vnni.supported_by_host() {
+    if Isa::Avx2.supported_by_host() {
         assert!(cached > 0, "no case used the cache");
     }
 }
