@@ -512,8 +512,10 @@ unsafe fn gemm(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
     };
     // Dwords per vector of 8 channels: k_pad/2 · 8.
     let nv_max = (PACK_DWORDS / (k_pad * 4)).min(NV_MAX);
-    let mut xbuf = Aligned([0i16; MR * MAX_K]);
-    let xbuf = xbuf.0.as_mut_ptr();
+    // Uninitialised: `widen_rows` writes each row's `k_pad` values before the tile reads them
+    // (zeroing 48 KiB per call measured 2 % of ResNet-8's time in `memset`, `perf report`).
+    let mut xbuf = Aligned([MaybeUninit::<i16>::uninit(); MR * MAX_K]);
+    let xbuf = xbuf.0.as_mut_ptr().cast::<i16>();
     let zp = (-ctx.p.input_offset) as i8;
     let mut packed = Aligned([MaybeUninit::<i32>::uninit(); PACK_DWORDS]);
     let packed = packed.0.as_mut_ptr().cast::<i32>();
