@@ -223,24 +223,40 @@ impl Requant8Simple {
         }
     }
 
+    /// The same constants on every lane (`shift` in `[-31, 0]`).
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    pub(crate) fn splat(mult: i32, shift: i32) -> Self {
+        let (m, s) = ([mult; 8], [shift; 8]);
+        // SAFETY: both arrays hold 8 lanes.
+        unsafe { Self::load(m.as_ptr(), s.as_ptr(), 8) }
+    }
+
+    /// The rescaling alone, `RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(x, mult),
+    /// right)`, without the output stage (the inputs of Add/Sub).
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    pub(crate) fn rescale(&self, x: __m256i) -> __m256i {
+        let nudge = _mm256_set1_epi64x(1 << 30);
+        let even = _mm256_srli_epi64::<31>(_mm256_add_epi64(_mm256_mul_epi32(x, self.mult), nudge));
+        let odd = _mm256_mul_epi32(_mm256_srli_epi64::<32>(x), self.mult_odd);
+        let odd = _mm256_slli_epi64::<1>(_mm256_add_epi64(odd, nudge));
+        let x = _mm256_blend_epi32::<0b1010_1010>(even, odd);
+        let rem = _mm256_and_si256(x, self.mask);
+        let thr = _mm256_add_epi32(self.half, _mm256_srli_epi32::<31>(x));
+        _mm256_sub_epi32(
+            _mm256_srav_epi32(x, self.right),
+            _mm256_cmpgt_epi32(rem, thr),
+        )
+    }
+
     /// `RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(acc, mult), right)` and the output
     /// stage (as [`srdhm_avx2`] and [`rdbpot_avx2`], without the saturation and overflow
     /// handling these calls cannot need).
     #[target_feature(enable = "avx2,fma")]
     #[inline]
     pub(crate) fn apply(&self, acc: __m256i, st: &OutputStage) -> __m256i {
-        let nudge = _mm256_set1_epi64x(1 << 30);
-        let even =
-            _mm256_srli_epi64::<31>(_mm256_add_epi64(_mm256_mul_epi32(acc, self.mult), nudge));
-        let odd = _mm256_mul_epi32(_mm256_srli_epi64::<32>(acc), self.mult_odd);
-        let odd = _mm256_slli_epi64::<1>(_mm256_add_epi64(odd, nudge));
-        let x = _mm256_blend_epi32::<0b1010_1010>(even, odd);
-        let rem = _mm256_and_si256(x, self.mask);
-        let thr = _mm256_add_epi32(self.half, _mm256_srli_epi32::<31>(x));
-        let v = _mm256_sub_epi32(
-            _mm256_srav_epi32(x, self.right),
-            _mm256_cmpgt_epi32(rem, thr),
-        );
+        let v = self.rescale(acc);
         let v = _mm256_max_epi32(v, _mm256_set1_epi32(st.lo));
         let v = _mm256_min_epi32(v, _mm256_set1_epi32(st.hi));
         _mm256_add_epi32(v, _mm256_set1_epi32(st.off))

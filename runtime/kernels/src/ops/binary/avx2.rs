@@ -14,7 +14,9 @@ use core::arch::x86_64::*;
 
 use super::reference_s8::{add_s8_element, mul_s8_element};
 use super::{add_s8_vector_range, mul_s8_vector_range, AddS8Params, BinaryOp, MulS8Params};
-use crate::arch::x86::{pack_16_avx2, rdbpot_avx2, srdhm_avx2, Avx2, OutputStage, Requant8};
+use crate::arch::x86::{
+    pack_16_avx2, rdbpot_avx2, srdhm_avx2, Avx2, OutputStage, Requant8, Requant8Simple,
+};
 
 /// `add_s8_avx2`: `false` (nothing written) when AVX2 is unavailable or the call is out of range.
 pub(crate) fn add_s8(p: &AddS8Params, a: &[i8], b: &[i8], output: &mut [i8]) -> bool {
@@ -29,8 +31,68 @@ pub(crate) fn add_s8(p: &AddS8Params, a: &[i8], b: &[i8], output: &mut [i8]) -> 
         return false;
     }
     // SAFETY: `t` proves AVX2; `add_s8_vector_range` checked that the three slices have equal lengths.
-    unsafe { add_run(t, p, &st, a, b, output) };
+    let simple = p.output_shift <= 0
+        && ![
+            p.input1_multiplier,
+            p.input2_multiplier,
+            p.output_multiplier,
+        ]
+        .contains(&i32::MIN);
+    // SAFETY: as above; `simple` is the condition `add_run_simple` states.
+    unsafe {
+        if simple {
+            add_run_simple(t, p, &st, a, b, output);
+        } else {
+            add_run(t, p, &st, a, b, output);
+        }
+    }
     true
+}
+
+/// Add/Sub whose three rescalings shift right only and have no `i32::MIN` multiplier (every
+/// residual add of the models): [`Requant8Simple`], without the overflow and saturation
+/// handling such calls cannot need (`|x + offset| · 2^left ≤ 2^30` fits, and the doubling
+/// multiply saturates only for `i32::MIN · i32::MIN`).
+///
+/// # Safety
+/// As [`add_run`], and `p.output_shift ≤ 0`, no multiplier `i32::MIN`.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn add_run_simple(
+    _t: Avx2,
+    p: &AddS8Params,
+    st: &OutputStage,
+    a: &[i8],
+    b: &[i8],
+    output: &mut [i8],
+) {
+    let r1 = Requant8Simple::splat(p.input1_multiplier, p.input1_shift);
+    let r2 = Requant8Simple::splat(p.input2_multiplier, p.input2_shift);
+    let ro = Requant8Simple::splat(p.output_multiplier, p.output_shift);
+    let (off1, off2) = (
+        _mm256_set1_epi32(p.input1_offset),
+        _mm256_set1_epi32(p.input2_offset),
+    );
+    let ls = _mm_cvtsi32_si128(p.left_shift);
+    let sub = p.shapes.op == BinaryOp::Sub;
+    let eight = |i: usize| {
+        // SAFETY: `i + 8 ≤ n` (`chunks16`), inside both inputs.
+        let (x, y) = unsafe {
+            (
+                _mm256_cvtepi8_epi32(_mm_loadl_epi64(a.as_ptr().add(i).cast())),
+                _mm256_cvtepi8_epi32(_mm_loadl_epi64(b.as_ptr().add(i).cast())),
+            )
+        };
+        let x = r1.rescale(_mm256_sll_epi32(_mm256_add_epi32(x, off1), ls));
+        let y = r2.rescale(_mm256_sll_epi32(_mm256_add_epi32(y, off2), ls));
+        let raw = if sub {
+            _mm256_sub_epi32(x, y)
+        } else {
+            _mm256_add_epi32(x, y)
+        };
+        (ro.apply(raw, st), 0)
+    };
+    // SAFETY: the three slices have `n` elements (caller).
+    unsafe { chunks16(output, eight, |j| add_s8_element(p, a[j], b[j])) };
 }
 
 /// # Safety
