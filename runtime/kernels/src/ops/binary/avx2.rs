@@ -30,7 +30,6 @@ pub(crate) fn add_s8(p: &AddS8Params, a: &[i8], b: &[i8], output: &mut [i8]) -> 
     if !ok {
         return false;
     }
-    // SAFETY: `t` proves AVX2; `add_s8_vector_range` checked that the three slices have equal lengths.
     let simple = p.output_shift <= 0
         && ![
             p.input1_multiplier,
@@ -38,94 +37,91 @@ pub(crate) fn add_s8(p: &AddS8Params, a: &[i8], b: &[i8], output: &mut [i8]) -> 
             p.output_multiplier,
         ]
         .contains(&i32::MIN);
-    // SAFETY: as above; `simple` is the condition `add_run_simple` states.
-    unsafe {
-        if simple {
-            add_run_simple(t, p, &st, a, b, output);
-        } else {
-            add_run(t, p, &st, a, b, output);
-        }
-    }
+    // SAFETY: `t` proves AVX2; `add_s8_vector_range` checked that the three slices have equal
+    // lengths.
+    unsafe { add_forms(t, p, &st, simple, (a, b, output)) };
     true
 }
 
-/// Add/Sub whose three rescalings shift right only and have no `i32::MIN` multiplier (every
-/// residual add of the models): [`Requant8Simple`], without the overflow and saturation
-/// handling such calls cannot need (`|x + offset| · 2^left ≤ 2^30` fits, and the doubling
-/// multiply saturates only for `i32::MIN · i32::MIN`).
+/// Picks the rescalings: with `simple` (right shifts only, no `i32::MIN` multiplier, so
+/// `|x + offset| · 2^left ≤ 2^30` fits and the doubling multiply, which saturates only for
+/// `i32::MIN · i32::MIN`, never does) [`Requant8Simple`] without overflow or saturation
+/// handling; else the general vector requantization. In a `target_feature` function, so the
+/// closures are compiled for AVX2 and inline.
 ///
 /// # Safety
-/// As [`add_run`], and `p.output_shift ≤ 0`, no multiplier `i32::MIN`.
+/// AVX2 available; the three slices of equal length; `simple` as above.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn add_run_simple(
-    _t: Avx2,
+unsafe fn add_forms(
+    t: Avx2,
     p: &AddS8Params,
     st: &OutputStage,
-    a: &[i8],
-    b: &[i8],
-    output: &mut [i8],
+    simple: bool,
+    (a, b, output): (&[i8], &[i8], &mut [i8]),
 ) {
-    let r1 = Requant8Simple::splat(p.input1_multiplier, p.input1_shift);
-    let r2 = Requant8Simple::splat(p.input2_multiplier, p.input2_shift);
-    let ro = Requant8Simple::splat(p.output_multiplier, p.output_shift);
-    let (off1, off2) = (
-        _mm256_set1_epi32(p.input1_offset),
-        _mm256_set1_epi32(p.input2_offset),
-    );
-    let ls = _mm_cvtsi32_si128(p.left_shift);
-    let sub = p.shapes.op == BinaryOp::Sub;
-    let eight = |i: usize| {
-        // SAFETY: `i + 8 ≤ n` (`chunks16`), inside both inputs.
-        let (x, y) = unsafe {
-            (
-                _mm256_cvtepi8_epi32(_mm_loadl_epi64(a.as_ptr().add(i).cast())),
-                _mm256_cvtepi8_epi32(_mm_loadl_epi64(b.as_ptr().add(i).cast())),
-            )
-        };
-        let x = r1.rescale(_mm256_sll_epi32(_mm256_add_epi32(x, off1), ls));
-        let y = r2.rescale(_mm256_sll_epi32(_mm256_add_epi32(y, off2), ls));
-        let raw = if sub {
-            _mm256_sub_epi32(x, y)
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        if simple {
+            let r1 = Requant8Simple::splat(p.input1_multiplier, p.input1_shift);
+            let r2 = Requant8Simple::splat(p.input2_multiplier, p.input2_shift);
+            let ro = Requant8Simple::splat(p.output_multiplier, p.output_shift);
+            add_run(
+                t,
+                p,
+                (a, b, output),
+                |x| r1.rescale(x),
+                |y| r2.rescale(y),
+                |raw| (ro.apply(raw, st), 0),
+            );
         } else {
-            _mm256_add_epi32(x, y)
-        };
-        (ro.apply(raw, st), 0)
-    };
-    // SAFETY: the three slices have `n` elements (caller).
-    unsafe { chunks16(output, eight, |j| add_s8_element(p, a[j], b[j])) };
+            let (m1, m2) = (
+                _mm256_set1_epi32(p.input1_multiplier),
+                _mm256_set1_epi32(p.input2_multiplier),
+            );
+            let (e1, e2) = (
+                _mm256_set1_epi32(-p.input1_shift),
+                _mm256_set1_epi32(-p.input2_shift),
+            );
+            let ro = Requant8::new(
+                _mm256_set1_epi32(p.output_multiplier),
+                _mm256_set1_epi32(p.output_shift),
+            );
+            // Input shifts are ≤ 0: no left shift inside the rescaling, so no overflow lanes;
+            // the output's may overflow (its lanes are redone by the element function).
+            add_run(
+                t,
+                p,
+                (a, b, output),
+                |x| rdbpot_avx2(srdhm_avx2(x, m1), e1),
+                |y| rdbpot_avx2(srdhm_avx2(y, m2), e2),
+                |raw| ro.apply(raw, st),
+            );
+        }
+    }
 }
 
+/// Add/Sub over 8-element steps: both inputs widened, offset and shifted left, rescaled by
+/// `rescale1`/`rescale2`, summed (or subtracted), and `output` (the outputs and the lanes the
+/// element function must redo) gives the bytes.
+///
 /// # Safety
 /// AVX2 available; `a`, `b`, `output` of equal length; parameters checked by [`add_s8`].
 #[target_feature(enable = "avx2,fma")]
+#[inline]
 unsafe fn add_run(
     _t: Avx2,
     p: &AddS8Params,
-    st: &OutputStage,
-    a: &[i8],
-    b: &[i8],
-    output: &mut [i8],
+    (a, b, out): (&[i8], &[i8], &mut [i8]),
+    rescale1: impl Fn(__m256i) -> __m256i,
+    rescale2: impl Fn(__m256i) -> __m256i,
+    output: impl Fn(__m256i) -> (__m256i, i32),
 ) {
-    let (m1, m2) = (
-        _mm256_set1_epi32(p.input1_multiplier),
-        _mm256_set1_epi32(p.input2_multiplier),
-    );
-    let (e1, e2) = (
-        _mm256_set1_epi32(-p.input1_shift),
-        _mm256_set1_epi32(-p.input2_shift),
-    );
-    let ro = Requant8::new(
-        _mm256_set1_epi32(p.output_multiplier),
-        _mm256_set1_epi32(p.output_shift),
-    );
     let (off1, off2) = (
         _mm256_set1_epi32(p.input1_offset),
         _mm256_set1_epi32(p.input2_offset),
     );
     let ls = _mm_cvtsi32_si128(p.left_shift);
     let sub = p.shapes.op == BinaryOp::Sub;
-    // Elements `i .. i + 8`: the rescaled sum's outputs and the lanes whose output left shift
-    // overflowed.
     let eight = |i: usize| {
         // SAFETY: `i + 8 ≤ n` (`chunks16`), inside both inputs.
         let (x, y) = unsafe {
@@ -134,20 +130,17 @@ unsafe fn add_run(
                 _mm256_cvtepi8_epi32(_mm_loadl_epi64(b.as_ptr().add(i).cast())),
             )
         };
-        // Input shifts are ≤ 0: no left shift inside the rescaling, so no overflow lanes.
-        let x = _mm256_sll_epi32(_mm256_add_epi32(x, off1), ls);
-        let y = _mm256_sll_epi32(_mm256_add_epi32(y, off2), ls);
-        let x = rdbpot_avx2(srdhm_avx2(x, m1), e1);
-        let y = rdbpot_avx2(srdhm_avx2(y, m2), e2);
+        let x = rescale1(_mm256_sll_epi32(_mm256_add_epi32(x, off1), ls));
+        let y = rescale2(_mm256_sll_epi32(_mm256_add_epi32(y, off2), ls));
         let raw = if sub {
             _mm256_sub_epi32(x, y)
         } else {
             _mm256_add_epi32(x, y)
         };
-        ro.apply(raw, st)
+        output(raw)
     };
     // SAFETY: the three slices have `n` elements (caller).
-    unsafe { chunks16(output, eight, |j| add_s8_element(p, a[j], b[j])) };
+    unsafe { chunks16(out, eight, |j| add_s8_element(p, a[j], b[j])) };
 }
 
 /// Runs `eight(i)` (the outputs of elements `i .. i + 8` as i32 lanes in `[-128, 127]`, and a
