@@ -321,6 +321,13 @@ def main() -> None:
     if len(sys.argv) == 2:
         for n in QOP_MODELS:
             quantize_qop(n, outdir)
+        # The QDQ twins of the models made here (the same quantizer run in QDQ form): the
+        # reference for their QOperator files on hosts where ORT's QLinear kernels saturate
+        # (tests/ort_int8.rs).
+        for n, kind in QOP_MODELS.items():
+            if kind == "here":
+                MODELS[n] = "gen"
+                quantize(n, outdir)
         target = os.path.join(outdir, "integer_ops.onnx")
         if os.path.isfile(target) and os.path.getmtime(target) > os.path.getmtime(__file__):
             print(f"up to date: {target}")

@@ -40,7 +40,7 @@ pub mod rng;
 pub mod util;
 
 pub use error::{ExitKind, Failure};
-pub use onnxruntime::{run_onnxruntime, run_onnxruntime_typed, TensorData};
+pub use onnxruntime::{int8_kernels_saturate, run_onnxruntime, run_onnxruntime_typed, TensorData};
 
 use clap::Parser;
 use std::ffi::OsString;

@@ -157,6 +157,25 @@ pub fn run_onnxruntime(
     run_onnxruntime_typed(onnx_bytes, &typed)
 }
 
+/// Whether ONNX Runtime's int8 matrix kernels are inexact on this host: on x86-64 without VNNI
+/// (neither AVX-512 VNNI nor AVX-VNNI) its MLAS library multiplies bytes with `vpmaddubsw`,
+/// whose 16-bit pair sums saturate (`255 · 127 · 2 > 32767`), so a fused `QLinearConv` /
+/// `QLinearMatMul` can be off by tens of quantization steps (measured on an AVX2-only AMD EPYC:
+/// 32 LSB on the anomaly-detection model's dense layers; OpenVINO documents the same hardware
+/// limit). There the reference runs with graph optimizations off, so a QDQ model's
+/// `DequantizeLinear → Conv → QuantizeLinear` stays in float (the real-valued result, rounded
+/// once when quantized), which is what ORT's fused kernels compute exactly elsewhere.
+pub fn int8_kernels_saturate() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        !(std::is_x86_feature_detected!("avx512vnni") || std::is_x86_feature_detected!("avxvnni"))
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 /// [`run_onnxruntime`] with inputs of any element type mote supports (int8 models).
 ///
 /// # Errors
@@ -166,10 +185,16 @@ pub fn run_onnxruntime_typed(
     inputs: &[(String, Vec<usize>, TensorData)],
 ) -> anyhow::Result<Vec<(Vec<usize>, Vec<f32>)>> {
     let env = environment()?;
-    let mut session = ort::session::Session::builder(env)
+    let mut builder = ort::session::Session::builder(env)
         .map_err(|e| anyhow!("{e}"))?
         .with_intra_threads(1)
-        .map_err(|e| anyhow!("{e}"))?
+        .map_err(|e| anyhow!("{e}"))?;
+    if int8_kernels_saturate() {
+        builder = builder
+            .with_optimization_level(ort::session::builder::GraphOptimizationLevel::Disable)
+            .map_err(|e| anyhow!("{e}"))?;
+    }
+    let mut session = builder
         .commit_from_memory(onnx_bytes)
         .map_err(|e| anyhow!("ONNX Runtime rejects the model: {e}"))?;
     let output_names: Vec<String> = session
