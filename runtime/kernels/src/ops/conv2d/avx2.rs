@@ -384,29 +384,71 @@ unsafe fn widen_rows(ptrs: &[[*const i8; MR]], seg_len: usize, k_pad: usize, xbu
         // SAFETY: row `r` of the buffer (caller).
         let mut dst = unsafe { xbuf.add(r * k_pad) };
         for seg in ptrs {
-            let src = seg[r];
-            let mut i = 0;
-            // SAFETY: bytes `i .. i + 16 ≤ seg_len` (or 8, 4) of the segment, written as as many
-            // i16 at `dst` inside the row (caller).
+            // SAFETY: `seg_len` bytes at `seg[r]` and as many i16 at `dst` inside the row
+            // (caller).
             unsafe {
-                while i + 16 <= seg_len {
-                    let v = _mm256_cvtepi8_epi16(_mm_loadu_si128(src.add(i).cast()));
-                    _mm256_storeu_si256(dst.add(i).cast(), v);
-                    i += 16;
-                }
-                if i + 8 <= seg_len {
-                    let v = _mm_cvtepi8_epi16(_mm_loadl_epi64(src.add(i).cast()));
-                    _mm_storeu_si128(dst.add(i).cast(), v);
-                    i += 8;
-                }
-                if i + 4 <= seg_len {
-                    let d = src.add(i).cast::<i32>().read_unaligned();
-                    let v = _mm_cvtepi8_epi16(_mm_cvtsi32_si128(d));
-                    _mm_storel_epi64(dst.add(i).cast(), v);
-                }
+                widen_run(seg[r], seg_len, dst);
                 dst = dst.add(seg_len);
             }
         }
+    }
+}
+
+/// Sign-extends `len` bytes (a multiple of 4) from `src` to i16 at `dst`.
+///
+/// # Safety
+/// AVX2 available; `src` readable for `len` bytes, `dst` writable for `len` i16.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn widen_run(src: *const i8, len: usize, dst: *mut i16) {
+    let mut i = 0;
+    // SAFETY: bytes `i .. i + 16 ≤ len` (or 8, 4) of the run, written as as many i16 at `dst`
+    // (caller).
+    unsafe {
+        while i + 16 <= len {
+            let v = _mm256_cvtepi8_epi16(_mm_loadu_si128(src.add(i).cast()));
+            _mm256_storeu_si256(dst.add(i).cast(), v);
+            i += 16;
+        }
+        if i + 8 <= len {
+            let v = _mm_cvtepi8_epi16(_mm_loadl_epi64(src.add(i).cast()));
+            _mm_storeu_si128(dst.add(i).cast(), v);
+            i += 8;
+        }
+        if i + 4 <= len {
+            let d = src.add(i).cast::<i32>().read_unaligned();
+            let v = _mm_cvtepi8_epi16(_mm_cvtsi32_si128(d));
+            _mm_storel_epi64(dst.add(i).cast(), v);
+        }
+    }
+}
+
+/// The im2col row of a window inside the input whose kernel rows are runs of `row_w ≤ 16`
+/// bytes (the first layers: 3×3 over 3 channels is 9), widened straight from the input: each
+/// kernel row is one 16-byte load and one 16-lane store at `dst + kh · row_w`, the next row's
+/// store overwriting the first's excess; then the depth's padding `k_len .. k_pad` is zeroed.
+/// Replaces the copy into the im2col buffer and its widening (most of such a layer's time
+/// besides the multiplies).
+///
+/// # Safety
+/// AVX2 available; 16 bytes readable at `src + kh · step` for `kh < kernel_h`; `dst` writable
+/// for `(kernel_h − 1) · row_w + 16` and `k_len + 4` i16, `k_len = kernel_h · row_w`.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn widen_dense_window(
+    src: *const i8,
+    step: usize,
+    kernel_h: usize,
+    row_w: usize,
+    dst: *mut i16,
+) {
+    // SAFETY: as documented above (caller).
+    unsafe {
+        for kh in 0..kernel_h {
+            let v = _mm256_cvtepi8_epi16(_mm_loadu_si128(src.add(kh * step).cast()));
+            _mm256_storeu_si256(dst.add(kh * row_w).cast(), v);
+        }
+        _mm_storel_epi64(dst.add(kernel_h * row_w).cast(), _mm_setzero_si128());
     }
 }
 
@@ -505,6 +547,8 @@ unsafe fn gemm(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
     let (cpg, opg, k) = (pl.cpg, pl.opg, pl.k_len);
     let im2col = cpg % 4 != 0;
     let k_pad = k.next_multiple_of(4);
+    // The length of a kernel row's run of bytes (for [`widen_dense_window`]).
+    let row_w = g.kernel_w * cpg;
     let (segs, segq) = if im2col {
         (1, k_pad / 4)
     } else {
@@ -588,11 +632,26 @@ unsafe fn gemm(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
                     pl.for_each_tile_row(m0, rows, MR, |r, m, oh, ow| {
                         // SAFETY: pixel `(b, oh, ow)` exists; `sb_oc < out_c`.
                         out_rows[r] = unsafe { out.add(((b * pixels) + m) * g.out_c + sb_oc) };
-                        if im2col {
-                            let (dst, rest) = core::mem::take(&mut col_rest).split_at_mut(k_pad);
-                            col_rest = rest;
-                            pl.im2col_row(ctx.input, (b, grp, oh, ow), zp, dst);
-                            ptrs[0][r] = dst.as_ptr();
+                        if !im2col {
+                            return;
+                        }
+                        let (dst, rest) = core::mem::take(&mut col_rest).split_at_mut(k_pad);
+                        col_rest = rest;
+                        // SAFETY: row `r` of the buffer (`k_pad ≤ MAX_IM2COL_K ≤ MAX_K` i16),
+                        // rows written in order so a row's excess is overwritten by the next,
+                        // the last one's stays inside the `MR · MAX_K` buffer (`row_w ≤ 16`);
+                        // `dense_window` checked 16 readable bytes per kernel row.
+                        unsafe {
+                            let xrow = xbuf.add(r * k_pad);
+                            match pl.dense_window(ctx.input.len(), (b, oh, ow), 16) {
+                                Some((at, step)) if row_w <= 16 => {
+                                    widen_dense_window(x.add(at), step, g.kernel_h, row_w, xrow)
+                                }
+                                _ => {
+                                    pl.im2col_row(ctx.input, (b, grp, oh, ow), zp, dst);
+                                    widen_run(dst.as_ptr(), k_pad, xrow);
+                                }
+                            }
                         }
                     });
                     if !im2col {
@@ -604,12 +663,11 @@ unsafe fn gemm(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
                                 None => zero_row.as_ptr(),
                             };
                         });
+                        // SAFETY: every pointer reads `4·segq = cpg` bytes (a tap's channels or
+                        // the zero row), `segs · 4·segq = k_pad` i16 per row fit the buffer
+                        // (`k_pad ≤ MAX_K`, checked with the plan).
+                        unsafe { widen_rows(&ptrs[..segs], 4 * segq, k_pad, xbuf) };
                     }
-                    let ptrs = &ptrs[..segs];
-                    // SAFETY: every pointer reads `4·segq` bytes (a tap's `cpg` channels, the
-                    // zero row, or an im2col row of `k_pad`), `segs · 4·segq = k_pad` i16 per row
-                    // fit the buffer (`k_pad ≤ MAX_K`, checked with the plan).
-                    unsafe { widen_rows(ptrs, 4 * segq, k_pad, xbuf) };
                     for blk in blocks {
                         let mut rows_at = out_rows;
                         for r in rows_at.iter_mut().take(rows) {

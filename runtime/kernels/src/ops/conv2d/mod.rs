@@ -784,6 +784,36 @@ impl S8Plan {
         }
     }
 
+    /// For a layer whose group spans every input channel with dilation 1 along the width (the
+    /// first layers), the window of output pixel `(b, oh, ow)` when it lies inside the input
+    /// with `over` bytes readable from each kernel row's start: `(at, step)`, kernel row `kh`
+    /// being the `kernel_w · in_c` bytes at `at + kh · step`. `None` otherwise (a border pixel,
+    /// or the last rows of the input, where such a read would leave it).
+    #[inline(always)]
+    pub(crate) fn dense_window(
+        &self,
+        input_len: usize,
+        (b, oh, ow): (usize, usize, usize),
+        over: usize,
+    ) -> Option<(usize, usize)> {
+        let g = &self.g;
+        if g.dilation_w != 1 || self.cpg != g.in_c {
+            return None;
+        }
+        let (ih0, kh0, kh1) =
+            Self::window(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
+        let (iw0, kw0, kw1) =
+            Self::window(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
+        if kh0 != 0 || kh1 != g.kernel_h || kw0 != 0 || kw1 != g.kernel_w {
+            return None;
+        }
+        let in_px = g.in_w * g.in_c;
+        let at = (b * g.in_h + ih0 as usize) * in_px + iw0 as usize * g.in_c;
+        let step = g.dilation_h * in_px;
+        let last = at + (g.kernel_h - 1) * step;
+        (last + over.max(g.kernel_w * g.in_c) <= input_len).then_some((at, step))
+    }
+
     /// For output position `o` along an axis: the first input position of the window and the
     /// range of taps inside the input.
     #[inline(always)]
