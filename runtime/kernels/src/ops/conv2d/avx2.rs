@@ -38,8 +38,12 @@ const MR: usize = 6;
 const NV_MAX: usize = 2;
 /// Longest padded depth of the GEMM path (the packed weights of one vector fill the buffer).
 const MAX_K: usize = PACK_DWORDS / 4;
-/// Packed weights buffer: 64 KiB.
+/// The most packed weights of one block (64 KiB): the depth limit.
 const PACK_DWORDS: usize = 16 * 1024;
+/// The GEMM's packed weights buffer, several blocks (a super-block): 128 KiB on the stack, so
+/// each tile widens its rows once for up to that much weight data (64 KiB measured ResNeXt-29
+/// 1.09 times the time of 128 KiB, ResNeXt-50 1.05; 16 KiB 1.4 times).
+const SUPER_DWORDS: usize = 32 * 1024;
 /// Largest padded depth gathered into an im2col row.
 const MAX_IM2COL_K: usize = 1024;
 /// Longest row of input zero points.
@@ -559,13 +563,13 @@ unsafe fn gemm(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
     let block_dwords = k_pad / 2 * 8 * NV_MAX;
     // Blocks packed together: each tile widens its rows once for all of them (widening per
     // block took about a tenth of the GEMM's samples, `perf annotate`).
-    let blocks_max = (PACK_DWORDS / block_dwords).clamp(1, SUPER_BLOCKS);
+    let blocks_max = (SUPER_DWORDS / block_dwords).clamp(1, SUPER_BLOCKS);
     // Uninitialised: `widen_rows` writes each row's `k_pad` values before the tile reads them
     // (zeroing 48 KiB per call measured 2 % of ResNet-8's time in `memset`, `perf report`).
     let mut xbuf = Aligned([MaybeUninit::<i16>::uninit(); MR * MAX_K]);
     let xbuf = xbuf.0.as_mut_ptr().cast::<i16>();
     let zp = (-ctx.p.input_offset) as i8;
-    let mut packed = Aligned([MaybeUninit::<i32>::uninit(); PACK_DWORDS]);
+    let mut packed = Aligned([MaybeUninit::<i32>::uninit(); SUPER_DWORDS]);
     let packed = packed.0.as_mut_ptr().cast::<i32>();
     let mut zero_row = [0i8; MAX_ZERO_ROW];
     zero_row[..cpg.min(MAX_ZERO_ROW)].fill(zp);
@@ -592,7 +596,7 @@ unsafe fn gemm(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
                 } else {
                     block_dwords
                 };
-                // SAFETY: block `used` starts at `used · w ≤ PACK_DWORDS − w` dwords (by the
+                // SAFETY: block `used` starts at `used · w ≤ SUPER_DWORDS − w` dwords (by the
                 // choice of `blocks_max`, or `nv_max = 1` and one block); rows `oc .. oc + n`
                 // (`n · k` bytes).
                 let (dst, sums) = unsafe {
