@@ -17,6 +17,30 @@ use super::{s8_call_ok, FullyConnectedParams, FullyConnectedS8Params};
 use crate::arch::x86::Avx2;
 use crate::ops::util::requantize_output;
 
+/// How far ahead of the rows being multiplied their weights are prefetched.
+const PREFETCH_ROWS: usize = 8;
+
+/// Requests weight rows `first .. first + rows` (of `k` elements; those that exist) into the
+/// cache, one prefetch per 64-byte line. The weights are read once per call, usually from
+/// memory (a classifier's 1.3 MB at int8, 5 MB at f32), and the rows a few groups ahead then
+/// arrive while the current ones are multiplied: the 1280 × 1000 int8 layer with cold weights
+/// took 365–409 µs (median) without, 255–320 µs with (a scratch harness over 48 copies of the
+/// weights).
+#[inline]
+fn prefetch_rows<T>(weights: &[T], first: usize, rows: usize, k: usize) {
+    let bytes = core::mem::size_of_val(weights);
+    let row = k * core::mem::size_of::<T>();
+    let base = weights.as_ptr().cast::<i8>();
+    let mut at = first.saturating_mul(row);
+    let end = first.saturating_add(rows).saturating_mul(row).min(bytes);
+    while at < end {
+        // SAFETY: byte `at < bytes` is inside the weights; a prefetch reads nothing
+        // architecturally.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(base.add(at)) };
+        at += 64;
+    }
+}
+
 /// `fully_connected_s8_avx2`; `false` (nothing written) when unavailable or out of range.
 pub(crate) fn fully_connected_s8(
     p: &FullyConnectedS8Params,
@@ -135,6 +159,7 @@ unsafe fn run_s8(
         let mut n = 0;
         while n < units {
             let nb = (units - n).min(4);
+            prefetch_rows(weights, n + PREFETCH_ROWS, nb, k);
             let mut acc = [_mm256_setzero_si256(); 4];
             let mut kk = 0;
             while kk < k16 {
@@ -212,6 +237,7 @@ unsafe fn run_f32(
         let mut n = 0;
         while n < units {
             let nb = (units - n).min(4);
+            prefetch_rows(weights, n + PREFETCH_ROWS, nb, k);
             let mut acc = [_mm256_setzero_ps(); 4];
             let mut kk = 0;
             while kk < k8 {
