@@ -329,7 +329,7 @@ unsafe fn finish_scalar(ctx: &S8Ctx, lo: __m256i, hi: __m256i, oc: usize, n: usi
 /// Fills the chunk's constants and packed weights for channels `c0 .. c0 + cn`
 /// (`cn ≤ CHUNK`, `c0 + cn ≤ out_c`): every position of `cn.next_multiple_of(16)` the kernel
 /// reads is written (lanes past `cn` hold zeros). Gathers 8 channels at a time, in [`PERM16`]
-/// order.
+/// order. With `pair8` (`cn = 8`), the block's upper 8 channels repeat the lower ones.
 ///
 /// # Safety
 /// AVX2 available; `ctx` built by [`conv2d_s8`] (weights `out_c · TAPS` bytes, `TAPS ≥ 4`,
@@ -341,6 +341,7 @@ unsafe fn prepare_chunk<const TAPS: usize, const PAIRS: usize>(
     cn: usize,
     k: &mut Consts,
     wpk: &mut A32<[MaybeUninit<i32>; MAX_PAIRS * CHUNK]>,
+    pair8: bool,
 ) {
     let blocks = cn.div_ceil(16);
     let wbase = ctx.weights.as_ptr();
@@ -362,9 +363,12 @@ unsafe fn prepare_chunk<const TAPS: usize, const PAIRS: usize>(
             let mut live = [0i32; 8];
             for (i, (l, m)) in lanes.iter_mut().zip(live.iter_mut()).enumerate() {
                 let cc = 16 * v + PERM16[8 * h + i];
-                // Channel offsets below 2^30 (plan); dead lanes are masked off.
+                // Channel offsets below 2^30 (plan); dead lanes are masked off. With `pair8`
+                // (8 channels), positions of channels 8..16 repeat channels 0..8: a block holds
+                // two pixels.
+                let (cc, on) = if pair8 { (cc % 8, true) } else { (cc, cc < cn) };
                 *l = (c0 + cc.min(cn.saturating_sub(1))) as i32;
-                *m = if cc < cn { -1 } else { 0 };
+                *m = if on { -1 } else { 0 };
             }
             // SAFETY: 8 i32 each.
             let (ch, mask) = unsafe {
@@ -460,6 +464,42 @@ unsafe fn prepare_chunk<const TAPS: usize, const PAIRS: usize>(
     }
 }
 
+/// The accumulators (`lo`, `hi` in [`PERM16`] order) of the full 16-channel block at channel
+/// `cb` of the chunk: bias, then the tap pairs interleaved as i16 and multiplied with
+/// `vpmaddwd`.
+///
+/// # Safety
+/// AVX2 available; every `tp[t]` readable for 16 bytes at `cb`; constants (`kp`) and packed
+/// weights (`wp`) of block `cb / 16` written.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn block16<const TAPS: usize, const PAIRS: usize>(
+    tp: &[*const i8; TAPS],
+    cb: usize,
+    kp: *const i32,
+    wp: *const i32,
+) -> (__m256i, __m256i) {
+    // SAFETY: as documented (caller).
+    unsafe {
+        let mut lo = _mm256_load_si256(kp.add(cb).cast());
+        let mut hi = _mm256_load_si256(kp.add(cb + 8).cast());
+        let w = wp.add(cb / 16 * PAIRS * 16);
+        for pr in 0..PAIRS {
+            let a = ld16(tp[2 * pr].add(cb));
+            let bb = if 2 * pr + 1 < TAPS {
+                ld16(tp[2 * pr + 1].add(cb))
+            } else {
+                _mm256_setzero_si256()
+            };
+            let wl = _mm256_load_si256(w.add(pr * 16).cast());
+            let wh = _mm256_load_si256(w.add(pr * 16 + 8).cast());
+            lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, bb), wl));
+            hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, bb), wh));
+        }
+        (lo, hi)
+    }
+}
+
 /// # Safety
 /// AVX2 available; `ctx` built by [`conv2d_s8`] (lengths checked by the plan, depthwise kind);
 /// `KH × KW` is the kernel, `TAPS = KH·KW ≤ MAX_TAPS`, `PAIRS = ⌈TAPS/2⌉ ≤ MAX_PAIRS`.
@@ -487,13 +527,19 @@ unsafe fn dw_s8<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS
     let x = ctx.input.as_ptr();
     let out = output.as_mut_ptr();
     let zero = _mm256_setzero_si256();
+    // Exactly 8 channels, stride 1 (VWW's first depthwise layer): two horizontally adjacent
+    // pixels' channels are 16 contiguous bytes in every tap and in the output, so a pair of
+    // interior pixels runs as one full 16-channel block (the constants repeated), where one
+    // pixel would fill half a block and pay the per-pixel set-up alone. (Not with the scalar
+    // output stage, which reads the constants by channel.)
+    let pair8 = c == 8 && g.stride_w == 1 && ctx.mode != RqMode::Scalar;
     let mut c0 = 0;
     while c0 < c {
         let cn = (c - c0).min(CHUNK);
         let full = cn / 16;
         let tail = cn % 16;
         // SAFETY: `ctx` from `conv2d_s8`; `c0 + cn ≤ c`; TAPS ≥ 9.
-        unsafe { prepare_chunk::<TAPS, PAIRS>(ctx, c0, cn, &mut k, &mut wpk) };
+        unsafe { prepare_chunk::<TAPS, PAIRS>(ctx, c0, cn, &mut k, &mut wpk, pair8) };
         let kp = k.bias.0.as_ptr().cast::<i32>();
         let wp = wpk.0.as_ptr().cast::<i32>();
         for b in 0..g.batch {
@@ -511,8 +557,32 @@ unsafe fn dw_s8<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS
                 }
                 // SAFETY: output row `(b, oh)` exists.
                 let out_row = unsafe { out.add(((b * g.out_h + oh) * g.out_w) * c + c0) };
-                for ow in 0..g.out_w {
+                let mut ow = 0;
+                while ow < g.out_w {
                     let iw0 = (ow * g.stride_w) as isize - g.pad_left as isize;
+                    // Both windows of the pair `ow, ow + 1` inside the row (`pair8`).
+                    if pair8 && ow + 1 < g.out_w && iw0 >= 0 && iw0 as usize + KW < g.in_w {
+                        let mut tp = [zrow.as_ptr(); TAPS];
+                        for kh in 0..KH {
+                            if row_ok[kh] {
+                                for kw in 0..KW {
+                                    // SAFETY: pixels `(b, ih, iw0 + kw)` and the next exist
+                                    // (`iw0 + KW < in_w`): 16 bytes of this and the next pixel.
+                                    tp[kh * KW + kw] =
+                                        unsafe { rows[kh].add((iw0 as usize + kw) * c) };
+                                }
+                            }
+                        }
+                        // SAFETY: pixels `(b, oh, ow)` and `ow + 1` exist, 16 bytes of output;
+                        // every tap pointer has 16 bytes (two pixels, or the zero row);
+                        // constants and weights of block 0 written (repeated, `pair8`).
+                        unsafe {
+                            let (lo, hi) = block16::<TAPS, PAIRS>(&tp, 0, kp, wp);
+                            finish_block(ctx, &k, 0, lo, hi, c0, 16, out_row.add(ow * c));
+                        }
+                        ow += 2;
+                        continue;
+                    }
                     let mut tp = [zrow.as_ptr(); TAPS];
                     for kh in 0..KH {
                         if !row_ok[kh] {
@@ -533,27 +603,7 @@ unsafe fn dw_s8<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS
                         // SAFETY: `cb + 16 ≤ cn`: every tap pointer (a pixel's chunk or the zero
                         // row) has 16 bytes at `cb`; constants and weights of block `v` written.
                         unsafe {
-                            let mut lo = _mm256_load_si256(kp.add(cb).cast());
-                            let mut hi = _mm256_load_si256(kp.add(cb + 8).cast());
-                            let w = wp.add(v * PAIRS * 16);
-                            for pr in 0..PAIRS {
-                                let a = ld16(tp[2 * pr].add(cb));
-                                let bb = if 2 * pr + 1 < TAPS {
-                                    ld16(tp[2 * pr + 1].add(cb))
-                                } else {
-                                    zero
-                                };
-                                let wl = _mm256_load_si256(w.add(pr * 16).cast());
-                                let wh = _mm256_load_si256(w.add(pr * 16 + 8).cast());
-                                lo = _mm256_add_epi32(
-                                    lo,
-                                    _mm256_madd_epi16(_mm256_unpacklo_epi16(a, bb), wl),
-                                );
-                                hi = _mm256_add_epi32(
-                                    hi,
-                                    _mm256_madd_epi16(_mm256_unpackhi_epi16(a, bb), wh),
-                                );
-                            }
+                            let (lo, hi) = block16::<TAPS, PAIRS>(&tp, cb, kp, wp);
                             finish_block(ctx, &k, cb, lo, hi, c0 + cb, 16, dst.add(cb));
                         }
                     }
@@ -586,6 +636,7 @@ unsafe fn dw_s8<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS
                             finish_block(ctx, &k, cb, lo, hi, c0 + cb, tail, dst.add(cb));
                         }
                     }
+                    ow += 1;
                 }
             }
         }
