@@ -192,6 +192,10 @@ unsafe fn store16(ctx: &Ctx, a: __m256i, b: __m256i, oc: usize, n: usize, dst: *
     if n >= 16 {
         // SAFETY: 16 bytes writable (caller).
         unsafe { _mm_storeu_si128(dst.cast(), bytes) };
+    } else if n == 8 {
+        // SAFETY: 8 bytes writable (caller). (8-channel layers: VWW's first; the copy below
+        // is a `memcpy` call.)
+        unsafe { _mm_storel_epi64(dst.cast(), bytes) };
     } else {
         let mut t = [0i8; 16];
         // SAFETY: `t` holds 16 bytes; `n < 16` bytes writable at `dst` (caller).
@@ -251,6 +255,10 @@ unsafe fn store16_with(
     if n >= 16 {
         // SAFETY: 16 bytes writable (caller).
         unsafe { _mm_storeu_si128(dst.cast(), bytes) };
+    } else if n == 8 {
+        // SAFETY: 8 bytes writable (caller). (8-channel layers: VWW's first; the copy below
+        // is a `memcpy` call.)
+        unsafe { _mm_storel_epi64(dst.cast(), bytes) };
     } else {
         let mut t = [0i8; 16];
         // SAFETY: `t` holds 16 bytes; `n < 16` bytes writable at `dst` (caller).
