@@ -800,6 +800,7 @@ impl S8Plan {
     /// being the `kernel_w · in_c` bytes at `at + kh · step`. `None` otherwise (a border pixel,
     /// or the last rows of the input, where such a read would leave it).
     #[inline(always)]
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     pub(crate) fn dense_window(
         &self,
         input_len: usize,
