@@ -294,6 +294,10 @@ fn peak(c: &mut Criterion) {
                 // SAFETY: AVX2 detected just above.
                 bch.iter(|| unsafe { peak_x86::vpmaddwd(black_box(3), ROUNDS) })
             });
+            grp.bench_function("peak/vpmaddwd_vpaddd_ymm", |bch| {
+                // SAFETY: AVX2 detected just above.
+                bch.iter(|| unsafe { peak_x86::vpmaddwd_vpaddd(black_box(3), ROUNDS) })
+            });
             grp.throughput(Throughput::Elements(ROUNDS * CHAINS * 8));
             grp.bench_function("peak/fma_f32_ymm", |bch| {
                 // SAFETY: AVX2 and FMA detected just above.
@@ -321,6 +325,30 @@ mod peak_x86 {
         for _ in 0..rounds {
             for v in acc.iter_mut() {
                 *v = _mm256_madd_epi16(*v, b);
+            }
+        }
+        let mut s = _mm256_setzero_si256();
+        for v in acc {
+            s = _mm256_add_epi32(s, v);
+        }
+        _mm256_extract_epi32::<0>(s)
+    }
+
+    /// What an int8 GEMM tile without VNNI must run: `rounds` × 12 `vpmaddwd` each followed by
+    /// the `vpaddd` that accumulates it (12 chains, registers only), the ceiling of the AVX2
+    /// tiles below the `vpmaddwd`-only peak.
+    ///
+    /// # Safety
+    /// AVX2 available.
+    #[target_feature(enable = "avx2")]
+    pub unsafe fn vpmaddwd_vpaddd(seed: i16, rounds: u64) -> i32 {
+        let a = _mm256_set1_epi16(seed);
+        let b = _mm256_set1_epi16(seed + 1);
+        let mut acc = [_mm256_set1_epi16(1); 12];
+        for _ in 0..rounds {
+            for (i, v) in acc.iter_mut().enumerate() {
+                let m = if i % 2 == 0 { a } else { b };
+                *v = _mm256_add_epi32(m, _mm256_madd_epi16(*v, b));
             }
         }
         let mut s = _mm256_setzero_si256();
