@@ -510,23 +510,20 @@ unsafe fn gemm_tile<const NV: usize>(
 }
 
 /// # Safety
-/// As [`gemm_tile`] with `pairs = k_pad / 2`; `out_rows[r]` writable for `n` bytes for `r < rows`; `oc + n ≤ out_c`.
+/// As [`gemm_tile`] with `pairs = k_pad / 2` and the block's packed weights (`blk.w`);
+/// `out_rows[r]` writable for `blk.n` bytes for `r < rows`; `blk.oc + blk.n ≤ out_c`.
 #[target_feature(enable = "avx2,fma")]
-#[allow(clippy::too_many_arguments)]
 unsafe fn gemm_tile_store<const NV: usize>(
     ctx: &Ctx,
     xbuf: *const i16,
     k_pad: usize,
-    w: *const i32,
-    init: &[__m256i; NV_MAX],
-    rq: Option<&[Requant8Simple; 2]>,
+    blk: &Block,
     out_rows: &[*mut i8; MR],
     rows: usize,
-    oc: usize,
-    n: usize,
 ) {
+    let (rq, oc, n) = (blk.rq.as_ref(), blk.oc, blk.n);
     // SAFETY: forwarded from the caller.
-    let acc = unsafe { gemm_tile::<NV>(xbuf, k_pad, k_pad / 2, w, init) };
+    let acc = unsafe { gemm_tile::<NV>(xbuf, k_pad, k_pad / 2, blk.w, &blk.init) };
     for (r, row) in acc.iter().enumerate().take(rows) {
         let mut j = 0;
         while j < NV {
@@ -705,30 +702,8 @@ unsafe fn gemm(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
                         // `blk.oc .. + blk.n ≤ out_c` of each row.
                         unsafe {
                             match blk.nv {
-                                1 => gemm_tile_store::<1>(
-                                    ctx,
-                                    xbuf,
-                                    k_pad,
-                                    blk.w,
-                                    &blk.init,
-                                    blk.rq.as_ref(),
-                                    &rows_at,
-                                    rows,
-                                    blk.oc,
-                                    blk.n,
-                                ),
-                                _ => gemm_tile_store::<2>(
-                                    ctx,
-                                    xbuf,
-                                    k_pad,
-                                    blk.w,
-                                    &blk.init,
-                                    blk.rq.as_ref(),
-                                    &rows_at,
-                                    rows,
-                                    blk.oc,
-                                    blk.n,
-                                ),
+                                1 => gemm_tile_store::<1>(ctx, xbuf, k_pad, blk, &rows_at, rows),
+                                _ => gemm_tile_store::<2>(ctx, xbuf, k_pad, blk, &rows_at, rows),
                             }
                         }
                     }
