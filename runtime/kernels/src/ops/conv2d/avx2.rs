@@ -558,11 +558,6 @@ unsafe fn gemm(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
     let k_pad = k.next_multiple_of(4);
     // The length of a kernel row's run of bytes (for [`widen_dense_window`]).
     let row_w = g.kernel_w * cpg;
-    let (segs, segq) = if im2col {
-        (1, k_pad / 4)
-    } else {
-        (pl.taps, cpg / 4)
-    };
     // Dwords per vector of 8 channels: k_pad/2 · 8; per block of 16 channels, twice that.
     let nv_max = (PACK_DWORDS / (k_pad * 4)).min(NV_MAX);
     let block_dwords = k_pad / 2 * 8 * NV_MAX;
@@ -687,10 +682,10 @@ unsafe fn gemm(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
                                 None => zero_row.as_ptr(),
                             };
                         });
-                        // SAFETY: every pointer reads `4·segq = cpg` bytes (a tap's channels or
-                        // the zero row), `segs · 4·segq = k_pad` i16 per row fit the buffer
+                        // SAFETY: every pointer reads `cpg` bytes (a multiple of 4: a tap's
+                        // channels or the zero row), `taps · cpg = k_pad` i16 per row fit the buffer
                         // (`k_pad ≤ MAX_K`, checked with the plan).
-                        unsafe { widen_rows(&ptrs[..segs], 4 * segq, k_pad, xbuf) };
+                        unsafe { widen_rows(&ptrs[..pl.taps], cpg, k_pad, xbuf) };
                     }
                     for blk in blocks {
                         let mut rows_at = out_rows;
