@@ -1,6 +1,7 @@
 //! Kernel throughput on layer shapes taken from the models (MobileNetV2, ResNeXt-50/29, MLPerf
 //! Tiny VWW), every variant of each op's `IMPLS` list side by side, in GMAC/s (criterion's
-//! "elem/s" throughput counts multiply-accumulates).
+//! "elem/s" throughput counts multiply-accumulates; for pooling it counts window taps read,
+//! `output elements × kernel taps`).
 //!
 //! `cargo bench -p mote-kernels --features std --bench kernels [-- FILTER]`; variants whose instruction set the
 //! host lacks are skipped. `-- peak` measures the machine's multiply-accumulate peak (below).
@@ -13,6 +14,10 @@ use mote_kernels::ops::conv2d::{Conv2dParams, Conv2dS8Params, CONV2D_F32_IMPLS, 
 use mote_kernels::ops::fully_connected::{
     FullyConnectedParams, FullyConnectedS8Params, FULLY_CONNECTED_F32_IMPLS,
     FULLY_CONNECTED_S8_IMPLS,
+};
+use mote_kernels::ops::pool2d::{
+    Pool2dParams, Pool2dS8Params, AVG_POOL_F32_IMPLS, AVG_POOL_S8_IMPLS, MAX_POOL_F32_IMPLS,
+    MAX_POOL_S8_IMPLS,
 };
 use mote_kernels::quant::{quantize_multiplier, Rounding};
 use mote_kernels::{Activation, Shape as TensorShape};
@@ -380,5 +385,66 @@ mod peak_x86 {
     }
 }
 
-criterion_group!(benches, peak, conv_s8, conv_f32, fc, add_s8);
+/// (name, max, in_h = in_w, channels, kernel, stride, pad): the models' pooling layers.
+const POOL_SHAPES: &[(&str, bool, usize, usize, usize, usize, usize)] = &[
+    ("resnext_max_3x3_s2_112x112x64", true, 112, 64, 3, 2, 1),
+    ("mnv2_global_avg_7x7x1280", false, 7, 1280, 7, 1, 0),
+    ("resnet8_avg_8x8x64", false, 8, 64, 8, 8, 0),
+];
+
+fn pool(c: &mut Criterion) {
+    let mut grp = config(c);
+    for &(name, max, side, channels, kernel, stride, pad) in POOL_SHAPES {
+        let out = (side + 2 * pad - kernel) / stride + 1;
+        let g = Pool2dParams {
+            batch: 1,
+            in_h: side,
+            in_w: side,
+            channels,
+            out_h: out,
+            out_w: out,
+            kernel_h: kernel,
+            kernel_w: kernel,
+            stride_h: stride,
+            stride_w: stride,
+            dilation_h: 1,
+            dilation_w: 1,
+            pad_top: pad,
+            pad_left: pad,
+            pad_bottom: pad,
+            pad_right: pad,
+            count_include_pad: false,
+            activation: Activation::None,
+        };
+        let q = Pool2dS8Params {
+            geometry: g,
+            act_min: -128,
+            act_max: 127,
+        };
+        grp.throughput(Throughput::Elements(
+            (out * out * channels * kernel * kernel) as u64,
+        ));
+        let (f32s, s8s) = if max {
+            (MAX_POOL_F32_IMPLS, MAX_POOL_S8_IMPLS)
+        } else {
+            (AVG_POOL_F32_IMPLS, AVG_POOL_S8_IMPLS)
+        };
+        let x = floats(side * side * channels, 1);
+        let mut y = vec![0f32; out * out * channels];
+        for imp in f32s.iter().filter(|i| i.isa.available()) {
+            grp.bench_function(format!("pool2d_f32/{name}/{}", imp.name), |b| {
+                b.iter(|| (imp.f)(&g, black_box(&x), &mut y))
+            });
+        }
+        let xs = bytes(side * side * channels, 1);
+        let mut ys = vec![0i8; out * out * channels];
+        for imp in s8s.iter().filter(|i| i.isa.available()) {
+            grp.bench_function(format!("pool2d_s8/{name}/{}", imp.name), |b| {
+                b.iter(|| (imp.f)(&q, black_box(&xs), &mut ys))
+            });
+        }
+    }
+}
+
+criterion_group!(benches, peak, conv_s8, conv_f32, fc, add_s8, pool);
 criterion_main!(benches);

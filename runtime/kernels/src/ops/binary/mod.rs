@@ -256,7 +256,7 @@ pub const MUL_S8_IMPLS: &[Impl<MulS8Fn>] = &[
 /// ≤ 22 cannot overflow), input shifts right only, the output shift in the vector
 /// requantization's range. The output stage's range is checked by `OutputStage::new`.
 #[cfg_attr(
-    not(any(target_arch = "x86_64", target_arch = "aarch64", test)),
+    not(any(target_arch = "x86_64", target_arch = "aarch64")),
     allow(dead_code)
 )]
 pub(crate) fn add_s8_vector_range(p: &AddS8Params, a: usize, b: usize, out: usize) -> bool {
@@ -274,7 +274,7 @@ pub(crate) fn add_s8_vector_range(p: &AddS8Params, a: usize, b: usize, out: usiz
 /// [`add_s8_vector_range`] for Mul: `|(x + o1)(y + o2)| ≤ 2^16`, so the product cannot
 /// overflow.
 #[cfg_attr(
-    not(any(target_arch = "x86_64", target_arch = "aarch64", test)),
+    not(any(target_arch = "x86_64", target_arch = "aarch64")),
     allow(dead_code)
 )]
 pub(crate) fn mul_s8_vector_range(p: &MulS8Params, a: usize, b: usize, out: usize) -> bool {

@@ -50,7 +50,7 @@ pub(super) fn max_pool2d_s8_reference(p: &Pool2dS8Params, input: &[i8], output: 
 
 /// TFLite's rounded division of a window sum by its tap count.
 #[inline(always)]
-fn rounded_average(sum: i64, count: i64) -> i64 {
+pub(super) fn rounded_average(sum: i64, count: i64) -> i64 {
     if sum > 0 {
         (sum + count / 2) / count
     } else {
