@@ -12,10 +12,11 @@
 
 use core::arch::x86_64::*;
 
-use super::reference::{divisor, window, Window};
+use super::reference::divisor;
 use super::reference_s8::rounded_average;
 use super::{
-    clamp_of, for_each_tap_offset, vector_geometry, Pool2dParams, Pool2dS8Params, MAX_AVG_S8_TAPS,
+    avg_s8_vector_range, clamp_of, for_each_pixel, for_each_tap_offset, vector_geometry,
+    Pool2dParams, Pool2dS8Params,
 };
 use crate::arch::x86::{pack_16_avx2, Avx2};
 use crate::ops::util::clamp_s8;
@@ -63,28 +64,12 @@ pub(crate) fn avg_pool2d_s8(p: &Pool2dS8Params, input: &[i8], output: &mut [i8])
     let Some(t) = Avx2::get() else {
         return false;
     };
-    let g = &p.geometry;
-    let taps = g.kernel_h.checked_mul(g.kernel_w);
-    if !vector_geometry(g, input.len(), output.len()) || taps.is_none_or(|t| t > MAX_AVG_S8_TAPS) {
+    if !avg_s8_vector_range(p, input.len(), output.len()) {
         return false;
     }
     // SAFETY: as in `f32_entry`; at most `MAX_AVG_S8_TAPS` taps per window.
     unsafe { avg_s8(t, p, input, output) };
     true
-}
-
-/// Calls `f(pixel offset, window)` for every output pixel, in output order.
-#[inline(always)]
-fn for_each_pixel(p: &Pool2dParams, mut f: impl FnMut(usize, usize, &Window)) {
-    let mut o = 0;
-    for n in 0..p.batch {
-        for oh in 0..p.out_h {
-            for ow in 0..p.out_w {
-                f(n, o, &window(p, oh, ow));
-                o += p.channels;
-            }
-        }
-    }
 }
 
 /// # Safety

@@ -237,6 +237,35 @@ fn vector_geometry(p: &Pool2dParams, input: usize, output: usize) -> bool {
 )]
 const MAX_AVG_S8_TAPS: usize = 1 << 16;
 
+/// [`vector_geometry`] for an int8 average, and windows of at most [`MAX_AVG_S8_TAPS`] taps.
+#[cfg_attr(
+    not(any(target_arch = "x86_64", target_arch = "aarch64")),
+    allow(dead_code)
+)]
+fn avg_s8_vector_range(p: &Pool2dS8Params, input: usize, output: usize) -> bool {
+    let g = &p.geometry;
+    let taps = g.kernel_h.checked_mul(g.kernel_w);
+    vector_geometry(g, input, output) && taps.is_some_and(|t| t <= MAX_AVG_S8_TAPS)
+}
+
+/// Calls `f(batch, pixel offset, window)` for every output pixel, in output order.
+#[cfg_attr(
+    not(any(target_arch = "x86_64", target_arch = "aarch64")),
+    allow(dead_code)
+)]
+#[inline(always)]
+fn for_each_pixel(p: &Pool2dParams, mut f: impl FnMut(usize, usize, &reference::Window)) {
+    let mut o = 0;
+    for n in 0..p.batch {
+        for oh in 0..p.out_h {
+            for ow in 0..p.out_w {
+                f(n, o, &reference::window(p, oh, ow));
+                o += p.channels;
+            }
+        }
+    }
+}
+
 /// Calls `f(offset)` with the element offset of every tap of window `w` (batch `n`) inside the
 /// input, in the reference's `(kh, kw)` order.
 #[cfg_attr(
