@@ -39,6 +39,17 @@ pub enum Activation {
 }
 
 impl Activation {
+    /// The bounds `(lo, hi)` when the activation is a clamp (ReLU, Clip), which vector kernels
+    /// apply in registers as `min(max(v, lo), hi)` (NaN gives `lo`, as [`Activation::apply`]);
+    /// `None` for the others, applied to the stored values with [`Activation::apply_slice`].
+    pub fn clamp_bounds(self) -> Option<(f32, f32)> {
+        match self {
+            Activation::Relu => Some((0.0, f32::INFINITY)),
+            Activation::Clip { min, max } => Some((min, max)),
+            _ => None,
+        }
+    }
+
     /// Applies the activation to one value.
     // `max(..).min(..)` rather than `clamp`: it maps NaN to the lower bound and cannot panic.
     #[allow(clippy::manual_clamp)]

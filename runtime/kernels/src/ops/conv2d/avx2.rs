@@ -1285,15 +1285,6 @@ enum F32Tile {
     Avx512,
 }
 
-/// Clamp bounds when the activation is a clamp (`None` is `[-inf, inf]` with NaN kept).
-pub(super) fn clamp_of(a: Activation) -> Option<(f32, f32)> {
-    match a {
-        Activation::Relu => Some((0.0, f32::INFINITY)),
-        Activation::Clip { min, max } => Some((min, max)),
-        _ => None,
-    }
-}
-
 /// Applies the activation to `v` (lanes of one output vector) where it is a clamp; other
 /// activations are applied by the caller after the store.
 #[target_feature(enable = "avx2,fma")]
@@ -1350,7 +1341,7 @@ unsafe fn gemm_f32(
     let pixels = g.out_h * g.out_w;
     let x = input.as_ptr();
     let out = output.as_mut_ptr();
-    let clamp_f32 = clamp_of(g.activation);
+    let clamp_f32 = g.activation.clamp_bounds();
     let clamp = clamp_f32.map(|(lo, hi)| (_mm256_set1_ps(lo), _mm256_set1_ps(hi)));
     let scalar_act = clamp.is_none() && g.activation != Activation::None;
 
@@ -1633,7 +1624,10 @@ unsafe fn depthwise_f32(
     let pixels = g.out_h * g.out_w;
     let x = input.as_ptr();
     let out = output.as_mut_ptr();
-    let clamp = clamp_of(g.activation).map(|(lo, hi)| (_mm256_set1_ps(lo), _mm256_set1_ps(hi)));
+    let clamp = g
+        .activation
+        .clamp_bounds()
+        .map(|(lo, hi)| (_mm256_set1_ps(lo), _mm256_set1_ps(hi)));
     let scalar_act = clamp.is_none() && g.activation != Activation::None;
     let mut tap_ptr = [x; super::MAX_TAPS];
     let mut c0 = 0;

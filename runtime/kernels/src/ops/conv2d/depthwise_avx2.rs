@@ -678,15 +678,6 @@ pub(crate) fn conv2d_f32(
     true
 }
 
-/// Clamp bounds when the activation is a clamp.
-fn clamp_of(a: Activation) -> Option<(f32, f32)> {
-    match a {
-        Activation::Relu => Some((0.0, f32::INFINITY)),
-        Activation::Clip { min, max } => Some((min, max)),
-        _ => None,
-    }
-}
-
 /// The lane mask for `n ≤ 8` f32 lanes.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
@@ -820,7 +811,10 @@ unsafe fn dw_f32<const KH: usize, const KW: usize, const TAPS: usize>(
     let mut bv = A32([MaybeUninit::<f32>::uninit(); CHUNK]);
     let x = input.as_ptr();
     let out = output.as_mut_ptr();
-    let clamp = clamp_of(g.activation).map(|(lo, hi)| (_mm256_set1_ps(lo), _mm256_set1_ps(hi)));
+    let clamp = g
+        .activation
+        .clamp_bounds()
+        .map(|(lo, hi)| (_mm256_set1_ps(lo), _mm256_set1_ps(hi)));
     let scalar_act = clamp.is_none() && g.activation != Activation::None;
     let mut c0 = 0;
     while c0 < c {

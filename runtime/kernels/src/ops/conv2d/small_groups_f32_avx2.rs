@@ -79,7 +79,7 @@ unsafe fn run<const C: usize>(
     super::pack_small_groups_f32(weights, (g.out_c, taps, C), 8, &mut packed.0);
     // Written up to `out_c · taps · C = out_c · k_len ≤ PACK` floats, all the loop reads.
     let packed = packed.0.as_ptr().cast::<f32>();
-    let clamp = super::avx2::clamp_of(g.activation);
+    let clamp = g.activation.clamp_bounds();
     let bounds = clamp.map(|(lo, hi)| (_mm256_set1_ps(lo), _mm256_set1_ps(hi)));
     let scalar_act = clamp.is_none() && g.activation != Activation::None;
     let x = input.as_ptr();

@@ -88,7 +88,7 @@ unsafe fn run<const C: usize>(
     for (c, v) in idx.iter_mut().enumerate() {
         *v = _mm512_add_epi32(group_base, _mm512_set1_epi32(c as i32));
     }
-    let clamp = super::avx2::clamp_of(g.activation);
+    let clamp = g.activation.clamp_bounds();
     let bounds = clamp.map(|(lo, hi)| (_mm512_set1_ps(lo), _mm512_set1_ps(hi)));
     let scalar_act = clamp.is_none() && g.activation != Activation::None;
     let x = input.as_ptr();

@@ -15,8 +15,8 @@ use core::arch::x86_64::*;
 use super::reference::divisor;
 use super::reference_s8::rounded_average;
 use super::{
-    avg_s8_vector_range, clamp_of, for_each_pixel, for_each_tap_offset, vector_geometry,
-    Pool2dParams, Pool2dS8Params,
+    avg_s8_vector_range, for_each_pixel, for_each_tap_offset, vector_geometry, Pool2dParams,
+    Pool2dS8Params,
 };
 use crate::arch::x86::{pack_16_avx2, Avx2};
 use crate::ops::util::clamp_s8;
@@ -79,7 +79,10 @@ unsafe fn pool_f32<const AVG: bool>(_t: Avx2, p: &Pool2dParams, input: &[f32], o
     let c = p.channels;
     let x = input.as_ptr();
     let y = output.as_mut_ptr();
-    let clamp = clamp_of(p.activation).map(|(lo, hi)| (_mm256_set1_ps(lo), _mm256_set1_ps(hi)));
+    let clamp = p
+        .activation
+        .clamp_bounds()
+        .map(|(lo, hi)| (_mm256_set1_ps(lo), _mm256_set1_ps(hi)));
     let scalar_act = clamp.is_none() && p.activation != Activation::None;
     let init = if AVG {
         _mm256_setzero_ps()

@@ -289,20 +289,6 @@ fn for_each_tap_offset(
     }
 }
 
-/// Clamp bounds of a clamp activation (ReLU, Clip), applied in the vector registers; other
-/// activations are applied to the stored output by [`Activation::apply_slice`].
-#[cfg_attr(
-    not(any(target_arch = "x86_64", target_arch = "aarch64")),
-    allow(dead_code)
-)]
-fn clamp_of(a: Activation) -> Option<(f32, f32)> {
-    match a {
-        Activation::Relu => Some((0.0, f32::INFINITY)),
-        Activation::Clip { min, max } => Some((min, max)),
-        _ => None,
-    }
-}
-
 mod reference_s8;
 #[cfg(test)]
 mod tests_s8;

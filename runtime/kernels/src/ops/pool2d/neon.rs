@@ -14,8 +14,8 @@ use core::arch::aarch64::*;
 use super::reference::divisor;
 use super::reference_s8::rounded_average;
 use super::{
-    avg_s8_vector_range, clamp_of, for_each_pixel, for_each_tap_offset, vector_geometry,
-    Pool2dParams, Pool2dS8Params,
+    avg_s8_vector_range, for_each_pixel, for_each_tap_offset, vector_geometry, Pool2dParams,
+    Pool2dS8Params,
 };
 use crate::arch::aarch64::Neon;
 use crate::ops::util::clamp_s8;
@@ -85,7 +85,10 @@ unsafe fn pool_f32<const AVG: bool>(_t: Neon, p: &Pool2dParams, input: &[f32], o
     let c = p.channels;
     let x = input.as_ptr();
     let y = output.as_mut_ptr();
-    let clamp = clamp_of(p.activation).map(|(lo, hi)| (vdupq_n_f32(lo), vdupq_n_f32(hi)));
+    let clamp = p
+        .activation
+        .clamp_bounds()
+        .map(|(lo, hi)| (vdupq_n_f32(lo), vdupq_n_f32(hi)));
     let scalar_act = clamp.is_none() && p.activation != Activation::None;
     let init = vdupq_n_f32(if AVG { 0.0 } else { f32::NEG_INFINITY });
     for_each_pixel(p, |n, o, w| {
