@@ -45,3 +45,6 @@ pub use interpreter::{Interpreter, NoProfiler, Profiler};
 pub use model::Model;
 pub use mote_format as format;
 pub use mote_format::{DType, OpCode, OpParams, Storage, TensorInfo};
+/// Which instruction set the kernels use ([`dispatch::best`]) and a process-wide cap on it
+/// ([`dispatch::set_limit`]), for hosts that compare instruction sets on one machine.
+pub use mote_kernels::dispatch;

@@ -297,6 +297,26 @@ pub struct BenchArgs {
     /// Time every op and print a per-layer table sorted by cost.
     #[arg(long)]
     pub per_op: bool,
+    /// Use no instruction set above this one (reference, avx2, avx512_vnni, neon, neon_dotprod),
+    /// to measure what each kernel family gives on this machine; default: the best the CPU has.
+    #[arg(long, value_name = "ISA", value_parser = parse_isa)]
+    pub isa: Option<mote_runtime::dispatch::Isa>,
+}
+
+/// Parses an instruction-set name as the kernels spell it (`avx2`, `neon_dotprod`, ...).
+pub fn parse_isa(s: &str) -> Result<mote_runtime::dispatch::Isa, String> {
+    use mote_runtime::dispatch::Isa;
+    Isa::ALL
+        .iter()
+        .copied()
+        .find(|i| i.name() == s)
+        .ok_or_else(|| {
+            let names: Vec<&str> = Isa::ALL.iter().map(|i| i.name()).collect();
+            format!(
+                "'{s}' is not an instruction set; one of: {}",
+                names.join(", ")
+            )
+        })
 }
 
 /// Parses `NAME=1,3,224,224`.

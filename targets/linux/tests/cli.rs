@@ -528,6 +528,34 @@ fn bench_per_op_covers_every_op() {
     assert!(t.contains("GMAC/s") && t.contains("share %"), "{t}");
 }
 
+#[test]
+fn bench_isa_caps_the_kernels_and_rejects_unknown_names() {
+    let d = scratch("bench_isa");
+    let m = compile_ad01(&d);
+    let v = json(
+        &ok(&[
+            "bench",
+            &m,
+            "--iters",
+            "2",
+            "--warmup",
+            "0",
+            "--json",
+            "--isa",
+            "reference",
+        ])
+        .stdout,
+    );
+    assert_eq!(v["isa"].as_str(), Some("reference"), "{v}");
+    let best = json(&ok(&["bench", &m, "--iters", "2", "--warmup", "0", "--json"]).stdout);
+    assert!(
+        best["isa"].as_str().is_some_and(|s| !s.is_empty()),
+        "{best}"
+    );
+    let e = fails(&["bench", &m, "--isa", "sse9"], 2);
+    assert!(e.contains("sse9") && e.contains("avx2"), "{e}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // images
 

@@ -79,6 +79,8 @@ pub struct BenchResult {
     pub macs: u64,
     /// Arena bytes.
     pub arena_bytes: usize,
+    /// The instruction set the kernels used (`avx512_vnni`, `neon_dotprod`, `reference`...).
+    pub isa: &'static str,
     /// Per-op times (with `--per-op`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ops: Option<Vec<OpTime>>,
@@ -175,6 +177,7 @@ pub fn bench(
         mean_ms: times.iter().sum::<f64>() / times.len().max(1) as f64,
         macs: report.macs,
         arena_bytes: report.arena_bytes,
+        isa: mote_runtime::dispatch::best().name(),
         ops,
     })
 }
@@ -184,6 +187,16 @@ pub fn bench(
 /// # Errors
 /// See the crate documentation for exit codes.
 pub fn run(a: &BenchArgs) -> Result<()> {
+    if let Some(isa) = a.isa {
+        if !isa.supported_by_host() {
+            return Err(crate::error::Failure::new(
+                ExitKind::Usage,
+                format!("--isa {}: this CPU does not support it", isa.name()),
+            ));
+        }
+        // Before the model loads: kernels that pack weights at load pack them for this choice.
+        mote_runtime::dispatch::set_limit(isa);
+    }
     let file = ModelFile::read(&a.model)?;
     let m = file.model()?;
     let ports = model::inputs(&m)?;
@@ -205,7 +218,7 @@ pub fn run(a: &BenchArgs) -> Result<()> {
         return Ok(());
     }
     println!(
-        "{}: median {:.3} ms, min {:.3} ms, max {:.3} ms over {} iterations ({} warm-up); {} MACs, arena {} bytes",
+        "{}: median {:.3} ms, min {:.3} ms, max {:.3} ms over {} iterations ({} warm-up); {} MACs, arena {} bytes, kernels {}",
         r.model,
         r.median_ms,
         r.min_ms,
@@ -213,7 +226,8 @@ pub fn run(a: &BenchArgs) -> Result<()> {
         r.iters,
         r.warmup,
         group(r.macs),
-        group(r.arena_bytes as u64)
+        group(r.arena_bytes as u64),
+        r.isa
     );
     if let Some(ops) = &r.ops {
         let rows: Vec<Vec<String>> = ops

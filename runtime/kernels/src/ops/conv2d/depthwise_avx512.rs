@@ -22,6 +22,8 @@ use crate::Activation;
 
 /// Channels per chunk.
 const CHUNK: usize = 256;
+/// Fewest channels `conv2d_s8_depthwise_avx512` takes.
+pub(crate) const MIN_S8_CHANNELS: usize = 17;
 /// Most tap pairs (5×5).
 const MAX_PAIRS: usize = 13;
 
@@ -74,6 +76,13 @@ pub(crate) fn conv2d_s8(
         return false;
     };
     if plan.kind != S8Kind::Depthwise || !super::depthwise_fast_shape(&plan.g) {
+        return false;
+    }
+    // 16 channels or fewer fill part of one 32-lane vector; the AVX2 kernel runs two pixels of
+    // 8 channels, or one of 16, per 16-lane vector and was measured 1.2–2× faster on VWW's
+    // 48×48×8 and 24×24×16 layers (`mote bench vww_int8.mote --per-op --isa avx2` beside the
+    // default, 2026-11-28 on an AVX-512 VNNI Zen 5).
+    if p.geometry.in_c < MIN_S8_CHANNELS {
         return false;
     }
     let Some(st) = OutputStage::new(p.output_offset, p.act_min, p.act_max) else {
@@ -276,13 +285,10 @@ unsafe fn prepare_chunk<const TAPS: usize, const PAIRS: usize>(
     ctx: &S8Ctx,
     c0: usize,
     cn: usize,
-    packed: bool,
     k: &mut Consts,
     wpk: &mut A64<[MaybeUninit<i32>; MAX_PAIRS * CHUNK]>,
 ) {
-    // Packed (`cn` = 8 or 16 divides 32): one block whose vector channel `j` is channel `j % cn`
-    // of pixel `j / cn`.
-    let blocks = if packed { 1 } else { cn.div_ceil(32) };
+    let blocks = cn.div_ceil(32);
     let wbase = ctx.weights.as_ptr();
     let zero = _mm256_setzero_si256();
     let one = _mm256_set1_epi32(1);
@@ -298,11 +304,7 @@ unsafe fn prepare_chunk<const TAPS: usize, const PAIRS: usize>(
             let mut lanes = [0i32; 8];
             let mut live = [0i32; 8];
             for (i, (l, m)) in lanes.iter_mut().zip(live.iter_mut()).enumerate() {
-                let cc = if packed {
-                    PERM32[8 * h + i] % cn.max(1)
-                } else {
-                    32 * v + PERM32[8 * h + i]
-                };
+                let cc = 32 * v + PERM32[8 * h + i];
                 // Channel offsets below 2^30 (plan); dead lanes are masked off.
                 *l = (c0 + cc.min(cn.saturating_sub(1))) as i32;
                 *m = if cc < cn { -1 } else { 0 };
@@ -421,18 +423,13 @@ unsafe fn dw_s8<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS
     let x = ctx.input.as_ptr();
     let out = output.as_mut_ptr();
     let zero = _mm512_setzero_si512();
-    if c == 8 || c == 16 {
-        // SAFETY: forwarded (the same buffers and plan).
-        unsafe { dw_s8_packed::<KH, KW, TAPS, PAIRS>(ctx, &mut k, &mut wpk, &zrow, output) };
-        return;
-    }
     let mut c0 = 0;
     while c0 < c {
         let cn = (c - c0).min(CHUNK);
         let full = cn / 32;
         let tail = cn % 32;
         // SAFETY: `ctx` from `conv2d_s8`; `c0 + cn ≤ c`; TAPS ≥ 9; AVX2 implied.
-        unsafe { prepare_chunk::<TAPS, PAIRS>(ctx, c0, cn, false, &mut k, &mut wpk) };
+        unsafe { prepare_chunk::<TAPS, PAIRS>(ctx, c0, cn, &mut k, &mut wpk) };
         let kp = k.bias.0.as_ptr().cast::<i32>();
         let wp = wpk.0.as_ptr().cast::<i32>();
         for b in 0..g.batch {
@@ -528,125 +525,6 @@ unsafe fn dw_s8<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS
             }
         }
         c0 += cn;
-    }
-}
-
-/// Loads tap `t` of `P = 32 / C` pixels (`C` bytes each) as one vector of 32 i16.
-///
-/// # Safety
-/// AVX-512 available; `tps[j][t]` readable for `C` bytes, `j < P`; `C` is 8 or 16.
-#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
-#[inline]
-unsafe fn ld_packed<const TAPS: usize, const C: usize>(
-    tps: &[[*const i8; TAPS]; 4],
-    t: usize,
-) -> __m512i {
-    // SAFETY: caller.
-    unsafe {
-        let v = if C == 8 {
-            let r = |j: usize| tps[j][t].cast::<i64>().read_unaligned();
-            _mm256_set_epi64x(r(3), r(2), r(1), r(0))
-        } else {
-            let lo = _mm_loadu_si128(tps[0][t].cast());
-            let hi = _mm_loadu_si128(tps[1][t].cast());
-            _mm256_inserti128_si256::<1>(_mm256_castsi128_si256(lo), hi)
-        };
-        _mm512_cvtepi8_epi16(v)
-    }
-}
-
-/// Depthwise with 8 or 16 channels: `32 / C` adjacent output pixels per vector (their outputs
-/// are 32 contiguous bytes).
-///
-/// # Safety
-/// As [`dw_s8`], with `in_c` = 8 or 16 (one chunk); `zrow` holds at least 32 zero-point bytes.
-#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
-unsafe fn dw_s8_packed<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS: usize>(
-    ctx: &S8Ctx,
-    k: &mut Consts,
-    wpk: &mut A64<[MaybeUninit<i32>; MAX_PAIRS * CHUNK]>,
-    zrow: &[i8],
-    output: &mut [i8],
-) {
-    let g = &ctx.plan.g;
-    let c = g.in_c;
-    // SAFETY: `ctx` from `conv2d_s8`; one chunk of `c ≤ 16` channels; TAPS ≥ 9.
-    unsafe { prepare_chunk::<TAPS, PAIRS>(ctx, 0, c, true, k, wpk) };
-    let kp = k.bias.0.as_ptr().cast::<i32>();
-    let wp = wpk.0.as_ptr().cast::<i32>();
-    let x = ctx.input.as_ptr();
-    let out = output.as_mut_ptr();
-    let zero = _mm512_setzero_si512();
-    let px = 32 / c;
-    for b in 0..g.batch {
-        for oh in 0..g.out_h {
-            let ih0 = (oh * g.stride_h) as isize - g.pad_top as isize;
-            let mut rows = [zrow.as_ptr(); KH];
-            let mut row_ok = [false; KH];
-            for kh in 0..KH {
-                let ih = ih0 + kh as isize;
-                if ih >= 0 && (ih as usize) < g.in_h {
-                    row_ok[kh] = true;
-                    // SAFETY: row `ih` of image `b` exists.
-                    rows[kh] = unsafe { x.add((b * g.in_h + ih as usize) * g.in_w * c) };
-                }
-            }
-            // SAFETY: output row `(b, oh)` exists.
-            let out_row = unsafe { out.add(((b * g.out_h + oh) * g.out_w) * c) };
-            let mut ow = 0;
-            while ow < g.out_w {
-                let np = (g.out_w - ow).min(px);
-                let mut tps = [[zrow.as_ptr(); TAPS]; 4];
-                for (j, tp) in tps.iter_mut().enumerate().take(px) {
-                    // Lanes past the row's end repeat its last pixel (computed, not stored).
-                    let o = ow + j.min(np - 1);
-                    let iw0 = (o * g.stride_w) as isize - g.pad_left as isize;
-                    for kh in 0..KH {
-                        if !row_ok[kh] {
-                            continue;
-                        }
-                        for kw in 0..KW {
-                            let iw = iw0 + kw as isize;
-                            if iw >= 0 && (iw as usize) < g.in_w {
-                                // SAFETY: pixel `(b, ih, iw)` exists.
-                                tp[kh * KW + kw] = unsafe { rows[kh].add(iw as usize * c) };
-                            }
-                        }
-                    }
-                }
-                // SAFETY: every tap pointer has `c` bytes (a pixel or the zero row); the block's
-                // constants and weights were written; `np · c` output bytes from pixel `ow`.
-                unsafe {
-                    let mut lo = _mm512_load_si512(kp.cast());
-                    let mut hi = _mm512_load_si512(kp.add(16).cast());
-                    for pr in 0..PAIRS {
-                        let (a, bb) = if c == 8 {
-                            let a = ld_packed::<TAPS, 8>(&tps, 2 * pr);
-                            let bb = if 2 * pr + 1 < TAPS {
-                                ld_packed::<TAPS, 8>(&tps, 2 * pr + 1)
-                            } else {
-                                zero
-                            };
-                            (a, bb)
-                        } else {
-                            let a = ld_packed::<TAPS, 16>(&tps, 2 * pr);
-                            let bb = if 2 * pr + 1 < TAPS {
-                                ld_packed::<TAPS, 16>(&tps, 2 * pr + 1)
-                            } else {
-                                zero
-                            };
-                            (a, bb)
-                        };
-                        let wl = _mm512_load_si512(wp.add(pr * 32).cast());
-                        let wh = _mm512_load_si512(wp.add(pr * 32 + 16).cast());
-                        lo = _mm512_dpwssd_epi32(lo, _mm512_unpacklo_epi16(a, bb), wl);
-                        hi = _mm512_dpwssd_epi32(hi, _mm512_unpackhi_epi16(a, bb), wh);
-                    }
-                    finish_block(ctx, k, 0, lo, hi, 0, np * c, out_row.add(ow * c));
-                }
-                ow += np;
-            }
-        }
     }
 }
 

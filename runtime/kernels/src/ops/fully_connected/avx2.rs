@@ -18,7 +18,7 @@ use crate::arch::x86::Avx2;
 use crate::ops::util::requantize_output;
 
 /// How far ahead of the rows being multiplied their weights are prefetched.
-const PREFETCH_ROWS: usize = 8;
+pub(super) const PREFETCH_ROWS: usize = 8;
 
 /// Requests weight rows `first .. first + rows` (of `k` elements; those that exist) into the
 /// cache, one prefetch per 64-byte line. The weights are read once per call, usually from
@@ -27,7 +27,7 @@ const PREFETCH_ROWS: usize = 8;
 /// took 365–409 µs (median) without, 255–320 µs with (a scratch harness over 48 copies of the
 /// weights).
 #[inline]
-fn prefetch_rows<T>(weights: &[T], first: usize, rows: usize, k: usize) {
+pub(super) fn prefetch_rows<T>(weights: &[T], first: usize, rows: usize, k: usize) {
     let bytes = core::mem::size_of_val(weights);
     let row = k * core::mem::size_of::<T>();
     let base = weights.as_ptr().cast::<i8>();
