@@ -1349,13 +1349,10 @@ unsafe fn gemm_f32(
     // short: MobileNetV2's K = 16–24 expansions spent more per tile on the set-up than on the
     // FMAs (kernels bench mnv2_1x1_56x56x24_144: 19.4 → 29.9 GMAC/s). Their weights together
     // stay within `SUPER_F32` floats, so the tiles of long depths keep one block in L1 (a
-    // 128 KiB limit measured ResNeXt-29 1.108, 32 KiB 0.989, of the time before). One block at
-    // a time with the AVX-512 tile (its driver is not changed on machines that cannot test it).
-    let blocks_max = if tile == F32Tile::Avx512 {
-        1
-    } else {
-        (SUPER_F32 / (k.max(1) * nb_max)).clamp(1, SUPER_BLOCKS)
-    };
+    // 128 KiB limit measured ResNeXt-29 1.108, 32 KiB 0.989, of the time before). The same with
+    // the AVX-512 tile: MobileNetV2's 112×112 16 → 96 expansion 0.50 → 0.31 ms, the model
+    // 0.974 (`bench-ab-layers.py` / `bench-ab.py`, AVX-512 VNNI Zen 5).
+    let blocks_max = (SUPER_F32 / (k.max(1) * nb_max)).clamp(1, SUPER_BLOCKS);
     let mut blocks = [BlockF32::EMPTY; SUPER_BLOCKS];
 
     for grp in 0..g.groups {
