@@ -580,6 +580,69 @@ fn mask8(n: usize) -> __m256i {
     _mm256_cmpgt_epi32(_mm256_set1_epi32(n.min(8) as i32), idx)
 }
 
+/// `NB` vectors of 16 channels (from `cb`) of four adjacent output pixels, stride 1: the AVX2
+/// kernel's `f32_row4` with 16 lanes. Per kernel row the `3 + KW` input columns are loaded once
+/// and serve all four pixels; one pixel at a time makes two loads per FMA. The sums are the
+/// one-pixel kernel's, in the same order (bias, then the taps row by row; padding rows add
+/// nothing and are skipped).
+///
+/// # Safety
+/// AVX-512 F; for every `kh` with `row_ok[kh]`, `rows[kh] + col0 + cb` readable for
+/// `(3 + KW − 1)·c + 16·NB` floats; `w` holds `[KH·KW][cn8]` floats and `bias` `cn8`,
+/// `cb + 16·NB ≤ cn8`; `dst + p·c + cb` writable for `16·NB` floats, `p < 4`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[inline]
+#[allow(clippy::too_many_arguments)]
+unsafe fn f32_row4<const KH: usize, const KW: usize, const NB: usize>(
+    rows: &[*const f32; KH],
+    row_ok: &[bool; KH],
+    col0: usize,
+    c: usize,
+    cb: usize,
+    w: *const f32,
+    cn8: usize,
+    bias: *const f32,
+    clamp: Option<(__m512, __m512)>,
+    dst: *mut f32,
+) {
+    // SAFETY: caller's ranges.
+    unsafe {
+        let mut acc = [[_mm512_setzero_ps(); NB]; 4];
+        for row in acc.iter_mut() {
+            for (j, a) in row.iter_mut().enumerate() {
+                *a = _mm512_loadu_ps(bias.add(cb + 16 * j));
+            }
+        }
+        for kh in 0..KH {
+            if !row_ok[kh] {
+                continue;
+            }
+            let src = rows[kh].add(col0 + cb);
+            for j in 0..NB {
+                let mut cols = [_mm512_setzero_ps(); 8];
+                for (q, v) in cols.iter_mut().enumerate().take(3 + KW) {
+                    *v = _mm512_loadu_ps(src.add(q * c + 16 * j));
+                }
+                for kw in 0..KW {
+                    let wv = _mm512_loadu_ps(w.add((kh * KW + kw) * cn8 + cb + 16 * j));
+                    for (p, row) in acc.iter_mut().enumerate() {
+                        row[j] = _mm512_fmadd_ps(cols[p + kw], wv, row[j]);
+                    }
+                }
+            }
+        }
+        for (p, row) in acc.iter().enumerate() {
+            for (j, a) in row.iter().enumerate() {
+                let v = match clamp {
+                    Some((lo, hi)) => _mm512_min_ps(_mm512_max_ps(*a, lo), hi),
+                    None => *a,
+                };
+                _mm512_storeu_ps(dst.add(p * c + cb + 16 * j), v);
+            }
+        }
+    }
+}
+
 /// `NB` vectors of 16 channels of one pixel: bias plus the taps in order, clamped, stored.
 ///
 /// # Safety
@@ -690,6 +753,9 @@ unsafe fn dw_f32<const KH: usize, const KW: usize, const TAPS: usize>(
         let bp = bv.0.as_ptr().cast::<f32>();
         let n64 = cn / 64 * 64;
         let n16 = cn / 16 * 16;
+        // Stride 1, one chunk of whole vectors: rows of four pixels share their input loads
+        // ([`f32_row4`]).
+        let row4 = g.stride_w == 1 && cn == c && cn.is_multiple_of(16);
         for b in 0..g.batch {
             for oh in 0..g.out_h {
                 let ih0 = (oh * g.stride_h) as isize - g.pad_top as isize;
@@ -705,8 +771,40 @@ unsafe fn dw_f32<const KH: usize, const KW: usize, const TAPS: usize>(
                 }
                 // SAFETY: output row `(b, oh)` exists.
                 let out_row = unsafe { out.add(((b * g.out_h + oh) * g.out_w) * c + c0) };
-                for ow in 0..g.out_w {
+                let mut ow = 0;
+                while ow < g.out_w {
                     let iw0 = (ow * g.stride_w) as isize - g.pad_left as isize;
+                    // Four pixels whose windows lie inside the row (stride 1, whole vectors).
+                    if row4 && ow + 4 <= g.out_w && iw0 >= 0 && iw0 as usize + 3 + KW <= g.in_w {
+                        let col0 = iw0 as usize * c;
+                        // SAFETY: pixel `(b, oh, ow)` exists; channels `c0 .. c0 + cn` of the
+                        // four pixels (`ow + 4 ≤ out_w`).
+                        let dst = unsafe { out_row.add(ow * c) };
+                        let mut cb = 0;
+                        // SAFETY: columns `iw0 .. iw0 + 3 + KW ≤ in_w` of each valid row have
+                        // `cn = cn8` floats at `cb`; weights/bias hold `cn8` per tap; the four
+                        // pixels' outputs `cn` floats each.
+                        unsafe {
+                            while cb + 32 <= cn {
+                                f32_row4::<KH, KW, 2>(
+                                    &rows, &row_ok, col0, c, cb, w, cn8, bp, clamp, dst,
+                                );
+                                cb += 32;
+                            }
+                            if cb < cn {
+                                f32_row4::<KH, KW, 1>(
+                                    &rows, &row_ok, col0, c, cb, w, cn8, bp, clamp, dst,
+                                );
+                            }
+                        }
+                        if scalar_act {
+                            // SAFETY: the four pixels' `cn` floats each (`c = cn` with `row4`).
+                            let s = unsafe { core::slice::from_raw_parts_mut(dst, 4 * cn) };
+                            g.activation.apply_slice(s);
+                        }
+                        ow += 4;
+                        continue;
+                    }
                     let mut tp = [zrow.0.as_ptr(); TAPS];
                     for kh in 0..KH {
                         if !row_ok[kh] {
@@ -758,6 +856,7 @@ unsafe fn dw_f32<const KH: usize, const KW: usize, const TAPS: usize>(
                         let s = unsafe { core::slice::from_raw_parts_mut(dst, cn) };
                         g.activation.apply_slice(s);
                     }
+                    ow += 1;
                 }
             }
         }
