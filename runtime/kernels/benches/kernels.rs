@@ -286,7 +286,8 @@ fn add_s8(c: &mut Criterion) {
 /// chains, enough to cover the instructions' latency), so the kernels' GMAC/s read as a fraction
 /// of what this machine does: `peak/vpmaddwd_ymm` (AVX2 without VNNI: 16 int8·int8 products
 /// summed in pairs per instruction, counted as 16 MACs; the `vpaddd` that accumulates them in a
-/// kernel runs on other ports) and `peak/fma_f32_ymm` (8 f32 MACs per instruction).
+/// kernel runs on other ports) and `peak/fma_f32_ymm` (8 f32 MACs per instruction); with
+/// AVX-512 VNNI also `peak/vpdpbusd_zmm` (64 int8 MACs per instruction) and `peak/fma_f32_zmm`.
 fn peak(c: &mut Criterion) {
     #[cfg(target_arch = "x86_64")]
     {
@@ -307,6 +308,18 @@ fn peak(c: &mut Criterion) {
             grp.bench_function("peak/fma_f32_ymm", |bch| {
                 // SAFETY: AVX2 and FMA detected just above.
                 bch.iter(|| unsafe { peak_x86::fma(black_box(0.5), ROUNDS) })
+            });
+        }
+        if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512vnni") {
+            grp.throughput(Throughput::Elements(ROUNDS * CHAINS * 64));
+            grp.bench_function("peak/vpdpbusd_zmm", |bch| {
+                // SAFETY: AVX-512 F and VNNI detected just above.
+                bch.iter(|| unsafe { peak_x86::vpdpbusd(black_box(3), ROUNDS) })
+            });
+            grp.throughput(Throughput::Elements(ROUNDS * CHAINS * 16));
+            grp.bench_function("peak/fma_f32_zmm", |bch| {
+                // SAFETY: AVX-512 F detected just above.
+                bch.iter(|| unsafe { peak_x86::fma_zmm(black_box(0.5), ROUNDS) })
             });
         }
     }
@@ -361,6 +374,49 @@ mod peak_x86 {
             s = _mm256_add_epi32(s, v);
         }
         _mm256_extract_epi32::<0>(s)
+    }
+
+    /// `rounds` × 12 chained `vpdpbusd` on 512-bit registers (64 int8 MACs each: the issue's
+    /// VNNI peak).
+    ///
+    /// # Safety
+    /// AVX-512 F and VNNI available.
+    #[target_feature(enable = "avx512f,avx512vnni")]
+    pub unsafe fn vpdpbusd(seed: i8, rounds: u64) -> i32 {
+        let a = _mm512_set1_epi8(seed);
+        let b = _mm512_set1_epi8(seed.wrapping_add(1));
+        let mut acc = [_mm512_set1_epi32(1); 12];
+        for _ in 0..rounds {
+            for v in acc.iter_mut() {
+                *v = _mm512_dpbusd_epi32(*v, a, b);
+            }
+        }
+        let mut s = _mm512_setzero_si512();
+        for v in acc {
+            s = _mm512_add_epi32(s, v);
+        }
+        _mm512_reduce_add_epi32(s)
+    }
+
+    /// `rounds` × 12 chained f32 FMAs on 512-bit registers.
+    ///
+    /// # Safety
+    /// AVX-512 F available.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn fma_zmm(seed: f32, rounds: u64) -> f32 {
+        let a = _mm512_set1_ps(seed);
+        let b = _mm512_set1_ps(0.999);
+        let mut acc = [_mm512_set1_ps(1.0); 12];
+        for _ in 0..rounds {
+            for v in acc.iter_mut() {
+                *v = _mm512_fmadd_ps(*v, b, a);
+            }
+        }
+        let mut s = _mm512_setzero_ps();
+        for v in acc {
+            s = _mm512_add_ps(s, v);
+        }
+        _mm512_reduce_add_ps(s)
     }
 
     /// `rounds` × 12 chained f32 FMAs on registers.
