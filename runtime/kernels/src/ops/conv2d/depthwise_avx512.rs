@@ -143,6 +143,34 @@ struct Consts {
     rq: [Requant16; CHUNK / 16],
 }
 
+/// Consecutive taps paired, `(0, 1), (2, 3), …`, the last with nothing when `TAPS` is odd: the
+/// layout of the one-pixel loop.
+const fn tap_pairs<const TAPS: usize, const PAIRS: usize>() -> [(usize, usize); PAIRS] {
+    let mut p = [(usize::MAX, usize::MAX); PAIRS];
+    let mut i = 0;
+    while i < PAIRS {
+        p[i] = (2 * i, 2 * i + 1);
+        i += 1;
+    }
+    p
+}
+
+/// Narrowest output row [`s8_row4`] runs on.
+const ROW4_MIN_WIDTH: usize = 14;
+
+/// Pairs of a 3×3 kernel for [`s8_row4`]: kernel rows 0 and 1 paired column by column
+/// (`(kw, 3 + kw)`, pair `kw`), then row 2 with nothing (pair `3 + kw`). A pair of two rows
+/// at one input column serves every pixel whose window holds that column, so each interleave
+/// is computed once per column instead of once per pixel.
+const ROW4_PAIRS: [(usize, usize); 6] = [
+    (0, 3),
+    (1, 4),
+    (2, 5),
+    (6, usize::MAX),
+    (7, usize::MAX),
+    (8, usize::MAX),
+];
+
 /// Requantizes 16 accumulators at constant position `q` and applies the output stage.
 ///
 /// # Safety
@@ -272,7 +300,8 @@ unsafe fn finish_scalar(ctx: &S8Ctx, lo: __m512i, hi: __m512i, oc: usize, n: usi
     }
 }
 
-/// Fills the chunk's constants and packed weights for channels `c0 .. c0 + cn`
+/// Fills the chunk's constants and packed weights for channels `c0 .. c0 + cn`, the weights as
+/// the i16 pairs of taps `pairs` lists (a tap index of `TAPS` or more: a zero weight)
 /// (`cn ≤ CHUNK`, `c0 + cn ≤ out_c`): every position of `cn.next_multiple_of(32)` the kernel
 /// reads is written (lanes past `cn` hold zeros). Gathers 8 channels at a time (AVX2 gathers), in [`PERM32`]
 /// order.
@@ -285,6 +314,7 @@ unsafe fn prepare_chunk<const TAPS: usize, const PAIRS: usize>(
     ctx: &S8Ctx,
     c0: usize,
     cn: usize,
+    pairs: &[(usize, usize); PAIRS],
     k: &mut Consts,
     wpk: &mut A64<[MaybeUninit<i32>; MAX_PAIRS * CHUNK]>,
 ) {
@@ -334,14 +364,11 @@ unsafe fn prepare_chunk<const TAPS: usize, const PAIRS: usize>(
                 };
                 sum = _mm256_add_epi32(sum, *wt);
             }
-            for pr in 0..PAIRS {
-                let w1 = if 2 * pr + 1 < TAPS {
-                    w[2 * pr + 1]
-                } else {
-                    zero
-                };
+            for (pr, &(t0, t1)) in pairs.iter().enumerate() {
+                let w0 = w.get(t0).copied().unwrap_or(zero);
+                let w1 = w.get(t1).copied().unwrap_or(zero);
                 let d = _mm256_or_si256(
-                    _mm256_and_si256(w[2 * pr], _mm256_set1_epi32(0xffff)),
+                    _mm256_and_si256(w0, _mm256_set1_epi32(0xffff)),
                     _mm256_slli_epi32::<16>(w1),
                 );
                 // SAFETY: block `v < blocks ≤ CHUNK/32`, pair `pr < PAIRS`: inside the buffer.
@@ -398,6 +425,70 @@ unsafe fn prepare_chunk<const TAPS: usize, const PAIRS: usize>(
     }
 }
 
+/// One block of `n ≤ 32` channels (from `cb`) of four adjacent output pixels of a 3×3 kernel
+/// at stride 1, whose windows lie inside the input row: the pairs of [`ROW4_PAIRS`]. Each of
+/// the 6 input columns is loaded and widened once per kernel row, and each column's
+/// interleave (rows 0 and 1, or row 2 and zeros) feeds up to three pixels; the one-pixel loop
+/// loads every tap of every pixel. The sums are the same integers (two's-complement addition
+/// in any order), so the outputs are bit-identical.
+///
+/// # Safety
+/// AVX-512 VNNI; `base[r] + q·step[r] + cb` readable for `n` bytes, `q < 6` (a row of the
+/// input, or the zero-point row with step 0); `w` the block's `6 · 32` packed dwords of
+/// [`ROW4_PAIRS`]; the block's constants at `cb` written; `dst + p·c` writable for `n` bytes,
+/// `p < 4`; `oc + n ≤ out_c`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[inline]
+#[allow(clippy::too_many_arguments)]
+unsafe fn s8_row4(
+    ctx: &S8Ctx,
+    k: &Consts,
+    base: &[*const i8; 3],
+    step: &[usize; 3],
+    cb: usize,
+    n: usize,
+    w: *const i32,
+    c: usize,
+    oc: usize,
+    dst: *mut i8,
+) {
+    let mk = mask32(n);
+    let kp = k.bias.0.as_ptr().cast::<i32>();
+    let zero = _mm512_setzero_si512();
+    // SAFETY: caller's ranges; the masked loads read `n` bytes.
+    unsafe {
+        let ld = |r: usize, q: usize| {
+            _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(mk, base[r].add(q * step[r] + cb)))
+        };
+        let b_lo = _mm512_load_si512(kp.add(cb).cast());
+        let b_hi = _mm512_load_si512(kp.add(cb + 16).cast());
+        let mut lo = [b_lo; 4];
+        let mut hi = [b_hi; 4];
+        for half in 0..2 {
+            for q in 0..6 {
+                let a = ld(2 * half, q);
+                let bb = if half == 0 { ld(1, q) } else { zero };
+                let il = _mm512_unpacklo_epi16(a, bb);
+                let ih = _mm512_unpackhi_epi16(a, bb);
+                for kw in 0..3 {
+                    // Pixel `q − kw` reads column `q` at kernel column `kw`.
+                    if q >= kw && q - kw < 4 {
+                        let p = q - kw;
+                        let pr = 3 * half + kw;
+                        let wl = _mm512_load_si512(w.add(pr * 32).cast());
+                        let wh = _mm512_load_si512(w.add(pr * 32 + 16).cast());
+                        lo[p] = _mm512_dpwssd_epi32(lo[p], il, wl);
+                        hi[p] = _mm512_dpwssd_epi32(hi[p], ih, wh);
+                    }
+                }
+            }
+        }
+        for p in 0..4 {
+            finish_block(ctx, k, cb, lo[p], hi[p], oc, n, dst.add(p * c + cb));
+        }
+    }
+}
+
 /// # Safety
 /// AVX-512 VNNI available; `ctx` built by [`conv2d_s8`] (lengths checked by the plan, depthwise kind);
 /// `KH × KW` is the kernel, `TAPS = KH·KW ≤ MAX_TAPS`, `PAIRS = ⌈TAPS/2⌉ ≤ MAX_PAIRS`.
@@ -420,6 +511,12 @@ unsafe fn dw_s8<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS
         rq: [Requant16::splat(0, 0); CHUNK / 16],
     };
     let mut wpk = A64([MaybeUninit::<i32>::uninit(); MAX_PAIRS * CHUNK]);
+    // 3×3 at stride 1: four pixels at a time where their windows are inside the row
+    // ([`s8_row4`], its own weight layout); the rest one pixel at a time. Rows of fewer than
+    // ROW4_MIN_WIDTH pixels keep the one-pixel loop: packing the second layout cost more than it
+    // saved on VWW's 6×6×128 layers (0.0016 → 0.0019 ms) and 12×12×64 (no change).
+    let row4 = KH == 3 && KW == 3 && g.stride_w == 1 && g.out_w >= ROW4_MIN_WIDTH;
+    let mut wpk4 = A64([MaybeUninit::<i32>::uninit(); MAX_PAIRS * CHUNK]);
     let x = ctx.input.as_ptr();
     let out = output.as_mut_ptr();
     let zero = _mm512_setzero_si512();
@@ -429,9 +526,18 @@ unsafe fn dw_s8<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS
         let full = cn / 32;
         let tail = cn % 32;
         // SAFETY: `ctx` from `conv2d_s8`; `c0 + cn ≤ c`; TAPS ≥ 9; AVX2 implied.
-        unsafe { prepare_chunk::<TAPS, PAIRS>(ctx, c0, cn, &mut k, &mut wpk) };
+        unsafe {
+            let pairs = tap_pairs::<TAPS, PAIRS>();
+            prepare_chunk::<TAPS, PAIRS>(ctx, c0, cn, &pairs, &mut k, &mut wpk);
+            if row4 {
+                // The same constants again, and the weights in the layout of `s8_row4`
+                // (6 ≤ MAX_PAIRS pairs per block).
+                prepare_chunk::<TAPS, 6>(ctx, c0, cn, &ROW4_PAIRS, &mut k, &mut wpk4);
+            }
+        }
         let kp = k.bias.0.as_ptr().cast::<i32>();
         let wp = wpk.0.as_ptr().cast::<i32>();
+        let wp4 = wpk4.0.as_ptr().cast::<i32>();
         for b in 0..g.batch {
             for oh in 0..g.out_h {
                 let ih0 = (oh * g.stride_h) as isize - g.pad_top as isize;
@@ -447,8 +553,47 @@ unsafe fn dw_s8<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS
                 }
                 // SAFETY: output row `(b, oh)` exists.
                 let out_row = unsafe { out.add(((b * g.out_h + oh) * g.out_w) * c + c0) };
-                for ow in 0..g.out_w {
+                let mut ow = 0;
+                while ow < g.out_w {
                     let iw0 = (ow * g.stride_w) as isize - g.pad_left as isize;
+                    // Four pixels whose windows lie inside the row (3×3, stride 1).
+                    if row4 && ow + 4 <= g.out_w && iw0 >= 0 && iw0 as usize + 6 <= g.in_w {
+                        let mut base = [zrow.as_ptr(); 3];
+                        let mut step = [0usize; 3];
+                        for r in 0..3 {
+                            if row_ok[r] {
+                                // SAFETY: columns `iw0 .. iw0 + 6 ≤ in_w` of row `r`.
+                                base[r] = unsafe { rows[r].add(iw0 as usize * c) };
+                                step[r] = c;
+                            }
+                        }
+                        // SAFETY: pixel `(b, oh, ow)` exists, and the three after it.
+                        let dst = unsafe { out_row.add(ow * c) };
+                        let mut v = 0;
+                        while 32 * v < cn {
+                            let cb = 32 * v;
+                            // SAFETY: `cb + n ≤ cn` channels of each of the six columns (or of
+                            // the zero row, `CHUNK + 32` bytes) and of the four outputs; the
+                            // block's constants and row4 weights were written.
+                            unsafe {
+                                s8_row4(
+                                    ctx,
+                                    &k,
+                                    &base,
+                                    &step,
+                                    cb,
+                                    (cn - cb).min(32),
+                                    wp4.add(v * 6 * 32),
+                                    c,
+                                    c0 + cb,
+                                    dst,
+                                )
+                            };
+                            v += 1;
+                        }
+                        ow += 4;
+                        continue;
+                    }
                     let mut tp = [zrow.as_ptr(); TAPS];
                     for kh in 0..KH {
                         if !row_ok[kh] {
@@ -521,6 +666,7 @@ unsafe fn dw_s8<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS
                             finish_block(ctx, &k, cb, lo, hi, c0 + cb, tail, dst.add(cb));
                         }
                     }
+                    ow += 1;
                 }
             }
         }
