@@ -10,7 +10,10 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use mote_kernels::ops::binary::{AddS8Params, BinaryOp, BinaryParams, ADD_S8_IMPLS};
-use mote_kernels::ops::conv2d::{Conv2dParams, Conv2dS8Params, CONV2D_F32_IMPLS, CONV2D_S8_IMPLS};
+use mote_kernels::ops::conv2d::{
+    conv2d_f32_cache_len, conv2d_f32_cached, conv2d_f32_fill_cache, Conv2dParams, Conv2dS8Params,
+    CONV2D_F32_IMPLS, CONV2D_S8_IMPLS,
+};
 use mote_kernels::ops::fully_connected::{
     FullyConnectedParams, FullyConnectedS8Params, FULLY_CONNECTED_F32_IMPLS,
     FULLY_CONNECTED_S8_IMPLS,
@@ -66,6 +69,8 @@ const CONV_SHAPES: &[Shape] = &[
     ("dense_3x3_56x56x64_64", 56, 56, 64, 64, 3, 1, 1),
     ("first_3x3_s2_224x224x3_32", 224, 224, 3, 32, 3, 2, 1),
     ("vww_first_3x3_s2_96x96x3_8", 96, 96, 3, 8, 3, 2, 1),
+    ("resnext29_first_3x3_32x32x3_64", 32, 32, 3, 64, 3, 1, 1),
+    ("resnet8_3x3_32x32x16_16", 32, 32, 16, 16, 3, 1, 1),
     ("vww_dw_3x3_48x48x8", 48, 48, 8, 8, 3, 1, 8),
     ("vww_1x1_48x48x8_16", 48, 48, 8, 16, 1, 1, 1),
     ("mnv2_dw_3x3_56x56x144", 56, 56, 144, 144, 3, 1, 144),
@@ -166,6 +171,13 @@ fn conv_f32(c: &mut Criterion) {
             }
             grp.bench_function(format!("conv2d_f32/{}/{}", shape.0, imp.name), |b| {
                 b.iter(|| (imp.f)(&g, black_box(&x), &w, Some(&bias), &mut y))
+            });
+        }
+        // What a model runs on a host: the best variant with the weights packed once at load.
+        let mut cache = vec![0f32; conv2d_f32_cache_len(&g, w.len(), true)];
+        if !cache.is_empty() && conv2d_f32_fill_cache(&g, &w, true, &mut cache) {
+            grp.bench_function(format!("conv2d_f32/{}/cached", shape.0), |b| {
+                b.iter(|| conv2d_f32_cached(&g, black_box(&x), &w, Some(&bias), &cache, &mut y))
             });
         }
     }
