@@ -1050,6 +1050,15 @@ pub fn assign_with(g: &Graph, rounding: QuantRounding, int8_weights: bool) -> Re
     for &t in &g.outputs {
         let r = g.shape(t).len();
         let id = l.get(t, &identity(r), "output")?;
+        // An output moved into ONNX order here (the int8 output of `--io int8`, read from an
+        // NHWC layer) is the graph output: it takes the output's name, the NHWC tensor another.
+        let name = &g.tensors[t].name;
+        if l.p.tensors[id].name != *name {
+            if let Some(&(src, _)) = l.cur.get(&t) {
+                l.p.tensors[src].name = format!("{name}#nhwc");
+            }
+            l.p.tensors[id].name = name.clone();
+        }
         l.p.outputs.push(id);
     }
     Ok(l.p)

@@ -3,7 +3,8 @@
 //! The pipeline, each stage a module: [`qoperator`] (ONNX Runtime's QOperator nodes rewritten
 //! into QDQ form) → [`import`] (parse, fix shapes, fold constants, lower to the IR) → [`passes`] (fold BatchNorm, fuse activations, recognise HardSwish) → with
 //! `--quantize`, [`ptq`] (calibrate, rewrite into QDQ form) → [`qdq`] (QDQ islands become int8
-//! ops) → [`layout`] (NCHW →
+//! ops) → with `--io int8`, [`int8_io`] (no quantize at the inputs, no dequantize at the
+//! outputs) → [`layout`] (NCHW →
 //! the kernels' NHWC, free transposes) → [`plan`] (arena offsets) → write the file with
 //! `mote_format::ModelBuilder`. [`inspect`] reads a compiled file back for `mote inspect`.
 
@@ -11,6 +12,7 @@ pub mod error;
 pub mod fold;
 pub mod import;
 pub mod inspect;
+pub mod int8_io;
 pub mod ir;
 pub mod layout;
 pub mod passes;
@@ -47,6 +49,9 @@ pub struct CompileOptions {
     /// (tf2onnx hybrid models); by default they stay int8 in the file and are expanded into the
     /// arena before their layer, bit for bit the same values.
     pub float_weights: bool,
+    /// int8 inputs and outputs for a quantized (QDQ) model (`--io int8` without
+    /// `--quantize`): see [`int8_io`].
+    pub int8_io: bool,
 }
 
 /// A compiled model and facts about it.
@@ -109,6 +114,9 @@ pub fn compile(onnx: &[u8], opts: &CompileOptions) -> Result<Compiled> {
     };
     qdq::lower(&mut g)?;
     passes::optimize(&mut g);
+    if opts.int8_io {
+        int8_io::int8_io(&mut g)?;
+    }
     qdq::check_integer_only(&g, opts.allow_float)?;
     let producer = model.producer_name.clone().unwrap_or_default();
     let mut compiled = emit(&g, opts, &producer)?;

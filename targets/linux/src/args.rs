@@ -176,8 +176,10 @@ pub struct PtqArgs {
     /// N rows of the batch).
     #[arg(long, value_name = "N", requires = "quantize", value_parser = clap::value_parser!(u64).range(1..))]
     pub calib_limit: Option<u64>,
-    /// Element type of the quantized model's inputs and outputs [default: float].
-    #[arg(long, value_enum, value_name = "TYPE", requires = "quantize")]
+    /// Element type of the quantized model's inputs and outputs [default: float]: with
+    /// --quantize, or for a model quantized already (QDQ ONNX), whose input quantizations and
+    /// output dequantizations it removes.
+    #[arg(long, value_enum, value_name = "TYPE")]
     pub io: Option<IoArg>,
     /// Write the quantization report (per-layer SQNR, top-1 agreement) as JSON.
     #[arg(long, value_name = "FILE", requires = "quantize")]
@@ -499,7 +501,6 @@ mod tests {
                 "int8",
             ][..],
             &["mote", "compile", "m.onnx", "-o", "m.mote", "--calib", "d"],
-            &["mote", "compile", "m.onnx", "-o", "m.mote", "--io", "int8"],
             &[
                 "mote", "compile", "m.onnx", "-o", "m.mote", "--report", "r.json",
             ],

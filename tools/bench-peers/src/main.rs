@@ -141,18 +141,23 @@ const COLS: [Col; 7] = [
 /// also written to `out` for `mote bench` / `mote inspect`. `allow_float` for the int8 models:
 /// ONNX Runtime's quantizer leaves the classifier Gemm of the generated models in float, and mote
 /// then runs that one layer in float32 (under 1 % of the MACs) instead of refusing the model.
+/// Compiles `onnx` for mote; `int8` models get int8 inputs and outputs (`mote compile --io
+/// int8`), as the int8 `.tflite` files LiteRT runs have (`inference_input_type = tf.int8` in
+/// tflite_models.py): neither side then times a float quantization of the input or a
+/// dequantization of the output.
 fn mote_compile(
     onnx: &Path,
     input: &str,
     shape: &[usize],
     out: &Path,
-    allow_float: bool,
+    int8: bool,
 ) -> Result<Vec<u8>> {
     let bytes = std::fs::read(onnx).with_context(|| format!("cannot read {}", onnx.display()))?;
     let opts = mote_compiler::CompileOptions {
         input_shapes: vec![(input.to_string(), shape.to_vec())],
         rounding: mote_compiler::layout::QuantRounding::LiteRtReference,
-        allow_float,
+        allow_float: int8,
+        int8_io: int8,
         ..Default::default()
     };
     let compiled = mote_compiler::compile(&bytes, &opts)

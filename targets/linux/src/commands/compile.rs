@@ -268,6 +268,8 @@ pub fn run(a: &CompileArgs) -> Result<()> {
         },
         allow_float: a.allow_float,
         float_weights: a.float_weights,
+        // With --quantize the calibrated rewrite chooses the I/O type itself.
+        int8_io: a.ptq.quantize.is_none() && a.ptq.io == Some(IoArg::Int8),
         ..Default::default()
     };
     if let Some((l, _)) = &labels {
