@@ -684,7 +684,14 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
     let packed = packed.0.as_mut_ptr().cast::<i32>();
     let mut zero_row = [0i8; MAX_ZERO_ROW];
     zero_row[..cpg.min(MAX_ZERO_ROW)].fill(zp);
-    let mut col = Aligned([0i8; COL_BYTES]);
+    // The im2col, padded-weight and border buffers are zeroed only on the paths that use them
+    // (a 16 KiB memset per call would cost every 1×1 layer).
+    let mut col_store = MaybeUninit::<Aligned<[i8; COL_BYTES]>>::uninit();
+    let col: &mut [i8] = if im2col {
+        &mut col_store.write(Aligned([0; COL_BYTES])).0
+    } else {
+        &mut []
+    };
     // Tiles per im2col strip (at least 1: `k_pad ≤ MAX_IM2COL_K`, `MR · MAX_IM2COL_K ≤
     // COL_BYTES`).
     let strip_tiles = (COL_BYTES / (MR * k_pad.max(1))).clamp(1, STRIP_TILES);
@@ -697,8 +704,16 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
     // input).
     let wq = window.unwrap_or(0);
     let row_bytes = g.kernel_w * cpg;
-    let mut padded = [0i8; 64 * WINDOW_MAX_DEPTH];
-    let mut border = Aligned([0i8; MR * WINDOW_MAX_DEPTH]);
+    let mut padded_store = MaybeUninit::<[i8; 64 * WINDOW_MAX_DEPTH]>::uninit();
+    let mut border_store = MaybeUninit::<Aligned<[i8; MR * WINDOW_MAX_DEPTH]>>::uninit();
+    let (padded, border): (&mut [i8], &mut [i8]) = if window.is_some() {
+        (
+            padded_store.write([0; 64 * WINDOW_MAX_DEPTH]),
+            &mut border_store.write(Aligned([0; MR * WINDOW_MAX_DEPTH])).0,
+        )
+    } else {
+        (&mut [], &mut [])
+    };
 
     for grp in 0..g.groups {
         let mut nb = 0;
@@ -774,7 +789,7 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
                     if im2col && m0 >= strip_end {
                         // Gather the rows of the next `strip_tiles` tiles (row `r` of tile `t`
                         // at `(t·MR + r)·k_pad`), then read them through one shared borrow.
-                        let mut col_rest: &mut [i8] = &mut col.0;
+                        let mut col_rest: &mut [i8] = &mut *col;
                         let mut t0 = m0;
                         while t0 < pixels && t0 < m0 + strip_tiles * MR {
                             let t_rows = (pixels - t0).min(MR);
@@ -796,7 +811,7 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
                         if im2col {
                             // SAFETY: row `r` of this tile's place in the strip, inside the
                             // buffer (`strip_tiles · MR · k_pad ≤ COL_BYTES`).
-                            ptrs[0][r] = unsafe { col.0.as_ptr().add((strip_at + r) * k_pad) };
+                            ptrs[0][r] = unsafe { col.as_ptr().add((strip_at + r) * k_pad) };
                         }
                     });
                     if window.is_some() {
@@ -827,7 +842,7 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
                             // Gather: zero points outside the input, then the taps inside.
                             let span =
                                 r * WINDOW_MAX_DEPTH..r * WINDOW_MAX_DEPTH + 4 * wq * g.kernel_h;
-                            let Some(dst) = border.0.get_mut(span) else {
+                            let Some(dst) = border.get_mut(span) else {
                                 return;
                             };
                             dst.fill(0);
@@ -866,7 +881,7 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
                                 } else {
                                     // SAFETY: row `r`'s gathered window in `border`.
                                     unsafe {
-                                        border.0.as_ptr().add(r * WINDOW_MAX_DEPTH + kh * 4 * wq)
+                                        border.as_ptr().add(r * WINDOW_MAX_DEPTH + kh * 4 * wq)
                                     }
                                 };
                             }
