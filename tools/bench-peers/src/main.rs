@@ -138,13 +138,12 @@ const COLS: [Col; 7] = [
 // ------------------------------------------------------------------------------------------ mote
 
 /// `mote compile` in-process (the compiler call and options of the CLI, without its printing),
-/// also written to `out` for `mote bench` / `mote inspect`. `allow_float` for the int8 models:
-/// ONNX Runtime's quantizer leaves the classifier Gemm of the generated models in float, and mote
-/// then runs that one layer in float32 (under 1 % of the MACs) instead of refusing the model.
-/// Compiles `onnx` for mote; `int8` models get int8 inputs and outputs (`mote compile --io
-/// int8`), as the int8 `.tflite` files LiteRT runs have (`inference_input_type = tf.int8` in
-/// tflite_models.py): neither side then times a float quantization of the input or a
-/// dequantization of the output.
+/// also written to `out` for `mote bench` / `mote inspect`. For the `int8` models:
+/// `allow_float` (ONNX Runtime's quantizer leaves the classifier Gemm of the generated models in
+/// float, and mote then runs that one layer in float32, under 1 % of the MACs, instead of
+/// refusing the model), and int8 inputs and outputs (`mote compile --io int8`), as the int8
+/// `.tflite` files LiteRT runs have (`inference_input_type = tf.int8` in tflite_models.py):
+/// neither side then times a float quantization of the input or a dequantization of the output.
 fn mote_compile(
     onnx: &Path,
     input: &str,

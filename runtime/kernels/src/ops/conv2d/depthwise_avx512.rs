@@ -2,7 +2,9 @@
 //! and `conv2d_f32_depthwise_avx512`.
 //!
 //! The structure of `depthwise_avx2.rs` (same coverage: one channel per group, kernels 3 and 5
-//! per axis, strides 1 and 2, dilation 1, any padding), with 32 channels per vector: each tap
+//! per axis, strides 1 and 2, dilation 1, any padding; the int8 kernel from 17 channels, the f32
+//! one from 16: fewer fill part of one vector and the AVX2 kernels are faster), with 32 channels
+//! per vector (3×3 int8 at stride 1 four pixels at a time: [`s8_row4`]): each tap
 //! pair is sign-extended to i16, interleaved, multiplied and accumulated with `vpdpwssd`
 //! (VNNI's fused `vpmaddwd` + add; no product pair reaches its only overflow, `2 · 2^30`, since
 //! `|x| ≤ 255` and `|w| ≤ 128`); tails use masked loads and stores. The input offset is folded
