@@ -37,7 +37,7 @@ use core::mem::MaybeUninit;
 use super::avx2::MR_F32;
 use super::{Conv2dS8Params, S8Kind, S8Plan};
 use crate::arch::x86::{
-    byte_mask64, lane_mask16, simple_requant, Avx512Vnni, OutputStage, Requant16,
+    byte_mask64, lane_mask16, offset_folds, simple_requant, Avx512Vnni, OutputStage, Requant16,
 };
 use crate::ops::util::requantize_output;
 use crate::quant::Rounding;
@@ -106,6 +106,9 @@ struct Ctx<'a> {
     st: OutputStage,
     /// Double rounding with [`simple_requant`] parameters: the short vector form applies.
     simple: bool,
+    /// Also [`offset_folds`]: [`Requant16::apply_folded`] applies, and the `Requant16`
+    /// constants carry the output offset ([`Ctx::folded_offset`]).
+    folded: bool,
     p: &'a Conv2dS8Params,
     input: &'a [i8],
     weights: &'a [i8],
@@ -352,10 +355,12 @@ fn run(
             return false;
         }
     }
+    let simple = p.rounding == Rounding::Double && simple_requant(mults, shifts);
     let ctx = Ctx {
         plan,
         st,
-        simple: p.rounding == Rounding::Double && simple_requant(mults, shifts),
+        simple,
+        folded: simple && offset_folds(&st, shifts),
         p,
         input,
         weights,
@@ -376,6 +381,17 @@ fn run(
     true
 }
 
+impl Ctx<'_> {
+    /// The output offset the `Requant16` constants carry: [`Requant16::apply_folded`]'s.
+    fn folded_offset(&self) -> i32 {
+        if self.folded {
+            self.p.output_offset
+        } else {
+            0
+        }
+    }
+}
+
 /// Requantizes 16 accumulators (channels `oc .. oc + n`) and stores `n` int8 outputs at `dst`.
 /// Falls back to the scalar output stage for single rounding and for lanes whose left shift
 /// overflows, so the result is always the reference's.
@@ -386,6 +402,16 @@ fn run(
 #[inline]
 unsafe fn store16(ctx: &Ctx, acc: __m512i, rq: &Requant16, oc: usize, n: usize, dst: *mut i8) {
     let lanes = lane_mask16(n);
+    if ctx.folded {
+        // The clamp and a truncating `vpmovdb`: a saturating `vpmovsdb` store made the grouped
+        // layer of `bench-peers` 14 % slower (`scripts/bench-ab.py`, Zen 5).
+        let v = rq.apply_folded(acc);
+        let v = _mm512_max_epi32(v, _mm512_set1_epi32(-128));
+        let v = _mm512_min_epi32(v, _mm512_set1_epi32(127));
+        // SAFETY: `n` bytes writable at `dst` (caller); the masked store writes only those.
+        unsafe { _mm512_mask_cvtepi32_storeu_epi8(dst, lanes, v) };
+        return;
+    }
     if ctx.simple {
         let v = rq.apply_simple(acc, &ctx.st);
         // SAFETY: `n` bytes writable at `dst` (caller); the masked store writes only those.
@@ -402,6 +428,37 @@ unsafe fn store16(ctx: &Ctx, acc: __m512i, rq: &Requant16, oc: usize, n: usize, 
     }
     // SAFETY: forwarded from the caller.
     unsafe { store16_scalar(ctx, acc, oc, n, dst) }
+}
+
+/// [`store16`] for a row of `row.len() ≤ 4` accumulator vectors (channels `oc .. oc + n`,
+/// `n ≤ 16 · row.len()`) of a call where `ctx.folded`: requantized with
+/// [`Requant16::apply_folded`], narrowed by `vpackssdw` and `vpacksswb` (both saturating: the
+/// clamp to i8), put in channel order by one `vpermd` and stored at once — 4 shuffles for 64
+/// outputs, where a `vpmovsdb` per vector made ResNeXt-29's deep 1×1 layers 1–3 % slower than
+/// `vpmovdb` with the clamp (`scripts/bench-ab-layers.py`, Zen 5).
+///
+/// # Safety
+/// AVX-512 VNNI available; `rq[j]` built for channels `oc + 16j ..` with the folded offset;
+/// `dst` valid for `n` bytes.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[inline]
+unsafe fn store_row_folded(row: &[__m512i], rq: &[Requant16; 4], n: usize, dst: *mut i8) {
+    let zero = _mm512_setzero_si512();
+    let v = |j: usize| match (row.get(j), rq.get(j)) {
+        (Some(a), Some(r)) => r.apply_folded(*a),
+        _ => zero,
+    };
+    let p01 = _mm512_packs_epi32(v(0), v(1));
+    let p23 = if row.len() > 2 {
+        _mm512_packs_epi32(v(2), v(3))
+    } else {
+        zero
+    };
+    // 128-bit lane `k`, dword `j`: channels `16j + 4k ..` (vector `j`, its lane `k`).
+    let b = _mm512_packs_epi16(p01, p23);
+    let idx = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    // SAFETY: `n` bytes writable at `dst` (caller); the masked store writes only those.
+    unsafe { _mm512_mask_storeu_epi8(dst, byte_mask64(n), _mm512_permutexvar_epi32(idx, b)) };
 }
 
 /// The scalar output stage for [`store16`]'s rare cases.
@@ -656,6 +713,12 @@ unsafe fn gemm_tile_store<const NV: usize, const UNSIGNED: bool>(
     // SAFETY: forwarded from the caller.
     let acc = unsafe { gemm_tile::<NV, UNSIGNED>(ptrs, segq, w, init) };
     for (r, row) in acc.iter().enumerate().take(rows) {
+        if ctx.folded {
+            // SAFETY: the row's output has `n ≤ 16·NV` bytes from `out_rows[r]`; `rq` built for
+            // this block by the caller.
+            unsafe { store_row_folded(row, rq, n, out_rows[r]) };
+            continue;
+        }
         for (j, a) in row.iter().enumerate() {
             let lanes = n.saturating_sub(16 * j).min(16);
             // SAFETY: the row's output has `n` bytes from `out_rows[r]`; lanes `16j ..` of it.
@@ -776,7 +839,8 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
                         ctx.mults.as_ptr().add(oc + 16 * j),
                         ctx.shifts.as_ptr().add(oc + 16 * j),
                         lanes,
-                    );
+                    )
+                    .with_output_offset(ctx.folded_offset());
                 }
             }
             for b in 0..g.batch {
@@ -1006,7 +1070,8 @@ unsafe fn small_groups_n<const Q: usize>(ctx: &Ctx, output: &mut [i8]) {
                     ctx.mults.as_ptr().add(oc + 16 * j),
                     ctx.shifts.as_ptr().add(oc + 16 * j),
                     lanes,
-                );
+                )
+                .with_output_offset(ctx.folded_offset());
             }
         }
         for b in 0..g.batch {
@@ -1071,6 +1136,12 @@ unsafe fn small_groups_n<const Q: usize>(ctx: &Ctx, output: &mut [i8]) {
                     let m = m0 + r;
                     // SAFETY: pixel `(b, m)` exists; channels `oc .. oc + n`.
                     let dst = unsafe { out.add((b * pixels + m) * c + oc) };
+                    if ctx.folded {
+                        // SAFETY: `n ≤ 16·nv` bytes of this pixel's output channels; `rq` built
+                        // for this block.
+                        unsafe { store_row_folded(&a_r[..nv.min(4)], &rq, n, dst) };
+                        continue;
+                    }
                     for (j, a) in a_r.iter().enumerate().take(nv) {
                         let lanes = (n - 16 * j).min(16);
                         // SAFETY: `lanes` bytes of this pixel's output channels.
@@ -1146,7 +1217,8 @@ unsafe fn depthwise(_t: Avx512Vnni, ctx: &Ctx, output: &mut [i8]) {
                 // SAFETY: channels `oc .. oc + n ≤ out_c`.
                 unsafe {
                     *rq =
-                        Requant16::load(ctx.mults.as_ptr().add(oc), ctx.shifts.as_ptr().add(oc), n);
+                        Requant16::load(ctx.mults.as_ptr().add(oc), ctx.shifts.as_ptr().add(oc), n)
+                            .with_output_offset(ctx.folded_offset());
                     *bv = load_bias(ctx, oc, n);
                 }
             }

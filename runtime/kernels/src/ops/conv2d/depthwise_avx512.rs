@@ -10,14 +10,15 @@
 //! `|x| ≤ 255` and `|w| ≤ 128`); tails use masked loads and stores. The input offset is folded
 //! into a per-channel bias (padding taps read the input zero point); requantization is
 //! `multiply_by_quantized_multiplier` in vector form for both roundings with right shifts
-//! (double rounding: the shared folded form, `Requant16::apply_simple`), the scalar function
+//! (double rounding: the shared folded form, `Requant16::apply_simple`, or `apply_folded` with
+//! the output offset in the rounding addend where `offset_folds` allows), the scalar function
 //! otherwise.
 
 use core::arch::x86_64::*;
 use core::mem::MaybeUninit;
 
 use super::{Conv2dParams, Conv2dS8Params, S8Kind, S8Plan};
-use crate::arch::x86::{Avx512Vnni, OutputStage, Requant16};
+use crate::arch::x86::{offset_folds, Avx512Vnni, OutputStage, Requant16};
 use crate::ops::util::requantize_output;
 use crate::quant::Rounding;
 use crate::Activation;
@@ -47,6 +48,8 @@ const PERM32: [usize; 32] = {
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum RqMode {
+    /// Double rounding, [`Requant16::apply_folded`] (the constants carry the output offset).
+    DoubleFolded,
     Double,
     Single,
     Scalar,
@@ -92,6 +95,7 @@ pub(crate) fn conv2d_s8(
     };
     let right_only = shifts.iter().all(|s| (-31..=0).contains(s)) && !mults.contains(&i32::MIN);
     let mode = match (right_only, p.rounding) {
+        (true, Rounding::Double) if offset_folds(&st, shifts) => RqMode::DoubleFolded,
         (true, Rounding::Double) => RqMode::Double,
         (true, Rounding::Single) => RqMode::Single,
         _ => RqMode::Scalar,
@@ -179,9 +183,12 @@ const ROW4_PAIRS: [(usize, usize); 6] = [
 /// AVX-512 available; positions `q .. q + 16` of `k` written for the mode; `q` a multiple of 16.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
 #[inline]
-unsafe fn requant(mode: RqMode, k: &Consts, q: usize, acc: __m512i, st: &OutputStage) -> __m512i {
-    if mode == RqMode::Double {
-        return k.rq[q / 16].apply_simple(acc, st);
+unsafe fn requant(ctx: &S8Ctx, k: &Consts, q: usize, acc: __m512i) -> __m512i {
+    let (mode, st) = (ctx.mode, &ctx.st);
+    match mode {
+        RqMode::DoubleFolded => return k.rq[q / 16].apply_folded(acc),
+        RqMode::Double => return k.rq[q / 16].apply_simple(acc, st),
+        _ => {}
     }
     // SAFETY: positions `q .. q + 16` initialised, 64-byte aligned.
     let (m, r, mk) = unsafe {
@@ -239,14 +246,10 @@ unsafe fn finish_block(
         return;
     }
     // SAFETY: forwarded.
-    let (a, b) = unsafe {
-        (
-            requant(ctx.mode, k, q, lo, &ctx.st),
-            requant(ctx.mode, k, q + 16, hi, &ctx.st),
-        )
-    };
-    // i16 lane ℓ: channels 8ℓ..8ℓ+3 from `a`, 8ℓ+4..8ℓ+7 from `b`: channel order.
-    let v = _mm512_cvtepi16_epi8(_mm512_packs_epi32(a, b));
+    let (a, b) = unsafe { (requant(ctx, k, q, lo), requant(ctx, k, q + 16, hi)) };
+    // i16 lane ℓ: channels 8ℓ..8ℓ+3 from `a`, 8ℓ+4..8ℓ+7 from `b`: channel order. Both
+    // narrowings saturate (`Requant16::apply_folded` leaves the clamp to them).
+    let v = _mm512_cvtsepi16_epi8(_mm512_packs_epi32(a, b));
     // SAFETY: `n` bytes writable at `dst` (caller); the masked store writes only those.
     unsafe {
         if n >= 32 {
@@ -411,7 +414,7 @@ unsafe fn prepare_chunk<const TAPS: usize, const PAIRS: usize>(
                 }
             }
         }
-        if ctx.mode == RqMode::Double {
+        if matches!(ctx.mode, RqMode::Double | RqMode::DoubleFolded) {
             for h in 0..2 {
                 let q = 32 * v + 16 * h;
                 // SAFETY: positions `q .. q + 16` of both arrays were written above, 64-byte
@@ -421,6 +424,11 @@ unsafe fn prepare_chunk<const TAPS: usize, const PAIRS: usize>(
                         _mm512_load_si512(km.add(q).cast()),
                         _mm512_load_si512(kr.add(q).cast()),
                     )
+                    .with_output_offset(if ctx.mode == RqMode::DoubleFolded {
+                        ctx.p.output_offset
+                    } else {
+                        0
+                    })
                 };
             }
         }
