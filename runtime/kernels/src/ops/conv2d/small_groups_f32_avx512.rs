@@ -114,7 +114,10 @@ unsafe fn run<const C: usize>(
                         Some(bv) => unsafe { _mm512_loadu_ps(bv.as_ptr().add(16 * blk)) },
                         None => _mm512_setzero_ps(),
                     };
+                    // Two chains per pixel (even and odd input channels): one chain of `C`
+                    // dependent FMAs per tap left the FMA units waiting on their latency.
                     let mut acc = [init; PX];
+                    let mut acc_odd = [_mm512_setzero_ps(); PX];
                     for t in 0..taps {
                         let mut wv = [_mm512_setzero_ps(); C];
                         for (c, v) in wv.iter_mut().enumerate() {
@@ -123,22 +126,29 @@ unsafe fn run<const C: usize>(
                                 _mm512_load_ps(packed.add(((blk * taps + t) * C + c) * 16))
                             };
                         }
-                        for (a, o) in acc.iter_mut().zip(&offs).take(np) {
+                        for ((a, a_odd), o) in acc.iter_mut().zip(&mut acc_odd).zip(&offs).take(np)
+                        {
                             if let Some(at) = o[t] {
                                 // SAFETY: `at` is a pixel inside the input (the plan's window);
                                 // its channels `16·blk .. + 16 ≤ in_c` follow.
                                 let xv = unsafe { _mm512_loadu_ps(x.add(at + 16 * blk)) };
-                                for (i, w) in idx.iter().zip(&wv) {
-                                    *a = _mm512_fmadd_ps(_mm512_permutexvar_ps(*i, xv), *w, *a);
+                                for (c, (i, w)) in idx.iter().zip(&wv).enumerate() {
+                                    let xs = _mm512_permutexvar_ps(*i, xv);
+                                    if c % 2 == 0 {
+                                        *a = _mm512_fmadd_ps(xs, *w, *a);
+                                    } else {
+                                        *a_odd = _mm512_fmadd_ps(xs, *w, *a_odd);
+                                    }
                                 }
                             }
                         }
                     }
-                    for (p, a) in acc.iter().enumerate().take(np) {
+                    for (p, (a, a_odd)) in acc.iter().zip(&acc_odd).enumerate().take(np) {
+                        let a = _mm512_add_ps(*a, *a_odd);
                         let v = match bounds {
                             // `max(v, lo)` returns `lo` for a NaN `v`, like the scalar `max`.
-                            Some((lo, hi)) => _mm512_min_ps(_mm512_max_ps(*a, lo), hi),
-                            None => *a,
+                            Some((lo, hi)) => _mm512_min_ps(_mm512_max_ps(a, lo), hi),
+                            None => a,
                         };
                         let m = (b * g.out_h + oh) * g.out_w + ow0 + p;
                         // SAFETY: pixel `(b, oh, ow0 + p)` exists; channels `16·blk .. + 16`.
