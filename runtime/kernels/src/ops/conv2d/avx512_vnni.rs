@@ -648,6 +648,10 @@ unsafe fn gemm_tile<const NV: usize, const UNSIGNED: bool>(
             }
         }
     }
+    // Opaque to the optimiser: otherwise `xor(splat(d), splat(0x80))` becomes a scalar `xor`
+    // and a register broadcast (load, xor, shuffle per tap) instead of a broadcast load and a
+    // vector `xor`.
+    let flip = core::hint::black_box(_mm512_set1_epi8(i8::MIN));
     let mut acc = [[_mm512_setzero_si512(); NV]; MR];
     for row in acc.iter_mut() {
         for (a, i) in row.iter_mut().zip(init) {
@@ -670,7 +674,9 @@ unsafe fn gemm_tile<const NV: usize, const UNSIGNED: bool>(
                         *a = _mm512_dpbusd_epi32(*a, *v, x);
                     }
                 } else {
-                    let x = _mm512_set1_epi32(d ^ 0x8080_8080_u32 as i32);
+                    // The flip to unsigned in the vector domain: the scalar `xor` before the
+                    // broadcast made every tap a GPR-to-vector move (one per cycle at most).
+                    let x = _mm512_xor_si512(_mm512_set1_epi32(d), flip);
                     for (a, v) in row.iter_mut().zip(&wv) {
                         *a = _mm512_dpbusd_epi32(*a, x, *v);
                     }
