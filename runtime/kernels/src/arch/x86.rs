@@ -17,6 +17,8 @@ use crate::dispatch::Isa;
 const DETECTED: u8 = 1;
 const HAS_AVX2: u8 = 2;
 const HAS_AVX512_VNNI: u8 = 4;
+/// AVX-512 VBMI besides the VNNI set (Ice Lake, Zen 4 and later; Cascade Lake has VNNI only).
+const HAS_AVX512_VBMI: u8 = 8;
 
 /// Detection result, `0` until the first query.
 static FEATURES: AtomicU8 = AtomicU8::new(0);
@@ -29,6 +31,9 @@ fn detect() -> u8 {
         f |= HAS_AVX2;
         if has!("avx512f") && has!("avx512bw") && has!("avx512vl") && has!("avx512vnni") {
             f |= HAS_AVX512_VNNI;
+            if has!("avx512vbmi") {
+                f |= HAS_AVX512_VBMI;
+            }
         }
     }
     f
@@ -46,7 +51,22 @@ fn detect() -> u8 {
             target_feature = "avx512vnni"
         )) {
             f |= HAS_AVX512_VNNI;
+            if cfg!(target_feature = "avx512vbmi") {
+                f |= HAS_AVX512_VBMI;
+            }
         }
+    }
+    f
+}
+
+/// The detected feature bits (detected once, then cached).
+#[inline]
+fn features() -> u8 {
+    let mut f = FEATURES.load(Ordering::Relaxed);
+    if f == 0 {
+        // Racing first calls compute the same value; storing it twice is harmless.
+        f = detect();
+        FEATURES.store(f, Ordering::Relaxed);
     }
     f
 }
@@ -54,12 +74,7 @@ fn detect() -> u8 {
 /// Whether the host supports `isa` (detected once, then cached).
 #[inline]
 pub(crate) fn host_supports(isa: Isa) -> bool {
-    let mut f = FEATURES.load(Ordering::Relaxed);
-    if f == 0 {
-        // Racing first calls compute the same value; storing it twice is harmless.
-        f = detect();
-        FEATURES.store(f, Ordering::Relaxed);
-    }
+    let f = features();
     match isa {
         Isa::Reference => true,
         Isa::Avx2 => f & HAS_AVX2 != 0,
@@ -91,6 +106,19 @@ impl Avx512Vnni {
     #[inline]
     pub(crate) fn get() -> Option<Self> {
         Isa::Avx512Vnni.available().then_some(Avx512Vnni(()))
+    }
+}
+
+/// Proof that AVX-512 VBMI (`vpermi2b`) is available besides everything [`Avx512Vnni`] proves.
+/// Not an instruction-set level of its own: kernels of the AVX-512 level use it where present.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Avx512Vbmi(());
+
+impl Avx512Vbmi {
+    /// A token if the AVX-512 level is available and the host has VBMI.
+    #[inline]
+    pub(crate) fn get(_t: Avx512Vnni) -> Option<Self> {
+        (features() & HAS_AVX512_VBMI != 0).then_some(Avx512Vbmi(()))
     }
 }
 
