@@ -658,32 +658,38 @@ unsafe fn gemm_tile<const NV: usize, const UNSIGNED: bool>(
             *a = *i;
         }
     }
+    // With one or two vectors per row, `MR · NV` accumulators are too few chains to hide the
+    // `vpdpbusd` latency: odd dwords go to a second set, added at the end.
+    let split = NV <= 2;
+    let mut acc_odd = [[_mm512_setzero_si512(); NV]; MR];
     for seg in ptrs {
-        for q in 0..segq {
-            let mut wv = [_mm512_setzero_si512(); NV];
-            for (j, v) in wv.iter_mut().enumerate() {
-                // SAFETY: within the packed block (caller), 64-byte aligned.
-                *v = unsafe { _mm512_load_si512(w.add(16 * j).cast()) };
-            }
-            for (r, row) in acc.iter_mut().enumerate() {
-                // SAFETY: 4 bytes at dword `q` of the segment (caller).
-                let d = unsafe { seg[r].add(4 * q).cast::<i32>().read_unaligned() };
-                if UNSIGNED {
-                    let x = _mm512_set1_epi32(d);
-                    for (a, v) in row.iter_mut().zip(&wv) {
-                        *a = _mm512_dpbusd_epi32(*a, *v, x);
-                    }
-                } else {
-                    // The flip to unsigned in the vector domain: the scalar `xor` before the
-                    // broadcast made every tap a GPR-to-vector move (one per cycle at most).
-                    let x = _mm512_xor_si512(_mm512_set1_epi32(d), flip);
-                    for (a, v) in row.iter_mut().zip(&wv) {
-                        *a = _mm512_dpbusd_epi32(*a, x, *v);
-                    }
+        let mut q = 0;
+        if split {
+            while q + 1 < segq {
+                // SAFETY: dwords `q`, `q + 1 < segq` of the segment and of the packed block
+                // (caller).
+                unsafe {
+                    gemm_step::<NV, UNSIGNED>(&mut acc, seg, q, w, flip);
+                    gemm_step::<NV, UNSIGNED>(&mut acc_odd, seg, q + 1, w.add(16 * NV), flip);
                 }
+                // SAFETY: stays within (or one past) the packed block.
+                w = unsafe { w.add(32 * NV) };
+                q += 2;
             }
+        }
+        while q < segq {
+            // SAFETY: dword `q < segq` of the segment and of the packed block (caller).
+            unsafe { gemm_step::<NV, UNSIGNED>(&mut acc, seg, q, w, flip) };
             // SAFETY: stays within (or one past) the packed block.
             w = unsafe { w.add(16 * NV) };
+            q += 1;
+        }
+    }
+    if split {
+        for (row, odd) in acc.iter_mut().zip(&acc_odd) {
+            for (a, o) in row.iter_mut().zip(odd) {
+                *a = _mm512_add_epi32(*a, *o);
+            }
         }
     }
     // Added last, so the products do not wait for the sums' chain of latencies.
@@ -696,6 +702,44 @@ unsafe fn gemm_tile<const NV: usize, const UNSIGNED: bool>(
         }
     }
     acc
+}
+
+/// One dword of depth (`q`) of every row of a [`gemm_tile`] into `acc`, the weights at `w`.
+///
+/// # Safety
+/// AVX-512 VNNI; `seg[r]` readable for 4 bytes at `4·q`; `w` readable and aligned for
+/// `16 · NV` dwords.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[inline]
+unsafe fn gemm_step<const NV: usize, const UNSIGNED: bool>(
+    acc: &mut [[__m512i; NV]; MR],
+    seg: &[*const i8; MR],
+    q: usize,
+    w: *const i32,
+    flip: __m512i,
+) {
+    let mut wv = [_mm512_setzero_si512(); NV];
+    for (j, v) in wv.iter_mut().enumerate() {
+        // SAFETY: within the packed block (caller), 64-byte aligned.
+        *v = unsafe { _mm512_load_si512(w.add(16 * j).cast()) };
+    }
+    for (row, p) in acc.iter_mut().zip(seg) {
+        // SAFETY: 4 bytes at dword `q` of the segment (caller).
+        let d = unsafe { p.add(4 * q).cast::<i32>().read_unaligned() };
+        if UNSIGNED {
+            let x = _mm512_set1_epi32(d);
+            for (a, v) in row.iter_mut().zip(&wv) {
+                *a = _mm512_dpbusd_epi32(*a, *v, x);
+            }
+        } else {
+            // The flip to unsigned in the vector domain: the scalar `xor` before the broadcast
+            // made every tap a GPR-to-vector move (one per cycle at most).
+            let x = _mm512_xor_si512(_mm512_set1_epi32(d), flip);
+            for (a, v) in row.iter_mut().zip(&wv) {
+                *a = _mm512_dpbusd_epi32(*a, x, *v);
+            }
+        }
+    }
 }
 
 /// Runs one tile and stores its outputs.
