@@ -58,6 +58,17 @@ pub(crate) fn add_s8(p: &AddS8Params, a: &[i8], b: &[i8], output: &mut [i8]) -> 
     true
 }
 
+/// The bounded form's input rescalings: `(x + offset) · 2^left` with the power of two in the
+/// folded constants.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[inline]
+fn input_rescalings(p: &AddS8Params) -> (Requant16, Requant16) {
+    (
+        Requant16::splat_shifts(p.input1_multiplier, p.left_shift, -p.input1_shift),
+        Requant16::splat_shifts(p.input2_multiplier, p.left_shift, -p.input2_shift),
+    )
+}
+
 /// Add/Sub for `left_shift ≤ 20` and `output_shift ≤ 0` (besides [`add_s8`]'s checks): the
 /// bounds of the module documentation hold, so the short form is the reference's arithmetic.
 ///
@@ -73,12 +84,8 @@ unsafe fn add_run_bounded(
     output: &mut [i8],
 ) {
     let n = output.len();
-    // `(x + offset) · 2^left` with the power of two in the folded constants.
-    let (r1, r2, ro) = (
-        Requant16::splat_shifts(p.input1_multiplier, p.left_shift, -p.input1_shift),
-        Requant16::splat_shifts(p.input2_multiplier, p.left_shift, -p.input2_shift),
-        Requant16::splat(p.output_multiplier, p.output_shift),
-    );
+    let (r1, r2) = input_rescalings(p);
+    let ro = Requant16::splat(p.output_multiplier, p.output_shift);
     let (off1, off2) = (
         _mm512_set1_epi32(p.input1_offset),
         _mm512_set1_epi32(p.input2_offset),
@@ -145,10 +152,7 @@ unsafe fn add_run_table(
 ) {
     let n = output.len();
     let sub = p.shapes.op == BinaryOp::Sub;
-    let (r1, r2) = (
-        Requant16::splat_shifts(p.input1_multiplier, p.left_shift, -p.input1_shift),
-        Requant16::splat_shifts(p.input2_multiplier, p.left_shift, -p.input2_shift),
-    );
+    let (r1, r2) = input_rescalings(p);
     let mut t1 = Planes([[0; 256]; 4]);
     let mut t2 = Planes([[0; 256]; 4]);
     let bytes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
