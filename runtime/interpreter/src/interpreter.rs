@@ -8,7 +8,7 @@
 #![allow(clippy::arithmetic_side_effects)]
 
 use crate::model::Model;
-use crate::prepare::{prepare, Kernel, PreparedOp};
+use crate::prepare::{prepare_validated, Kernel, PreparedOp};
 use crate::Error;
 use mote_format::{DType, Storage, TensorInfo};
 use mote_kernels::ops;
@@ -155,7 +155,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         let file = *model.file();
         let mut words = 0usize;
         for i in 0..file.op_count() {
-            words = words.saturating_add(op_cache_len(&file, &prepare(&file, i)?));
+            words = words.saturating_add(op_cache_len(&file, &prepare_validated(&file, i)?));
         }
         Ok(if words == 0 {
             0
@@ -192,7 +192,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         let file = *model.file();
         let mut at = 0usize;
         for i in 0..file.op_count() {
-            let op = prepare(&file, i)?;
+            let op = prepare_validated(&file, i)?;
             let len = op_cache_len(&file, &op);
             if len == 0 {
                 continue;
@@ -305,7 +305,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         let file = *self.model.file();
         let mut at = 0usize;
         for i in 0..range.end.min(file.op_count()) {
-            let op = prepare(&file, i)?;
+            let op = prepare_validated(&file, i)?;
             let cache = self.op_cache(&file, &op, &mut at);
             if i >= range.start {
                 run_op(&file, &op, i, self.arena, cache)?;
@@ -375,7 +375,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         let file = *self.model.file();
         let mut at = 0usize;
         for i in 0..file.op_count() {
-            let op = prepare(&file, i)?;
+            let op = prepare_validated(&file, i)?;
             let cache = self.op_cache(&file, &op, &mut at);
             profiler.op_start(i);
             run_op(&file, &op, i, self.arena, cache)?;
