@@ -73,6 +73,50 @@ pub const MAX_HEADER_LEN: usize = 65_536;
 /// levels of `{` timed out the npy target at 30 s under ASan), so 4 is the bound.
 pub const MAX_HEADER_NESTING: usize = 4;
 
+/// Most elements (as a power of two) a `.npy` header's shape may claim.
+pub const MAX_SHAPE_BITS: u32 = 48;
+
+/// Whether any tuple following a `shape` in the header multiplies (its nonzero entries) to more
+/// than 2^[`MAX_SHAPE_BITS`] elements. npyz multiplies the shape in 64 bits without a check (its
+/// element count and strides): a panic in builds with overflow checks, a wrapped count
+/// otherwise (fuzzer find: `'shape': (17830657899684750220, 4)`). Every occurrence is checked,
+/// so a structured dtype's field named `shape` cannot hide the array's shape.
+fn shape_too_large(header: &[u8]) -> bool {
+    let limit = 1u128 << MAX_SHAPE_BITS;
+    let mut from = 0;
+    while let Some(at) = header
+        .get(from..)
+        .and_then(|h| h.windows(5).position(|w| w == b"shape"))
+    {
+        let start = from + at + 5;
+        from = start;
+        let Some(rest) = header.get(start..) else {
+            break;
+        };
+        let Some(open) = rest.iter().position(|&c| c == b'(' || c == b'[') else {
+            continue;
+        };
+        let (mut product, mut number) = (1u128, None::<u128>);
+        for &c in rest.iter().skip(open + 1) {
+            if c.is_ascii_digit() {
+                let n = number.unwrap_or(0);
+                number = Some(n.saturating_mul(10).saturating_add(u128::from(c - b'0')));
+                continue;
+            }
+            if let Some(n) = number.take().filter(|&n| n != 0) {
+                product = product.saturating_mul(n);
+            }
+            if c == b')' || c == b']' {
+                break;
+            }
+        }
+        if product > limit {
+            return true;
+        }
+    }
+    false
+}
+
 /// The header length a `.npy` prefix (magic, version, length field) states, if it is one.
 fn header_len(prefix: &[u8]) -> Option<usize> {
     if prefix.get(..6)? != b"\x93NUMPY" {
@@ -145,6 +189,12 @@ pub fn parse_input<R: Read>(mut reader: R, source: &str, want: &Expected<'_>) ->
                 "{source}: not a valid .npy file (its header nests brackets more than {MAX_HEADER_NESTING} deep)"
             );
         }
+    }
+    if shape_too_large(&header) {
+        fail!(
+            ExitKind::Input,
+            "{source}: not a valid .npy file (its header's shape has more than 2^{MAX_SHAPE_BITS} elements)"
+        );
     }
     let npy = npyz::NpyFile::new(prefix.chain(&header[..]).chain(reader))
         .or_fail_with(ExitKind::Input, || {
@@ -354,6 +404,44 @@ mod tests {
         let e = parse_input(&file[..], "nested13.npy", &want);
         assert!(
             matches!(&e, Err(f) if f.to_string().contains("nests brackets")),
+            "{e:?}"
+        );
+    }
+
+    /// Found by the fuzzer (CI of 2026-11-28): a shape whose element count overflows 64 bits
+    /// panicked inside npyz (`fuzz/seeds/npy/regression-shape-overflow.bin`).
+    #[test]
+    fn shape_overflowing_64_bits_is_refused() {
+        let want = Expected {
+            name: "x",
+            dtype: DType::F32,
+            shape: &[1, 4],
+        };
+        for head in [
+            &b"{'descr': '<f8', 'fortran_order': False, 'shape': (0000017830657899684750220, 4), }"
+                [..],
+            &b"{'descr': '<f4', 'fortran_order': False, 'shape': (0, 4294967296, 4294967296), }"[..],
+            &b"{'descr': [('shape', '<f4')], 'fortran_order': False, 'shape': [281474976710657], }"
+                [..],
+        ] {
+            let mut file = b"\x93NUMPY\x01\x00".to_vec();
+            file.extend_from_slice(&(head.len() as u16).to_le_bytes());
+            file.extend_from_slice(head);
+            let e = parse_input(&file[..], "huge-shape.npy", &want);
+            assert!(
+                matches!(&e, Err(f) if f.kind == ExitKind::Input
+                    && f.to_string().contains("more than 2^48 elements")),
+                "{e:?}"
+            );
+        }
+        // The largest accepted claim still reaches the shape comparison.
+        let head = b"{'descr': '<f4', 'fortran_order': False, 'shape': (65536, 65536, 65536), }";
+        let mut file = b"\x93NUMPY\x01\x00".to_vec();
+        file.extend_from_slice(&(head.len() as u16).to_le_bytes());
+        file.extend_from_slice(head);
+        let e = parse_input(&file[..], "large.npy", &want);
+        assert!(
+            matches!(&e, Err(f) if !f.to_string().contains("more than 2^48")),
             "{e:?}"
         );
     }
