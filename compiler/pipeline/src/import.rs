@@ -1392,6 +1392,17 @@ fn lower(
                     inputs.push(im.as_tensor(node, &v, &in_name(i), r)?);
                 }
             }
+            // Concat moves elements as they are: one element type for all its inputs (fuzzer
+            // find: an int8 and a float32 graph input compiled to a model that did not load).
+            if let Some(&first) = inputs.first() {
+                let dt = im.g.tensors[first].dtype;
+                if let Some(&other) = inputs.iter().find(|&&t| im.g.tensors[t].dtype != dt) {
+                    return Err(bad(format!(
+                        "inputs of different element types ({:?} and {:?}); mote concatenates one type",
+                        dt, im.g.tensors[other].dtype
+                    )));
+                }
+            }
             let o = im.emit(name, Op::Concat { axis }, inputs, &out0, out);
             set(im, o);
         }

@@ -1031,6 +1031,26 @@ fn gemm_with_mismatched_inner_dimensions_is_a_compile_error() {
     assert!(!out.exists());
 }
 
+/// Found by the fuzzer (the clean-clone CI of 2026-11-28, onnx target; the input is
+/// `fuzz/seeds/onnx/regression-concat-mixed-types.onnx`): a Concat of an int8 and a float32 graph
+/// input compiled into a model the runtime refused at load ("input and output types differ").
+/// Now a compile error naming both element types.
+#[test]
+fn concat_of_mixed_element_types_is_a_compile_error() {
+    let d = scratch("concat_mixed_types");
+    let out = d.join("m.mote");
+    let f = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/seeds/onnx/regression-concat-mixed-types.onnx");
+    let e = fails(&["compile", &p(&f), "-o", &p(&out)], 3);
+    assert!(
+        e.contains("Concat")
+            && e.contains("different element types (I8 and F32)")
+            && !e.contains("compiler bug"),
+        "{e}"
+    );
+    assert!(!out.exists());
+}
+
 /// Found by the fuzzer (`scripts/fuzz.sh`, onnx target): a MaxPool without `kernel_shape`
 /// made the importer subtract 1 from a zero kernel (a panic, reported as an internal error).
 /// Now a one-line error naming the node, as are kernels and strides past 65536.
