@@ -9,8 +9,9 @@
 //!   a broadcast dword of the input (4 depth values of one pixel) with 16 channels. A tile is 6
 //!   pixels × up to 64 channels (24 accumulators). The input is read in place through one
 //!   pointer per tap (padding taps point at a row of input zero points) when `in_c/groups` is a
-//!   multiple of 4; otherwise (the first layer, 3 channels) the 6 rows are gathered (im2col) into
-//!   a stack buffer with the depth padded to a multiple of 4.
+//!   multiple of 4. First layers (3 channels, short kernel rows) read their windows kernel row
+//!   by kernel row from padded copies of the input rows ([`gemm_window`]); other depths are
+//!   gathered (im2col) into a stack buffer with the depth padded to a multiple of 4.
 //! - **Depthwise**: channels in vectors of 32, pairs of taps interleaved as i16 and multiplied
 //!   and accumulated with `vpdpwssd` (exact: `|x + offset| ≤ 255`, `|w| ≤ 128`).
 //! - **Small groups** (4 or 8 channels per group in and out, ResNeXt): block-diagonal; one
@@ -164,12 +165,11 @@ fn fits(plan: &S8Plan) -> bool {
 
 /// Dwords per kernel row when a first layer reads its windows in place, kernel row by kernel
 /// row (`None` otherwise): one group spanning all input channels (3 for RGB), kernel rows of at
-/// most 16 bytes (`kernel_w · in_c`), contiguous (`dilation_w` 1), and a padded depth of at most
-/// [`WINDOW_MAX_DEPTH`] bytes. Each row is read as whole dwords: the bytes past the kernel row
-/// belong to the next pixel and meet zero weights (the packed rows are zero-padded), so no
-/// im2col copy is made for windows inside the input. Against the im2col strip: VWW's first
-/// layer 0.0346 → 0.0240 ms, ResNet-8's 0.0203 → 0.0144, MobileNetV2's 0.195 → 0.146
-/// (`scripts/bench-ab-layers.py`, 5 runs, AVX-512 VNNI Zen 5).
+/// most 16 bytes (`kernel_w · in_c`), contiguous (`dilation_w` 1), a padded depth of at most
+/// [`WINDOW_MAX_DEPTH`] bytes, and `kernel_h` padded input rows within [`WINDOW_ROWS_BYTES`].
+/// Each row is read as whole dwords: the bytes past the kernel row belong to the next pixel and
+/// meet zero weights (the packed rows are zero-padded), so no im2col copy is made
+/// ([`gemm_window`]).
 fn window_rows(plan: &S8Plan) -> Option<usize> {
     let g = &plan.g;
     let row = g.kernel_w * plan.cpg;
@@ -179,9 +179,25 @@ fn window_rows(plan: &S8Plan) -> Option<usize> {
         && g.groups == 1
         && g.dilation_w == 1
         && row <= 16
-        && g.kernel_h * segq * 4 <= WINDOW_MAX_DEPTH)
+        && g.kernel_h * segq * 4 <= WINDOW_MAX_DEPTH
+        && g.kernel_h.saturating_mul(window_row_len(plan, segq)) <= WINDOW_ROWS_BYTES)
         .then_some(segq)
 }
+
+/// Bytes of one padded input row on the window path: output column `ow`'s window starts at
+/// byte `ow · stride_w · in_c` (column `−pad_left` at byte 0) and reads `4·wq` bytes.
+fn window_row_len(plan: &S8Plan, wq: usize) -> usize {
+    let g = &plan.g;
+    g.out_w
+        .saturating_sub(1)
+        .saturating_mul(g.stride_w)
+        .saturating_mul(plan.cpg)
+        .saturating_add(4 * wq)
+}
+
+/// The window path's buffer of `kernel_h` padded input rows: 8 KiB holds three rows of a
+/// 224-pixel-wide RGB image at stride 2 (MobileNetV2) several times over.
+const WINDOW_ROWS_BYTES: usize = 8 * 1024;
 
 /// Most bytes of padded depth (`kernel_h` rows of whole dwords) on the window path.
 const WINDOW_MAX_DEPTH: usize = 64;
@@ -613,14 +629,15 @@ unsafe fn init_acc(ctx: &Ctx, oc: usize, n: usize, sum_w: __m512i, layout: Weigh
 
 /// One tile: `MR` rows × `NV` vectors of 16 channels. `ptrs[s][r]` points at segment `s` (a tap,
 /// or the whole im2col row) of row `r`; each segment is `segq` dwords; the packed weights hold
-/// `ptrs.len() · segq` dwords × `16·NV` lanes.
+/// `ptrs.len() · segq` dwords × `16·NV` lanes. `FLIPPED`: the input bytes were flipped to
+/// unsigned when they were copied ([`gemm_window`]), so the signed weights take them as they are.
 ///
 /// # Safety
 /// AVX-512 VNNI available; every `ptrs[s][r]` readable for `4·segq` bytes; `w` readable and
 /// aligned for `ptrs.len() · segq · 16 · NV` dwords.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
 #[inline]
-unsafe fn gemm_tile<const NV: usize, const UNSIGNED: bool>(
+unsafe fn gemm_tile<const NV: usize, const UNSIGNED: bool, const FLIPPED: bool>(
     ptrs: &[[*const i8; MR]],
     segq: usize,
     mut w: *const i32,
@@ -669,8 +686,14 @@ unsafe fn gemm_tile<const NV: usize, const UNSIGNED: bool>(
                 // SAFETY: dwords `q`, `q + 1 < segq` of the segment and of the packed block
                 // (caller).
                 unsafe {
-                    gemm_step::<NV, UNSIGNED>(&mut acc, seg, q, w, flip);
-                    gemm_step::<NV, UNSIGNED>(&mut acc_odd, seg, q + 1, w.add(16 * NV), flip);
+                    gemm_step::<NV, UNSIGNED, FLIPPED>(&mut acc, seg, q, w, flip);
+                    gemm_step::<NV, UNSIGNED, FLIPPED>(
+                        &mut acc_odd,
+                        seg,
+                        q + 1,
+                        w.add(16 * NV),
+                        flip,
+                    );
                 }
                 // SAFETY: stays within (or one past) the packed block.
                 w = unsafe { w.add(32 * NV) };
@@ -679,7 +702,7 @@ unsafe fn gemm_tile<const NV: usize, const UNSIGNED: bool>(
         }
         while q < segq {
             // SAFETY: dword `q < segq` of the segment and of the packed block (caller).
-            unsafe { gemm_step::<NV, UNSIGNED>(&mut acc, seg, q, w, flip) };
+            unsafe { gemm_step::<NV, UNSIGNED, FLIPPED>(&mut acc, seg, q, w, flip) };
             // SAFETY: stays within (or one past) the packed block.
             w = unsafe { w.add(16 * NV) };
             q += 1;
@@ -711,7 +734,7 @@ unsafe fn gemm_tile<const NV: usize, const UNSIGNED: bool>(
 /// `16 · NV` dwords.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
 #[inline]
-unsafe fn gemm_step<const NV: usize, const UNSIGNED: bool>(
+unsafe fn gemm_step<const NV: usize, const UNSIGNED: bool, const FLIPPED: bool>(
     acc: &mut [[__m512i; NV]; MR],
     seg: &[*const i8; MR],
     q: usize,
@@ -731,6 +754,11 @@ unsafe fn gemm_step<const NV: usize, const UNSIGNED: bool>(
             for (a, v) in row.iter_mut().zip(&wv) {
                 *a = _mm512_dpbusd_epi32(*a, *v, x);
             }
+        } else if FLIPPED {
+            let x = _mm512_set1_epi32(d);
+            for (a, v) in row.iter_mut().zip(&wv) {
+                *a = _mm512_dpbusd_epi32(*a, x, *v);
+            }
         } else {
             // The flip to unsigned in the vector domain: the scalar `xor` before the broadcast
             // made every tap a GPR-to-vector move (one per cycle at most).
@@ -748,7 +776,7 @@ unsafe fn gemm_step<const NV: usize, const UNSIGNED: bool>(
 /// As [`gemm_tile`]; `out_rows[r]` writable for `n` bytes for `r < rows`; `oc + n ≤ out_c`.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
 #[allow(clippy::too_many_arguments)]
-unsafe fn gemm_tile_store<const NV: usize, const UNSIGNED: bool>(
+unsafe fn gemm_tile_store<const NV: usize, const UNSIGNED: bool, const FLIPPED: bool>(
     ctx: &Ctx,
     ptrs: &[[*const i8; MR]],
     segq: usize,
@@ -761,7 +789,7 @@ unsafe fn gemm_tile_store<const NV: usize, const UNSIGNED: bool>(
     n: usize,
 ) {
     // SAFETY: forwarded from the caller.
-    let acc = unsafe { gemm_tile::<NV, UNSIGNED>(ptrs, segq, w, init) };
+    let acc = unsafe { gemm_tile::<NV, UNSIGNED, FLIPPED>(ptrs, segq, w, init) };
     for (r, row) in acc.iter().enumerate().take(rows) {
         if ctx.folded {
             // SAFETY: the row's output has `n ≤ 16·NV` bytes from `out_rows[r]`; `rq` built for
@@ -784,10 +812,14 @@ unsafe fn gemm_tile_store<const NV: usize, const UNSIGNED: bool>(
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
 unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i8]) {
     let pl = &ctx.plan;
+    if let Some(wq) = window_rows(pl) {
+        // SAFETY: forwarded from the caller; the plan is on the window path.
+        unsafe { gemm_window(ctx, wq, output) };
+        return;
+    }
     let g = &pl.g;
     let (cpg, opg, k) = (pl.cpg, pl.opg, pl.k_len);
-    let window = window_rows(pl);
-    let im2col = cpg % 4 != 0 && window.is_none();
+    let im2col = cpg % 4 != 0;
     let k_pad = k.next_multiple_of(4);
     let (segs, segq) = gemm_segments(pl);
     let (kq, nv_max) = gemm_blocking(pl);
@@ -812,22 +844,6 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
     let pixels = g.out_h * g.out_w;
     let x = ctx.input.as_ptr();
     let out = output.as_mut_ptr();
-    // The window path: weights with each kernel row zero-padded to `4·wq` bytes (packed from
-    // here), and the rows of border windows gathered into `border` (zero points outside the
-    // input).
-    let wq = window.unwrap_or(0);
-    let row_bytes = g.kernel_w * cpg;
-    let mut padded_store = MaybeUninit::<[i8; 64 * WINDOW_MAX_DEPTH]>::uninit();
-    let mut border_store = MaybeUninit::<Aligned<[i8; MR * WINDOW_MAX_DEPTH]>>::uninit();
-    let (padded, border): (&mut [i8], &mut [i8]) = if window.is_some() {
-        (
-            padded_store.write([0; 64 * WINDOW_MAX_DEPTH]),
-            &mut border_store.write(Aligned([0; MR * WINDOW_MAX_DEPTH])).0,
-        )
-    } else {
-        (&mut [], &mut [])
-    };
-
     for grp in 0..g.groups {
         let mut nb = 0;
         while nb < opg {
@@ -853,25 +869,6 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
             };
             let sums = if cached {
                 [_mm512_setzero_si512(); 4]
-            } else if window.is_some() {
-                // Kernel row `kh` of channel `j` at `(j·kernel_h + kh)·4·wq`, zeros after it.
-                let kp = g.kernel_h * 4 * wq;
-                padded.fill(0);
-                for j in 0..n {
-                    for kh in 0..g.kernel_h {
-                        let from = (oc + j) * k + kh * row_bytes;
-                        let to = j * kp + kh * 4 * wq;
-                        if let (Some(src), Some(dst)) = (
-                            ctx.weights.get(from..from + row_bytes),
-                            padded.get_mut(to..to + row_bytes),
-                        ) {
-                            dst.copy_from_slice(src);
-                        }
-                    }
-                }
-                // SAFETY: `n ≤ 64` rows of `kp ≤ WINDOW_MAX_DEPTH` bytes in `padded`; the buffer
-                // holds `kp/4 · 16 · nv_max` dwords by the choice of `nv_max`.
-                unsafe { pack(padded.as_ptr(), kp, n, nv, layout, packed) }
             } else {
                 // SAFETY: rows `oc .. oc + n` of the weights (`n · k` bytes); the buffer holds
                 // `k_pad/4 · 16 · nv_max` dwords by the choice of `nv_max`; 64·k < 2^31 (plan).
@@ -928,79 +925,7 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
                             ptrs[0][r] = unsafe { col.as_ptr().add((strip_at + r) * k_pad) };
                         }
                     });
-                    if window.is_some() {
-                        // Per row: its window in place when inside the input (and its last
-                        // kernel row's `4·wq` bytes inside the slice), else gathered.
-                        let mut inside = [false; MR];
-                        let mut at0 = [0usize; MR];
-                        let in_len = ctx.input.len();
-                        pl.for_each_tile_row(m0, rows, MR, |r, _, oh, ow| {
-                            let ih0 = (oh * g.stride_h) as isize - g.pad_top as isize;
-                            let iw0 = (ow * g.stride_w) as isize - g.pad_left as isize;
-                            let last_h = ih0 + ((g.kernel_h - 1) * g.dilation_h) as isize;
-                            if ih0 >= 0
-                                && (last_h as usize) < g.in_h
-                                && iw0 >= 0
-                                && iw0 as usize + g.kernel_w <= g.in_w
-                            {
-                                let at =
-                                    ((b * g.in_h + ih0 as usize) * g.in_w + iw0 as usize) * g.in_c;
-                                let last =
-                                    at + (g.kernel_h - 1) * g.dilation_h * g.in_w * g.in_c + 4 * wq;
-                                if last <= in_len {
-                                    inside[r] = true;
-                                    at0[r] = at;
-                                    return;
-                                }
-                            }
-                            // Gather: zero points outside the input, then the taps inside.
-                            let span =
-                                r * WINDOW_MAX_DEPTH..r * WINDOW_MAX_DEPTH + 4 * wq * g.kernel_h;
-                            let Some(dst) = border.get_mut(span) else {
-                                return;
-                            };
-                            dst.fill(0);
-                            for kh in 0..g.kernel_h {
-                                let ih = ih0 + (kh * g.dilation_h) as isize;
-                                for kw in 0..g.kernel_w {
-                                    let iw = iw0 + kw as isize;
-                                    let at = kh * 4 * wq + kw * cpg;
-                                    let Some(d) = dst.get_mut(at..at + cpg) else {
-                                        continue;
-                                    };
-                                    if ih >= 0
-                                        && (ih as usize) < g.in_h
-                                        && iw >= 0
-                                        && (iw as usize) < g.in_w
-                                    {
-                                        let from = ((b * g.in_h + ih as usize) * g.in_w
-                                            + iw as usize)
-                                            * g.in_c;
-                                        if let Some(src) = ctx.input.get(from..from + cpg) {
-                                            d.copy_from_slice(src);
-                                        }
-                                    } else {
-                                        d.fill(zp);
-                                    }
-                                }
-                            }
-                        });
-                        let step = g.dilation_h * g.in_w * g.in_c;
-                        for r in 0..MR {
-                            for (kh, seg) in ptrs.iter_mut().enumerate().take(g.kernel_h) {
-                                seg[r] = if inside[r] {
-                                    // SAFETY: kernel row `kh` of an inside window: its `4·wq`
-                                    // bytes end within the input (the check above).
-                                    unsafe { x.add(at0[r] + kh * step) }
-                                } else {
-                                    // SAFETY: row `r`'s gathered window in `border`.
-                                    unsafe {
-                                        border.as_ptr().add(r * WINDOW_MAX_DEPTH + kh * 4 * wq)
-                                    }
-                                };
-                            }
-                        }
-                    } else if !im2col {
+                    if !im2col {
                         pl.for_each_tile_tap((b, grp), m0, rows, MR, |t, r, at| {
                             ptrs[t][r] = match at {
                                 // SAFETY: `at` is a pixel inside the input (the plan's window),
@@ -1016,22 +941,22 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
                     // packed block holds `segs · segq` dwords × `16·nv`; outputs as above.
                     unsafe {
                         match (nv, layout == WeightBytes::Unsigned) {
-                            (1, _) => gemm_tile_store::<1, false>(
+                            (1, _) => gemm_tile_store::<1, false, false>(
                                 ctx, ptrs, segq, w_block, &init, &rq, &out_rows, rows, oc, n,
                             ),
-                            (2, _) => gemm_tile_store::<2, false>(
+                            (2, _) => gemm_tile_store::<2, false, false>(
                                 ctx, ptrs, segq, w_block, &init, &rq, &out_rows, rows, oc, n,
                             ),
-                            (3, false) => gemm_tile_store::<3, false>(
+                            (3, false) => gemm_tile_store::<3, false, false>(
                                 ctx, ptrs, segq, w_block, &init, &rq, &out_rows, rows, oc, n,
                             ),
-                            (3, true) => gemm_tile_store::<3, true>(
+                            (3, true) => gemm_tile_store::<3, true, false>(
                                 ctx, ptrs, segq, w_block, &init, &rq, &out_rows, rows, oc, n,
                             ),
-                            (_, false) => gemm_tile_store::<4, false>(
+                            (_, false) => gemm_tile_store::<4, false, false>(
                                 ctx, ptrs, segq, w_block, &init, &rq, &out_rows, rows, oc, n,
                             ),
-                            (_, true) => gemm_tile_store::<4, true>(
+                            (_, true) => gemm_tile_store::<4, true, false>(
                                 ctx, ptrs, segq, w_block, &init, &rq, &out_rows, rows, oc, n,
                             ),
                         }
@@ -1042,6 +967,147 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
             nb += n;
         }
     }
+}
+
+/// The window path ([`window_rows`]): for each output row, its `kernel_h` input rows are copied
+/// into a stack buffer with the padding filled in (input zero points) and every byte flipped to
+/// unsigned, so every window of the row is read in place at `ow · stride_w · in_c`: no border
+/// test or gathered window per pixel, no `xor` per broadcast. The copies cost about
+/// `kernel_h / stride_h` input rows per output row, a fraction of the row's products.
+///
+/// # Safety
+/// As [`gemm`], and the plan is on the window path with `wq` dwords per kernel row.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[inline(never)]
+unsafe fn gemm_window(ctx: &Ctx, wq: usize, output: &mut [i8]) {
+    let pl = &ctx.plan;
+    let g = &pl.g;
+    // One group: the window's channels are the input's.
+    let (cin, k) = (g.in_c, pl.k_len);
+    let (_, nv_max) = gemm_blocking(pl);
+    let row_len = window_row_len(pl, wq);
+    let row_bytes = g.kernel_w * cin;
+    // Kernel row `kh` of each channel zero-padded to `4·wq` bytes.
+    let kp = g.kernel_h * 4 * wq;
+    let mut padded = [0i8; 64 * WINDOW_MAX_DEPTH];
+    let mut packed = Aligned([0i32; WINDOW_MAX_DEPTH / 4 * 64]);
+    let packed = packed.0.as_mut_ptr();
+    let mut rows = Aligned([0u8; WINDOW_ROWS_BYTES]);
+    let rows = &mut rows.0[..g.kernel_h * row_len];
+    let fill = ((-ctx.p.input_offset) as u8) ^ 0x80;
+    let lead = g.pad_left * cin;
+    let in_row = g.in_w * cin;
+    let mut ptrs = [[core::ptr::null::<i8>(); MR]; WINDOW_MAX_DEPTH / 4];
+    let out = output.as_mut_ptr();
+    let mut nb = 0;
+    while nb < g.out_c {
+        let n = (g.out_c - nb).min(16 * nv_max);
+        let nv = n.div_ceil(16);
+        padded.fill(0);
+        for j in 0..n {
+            for kh in 0..g.kernel_h {
+                let from = (nb + j) * k + kh * row_bytes;
+                let to = j * kp + kh * 4 * wq;
+                if let (Some(src), Some(dst)) = (
+                    ctx.weights.get(from..from + row_bytes),
+                    padded.get_mut(to..to + row_bytes),
+                ) {
+                    dst.copy_from_slice(src);
+                }
+            }
+        }
+        // SAFETY: `n ≤ 64` rows of `kp ≤ WINDOW_MAX_DEPTH` bytes in `padded`; `packed` holds
+        // `kp/4 · 64` dwords, 64-byte aligned.
+        let sums = unsafe { pack(padded.as_ptr(), kp, n, nv, WeightBytes::Signed, packed) };
+        let mut init = [_mm512_setzero_si512(); 4];
+        let mut rq = [Requant16::splat(0, 0); 4];
+        for j in 0..nv {
+            let lanes = (n - 16 * j).min(16);
+            // SAFETY: channels `nb + 16j .. + lanes ≤ out_c`.
+            unsafe {
+                init[j] = init_acc(ctx, nb + 16 * j, lanes, sums[j], WeightBytes::Signed);
+                rq[j] = Requant16::load(
+                    ctx.mults.as_ptr().add(nb + 16 * j),
+                    ctx.shifts.as_ptr().add(nb + 16 * j),
+                    lanes,
+                )
+                .with_output_offset(ctx.folded_offset());
+            }
+        }
+        for b in 0..g.batch {
+            for oh in 0..g.out_h {
+                for (kh, row) in rows.chunks_exact_mut(row_len).enumerate() {
+                    let ih = (oh * g.stride_h + kh * g.dilation_h).checked_sub(g.pad_top);
+                    let src = ih
+                        .filter(|&ih| ih < g.in_h)
+                        .and_then(|ih| {
+                            let at = (b * g.in_h + ih) * in_row;
+                            ctx.input.get(at..at + in_row)
+                        })
+                        .unwrap_or(&[]);
+                    fill_window_row(row, src, lead, fill);
+                }
+                let out_row = ((b * g.out_h + oh) * g.out_w) * g.out_c + nb;
+                let mut ow0 = 0;
+                while ow0 < g.out_w {
+                    let count = (g.out_w - ow0).min(MR);
+                    let mut out_rows = [core::ptr::null_mut::<i8>(); MR];
+                    for r in 0..MR {
+                        let ow = ow0 + r.min(count - 1);
+                        // SAFETY: pixel `(b, oh, ow)` exists; `nb + n ≤ out_c`.
+                        out_rows[r] = unsafe { out.add(out_row + ow * g.out_c) };
+                        for (kh, seg) in ptrs.iter_mut().enumerate().take(g.kernel_h) {
+                            // SAFETY: the window of column `ow` reads `4·wq` bytes from
+                            // `ow · stride_w · in_c` of each row: inside `row_len`
+                            // (`window_row_len`).
+                            seg[r] = unsafe {
+                                rows.as_ptr()
+                                    .add(kh * row_len + ow * g.stride_w * cin)
+                                    .cast::<i8>()
+                            };
+                        }
+                    }
+                    let ptrs = &ptrs[..g.kernel_h];
+                    // SAFETY: every pointer reads `4·wq` bytes inside `rows`; the packed block
+                    // holds `kernel_h · wq` dwords × `16·nv`; outputs as above.
+                    unsafe {
+                        match nv {
+                            1 => gemm_tile_store::<1, false, true>(
+                                ctx, ptrs, wq, packed, &init, &rq, &out_rows, count, nb, n,
+                            ),
+                            2 => gemm_tile_store::<2, false, true>(
+                                ctx, ptrs, wq, packed, &init, &rq, &out_rows, count, nb, n,
+                            ),
+                            3 => gemm_tile_store::<3, false, true>(
+                                ctx, ptrs, wq, packed, &init, &rq, &out_rows, count, nb, n,
+                            ),
+                            _ => gemm_tile_store::<4, false, true>(
+                                ctx, ptrs, wq, packed, &init, &rq, &out_rows, count, nb, n,
+                            ),
+                        }
+                    }
+                    ow0 += MR;
+                }
+            }
+        }
+        nb += n;
+    }
+}
+
+/// One padded, flipped input row of [`gemm_window`]: `lead` bytes of the flipped zero point
+/// (`fill`), the input row `src` (empty for a padding row) with each byte flipped (`x ^ 0x80`),
+/// then `fill` to the end.
+#[inline]
+fn fill_window_row(dst: &mut [u8], src: &[i8], lead: usize, fill: u8) {
+    let lead = lead.min(dst.len());
+    let (head, rest) = dst.split_at_mut(lead);
+    head.fill(fill);
+    let copied = src.len().min(rest.len());
+    let (body, tail) = rest.split_at_mut(copied);
+    for (d, s) in body.iter_mut().zip(src) {
+        *d = (*s as u8) ^ 0x80;
+    }
+    tail.fill(fill);
 }
 
 // ---------------------------------------------------------------------------------------------
