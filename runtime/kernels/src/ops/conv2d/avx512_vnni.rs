@@ -627,18 +627,61 @@ unsafe fn init_acc(ctx: &Ctx, oc: usize, n: usize, sum_w: __m512i, layout: Weigh
 // GEMM path
 // ---------------------------------------------------------------------------------------------
 
-/// One tile: `MR` rows × `NV` vectors of 16 channels. `ptrs[s][r]` points at segment `s` (a tap,
-/// or the whole im2col row) of row `r`; each segment is `segq` dwords; the packed weights hold
-/// `ptrs.len() · segq` dwords × `16·NV` lanes. `FLIPPED`: the input bytes were flipped to
-/// unsigned when they were copied ([`gemm_window`]), so the signed weights take them as they are.
+/// Where a [`gemm_tile`] reads its rows' depth: segment `s` (a tap, a kernel row or a whole
+/// im2col row) of each of the `MR` rows.
+trait Segments: Copy {
+    fn count(self) -> usize;
+    /// The pointers of segment `s < count()`, one per row.
+    fn get(self, s: usize) -> [*const i8; MR];
+}
+
+/// One pointer per segment and row, set up per tile.
+impl Segments for &[[*const i8; MR]] {
+    #[inline(always)]
+    fn count(self) -> usize {
+        self.len()
+    }
+    #[inline(always)]
+    fn get(self, s: usize) -> [*const i8; MR] {
+        self.get(s).copied().unwrap_or([core::ptr::null(); MR])
+    }
+}
+
+/// Rows that are windows of one image at fixed offsets from their corners: segment `s` of row
+/// `r` at `rows[r] + offs[s]`. Per tile only the `MR` corners change; the per-tap pointer
+/// set-up (54 pointers per tile of a 3×3 layer, written and read back) measured a third of
+/// ResNet-8's 16-channel 3×3 layers (`cargo bench … resnet8_3x3_32x32x16_16`: 167 → 250 G MAC/s
+/// without it).
+#[derive(Clone, Copy)]
+struct RowOffsets<'a> {
+    rows: [*const i8; MR],
+    offs: &'a [usize],
+}
+
+impl Segments for RowOffsets<'_> {
+    #[inline(always)]
+    fn count(self) -> usize {
+        self.offs.len()
+    }
+    #[inline(always)]
+    fn get(self, s: usize) -> [*const i8; MR] {
+        let off = self.offs.get(s).copied().unwrap_or(0);
+        core::array::from_fn(|r| self.rows[r].wrapping_add(off))
+    }
+}
+
+/// One tile: `MR` rows × `NV` vectors of 16 channels, reading `segs` ([`Segments`]); each
+/// segment is `segq` dwords; the packed weights hold `segs.count() · segq` dwords × `16·NV`
+/// lanes. `FLIPPED`: the input bytes were flipped to unsigned when they were copied
+/// ([`gemm_window`]), so the signed weights take them as they are.
 ///
 /// # Safety
-/// AVX-512 VNNI available; every `ptrs[s][r]` readable for `4·segq` bytes; `w` readable and
-/// aligned for `ptrs.len() · segq · 16 · NV` dwords.
+/// AVX-512 VNNI available; every segment pointer readable for `4·segq` bytes; `w` readable and
+/// aligned for `segs.count() · segq · 16 · NV` dwords.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
 #[inline]
 unsafe fn gemm_tile<const NV: usize, const UNSIGNED: bool, const FLIPPED: bool>(
-    ptrs: &[[*const i8; MR]],
+    segs: impl Segments,
     segq: usize,
     mut w: *const i32,
     init: &[__m512i; 4],
@@ -649,8 +692,8 @@ unsafe fn gemm_tile<const NV: usize, const UNSIGNED: bool, const FLIPPED: bool>(
     if UNSIGNED {
         let ones = _mm512_set1_epi8(1);
         let (chunks, tail) = (segq / 16, byte_mask64(4 * (segq % 16)));
-        for seg in ptrs {
-            for (s, &p) in row_sums.iter_mut().zip(seg) {
+        for si in 0..segs.count() {
+            for (s, &p) in row_sums.iter_mut().zip(&segs.get(si)) {
                 for c in 0..chunks {
                     // SAFETY: bytes `64c .. 64c + 64 ≤ 4·segq` of the segment (caller).
                     let v = unsafe { _mm512_loadu_si512(p.add(64 * c).cast()) };
@@ -679,7 +722,8 @@ unsafe fn gemm_tile<const NV: usize, const UNSIGNED: bool, const FLIPPED: bool>(
     // `vpdpbusd` latency: odd dwords go to a second set, added at the end.
     let split = NV <= 2;
     let mut acc_odd = [[_mm512_setzero_si512(); NV]; MR];
-    for seg in ptrs {
+    for si in 0..segs.count() {
+        let seg = &segs.get(si);
         let mut q = 0;
         if split {
             while q + 1 < segq {
@@ -778,7 +822,7 @@ unsafe fn gemm_step<const NV: usize, const UNSIGNED: bool, const FLIPPED: bool>(
 #[allow(clippy::too_many_arguments)]
 unsafe fn gemm_tile_store<const NV: usize, const UNSIGNED: bool, const FLIPPED: bool>(
     ctx: &Ctx,
-    ptrs: &[[*const i8; MR]],
+    segs: impl Segments,
     segq: usize,
     w: *const i32,
     init: &[__m512i; 4],
@@ -789,7 +833,7 @@ unsafe fn gemm_tile_store<const NV: usize, const UNSIGNED: bool, const FLIPPED: 
     n: usize,
 ) {
     // SAFETY: forwarded from the caller.
-    let acc = unsafe { gemm_tile::<NV, UNSIGNED, FLIPPED>(ptrs, segq, w, init) };
+    let acc = unsafe { gemm_tile::<NV, UNSIGNED, FLIPPED>(segs, segq, w, init) };
     for (r, row) in acc.iter().enumerate().take(rows) {
         if ctx.folded {
             // SAFETY: the row's output has `n ≤ 16·NV` bytes from `out_rows[r]`; `rq` built for
@@ -802,6 +846,74 @@ unsafe fn gemm_tile_store<const NV: usize, const UNSIGNED: bool, const FLIPPED: 
             // SAFETY: the row's output has `n` bytes from `out_rows[r]`; lanes `16j ..` of it.
             unsafe { store16(ctx, *a, &rq[j], oc + 16 * j, lanes, out_rows[r].add(16 * j)) };
         }
+    }
+}
+
+/// The tile of a block: [`gemm_tile_store`] for `nv` vectors, the weights' `layout` and
+/// whether the input was flipped when copied.
+///
+/// # Safety
+/// As [`gemm_tile_store`]; `1 ≤ nv ≤ 4`; `flipped` only with [`WeightBytes::Signed`].
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[inline]
+#[allow(clippy::too_many_arguments)]
+unsafe fn tile_block(
+    ctx: &Ctx,
+    segs: impl Segments,
+    segq: usize,
+    w: *const i32,
+    init: &[__m512i; 4],
+    rq: &[Requant16; 4],
+    out_rows: &[*mut i8; MR],
+    (rows, oc, n, nv): (usize, usize, usize, usize),
+    layout: WeightBytes,
+    flipped: bool,
+) {
+    let unsigned = layout == WeightBytes::Unsigned;
+    let a = (ctx, segs, segq, w, init, rq, out_rows, rows, oc, n);
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        match (nv, unsigned, flipped) {
+            (1, _, false) => call_tile::<1, false, false>(a),
+            (1, _, true) => call_tile::<1, false, true>(a),
+            (2, _, false) => call_tile::<2, false, false>(a),
+            (2, _, true) => call_tile::<2, false, true>(a),
+            (3, false, false) => call_tile::<3, false, false>(a),
+            (3, false, true) => call_tile::<3, false, true>(a),
+            (3, true, _) => call_tile::<3, true, false>(a),
+            (_, false, false) => call_tile::<4, false, false>(a),
+            (_, false, true) => call_tile::<4, false, true>(a),
+            (_, true, _) => call_tile::<4, true, false>(a),
+        }
+    }
+}
+
+/// [`gemm_tile_store`] with its arguments in one tuple.
+///
+/// # Safety
+/// As [`gemm_tile_store`].
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[inline]
+#[allow(clippy::type_complexity)]
+unsafe fn call_tile<const NV: usize, const UNSIGNED: bool, const FLIPPED: bool>(
+    (ctx, segs, segq, w, init, rq, out_rows, rows, oc, n): (
+        &Ctx,
+        impl Segments,
+        usize,
+        *const i32,
+        &[__m512i; 4],
+        &[Requant16; 4],
+        &[*mut i8; MR],
+        usize,
+        usize,
+        usize,
+    ),
+) {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        gemm_tile_store::<NV, UNSIGNED, FLIPPED>(
+            ctx, segs, segq, w, init, rq, out_rows, rows, oc, n,
+        )
     }
 }
 
@@ -844,6 +956,36 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
     let pixels = g.out_h * g.out_w;
     let x = ctx.input.as_ptr();
     let out = output.as_mut_ptr();
+    // The windows as offsets from their corners in one image ([`tap_image`]): the input itself
+    // when no window reaches the padding and the group is the whole pixel, else a padded copy
+    // of the group's channels.
+    let image = tap_image(pl);
+    let in_place = image.is_some_and(|(ph, pw)| {
+        g.groups == 1 && g.pad_top == 0 && g.pad_left == 0 && ph <= g.in_h && pw <= g.in_w
+    });
+    let mut image_store = MaybeUninit::<Aligned<[i8; TAP_IMAGE_BYTES]>>::uninit();
+    let image_buf: &mut [i8] = match image {
+        Some((ph, pw)) if !in_place => {
+            let used = ph * pw * cpg;
+            let p = image_store.as_mut_ptr().cast::<i8>();
+            // SAFETY: `used ≤ TAP_IMAGE_BYTES` (`tap_image`) bytes of the buffer, zeroed before
+            // the slice is made.
+            unsafe {
+                core::ptr::write_bytes(p, 0, used);
+                core::slice::from_raw_parts_mut(p, used)
+            }
+        }
+        _ => &mut [],
+    };
+    let (row_stride, px_stride) = match image {
+        Some((_, pw)) if !in_place => (pw * cpg, cpg),
+        _ => (g.in_w * g.in_c, g.in_c),
+    };
+    let mut tap_offs = [0usize; super::MAX_TAPS];
+    for (t, off) in tap_offs.iter_mut().enumerate().take(pl.taps) {
+        let (kh, kw) = (t / g.kernel_w, t % g.kernel_w);
+        *off = kh * g.dilation_h * row_stride + kw * g.dilation_w * px_stride;
+    }
     for grp in 0..g.groups {
         let mut nb = 0;
         while nb < opg {
@@ -891,6 +1033,14 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
                 }
             }
             for b in 0..g.batch {
+                let image_base = match image {
+                    Some((_, pw)) if !in_place => {
+                        fill_tap_image(image_buf, ctx.input, g, (cpg, grp, b), pw, zp);
+                        image_buf.as_ptr()
+                    }
+                    // SAFETY: image `b` of the input (`b < batch`), channels of group 0.
+                    _ => unsafe { x.add(b * g.in_h * g.in_w * g.in_c) },
+                };
                 // The current im2col strip: tiles from pixel `strip_start` to `strip_end`.
                 let (mut strip_start, mut strip_end) = (0, 0);
                 let mut m0 = 0;
@@ -925,6 +1075,36 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
                             ptrs[0][r] = unsafe { col.as_ptr().add((strip_at + r) * k_pad) };
                         }
                     });
+                    if image.is_some() {
+                        let mut corners = [core::ptr::null::<i8>(); MR];
+                        pl.for_each_tile_row(m0, rows, MR, |r, _, oh, ow| {
+                            let at = oh * g.stride_h * row_stride + ow * g.stride_w * px_stride;
+                            corners[r] = image_base.wrapping_add(at);
+                        });
+                        let segs = RowOffsets {
+                            rows: corners,
+                            offs: &tap_offs[..pl.taps],
+                        };
+                        // SAFETY: every window of the tile lies in the image (`tap_image`: the
+                        // image spans every output pixel's window; in place, the input does),
+                        // `cpg` bytes at each tap offset; blocks and outputs as below.
+                        unsafe {
+                            tile_block(
+                                ctx,
+                                segs,
+                                segq,
+                                w_block,
+                                &init,
+                                &rq,
+                                &out_rows,
+                                (rows, oc, n, nv),
+                                layout,
+                                false,
+                            )
+                        };
+                        m0 += MR;
+                        continue;
+                    }
                     if !im2col {
                         pl.for_each_tile_tap((b, grp), m0, rows, MR, |t, r, at| {
                             ptrs[t][r] = match at {
@@ -940,32 +1120,121 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
                     // zero row of `cpg ≤ MAX_ZERO_ROW` bytes, or an im2col row of `k_pad`); the
                     // packed block holds `segs · segq` dwords × `16·nv`; outputs as above.
                     unsafe {
-                        match (nv, layout == WeightBytes::Unsigned) {
-                            (1, _) => gemm_tile_store::<1, false, false>(
-                                ctx, ptrs, segq, w_block, &init, &rq, &out_rows, rows, oc, n,
-                            ),
-                            (2, _) => gemm_tile_store::<2, false, false>(
-                                ctx, ptrs, segq, w_block, &init, &rq, &out_rows, rows, oc, n,
-                            ),
-                            (3, false) => gemm_tile_store::<3, false, false>(
-                                ctx, ptrs, segq, w_block, &init, &rq, &out_rows, rows, oc, n,
-                            ),
-                            (3, true) => gemm_tile_store::<3, true, false>(
-                                ctx, ptrs, segq, w_block, &init, &rq, &out_rows, rows, oc, n,
-                            ),
-                            (_, false) => gemm_tile_store::<4, false, false>(
-                                ctx, ptrs, segq, w_block, &init, &rq, &out_rows, rows, oc, n,
-                            ),
-                            (_, true) => gemm_tile_store::<4, true, false>(
-                                ctx, ptrs, segq, w_block, &init, &rq, &out_rows, rows, oc, n,
-                            ),
-                        }
-                    }
+                        tile_block(
+                            ctx,
+                            ptrs,
+                            segq,
+                            w_block,
+                            &init,
+                            &rq,
+                            &out_rows,
+                            (rows, oc, n, nv),
+                            layout,
+                            false,
+                        )
+                    };
                     m0 += MR;
                 }
             }
             nb += n;
         }
+    }
+}
+
+/// Bytes of the per-tap path's padded image (one group of one input image): ResNet-8's and
+/// ResNeXt-29's padded 3×3 layers fit (at most 34 × 34 × 16 and 18 × 18 × 64 bytes).
+const TAP_IMAGE_BYTES: usize = 32 * 1024;
+
+/// `(rows, columns)` of the image the GEMM path's windows read as fixed offsets from their
+/// corners ([`RowOffsets`]): the group's channels are whole dwords, the layer has windows (not
+/// pointwise) and one group of the padded input, `rows · columns · cpg` bytes, fits
+/// [`TAP_IMAGE_BYTES`]. Pixel `(oh, ow)`'s window starts at `(oh · stride_h, ow · stride_w)`.
+fn tap_image(plan: &S8Plan) -> Option<(usize, usize)> {
+    let g = &plan.g;
+    if plan.kind != S8Kind::Gemm
+        || !plan.cpg.is_multiple_of(4)
+        || plan.pointwise
+        || plan.taps > super::MAX_TAPS
+    {
+        return None;
+    }
+    let span = |out: usize, stride: usize, k: usize, dil: usize| {
+        out.checked_sub(1)?
+            .checked_mul(stride)?
+            .checked_add(k.checked_sub(1)?.checked_mul(dil)?)?
+            .checked_add(1)
+    };
+    let ph = span(g.out_h, g.stride_h, g.kernel_h, g.dilation_h)?;
+    let pw = span(g.out_w, g.stride_w, g.kernel_w, g.dilation_w)?;
+    (ph.checked_mul(pw)?.checked_mul(plan.cpg)? <= TAP_IMAGE_BYTES).then_some((ph, pw))
+}
+
+/// Copies group `grp` of input image `b` into `dst` (rows of `pw · cpg` bytes) with the
+/// padding: row `y`, column `x` hold input pixel `(y − pad_top, x − pad_left)`, or the zero
+/// point `zp` outside the input.
+fn fill_tap_image(
+    dst: &mut [i8],
+    input: &[i8],
+    g: &super::Conv2dParams,
+    (cpg, grp, b): (usize, usize, usize),
+    pw: usize,
+    zp: i8,
+) {
+    let in_row = g.in_w * g.in_c;
+    for (y, row) in dst.chunks_exact_mut((pw * cpg).max(1)).enumerate() {
+        let src = y
+            .checked_sub(g.pad_top)
+            .filter(|&iy| iy < g.in_h)
+            .and_then(|iy| input.get((b * g.in_h + iy) * in_row..(b * g.in_h + iy + 1) * in_row));
+        let Some(src) = src else {
+            row.fill(zp);
+            continue;
+        };
+        if g.groups == 1 {
+            let lead = (g.pad_left * cpg).min(row.len());
+            let (head, rest) = row.split_at_mut(lead);
+            head.fill(zp);
+            let copied = src.len().min(rest.len());
+            let (body, tail) = rest.split_at_mut(copied);
+            body.copy_from_slice(&src[..copied]);
+            tail.fill(zp);
+            continue;
+        }
+        for (x, px) in row.chunks_exact_mut(cpg.max(1)).enumerate() {
+            let at = x
+                .checked_sub(g.pad_left)
+                .filter(|&ix| ix < g.in_w)
+                .map(|ix| ix * g.in_c + grp * cpg);
+            match at.and_then(|at| src.get(at..at + cpg)) {
+                Some(s) => copy_channels(px, s),
+                None => px.fill(zp),
+            }
+        }
+    }
+}
+
+/// `dst.copy_from_slice(src)` for one pixel's channels: the common widths as fixed-size moves (a
+/// variable-length copy is a `memcpy` call per pixel).
+#[inline(always)]
+fn copy_channels(dst: &mut [i8], src: &[i8]) {
+    fn fixed<const N: usize>(dst: &mut [i8], src: &[i8]) -> bool {
+        match (<&mut [i8; N]>::try_from(dst), <&[i8; N]>::try_from(src)) {
+            (Ok(d), Ok(s)) => {
+                *d = *s;
+                true
+            }
+            _ => false,
+        }
+    }
+    let done = match dst.len() {
+        16 => fixed::<16>(dst, src),
+        32 => fixed::<32>(dst, src),
+        64 => fixed::<64>(dst, src),
+        128 => fixed::<128>(dst, src),
+        _ => false,
+    };
+    if !done && dst.len() == src.len() {
+        dst.copy_from_slice(src);
     }
 }
 
@@ -997,7 +1266,12 @@ unsafe fn gemm_window(ctx: &Ctx, wq: usize, output: &mut [i8]) {
     let fill = ((-ctx.p.input_offset) as u8) ^ 0x80;
     let lead = g.pad_left * cin;
     let in_row = g.in_w * cin;
-    let mut ptrs = [[core::ptr::null::<i8>(); MR]; WINDOW_MAX_DEPTH / 4];
+    // Segment `kh` of a window: kernel row `kh`, in row buffer `kh`.
+    let mut row_offs = [0usize; WINDOW_MAX_DEPTH / 4];
+    for (kh, off) in row_offs.iter_mut().enumerate().take(g.kernel_h) {
+        *off = kh * row_len;
+    }
+    let row_offs = &row_offs[..g.kernel_h.min(WINDOW_MAX_DEPTH / 4)];
     let out = output.as_mut_ptr();
     let mut nb = 0;
     while nb < g.out_c {
@@ -1052,40 +1326,37 @@ unsafe fn gemm_window(ctx: &Ctx, wq: usize, output: &mut [i8]) {
                 while ow0 < g.out_w {
                     let count = (g.out_w - ow0).min(MR);
                     let mut out_rows = [core::ptr::null_mut::<i8>(); MR];
+                    let mut corners = [core::ptr::null::<i8>(); MR];
                     for r in 0..MR {
                         let ow = ow0 + r.min(count - 1);
                         // SAFETY: pixel `(b, oh, ow)` exists; `nb + n ≤ out_c`.
                         out_rows[r] = unsafe { out.add(out_row + ow * g.out_c) };
-                        for (kh, seg) in ptrs.iter_mut().enumerate().take(g.kernel_h) {
-                            // SAFETY: the window of column `ow` reads `4·wq` bytes from
-                            // `ow · stride_w · in_c` of each row: inside `row_len`
-                            // (`window_row_len`).
-                            seg[r] = unsafe {
-                                rows.as_ptr()
-                                    .add(kh * row_len + ow * g.stride_w * cin)
-                                    .cast::<i8>()
-                            };
-                        }
+                        corners[r] = rows
+                            .as_ptr()
+                            .cast::<i8>()
+                            .wrapping_add(ow * g.stride_w * cin);
                     }
-                    let ptrs = &ptrs[..g.kernel_h];
-                    // SAFETY: every pointer reads `4·wq` bytes inside `rows`; the packed block
-                    // holds `kernel_h · wq` dwords × `16·nv`; outputs as above.
+                    let segs = RowOffsets {
+                        rows: corners,
+                        offs: row_offs,
+                    };
+                    // SAFETY: the window of column `ow` reads `4·wq` bytes from
+                    // `kh · row_len + ow · stride_w · in_c`: inside row `kh` (`window_row_len`);
+                    // the packed block holds `kernel_h · wq` dwords × `16·nv`; outputs as above.
                     unsafe {
-                        match nv {
-                            1 => gemm_tile_store::<1, false, true>(
-                                ctx, ptrs, wq, packed, &init, &rq, &out_rows, count, nb, n,
-                            ),
-                            2 => gemm_tile_store::<2, false, true>(
-                                ctx, ptrs, wq, packed, &init, &rq, &out_rows, count, nb, n,
-                            ),
-                            3 => gemm_tile_store::<3, false, true>(
-                                ctx, ptrs, wq, packed, &init, &rq, &out_rows, count, nb, n,
-                            ),
-                            _ => gemm_tile_store::<4, false, true>(
-                                ctx, ptrs, wq, packed, &init, &rq, &out_rows, count, nb, n,
-                            ),
-                        }
-                    }
+                        tile_block(
+                            ctx,
+                            segs,
+                            wq,
+                            packed,
+                            &init,
+                            &rq,
+                            &out_rows,
+                            (count, nb, n, nv),
+                            WeightBytes::Signed,
+                            true,
+                        )
+                    };
                     ow0 += MR;
                 }
             }

@@ -476,6 +476,8 @@ fn conv2d_s8_model_shapes() {
         (33, 33, 3, 32, 3, 2, 1),
         // Rows too wide for the AVX-512 window path's row buffer: the im2col path takes them.
         (3, 1000, 3, 8, 3, 1, 1),
+        // A padded image over the AVX-512 per-tap path's buffer: per-tap pointers.
+        (24, 24, 64, 16, 3, 1, 1),
         (9, 9, 64, 64, 3, 1, 4),
         (8, 8, 2048, 16, 1, 1, 1),
     ];
