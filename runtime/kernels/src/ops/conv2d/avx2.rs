@@ -24,7 +24,7 @@
 use core::arch::x86_64::*;
 use core::mem::MaybeUninit;
 
-use super::{Conv2dS8Params, S8Kind, S8Plan};
+use super::{Conv2dS8Params, RowOffsets, S8Kind, S8Plan, Segments};
 use crate::arch::x86::{
     maskload_i32_avx2, pack_16_avx2, simple_requant, Avx2, OutputStage, Requant8, Requant8Simple,
 };
@@ -1355,6 +1355,38 @@ unsafe fn gemm_f32(
     let blocks_max = (SUPER_F32 / (k.max(1) * nb_max)).clamp(1, SUPER_BLOCKS);
     let mut blocks = [BlockF32::EMPTY; SUPER_BLOCKS];
 
+    // Layers with windows read them as tap offsets from each tile's corners ([`RowOffsets`]),
+    // in the input itself when no window reaches the padding and the group is the whole pixel,
+    // else in bands of padded rows copied per group ([`band_f32`]).
+    let band = band_f32(plan);
+    let win_h = (g.kernel_h.max(1) - 1) * g.dilation_h + 1;
+    let in_place = band.is_some_and(|(pw, _)| {
+        g.groups == 1
+            && g.pad_top == 0
+            && g.pad_left == 0
+            && pw <= g.in_w
+            && (g.out_h.max(1) - 1) * g.stride_h + win_h <= g.in_h
+    });
+    let band = match band {
+        Some((pw, _)) if in_place => Some((pw, g.out_h.max(1))),
+        b => b,
+    };
+    let mut band_store = MaybeUninit::<[f32; BAND_F32]>::uninit();
+    let band_buf: &mut [f32] = if band.is_some() && !in_place {
+        band_store.write([0.0; BAND_F32])
+    } else {
+        &mut []
+    };
+    let mut tap_offs = [0usize; super::MAX_TAPS];
+    let (row_stride, px_stride) = match band {
+        Some((pw, _)) if !in_place => (pw * cpg, cpg),
+        _ => (g.in_w * g.in_c, g.in_c),
+    };
+    for (t, off) in tap_offs.iter_mut().enumerate().take(plan.taps) {
+        let (kh, kw) = (t / g.kernel_w, t % g.kernel_w);
+        *off = kh * g.dilation_h * row_stride + kw * g.dilation_w * px_stride;
+    }
+
     for grp in 0..g.groups {
         let mut nb = 0;
         while nb < opg {
@@ -1407,66 +1439,230 @@ unsafe fn gemm_f32(
                 nb += n;
             }
             let blocks = &blocks[..used];
+            let a = BlocksF32 {
+                blocks,
+                sb_oc,
+                cpg,
+                nb_max,
+                halves,
+                clamp,
+                clamp_f32,
+                scalar_act,
+                activation: g.activation,
+            };
             for b in 0..g.batch {
-                let mut m0 = 0;
-                while m0 < pixels {
-                    let rows = (pixels - m0).min(MR_F32);
-                    let mut out_rows = [core::ptr::null_mut::<f32>(); MR_F32];
-                    plan.for_each_tile_row(m0, rows, MR_F32, |r, m, _, _| {
-                        // SAFETY: pixel `(b, m)` exists; `sb_oc < out_c`.
-                        out_rows[r] = unsafe { out.add((b * pixels + m) * g.out_c + sb_oc) };
-                    });
-                    plan.for_each_tile_tap((b, grp), m0, rows, MR_F32, |t, r, at| {
-                        ptrs[t][r] = match at {
-                            // SAFETY: `at` is a pixel inside the input (the plan's window), the
-                            // group's `cpg` channels follow it.
-                            Some(at) => unsafe { x.add(at) },
-                            None => zero_row.as_ptr(),
-                        };
-                    });
-                    let segs = &ptrs[..plan.taps];
-                    for blk in blocks {
-                        let (n, width, w_block, init) = (blk.n, blk.width, blk.w, blk.init);
-                        // Channel `blk.oc ≥ sb_oc` of each row's pixel.
-                        let out_rows = out_rows.map(|o| o.wrapping_add(blk.oc - sb_oc));
-                        // SAFETY: every pointer reads `cpg` floats (a tap or the zero row); the
-                        // block holds `k · width` floats; outputs hold `n` floats per row.
-                        unsafe {
-                            match (nb_max, width) {
-                                _ if halves => {
-                                    // The cached block's two 16-channel halves (`n = 32`: the
-                                    // cache holds whole 32-channel blocks).
-                                    let (w, c) = (w_block, clamp);
-                                    let [i0, i1, i2, i3] = init;
-                                    let hi_rows = out_rows.map(|o| o.wrapping_add(16));
-                                    tile_f32::<2>(segs, cpg, w, 32, &init, c, &out_rows, rows, 16);
-                                    let (w, i) = (w.add(16), [i2, i3, i0, i1]);
-                                    tile_f32::<2>(segs, cpg, w, 32, &i, c, &hi_rows, rows, 16);
-                                }
-                                (32, 32) => super::avx512_vnni::tile_f32_avx512::<2>(
-                                    segs, cpg, w_block, &init, clamp_f32, &out_rows, rows, n,
-                                ),
-                                (32, _) => super::avx512_vnni::tile_f32_avx512::<1>(
-                                    segs, cpg, w_block, &init, clamp_f32, &out_rows, rows, n,
-                                ),
-                                (16, _) => tile_f32::<2>(
-                                    segs, cpg, w_block, 16, &init, clamp, &out_rows, rows, n,
-                                ),
-                                _ => tile_f32::<1>(
-                                    segs, cpg, w_block, 8, &init, clamp, &out_rows, rows, n,
-                                ),
-                            }
-                        }
-                        if scalar_act {
-                            for &o in out_rows.iter().take(rows) {
-                                // SAFETY: `n` floats of this row's output (as above).
-                                let s = unsafe { core::slice::from_raw_parts_mut(o, n) };
-                                g.activation.apply_slice(s);
-                            }
-                        }
+                let Some((pw, bh)) = band else {
+                    let mut m0 = 0;
+                    while m0 < pixels {
+                        let rows = (pixels - m0).min(MR_F32);
+                        let mut out_rows = [core::ptr::null_mut::<f32>(); MR_F32];
+                        plan.for_each_tile_row(m0, rows, MR_F32, |r, m, _, _| {
+                            // SAFETY: pixel `(b, m)` exists; `sb_oc < out_c`.
+                            out_rows[r] = unsafe { out.add((b * pixels + m) * g.out_c + sb_oc) };
+                        });
+                        plan.for_each_tile_tap((b, grp), m0, rows, MR_F32, |t, r, at| {
+                            ptrs[t][r] = match at {
+                                // SAFETY: `at` is a pixel inside the input (the plan's window),
+                                // the group's `cpg` channels follow it.
+                                Some(at) => unsafe { x.add(at) },
+                                None => zero_row.as_ptr(),
+                            };
+                        });
+                        // SAFETY: every pointer reads `cpg` floats (a tap or the zero row);
+                        // blocks and outputs as `run_blocks_f32` asks (this function's
+                        // contract).
+                        unsafe { run_blocks_f32(&a, &ptrs[..plan.taps], &out_rows, rows) };
+                        m0 += MR_F32;
                     }
-                    m0 += MR_F32;
+                    continue;
+                };
+                // Bands of `bh` output rows: their padded input rows copied (unless the input
+                // is read in place), every tile's windows at the tap offsets from its corners.
+                let (row_stride, px_stride) = if in_place {
+                    (g.in_w * g.in_c, g.in_c)
+                } else {
+                    (pw * cpg, cpg)
+                };
+                let mut oh0 = 0;
+                while oh0 < g.out_h {
+                    let oh1 = (oh0 + bh).min(g.out_h);
+                    let base = if in_place {
+                        // SAFETY: image `b` of the input, group 0 (in place: one group).
+                        unsafe { x.add(b * g.in_h * g.in_w * g.in_c) }
+                    } else {
+                        let band_rows = (oh1 - oh0 - 1) * g.stride_h + win_h;
+                        let dst = band_buf.get_mut(..band_rows * pw * cpg).unwrap_or(&mut []);
+                        fill_band_f32(dst, input, g, (cpg, grp, b), (oh0 * g.stride_h, pw));
+                        band_buf.as_ptr()
+                    };
+                    let first = if in_place { 0 } else { oh0 };
+                    let mut m0 = oh0 * g.out_w;
+                    let end = oh1 * g.out_w;
+                    while m0 < end {
+                        let rows = (end - m0).min(MR_F32);
+                        let mut out_rows = [core::ptr::null_mut::<f32>(); MR_F32];
+                        let mut corners = [core::ptr::null::<f32>(); MR_F32];
+                        plan.for_each_tile_row(m0, rows, MR_F32, |r, m, oh, ow| {
+                            // SAFETY: pixel `(b, m)` exists; `sb_oc < out_c`.
+                            out_rows[r] = unsafe { out.add((b * pixels + m) * g.out_c + sb_oc) };
+                            let at = (oh - first) * g.stride_h * row_stride
+                                + ow * g.stride_w * px_stride;
+                            corners[r] = base.wrapping_add(at);
+                        });
+                        let segs = RowOffsets {
+                            rows: corners,
+                            offs: &tap_offs[..plan.taps],
+                        };
+                        // SAFETY: the windows of the tile's pixels (rows `oh0 .. oh1`) lie in
+                        // the band (`band_f32`) or, in place, in the input: `cpg` floats at every
+                        // tap offset; blocks and outputs as `run_blocks_f32` asks.
+                        unsafe { run_blocks_f32(&a, segs, &out_rows, rows) };
+                        m0 += MR_F32;
+                    }
+                    oh0 = oh1;
                 }
+            }
+        }
+    }
+}
+
+/// A super-block's blocks and what their tiles share.
+struct BlocksF32<'a> {
+    blocks: &'a [BlockF32],
+    sb_oc: usize,
+    cpg: usize,
+    nb_max: usize,
+    halves: bool,
+    clamp: Option<(__m256, __m256)>,
+    clamp_f32: Option<(f32, f32)>,
+    scalar_act: bool,
+    activation: Activation,
+}
+
+/// Runs every block of a super-block on one tile of rows (`segs`) and stores them.
+///
+/// # Safety
+/// As [`gemm_f32`]'s tiles: every segment pointer readable for `cpg` floats; each block's
+/// weights as packed for its width; `out_rows[r]` (channel `sb_oc` of row `r`'s pixel) writable
+/// for the super-block's channels, `r < rows`; the AVX-512 tile only where available.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn run_blocks_f32(
+    a: &BlocksF32,
+    segs: impl Segments<f32, MR_F32>,
+    out_rows: &[*mut f32; MR_F32],
+    rows: usize,
+) {
+    let (cpg, clamp, clamp_f32) = (a.cpg, a.clamp, a.clamp_f32);
+    for blk in a.blocks {
+        let (n, width, w_block, init) = (blk.n, blk.width, blk.w, blk.init);
+        // Channel `blk.oc ≥ sb_oc` of each row's pixel.
+        let out_rows = out_rows.map(|o| o.wrapping_add(blk.oc - a.sb_oc));
+        // SAFETY: every pointer reads `cpg` floats; the block holds `k · width` floats; outputs
+        // hold `n` floats per row (caller).
+        unsafe {
+            match (a.nb_max, width) {
+                _ if a.halves => {
+                    // The cached block's two 16-channel halves (`n = 32`: the cache holds whole
+                    // 32-channel blocks).
+                    let (w, c) = (w_block, clamp);
+                    let [i0, i1, i2, i3] = init;
+                    let hi_rows = out_rows.map(|o| o.wrapping_add(16));
+                    tile_f32::<2>(segs, cpg, w, 32, &init, c, &out_rows, rows, 16);
+                    let (w, i) = (w.add(16), [i2, i3, i0, i1]);
+                    tile_f32::<2>(segs, cpg, w, 32, &i, c, &hi_rows, rows, 16);
+                }
+                (32, 32) => super::avx512_vnni::tile_f32_avx512::<2>(
+                    segs, cpg, w_block, &init, clamp_f32, &out_rows, rows, n,
+                ),
+                (32, _) => super::avx512_vnni::tile_f32_avx512::<1>(
+                    segs, cpg, w_block, &init, clamp_f32, &out_rows, rows, n,
+                ),
+                (16, _) => tile_f32::<2>(segs, cpg, w_block, 16, &init, clamp, &out_rows, rows, n),
+                _ => tile_f32::<1>(segs, cpg, w_block, 8, &init, clamp, &out_rows, rows, n),
+            }
+        }
+        if a.scalar_act {
+            for &o in out_rows.iter().take(rows) {
+                // SAFETY: `n` floats of this row's output (as above).
+                let s = unsafe { core::slice::from_raw_parts_mut(o, n) };
+                a.activation.apply_slice(s);
+            }
+        }
+    }
+}
+
+/// Floats of the f32 GEMM's band buffer (48 KiB): bands of padded input rows for layers with
+/// windows. ResNet-8's 16-channel 3×3 layers take bands of 20 output rows (22 padded rows of
+/// 34 pixels).
+const BAND_F32: usize = 12 * 1024;
+
+/// Most channels per group on the band path: the per-tap pointers cost less next to deeper
+/// taps than the copies and the band's partial tiles (kernels bench, AVX-512 Zen 5: 16
+/// channels per group `resnet8_3x3_32x32x16_16` 71.2 → 78.6 G MAC/s and
+/// `resnext29_g8_3x3_32x32x128` 67.6 → 74.3 with bands; 64, `dense_3x3_56x56x64_64` 123.8 →
+/// 108.5 and `resnext29_g8_3x3_16x16x512` 114.3 → 108.5).
+const BAND_MAX_CPG: usize = 32;
+
+/// `(padded width, output rows per band)` of the f32 GEMM's band path: a layer with windows
+/// (not pointwise, at most [`super::MAX_TAPS`] taps) whose padded rows for at least one output
+/// row fit [`BAND_F32`]. Output row `oh`'s windows read padded rows `oh · stride_h ..` of width
+/// `(out_w − 1) · stride_w + (kernel_w − 1) · dilation_w + 1`.
+fn band_f32(plan: &S8Plan) -> Option<(usize, usize)> {
+    let g = &plan.g;
+    if plan.pointwise || plan.taps > super::MAX_TAPS || plan.cpg > BAND_MAX_CPG {
+        return None;
+    }
+    let win_h = g.kernel_h.checked_sub(1)?.checked_mul(g.dilation_h)? + 1;
+    let pw = g
+        .out_w
+        .checked_sub(1)?
+        .checked_mul(g.stride_w)?
+        .checked_add(g.kernel_w.checked_sub(1)?.checked_mul(g.dilation_w)?)?
+        .checked_add(1)?;
+    let rows = BAND_F32 / pw.checked_mul(plan.cpg)?.max(1);
+    let bh = rows.checked_sub(win_h)? / g.stride_h.max(1) + 1;
+    Some((pw, bh.min(g.out_h.max(1))))
+}
+
+/// Copies the padded input rows `y0 ..` of group `grp` of image `b` into `dst` (rows of
+/// `pw · cpg` floats): row `y`, column `x` hold input pixel `(y0 + y − pad_top, x − pad_left)`,
+/// or zeros outside the input.
+fn fill_band_f32(
+    dst: &mut [f32],
+    input: &[f32],
+    g: &Conv2dParams,
+    (cpg, grp, b): (usize, usize, usize),
+    (y0, pw): (usize, usize),
+) {
+    let in_row = g.in_w * g.in_c;
+    for (y, row) in dst.chunks_exact_mut((pw * cpg).max(1)).enumerate() {
+        let src = (y0 + y)
+            .checked_sub(g.pad_top)
+            .filter(|&iy| iy < g.in_h)
+            .and_then(|iy| input.get((b * g.in_h + iy) * in_row..(b * g.in_h + iy + 1) * in_row));
+        let Some(src) = src else {
+            row.fill(0.0);
+            continue;
+        };
+        if g.groups == 1 {
+            let lead = (g.pad_left * cpg).min(row.len());
+            let (head, rest) = row.split_at_mut(lead);
+            head.fill(0.0);
+            let copied = src.len().min(rest.len());
+            let (body, tail) = rest.split_at_mut(copied);
+            body.copy_from_slice(&src[..copied]);
+            tail.fill(0.0);
+            continue;
+        }
+        for (x, px) in row.chunks_exact_mut(cpg.max(1)).enumerate() {
+            let at = x
+                .checked_sub(g.pad_left)
+                .filter(|&ix| ix < g.in_w)
+                .map(|ix| ix * g.in_c + grp * cpg);
+            match at.and_then(|at| src.get(at..at + cpg)) {
+                Some(s) => px.copy_from_slice(s),
+                None => px.fill(0.0),
             }
         }
     }
@@ -1543,12 +1739,12 @@ unsafe fn pack_f32(src: *const f32, k: usize, n: usize, nb: usize, dst: *mut f32
 /// 32-channel block has 32).
 ///
 /// # Safety
-/// AVX2/FMA; every `segs[s][r]` readable for `cpg` floats; `w` readable for
-/// `segs.len() · cpg · stride` floats; `out_rows[r]` writable for `n ≤ 8·NV` floats, `r < rows`.
+/// AVX2/FMA; every segment pointer readable for `cpg` floats; `w` readable for
+/// `segs.count() · cpg · stride` floats; `out_rows[r]` writable for `n ≤ 8·NV` floats, `r < rows`.
 #[target_feature(enable = "avx2,fma")]
 #[allow(clippy::too_many_arguments)]
 unsafe fn tile_f32<const NV: usize>(
-    segs: &[[*const f32; MR_F32]],
+    segs: impl Segments<f32, MR_F32>,
     cpg: usize,
     mut w: *const f32,
     stride: usize,
@@ -1564,7 +1760,8 @@ unsafe fn tile_f32<const NV: usize>(
             *a = *i;
         }
     }
-    for seg in segs {
+    for si in 0..segs.count() {
+        let seg = segs.get(si);
         for c in 0..cpg {
             let mut wv = [_mm256_setzero_ps(); NV];
             for (j, v) in wv.iter_mut().enumerate() {

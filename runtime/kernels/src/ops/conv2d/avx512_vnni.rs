@@ -36,7 +36,7 @@ use core::arch::x86_64::*;
 use core::mem::MaybeUninit;
 
 use super::avx2::MR_F32;
-use super::{Conv2dS8Params, S8Kind, S8Plan};
+use super::{Conv2dS8Params, RowOffsets, S8Kind, S8Plan, Segments};
 use crate::arch::x86::{
     byte_mask64, lane_mask16, offset_folds, simple_requant, Avx512Vnni, OutputStage, Requant16,
 };
@@ -627,49 +627,6 @@ unsafe fn init_acc(ctx: &Ctx, oc: usize, n: usize, sum_w: __m512i, layout: Weigh
 // GEMM path
 // ---------------------------------------------------------------------------------------------
 
-/// Where a [`gemm_tile`] reads its rows' depth: segment `s` (a tap, a kernel row or a whole
-/// im2col row) of each of the `MR` rows.
-trait Segments: Copy {
-    fn count(self) -> usize;
-    /// The pointers of segment `s < count()`, one per row.
-    fn get(self, s: usize) -> [*const i8; MR];
-}
-
-/// One pointer per segment and row, set up per tile.
-impl Segments for &[[*const i8; MR]] {
-    #[inline(always)]
-    fn count(self) -> usize {
-        self.len()
-    }
-    #[inline(always)]
-    fn get(self, s: usize) -> [*const i8; MR] {
-        self.get(s).copied().unwrap_or([core::ptr::null(); MR])
-    }
-}
-
-/// Rows that are windows of one image at fixed offsets from their corners: segment `s` of row
-/// `r` at `rows[r] + offs[s]`. Per tile only the `MR` corners change; the per-tap pointer
-/// set-up (54 pointers per tile of a 3×3 layer, written and read back) measured a third of
-/// ResNet-8's 16-channel 3×3 layers (`cargo bench … resnet8_3x3_32x32x16_16`: 167 → 250 G MAC/s
-/// without it).
-#[derive(Clone, Copy)]
-struct RowOffsets<'a> {
-    rows: [*const i8; MR],
-    offs: &'a [usize],
-}
-
-impl Segments for RowOffsets<'_> {
-    #[inline(always)]
-    fn count(self) -> usize {
-        self.offs.len()
-    }
-    #[inline(always)]
-    fn get(self, s: usize) -> [*const i8; MR] {
-        let off = self.offs.get(s).copied().unwrap_or(0);
-        core::array::from_fn(|r| self.rows[r].wrapping_add(off))
-    }
-}
-
 /// One tile: `MR` rows × `NV` vectors of 16 channels, reading `segs` ([`Segments`]); each
 /// segment is `segq` dwords; the packed weights hold `segs.count() · segq` dwords × `16·NV`
 /// lanes. `FLIPPED`: the input bytes were flipped to unsigned when they were copied
@@ -681,7 +638,7 @@ impl Segments for RowOffsets<'_> {
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
 #[inline]
 unsafe fn gemm_tile<const NV: usize, const UNSIGNED: bool, const FLIPPED: bool>(
-    segs: impl Segments,
+    segs: impl Segments<i8, MR>,
     segq: usize,
     mut w: *const i32,
     init: &[__m512i; 4],
@@ -822,7 +779,7 @@ unsafe fn gemm_step<const NV: usize, const UNSIGNED: bool, const FLIPPED: bool>(
 #[allow(clippy::too_many_arguments)]
 unsafe fn gemm_tile_store<const NV: usize, const UNSIGNED: bool, const FLIPPED: bool>(
     ctx: &Ctx,
-    segs: impl Segments,
+    segs: impl Segments<i8, MR>,
     segq: usize,
     w: *const i32,
     init: &[__m512i; 4],
@@ -859,7 +816,7 @@ unsafe fn gemm_tile_store<const NV: usize, const UNSIGNED: bool, const FLIPPED: 
 #[allow(clippy::too_many_arguments)]
 unsafe fn tile_block(
     ctx: &Ctx,
-    segs: impl Segments,
+    segs: impl Segments<i8, MR>,
     segq: usize,
     w: *const i32,
     init: &[__m512i; 4],
@@ -898,7 +855,7 @@ unsafe fn tile_block(
 unsafe fn call_tile<const NV: usize, const UNSIGNED: bool, const FLIPPED: bool>(
     (ctx, segs, segq, w, init, rq, out_rows, rows, oc, n): (
         &Ctx,
-        impl Segments,
+        impl Segments<i8, MR>,
         usize,
         *const i32,
         &[__m512i; 4],
@@ -1891,13 +1848,13 @@ unsafe fn depthwise(_t: Avx512Vnni, ctx: &Ctx, output: &mut [i8]) {
 /// driver after).
 ///
 /// # Safety
-/// AVX-512 F/BW/VL and FMA available; every `segs[s][r]` readable for `cpg` floats; `w`
-/// readable for `segs.len() · cpg · 16 · NV` floats; `out_rows[r]` writable for `n ≤ 16·NV`
+/// AVX-512 F/BW/VL and FMA available; every segment pointer readable for `cpg` floats; `w`
+/// readable for `segs.count() · cpg · 16 · NV` floats; `out_rows[r]` writable for `n ≤ 16·NV`
 /// floats for `r < rows`.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
 #[allow(clippy::too_many_arguments)]
 pub(super) unsafe fn tile_f32_avx512<const NV: usize>(
-    segs: &[[*const f32; MR_F32]],
+    segs: impl Segments<f32, MR_F32>,
     cpg: usize,
     mut w: *const f32,
     init: &[__m256; 4],
@@ -1920,7 +1877,8 @@ pub(super) unsafe fn tile_f32_avx512<const NV: usize>(
             *a = *h;
         }
     }
-    for seg in segs {
+    for si in 0..segs.count() {
+        let seg = segs.get(si);
         for c in 0..cpg {
             let mut wv = [_mm512_setzero_ps(); NV];
             for (j, v) in wv.iter_mut().enumerate() {

@@ -712,6 +712,63 @@ fn conv2d_f32_impls_match_reference() {
     }
 }
 
+/// Layers larger than the random cases: several bands of the x86 f32 GEMM's band path (40 × 40
+/// × 16 takes three), windows read in place (no padding), grouped bands, a deep group beyond
+/// the band path, dilation across bands.
+#[test]
+#[cfg_attr(miri, ignore = "model-sized layers: hours under Miri")]
+fn conv2d_f32_impls_model_shapes() {
+    // (h, w, in_c, out_c, k, stride, (pad_top, pad_left), dilation, groups)
+    let shapes = [
+        (40, 40, 16, 16, 3, 1, (1, 1), 1, 1),
+        (40, 40, 16, 24, 3, 1, (0, 0), 1, 1),
+        (41, 37, 32, 32, 3, 2, (1, 1), 1, 4),
+        (30, 30, 24, 8, 3, 1, (2, 2), 2, 1),
+        (24, 24, 64, 16, 3, 1, (1, 1), 1, 1),
+        (40, 40, 3, 8, 3, 2, (1, 1), 1, 1),
+        // Left padding only, the windows inside the input on the right: not read in place.
+        (20, 12, 8, 8, 3, 3, (0, 1), 1, 1),
+    ];
+    for (i, &(h, w, ic, oc, k, s, (pt, pl), d, groups)) in shapes.iter().enumerate() {
+        let mut rng = Rng::new(7000 + i as u64);
+        let out = |x: usize, pad: usize| (x + 2 * pad - (k - 1) * d - 1) / s + 1;
+        let g = Conv2dParams {
+            batch: 1,
+            in_h: h,
+            in_w: w,
+            in_c: ic,
+            out_h: out(h, pt),
+            out_w: out(w, pl),
+            out_c: oc,
+            kernel_h: k,
+            kernel_w: k,
+            stride_h: s,
+            stride_w: s,
+            dilation_h: d,
+            dilation_w: d,
+            pad_top: pt,
+            pad_left: pl,
+            groups,
+            activation: Activation::Relu,
+        };
+        let x = rng.units(h * w * ic);
+        let wts = rng.units(oc * k * k * ic / groups);
+        let b = rng.units(oc);
+        let mut want = vec![f32::NAN; out_len(&g)];
+        conv2d_f32_reference(&g, &x, &wts, Some(&b), &mut want);
+        for imp in CONV2D_F32_IMPLS {
+            if !imp.isa.supported_by_host() {
+                continue;
+            }
+            let mut got = vec![f32::NAN; out_len(&g)];
+            if (imp.f)(&g, &x, &wts, Some(&b), &mut got) {
+                let r = close(&got, &want, 1e-5);
+                assert!(r.is_ok(), "{} shape {i}: {r:?}", imp.name);
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Arm DSP kernel, with its instructions emulated on this host (bit-identical to the real ones;
 // under QEMU the firmware runs the real instructions, targets/cortex-m/test.sh).
