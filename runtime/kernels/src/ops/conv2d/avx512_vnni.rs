@@ -917,8 +917,19 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
     // when no window reaches the padding and the group is the whole pixel, else a padded copy
     // of the group's channels.
     let image = tap_image(pl);
+    // A copy also flips the input for blocks of signed weights (no `xor` per broadcast), so the
+    // input is read in place only when every block has unsigned weights.
+    let mut all_unsigned = true;
+    for_each_block(pl, |_, _, _, nv, _| {
+        all_unsigned &= WeightBytes::for_gemm_block(pl, nv) == WeightBytes::Unsigned;
+    });
     let in_place = image.is_some_and(|(ph, pw)| {
-        g.groups == 1 && g.pad_top == 0 && g.pad_left == 0 && ph <= g.in_h && pw <= g.in_w
+        all_unsigned
+            && g.groups == 1
+            && g.pad_top == 0
+            && g.pad_left == 0
+            && ph <= g.in_h
+            && pw <= g.in_w
     });
     let mut image_store = MaybeUninit::<Aligned<[i8; TAP_IMAGE_BYTES]>>::uninit();
     let image_buf: &mut [i8] = match image {
@@ -990,9 +1001,12 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
                 }
             }
             for b in 0..g.batch {
+                // Flipped to unsigned when copied for signed weights.
+                let flipped = image.is_some() && !in_place && layout == WeightBytes::Signed;
                 let image_base = match image {
                     Some((_, pw)) if !in_place => {
-                        fill_tap_image(image_buf, ctx.input, g, (cpg, grp, b), pw, zp);
+                        let flip = if flipped { i8::MIN } else { 0 };
+                        fill_tap_image(image_buf, ctx.input, g, (cpg, grp, b), (pw, zp), flip);
                         image_buf.as_ptr()
                     }
                     // SAFETY: image `b` of the input (`b < batch`), channels of group 0.
@@ -1056,7 +1070,7 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
                                 &out_rows,
                                 (rows, oc, n, nv),
                                 layout,
-                                false,
+                                flipped,
                             )
                         };
                         m0 += MR;
@@ -1128,15 +1142,16 @@ fn tap_image(plan: &S8Plan) -> Option<(usize, usize)> {
 
 /// Copies group `grp` of input image `b` into `dst` (rows of `pw · cpg` bytes) with the
 /// padding: row `y`, column `x` hold input pixel `(y − pad_top, x − pad_left)`, or the zero
-/// point `zp` outside the input.
+/// point `zp` outside the input; every byte xor `flip` (`i8::MIN` flips to unsigned, 0 keeps).
 fn fill_tap_image(
     dst: &mut [i8],
     input: &[i8],
     g: &super::Conv2dParams,
     (cpg, grp, b): (usize, usize, usize),
-    pw: usize,
-    zp: i8,
+    (pw, zp): (usize, i8),
+    flip: i8,
 ) {
+    let zp = zp ^ flip;
     let in_row = g.in_w * g.in_c;
     for (y, row) in dst.chunks_exact_mut((pw * cpg).max(1)).enumerate() {
         let src = y
@@ -1153,7 +1168,9 @@ fn fill_tap_image(
             head.fill(zp);
             let copied = src.len().min(rest.len());
             let (body, tail) = rest.split_at_mut(copied);
-            body.copy_from_slice(&src[..copied]);
+            for (d, s) in body.iter_mut().zip(src) {
+                *d = s ^ flip;
+            }
             tail.fill(zp);
             continue;
         }
@@ -1163,35 +1180,39 @@ fn fill_tap_image(
                 .filter(|&ix| ix < g.in_w)
                 .map(|ix| ix * g.in_c + grp * cpg);
             match at.and_then(|at| src.get(at..at + cpg)) {
-                Some(s) => copy_channels(px, s),
+                Some(s) => copy_channels(px, s, flip),
                 None => px.fill(zp),
             }
         }
     }
 }
 
-/// `dst.copy_from_slice(src)` for one pixel's channels: the common widths as fixed-size moves (a
+/// One pixel's channels, each byte xor `flip`: the common widths as fixed-size loops (a
 /// variable-length copy is a `memcpy` call per pixel).
 #[inline(always)]
-fn copy_channels(dst: &mut [i8], src: &[i8]) {
-    fn fixed<const N: usize>(dst: &mut [i8], src: &[i8]) -> bool {
+fn copy_channels(dst: &mut [i8], src: &[i8], flip: i8) {
+    fn fixed<const N: usize>(dst: &mut [i8], src: &[i8], flip: i8) -> bool {
         match (<&mut [i8; N]>::try_from(dst), <&[i8; N]>::try_from(src)) {
             (Ok(d), Ok(s)) => {
-                *d = *s;
+                for (d, s) in d.iter_mut().zip(s) {
+                    *d = s ^ flip;
+                }
                 true
             }
             _ => false,
         }
     }
     let done = match dst.len() {
-        16 => fixed::<16>(dst, src),
-        32 => fixed::<32>(dst, src),
-        64 => fixed::<64>(dst, src),
-        128 => fixed::<128>(dst, src),
+        16 => fixed::<16>(dst, src, flip),
+        32 => fixed::<32>(dst, src, flip),
+        64 => fixed::<64>(dst, src, flip),
+        128 => fixed::<128>(dst, src, flip),
         _ => false,
     };
-    if !done && dst.len() == src.len() {
-        dst.copy_from_slice(src);
+    if !done {
+        for (d, s) in dst.iter_mut().zip(src) {
+            *d = s ^ flip;
+        }
     }
 }
 
@@ -1265,6 +1286,28 @@ unsafe fn gemm_window(ctx: &Ctx, wq: usize, output: &mut [i8]) {
                 .with_output_offset(ctx.folded_offset());
             }
         }
+        // Eight channels (VWW's first layer): two pixels per vector, the packed weights, initial
+        // accumulators and requantization constants repeated in lanes 8–15.
+        let pairs = ctx.simple && n == 8;
+        if pairs {
+            for q in 0..kp / 4 {
+                // SAFETY: dword row `q < kp/4` of the packed block (16 dwords each).
+                unsafe {
+                    let row = packed.add(16 * q);
+                    core::ptr::copy_nonoverlapping(row, row.add(8), 8);
+                }
+            }
+            let twice = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7);
+            init[0] = _mm512_permutexvar_epi32(twice, init[0]);
+            let (mut m2, mut s2) = ([0i32; 16], [0i32; 16]);
+            for l in 0..16 {
+                m2[l] = ctx.mults.get(l % 8).copied().unwrap_or(0);
+                s2[l] = ctx.shifts.get(l % 8).copied().unwrap_or(0);
+            }
+            // SAFETY: both arrays hold 16 lanes.
+            rq[0] = unsafe { Requant16::load(m2.as_ptr(), s2.as_ptr(), 16) }
+                .with_output_offset(ctx.folded_offset());
+        }
         for b in 0..g.batch {
             for oh in 0..g.out_h {
                 for (kh, row) in rows.chunks_exact_mut(row_len).enumerate() {
@@ -1279,6 +1322,22 @@ unsafe fn gemm_window(ctx: &Ctx, wq: usize, output: &mut [i8]) {
                     fill_window_row(row, src, lead, fill);
                 }
                 let out_row = ((b * g.out_h + oh) * g.out_w) * g.out_c + nb;
+                if pairs {
+                    // SAFETY: as below; the row's outputs are 8 bytes per pixel.
+                    unsafe {
+                        window_pairs_row(
+                            ctx,
+                            rows,
+                            wq,
+                            row_offs,
+                            packed,
+                            &init,
+                            &rq[0],
+                            out.add(out_row),
+                        )
+                    };
+                    continue;
+                }
                 let mut ow0 = 0;
                 while ow0 < g.out_w {
                     let count = (g.out_w - ow0).min(MR);
@@ -1319,6 +1378,92 @@ unsafe fn gemm_window(ctx: &Ctx, wq: usize, output: &mut [i8]) {
             }
         }
         nb += n;
+    }
+}
+
+/// One output row of [`gemm_window`] with 8 channels, two pixels per vector: lanes 0–7 the
+/// even pixel, 8–15 the odd one (one merged broadcast of the two windows' dwords per
+/// `vpdpbusd`), so the products and the output stage do no work on empty lanes and each pair's
+/// 16 output bytes are one store. Needs [`Ctx::simple`] (the vector output stage for every
+/// lane: the scalar fallback would read lane `l`'s constants at channel `l`).
+///
+/// # Safety
+/// As [`gemm_window`]'s tiles: `rows` the row buffers of this output row (`row_len` bytes
+/// each, windows of `4·wq` bytes per segment at `offs`); `w` the packed block with lanes 8–15
+/// repeating 0–7; `out` writable for `out_w · 8` bytes.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn window_pairs_row(
+    ctx: &Ctx,
+    rows: &[u8],
+    wq: usize,
+    offs: &[usize],
+    w: *const i32,
+    init: &[__m512i; 4],
+    rq: &Requant16,
+    out: *mut i8,
+) {
+    let g = &ctx.plan.g;
+    let step = g.stride_w * g.in_c;
+    let base = rows.as_ptr().cast::<i8>();
+    let mut ow0 = 0;
+    while ow0 < g.out_w {
+        // Row `r` of the tile: pixels `ow0 + 2r` and the next (the last pixel repeated past the
+        // row's end, and its outputs not stored).
+        let last = g.out_w - 1;
+        let a: [*const i8; MR] =
+            core::array::from_fn(|r| base.wrapping_add((ow0 + 2 * r).min(last) * step));
+        let b: [*const i8; MR] =
+            core::array::from_fn(|r| base.wrapping_add((ow0 + 2 * r + 1).min(last) * step));
+        let mut acc = [init[0]; MR];
+        let mut acc_odd = [_mm512_setzero_si512(); MR];
+        // Dword `q` of segment `off` of every row into `set`, the weights at `wp`.
+        let step = |set: &mut [__m512i; MR], off: usize, q: usize, wp: *const i32| {
+            // SAFETY: dword `q` of the packed block's segment (caller), aligned.
+            let wv = unsafe { _mm512_load_si512(wp.cast()) };
+            for (r, s) in set.iter_mut().enumerate() {
+                // SAFETY: dword `q` of segment `off` of both windows: inside the row buffers
+                // (caller).
+                let (da, db) = unsafe {
+                    (
+                        a[r].add(off + 4 * q).cast::<i32>().read_unaligned(),
+                        b[r].add(off + 4 * q).cast::<i32>().read_unaligned(),
+                    )
+                };
+                let x = _mm512_mask_set1_epi32(_mm512_set1_epi32(da), 0xff00, db);
+                *s = _mm512_dpbusd_epi32(*s, x, wv);
+            }
+        };
+        let mut wp = w;
+        for &off in offs {
+            // Odd dwords into a second set: six chains alone wait on the `vpdpbusd` latency.
+            let mut q = 0;
+            while q + 1 < wq {
+                step(&mut acc, off, q, wp);
+                // SAFETY: the next dword row of the packed block.
+                step(&mut acc_odd, off, q + 1, unsafe { wp.add(16) });
+                // SAFETY: stays within (or one past) the packed block.
+                wp = unsafe { wp.add(32) };
+                q += 2;
+            }
+            if q < wq {
+                step(&mut acc, off, q, wp);
+                // SAFETY: as above.
+                wp = unsafe { wp.add(16) };
+            }
+        }
+        for r in 0..MR {
+            let px = ow0 + 2 * r;
+            if px > last {
+                break;
+            }
+            let lanes = if px < last { 16 } else { 8 };
+            let v = _mm512_add_epi32(acc[r], acc_odd[r]);
+            // SAFETY: pixels `px` (and `px + 1` when 16 lanes) of the row: `lanes` bytes at
+            // `px · 8` inside the row's `out_w · 8` (caller).
+            unsafe { store16(ctx, v, rq, 0, lanes, out.add(px * 8)) };
+        }
+        ow0 += 2 * MR;
     }
 }
 

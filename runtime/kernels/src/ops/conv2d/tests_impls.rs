@@ -474,6 +474,10 @@ fn conv2d_s8_model_shapes() {
         (12, 12, 8, 8, 3, 1, 8),
         (24, 24, 96, 96, 3, 2, 96),
         (33, 33, 3, 32, 3, 2, 1),
+        // Eight output channels (VWW's first layer): the AVX-512 window path's pixel pairs, an
+        // odd and an even output width.
+        (33, 33, 3, 8, 3, 2, 1),
+        (32, 32, 3, 8, 3, 2, 1),
         // Rows too wide for the AVX-512 window path's row buffer: the im2col path takes them.
         (3, 1000, 3, 8, 3, 1, 1),
         // A padded image over the AVX-512 per-tap path's buffer: per-tap pointers.
