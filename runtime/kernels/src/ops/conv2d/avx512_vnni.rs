@@ -896,8 +896,8 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
     let zp = (-ctx.p.input_offset) as i8;
     let mut packed = Aligned([MaybeUninit::<i32>::uninit(); PACK_DWORDS]);
     let packed = packed.0.as_mut_ptr().cast::<i32>();
-    let mut zero_row = [0i8; MAX_ZERO_ROW];
-    zero_row[..cpg.min(MAX_ZERO_ROW)].fill(zp);
+    let mut zero_store = [MaybeUninit::<i8>::uninit(); MAX_ZERO_ROW];
+    let zero_row = super::avx2::init_prefix(&mut zero_store, cpg, zp);
     // The im2col, padded-weight and border buffers are zeroed only on the paths that use them
     // (a 16 KiB memset per call would cost every 1×1 layer).
     let mut col_store = MaybeUninit::<Aligned<[i8; COL_BYTES]>>::uninit();
@@ -1236,11 +1236,13 @@ unsafe fn gemm_window(ctx: &Ctx, wq: usize, output: &mut [i8]) {
     let row_bytes = g.kernel_w * cin;
     // Kernel row `kh` of each channel zero-padded to `4·wq` bytes.
     let kp = g.kernel_h * 4 * wq;
-    let mut padded = [0i8; 64 * WINDOW_MAX_DEPTH];
-    let mut packed = Aligned([0i32; WINDOW_MAX_DEPTH / 4 * 64]);
-    let packed = packed.0.as_mut_ptr();
-    let mut rows = Aligned([0u8; WINDOW_ROWS_BYTES]);
-    let rows = &mut rows.0[..g.kernel_h * row_len];
+    let mut padded_store = [MaybeUninit::<i8>::uninit(); 64 * WINDOW_MAX_DEPTH];
+    let padded = super::avx2::init_prefix(&mut padded_store, g.out_c.min(64) * kp, 0);
+    // Written by `pack` before the tiles read it.
+    let mut packed = Aligned([MaybeUninit::<i32>::uninit(); WINDOW_MAX_DEPTH / 4 * 64]);
+    let packed = packed.0.as_mut_ptr().cast::<i32>();
+    let mut rows_store = Aligned([MaybeUninit::<u8>::uninit(); WINDOW_ROWS_BYTES]);
+    let rows = super::avx2::init_prefix(&mut rows_store.0, g.kernel_h * row_len, 0);
     let fill = ((-ctx.p.input_offset) as u8) ^ 0x80;
     let lead = g.pad_left * cin;
     let in_row = g.in_w * cin;
