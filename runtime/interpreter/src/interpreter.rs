@@ -160,7 +160,10 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         Ok(if words == 0 {
             0
         } else {
-            words.saturating_mul(4).saturating_add(CACHE_ALIGN)
+            words
+                .saturating_add(cache_header_words(file.op_count()))
+                .saturating_mul(4)
+                .saturating_add(CACHE_ALIGN)
         })
     }
 
@@ -190,19 +193,27 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         let words: &mut [i32] = bytemuck::try_cast_slice_mut(bytes)
             .map_err(|_| Error::WeightCacheTooSmall { needed, given })?;
         let file = *model.file();
-        let mut at = 0usize;
-        for i in 0..file.op_count() {
+        let ops = file.op_count();
+        let (header, slots) = words.split_at_mut(cache_header_words(ops).min(words.len()));
+        let mut at = header.len();
+        for i in 0..ops {
             let op = prepare_validated(&file, i)?;
             let len = op_cache_len(&file, &op);
+            let start = i32::try_from(at).map_err(|_| invalid(i, "weight cache layout"))?;
+            *header.get_mut(i).ok_or(invalid(i, "weight cache layout"))? = start;
             if len == 0 {
                 continue;
             }
-            let slot = words
-                .get_mut(at..at + len)
+            let slot = slots
+                .get_mut(at - header.len()..at - header.len() + len)
                 .ok_or(invalid(i, "weight cache layout"))?;
             fill_op_cache(&file, &op, i, slot)?;
             at += len;
         }
+        let end = i32::try_from(at).map_err(|_| invalid(ops, "weight cache layout"))?;
+        *header
+            .get_mut(ops)
+            .ok_or(invalid(ops, "weight cache layout"))? = end;
         it.cache = words;
         Ok(it)
     }
@@ -303,31 +314,29 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     /// and comparing intermediate tensors with another runtime.
     pub fn invoke_ops(&mut self, range: core::ops::Range<usize>) -> Result<(), Error> {
         let file = *self.model.file();
-        let mut at = 0usize;
-        for i in 0..range.end.min(file.op_count()) {
+        for i in range.start..range.end.min(file.op_count()) {
             let op = prepare_validated(&file, i)?;
-            let cache = self.op_cache(&file, &op, &mut at);
-            if i >= range.start {
-                run_op(&file, &op, i, self.arena, cache)?;
-            }
+            run_op(&file, &op, i, self.arena, self.op_cache(i))?;
         }
         Ok(())
     }
 
-    /// An op's part of the weight cache (empty without one); `at` walks the ops in order.
-    fn op_cache(
-        &self,
-        file: &mote_format::Model<'_>,
-        op: &PreparedOp<'_>,
-        at: &mut usize,
-    ) -> &'a [i32] {
-        if self.cache.is_empty() {
-            return &[];
+    /// Words (`i32`) of the weight cache op `op` reads on each run: 0 without a cache, for ops
+    /// whose kernel uses none, and past the last op.
+    pub fn weight_cache_words(&self, op: usize) -> usize {
+        self.op_cache(op).len()
+    }
+
+    /// Op `i`'s part of the weight cache (empty without one), from the cache's header (written
+    /// by [`Interpreter::with_weight_cache`]): looking it up, rather than adding up every
+    /// earlier op's cache length on each run, saves two tensor decodes and a kernel plan per
+    /// convolution and inference. A slice the kernels do not recognise is ignored by them.
+    fn op_cache(&self, i: usize) -> &'a [i32] {
+        let bound = |k: usize| self.cache.get(k).and_then(|&w| usize::try_from(w).ok());
+        match (bound(i), bound(i + 1)) {
+            (Some(s), Some(e)) => self.cache.get(s..e).unwrap_or(&[]),
+            _ => &[],
         }
-        let len = op_cache_len(file, op);
-        let start = *at;
-        *at += len;
-        self.cache.get(start..start + len).unwrap_or(&[])
     }
 
     /// The bytes of any tensor (a constant, or its place in the arena — which later ops may
@@ -373,10 +382,9 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     /// Runs every op, reporting each op's start and end to `profiler`.
     pub fn invoke_profiled<P: Profiler + ?Sized>(&mut self, profiler: &mut P) -> Result<(), Error> {
         let file = *self.model.file();
-        let mut at = 0usize;
         for i in 0..file.op_count() {
             let op = prepare_validated(&file, i)?;
-            let cache = self.op_cache(&file, &op, &mut at);
+            let cache = self.op_cache(i);
             profiler.op_start(i);
             run_op(&file, &op, i, self.arena, cache)?;
             profiler.op_end(i);
@@ -387,6 +395,12 @@ impl<'m, 'a> Interpreter<'m, 'a> {
 
 /// Alignment of the weight cache (the AVX-512 kernels load it with aligned 64-byte loads).
 const CACHE_ALIGN: usize = 64;
+
+/// Words of the weight cache's header: op `i`'s slot starts at word `header[i]` and ends at
+/// `header[i + 1]`; padded to whole 64-byte lines so the slots after it keep the alignment.
+fn cache_header_words(ops: usize) -> usize {
+    ops.saturating_add(1).next_multiple_of(CACHE_ALIGN / 4)
+}
 
 /// The constant weights and bias of an int8 convolution (`None` if either lives in the arena).
 fn conv_s8_constants<'f>(
