@@ -101,11 +101,12 @@ fn pick<'x>(
     before: &'x [u8],
     after: &'x [u8],
     out_end: usize,
-    t: &TensorInfo<'x>,
+    storage: Storage<'x>,
+    byte_len: u32,
     op: usize,
 ) -> Result<&'x [u8], Error> {
-    let len = t.byte_len as usize;
-    match t.storage {
+    let len = byte_len as usize;
+    match storage {
         Storage::Const(b) => Ok(b),
         Storage::Arena { .. } if len == 0 => Ok(&[]),
         Storage::Arena { offset } => {
@@ -480,11 +481,13 @@ fn run_op(
     arena: &mut [u8],
     cache: &[i32],
 ) -> Result<(), Error> {
-    let out_t = file.tensor(op.output).ok_or(invalid(i, "missing output"))?;
-    let Storage::Arena { offset } = out_t.storage else {
+    let (out_storage, out_len) = file
+        .tensor_placement(op.output)
+        .ok_or(invalid(i, "missing output"))?;
+    let Storage::Arena { offset } = out_storage else {
         return Err(invalid(i, "output is a constant"));
     };
-    let (o0, len) = (offset as usize, out_t.byte_len as usize);
+    let (o0, len) = (offset as usize, out_len as usize);
     if o0.checked_add(len).is_none_or(|e| e > arena.len()) {
         return Err(invalid(i, "output outside the arena"));
     }
@@ -499,8 +502,11 @@ fn run_op(
             .and_then(|t| file.tensor(t))
             .ok_or(invalid(i, "missing input"))
     };
-    let in_bytes =
-        |k: usize| -> Result<&[u8], Error> { pick(before, after, out_end, &tensor(k)?, i) };
+    let in_bytes = |k: usize| -> Result<&[u8], Error> {
+        let placed = op.inputs.get(k).and_then(|t| file.tensor_placement(t));
+        let (storage, bytes) = placed.ok_or(invalid(i, "missing input"))?;
+        pick(before, after, out_end, storage, bytes, i)
+    };
     let x = in_bytes(0)?;
     let opt = |k: usize| -> Result<Option<&[f32]>, Error> {
         if k < n_in {
@@ -540,6 +546,7 @@ fn run_op(
         }
         Kernel::Unary(a) => ops::unary::activation_f32(*a, f32s(x, i)?, f32s_mut(out, i)?),
         Kernel::Concat { axis } => {
+            let out_t = file.tensor(op.output).ok_or(invalid(i, "missing output"))?;
             let os = out_t.shape();
             let outer: usize = os.iter().take(*axis).map(|&d| d as usize).product();
             let inner: usize = os.iter().skip(axis + 1).map(|&d| d as usize).product();
