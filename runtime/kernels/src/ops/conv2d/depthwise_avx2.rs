@@ -859,9 +859,9 @@ unsafe fn dw_f32<const KH: usize, const KW: usize, const TAPS: usize>(
         let bp = bv.0.as_ptr().cast::<f32>();
         let n32 = cn / 32 * 32;
         let n8 = cn / 8 * 8;
-        // Stride 1, one chunk of whole vectors: rows of four pixels share their input loads
-        // ([`f32_row4`]).
-        let row4 = g.stride_w == 1 && cn == c && cn.is_multiple_of(8);
+        // Stride 1, chunks of whole vectors: rows of four pixels share their input loads
+        // ([`f32_row4`]); also past the first chunk (more than 256 channels), as the AVX-512 twin.
+        let row4 = g.stride_w == 1 && cn.is_multiple_of(8);
         for b in 0..g.batch {
             for oh in 0..g.out_h {
                 let ih0 = (oh * g.stride_h) as isize - g.pad_top as isize;
@@ -904,9 +904,12 @@ unsafe fn dw_f32<const KH: usize, const KW: usize, const TAPS: usize>(
                             }
                         }
                         if scalar_act {
-                            // SAFETY: the four pixels' `cn` floats each (`c = cn` with `row4`).
-                            let s = unsafe { core::slice::from_raw_parts_mut(dst, 4 * cn) };
-                            g.activation.apply_slice(s);
+                            for p in 0..4 {
+                                // SAFETY: the chunk's `cn` floats of pixel `ow + p < out_w`.
+                                let s =
+                                    unsafe { core::slice::from_raw_parts_mut(dst.add(p * c), cn) };
+                                g.activation.apply_slice(s);
+                            }
                         }
                         ow += 4;
                         continue;
