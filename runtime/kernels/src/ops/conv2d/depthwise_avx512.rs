@@ -2,8 +2,9 @@
 //! and `conv2d_f32_depthwise_avx512`.
 //!
 //! The structure of `depthwise_avx2.rs` (same coverage: one channel per group, kernels 3 and 5
-//! per axis, strides 1 and 2, dilation 1, any padding; the int8 kernel from 17 channels, the f32
-//! one from 16: fewer fill part of one vector and the AVX2 kernels are faster), with 32 channels
+//! per axis, strides 1 and 2, dilation 1, any padding; the int8 kernel from 17 channels, and 8
+//! or 16 at stride 1 as blocks of several pixels ([`dw_s8_narrow`]); the f32 one from 16: fewer
+//! fill part of one vector and the AVX2 kernels are faster), with 32 channels
 //! per vector (3×3 int8 at stride 1 four pixels at a time: [`s8_row4`]): each tap
 //! pair is sign-extended to i16, interleaved, multiplied and accumulated with `vpdpwssd`
 //! (VNNI's fused `vpmaddwd` + add; no product pair reaches its only overflow, `2 · 2^30`, since
@@ -86,8 +87,11 @@ pub(crate) fn conv2d_s8(
     // 16 channels or fewer fill part of one 32-lane vector; the AVX2 kernel runs two pixels of
     // 8 channels, or one of 16, per 16-lane vector and was measured 1.2–2× faster on VWW's
     // 48×48×8 and 24×24×16 layers (`mote bench vww_int8.mote --per-op --isa avx2` beside the
-    // default, 2026-11-28 on an AVX-512 VNNI Zen 5).
-    if p.geometry.in_c < MIN_S8_CHANNELS {
+    // default, 2026-11-28 on an AVX-512 VNNI Zen 5). At stride 1, 8 or 16 channels run here as
+    // blocks of 4 or 2 pixels: VWW's 48×48×8 layer 0.0096 → 0.0042 ms
+    // (`scripts/bench-ab-layers.py`, 2026-11-29, same machine).
+    let narrow = covers_narrow(&plan.g);
+    if p.geometry.in_c < MIN_S8_CHANNELS && !narrow {
         return false;
     }
     let Some(st) = OutputStage::new(p.output_offset, p.act_min, p.act_max) else {
@@ -114,14 +118,30 @@ pub(crate) fn conv2d_s8(
     // SAFETY: `tok` proves AVX-512 F/BW/VL/VNNI, AVX2 and FMA; `S8Plan::new` checked every slice
     // length against the shapes; `depthwise_fast_shape` bounds the kernel to these instances.
     unsafe {
-        match (plan.g.kernel_h, plan.g.kernel_w) {
-            (3, 3) => dw_s8::<3, 3, 9, 5>(tok, &ctx, output),
-            (3, 5) => dw_s8::<3, 5, 15, 8>(tok, &ctx, output),
-            (5, 3) => dw_s8::<5, 3, 15, 8>(tok, &ctx, output),
-            _ => dw_s8::<5, 5, 25, 13>(tok, &ctx, output),
+        match (plan.g.kernel_h, plan.g.kernel_w, narrow) {
+            (3, 3, false) => dw_s8::<3, 3, 9, 5>(tok, &ctx, output),
+            (3, 5, false) => dw_s8::<3, 5, 15, 8>(tok, &ctx, output),
+            (5, 3, false) => dw_s8::<5, 3, 15, 8>(tok, &ctx, output),
+            (_, _, false) => dw_s8::<5, 5, 25, 13>(tok, &ctx, output),
+            (3, 3, true) => dw_s8_narrow::<3, 3, 9, 5>(&ctx, output),
+            (3, 5, true) => dw_s8_narrow::<3, 5, 15, 8>(&ctx, output),
+            (5, 3, true) => dw_s8_narrow::<5, 3, 15, 8>(&ctx, output),
+            (_, _, true) => dw_s8_narrow::<5, 5, 25, 13>(&ctx, output),
         }
     }
     true
+}
+
+/// Bytes of one padded input row of [`dw_s8_narrow`].
+const NARROW_ROW: usize = 2048;
+
+/// Whether [`dw_s8_narrow`] takes a depthwise call (of [`super::depthwise_fast_shape`]): 8 or 16
+/// channels, stride 1 along the row (a block's pixels are then one contiguous run of input
+/// bytes per tap), and padded rows within [`NARROW_ROW`] bytes.
+pub(crate) fn covers_narrow(g: &Conv2dParams) -> bool {
+    matches!(g.in_c, 8 | 16)
+        && g.stride_w == 1
+        && (g.out_w + g.kernel_w + 2).saturating_mul(g.in_c) <= NARROW_ROW
 }
 
 struct S8Ctx<'a> {
@@ -317,7 +337,7 @@ unsafe fn finish_scalar(ctx: &S8Ctx, lo: __m512i, hi: __m512i, oc: usize, n: usi
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
 unsafe fn prepare_chunk<const TAPS: usize, const PAIRS: usize>(
     ctx: &S8Ctx,
-    c0: usize,
+    (c0, period): (usize, usize),
     cn: usize,
     pairs: &[(usize, usize); PAIRS],
     k: &mut Consts,
@@ -340,8 +360,13 @@ unsafe fn prepare_chunk<const TAPS: usize, const PAIRS: usize>(
             let mut live = [0i32; 8];
             for (i, (l, m)) in lanes.iter_mut().zip(live.iter_mut()).enumerate() {
                 let cc = 32 * v + PERM32[8 * h + i];
-                // Channel offsets below 2^30 (plan); dead lanes are masked off.
-                *l = (c0 + cc.min(cn.saturating_sub(1))) as i32;
+                // Channel offsets below 2^30 (plan); dead lanes are masked off. With a period,
+                // position `cc` holds channel `cc % period` (blocks of several pixels).
+                *l = if period > 0 {
+                    (cc % period) as i32
+                } else {
+                    (c0 + cc.min(cn.saturating_sub(1))) as i32
+                };
                 *m = if cc < cn { -1 } else { 0 };
             }
             // SAFETY: 8 i32 each.
@@ -538,11 +563,11 @@ unsafe fn dw_s8<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS
         // SAFETY: `ctx` from `conv2d_s8`; `c0 + cn ≤ c`; TAPS ≥ 9; AVX2 implied.
         unsafe {
             let pairs = tap_pairs::<TAPS, PAIRS>();
-            prepare_chunk::<TAPS, PAIRS>(ctx, c0, cn, &pairs, &mut k, &mut wpk);
+            prepare_chunk::<TAPS, PAIRS>(ctx, (c0, 0), cn, &pairs, &mut k, &mut wpk);
             if row4 {
                 // The same constants again, and the weights in the layout of `s8_row4`
                 // (6 ≤ MAX_PAIRS pairs per block).
-                prepare_chunk::<TAPS, 6>(ctx, c0, cn, &ROW4_PAIRS, &mut k, &mut wpk4);
+                prepare_chunk::<TAPS, 6>(ctx, (c0, 0), cn, &ROW4_PAIRS, &mut k, &mut wpk4);
             }
         }
         let kp = k.bias.0.as_ptr().cast::<i32>();
@@ -681,6 +706,101 @@ unsafe fn dw_s8<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS
             }
         }
         c0 += cn;
+    }
+}
+
+/// Depthwise layers of 8 or 16 channels at stride 1 ([`covers_narrow`]; VWW's 48×48×8): a
+/// 32-lane block is `32 / c` adjacent pixels of the row, whose taps are one contiguous run of
+/// 32 input bytes each, so the one-pixel loop's arithmetic serves 4 (or 2) pixels and stores
+/// their outputs at once. Each output row's input rows are first copied with their padding
+/// (input zero points) into row buffers, so every block reads whole runs. The block's
+/// constants and weights repeat with period `c` (`prepare_chunk`).
+///
+/// # Safety
+/// AVX-512 VNNI available; `ctx` built by [`conv2d_s8`] for a call [`covers_narrow`] takes;
+/// `KH × KW` is the kernel, `TAPS = KH·KW`, `PAIRS = ⌈TAPS/2⌉`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+unsafe fn dw_s8_narrow<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS: usize>(
+    ctx: &S8Ctx,
+    output: &mut [i8],
+) {
+    let g = &ctx.plan.g;
+    let c = g.in_c;
+    let per = 32 / c.max(1);
+    let zp = (-ctx.p.input_offset) as i8;
+    let mut k = Consts {
+        bias: A64([MaybeUninit::uninit(); CHUNK]),
+        mult: A64([MaybeUninit::uninit(); CHUNK]),
+        right: A64([MaybeUninit::uninit(); CHUNK]),
+        mask: A64([MaybeUninit::uninit(); CHUNK]),
+        rq: [Requant16::splat(0, 0); CHUNK / 16],
+    };
+    let mut wpk = A64([MaybeUninit::<i32>::uninit(); MAX_PAIRS * CHUNK]);
+    let pairs = tap_pairs::<TAPS, PAIRS>();
+    // SAFETY: `ctx` from `conv2d_s8`; 32 positions of period `c ≤ out_c`.
+    unsafe { prepare_chunk::<TAPS, PAIRS>(ctx, (0, c), 32, &pairs, &mut k, &mut wpk) };
+    let kp = k.bias.0.as_ptr().cast::<i32>();
+    let w = wpk.0.as_ptr().cast::<i32>();
+    // Padded row `kh`: column `j` holds input column `j − pad_left`, `out_w + KW + 2` columns
+    // (the last block's pixels past the row read the padding).
+    let row_len = (g.out_w + KW + 2) * c;
+    let mut rows = [[zp; NARROW_ROW]; KH];
+    let in_row = g.in_w * c;
+    let lead = (g.pad_left * c).min(row_len);
+    let out = output.as_mut_ptr();
+    let zero = _mm512_setzero_si512();
+    for b in 0..g.batch {
+        for oh in 0..g.out_h {
+            for (kh, row) in rows.iter_mut().enumerate() {
+                let row = &mut row[..row_len.min(NARROW_ROW)];
+                let src = (oh * g.stride_h + kh)
+                    .checked_sub(g.pad_top)
+                    .filter(|&ih| ih < g.in_h)
+                    .and_then(|ih| ctx.input.get((b * g.in_h + ih) * in_row..)?.get(..in_row));
+                let Some(src) = src else {
+                    row.fill(zp);
+                    continue;
+                };
+                let (head, rest) = row.split_at_mut(lead);
+                head.fill(zp);
+                let copied = src.len().min(rest.len());
+                let (body, tail) = rest.split_at_mut(copied);
+                body.copy_from_slice(&src[..copied]);
+                tail.fill(zp);
+            }
+            // SAFETY: output row `(b, oh)` exists.
+            let out_row = unsafe { out.add(((b * g.out_h + oh) * g.out_w) * c) };
+            let mut ow = 0;
+            while ow < g.out_w {
+                let n = ((g.out_w - ow) * c).min(32);
+                let mut tp = [rows[0].as_ptr(); TAPS];
+                for (t, p) in tp.iter_mut().enumerate() {
+                    // SAFETY: column `ow + kw` of row `kh`: 32 bytes from it end within
+                    // `row_len ≤ NARROW_ROW` (`ow + kw + per ≤ out_w + KW + 2`).
+                    *p = unsafe { rows[t / KW].as_ptr().add((ow + t % KW) * c) };
+                }
+                // SAFETY: 32 bytes at every tap pointer (above); the block's constants and
+                // weights at position 0 were written; `n` output bytes of pixels `ow ..`.
+                unsafe {
+                    let mut lo = _mm512_load_si512(kp.cast());
+                    let mut hi = _mm512_load_si512(kp.add(16).cast());
+                    for pr in 0..PAIRS {
+                        let a = _mm512_cvtepi8_epi16(_mm256_loadu_si256(tp[2 * pr].cast()));
+                        let bb = if 2 * pr + 1 < TAPS {
+                            _mm512_cvtepi8_epi16(_mm256_loadu_si256(tp[2 * pr + 1].cast()))
+                        } else {
+                            zero
+                        };
+                        let wl = _mm512_load_si512(w.add(pr * 32).cast());
+                        let wh = _mm512_load_si512(w.add(pr * 32 + 16).cast());
+                        lo = _mm512_dpwssd_epi32(lo, _mm512_unpacklo_epi16(a, bb), wl);
+                        hi = _mm512_dpwssd_epi32(hi, _mm512_unpackhi_epi16(a, bb), wh);
+                    }
+                    finish_block(ctx, &k, 0, lo, hi, 0, n, out_row.add(ow * c));
+                }
+                ow += per;
+            }
+        }
     }
 }
 

@@ -324,7 +324,8 @@ proptest! {
 fn s8_covers(name: &str, g: &Conv2dParams) -> bool {
     #[cfg(target_arch = "x86_64")]
     if name == "conv2d_s8_depthwise_avx512" {
-        return g.in_c >= super::depthwise_avx512::MIN_S8_CHANNELS;
+        return g.in_c >= super::depthwise_avx512::MIN_S8_CHANNELS
+            || super::depthwise_avx512::covers_narrow(g);
     }
     let _ = (name, g);
     true

@@ -451,7 +451,10 @@ fn conv2d_f32_weight_cache_matches_reference() {
 fn covers(name: &str, c: &Case) -> bool {
     let g = &c.p.geometry;
     #[cfg(target_arch = "x86_64")]
-    if name == "conv2d_s8_depthwise_avx512" && g.in_c < super::depthwise_avx512::MIN_S8_CHANNELS {
+    if name == "conv2d_s8_depthwise_avx512"
+        && g.in_c < super::depthwise_avx512::MIN_S8_CHANNELS
+        && !super::depthwise_avx512::covers_narrow(g)
+    {
         return false;
     }
     !name.contains("depthwise")
