@@ -136,12 +136,18 @@ pub(crate) fn conv2d_s8(
 const NARROW_ROW: usize = 2048;
 
 /// Whether [`dw_s8_narrow`] takes a depthwise call (of [`super::depthwise_fast_shape`]): 8 or 16
-/// channels, stride 1 along the row (a block's pixels are then one contiguous run of input
-/// bytes per tap), and padded rows within [`NARROW_ROW`] bytes.
+/// channels and padded rows ([`narrow_row_len`]) within [`NARROW_ROW`] bytes.
 pub(crate) fn covers_narrow(g: &Conv2dParams) -> bool {
-    matches!(g.in_c, 8 | 16)
-        && g.stride_w == 1
-        && (g.out_w + g.kernel_w + 2).saturating_mul(g.in_c) <= NARROW_ROW
+    matches!(g.in_c, 8 | 16) && narrow_row_len(g) <= NARROW_ROW
+}
+
+/// Bytes of a padded input row of [`dw_s8_narrow`]: the windows of `out_w` pixels rounded up to
+/// whole blocks (`32 / in_c` pixels; the last block's pixels past the row read the padding).
+fn narrow_row_len(g: &Conv2dParams) -> usize {
+    (g.out_w + 4)
+        .saturating_mul(g.stride_w)
+        .saturating_add(g.kernel_w)
+        .saturating_mul(g.in_c)
 }
 
 struct S8Ctx<'a> {
@@ -709,10 +715,10 @@ unsafe fn dw_s8<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS
     }
 }
 
-/// Depthwise layers of 8 or 16 channels at stride 1 ([`covers_narrow`]; VWW's 48×48×8): a
+/// Depthwise layers of 8 or 16 channels ([`covers_narrow`]; VWW's 48×48×8 and 24×24×16): a
 /// 32-lane block is `32 / c` adjacent pixels of the row, whose taps are one contiguous run of
-/// 32 input bytes each, so the one-pixel loop's arithmetic serves 4 (or 2) pixels and stores
-/// their outputs at once. Each output row's input rows are first copied with their padding
+/// 32 input bytes each at stride 1 (at stride 2, pieces of `c` bytes put together), so the
+/// one-pixel loop's arithmetic serves 4 (or 2) pixels and stores their outputs at once. Each output row's input rows are first copied with their padding
 /// (input zero points) into row buffers, so every block reads whole runs. The block's
 /// constants and weights repeat with period `c` (`prepare_chunk`).
 ///
@@ -741,9 +747,9 @@ unsafe fn dw_s8_narrow<const KH: usize, const KW: usize, const TAPS: usize, cons
     unsafe { prepare_chunk::<TAPS, PAIRS>(ctx, (0, c), 32, &pairs, &mut k, &mut wpk) };
     let kp = k.bias.0.as_ptr().cast::<i32>();
     let w = wpk.0.as_ptr().cast::<i32>();
-    // Padded row `kh`: column `j` holds input column `j − pad_left`, `out_w + KW + 2` columns
-    // (the last block's pixels past the row read the padding).
-    let row_len = (g.out_w + KW + 2) * c;
+    // Padded row `kh`: column `j` holds input column `j − pad_left` ([`narrow_row_len`]).
+    let row_len = narrow_row_len(g);
+    let step = g.stride_w * c;
     let mut rows = [[zp; NARROW_ROW]; KH];
     let in_row = g.in_w * c;
     let lead = (g.pad_left * c).min(row_len);
@@ -775,19 +781,38 @@ unsafe fn dw_s8_narrow<const KH: usize, const KW: usize, const TAPS: usize, cons
                 let n = ((g.out_w - ow) * c).min(32);
                 let mut tp = [rows[0].as_ptr(); TAPS];
                 for (t, p) in tp.iter_mut().enumerate() {
-                    // SAFETY: column `ow + kw` of row `kh`: 32 bytes from it end within
-                    // `row_len ≤ NARROW_ROW` (`ow + kw + per ≤ out_w + KW + 2`).
-                    *p = unsafe { rows[t / KW].as_ptr().add((ow + t % KW) * c) };
+                    // SAFETY: column `ow·stride_w + kw` of row `kh`; the block's pieces end
+                    // within `row_len ≤ NARROW_ROW` (`(ow + per)·stride_w + kw ≤ (out_w + 4)·
+                    // stride_w + KW` columns).
+                    *p = unsafe { rows[t / KW].as_ptr().add(ow * step + (t % KW) * c) };
                 }
+                // The block's 32 input bytes of a tap: one run at stride 1, else `per` pieces of
+                // `c` bytes, `step` apart.
+                let load = |p: *const i8| -> __m256i {
+                    // SAFETY: the pieces are inside the row buffer (above).
+                    unsafe {
+                        if step == c {
+                            _mm256_loadu_si256(p.cast())
+                        } else if c == 16 {
+                            _mm256_inserti128_si256::<1>(
+                                _mm256_castsi128_si256(_mm_loadu_si128(p.cast())),
+                                _mm_loadu_si128(p.add(step).cast()),
+                            )
+                        } else {
+                            let q = |j: usize| p.add(j * step).cast::<i64>().read_unaligned();
+                            _mm256_setr_epi64x(q(0), q(1), q(2), q(3))
+                        }
+                    }
+                };
                 // SAFETY: 32 bytes at every tap pointer (above); the block's constants and
                 // weights at position 0 were written; `n` output bytes of pixels `ow ..`.
                 unsafe {
                     let mut lo = _mm512_load_si512(kp.cast());
                     let mut hi = _mm512_load_si512(kp.add(16).cast());
                     for pr in 0..PAIRS {
-                        let a = _mm512_cvtepi8_epi16(_mm256_loadu_si256(tp[2 * pr].cast()));
+                        let a = _mm512_cvtepi8_epi16(load(tp[2 * pr]));
                         let bb = if 2 * pr + 1 < TAPS {
-                            _mm512_cvtepi8_epi16(_mm256_loadu_si256(tp[2 * pr + 1].cast()))
+                            _mm512_cvtepi8_epi16(load(tp[2 * pr + 1]))
                         } else {
                             zero
                         };
