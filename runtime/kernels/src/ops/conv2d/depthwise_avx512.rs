@@ -87,9 +87,9 @@ pub(crate) fn conv2d_s8(
     // 16 channels or fewer fill part of one 32-lane vector; the AVX2 kernel runs two pixels of
     // 8 channels, or one of 16, per 16-lane vector and was measured 1.2–2× faster on VWW's
     // 48×48×8 and 24×24×16 layers (`mote bench vww_int8.mote --per-op --isa avx2` beside the
-    // default, 2026-11-28 on an AVX-512 VNNI Zen 5). At stride 1, 8 or 16 channels run here as
-    // blocks of 4 or 2 pixels: VWW's 48×48×8 layer 0.0096 → 0.0042 ms
-    // (`scripts/bench-ab-layers.py`, 2026-11-29, same machine).
+    // default, 2026-11-28 on an AVX-512 VNNI Zen 5). Since 2026-11-29, 8 or 16 channels run
+    // here as blocks of 4 or 2 pixels ([`dw_s8_narrow`]): VWW's 48×48×8 layer 0.0096 → 0.0042
+    // ms, its 24×24×16 stride-2 layer 0.0050 → 0.0028 (`scripts/bench-ab-layers.py`).
     let narrow = covers_narrow(&plan.g);
     if p.geometry.in_c < MIN_S8_CHANNELS && !narrow {
         return false;
