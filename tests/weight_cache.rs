@@ -7,17 +7,7 @@
 use mote_format::AlignedBytes;
 
 fn compiled(model: &str, input: &str, shape: &[usize]) -> Vec<u8> {
-    let onnx = std::fs::read(
-        mote_tests::repo()
-            .join("models/mlperf-tiny")
-            .join(format!("{model}.onnx")),
-    )
-    .unwrap();
-    let opts = mote_compiler::CompileOptions {
-        input_shapes: vec![(input.into(), shape.to_vec())],
-        ..Default::default()
-    };
-    mote_compiler::compile(&onnx, &opts).unwrap().bytes
+    mote_tests::compiled_mlperf_tiny(model, input, shape)
 }
 
 #[test]

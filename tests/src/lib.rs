@@ -14,6 +14,22 @@ pub fn repo() -> PathBuf {
         .unwrap_or_default()
 }
 
+/// Compiles the MLPerf Tiny model `models/mlperf-tiny/{model}.onnx` with input `input` of
+/// `shape`; returns the model file's bytes.
+pub fn compiled_mlperf_tiny(model: &str, input: &str, shape: &[usize]) -> Vec<u8> {
+    let onnx = std::fs::read(
+        repo()
+            .join("models/mlperf-tiny")
+            .join(format!("{model}.onnx")),
+    )
+    .unwrap();
+    let opts = mote_compiler::CompileOptions {
+        input_shapes: vec![(input.into(), shape.to_vec())],
+        ..Default::default()
+    };
+    mote_compiler::compile(&onnx, &opts).unwrap().bytes
+}
+
 /// Compiles `onnx` and runs it on `inputs` (f32, in declaration order); returns the outputs.
 pub fn compile_and_run(
     onnx: &[u8],

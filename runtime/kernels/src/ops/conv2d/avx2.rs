@@ -1496,7 +1496,16 @@ unsafe fn gemm_f32(
                     } else {
                         let band_rows = (oh1 - oh0 - 1) * g.stride_h + win_h;
                         let dst = band_buf.get_mut(..band_rows * pw * cpg).unwrap_or(&mut []);
-                        fill_band_f32(dst, input, g, (cpg, grp, b), (oh0 * g.stride_h, pw));
+                        super::fill_padded_rows(
+                            dst,
+                            input,
+                            g,
+                            (cpg, grp, b),
+                            (oh0 * g.stride_h, pw),
+                            0.0,
+                            |x| x,
+                            |d, s| d.copy_from_slice(s),
+                        );
                         band_buf.as_ptr()
                     };
                     let first = if in_place { 0 } else { oh0 };
@@ -1627,49 +1636,6 @@ fn band_f32(plan: &S8Plan) -> Option<(usize, usize)> {
     let rows = BAND_F32 / pw.checked_mul(plan.cpg)?.max(1);
     let bh = rows.checked_sub(win_h)? / g.stride_h.max(1) + 1;
     Some((pw, bh.min(g.out_h.max(1))))
-}
-
-/// Copies the padded input rows `y0 ..` of group `grp` of image `b` into `dst` (rows of
-/// `pw · cpg` floats): row `y`, column `x` hold input pixel `(y0 + y − pad_top, x − pad_left)`,
-/// or zeros outside the input.
-fn fill_band_f32(
-    dst: &mut [f32],
-    input: &[f32],
-    g: &Conv2dParams,
-    (cpg, grp, b): (usize, usize, usize),
-    (y0, pw): (usize, usize),
-) {
-    let in_row = g.in_w * g.in_c;
-    for (y, row) in dst.chunks_exact_mut((pw * cpg).max(1)).enumerate() {
-        let src = (y0 + y)
-            .checked_sub(g.pad_top)
-            .filter(|&iy| iy < g.in_h)
-            .and_then(|iy| input.get((b * g.in_h + iy) * in_row..(b * g.in_h + iy + 1) * in_row));
-        let Some(src) = src else {
-            row.fill(0.0);
-            continue;
-        };
-        if g.groups == 1 {
-            let lead = (g.pad_left * cpg).min(row.len());
-            let (head, rest) = row.split_at_mut(lead);
-            head.fill(0.0);
-            let copied = src.len().min(rest.len());
-            let (body, tail) = rest.split_at_mut(copied);
-            body.copy_from_slice(&src[..copied]);
-            tail.fill(0.0);
-            continue;
-        }
-        for (x, px) in row.chunks_exact_mut(cpg.max(1)).enumerate() {
-            let at = x
-                .checked_sub(g.pad_left)
-                .filter(|&ix| ix < g.in_w)
-                .map(|ix| ix * g.in_c + grp * cpg);
-            match at.and_then(|at| src.get(at..at + cpg)) {
-                Some(s) => px.copy_from_slice(s),
-                None => px.fill(0.0),
-            }
-        }
-    }
 }
 
 /// The first `len` elements of `buf` (at most its length) set to `value`, as an initialized

@@ -610,6 +610,38 @@ fn input_correction(input_offset: i32, layout: WeightBytes) -> i32 {
     }
 }
 
+/// The initial accumulators and requantization constants of a block of signed weights
+/// (channels `oc .. oc + n`, `nv` vectors, `sums` its `Σ w` from [`pack`]).
+///
+/// # Safety
+/// AVX-512 VNNI available; `oc + n ≤ out_c`; `nv = ⌈n/16⌉ ≤ 4`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[inline]
+unsafe fn signed_block_consts(
+    ctx: &Ctx,
+    oc: usize,
+    n: usize,
+    nv: usize,
+    sums: &[__m512i; 4],
+) -> ([__m512i; 4], [Requant16; 4]) {
+    let mut init = [_mm512_setzero_si512(); 4];
+    let mut rq = [Requant16::splat(0, 0); 4];
+    for j in 0..nv {
+        let lanes = n.saturating_sub(16 * j).min(16);
+        // SAFETY: channels `oc + 16j .. + lanes ≤ out_c` (caller).
+        unsafe {
+            init[j] = init_acc(ctx, oc + 16 * j, lanes, sums[j], WeightBytes::Signed);
+            rq[j] = Requant16::load(
+                ctx.mults.as_ptr().add(oc + 16 * j),
+                ctx.shifts.as_ptr().add(oc + 16 * j),
+                lanes,
+            )
+            .with_output_offset(ctx.folded_offset());
+        }
+    }
+    (init, rq)
+}
+
 /// Bias plus the input correction ([`input_correction`]) `· Σ w`, for channels `oc .. oc + n`.
 ///
 /// # Safety
@@ -1006,7 +1038,17 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
                 let image_base = match image {
                     Some((_, pw)) if !in_place => {
                         let flip = if flipped { i8::MIN } else { 0 };
-                        fill_tap_image(image_buf, ctx.input, g, (cpg, grp, b), (pw, zp), flip);
+                        // Copied with the padding (zero points), every byte xor `flip`.
+                        super::fill_padded_rows(
+                            image_buf,
+                            ctx.input,
+                            g,
+                            (cpg, grp, b),
+                            (0, pw),
+                            zp ^ flip,
+                            |x| x ^ flip,
+                            |d, s| copy_channels(d, s, flip),
+                        );
                         image_buf.as_ptr()
                     }
                     // SAFETY: image `b` of the input (`b < batch`), channels of group 0.
@@ -1140,53 +1182,6 @@ fn tap_image(plan: &S8Plan) -> Option<(usize, usize)> {
     (ph.checked_mul(pw)?.checked_mul(plan.cpg)? <= TAP_IMAGE_BYTES).then_some((ph, pw))
 }
 
-/// Copies group `grp` of input image `b` into `dst` (rows of `pw · cpg` bytes) with the
-/// padding: row `y`, column `x` hold input pixel `(y − pad_top, x − pad_left)`, or the zero
-/// point `zp` outside the input; every byte xor `flip` (`i8::MIN` flips to unsigned, 0 keeps).
-fn fill_tap_image(
-    dst: &mut [i8],
-    input: &[i8],
-    g: &super::Conv2dParams,
-    (cpg, grp, b): (usize, usize, usize),
-    (pw, zp): (usize, i8),
-    flip: i8,
-) {
-    let zp = zp ^ flip;
-    let in_row = g.in_w * g.in_c;
-    for (y, row) in dst.chunks_exact_mut((pw * cpg).max(1)).enumerate() {
-        let src = y
-            .checked_sub(g.pad_top)
-            .filter(|&iy| iy < g.in_h)
-            .and_then(|iy| input.get((b * g.in_h + iy) * in_row..(b * g.in_h + iy + 1) * in_row));
-        let Some(src) = src else {
-            row.fill(zp);
-            continue;
-        };
-        if g.groups == 1 {
-            let lead = (g.pad_left * cpg).min(row.len());
-            let (head, rest) = row.split_at_mut(lead);
-            head.fill(zp);
-            let copied = src.len().min(rest.len());
-            let (body, tail) = rest.split_at_mut(copied);
-            for (d, s) in body.iter_mut().zip(src) {
-                *d = s ^ flip;
-            }
-            tail.fill(zp);
-            continue;
-        }
-        for (x, px) in row.chunks_exact_mut(cpg.max(1)).enumerate() {
-            let at = x
-                .checked_sub(g.pad_left)
-                .filter(|&ix| ix < g.in_w)
-                .map(|ix| ix * g.in_c + grp * cpg);
-            match at.and_then(|at| src.get(at..at + cpg)) {
-                Some(s) => copy_channels(px, s, flip),
-                None => px.fill(zp),
-            }
-        }
-    }
-}
-
 /// One pixel's channels, each byte xor `flip`: the common widths as fixed-size loops (a
 /// variable-length copy is a `memcpy` call per pixel).
 #[inline(always)]
@@ -1241,9 +1236,9 @@ unsafe fn gemm_window(ctx: &Ctx, wq: usize, output: &mut [i8]) {
     // Written by `pack` before the tiles read it.
     let mut packed = Aligned([MaybeUninit::<i32>::uninit(); WINDOW_MAX_DEPTH / 4 * 64]);
     let packed = packed.0.as_mut_ptr().cast::<i32>();
-    let mut rows_store = Aligned([MaybeUninit::<u8>::uninit(); WINDOW_ROWS_BYTES]);
+    let mut rows_store = Aligned([MaybeUninit::<i8>::uninit(); WINDOW_ROWS_BYTES]);
     let rows = super::avx2::init_prefix(&mut rows_store.0, g.kernel_h * row_len, 0);
-    let fill = ((-ctx.p.input_offset) as u8) ^ 0x80;
+    let fill = ((-ctx.p.input_offset) as i8) ^ i8::MIN;
     let lead = g.pad_left * cin;
     let in_row = g.in_w * cin;
     // Segment `kh` of a window: kernel row `kh`, in row buffer `kh`.
@@ -1273,21 +1268,8 @@ unsafe fn gemm_window(ctx: &Ctx, wq: usize, output: &mut [i8]) {
         // SAFETY: `n ≤ 64` rows of `kp ≤ WINDOW_MAX_DEPTH` bytes in `padded`; `packed` holds
         // `kp/4 · 64` dwords, 64-byte aligned.
         let sums = unsafe { pack(padded.as_ptr(), kp, n, nv, WeightBytes::Signed, packed) };
-        let mut init = [_mm512_setzero_si512(); 4];
-        let mut rq = [Requant16::splat(0, 0); 4];
-        for j in 0..nv {
-            let lanes = (n - 16 * j).min(16);
-            // SAFETY: channels `nb + 16j .. + lanes ≤ out_c`.
-            unsafe {
-                init[j] = init_acc(ctx, nb + 16 * j, lanes, sums[j], WeightBytes::Signed);
-                rq[j] = Requant16::load(
-                    ctx.mults.as_ptr().add(nb + 16 * j),
-                    ctx.shifts.as_ptr().add(nb + 16 * j),
-                    lanes,
-                )
-                .with_output_offset(ctx.folded_offset());
-            }
-        }
+        // SAFETY: channels `nb .. nb + n ≤ out_c`, `nv = ⌈n/16⌉`.
+        let (mut init, mut rq) = unsafe { signed_block_consts(ctx, nb, n, nv, &sums) };
         // Eight channels (VWW's first layer): two pixels per vector, the packed weights, initial
         // accumulators and requantization constants repeated in lanes 8–15.
         let pairs = ctx.simple && n == 8;
@@ -1321,7 +1303,8 @@ unsafe fn gemm_window(ctx: &Ctx, wq: usize, output: &mut [i8]) {
                             ctx.input.get(at..at + in_row)
                         })
                         .unwrap_or(&[]);
-                    fill_window_row(row, src, lead, fill);
+                    // Flipped to unsigned, the padding the flipped zero point.
+                    super::fill_padded_row(row, src, lead, fill, |x| x ^ i8::MIN);
                 }
                 let out_row = ((b * g.out_h + oh) * g.out_w) * g.out_c + nb;
                 if pairs {
@@ -1397,7 +1380,7 @@ unsafe fn gemm_window(ctx: &Ctx, wq: usize, output: &mut [i8]) {
 #[allow(clippy::too_many_arguments)]
 unsafe fn window_pairs_row(
     ctx: &Ctx,
-    rows: &[u8],
+    rows: &[i8],
     wq: usize,
     offs: &[usize],
     w: *const i32,
@@ -1467,22 +1450,6 @@ unsafe fn window_pairs_row(
         }
         ow0 += 2 * MR;
     }
-}
-
-/// One padded, flipped input row of [`gemm_window`]: `lead` bytes of the flipped zero point
-/// (`fill`), the input row `src` (empty for a padding row) with each byte flipped (`x ^ 0x80`),
-/// then `fill` to the end.
-#[inline]
-fn fill_window_row(dst: &mut [u8], src: &[i8], lead: usize, fill: u8) {
-    let lead = lead.min(dst.len());
-    let (head, rest) = dst.split_at_mut(lead);
-    head.fill(fill);
-    let copied = src.len().min(rest.len());
-    let (body, tail) = rest.split_at_mut(copied);
-    for (d, s) in body.iter_mut().zip(src) {
-        *d = (*s as u8) ^ 0x80;
-    }
-    tail.fill(fill);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1714,21 +1681,8 @@ unsafe fn small_groups_n<const Q: usize>(ctx: &Ctx, output: &mut [i8]) {
                 packed,
             )
         };
-        let mut init = [_mm512_setzero_si512(); 4];
-        let mut rq = [Requant16::splat(0, 0); 4];
-        for j in 0..nv {
-            let lanes = (n - 16 * j).min(16);
-            // SAFETY: channels `oc + 16j .. + lanes ≤ out_c`.
-            unsafe {
-                init[j] = init_acc(ctx, oc + 16 * j, lanes, sums[j], WeightBytes::Signed);
-                rq[j] = Requant16::load(
-                    ctx.mults.as_ptr().add(oc + 16 * j),
-                    ctx.shifts.as_ptr().add(oc + 16 * j),
-                    lanes,
-                )
-                .with_output_offset(ctx.folded_offset());
-            }
-        }
+        // SAFETY: channels `oc .. oc + n ≤ out_c`, `nv = ⌈n/16⌉`.
+        let (init, rq) = unsafe { signed_block_consts(ctx, oc, n, nv, &sums) };
         for b in 0..g.batch {
             let mut m0 = 0;
             // The output row and column of pixel `m0`.

@@ -175,6 +175,20 @@ struct Consts {
     rq: [Requant16; CHUNK / 16],
 }
 
+impl Consts {
+    /// Unwritten constants (`prepare_chunk` fills what a chunk reads).
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+    fn new() -> Self {
+        Consts {
+            bias: A64([MaybeUninit::uninit(); CHUNK]),
+            mult: A64([MaybeUninit::uninit(); CHUNK]),
+            right: A64([MaybeUninit::uninit(); CHUNK]),
+            mask: A64([MaybeUninit::uninit(); CHUNK]),
+            rq: [Requant16::splat(0, 0); CHUNK / 16],
+        }
+    }
+}
+
 /// Consecutive taps paired, `(0, 1), (2, 3), …`, the last with nothing when `TAPS` is odd: the
 /// layout of the one-pixel loop.
 const fn tap_pairs<const TAPS: usize, const PAIRS: usize>() -> [(usize, usize); PAIRS] {
@@ -544,13 +558,7 @@ unsafe fn dw_s8<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS
     let zp = (-ctx.p.input_offset) as i8;
     // Input zero points for padding taps; 32 spare bytes so full-block loads stay inside.
     let zrow = [zp; CHUNK + 32];
-    let mut k = Consts {
-        bias: A64([MaybeUninit::uninit(); CHUNK]),
-        mult: A64([MaybeUninit::uninit(); CHUNK]),
-        right: A64([MaybeUninit::uninit(); CHUNK]),
-        mask: A64([MaybeUninit::uninit(); CHUNK]),
-        rq: [Requant16::splat(0, 0); CHUNK / 16],
-    };
+    let mut k = Consts::new();
     let mut wpk = A64([MaybeUninit::<i32>::uninit(); MAX_PAIRS * CHUNK]);
     // 3×3 at stride 1: four pixels at a time where their windows are inside the row
     // ([`s8_row4`], its own weight layout); the rest one pixel at a time. Rows of fewer than
@@ -560,7 +568,6 @@ unsafe fn dw_s8<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS
     let mut wpk4 = A64([MaybeUninit::<i32>::uninit(); MAX_PAIRS * CHUNK]);
     let x = ctx.input.as_ptr();
     let out = output.as_mut_ptr();
-    let zero = _mm512_setzero_si512();
     let mut c0 = 0;
     while c0 < c {
         let cn = (c - c0).min(CHUNK);
@@ -655,25 +662,11 @@ unsafe fn dw_s8<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS
                         // SAFETY: `cb + 32 ≤ cn`: every tap pointer (a pixel's chunk or the zero
                         // row) has 32 bytes at `cb`; constants and weights of block `v` written.
                         unsafe {
-                            let mut lo = _mm512_load_si512(kp.add(cb).cast());
-                            let mut hi = _mm512_load_si512(kp.add(cb + 16).cast());
-                            let w = wp.add(v * PAIRS * 32);
-                            for pr in 0..PAIRS {
-                                let a = _mm512_cvtepi8_epi16(_mm256_loadu_si256(
-                                    tp[2 * pr].add(cb).cast(),
-                                ));
-                                let bb = if 2 * pr + 1 < TAPS {
-                                    _mm512_cvtepi8_epi16(_mm256_loadu_si256(
-                                        tp[2 * pr + 1].add(cb).cast(),
-                                    ))
-                                } else {
-                                    zero
-                                };
-                                let wl = _mm512_load_si512(w.add(pr * 32).cast());
-                                let wh = _mm512_load_si512(w.add(pr * 32 + 16).cast());
-                                lo = _mm512_dpwssd_epi32(lo, _mm512_unpacklo_epi16(a, bb), wl);
-                                hi = _mm512_dpwssd_epi32(hi, _mm512_unpackhi_epi16(a, bb), wh);
-                            }
+                            let (lo, hi) = block_taps::<TAPS, PAIRS>(
+                                kp.add(cb),
+                                wp.add(v * PAIRS * 32),
+                                |t| _mm256_loadu_si256(tp[t].add(cb).cast()),
+                            );
                             finish_block(ctx, &k, cb, lo, hi, c0 + cb, 32, dst.add(cb));
                         }
                     }
@@ -683,27 +676,11 @@ unsafe fn dw_s8<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS
                         // SAFETY: `cb + tail = cn`: the masked loads read `tail` bytes at `cb` of
                         // every tap pointer; the block's constants and weights were written.
                         unsafe {
-                            let mut lo = _mm512_load_si512(kp.add(cb).cast());
-                            let mut hi = _mm512_load_si512(kp.add(cb + 16).cast());
-                            let w = wp.add(full * PAIRS * 32);
-                            for pr in 0..PAIRS {
-                                let a = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(
-                                    mk,
-                                    tp[2 * pr].add(cb),
-                                ));
-                                let bb = if 2 * pr + 1 < TAPS {
-                                    _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(
-                                        mk,
-                                        tp[2 * pr + 1].add(cb),
-                                    ))
-                                } else {
-                                    zero
-                                };
-                                let wl = _mm512_load_si512(w.add(pr * 32).cast());
-                                let wh = _mm512_load_si512(w.add(pr * 32 + 16).cast());
-                                lo = _mm512_dpwssd_epi32(lo, _mm512_unpacklo_epi16(a, bb), wl);
-                                hi = _mm512_dpwssd_epi32(hi, _mm512_unpackhi_epi16(a, bb), wh);
-                            }
+                            let (lo, hi) = block_taps::<TAPS, PAIRS>(
+                                kp.add(cb),
+                                wp.add(full * PAIRS * 32),
+                                |t| _mm256_maskz_loadu_epi8(mk, tp[t].add(cb)),
+                            );
                             finish_block(ctx, &k, cb, lo, hi, c0 + cb, tail, dst.add(cb));
                         }
                     }
@@ -712,6 +689,40 @@ unsafe fn dw_s8<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS
             }
         }
         c0 += cn;
+    }
+}
+
+/// One 32-lane block of the one-pixel layout: the constants' initial accumulators at `kp`
+/// (positions `0 .. 32` in [`PERM32`] order) plus every tap pair's products, `load(t)` the 32
+/// input bytes of tap `t`, `w` the block's `PAIRS · 32` packed dwords; returns `(lo, hi)`.
+///
+/// # Safety
+/// AVX-512 VNNI; `kp` readable for 32 aligned i32 and `w` for `PAIRS · 32`; `load` valid for
+/// every tap `t < TAPS`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[inline]
+unsafe fn block_taps<const TAPS: usize, const PAIRS: usize>(
+    kp: *const i32,
+    w: *const i32,
+    load: impl Fn(usize) -> __m256i,
+) -> (__m512i, __m512i) {
+    // SAFETY: the caller's ranges.
+    unsafe {
+        let mut lo = _mm512_load_si512(kp.cast());
+        let mut hi = _mm512_load_si512(kp.add(16).cast());
+        for pr in 0..PAIRS {
+            let a = _mm512_cvtepi8_epi16(load(2 * pr));
+            let bb = if 2 * pr + 1 < TAPS {
+                _mm512_cvtepi8_epi16(load(2 * pr + 1))
+            } else {
+                _mm512_setzero_si512()
+            };
+            let wl = _mm512_load_si512(w.add(pr * 32).cast());
+            let wh = _mm512_load_si512(w.add(pr * 32 + 16).cast());
+            lo = _mm512_dpwssd_epi32(lo, _mm512_unpacklo_epi16(a, bb), wl);
+            hi = _mm512_dpwssd_epi32(hi, _mm512_unpackhi_epi16(a, bb), wh);
+        }
+        (lo, hi)
     }
 }
 
@@ -734,13 +745,7 @@ unsafe fn dw_s8_narrow<const KH: usize, const KW: usize, const TAPS: usize, cons
     let c = g.in_c;
     let per = 32 / c.max(1);
     let zp = (-ctx.p.input_offset) as i8;
-    let mut k = Consts {
-        bias: A64([MaybeUninit::uninit(); CHUNK]),
-        mult: A64([MaybeUninit::uninit(); CHUNK]),
-        right: A64([MaybeUninit::uninit(); CHUNK]),
-        mask: A64([MaybeUninit::uninit(); CHUNK]),
-        rq: [Requant16::splat(0, 0); CHUNK / 16],
-    };
+    let mut k = Consts::new();
     let mut wpk = A64([MaybeUninit::<i32>::uninit(); MAX_PAIRS * CHUNK]);
     let pairs = tap_pairs::<TAPS, PAIRS>();
     // SAFETY: `ctx` from `conv2d_s8`; 32 positions of period `c ≤ out_c`.
@@ -754,7 +759,6 @@ unsafe fn dw_s8_narrow<const KH: usize, const KW: usize, const TAPS: usize, cons
     let in_row = g.in_w * c;
     let lead = (g.pad_left * c).min(row_len);
     let out = output.as_mut_ptr();
-    let zero = _mm512_setzero_si512();
     for b in 0..g.batch {
         for oh in 0..g.out_h {
             for (kh, row) in rows.iter_mut().enumerate() {
@@ -763,16 +767,7 @@ unsafe fn dw_s8_narrow<const KH: usize, const KW: usize, const TAPS: usize, cons
                     .checked_sub(g.pad_top)
                     .filter(|&ih| ih < g.in_h)
                     .and_then(|ih| ctx.input.get((b * g.in_h + ih) * in_row..)?.get(..in_row));
-                let Some(src) = src else {
-                    row.fill(zp);
-                    continue;
-                };
-                let (head, rest) = row.split_at_mut(lead);
-                head.fill(zp);
-                let copied = src.len().min(rest.len());
-                let (body, tail) = rest.split_at_mut(copied);
-                body.copy_from_slice(&src[..copied]);
-                tail.fill(zp);
+                super::fill_padded_row(row, src.unwrap_or(&[]), lead, zp, |x| x);
             }
             // SAFETY: output row `(b, oh)` exists.
             let out_row = unsafe { out.add(((b * g.out_h + oh) * g.out_w) * c) };
@@ -807,20 +802,7 @@ unsafe fn dw_s8_narrow<const KH: usize, const KW: usize, const TAPS: usize, cons
                 // SAFETY: 32 bytes at every tap pointer (above); the block's constants and
                 // weights at position 0 were written; `n` output bytes of pixels `ow ..`.
                 unsafe {
-                    let mut lo = _mm512_load_si512(kp.cast());
-                    let mut hi = _mm512_load_si512(kp.add(16).cast());
-                    for pr in 0..PAIRS {
-                        let a = _mm512_cvtepi8_epi16(load(tp[2 * pr]));
-                        let bb = if 2 * pr + 1 < TAPS {
-                            _mm512_cvtepi8_epi16(load(tp[2 * pr + 1]))
-                        } else {
-                            zero
-                        };
-                        let wl = _mm512_load_si512(w.add(pr * 32).cast());
-                        let wh = _mm512_load_si512(w.add(pr * 32 + 16).cast());
-                        lo = _mm512_dpwssd_epi32(lo, _mm512_unpacklo_epi16(a, bb), wl);
-                        hi = _mm512_dpwssd_epi32(hi, _mm512_unpackhi_epi16(a, bb), wh);
-                    }
+                    let (lo, hi) = block_taps::<TAPS, PAIRS>(kp, w, |t| load(tp[t]));
                     finish_block(ctx, &k, 0, lo, hi, 0, n, out_row.add(ow * c));
                 }
                 ow += per;

@@ -842,6 +842,71 @@ impl S8Plan {
     }
 }
 
+/// One padded input row of the x86 window, tap-image, band and narrow-depthwise paths: `lead`
+/// elements of `fill` (the left padding), then the input row `src` (empty for a padding row)
+/// each element through `map`, then `fill` to the end of `dst`.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+pub(crate) fn fill_padded_row<T: Copy>(
+    dst: &mut [T],
+    src: &[T],
+    lead: usize,
+    fill: T,
+    map: impl Fn(T) -> T,
+) {
+    let (head, rest) = dst.split_at_mut(lead.min(dst.len()));
+    head.fill(fill);
+    let copied = src.len().min(rest.len());
+    let (body, tail) = rest.split_at_mut(copied);
+    for (d, s) in body.iter_mut().zip(src) {
+        *d = map(*s);
+    }
+    tail.fill(fill);
+}
+
+/// Copies padded input rows `y0 ..` of group `grp` of image `b` into `dst` (rows of `pw · cpg`
+/// elements): row `y`, column `x` hold input pixel `(y0 + y − pad_top, x − pad_left)` through
+/// `map`, or `fill` outside the input. `copy` moves one pixel's `cpg` channels (fixed-size
+/// moves where the caller has them: a variable-length copy is a `memcpy` call per pixel).
+#[cfg(target_arch = "x86_64")]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn fill_padded_rows<T: Copy>(
+    dst: &mut [T],
+    input: &[T],
+    g: &Conv2dParams,
+    (cpg, grp, b): (usize, usize, usize),
+    (y0, pw): (usize, usize),
+    fill: T,
+    map: impl Fn(T) -> T,
+    copy: impl Fn(&mut [T], &[T]),
+) {
+    let in_row = g.in_w * g.in_c;
+    for (y, row) in dst.chunks_exact_mut((pw * cpg).max(1)).enumerate() {
+        let src = (y0 + y)
+            .checked_sub(g.pad_top)
+            .filter(|&iy| iy < g.in_h)
+            .and_then(|iy| input.get((b * g.in_h + iy) * in_row..(b * g.in_h + iy + 1) * in_row));
+        let Some(src) = src else {
+            row.fill(fill);
+            continue;
+        };
+        if g.groups == 1 {
+            fill_padded_row(row, src, g.pad_left * cpg, fill, &map);
+            continue;
+        }
+        for (x, px) in row.chunks_exact_mut(cpg.max(1)).enumerate() {
+            let at = x
+                .checked_sub(g.pad_left)
+                .filter(|&ix| ix < g.in_w)
+                .map(|ix| ix * g.in_c + grp * cpg);
+            match at.and_then(|at| src.get(at..at + cpg)) {
+                Some(s) => copy(px, s),
+                None => px.fill(fill),
+            }
+        }
+    }
+}
+
 /// Where a GEMM tile of `R` rows reads their depth: segment `s` (a tap, a kernel row or a whole
 /// im2col row) of every row.
 #[cfg(target_arch = "x86_64")]
