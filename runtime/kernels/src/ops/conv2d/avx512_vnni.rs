@@ -1045,9 +1045,7 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
                             g,
                             (cpg, grp, b),
                             (0, pw),
-                            zp ^ flip,
-                            |x| x ^ flip,
-                            |d, s| copy_channels(d, s, flip),
+                            (zp ^ flip, flip),
                         );
                         image_buf.as_ptr()
                     }
@@ -1182,35 +1180,6 @@ fn tap_image(plan: &S8Plan) -> Option<(usize, usize)> {
     (ph.checked_mul(pw)?.checked_mul(plan.cpg)? <= TAP_IMAGE_BYTES).then_some((ph, pw))
 }
 
-/// One pixel's channels, each byte xor `flip`: the common widths as fixed-size loops (a
-/// variable-length copy is a `memcpy` call per pixel).
-#[inline(always)]
-fn copy_channels(dst: &mut [i8], src: &[i8], flip: i8) {
-    fn fixed<const N: usize>(dst: &mut [i8], src: &[i8], flip: i8) -> bool {
-        match (<&mut [i8; N]>::try_from(dst), <&[i8; N]>::try_from(src)) {
-            (Ok(d), Ok(s)) => {
-                for (d, s) in d.iter_mut().zip(s) {
-                    *d = s ^ flip;
-                }
-                true
-            }
-            _ => false,
-        }
-    }
-    let done = match dst.len() {
-        16 => fixed::<16>(dst, src, flip),
-        32 => fixed::<32>(dst, src, flip),
-        64 => fixed::<64>(dst, src, flip),
-        128 => fixed::<128>(dst, src, flip),
-        _ => false,
-    };
-    if !done {
-        for (d, s) in dst.iter_mut().zip(src) {
-            *d = s ^ flip;
-        }
-    }
-}
-
 /// The window path ([`window_rows`]): for each output row, its `kernel_h` input rows are copied
 /// into a stack buffer with the padding filled in (input zero points) and every byte flipped to
 /// unsigned, so every window of the row is read in place at `ow · stride_w · in_c`: no border
@@ -1304,7 +1273,7 @@ unsafe fn gemm_window(ctx: &Ctx, wq: usize, output: &mut [i8]) {
                         })
                         .unwrap_or(&[]);
                     // Flipped to unsigned, the padding the flipped zero point.
-                    super::fill_padded_row(row, src, lead, fill, |x| x ^ i8::MIN);
+                    super::fill_padded_row(row, src, lead, fill, i8::MIN);
                 }
                 let out_row = ((b * g.out_h + oh) * g.out_w) * g.out_c + nb;
                 if pairs {

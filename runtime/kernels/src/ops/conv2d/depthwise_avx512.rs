@@ -767,7 +767,7 @@ unsafe fn dw_s8_narrow<const KH: usize, const KW: usize, const TAPS: usize, cons
                     .checked_sub(g.pad_top)
                     .filter(|&ih| ih < g.in_h)
                     .and_then(|ih| ctx.input.get((b * g.in_h + ih) * in_row..)?.get(..in_row));
-                super::fill_padded_row(row, src.unwrap_or(&[]), lead, zp, |x| x);
+                super::fill_padded_row(row, src.unwrap_or(&[]), lead, zp, 0);
             }
             // SAFETY: output row `(b, oh)` exists.
             let out_row = unsafe { out.add(((b * g.out_h + oh) * g.out_w) * c) };
