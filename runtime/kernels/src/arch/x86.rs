@@ -419,7 +419,7 @@ impl Requant16 {
     }
 
     /// From per-lane multipliers and left and right shifts (`right` in `[0, 31]`; the folded
-    /// constants of [`Requant16::rescale`] need `left ≤ 30`).
+    /// constants of [`Requant16::fold`] need `left ≤ 30`).
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
     #[inline]
     fn new(mult: __m512i, left: __m512i, right: __m512i) -> Self {

@@ -7,10 +7,12 @@
 //!   at load into the host's weight cache) as
 //!   `[K/4][64]` dwords (4 consecutive depth bytes of one channel), so one `vpdpbusd` multiplies
 //!   a broadcast dword of the input (4 depth values of one pixel) with 16 channels. A tile is 6
-//!   pixels × up to 64 channels (24 accumulators). The input is read in place through one
-//!   pointer per tap (padding taps point at a row of input zero points) when `in_c/groups` is a
-//!   multiple of 4. First layers (3 channels, short kernel rows) read their windows kernel row
-//!   by kernel row from padded copies of the input rows ([`gemm_window`]); other depths are
+//!   pixels × up to 64 channels (24 accumulators). When `in_c/groups` is a multiple of 4 the
+//!   windows are read in place: as fixed tap offsets from each pixel's window corner in one
+//!   image (the input, or a padded copy of the group: [`tap_image`]), else (pointwise layers,
+//!   images too large for the copy) through one pointer per tap (padding taps point at a row of
+//!   input zero points). First layers (3 channels, short kernel rows) read their windows kernel
+//!   row by kernel row from padded copies of the input rows ([`gemm_window`]); other depths are
 //!   gathered (im2col) into a stack buffer with the depth padded to a multiple of 4.
 //! - **Depthwise**: channels in vectors of 32, pairs of taps interleaved as i16 and multiplied
 //!   and accumulated with `vpdpwssd` (exact: `|x + offset| ≤ 255`, `|w| ≤ 128`).
