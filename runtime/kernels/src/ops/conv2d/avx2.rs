@@ -1381,15 +1381,13 @@ unsafe fn gemm_f32(
         }
         _ => &mut [],
     };
-    let mut tap_offs = [0usize; super::MAX_TAPS];
-    let (row_stride, px_stride) = match band {
+    let strides = match band {
         Some((pw, _)) if !in_place => (pw * cpg, cpg),
         _ => (g.in_w * g.in_c, g.in_c),
     };
-    for (t, off) in tap_offs.iter_mut().enumerate().take(plan.taps) {
-        let (kh, kw) = (t / g.kernel_w, t % g.kernel_w);
-        *off = kh * g.dilation_h * row_stride + kw * g.dilation_w * px_stride;
-    }
+    let (row_stride, px_stride) = strides;
+    let mut tap_store = [0usize; super::MAX_TAPS];
+    let tap_offs = plan.tap_offsets(strides, &mut tap_store);
 
     for grp in 0..g.groups {
         let mut nb = 0;
@@ -1482,11 +1480,6 @@ unsafe fn gemm_f32(
                 };
                 // Bands of `bh` output rows: their padded input rows copied (unless the input
                 // is read in place), every tile's windows at the tap offsets from its corners.
-                let (row_stride, px_stride) = if in_place {
-                    (g.in_w * g.in_c, g.in_c)
-                } else {
-                    (pw * cpg, cpg)
-                };
                 let mut oh0 = 0;
                 while oh0 < g.out_h {
                     let oh1 = (oh0 + bh).min(g.out_h);
@@ -1522,7 +1515,7 @@ unsafe fn gemm_f32(
                         });
                         let segs = RowOffsets {
                             rows: corners,
-                            offs: &tap_offs[..plan.taps],
+                            offs: tap_offs,
                         };
                         // SAFETY: the windows of the tile's pixels (rows `oh0 .. oh1`) lie in
                         // the band (`band_f32`) or, in place, in the input: `cpg` floats at every

@@ -965,29 +965,21 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
             && ph <= g.in_h
             && pw <= g.in_w
     });
-    let mut image_store = MaybeUninit::<Aligned<[i8; TAP_IMAGE_BYTES]>>::uninit();
+    let mut image_store = Aligned([MaybeUninit::<i8>::uninit(); TAP_IMAGE_BYTES]);
     let image_buf: &mut [i8] = match image {
+        // `ph · pw · cpg ≤ TAP_IMAGE_BYTES` (`tap_image`).
         Some((ph, pw)) if !in_place => {
-            let used = ph * pw * cpg;
-            let p = image_store.as_mut_ptr().cast::<i8>();
-            // SAFETY: `used ≤ TAP_IMAGE_BYTES` (`tap_image`) bytes of the buffer, zeroed before
-            // the slice is made.
-            unsafe {
-                core::ptr::write_bytes(p, 0, used);
-                core::slice::from_raw_parts_mut(p, used)
-            }
+            super::avx2::init_prefix(&mut image_store.0, ph * pw * cpg, 0)
         }
         _ => &mut [],
     };
-    let (row_stride, px_stride) = match image {
+    let strides = match image {
         Some((_, pw)) if !in_place => (pw * cpg, cpg),
         _ => (g.in_w * g.in_c, g.in_c),
     };
-    let mut tap_offs = [0usize; super::MAX_TAPS];
-    for (t, off) in tap_offs.iter_mut().enumerate().take(pl.taps) {
-        let (kh, kw) = (t / g.kernel_w, t % g.kernel_w);
-        *off = kh * g.dilation_h * row_stride + kw * g.dilation_w * px_stride;
-    }
+    let (row_stride, px_stride) = strides;
+    let mut tap_store = [0usize; super::MAX_TAPS];
+    let tap_offs = pl.tap_offsets(strides, &mut tap_store);
     for grp in 0..g.groups {
         let mut nb = 0;
         while nb < opg {
@@ -1040,7 +1032,7 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
                 let image_base = match image {
                     Some((_, pw)) if !in_place => {
                         let flip = if flipped { i8::MIN } else { 0 };
-                        // Copied with the padding (zero points), every byte xor `flip`.
+                        // Copied with the padding (input zero points), every byte xor `flip`.
                         super::fill_padded_rows(
                             image_buf,
                             ctx.input,
@@ -1096,7 +1088,7 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
                         });
                         let segs = RowOffsets {
                             rows: corners,
-                            offs: &tap_offs[..pl.taps],
+                            offs: tap_offs,
                         };
                         // SAFETY: every window of the tile lies in the image (`tap_image`: the
                         // image spans every output pixel's window; in place, the input does),
@@ -1241,9 +1233,10 @@ unsafe fn gemm_window(ctx: &Ctx, wq: usize, output: &mut [i8]) {
         let sums = unsafe { pack(padded.as_ptr(), kp, n, nv, WeightBytes::Signed, packed) };
         // SAFETY: channels `nb .. nb + n ≤ out_c`, `nv = ⌈n/16⌉`.
         let (mut init, mut rq) = unsafe { signed_block_consts(ctx, nb, n, nv, &sums) };
-        // Eight channels (VWW's first layer): two pixels per vector, the packed weights, initial
-        // accumulators and requantization constants repeated in lanes 8–15.
-        let pairs = ctx.simple && n == 8;
+        // Eight channels in all (VWW's first layer): two pixels per vector, the packed weights,
+        // initial accumulators and requantization constants repeated in lanes 8–15. The layer's
+        // whole output (a last block of 8 channels of a wider layer is not two adjacent pixels).
+        let pairs = ctx.simple && g.out_c == 8;
         if pairs {
             for q in 0..kp / 4 {
                 // SAFETY: dword row `q < kp/4` of the packed block (16 dwords each).
@@ -1374,7 +1367,7 @@ unsafe fn window_pairs_row(
         let mut acc = [init[0]; MR];
         let mut acc_odd = [_mm512_setzero_si512(); MR];
         // Dword `q` of segment `off` of every row into `set`, the weights at `wp`.
-        let step = |set: &mut [__m512i; MR], off: usize, q: usize, wp: *const i32| {
+        let accumulate = |set: &mut [__m512i; MR], off: usize, q: usize, wp: *const i32| {
             // SAFETY: dword `q` of the packed block's segment (caller), aligned.
             let wv = unsafe { _mm512_load_si512(wp.cast()) };
             for (r, s) in set.iter_mut().enumerate() {
@@ -1395,15 +1388,15 @@ unsafe fn window_pairs_row(
             // Odd dwords into a second set: six chains alone wait on the `vpdpbusd` latency.
             let mut q = 0;
             while q + 1 < wq {
-                step(&mut acc, off, q, wp);
+                accumulate(&mut acc, off, q, wp);
                 // SAFETY: the next dword row of the packed block.
-                step(&mut acc_odd, off, q + 1, unsafe { wp.add(16) });
+                accumulate(&mut acc_odd, off, q + 1, unsafe { wp.add(16) });
                 // SAFETY: stays within (or one past) the packed block.
                 wp = unsafe { wp.add(32) };
                 q += 2;
             }
             if q < wq {
-                step(&mut acc, off, q, wp);
+                accumulate(&mut acc, off, q, wp);
                 // SAFETY: as above.
                 wp = unsafe { wp.add(16) };
             }
@@ -1630,11 +1623,8 @@ unsafe fn small_groups_n<const Q: usize>(ctx: &Ctx, output: &mut [i8]) {
         g.out_w,
     );
     let taps = g.kernel_h * g.kernel_w;
-    let mut tap_offs = [0usize; INTERIOR_MAX_TAPS];
-    for (t, o) in tap_offs.iter_mut().enumerate().take(taps) {
-        let (kh, kw) = (t / g.kernel_w, t % g.kernel_w);
-        *o = (kh * g.dilation_h * g.in_w + kw * g.dilation_w) * c;
-    }
+    let mut tap_store = [0usize; INTERIOR_MAX_TAPS];
+    let tap_offs = pl.tap_offsets((g.in_w * c, c), &mut tap_store);
     let interior_ok = taps <= INTERIOR_MAX_TAPS;
     let mut oc = 0;
     while oc < c {
@@ -1675,7 +1665,7 @@ unsafe fn small_groups_n<const Q: usize>(ctx: &Ctx, output: &mut [i8]) {
                         small_groups_interior::<Q>(
                             x.add((b * g.in_h + ih0) * in_px + iw0 * c + oc),
                             g.stride_w * c,
-                            &tap_offs[..taps],
+                            tap_offs,
                             packed.cast_const(),
                             &idx,
                             &init,

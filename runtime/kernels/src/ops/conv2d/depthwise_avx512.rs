@@ -3,7 +3,7 @@
 //!
 //! The structure of `depthwise_avx2.rs` (same coverage: one channel per group, kernels 3 and 5
 //! per axis, strides 1 and 2, dilation 1, any padding; the int8 kernel from 17 channels, and 8
-//! or 16 at stride 1 as blocks of several pixels ([`dw_s8_narrow`]); the f32 one from 16: fewer
+//! or 16 as blocks of several pixels ([`dw_s8_narrow`]); the f32 one from 16: fewer
 //! fill part of one vector and the AVX2 kernels are faster), with 32 channels
 //! per vector (3×3 int8 at stride 1 four pixels at a time: [`s8_row4`]): each tap
 //! pair is sign-extended to i16, interleaved, multiplied and accumulated with `vpdpwssd`

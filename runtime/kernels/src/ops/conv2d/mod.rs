@@ -656,6 +656,25 @@ impl S8Plan {
         }
     }
 
+    /// The offsets of the taps (OHWI order) from a window's corner, in an image whose rows are
+    /// `row_stride` and pixels `px_stride` elements apart, written to `offs`; returns the written
+    /// part (the first `min(taps, offs.len())`). The x86 drivers that read windows as fixed
+    /// offsets from their corners (GEMM, f32 GEMM, small groups) share it.
+    #[cfg(target_arch = "x86_64")]
+    pub(crate) fn tap_offsets<'o>(
+        &self,
+        (row_stride, px_stride): (usize, usize),
+        offs: &'o mut [usize],
+    ) -> &'o [usize] {
+        let g = &self.g;
+        let n = self.taps.min(offs.len());
+        for (t, off) in offs.iter_mut().enumerate().take(n) {
+            let (kh, kw) = (t / g.kernel_w.max(1), t % g.kernel_w.max(1));
+            *off = kh * g.dilation_h * row_stride + kw * g.dilation_w * px_stride;
+        }
+        offs.get(..n).unwrap_or(&[])
+    }
+
     /// Calls `f(tap, offset)` for every tap of output pixel `(b, oh, ow)` in group `grp`, taps
     /// in OHWI order: `offset` is the index of the tap's first channel of the group in the input,
     /// `None` for a tap in the padding. The GEMM drivers turn these into one input pointer per

@@ -481,6 +481,8 @@ fn conv2d_s8_model_shapes() {
         // odd and an even output width.
         (33, 33, 3, 8, 3, 2, 1),
         (32, 32, 3, 8, 3, 2, 1),
+        // 72 channels: blocks of 64 and 8, the last not two pixels of one vector.
+        (17, 17, 3, 72, 3, 2, 1),
         // Rows too wide for the AVX-512 window path's row buffer: the im2col path takes them.
         (3, 1000, 3, 8, 3, 1, 1),
         // A padded image over the AVX-512 per-tap path's buffer: per-tap pointers.
