@@ -669,10 +669,10 @@ pub(crate) fn conv2d_f32(
     // SAFETY: `tok` proves AVX2 and FMA; the plan checked the slice lengths against the shapes.
     unsafe {
         match (p.kernel_h, p.kernel_w) {
-            (3, 3) => dw_f32::<3, 3, 9>(tok, &plan, input, weights, bias, output),
-            (3, 5) => dw_f32::<3, 5, 15>(tok, &plan, input, weights, bias, output),
-            (5, 3) => dw_f32::<5, 3, 15>(tok, &plan, input, weights, bias, output),
-            _ => dw_f32::<5, 5, 25>(tok, &plan, input, weights, bias, output),
+            (3, 3) => dw_f32::<3, 3, 9, 6, 9>(tok, &plan, input, weights, bias, output),
+            (3, 5) => dw_f32::<3, 5, 15, 8, 11>(tok, &plan, input, weights, bias, output),
+            (5, 3) => dw_f32::<5, 3, 15, 6, 9>(tok, &plan, input, weights, bias, output),
+            _ => dw_f32::<5, 5, 25, 8, 11>(tok, &plan, input, weights, bias, output),
         }
     }
     true
@@ -686,20 +686,27 @@ fn mask8(n: usize) -> __m256i {
     _mm256_cmpgt_epi32(_mm256_set1_epi32(n.min(8) as i32), idx)
 }
 
-/// `NB` vectors of 8 channels (from `cb`) of four adjacent output pixels, stride 1: bias plus
-/// the taps in order (padding rows skipped), clamped, stored at `dst + p·c` for pixel `p`. Per
-/// kernel row, the `3 + KW` input columns are loaded once and serve all four pixels (one pixel
-/// at a time loads every tap: 2 loads per FMA, and the loads, not the FMAs, bounded the
-/// kernel at about 10 GMAC/s).
+/// `NB` vectors of 8 channels (from `cb`) of four adjacent output pixels at stride `S` (1 or
+/// 2): bias plus the taps in order (padding rows skipped), clamped, stored at `dst + p·c` for
+/// pixel `p`. Per kernel row, the `COLS = 3·S + KW` input columns are loaded once and serve all
+/// four pixels (one pixel at a time loads every tap: 2 loads per FMA, and the loads, not the
+/// FMAs, bounded the kernel at about 10 GMAC/s). At stride 2 the columns take 9 or 11 of the
+/// 16 registers: callers pass `NB = 1` there.
 ///
 /// # Safety
 /// AVX2/FMA; for every `kh` with `row_ok[kh]`, `rows[kh] + col0 + cb` readable for
-/// `(3 + KW − 1)·c + 8·NB` floats; `w` holds `[KH·KW][cn8]` floats and `bias` `cn8`,
+/// `(COLS − 1)·c + 8·NB` floats; `w` holds `[KH·KW][cn8]` floats and `bias` `cn8`,
 /// `cb + 8·NB ≤ cn8`; `dst + p·c + cb` writable for `8·NB` floats, `p < 4`.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
 #[allow(clippy::too_many_arguments)]
-unsafe fn f32_row4<const KH: usize, const KW: usize, const NB: usize>(
+unsafe fn f32_row4<
+    const KH: usize,
+    const KW: usize,
+    const S: usize,
+    const COLS: usize,
+    const NB: usize,
+>(
     rows: &[*const f32; KH],
     row_ok: &[bool; KH],
     col0: usize,
@@ -725,14 +732,14 @@ unsafe fn f32_row4<const KH: usize, const KW: usize, const NB: usize>(
             }
             let src = rows[kh].add(col0 + cb);
             for j in 0..NB {
-                let mut cols = [_mm256_setzero_ps(); 8];
-                for (q, v) in cols.iter_mut().enumerate().take(3 + KW) {
+                let mut cols = [_mm256_setzero_ps(); COLS];
+                for (q, v) in cols.iter_mut().enumerate() {
                     *v = _mm256_loadu_ps(src.add(q * c + 8 * j));
                 }
                 for kw in 0..KW {
                     let wv = _mm256_load_ps(w.add((kh * KW + kw) * cn8 + cb + 8 * j));
                     for (p, row) in acc.iter_mut().enumerate() {
-                        row[j] = _mm256_fmadd_ps(cols[p + kw], wv, row[j]);
+                        row[j] = _mm256_fmadd_ps(cols[S * p + kw], wv, row[j]);
                     }
                 }
             }
@@ -794,9 +801,16 @@ unsafe fn f32_blocks<const TAPS: usize, const NB: usize>(
 
 /// # Safety
 /// AVX2/FMA available; `plan` validated for these slices (depthwise kind, kernel `KH × KW`,
-/// `TAPS = KH·KW ≤ MAX_TAPS`).
+/// `TAPS = KH·KW ≤ MAX_TAPS`, `COLS1 = 3 + KW` and `COLS2 = 6 + KW`: the input columns of four
+/// pixels at strides 1 and 2).
 #[target_feature(enable = "avx2,fma")]
-unsafe fn dw_f32<const KH: usize, const KW: usize, const TAPS: usize>(
+unsafe fn dw_f32<
+    const KH: usize,
+    const KW: usize,
+    const TAPS: usize,
+    const COLS1: usize,
+    const COLS2: usize,
+>(
     _t: Avx2,
     plan: &S8Plan,
     input: &[f32],
@@ -859,9 +873,10 @@ unsafe fn dw_f32<const KH: usize, const KW: usize, const TAPS: usize>(
         let bp = bv.0.as_ptr().cast::<f32>();
         let n32 = cn / 32 * 32;
         let n8 = cn / 8 * 8;
-        // Stride 1, chunks of whole vectors: rows of four pixels share their input loads
+        // Strides 1 and 2, chunks of whole vectors: rows of four pixels share their input loads
         // ([`f32_row4`]); also past the first chunk (more than 256 channels), as the AVX-512 twin.
-        let row4 = g.stride_w == 1 && cn.is_multiple_of(8);
+        let row4 = g.stride_w <= 2 && cn.is_multiple_of(8);
+        let span = 3 * g.stride_w + KW;
         for b in 0..g.batch {
             for oh in 0..g.out_h {
                 let ih0 = (oh * g.stride_h) as isize - g.pad_top as isize;
@@ -880,27 +895,36 @@ unsafe fn dw_f32<const KH: usize, const KW: usize, const TAPS: usize>(
                 let mut ow = 0;
                 while ow < g.out_w {
                     let iw0 = (ow * g.stride_w) as isize - g.pad_left as isize;
-                    // Four pixels whose windows lie inside the row (stride 1, whole vectors).
-                    if row4 && ow + 4 <= g.out_w && iw0 >= 0 && iw0 as usize + 3 + KW <= g.in_w {
+                    // Four pixels whose windows lie inside the row (whole vectors).
+                    if row4 && ow + 4 <= g.out_w && iw0 >= 0 && iw0 as usize + span <= g.in_w {
                         let col0 = iw0 as usize * c;
                         // SAFETY: pixel `(b, oh, ow)` exists; channels `c0 .. c0 + cn` of the
                         // four pixels (`ow + 4 ≤ out_w`).
                         let dst = unsafe { out_row.add(ow * c) };
                         let mut cb = 0;
-                        // SAFETY: columns `iw0 .. iw0 + 3 + KW ≤ in_w` of each valid row have
+                        // SAFETY: columns `iw0 .. iw0 + span ≤ in_w` of each valid row have
                         // `cn = cn8` floats at `cb`; weights/bias hold `cn8` per tap; the four
                         // pixels' outputs `cn` floats each.
                         unsafe {
-                            while cb + 16 <= cn {
-                                f32_row4::<KH, KW, 2>(
-                                    &rows, &row_ok, col0, c, cb, w, cn8, bp, clamp, dst,
-                                );
-                                cb += 16;
-                            }
-                            if cb < cn {
-                                f32_row4::<KH, KW, 1>(
-                                    &rows, &row_ok, col0, c, cb, w, cn8, bp, clamp, dst,
-                                );
+                            if g.stride_w == 1 {
+                                while cb + 16 <= cn {
+                                    f32_row4::<KH, KW, 1, COLS1, 2>(
+                                        &rows, &row_ok, col0, c, cb, w, cn8, bp, clamp, dst,
+                                    );
+                                    cb += 16;
+                                }
+                                if cb < cn {
+                                    f32_row4::<KH, KW, 1, COLS1, 1>(
+                                        &rows, &row_ok, col0, c, cb, w, cn8, bp, clamp, dst,
+                                    );
+                                }
+                            } else {
+                                while cb < cn {
+                                    f32_row4::<KH, KW, 2, COLS2, 1>(
+                                        &rows, &row_ok, col0, c, cb, w, cn8, bp, clamp, dst,
+                                    );
+                                    cb += 8;
+                                }
                             }
                         }
                         if scalar_act {

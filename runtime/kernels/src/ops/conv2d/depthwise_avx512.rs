@@ -846,10 +846,10 @@ pub(crate) fn conv2d_f32(
     // SAFETY: `tok` proves AVX-512 F/BW/VL, AVX2 and FMA; the plan checked the slice lengths against the shapes.
     unsafe {
         match (p.kernel_h, p.kernel_w) {
-            (3, 3) => dw_f32::<3, 3, 9>(tok, &plan, input, weights, bias, output),
-            (3, 5) => dw_f32::<3, 5, 15>(tok, &plan, input, weights, bias, output),
-            (5, 3) => dw_f32::<5, 3, 15>(tok, &plan, input, weights, bias, output),
-            _ => dw_f32::<5, 5, 25>(tok, &plan, input, weights, bias, output),
+            (3, 3) => dw_f32::<3, 3, 9, 6, 9>(tok, &plan, input, weights, bias, output),
+            (3, 5) => dw_f32::<3, 5, 15, 8, 11>(tok, &plan, input, weights, bias, output),
+            (5, 3) => dw_f32::<5, 3, 15, 6, 9>(tok, &plan, input, weights, bias, output),
+            _ => dw_f32::<5, 5, 25, 8, 11>(tok, &plan, input, weights, bias, output),
         }
     }
     true
@@ -863,20 +863,29 @@ fn mask8(n: usize) -> __m256i {
     _mm256_cmpgt_epi32(_mm256_set1_epi32(n.min(8) as i32), idx)
 }
 
-/// `NB` vectors of 16 channels (from `cb`) of four adjacent output pixels, stride 1: the AVX2
-/// kernel's `f32_row4` with 16 lanes. Per kernel row the `3 + KW` input columns are loaded once
-/// and serve all four pixels; one pixel at a time makes two loads per FMA. The sums are the
-/// one-pixel kernel's, in the same order (bias, then the taps row by row; padding rows add
-/// nothing and are skipped).
+/// `NB` vectors of 16 channels (from `cb`) of four adjacent output pixels at stride `S` (1 or
+/// 2): the AVX2 kernel's `f32_row4` with 16 lanes. Per kernel row the `3·S + KW` input columns
+/// are loaded once and serve all four pixels, and the four pixels' `4·NB` accumulators are
+/// independent chains. One pixel at a time makes two loads per FMA and one chain of `KH·KW`
+/// dependent FMAs per vector: at stride 2 that loop ran MobileNetV2's 112×112×96 layer at
+/// 21 G MAC/s, and at 24 on a 40×40×96 input inside L2 (latency, not memory bound; `cargo
+/// bench -p mote-kernels --features std --bench kernels`). The sums are the one-pixel kernel's,
+/// in the same order (bias, then the taps row by row; padding rows add nothing and are skipped).
 ///
 /// # Safety
 /// AVX-512 F; for every `kh` with `row_ok[kh]`, `rows[kh] + col0 + cb` readable for
-/// `(3 + KW − 1)·c + 16·NB` floats; `w` holds `[KH·KW][cn8]` floats and `bias` `cn8`,
-/// `cb + 16·NB ≤ cn8`; `dst + p·c + cb` writable for `16·NB` floats, `p < 4`.
+/// `(3·S + KW − 1)·c + 16·NB` floats; `w` holds `[KH·KW][cn8]` floats and `bias` `cn8`,
+/// `cb + 16·NB ≤ cn8`; `dst + p·c + cb` writable for `16·NB` floats, `p < 4`; `COLS = 3·S + KW`.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
 #[inline]
 #[allow(clippy::too_many_arguments)]
-unsafe fn f32_row4<const KH: usize, const KW: usize, const NB: usize>(
+unsafe fn f32_row4<
+    const KH: usize,
+    const KW: usize,
+    const S: usize,
+    const COLS: usize,
+    const NB: usize,
+>(
     rows: &[*const f32; KH],
     row_ok: &[bool; KH],
     col0: usize,
@@ -902,14 +911,14 @@ unsafe fn f32_row4<const KH: usize, const KW: usize, const NB: usize>(
             }
             let src = rows[kh].add(col0 + cb);
             for j in 0..NB {
-                let mut cols = [_mm512_setzero_ps(); 8];
-                for (q, v) in cols.iter_mut().enumerate().take(3 + KW) {
+                let mut cols = [_mm512_setzero_ps(); COLS];
+                for (q, v) in cols.iter_mut().enumerate() {
                     *v = _mm512_loadu_ps(src.add(q * c + 16 * j));
                 }
                 for kw in 0..KW {
                     let wv = _mm512_loadu_ps(w.add((kh * KW + kw) * cn8 + cb + 16 * j));
                     for (p, row) in acc.iter_mut().enumerate() {
-                        row[j] = _mm512_fmadd_ps(cols[p + kw], wv, row[j]);
+                        row[j] = _mm512_fmadd_ps(cols[S * p + kw], wv, row[j]);
                     }
                 }
             }
@@ -971,9 +980,16 @@ unsafe fn f32_blocks<const TAPS: usize, const NB: usize>(
 
 /// # Safety
 /// AVX-512 available; `plan` validated for these slices (depthwise kind, kernel `KH × KW`,
-/// `TAPS = KH·KW ≤ MAX_TAPS`).
+/// `TAPS = KH·KW ≤ MAX_TAPS`, `COLS1 = 3 + KW` and `COLS2 = 6 + KW`: the input columns of four
+/// pixels at strides 1 and 2).
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
-unsafe fn dw_f32<const KH: usize, const KW: usize, const TAPS: usize>(
+unsafe fn dw_f32<
+    const KH: usize,
+    const KW: usize,
+    const TAPS: usize,
+    const COLS1: usize,
+    const COLS2: usize,
+>(
     _t: Avx512Vnni,
     plan: &S8Plan,
     input: &[f32],
@@ -1036,10 +1052,11 @@ unsafe fn dw_f32<const KH: usize, const KW: usize, const TAPS: usize>(
         let bp = bv.0.as_ptr().cast::<f32>();
         let n64 = cn / 64 * 64;
         let n16 = cn / 16 * 16;
-        // Stride 1, chunks of whole vectors: rows of four pixels share their input loads
+        // Strides 1 and 2, chunks of whole vectors: rows of four pixels share their input loads
         // ([`f32_row4`]). Chunks of more than 256 channels took the one-pixel loop until
         // 2026-11-29: MobileNetV2's 14×14×576 layer ran at 12 G MAC/s (`mote bench --per-op`).
-        let row4 = g.stride_w == 1 && cn.is_multiple_of(16);
+        let row4 = g.stride_w <= 2 && cn.is_multiple_of(16);
+        let span = 3 * g.stride_w + KW;
         for b in 0..g.batch {
             for oh in 0..g.out_h {
                 let ih0 = (oh * g.stride_h) as isize - g.pad_top as isize;
@@ -1058,27 +1075,41 @@ unsafe fn dw_f32<const KH: usize, const KW: usize, const TAPS: usize>(
                 let mut ow = 0;
                 while ow < g.out_w {
                     let iw0 = (ow * g.stride_w) as isize - g.pad_left as isize;
-                    // Four pixels whose windows lie inside the row (stride 1, whole vectors).
-                    if row4 && ow + 4 <= g.out_w && iw0 >= 0 && iw0 as usize + 3 + KW <= g.in_w {
+                    // Four pixels whose windows lie inside the row (whole vectors).
+                    if row4 && ow + 4 <= g.out_w && iw0 >= 0 && iw0 as usize + span <= g.in_w {
                         let col0 = iw0 as usize * c;
                         // SAFETY: pixel `(b, oh, ow)` exists; channels `c0 .. c0 + cn` of the
                         // four pixels (`ow + 4 ≤ out_w`).
                         let dst = unsafe { out_row.add(ow * c) };
                         let mut cb = 0;
-                        // SAFETY: columns `iw0 .. iw0 + 3 + KW ≤ in_w` of each valid row have
+                        // SAFETY: columns `iw0 .. iw0 + span ≤ in_w` of each valid row have
                         // `cn = cn8` floats at `cb`; weights/bias hold `cn8` per tap; the four
                         // pixels' outputs `cn` floats each.
                         unsafe {
-                            while cb + 32 <= cn {
-                                f32_row4::<KH, KW, 2>(
-                                    &rows, &row_ok, col0, c, cb, w, cn8, bp, clamp, dst,
-                                );
-                                cb += 32;
-                            }
-                            if cb < cn {
-                                f32_row4::<KH, KW, 1>(
-                                    &rows, &row_ok, col0, c, cb, w, cn8, bp, clamp, dst,
-                                );
+                            if g.stride_w == 1 {
+                                while cb + 32 <= cn {
+                                    f32_row4::<KH, KW, 1, COLS1, 2>(
+                                        &rows, &row_ok, col0, c, cb, w, cn8, bp, clamp, dst,
+                                    );
+                                    cb += 32;
+                                }
+                                if cb < cn {
+                                    f32_row4::<KH, KW, 1, COLS1, 1>(
+                                        &rows, &row_ok, col0, c, cb, w, cn8, bp, clamp, dst,
+                                    );
+                                }
+                            } else {
+                                while cb + 32 <= cn {
+                                    f32_row4::<KH, KW, 2, COLS2, 2>(
+                                        &rows, &row_ok, col0, c, cb, w, cn8, bp, clamp, dst,
+                                    );
+                                    cb += 32;
+                                }
+                                if cb < cn {
+                                    f32_row4::<KH, KW, 2, COLS2, 1>(
+                                        &rows, &row_ok, col0, c, cb, w, cn8, bp, clamp, dst,
+                                    );
+                                }
                             }
                         }
                         if scalar_act {
