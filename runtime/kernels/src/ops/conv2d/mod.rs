@@ -90,6 +90,12 @@ pub const CONV2D_F32_IMPLS: &[Impl<Conv2dF32Fn>] = &[
     },
     #[cfg(target_arch = "x86_64")]
     Impl {
+        name: "conv2d_f32_narrow_avx512",
+        isa: Isa::Avx512Vnni,
+        f: narrow_f32_avx512::conv2d_f32,
+    },
+    #[cfg(target_arch = "x86_64")]
+    Impl {
         name: "conv2d_f32_depthwise_avx512",
         isa: Isa::Avx512Vnni,
         f: depthwise_avx512::conv2d_f32,
@@ -141,6 +147,9 @@ mod depthwise_avx2;
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 mod depthwise_avx512;
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+mod narrow_f32_avx512;
 #[cfg(target_arch = "aarch64")]
 #[allow(unsafe_code)]
 mod neon;
