@@ -3,8 +3,9 @@
 //!
 //! The structure of `depthwise_avx2.rs` (same coverage: one channel per group, kernels 3 and 5
 //! per axis, strides 1 and 2, dilation 1, any padding; the int8 kernel from 17 channels, and 8
-//! or 16 as blocks of several pixels ([`dw_s8_narrow`]); the f32 one from 16: fewer
-//! fill part of one vector and the AVX2 kernels are faster), with 32 channels
+//! or 16 as blocks of several pixels ([`dw_s8_narrow`]); the f32 one from 16, and 8 at stride
+//! 1 as pixel pairs ([`dw_f32_pairs`]): fewer fill part of one vector and the AVX2 kernels are
+//! faster), with 32 channels
 //! per vector (3×3 int8 at stride 1 four pixels at a time: [`s8_row4`]): each tap
 //! pair is sign-extended to i16, interleaved, multiplied and accumulated with `vpdpwssd`
 //! (VNNI's fused `vpmaddwd` + add; no product pair reaches its only overflow, `2 · 2^30`, since
@@ -839,6 +840,19 @@ pub(crate) fn conv2d_f32(
     if plan.kind != S8Kind::Depthwise || !super::depthwise_fast_shape(&plan.g) {
         return false;
     }
+    if covers_f32_pairs(p) {
+        // SAFETY: `tok` proves AVX-512 F/BW/VL; the plan checked the slice lengths; 8 channels,
+        // stride 1 along rows.
+        unsafe {
+            match (p.kernel_h, p.kernel_w) {
+                (3, 3) => dw_f32_pairs::<3, 3>(tok, &plan, input, weights, bias, output),
+                (3, 5) => dw_f32_pairs::<3, 5>(tok, &plan, input, weights, bias, output),
+                (5, 3) => dw_f32_pairs::<5, 3>(tok, &plan, input, weights, bias, output),
+                _ => dw_f32_pairs::<5, 5>(tok, &plan, input, weights, bias, output),
+            }
+        }
+        return true;
+    }
     // Fewer than 16 channels would fill part of one vector: the AVX2 kernel (8 lanes) is faster.
     if p.in_c < MIN_F32_CHANNELS {
         return false;
@@ -853,6 +867,136 @@ pub(crate) fn conv2d_f32(
         }
     }
     true
+}
+
+/// Floats of [`dw_f32_pairs`]'s padded rows.
+const PAIRS_ROWS: usize = 8 * 1024;
+
+/// Floats of one padded row of [`dw_f32_pairs`]: every output pixel's window in whole groups
+/// of 16 pixels.
+fn pairs_row_len(g: &Conv2dParams) -> usize {
+    (g.out_w.next_multiple_of(16) + g.kernel_w) * 8
+}
+
+/// Whether [`dw_f32_pairs`] takes a covered depthwise call: 8 channels, stride 1 along rows,
+/// the padded rows within its buffer.
+pub(crate) fn covers_f32_pairs(g: &Conv2dParams) -> bool {
+    g.in_c == 8
+        && g.stride_w == 1
+        && g.kernel_h.saturating_mul(pairs_row_len(g)) <= PAIRS_ROWS
+        && (g.pad_left + g.in_w) * 8 <= pairs_row_len(g)
+}
+
+/// 8 channels (VWW's 48×48×8 layer): two adjacent output pixels per vector, whose inputs at
+/// one tap are 16 consecutive floats of a zero-padded copy of the input row (one load), 8
+/// pixel pairs (8 independent FMA chains) per step along the row. The AVX2 kernel's one
+/// 8-lane vector per pixel ran that layer at 29 G MAC/s (`scripts/bench-ab-layers.py`);
+/// masked loads from the input instead of the copies (a mask per load) ran it at 13–18. The
+/// sums are the reference's taps in order (bias, then row by row).
+///
+/// # Safety
+/// AVX-512 F/BW/VL available; `plan` validated for these slices (depthwise kind, kernel
+/// `KH × KW`); [`covers_f32_pairs`].
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+unsafe fn dw_f32_pairs<const KH: usize, const KW: usize>(
+    _t: Avx512Vnni,
+    plan: &S8Plan,
+    input: &[f32],
+    weights: &[f32],
+    bias: Option<&[f32]>,
+    output: &mut [f32],
+) {
+    const C: usize = 8;
+    let g = &plan.g;
+    // Weights of tap `t` for channels 0–7, twice (both pixels of a vector).
+    let mut wv = [_mm512_setzero_ps(); MAX_TAPS];
+    for (t, v) in wv.iter_mut().enumerate().take(KH * KW) {
+        let mut w = [0f32; 16];
+        for (l, x) in w.iter_mut().enumerate() {
+            *x = weights.get((l % C) * KH * KW + t).copied().unwrap_or(0.0);
+        }
+        // SAFETY: 16 floats.
+        *v = unsafe { _mm512_loadu_ps(w.as_ptr()) };
+    }
+    let mut b16 = [0f32; 16];
+    if let Some(b) = bias {
+        for (l, x) in b16.iter_mut().enumerate() {
+            *x = b.get(l % C).copied().unwrap_or(0.0);
+        }
+    }
+    // SAFETY: 16 floats.
+    let b16 = unsafe { _mm512_loadu_ps(b16.as_ptr()) };
+    let clamp = g
+        .activation
+        .clamp_bounds()
+        .map(|(lo, hi)| (_mm512_set1_ps(lo), _mm512_set1_ps(hi)));
+    let row_len = pairs_row_len(g);
+    let mut store = A64([MaybeUninit::<f32>::uninit(); PAIRS_ROWS]);
+    let padded = super::avx2::init_prefix(&mut store.0, KH * row_len, 0.0);
+    let in_row = g.in_w * C;
+    let out = output.as_mut_ptr();
+    for b in 0..g.batch {
+        for oh in 0..g.out_h {
+            let mut row_ok = [false; KH];
+            for (kh, (ok, dst)) in row_ok
+                .iter_mut()
+                .zip(padded.chunks_exact_mut(row_len))
+                .enumerate()
+            {
+                let ih = (oh * g.stride_h + kh).checked_sub(g.pad_top);
+                if let Some(ih) = ih.filter(|&ih| ih < g.in_h) {
+                    *ok = true;
+                    let at = (b * g.in_h + ih) * in_row;
+                    let src = input.get(at..at + in_row).unwrap_or(&[]);
+                    super::fill_padded_row(dst, src, g.pad_left * C, 0.0, 0.0);
+                }
+            }
+            // SAFETY: output row `(b, oh)` exists.
+            let out_row = unsafe { out.add((b * g.out_h + oh) * g.out_w * C) };
+            let mut ow0 = 0;
+            while ow0 < g.out_w {
+                let left = g.out_w - ow0;
+                let mut acc = [b16; 8];
+                for kh in 0..KH {
+                    if !row_ok[kh] {
+                        continue;
+                    }
+                    // SAFETY: padded row `kh`; columns `ow0 .. ow0 + 15 + KW` are inside it
+                    // (`pairs_row_len`).
+                    let src = unsafe { padded.as_ptr().add(kh * row_len + ow0 * C) };
+                    for kw in 0..KW {
+                        let w = wv[kh * KW + kw];
+                        for (q, a) in acc.iter_mut().enumerate() {
+                            // SAFETY: columns `ow0 + 2q + kw` and the next (above).
+                            let v = unsafe { _mm512_loadu_ps(src.add((2 * q + kw) * C)) };
+                            *a = _mm512_fmadd_ps(v, w, *a);
+                        }
+                    }
+                }
+                for (q, a) in acc.iter().enumerate() {
+                    let live: u16 = match left.saturating_sub(2 * q) {
+                        0 => break,
+                        1 => 0x00ff,
+                        _ => 0xffff,
+                    };
+                    let v = match clamp {
+                        // `max(v, lo)` returns `lo` for a NaN `v`, like the scalar `max`.
+                        Some((lo, hi)) => _mm512_min_ps(_mm512_max_ps(*a, lo), hi),
+                        None => *a,
+                    };
+                    // SAFETY: pixels `ow0 + 2q` (and the next when live) of the row, 8 floats
+                    // each; the mask stores only those.
+                    unsafe {
+                        _mm512_mask_storeu_ps(out_row.add((ow0 + 2 * q) * C), live, v);
+                    }
+                }
+                ow0 += 16;
+            }
+        }
+    }
+    if clamp.is_none() && g.activation != Activation::None {
+        g.activation.apply_slice(output);
+    }
 }
 
 /// The lane mask for `n ≤ 8` f32 lanes.

@@ -331,11 +331,13 @@ fn s8_covers(name: &str, g: &Conv2dParams) -> bool {
     true
 }
 
-/// The AVX-512 f32 variant leaves fewer than 16 channels to the AVX2 one.
+/// The AVX-512 f32 variant leaves fewer than 16 channels to the AVX2 one, but for 8 at stride
+/// 1 along rows.
 fn f32_covers(name: &str, g: &Conv2dParams) -> bool {
     #[cfg(target_arch = "x86_64")]
     if name == "conv2d_f32_depthwise_avx512" {
-        return g.in_c >= super::depthwise_avx512::MIN_F32_CHANNELS;
+        return g.in_c >= super::depthwise_avx512::MIN_F32_CHANNELS
+            || super::depthwise_avx512::covers_f32_pairs(g);
     }
     let _ = (name, g);
     true
