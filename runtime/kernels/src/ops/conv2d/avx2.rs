@@ -1372,15 +1372,8 @@ unsafe fn gemm_f32(
         Some((pw, _)) if in_place => Some((pw, g.out_h.max(1))),
         b => b,
     };
+    // Written by each band's copy (`padded_copy`) before its tiles read it.
     let mut band_store = [MaybeUninit::<f32>::uninit(); BAND_F32];
-    let band_buf: &mut [f32] = match band {
-        // The rows of the tallest band (`band_f32`: within the buffer).
-        Some((pw, bh)) if !in_place => {
-            let used = ((bh - 1) * g.stride_h + win_h) * pw * cpg;
-            init_prefix(&mut band_store, used, 0.0)
-        }
-        _ => &mut [],
-    };
     let strides = match band {
         Some((pw, _)) if !in_place => (pw * cpg, cpg),
         _ => (g.in_w * g.in_c, g.in_c),
@@ -1487,17 +1480,18 @@ unsafe fn gemm_f32(
                         // SAFETY: image `b` of the input, group 0 (in place: one group).
                         unsafe { x.add(b * g.in_h * g.in_w * g.in_c) }
                     } else {
+                        // The band's rows (the tallest band fits: `band_f32`).
                         let band_rows = (oh1 - oh0 - 1) * g.stride_h + win_h;
-                        let dst = band_buf.get_mut(..band_rows * pw * cpg).unwrap_or(&mut []);
-                        super::fill_padded_rows(
-                            dst,
+                        padded_copy(
+                            &mut band_store,
+                            band_rows * pw * cpg,
                             input,
                             g,
                             (cpg, grp, b),
                             (oh0 * g.stride_h, pw),
                             (0.0, 0.0),
-                        );
-                        band_buf.as_ptr()
+                        )
+                        .as_ptr()
                     };
                     let first = if in_place { 0 } else { oh0 };
                     let mut m0 = oh0 * g.out_w;
@@ -1627,6 +1621,26 @@ fn band_f32(plan: &S8Plan) -> Option<(usize, usize)> {
     let rows = BAND_F32 / pw.checked_mul(plan.cpg)?.max(1);
     let bh = rows.checked_sub(win_h)? / g.stride_h.max(1) + 1;
     Some((pw, bh.min(g.out_h.max(1))))
+}
+
+/// The first `len` elements of `buf` (at most its length) written by [`super::fill_padded_rows`]
+/// with these arguments, as an initialized slice: the copy initializes the buffer, with no
+/// zeroing before it ([`super::PadSlot`]).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn padded_copy<'a, T: super::PadElem>(
+    buf: &'a mut [core::mem::MaybeUninit<T>],
+    len: usize,
+    input: &[T],
+    g: &Conv2dParams,
+    at: (usize, usize, usize),
+    rows: (usize, usize),
+    fill: (T, T),
+) -> &'a mut [T] {
+    let dst = buf.split_at_mut(len.min(buf.len())).0;
+    super::fill_padded_rows(dst, input, g, at, rows, fill);
+    // SAFETY: `fill_padded_rows` writes every element of its destination (its contract);
+    // `MaybeUninit<T>` has `T`'s layout.
+    unsafe { &mut *(core::ptr::from_mut(dst) as *mut [T]) }
 }
 
 /// The first `len` elements of `buf` (at most its length) set to `value`, as an initialized

@@ -967,14 +967,8 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
             && ph <= g.in_h
             && pw <= g.in_w
     });
+    // Written by each copy of the image (`padded_copy`) before the tiles read it.
     let mut image_store = Aligned([MaybeUninit::<i8>::uninit(); TAP_IMAGE_BYTES]);
-    let image_buf: &mut [i8] = match image {
-        // `ph · pw · cpg ≤ TAP_IMAGE_BYTES` (`tap_image`).
-        Some((ph, pw)) if !in_place => {
-            super::avx2::init_prefix(&mut image_store.0, ph * pw * cpg, 0)
-        }
-        _ => &mut [],
-    };
     let strides = match image {
         Some((_, pw)) if !in_place => (pw * cpg, cpg),
         _ => (g.in_w * g.in_c, g.in_c),
@@ -1032,18 +1026,20 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
                 // Flipped to unsigned when copied for signed weights.
                 let flipped = image.is_some() && !in_place && layout == WeightBytes::Signed;
                 let image_base = match image {
-                    Some((_, pw)) if !in_place => {
+                    Some((ph, pw)) if !in_place => {
                         let flip = if flipped { i8::MIN } else { 0 };
-                        // Copied with the padding (input zero points), every byte xor `flip`.
-                        super::fill_padded_rows(
-                            image_buf,
+                        // Copied with the padding (input zero points), every byte xor `flip`;
+                        // `ph · pw · cpg ≤ TAP_IMAGE_BYTES` (`tap_image`).
+                        super::avx2::padded_copy(
+                            &mut image_store.0,
+                            ph * pw * cpg,
                             ctx.input,
                             g,
                             (cpg, grp, b),
                             (0, pw),
                             (zp ^ flip, flip),
-                        );
-                        image_buf.as_ptr()
+                        )
+                        .as_ptr()
                     }
                     // SAFETY: image `b` of the input (`b < batch`), channels of group 0.
                     _ => unsafe { x.add(b * g.in_h * g.in_w * g.in_c) },

@@ -880,7 +880,42 @@ pub(crate) trait PadElem: Copy {
     /// The element as copied.
     fn flipped(self, flip: Self) -> Self;
     /// One pixel's channels (`dst.len() == src.len()`), each element as copied.
-    fn copy_pixel(dst: &mut [Self], src: &[Self], flip: Self);
+    fn copy_pixel<D: PadSlot<Self>>(dst: &mut [D], src: &[Self], flip: Self);
+}
+
+/// Where a padded copy writes an element: an initialized buffer, or an uninitialized one that
+/// the copy initializes ([`fill_padded_rows`] writes every element of its destination, so the
+/// kernels need not zero their stack buffers first: that `memset` was 2 % of ResNet-8's int8
+/// time, `perf`).
+#[cfg(target_arch = "x86_64")]
+pub(crate) trait PadSlot<T>: Sized {
+    /// Stores `v`.
+    fn put(&mut self, v: T);
+}
+
+#[cfg(target_arch = "x86_64")]
+impl<T: Copy> PadSlot<T> for T {
+    #[inline(always)]
+    fn put(&mut self, v: T) {
+        *self = v;
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl<T: Copy> PadSlot<T> for core::mem::MaybeUninit<T> {
+    #[inline(always)]
+    fn put(&mut self, v: T) {
+        self.write(v);
+    }
+}
+
+/// `dst` all `v`.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn put_all<T: Copy, D: PadSlot<T>>(dst: &mut [D], v: T) {
+    for d in dst {
+        d.put(v);
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -892,12 +927,13 @@ impl PadElem for i8 {
     /// The common channel counts as fixed-size loops (a variable-length copy is a `memcpy`
     /// call per pixel).
     #[inline(always)]
-    fn copy_pixel(dst: &mut [i8], src: &[i8], flip: i8) {
-        fn fixed<const N: usize>(dst: &mut [i8], src: &[i8], flip: i8) -> bool {
-            match (<&mut [i8; N]>::try_from(dst), <&[i8; N]>::try_from(src)) {
+    fn copy_pixel<D: PadSlot<i8>>(dst: &mut [D], src: &[i8], flip: i8) {
+        #[inline(always)]
+        fn fixed<D: PadSlot<i8>, const N: usize>(dst: &mut [D], src: &[i8], flip: i8) -> bool {
+            match (<&mut [D; N]>::try_from(dst), <&[i8; N]>::try_from(src)) {
                 (Ok(d), Ok(s)) => {
                     for (d, s) in d.iter_mut().zip(s) {
-                        *d = s ^ flip;
+                        d.put(s ^ flip);
                     }
                     true
                 }
@@ -905,15 +941,15 @@ impl PadElem for i8 {
             }
         }
         let done = match dst.len() {
-            16 => fixed::<16>(dst, src, flip),
-            32 => fixed::<32>(dst, src, flip),
-            64 => fixed::<64>(dst, src, flip),
-            128 => fixed::<128>(dst, src, flip),
+            16 => fixed::<D, 16>(dst, src, flip),
+            32 => fixed::<D, 32>(dst, src, flip),
+            64 => fixed::<D, 64>(dst, src, flip),
+            128 => fixed::<D, 128>(dst, src, flip),
             _ => false,
         };
         if !done {
             for (d, s) in dst.iter_mut().zip(src) {
-                *d = s ^ flip;
+                d.put(s ^ flip);
             }
         }
     }
@@ -926,35 +962,42 @@ impl PadElem for f32 {
         self
     }
     #[inline(always)]
-    fn copy_pixel(dst: &mut [f32], src: &[f32], _: f32) {
-        if dst.len() == src.len() {
-            dst.copy_from_slice(src);
+    fn copy_pixel<D: PadSlot<f32>>(dst: &mut [D], src: &[f32], _: f32) {
+        for (d, &s) in dst.iter_mut().zip(src) {
+            d.put(s);
         }
     }
 }
 
 /// One padded input row of the x86 window, tap-image, band and narrow-depthwise paths: `lead`
 /// elements of `fill` (the left padding), then the input row `src` (empty for a padding row)
-/// as copied ([`PadElem`]), then `fill` to the end of `dst`.
+/// as copied ([`PadElem`]), then `fill` to the end of `dst`: every element written.
 #[cfg(target_arch = "x86_64")]
 #[inline]
-pub(crate) fn fill_padded_row<T: PadElem>(dst: &mut [T], src: &[T], lead: usize, fill: T, flip: T) {
+pub(crate) fn fill_padded_row<T: PadElem, D: PadSlot<T>>(
+    dst: &mut [D],
+    src: &[T],
+    lead: usize,
+    fill: T,
+    flip: T,
+) {
     let (head, rest) = dst.split_at_mut(lead.min(dst.len()));
-    head.fill(fill);
+    put_all(head, fill);
     let copied = src.len().min(rest.len());
     let (body, tail) = rest.split_at_mut(copied);
     for (d, s) in body.iter_mut().zip(src) {
-        *d = s.flipped(flip);
+        d.put(s.flipped(flip));
     }
-    tail.fill(fill);
+    put_all(tail, fill);
 }
 
 /// Copies padded input rows `y0 ..` of group `grp` of image `b` into `dst` (rows of `pw · cpg`
 /// elements): row `y`, column `x` hold input pixel `(y0 + y − pad_top, x − pad_left)` as
-/// copied ([`PadElem`]), or `fill` outside the input.
+/// copied ([`PadElem`]), or `fill` outside the input. Every element of `dst` is written (a
+/// part row past the last whole one: `fill`).
 #[cfg(target_arch = "x86_64")]
-pub(crate) fn fill_padded_rows<T: PadElem>(
-    dst: &mut [T],
+pub(crate) fn fill_padded_rows<T: PadElem, D: PadSlot<T>>(
+    dst: &mut [D],
     input: &[T],
     g: &Conv2dParams,
     (cpg, grp, b): (usize, usize, usize),
@@ -962,30 +1005,34 @@ pub(crate) fn fill_padded_rows<T: PadElem>(
     (fill, flip): (T, T),
 ) {
     let in_row = g.in_w * g.in_c;
-    for (y, row) in dst.chunks_exact_mut((pw * cpg).max(1)).enumerate() {
+    let mut rows = dst.chunks_exact_mut((pw * cpg).max(1));
+    for (y, row) in rows.by_ref().enumerate() {
         let src = (y0 + y)
             .checked_sub(g.pad_top)
             .filter(|&iy| iy < g.in_h)
             .and_then(|iy| input.get((b * g.in_h + iy) * in_row..(b * g.in_h + iy + 1) * in_row));
         let Some(src) = src else {
-            row.fill(fill);
+            put_all(row, fill);
             continue;
         };
         if g.groups == 1 {
             fill_padded_row(row, src, g.pad_left * cpg, fill, flip);
             continue;
         }
-        for (x, px) in row.chunks_exact_mut(cpg.max(1)).enumerate() {
+        let mut px_iter = row.chunks_exact_mut(cpg.max(1));
+        for (x, px) in px_iter.by_ref().enumerate() {
             let at = x
                 .checked_sub(g.pad_left)
                 .filter(|&ix| ix < g.in_w)
                 .map(|ix| ix * g.in_c + grp * cpg);
             match at.and_then(|at| src.get(at..at + cpg)) {
                 Some(s) => T::copy_pixel(px, s, flip),
-                None => px.fill(fill),
+                None => put_all(px, fill),
             }
         }
+        put_all(px_iter.into_remainder(), fill);
     }
+    put_all(rows.into_remainder(), fill);
 }
 
 /// Where a GEMM tile of `R` rows reads their depth: segment `s` (a tap, a kernel row or a whole
