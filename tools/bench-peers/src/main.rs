@@ -587,25 +587,39 @@ fn per_op_summary(
         } else {
             continue;
         };
-        // Layers of at least 1 % of the model's time compete for the best rate (shorter ones
-        // are timed too coarsely). An absolute 0.01 ms let only a kind's first layer in on the
-        // MLPerf Tiny models, so their column showed that layer, not the best.
-        let timed = o.ms >= 0.01 * total_ms;
-        let (best, name) = if timed {
-            (o.gmacs, o.name.clone())
-        } else {
-            (0.0, String::new())
-        };
+        // The best rate among the kind's layers of at least a tenth of its longest layer's time
+        // (shorter ones are timed too coarsely). An absolute 0.01 ms let only a
+        // kind's first layer in on the MLPerf Tiny models, so their column showed that layer.
         match kinds.iter_mut().find(|k| k.0 == kind) {
             Some(k) => {
                 k.1 += o.ms;
                 k.2 += o.macs;
-                if best > k.3 {
-                    k.3 = best;
-                    k.4 = name;
-                }
             }
-            None => kinds.push((kind, o.ms, o.macs, best, name)),
+            None => kinds.push((kind, o.ms, o.macs, 0.0, String::new())),
+        }
+    }
+    for k in kinds.iter_mut() {
+        let of_kind = |o: &&mote_cli::commands::bench::OpTime| {
+            let kind = if o.op.starts_with("Conv2d") {
+                report
+                    .ops
+                    .get(o.index)
+                    .and_then(|row| conv_kind(&row.inputs))
+                    .unwrap_or("other conv")
+            } else {
+                "fully connected"
+            };
+            kind == k.0 && (o.op.starts_with("Conv2d") || o.op.starts_with("FullyConnected"))
+        };
+        let longest = ops.iter().filter(of_kind).map(|o| o.ms).fold(0.0, f64::max);
+        if let Some(o) = ops
+            .iter()
+            .filter(of_kind)
+            .filter(|o| o.ms >= 0.1 * longest)
+            .max_by(|a, b| a.gmacs.total_cmp(&b.gmacs))
+        {
+            k.3 = o.gmacs;
+            k.4 = o.name.clone();
         }
     }
     kinds.sort_by(|a, b| b.1.total_cmp(&a.1));
