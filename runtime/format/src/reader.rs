@@ -545,8 +545,8 @@ impl<'a> Model<'a> {
     /// an interpreter needs on every run to find an op's operands, without the name, shape and
     /// quantization (whose decoding, repeated for every operand of every op, was about 5 % of
     /// VWW's int8 inference: `perf record` of `mote bench vww_int8.mote --iters 40000`,
-    /// `Model::tensor` and `decode_tensor` together, on a Zen 5). The record was validated with the model; this reads it again
-    /// with bounds checks only.
+    /// `Model::tensor` and `decode_tensor` together, on a Zen 5). The record was validated with
+    /// the model; this reads it again with bounds checks only.
     pub fn tensor_placement(&self, index: u32) -> Option<(Storage<'a>, u32)> {
         let r = sub(
             self.tensors,

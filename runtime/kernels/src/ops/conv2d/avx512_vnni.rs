@@ -1231,9 +1231,10 @@ unsafe fn gemm_window(ctx: &Ctx, wq: usize, output: &mut [i8]) {
         let sums = unsafe { pack(padded.as_ptr(), kp, n, nv, WeightBytes::Signed, packed) };
         // SAFETY: channels `nb .. nb + n ≤ out_c`, `nv = ⌈n/16⌉`.
         let (mut init, mut rq) = unsafe { signed_block_consts(ctx, nb, n, nv, &sums) };
-        // Eight channels in all (VWW's first layer): two pixels per vector, the packed weights,
-        // initial accumulators and requantization constants repeated in lanes 8–15. The layer's
-        // whole output (a last block of 8 channels of a wider layer is not two adjacent pixels).
+        // Eight channels in all (VWW's first layer; a last block of 8 channels of a wider layer
+        // is neither): with VBMI, 16 pixels per vector ([`window_lanes_row`]); else two pixels
+        // per vector, the packed weights, initial accumulators and requantization constants
+        // repeated in lanes 8–15 ([`window_pairs_row`]).
         let lanes = Avx512Vnni::get()
             .and_then(Avx512Vbmi::get)
             .filter(|_| ctx.simple && g.out_c == 8 && lanes_fit(pl, wq) && lanes_enabled());

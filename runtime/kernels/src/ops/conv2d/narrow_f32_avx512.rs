@@ -12,7 +12,7 @@
 //! de-interleaved into `stride_w · in_c` planes (column phase and channel, padding columns 0):
 //! column `stride·p + kw` of pixel `p` is entry `p + kw / stride` of plane `kw mod stride`.
 //! (Masked gathers straight from the input instead measured slower than the GEMM tile, 22.6
-//! against 25.8 G MAC/s on VWW's first layer: Zen 5 gathers about one float per cycle.) The
+//! against 25.8 G MAC/s on VWW's first layer, `scripts/bench-ab-layers.py`.) The
 //! accumulators are transposed in registers to pixel-major order (three rounds of shuffles)
 //! and stored. Padding rows are skipped (they add `0 · w`).
 
