@@ -716,18 +716,19 @@ unsafe fn gemm_tile<const NV: usize, const UNSIGNED: bool, const FLIPPED: bool>(
     let split = NV <= 2;
     let mut acc_odd = [[_mm512_setzero_si512(); NV]; MR];
     for si in 0..segs.count() {
-        let seg = &segs.get(si);
+        let (seg, off) = segs.split(si);
+        let seg = &seg;
         let mut q = 0;
         if split {
             while q + 1 < segq {
                 // SAFETY: dwords `q`, `q + 1 < segq` of the segment and of the packed block
                 // (caller).
                 unsafe {
-                    gemm_step::<NV, UNSIGNED, FLIPPED>(&mut acc, seg, q, w, flip);
+                    gemm_step::<NV, UNSIGNED, FLIPPED>(&mut acc, seg, off + 4 * q, w, flip);
                     gemm_step::<NV, UNSIGNED, FLIPPED>(
                         &mut acc_odd,
                         seg,
-                        q + 1,
+                        off + 4 * q + 4,
                         w.add(16 * NV),
                         flip,
                     );
@@ -739,7 +740,7 @@ unsafe fn gemm_tile<const NV: usize, const UNSIGNED: bool, const FLIPPED: bool>(
         }
         while q < segq {
             // SAFETY: dword `q < segq` of the segment and of the packed block (caller).
-            unsafe { gemm_step::<NV, UNSIGNED, FLIPPED>(&mut acc, seg, q, w, flip) };
+            unsafe { gemm_step::<NV, UNSIGNED, FLIPPED>(&mut acc, seg, off + 4 * q, w, flip) };
             // SAFETY: stays within (or one past) the packed block.
             w = unsafe { w.add(16 * NV) };
             q += 1;
@@ -764,17 +765,18 @@ unsafe fn gemm_tile<const NV: usize, const UNSIGNED: bool, const FLIPPED: bool>(
     acc
 }
 
-/// One dword of depth (`q`) of every row of a [`gemm_tile`] into `acc`, the weights at `w`.
+/// One dword of depth (bytes `at ..`) of every row of a [`gemm_tile`] into `acc`, the weights
+/// at `w`.
 ///
 /// # Safety
-/// AVX-512 VNNI; `seg[r]` readable for 4 bytes at `4·q`; `w` readable and aligned for
-/// `16 · NV` dwords.
+/// AVX-512 VNNI; `seg[r]` readable for 4 bytes at `at`; `w` readable and aligned for `16 · NV`
+/// dwords.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
 #[inline]
 unsafe fn gemm_step<const NV: usize, const UNSIGNED: bool, const FLIPPED: bool>(
     acc: &mut [[__m512i; NV]; MR],
     seg: &[*const i8; MR],
-    q: usize,
+    at: usize,
     w: *const i32,
     flip: __m512i,
 ) {
@@ -784,8 +786,8 @@ unsafe fn gemm_step<const NV: usize, const UNSIGNED: bool, const FLIPPED: bool>(
         *v = unsafe { _mm512_load_si512(w.add(16 * j).cast()) };
     }
     for (row, p) in acc.iter_mut().zip(seg) {
-        // SAFETY: 4 bytes at dword `q` of the segment (caller).
-        let d = unsafe { p.add(4 * q).cast::<i32>().read_unaligned() };
+        // SAFETY: 4 bytes at byte `at` of the segment (caller).
+        let d = unsafe { p.add(at).cast::<i32>().read_unaligned() };
         if UNSIGNED {
             let x = _mm512_set1_epi32(d);
             for (a, v) in row.iter_mut().zip(&wv) {
@@ -848,7 +850,7 @@ unsafe fn gemm_tile_store<const NV: usize, const UNSIGNED: bool, const FLIPPED: 
 /// # Safety
 /// As [`gemm_tile_store`]; `1 ≤ nv ≤ 4`; `flipped` only with [`WeightBytes::Signed`].
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
-#[inline]
+#[inline(never)]
 #[allow(clippy::too_many_arguments)]
 unsafe fn tile_block(
     ctx: &Ctx,
@@ -1504,14 +1506,18 @@ unsafe fn window_lanes_row(
         }
         // A loop, not `array::from_fn`: closures do not inherit the target features, and an
         // outlined one kept the accumulators in memory.
+        // Indexed, not three zipped iterators: with those this function spilled its constants
+        // to the stack once the crate became one code-generation unit (VWW's first layer
+        // 0.0062 → 0.0059 ms with the index loop, `scripts/bench-ab-layers.py`).
         let mut v = [_mm512_setzero_si512(); 8];
-        for ((r, a), rq) in v.iter_mut().zip(acc.iter()).zip(c.rq.iter()) {
-            *r = rq.rescale_splat(*a);
+        for j in 0..8 {
+            let mut r = c.rq[j].rescale_splat(acc[j]);
             if !ctx.folded {
-                *r = _mm512_max_epi32(*r, _mm512_set1_epi32(ctx.st.lo));
-                *r = _mm512_min_epi32(*r, _mm512_set1_epi32(ctx.st.hi));
-                *r = _mm512_add_epi32(*r, _mm512_set1_epi32(ctx.st.off));
+                r = _mm512_max_epi32(r, _mm512_set1_epi32(ctx.st.lo));
+                r = _mm512_min_epi32(r, _mm512_set1_epi32(ctx.st.hi));
+                r = _mm512_add_epi32(r, _mm512_set1_epi32(ctx.st.off));
             }
+            v[j] = r;
         }
         let p0 = _mm512_packs_epi16(
             _mm512_packs_epi32(v[0], v[1]),

@@ -1042,6 +1042,14 @@ pub(crate) trait Segments<T, const R: usize>: Copy {
     fn count(self) -> usize;
     /// The pointers of segment `s < count()`, one per row.
     fn get(self, s: usize) -> [*const T; R];
+    /// Segment `s` as per-row bases and one offset (elements) added to each: the int8 AVX-512
+    /// tile reads `bases[r] + offset + i`, so with [`RowOffsets`] its row pointers stay in
+    /// registers across segments and only the offset changes (a pointer per row and segment was
+    /// recomputed, spilled and reloaded per segment).
+    #[inline(always)]
+    fn split(self, s: usize) -> ([*const T; R], usize) {
+        (self.get(s), 0)
+    }
 }
 
 /// One pointer per segment and row, set up per tile.
@@ -1089,6 +1097,10 @@ impl<T, const R: usize> Segments<T, R> for RowOffsets<'_, T, R> {
     fn get(self, s: usize) -> [*const T; R] {
         let off = self.offs.get(s).copied().unwrap_or(0);
         core::array::from_fn(|r| self.rows[r].wrapping_add(off))
+    }
+    #[inline(always)]
+    fn split(self, s: usize) -> ([*const T; R], usize) {
+        (self.rows, self.offs.get(s).copied().unwrap_or(0))
     }
 }
 
