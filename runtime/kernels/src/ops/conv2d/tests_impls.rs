@@ -751,6 +751,8 @@ fn conv2d_f32_impls_model_shapes() {
         // Few output channels, short depths (the AVX-512 pixel-lane kernel): VWW's 1×1 8 → 16,
         // ResNet-8's first layer, a dilated stride-2 window, a row of 70 pixels (5 groups).
         (48, 48, 8, 16, 1, 1, (0, 0), 1, 1),
+        (13, 11, 32, 16, 1, 1, (0, 0), 1, 1),
+        (3, 5, 64, 16, 1, 1, (0, 0), 1, 1),
         (32, 32, 3, 16, 3, 1, (1, 1), 1, 1),
         (21, 23, 2, 8, 3, 2, (2, 2), 2, 1),
         (5, 141, 3, 8, 3, 2, (1, 1), 1, 1),
