@@ -32,6 +32,13 @@ pub enum Error {
         /// Bytes given.
         given: usize,
     },
+    /// Fewer op slots were lent to `Interpreter::with_prepared_ops` than the model has ops.
+    PreparedOpsTooFew {
+        /// Slots needed (the model's op count).
+        needed: usize,
+        /// Slots given.
+        given: usize,
+    },
     /// No graph input or output with this index.
     NoSuchTensor {
         /// The index asked for.
@@ -82,6 +89,10 @@ impl fmt::Display for Error {
             Error::WeightCacheTooSmall { needed, given } => write!(
                 f,
                 "weight cache too small: the model needs {needed} bytes on this machine, {given} were given"
+            ),
+            Error::PreparedOpsTooFew { needed, given } => write!(
+                f,
+                "too few prepared-op slots: the model has {needed} ops, {given} slots were given"
             ),
             Error::NoSuchTensor { index, count } => {
                 write!(f, "no input/output {index}: the model has {count}")

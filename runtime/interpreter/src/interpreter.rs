@@ -8,7 +8,7 @@
 #![allow(clippy::arithmetic_side_effects)]
 
 use crate::model::Model;
-use crate::prepare::{prepare_validated, Kernel, PreparedOp};
+use crate::prepare::{prepare_validated, Kernel, PreparedOp, PreparedSlot};
 use crate::Error;
 use mote_format::{DType, Storage, TensorInfo};
 use mote_kernels::ops;
@@ -43,6 +43,8 @@ pub struct Interpreter<'m, 'a> {
     arena: &'a mut [u8],
     /// Packed weights of the ops whose kernels use them, in op order (empty: none lent).
     cache: &'a [i32],
+    /// Every op's kernel parameters, prepared once (empty: prepared before each run).
+    prepared: &'a [PreparedSlot<'m>],
 }
 
 fn invalid(index: usize, reason: &'static str) -> Error {
@@ -144,7 +146,36 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             model,
             arena,
             cache: &[],
+            prepared: &[],
         })
+    }
+
+    /// Prepares every op once into `slots` (one per op, see [`PreparedSlot`]) and runs from
+    /// them: each inference then skips decoding the op records and their tensors. The model
+    /// stays read in place; the slots borrow from it.
+    ///
+    /// # Errors
+    /// [`Error::PreparedOpsTooFew`] with the op count when `slots` is shorter.
+    pub fn with_prepared_ops(mut self, slots: &'a mut [PreparedSlot<'m>]) -> Result<Self, Error> {
+        let file = *self.model.file();
+        let ops = file.op_count();
+        let given = slots.len();
+        let slots = slots
+            .get_mut(..ops)
+            .ok_or(Error::PreparedOpsTooFew { needed: ops, given })?;
+        for (i, slot) in slots.iter_mut().enumerate() {
+            *slot = PreparedSlot(Some(prepare_validated(&file, i)?));
+        }
+        self.prepared = slots;
+        Ok(self)
+    }
+
+    /// Op `i` ready to run: from its prepared slot, or prepared now.
+    fn op(&self, file: &mote_format::Model<'m>, i: usize) -> Result<PreparedOp<'m>, Error> {
+        match self.prepared.get(i) {
+            Some(PreparedSlot(Some(op))) => Ok(*op),
+            _ => prepare_validated(file, i),
+        }
     }
 
     /// Bytes of the weight cache [`Interpreter::with_weight_cache`] takes for `model` on this
@@ -316,7 +347,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     pub fn invoke_ops(&mut self, range: core::ops::Range<usize>) -> Result<(), Error> {
         let file = *self.model.file();
         for i in range.start..range.end.min(file.op_count()) {
-            let op = prepare_validated(&file, i)?;
+            let op = self.op(&file, i)?;
             run_op(&file, &op, i, self.arena, self.op_cache(i))?;
         }
         Ok(())
@@ -384,7 +415,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     pub fn invoke_profiled<P: Profiler + ?Sized>(&mut self, profiler: &mut P) -> Result<(), Error> {
         let file = *self.model.file();
         for i in 0..file.op_count() {
-            let op = prepare_validated(&file, i)?;
+            let op = self.op(&file, i)?;
             let cache = self.op_cache(i);
             profiler.op_start(i);
             run_op(&file, &op, i, self.arena, cache)?;

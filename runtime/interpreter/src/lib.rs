@@ -48,3 +48,4 @@ pub use mote_format::{DType, OpCode, OpParams, Storage, TensorInfo};
 /// Which instruction set the kernels use ([`dispatch::best`]) and a process-wide cap on it
 /// ([`dispatch::set_limit`]), for hosts that compare instruction sets on one machine.
 pub use mote_kernels::dispatch;
+pub use prepare::PreparedSlot;

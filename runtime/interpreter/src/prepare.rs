@@ -1,8 +1,9 @@
 //! Turns an op record into kernel parameters, checking that shapes and parameters agree.
 //!
-//! This runs once per op at load (validation) and again before each op at run time (cheap: a
-//! few dozen integer operations), so no per-op state needs to be stored: the interpreter stays
-//! heap-free without a size limit on the number of ops.
+//! This runs once per op at load (validation) and again before each op at run time (a few dozen
+//! integer operations), so no per-op state needs to be stored: the interpreter stays heap-free
+//! without a size limit on the number of ops. A caller with memory to spare lends a
+//! [`PreparedSlot`] per op and the run-time preparation is skipped.
 
 // Indexing here is of fixed `[_; MAX_RANK]` shape arrays by an axis below a rank the reader has
 // checked (≤ MAX_RANK), by `r - 1`/`r - 2` after checking `r >= 2`, and by axes and permutation
@@ -92,6 +93,18 @@ pub(crate) struct PreparedOp<'a> {
     /// Element type of the output (data-movement ops work on any type).
     pub dtype: DType,
 }
+
+/// Room for one op's kernel parameters, prepared once by [`crate::Interpreter::with_prepared_ops`]
+/// instead of before every run.
+///
+/// Why it exists: the interpreter keeps no per-op state of its own (heap-free, no limit on the
+/// number of ops), so by default every inference decodes each op's record and its tensors'
+/// shapes and quantization again. That is a few dozen integer operations per op, but on models
+/// of a few million MACs it was 4–6 % of the inference (`perf record` of `mote bench
+/// vww_int8.mote`: `prepare_checked`, `Model::tensor`, `decode_tensor`). A caller that can spare
+/// the memory (272 bytes per op on x86-64) lends one slot per op; the contents are opaque.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PreparedSlot<'m>(pub(crate) Option<PreparedOp<'m>>);
 
 pub(crate) fn activation(a: ActivationSpec) -> Activation {
     match a.kind {

@@ -106,19 +106,23 @@ pub fn outputs(m: &mote_runtime::Model<'_>) -> Result<Vec<Port>> {
 }
 
 /// An arena for `m`.
-pub fn arena(m: &mote_runtime::Model<'_>) -> RunMemory {
+pub fn arena<'m>(m: &mote_runtime::Model<'m>) -> RunMemory<'m> {
     RunMemory {
         arena: AlignedBytes::zeroed(m.arena_len()),
         // A host has the memory: the kernels that would repack their weights on every call pack
         // them once (`Interpreter::with_weight_cache`); 0 bytes where none would.
         cache: vec![0u8; mote_runtime::Interpreter::weight_cache_len(m).unwrap_or(0)],
+        // Likewise every op's parameters, decoded once (`Interpreter::with_prepared_ops`).
+        ops: vec![mote_runtime::PreparedSlot::default(); m.file().op_count()],
     }
 }
 
-/// What an interpreter runs in on a host: the model's arena and the kernels' weight cache.
-pub struct RunMemory {
+/// What an interpreter runs in on a host: the model's arena, the kernels' weight cache and the
+/// prepared ops.
+pub struct RunMemory<'m> {
     arena: AlignedBytes,
     cache: Vec<u8>,
+    ops: Vec<mote_runtime::PreparedSlot<'m>>,
 }
 
 /// Creates an interpreter, copies `inputs` (little-endian bytes, one per graph input) in.
@@ -127,7 +131,7 @@ pub struct RunMemory {
 /// Exit 4 if the number or sizes of the inputs are wrong, exit 3 if the model cannot run.
 pub fn bind<'m, 'a>(
     m: &'m mote_runtime::Model<'m>,
-    arena: &'a mut RunMemory,
+    arena: &'a mut RunMemory<'m>,
     inputs: &[Vec<u8>],
 ) -> Result<mote_runtime::Interpreter<'m, 'a>> {
     if inputs.len() != m.input_count() {
@@ -145,6 +149,7 @@ pub fn bind<'m, 'a>(
         arena.arena.as_bytes_mut(),
         &mut arena.cache,
     )
+    .and_then(|i| i.with_prepared_ops(&mut arena.ops))
     .or_fail(ExitKind::Model, "cannot create the interpreter")?;
     for (i, data) in inputs.iter().enumerate() {
         interp
