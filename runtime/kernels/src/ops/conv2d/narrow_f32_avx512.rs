@@ -67,17 +67,18 @@ pub(crate) fn conv2d_f32(
 /// buffers.
 pub(crate) fn covers(plan: &S8Plan) -> bool {
     let g = &plan.g;
-    pointwise16(plan) || plan.kind == S8Kind::Gemm
-        && g.groups == 1
-        && matches!(g.out_c, 8 | 16)
-        && plan.k_len <= MAX_DEPTH
-        && g.kernel_h <= MAX_DEPTH
-        && g.stride_w.saturating_mul(g.in_c) <= 8
-        && g.kernel_w > 0
-        && g.stride_w > 0
-        && g.stride_w * plane_width(g) * g.in_c <= PADDED_ROW
-        && g.kernel_h * g.stride_w * g.in_c * plane_width(g) <= PLANES
-        && g.pad_left * g.in_c + g.in_w * g.in_c <= g.stride_w * plane_width(g) * g.in_c
+    pointwise16(plan)
+        || plan.kind == S8Kind::Gemm
+            && g.groups == 1
+            && matches!(g.out_c, 8 | 16)
+            && plan.k_len <= MAX_DEPTH
+            && g.kernel_h <= MAX_DEPTH
+            && g.stride_w.saturating_mul(g.in_c) <= 8
+            && g.kernel_w > 0
+            && g.stride_w > 0
+            && g.stride_w * plane_width(g) * g.in_c <= PADDED_ROW
+            && g.kernel_h * g.stride_w * g.in_c * plane_width(g) <= PLANES
+            && g.pad_left * g.in_c + g.in_w * g.in_c <= g.stride_w * plane_width(g) * g.in_c
 }
 
 /// 1×1 convolutions at stride 1 without padding, 16 output channels, depth at most
