@@ -3,6 +3,9 @@
 //! Generic over the element type. The compiler only emits a Transpose where data really moves
 //! (a layout change between NCHW-style and NHWC-style consumers, or ShuffleNet's shuffle).
 
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+mod avx512;
 // Not in Helium builds: their code memory goes to the Helium kernels (QEMU's mps3-an547 gives
 // the M55 512 KiB, and VWW's firmware fills it), and MCU models rarely transpose.
 #[cfg(not(mote_helium))]

@@ -10,12 +10,25 @@ use core::arch::x86_64::*;
 /// `dst[r][c] = src[c][r]` for `src` = `[cols][rows]`, `dst` = `[rows][cols]`; `false` (nothing
 /// written) when the lengths are not `rows · cols`.
 pub(super) fn transpose_bytes(src: &[u8], dst: &mut [u8], rows: usize, cols: usize) -> bool {
+    transpose_bytes_from(src, dst, rows, cols, 0)
+}
+
+/// [`transpose_bytes`] for the destination rows from `r_start` on (the AVX-512 code has written
+/// the ones before it).
+pub(super) fn transpose_bytes_from(
+    src: &[u8],
+    dst: &mut [u8],
+    rows: usize,
+    cols: usize,
+    r_start: usize,
+) -> bool {
     let n = rows.saturating_mul(cols);
     if src.len() != n || dst.len() != n {
         return false;
     }
-    let (rows16, cols16) = (rows - rows % 16, cols - cols % 16);
-    let mut r0 = 0;
+    let r_start = r_start.min(rows);
+    let (rows16, cols16) = (r_start + (rows - r_start) / 16 * 16, cols - cols % 16);
+    let mut r0 = r_start;
     while r0 < rows16 {
         let mut c0 = 0;
         while c0 < cols16 {
@@ -35,7 +48,7 @@ pub(super) fn transpose_bytes(src: &[u8], dst: &mut [u8], rows: usize, cols: usi
         r0 += 16;
     }
     // The edges: columns past `cols16` of the full rows, then the rows past `rows16`.
-    for r in 0..rows {
+    for r in r_start..rows {
         let from = if r < rows16 { cols16 } else { 0 };
         for c in from..cols {
             if let (Some(d), Some(&s)) = (dst.get_mut(r * cols + c), src.get(c * rows + r)) {

@@ -140,3 +140,34 @@ proptest! {
         prop_assert_eq!(run(&dims, &[0, 2, 1], &x8), permute(&x8, &dims, &[0, 2, 1]));
     }
 }
+
+/// The x86 byte transposes against the naive one on their own (the dispatch above picks one per
+/// host): whole 64 × 16 and 16 × 16 blocks, and rows and columns past them.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn x86_byte_transposes_match_naive() {
+    for &(rows, cols) in &[
+        (64usize, 16usize),
+        (3136, 128),
+        (130, 33),
+        (200, 7),
+        (63, 17),
+        (1, 1),
+    ] {
+        if cfg!(miri) && rows * cols > 5000 {
+            continue;
+        }
+        // `src` is [cols][rows].
+        let src: Vec<u8> = (0..rows * cols).map(|i| (i * 13 % 251) as u8).collect();
+        let want = permute(&src, &[1, cols, rows], &[0, 2, 1]);
+        let mut got = std::vec![0u8; rows * cols];
+        assert!(super::sse2::transpose_bytes(&src, &mut got, rows, cols));
+        assert_eq!(got, want, "sse2 {rows} x {cols}");
+        let mut got = std::vec![0u8; rows * cols];
+        if super::avx512::transpose_bytes(&src, &mut got, rows, cols) {
+            assert_eq!(got, want, "avx512 {rows} x {cols}");
+        } else {
+            std::println!("avx512: skipped (host lacks AVX-512)");
+        }
+    }
+}
