@@ -52,7 +52,9 @@ pub(super) fn transpose_2d<T: Copy>(p: &TransposeParams, input: &[T], output: &m
         }
         #[cfg(target_arch = "x86_64")]
         if let Some((s, d)) = as_words::<T, u32>(src, dst) {
-            if super::sse2::transpose_words(s, d, rows, cols) {
+            if super::avx512::transpose_words(s, d, rows, cols)
+                || super::sse2::transpose_words(s, d, rows, cols)
+            {
                 continue;
             }
         }

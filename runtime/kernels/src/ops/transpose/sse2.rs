@@ -61,13 +61,26 @@ pub(super) fn transpose_bytes_from(
 
 /// [`transpose_bytes`] for 4-byte elements.
 pub(super) fn transpose_words(src: &[u32], dst: &mut [u32], rows: usize, cols: usize) -> bool {
+    transpose_words_from(src, dst, rows, cols, 0)
+}
+
+/// [`transpose_words`] for the destination rows from `r_start` on (the AVX-512 code has written
+/// the ones before it).
+pub(super) fn transpose_words_from(
+    src: &[u32],
+    dst: &mut [u32],
+    rows: usize,
+    cols: usize,
+    r_start: usize,
+) -> bool {
     let n = rows.saturating_mul(cols);
     if src.len() != n || dst.len() != n {
         return false;
     }
-    let (rows4, cols4) = (rows - rows % 4, cols - cols % 4);
+    let r_start = r_start.min(rows);
+    let (rows4, cols4) = (r_start + (rows - r_start) / 4 * 4, cols - cols % 4);
     // Tiles of 16 × 16 (a cache line of each source and destination row), 4 × 4 blocks inside.
-    let mut r0 = 0;
+    let mut r0 = r_start;
     while r0 < rows4 {
         let r_end = (r0 + 16).min(rows4);
         let mut c0 = 0;
@@ -96,7 +109,7 @@ pub(super) fn transpose_words(src: &[u32], dst: &mut [u32], rows: usize, cols: u
         }
         r0 = r_end;
     }
-    for r in 0..rows {
+    for r in r_start..rows {
         let from = if r < rows4 { cols4 } else { 0 };
         for c in from..cols {
             if let (Some(d), Some(&s)) = (dst.get_mut(r * cols + c), src.get(c * rows + r)) {

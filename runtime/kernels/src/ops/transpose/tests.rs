@@ -171,3 +171,32 @@ fn x86_byte_transposes_match_naive() {
         }
     }
 }
+
+/// As [`x86_byte_transposes_match_naive`] for the 4-byte transposes.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn x86_word_transposes_match_naive() {
+    for &(rows, cols) in &[
+        (16usize, 16usize),
+        (3136, 128),
+        (130, 33),
+        (40, 7),
+        (15, 17),
+        (1, 1),
+    ] {
+        if cfg!(miri) && rows * cols > 5000 {
+            continue;
+        }
+        let src: Vec<u32> = (0..rows * cols).map(|i| i as u32 * 2_654_435_761).collect();
+        let want = permute(&src, &[1, cols, rows], &[0, 2, 1]);
+        let mut got = std::vec![0u32; rows * cols];
+        assert!(super::sse2::transpose_words(&src, &mut got, rows, cols));
+        assert_eq!(got, want, "sse2 {rows} x {cols}");
+        let mut got = std::vec![0u32; rows * cols];
+        if super::avx512::transpose_words(&src, &mut got, rows, cols) {
+            assert_eq!(got, want, "avx512 {rows} x {cols}");
+        } else {
+            std::println!("avx512: skipped (host lacks AVX-512)");
+        }
+    }
+}
