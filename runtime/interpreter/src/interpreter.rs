@@ -434,22 +434,26 @@ fn cache_header_words(ops: usize) -> usize {
     ops.saturating_add(1).next_multiple_of(CACHE_ALIGN / 4)
 }
 
-/// The constant weights and bias of an int8 convolution (`None` if either lives in the arena).
+/// The constant weights, bias, multipliers and shifts of an int8 convolution (`None` if any
+/// lives in the arena).
+#[allow(clippy::type_complexity)]
 fn conv_s8_constants<'f>(
     file: &mote_format::Model<'f>,
     op: &PreparedOp<'_>,
-) -> Option<(&'f [i8], &'f [i32])> {
+) -> Option<(&'f [i8], &'f [i32], &'f [i32], &'f [i32])> {
     let constant = |k: usize| match op.inputs.get(k).and_then(|t| file.tensor(t))?.storage {
         Storage::Const(b) => Some(b),
         Storage::Arena { .. } => None,
     };
-    let b = constant(2)?;
-    let b: &[i32] = if b.is_empty() {
-        &[]
-    } else {
-        bytemuck::try_cast_slice(b).ok()?
+    let words = |k: usize| -> Option<&'f [i32]> {
+        let b = constant(k)?;
+        if b.is_empty() {
+            Some(&[])
+        } else {
+            bytemuck::try_cast_slice(b).ok()
+        }
     };
-    Some((i8s(constant(1)?), b))
+    Some((i8s(constant(1)?), words(2)?, words(3)?, words(4)?))
 }
 
 /// The constant weights of a float convolution and whether it has a bias (`None` if the weights
@@ -473,7 +477,7 @@ fn conv_f32_weights<'f>(
 /// `i32`s (4-byte words) of op `i`'s part of the weight cache (0 for ops that do not use one).
 fn op_cache_len(file: &mote_format::Model<'_>, op: &PreparedOp<'_>) -> usize {
     match &op.kernel {
-        Kernel::Conv2dS8(p) => conv_s8_constants(file, op).map_or(0, |(w, _)| {
+        Kernel::Conv2dS8(p) => conv_s8_constants(file, op).map_or(0, |(w, ..)| {
             ops::conv2d::conv2d_s8_cache_len(p, w.len(), true)
         }),
         Kernel::Conv2d(p) => conv_f32_weights(file, op).map_or(0, |(w, bias)| {
@@ -491,8 +495,9 @@ fn fill_op_cache(
     slot: &mut [i32],
 ) -> Result<(), Error> {
     let packed = match &op.kernel {
-        Kernel::Conv2dS8(p) => conv_s8_constants(file, op)
-            .is_some_and(|(w, b)| ops::conv2d::conv2d_s8_fill_cache(p, w, Some(b), slot)),
+        Kernel::Conv2dS8(p) => conv_s8_constants(file, op).is_some_and(|(w, b, m, sh)| {
+            ops::conv2d::conv2d_s8_fill_cache(p, w, Some(b), m, sh, slot)
+        }),
         Kernel::Conv2d(p) => conv_f32_weights(file, op).is_some_and(|(w, bias)| {
             ops::conv2d::conv2d_f32_fill_cache(p, w, bias, bytemuck::cast_slice_mut(slot))
         }),

@@ -68,9 +68,6 @@ pub(crate) fn conv2d_s8(
     shifts: &[i32],
     output: &mut [i8],
 ) -> bool {
-    let Some(tok) = Avx512Vnni::get() else {
-        return false;
-    };
     let Some(plan) = S8Plan::new(
         p,
         input.len(),
@@ -82,8 +79,27 @@ pub(crate) fn conv2d_s8(
     ) else {
         return false;
     };
-    if plan.kind != S8Kind::Depthwise || !super::depthwise_fast_shape(&plan.g) {
+    let Some((tok, ctx)) = context(plan, p, input, weights, bias, mults, shifts) else {
         return false;
+    };
+    // SAFETY: `context` checked the call; no cache.
+    unsafe { run(tok, &ctx, None, output) };
+    true
+}
+
+/// The call's context when this kernel takes it (AVX-512 VNNI, a covered depthwise shape).
+fn context<'a>(
+    plan: S8Plan,
+    p: &'a Conv2dS8Params,
+    input: &'a [i8],
+    weights: &'a [i8],
+    bias: Option<&'a [i32]>,
+    mults: &'a [i32],
+    shifts: &'a [i32],
+) -> Option<(Avx512Vnni, S8Ctx<'a>)> {
+    let tok = Avx512Vnni::get()?;
+    if plan.kind != S8Kind::Depthwise || !super::depthwise_fast_shape(&plan.g) {
+        return None;
     }
     // 16 channels or fewer fill part of one 32-lane vector; the AVX2 kernel runs two pixels of
     // 8 channels, or one of 16, per 16-lane vector and was measured 1.2–2× faster on VWW's
@@ -93,11 +109,9 @@ pub(crate) fn conv2d_s8(
     // ms, its 24×24×16 stride-2 layer 0.0050 → 0.0028 (`scripts/bench-ab-layers.py`).
     let narrow = covers_narrow(&plan.g);
     if p.geometry.in_c < MIN_S8_CHANNELS && !narrow {
-        return false;
+        return None;
     }
-    let Some(st) = OutputStage::new(p.output_offset, p.act_min, p.act_max) else {
-        return false;
-    };
+    let st = OutputStage::new(p.output_offset, p.act_min, p.act_max)?;
     let right_only = shifts.iter().all(|s| (-31..=0).contains(s)) && !mults.contains(&i32::MIN);
     let mode = match (right_only, p.rounding) {
         (true, Rounding::Double) if offset_folds(&st, shifts) => RqMode::DoubleFolded,
@@ -116,20 +130,150 @@ pub(crate) fn conv2d_s8(
         mults,
         shifts,
     };
+    Some((tok, ctx))
+}
+
+/// # Safety
+/// `ctx` from [`context`] (which `tok` came with) and `output` of the plan's length (or empty
+/// when only filling a cache); a `cache` is [`fill_cache`]'s for this call ([`cache_entries`]
+/// entries, 64-byte aligned).
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+unsafe fn run(tok: Avx512Vnni, ctx: &S8Ctx, cache: Option<Cache>, output: &mut [i8]) {
     // SAFETY: `tok` proves AVX-512 F/BW/VL/VNNI, AVX2 and FMA; `S8Plan::new` checked every slice
     // length against the shapes; `depthwise_fast_shape` bounds the kernel to these instances.
     unsafe {
-        match (plan.g.kernel_h, plan.g.kernel_w, narrow) {
-            (3, 3, false) => dw_s8::<3, 3, 9, 5>(tok, &ctx, output),
-            (3, 5, false) => dw_s8::<3, 5, 15, 8>(tok, &ctx, output),
-            (5, 3, false) => dw_s8::<5, 3, 15, 8>(tok, &ctx, output),
-            (_, _, false) => dw_s8::<5, 5, 25, 13>(tok, &ctx, output),
-            (3, 3, true) => dw_s8_narrow::<3, 3, 9, 5>(&ctx, output),
-            (3, 5, true) => dw_s8_narrow::<3, 5, 15, 8>(&ctx, output),
-            (5, 3, true) => dw_s8_narrow::<5, 3, 15, 8>(&ctx, output),
-            (_, _, true) => dw_s8_narrow::<5, 5, 25, 13>(&ctx, output),
+        match (
+            ctx.plan.g.kernel_h,
+            ctx.plan.g.kernel_w,
+            covers_narrow(&ctx.plan.g),
+        ) {
+            (3, 3, false) => dw_s8::<3, 3, 9, 5>(tok, ctx, cache, output),
+            (3, 5, false) => dw_s8::<3, 5, 15, 8>(tok, ctx, cache, output),
+            (5, 3, false) => dw_s8::<5, 3, 15, 8>(tok, ctx, cache, output),
+            (_, _, false) => dw_s8::<5, 5, 25, 13>(tok, ctx, cache, output),
+            (3, 3, true) => dw_s8_narrow::<3, 3, 9, 5>(ctx, cache, output),
+            (3, 5, true) => dw_s8_narrow::<3, 5, 15, 8>(ctx, cache, output),
+            (5, 3, true) => dw_s8_narrow::<5, 3, 15, 8>(ctx, cache, output),
+            (_, _, true) => dw_s8_narrow::<5, 5, 25, 13>(ctx, cache, output),
         }
     }
+}
+
+/// What a cache holds per chunk of channels: the chunk's [`Consts`], the one-pixel weights and
+/// the row-of-four weights (`prepare_chunk`'s outputs).
+const CONSTS_WORDS: usize = core::mem::size_of::<Consts>() / 4;
+/// Dwords of one chunk's cache entry (64-byte multiples: `Consts` is 64-byte aligned and
+/// `MAX_PAIRS · CHUNK · 4` bytes are 208 lines).
+const ENTRY_WORDS: usize = CONSTS_WORDS + 2 * MAX_PAIRS * CHUNK;
+
+/// A weight cache being filled (lent mutably by `fill_cache`) or read (lent shared by
+/// `conv2d_s8_cached`: nothing is written through `base` then): entry `i` at
+/// `base + i · ENTRY_WORDS`.
+#[derive(Clone, Copy)]
+struct Cache {
+    base: *mut i32,
+    /// Fill it (`prepare_chunk`) rather than read it.
+    fill: bool,
+}
+
+/// Chunk entries of a call's cache.
+fn cache_entries(g: &Conv2dParams) -> usize {
+    if covers_narrow(g) {
+        1
+    } else {
+        g.in_c.div_ceil(CHUNK)
+    }
+}
+
+/// Dwords of the weight cache of a depthwise call this kernel takes (`None` otherwise): each
+/// call gathers and repacks the weights and the per-channel constants of every chunk before its
+/// first pixel (`prepare_chunk`), 7.5 % of VWW's int8 inference (`perf record` of `mote bench
+/// vww_int8.mote`, Zen 5), which a host can do once at load.
+pub(crate) fn cache_len(p: &Conv2dS8Params, weights: usize, bias: Option<usize>) -> Option<usize> {
+    Avx512Vnni::get()?;
+    let plan = S8Plan::for_weights(p, weights, bias)?;
+    if plan.kind != S8Kind::Depthwise
+        || !super::depthwise_fast_shape(&plan.g)
+        || (p.geometry.in_c < MIN_S8_CHANNELS && !covers_narrow(&plan.g))
+    {
+        return None;
+    }
+    cache_entries(&plan.g).checked_mul(ENTRY_WORDS)
+}
+
+/// Fills `cache` ([`cache_len`] dwords, 64-byte aligned) for calls with these weights, bias and
+/// requantization constants; `false` (nothing written) when the call would not use it.
+pub(crate) fn fill_cache(
+    p: &Conv2dS8Params,
+    weights: &[i8],
+    bias: Option<&[i32]>,
+    mults: &[i32],
+    shifts: &[i32],
+    cache: &mut [i32],
+) -> bool {
+    if cache_len(p, weights.len(), bias.map(<[i32]>::len)) != Some(cache.len())
+        || !(cache.as_ptr() as usize).is_multiple_of(64)
+    {
+        return false;
+    }
+    let Some(plan) = S8Plan::for_weights(p, weights.len(), bias.map(<[i32]>::len)) else {
+        return false;
+    };
+    if mults.len() != p.geometry.out_c || shifts.len() != p.geometry.out_c {
+        return false;
+    }
+    let Some((tok, ctx)) = context(plan, p, &[], weights, bias, mults, shifts) else {
+        return false;
+    };
+    let fill = Cache {
+        base: cache.as_mut_ptr(),
+        fill: true,
+    };
+    // SAFETY: `context` checked the call; the cache has `cache_entries` entries and is 64-byte
+    // aligned (checked above); filling reads no input and writes no output.
+    unsafe { run(tok, &ctx, Some(fill), &mut []) };
+    true
+}
+
+/// [`conv2d_s8`] reading the chunks' constants and weights from a cache [`fill_cache`] filled
+/// for this call; `false` (nothing written) when the call or the cache does not match.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn conv2d_s8_cached(
+    p: &Conv2dS8Params,
+    input: &[i8],
+    weights: &[i8],
+    bias: Option<&[i32]>,
+    mults: &[i32],
+    shifts: &[i32],
+    cache: &[i32],
+    output: &mut [i8],
+) -> bool {
+    if cache_len(p, weights.len(), bias.map(<[i32]>::len)) != Some(cache.len())
+        || !(cache.as_ptr() as usize).is_multiple_of(64)
+    {
+        return false;
+    }
+    let Some(plan) = S8Plan::new(
+        p,
+        input.len(),
+        weights.len(),
+        bias.map(<[i32]>::len),
+        mults.len(),
+        shifts.len(),
+        output.len(),
+    ) else {
+        return false;
+    };
+    let Some((tok, ctx)) = context(plan, p, input, weights, bias, mults, shifts) else {
+        return false;
+    };
+    let read = Cache {
+        base: cache.as_ptr().cast_mut(),
+        fill: false,
+    };
+    // SAFETY: `context` checked the call; the cache matches its length and alignment (above)
+    // and is only read (`fill: false`).
+    unsafe { run(tok, &ctx, Some(read), output) };
     true
 }
 
@@ -552,6 +696,7 @@ unsafe fn s8_row4(
 unsafe fn dw_s8<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS: usize>(
     _t: Avx512Vnni,
     ctx: &S8Ctx,
+    cache: Option<Cache>,
     output: &mut [i8],
 ) {
     let g = &ctx.plan.g;
@@ -559,7 +704,7 @@ unsafe fn dw_s8<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS
     let zp = (-ctx.p.input_offset) as i8;
     // Input zero points for padding taps; 32 spare bytes so full-block loads stay inside.
     let zrow = [zp; CHUNK + 32];
-    let mut k = Consts::new();
+    let mut k_here = Consts::new();
     let mut wpk = A64([MaybeUninit::<i32>::uninit(); MAX_PAIRS * CHUNK]);
     // 3×3 at stride 1: four pixels at a time where their windows are inside the row
     // ([`s8_row4`], its own weight layout); the rest one pixel at a time. Rows of fewer than
@@ -569,24 +714,67 @@ unsafe fn dw_s8<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS
     let mut wpk4 = A64([MaybeUninit::<i32>::uninit(); MAX_PAIRS * CHUNK]);
     let x = ctx.input.as_ptr();
     let out = output.as_mut_ptr();
+    let pairs = tap_pairs::<TAPS, PAIRS>();
     let mut c0 = 0;
+    let mut entry = 0;
     while c0 < c {
         let cn = (c - c0).min(CHUNK);
         let full = cn / 32;
         let tail = cn % 32;
-        // SAFETY: `ctx` from `conv2d_s8`; `c0 + cn ≤ c`; TAPS ≥ 9; AVX2 implied.
-        unsafe {
-            let pairs = tap_pairs::<TAPS, PAIRS>();
-            prepare_chunk::<TAPS, PAIRS>(ctx, (c0, 0), cn, &pairs, &mut k, &mut wpk);
-            if row4 {
-                // The same constants again, and the weights in the layout of `s8_row4`
-                // (6 ≤ MAX_PAIRS pairs per block).
-                prepare_chunk::<TAPS, 6>(ctx, (c0, 0), cn, &ROW4_PAIRS, &mut k, &mut wpk4);
+        // The chunk's constants and weights: prepared here, or written to / read from the
+        // chunk's cache entry.
+        let (k, wp, wp4): (&Consts, *const i32, *const i32) = match cache {
+            Some(cc) => {
+                // SAFETY: entry `entry < cache_entries` of the 64-byte aligned cache (caller).
+                let e = unsafe { cc.base.add(entry * ENTRY_WORDS) };
+                if cc.fill {
+                    // SAFETY: filling, the cache was lent mutably (`fill_cache`); the entry is
+                    // a `Consts` (all integer vectors, any bits valid) and two weight buffers,
+                    // each 64-byte aligned; `ctx` from `conv2d_s8`, `c0 + cn ≤ c`.
+                    unsafe {
+                        prepare_both::<TAPS, PAIRS>(
+                            ctx,
+                            c0,
+                            cn,
+                            row4,
+                            &pairs,
+                            &mut *e.cast::<Consts>(),
+                            &mut *e.add(CONSTS_WORDS).cast::<Packed>(),
+                            &mut *e.add(CONSTS_WORDS + MAX_PAIRS * CHUNK).cast::<Packed>(),
+                        )
+                    };
+                    c0 += cn;
+                    entry += 1;
+                    continue;
+                }
+                // SAFETY: reading the entry `fill_cache` wrote for this call (shared only).
+                unsafe {
+                    (
+                        &*e.cast_const().cast::<Consts>(),
+                        e.add(CONSTS_WORDS).cast_const(),
+                        e.add(CONSTS_WORDS + MAX_PAIRS * CHUNK).cast_const(),
+                    )
+                }
             }
-        }
+            None => {
+                // SAFETY: `ctx` from `conv2d_s8`; `c0 + cn ≤ c`; TAPS ≥ 9; AVX2 implied.
+                unsafe {
+                    prepare_both::<TAPS, PAIRS>(
+                        ctx,
+                        c0,
+                        cn,
+                        row4,
+                        &pairs,
+                        &mut k_here,
+                        &mut wpk,
+                        &mut wpk4,
+                    )
+                };
+                (&k_here, wpk.0.as_ptr().cast(), wpk4.0.as_ptr().cast())
+            }
+        };
+        entry += 1;
         let kp = k.bias.0.as_ptr().cast::<i32>();
-        let wp = wpk.0.as_ptr().cast::<i32>();
-        let wp4 = wpk4.0.as_ptr().cast::<i32>();
         for b in 0..g.batch {
             for oh in 0..g.out_h {
                 let ih0 = (oh * g.stride_h) as isize - g.pad_top as isize;
@@ -627,7 +815,7 @@ unsafe fn dw_s8<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS
                             unsafe {
                                 s8_row4(
                                     ctx,
-                                    &k,
+                                    k,
                                     &base,
                                     &step,
                                     cb,
@@ -668,7 +856,7 @@ unsafe fn dw_s8<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS
                                 wp.add(v * PAIRS * 32),
                                 |t| _mm256_loadu_si256(tp[t].add(cb).cast()),
                             );
-                            finish_block(ctx, &k, cb, lo, hi, c0 + cb, 32, dst.add(cb));
+                            finish_block(ctx, k, cb, lo, hi, c0 + cb, 32, dst.add(cb));
                         }
                     }
                     if tail > 0 {
@@ -682,7 +870,7 @@ unsafe fn dw_s8<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS
                                 wp.add(full * PAIRS * 32),
                                 |t| _mm256_maskz_loadu_epi8(mk, tp[t].add(cb)),
                             );
-                            finish_block(ctx, &k, cb, lo, hi, c0 + cb, tail, dst.add(cb));
+                            finish_block(ctx, k, cb, lo, hi, c0 + cb, tail, dst.add(cb));
                         }
                     }
                     ow += 1;
@@ -690,6 +878,35 @@ unsafe fn dw_s8<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS
             }
         }
         c0 += cn;
+    }
+}
+
+/// A chunk's packed weights (`prepare_chunk`).
+type Packed = A64<[MaybeUninit<i32>; MAX_PAIRS * CHUNK]>;
+
+/// The constants and one-pixel weights of chunk `c0 .. c0 + cn`, and with `row4` the weights
+/// in the layout of `s8_row4` (the same constants again; 6 ≤ MAX_PAIRS pairs per block).
+///
+/// # Safety
+/// As `prepare_chunk`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn prepare_both<const TAPS: usize, const PAIRS: usize>(
+    ctx: &S8Ctx,
+    c0: usize,
+    cn: usize,
+    row4: bool,
+    pairs: &[(usize, usize); PAIRS],
+    k: &mut Consts,
+    wpk: &mut Packed,
+    wpk4: &mut Packed,
+) {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        prepare_chunk::<TAPS, PAIRS>(ctx, (c0, 0), cn, pairs, k, wpk);
+        if row4 {
+            prepare_chunk::<TAPS, 6>(ctx, (c0, 0), cn, &ROW4_PAIRS, k, wpk4);
+        }
     }
 }
 
@@ -740,19 +957,49 @@ unsafe fn block_taps<const TAPS: usize, const PAIRS: usize>(
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
 unsafe fn dw_s8_narrow<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS: usize>(
     ctx: &S8Ctx,
+    cache: Option<Cache>,
     output: &mut [i8],
 ) {
     let g = &ctx.plan.g;
     let c = g.in_c;
     let per = 32 / c.max(1);
     let zp = (-ctx.p.input_offset) as i8;
-    let mut k = Consts::new();
+    let mut k_here = Consts::new();
     let mut wpk = A64([MaybeUninit::<i32>::uninit(); MAX_PAIRS * CHUNK]);
     let pairs = tap_pairs::<TAPS, PAIRS>();
-    // SAFETY: `ctx` from `conv2d_s8`; 32 positions of period `c ≤ out_c`.
-    unsafe { prepare_chunk::<TAPS, PAIRS>(ctx, (0, c), 32, &pairs, &mut k, &mut wpk) };
+    let (k, w): (&Consts, *const i32) = match cache {
+        Some(cc) => {
+            if cc.fill {
+                // SAFETY: filling, the cache was lent mutably (`fill_cache`): its one entry is a
+                // `Consts` and a weight buffer, 64-byte aligned; `ctx` from `conv2d_s8`, 32
+                // positions of period `c ≤ out_c`.
+                unsafe {
+                    prepare_chunk::<TAPS, PAIRS>(
+                        ctx,
+                        (0, c),
+                        32,
+                        &pairs,
+                        &mut *cc.base.cast::<Consts>(),
+                        &mut *cc.base.add(CONSTS_WORDS).cast::<Packed>(),
+                    )
+                };
+                return;
+            }
+            // SAFETY: reading the entry `fill_cache` wrote for this call (shared only).
+            unsafe {
+                (
+                    &*cc.base.cast_const().cast::<Consts>(),
+                    cc.base.add(CONSTS_WORDS).cast_const(),
+                )
+            }
+        }
+        None => {
+            // SAFETY: `ctx` from `conv2d_s8`; 32 positions of period `c ≤ out_c`.
+            unsafe { prepare_chunk::<TAPS, PAIRS>(ctx, (0, c), 32, &pairs, &mut k_here, &mut wpk) };
+            (&k_here, wpk.0.as_ptr().cast())
+        }
+    };
     let kp = k.bias.0.as_ptr().cast::<i32>();
-    let w = wpk.0.as_ptr().cast::<i32>();
     // Padded row `kh`: column `j` holds input column `j − pad_left` ([`narrow_row_len`]).
     let row_len = narrow_row_len(g);
     let step = g.stride_w * c;
@@ -804,7 +1051,7 @@ unsafe fn dw_s8_narrow<const KH: usize, const KW: usize, const TAPS: usize, cons
                 // weights at position 0 were written; `n` output bytes of pixels `ow ..`.
                 unsafe {
                     let (lo, hi) = block_taps::<TAPS, PAIRS>(kp, w, |t| load(tp[t]));
-                    finish_block(ctx, &k, 0, lo, hi, 0, n, out_row.add(ow * c));
+                    finish_block(ctx, k, 0, lo, hi, 0, n, out_row.add(ow * c));
                 }
                 ow += per;
             }

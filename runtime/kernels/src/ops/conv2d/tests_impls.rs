@@ -367,7 +367,8 @@ fn conv2d_s8_weight_cache_matches_reference() {
             let mut store = vec![0x5a5a_5a5ai32; len + 16];
             let skip = store.as_ptr().align_offset(64).min(16);
             let cache = &mut store[skip..skip + len];
-            let filled = super::conv2d_s8_fill_cache(&c.p, &c.w, c.bias.as_deref(), cache);
+            let filled =
+                super::conv2d_s8_fill_cache(&c.p, &c.w, c.bias.as_deref(), &c.m, &c.s, cache);
             assert_eq!(
                 filled,
                 len > 0,
@@ -515,6 +516,13 @@ fn model_shapes_s8() {
         (24, 24, 64, 16, 3, 1, 1),
         (9, 9, 64, 64, 3, 1, 4),
         (8, 8, 2048, 16, 1, 1, 1),
+        // Depthwise: rows of four pixels (3×3, stride 1, wide rows), two chunks of channels
+        // (5×5, 300), stride 2, and the 16-channel blocks of two pixels; each also through the
+        // weight cache below.
+        (20, 20, 40, 40, 3, 1, 40),
+        (9, 9, 300, 300, 5, 1, 300),
+        (14, 14, 64, 64, 3, 2, 64),
+        (24, 24, 16, 16, 3, 2, 16),
     ];
     for (i, &(h, w, ic, oc, k, s, groups)) in shapes.iter().enumerate() {
         let mut c = make_case(Family::Dense, 1000 + i as u64);
@@ -560,7 +568,38 @@ fn model_shapes_s8() {
                 );
             }
         }
+        let (filled, equal) = cached_run_matches(&c);
+        assert!(
+            equal,
+            "shape {i} through the weight cache (filled: {filled})"
+        );
     }
+}
+
+/// Fills a weight cache for `c` (when its kernel uses one) and runs through it; returns
+/// whether a cache was filled and whether the output equals the reference's.
+fn cached_run_matches(c: &Case) -> (bool, bool) {
+    let g = &c.p.geometry;
+    let len = super::conv2d_s8_cache_len(&c.p, c.w.len(), c.bias.is_some());
+    // 64-byte aligned storage: over-allocate and start at an aligned element.
+    let mut store = vec![0x5a5a_5a5ai32; len + 16];
+    let skip = store.as_ptr().align_offset(64).min(16);
+    let cache = &mut store[skip..skip + len];
+    let filled = super::conv2d_s8_fill_cache(&c.p, &c.w, c.bias.as_deref(), &c.m, &c.s, cache);
+    let mut want = vec![0x55i8; out_len(g)];
+    conv2d_s8_reference(&c.p, &c.x, &c.w, c.bias.as_deref(), &c.m, &c.s, &mut want);
+    let mut got = vec![0x55i8; out_len(g)];
+    super::conv2d_s8_cached(
+        &c.p,
+        &c.x,
+        &c.w,
+        c.bias.as_deref(),
+        &c.m,
+        &c.s,
+        cache,
+        &mut got,
+    );
+    (filled, got == want)
 }
 
 /// Weights without −128 (the NEON micro-kernel then sums two products in i16 before widening:
