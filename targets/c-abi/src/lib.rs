@@ -359,7 +359,7 @@ pub unsafe extern "C" fn mote_model_load_with_detail(
                     Detail::Text("bytes is NULL"),
                 );
             }
-            if (bytes as usize) % MOTE_ALIGNMENT != 0 {
+            if !(bytes as usize).is_multiple_of(MOTE_ALIGNMENT) {
                 break 'load (
                     mote_status::MOTE_ERR_MISALIGNED,
                     Detail::Runtime(Error::Format(FormatError::Misaligned)),
@@ -594,7 +594,7 @@ pub unsafe extern "C" fn mote_session_create(
         if arena.is_null() {
             return mote_status::MOTE_ERR_NULL_POINTER;
         }
-        if (arena as usize) % MOTE_ALIGNMENT != 0 {
+        if !(arena as usize).is_multiple_of(MOTE_ALIGNMENT) {
             return mote_status::MOTE_ERR_MISALIGNED;
         }
         if arena_len < m.model.arena_len() {
