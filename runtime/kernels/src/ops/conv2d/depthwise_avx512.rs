@@ -68,6 +68,19 @@ pub(crate) fn conv2d_s8(
     shifts: &[i32],
     output: &mut [i8],
 ) -> bool {
+    call(p, (input, weights, bias, mults, shifts), None, output)
+}
+
+/// The slices of a call: input, weights, bias, multipliers, shifts.
+type Operands<'a> = (&'a [i8], &'a [i8], Option<&'a [i32]>, &'a [i32], &'a [i32]);
+
+/// [`conv2d_s8`], reading a `cache` that matches the call's [`cache_len`] and alignment.
+fn call(
+    p: &Conv2dS8Params,
+    (input, weights, bias, mults, shifts): Operands<'_>,
+    cache: Option<&[i32]>,
+    output: &mut [i8],
+) -> bool {
     let Some(plan) = S8Plan::new(
         p,
         input.len(),
@@ -82,8 +95,13 @@ pub(crate) fn conv2d_s8(
     let Some((tok, ctx)) = context(plan, p, input, weights, bias, mults, shifts) else {
         return false;
     };
-    // SAFETY: `context` checked the call; no cache.
-    unsafe { run(tok, &ctx, None, output) };
+    let read = cache.map(|c| Cache {
+        base: c.as_ptr().cast_mut(),
+        fill: false,
+    });
+    // SAFETY: `context` checked the call; a cache matches its length and alignment (caller)
+    // and is only read (`fill: false`).
+    unsafe { run(tok, &ctx, read, output) };
     true
 }
 
@@ -253,28 +271,12 @@ pub(crate) fn conv2d_s8_cached(
     {
         return false;
     }
-    let Some(plan) = S8Plan::new(
+    call(
         p,
-        input.len(),
-        weights.len(),
-        bias.map(<[i32]>::len),
-        mults.len(),
-        shifts.len(),
-        output.len(),
-    ) else {
-        return false;
-    };
-    let Some((tok, ctx)) = context(plan, p, input, weights, bias, mults, shifts) else {
-        return false;
-    };
-    let read = Cache {
-        base: cache.as_ptr().cast_mut(),
-        fill: false,
-    };
-    // SAFETY: `context` checked the call; the cache matches its length and alignment (above)
-    // and is only read (`fill: false`).
-    unsafe { run(tok, &ctx, Some(read), output) };
-    true
+        (input, weights, bias, mults, shifts),
+        Some(cache),
+        output,
+    )
 }
 
 /// Bytes of one padded input row of [`dw_s8_narrow`].

@@ -361,41 +361,14 @@ fn conv2d_s8_weight_cache_matches_reference() {
     for (fi, &family) in FAMILIES.iter().enumerate() {
         for seed in 0..crate::ops::test_util::iterations(60u64) {
             let c = make_case(family, seed * 17 + fi as u64 * 999_983);
-            let g = &c.p.geometry;
-            let len = super::conv2d_s8_cache_len(&c.p, c.w.len(), c.bias.is_some());
-            // 64-byte aligned storage: over-allocate and start at an aligned element.
-            let mut store = vec![0x5a5a_5a5ai32; len + 16];
-            let skip = store.as_ptr().align_offset(64).min(16);
-            let cache = &mut store[skip..skip + len];
-            let filled =
-                super::conv2d_s8_fill_cache(&c.p, &c.w, c.bias.as_deref(), &c.m, &c.s, cache);
+            let (len, filled, equal) = cached_run_matches(&c);
             assert_eq!(
                 filled,
                 len > 0,
                 "{family:?} seed {seed}: fill {filled}, length {len}"
             );
             cached_cases += usize::from(filled);
-            let mut want = vec![0x55i8; out_len(g)];
-            conv2d_s8_reference(&c.p, &c.x, &c.w, c.bias.as_deref(), &c.m, &c.s, &mut want);
-            for cache in [&*cache, &[][..]] {
-                let mut got = vec![0x55i8; out_len(g)];
-                super::conv2d_s8_cached(
-                    &c.p,
-                    &c.x,
-                    &c.w,
-                    c.bias.as_deref(),
-                    &c.m,
-                    &c.s,
-                    cache,
-                    &mut got,
-                );
-                assert!(
-                    got == want,
-                    "{family:?} seed {seed} (cache {}): {:?}",
-                    cache.len(),
-                    c.p
-                );
-            }
+            assert!(equal, "{family:?} seed {seed} (cache {len}): {:?}", c.p);
         }
     }
     std::println!("weight cache: {cached_cases} cases ran cached");
@@ -568,7 +541,7 @@ fn model_shapes_s8() {
                 );
             }
         }
-        let (filled, equal) = cached_run_matches(&c);
+        let (_, filled, equal) = cached_run_matches(&c);
         assert!(
             equal,
             "shape {i} through the weight cache (filled: {filled})"
@@ -576,9 +549,10 @@ fn model_shapes_s8() {
     }
 }
 
-/// Fills a weight cache for `c` (when its kernel uses one) and runs through it; returns
-/// whether a cache was filled and whether the output equals the reference's.
-fn cached_run_matches(c: &Case) -> (bool, bool) {
+/// Fills a weight cache for `c` (when its kernel uses one) and runs through it and through an
+/// empty cache; returns the cache's length, whether it was filled and whether both outputs
+/// equal the reference's.
+fn cached_run_matches(c: &Case) -> (usize, bool, bool) {
     let g = &c.p.geometry;
     let len = super::conv2d_s8_cache_len(&c.p, c.w.len(), c.bias.is_some());
     // 64-byte aligned storage: over-allocate and start at an aligned element.
@@ -588,18 +562,22 @@ fn cached_run_matches(c: &Case) -> (bool, bool) {
     let filled = super::conv2d_s8_fill_cache(&c.p, &c.w, c.bias.as_deref(), &c.m, &c.s, cache);
     let mut want = vec![0x55i8; out_len(g)];
     conv2d_s8_reference(&c.p, &c.x, &c.w, c.bias.as_deref(), &c.m, &c.s, &mut want);
-    let mut got = vec![0x55i8; out_len(g)];
-    super::conv2d_s8_cached(
-        &c.p,
-        &c.x,
-        &c.w,
-        c.bias.as_deref(),
-        &c.m,
-        &c.s,
-        cache,
-        &mut got,
-    );
-    (filled, got == want)
+    let mut equal = true;
+    for cache in [&*cache, &[][..]] {
+        let mut got = vec![0x55i8; out_len(g)];
+        super::conv2d_s8_cached(
+            &c.p,
+            &c.x,
+            &c.w,
+            c.bias.as_deref(),
+            &c.m,
+            &c.s,
+            cache,
+            &mut got,
+        );
+        equal &= got == want;
+    }
+    (len, filled, equal)
 }
 
 /// Weights without −128 (the NEON micro-kernel then sums two products in i16 before widening:

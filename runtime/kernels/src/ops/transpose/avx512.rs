@@ -20,41 +20,54 @@ pub(super) fn transpose_bytes(src: &[u8], dst: &mut [u8], rows: usize, cols: usi
     let Some(tok) = Avx512Vnni::get() else {
         return false;
     };
+    let done = blocks::<u8, 64, 16>(src, dst, rows, cols, |s, ss, d, ds| {
+        // SAFETY: `tok` proves AVX-512 BW; `blocks` passes whole blocks inside the slices.
+        unsafe { block64x16(tok, s, ss, d, ds) }
+    });
+    done.is_some_and(|rows64| super::sse2::transpose_bytes_from(src, dst, rows, cols, rows64))
+}
+
+/// The whole `R × C` blocks of a transpose (`R` destination rows of `C` elements), the columns
+/// past the last whole block of those rows element by element; returns how many destination
+/// rows are done (the rest go to the SSE2 code), `None` when the lengths are not `rows · cols`.
+/// `block(src, src_stride, dst, dst_stride)` transposes one block.
+fn blocks<T: Copy, const R: usize, const C: usize>(
+    src: &[T],
+    dst: &mut [T],
+    rows: usize,
+    cols: usize,
+    block: impl Fn(*const T, usize, *mut T, usize),
+) -> Option<usize> {
     let n = rows.saturating_mul(cols);
     if src.len() != n || dst.len() != n {
-        return false;
+        return None;
     }
-    let (rows64, cols16) = (rows - rows % 64, cols - cols % 16);
+    let (rows_b, cols_b) = (rows - rows % R, cols - cols % C);
     let mut r0 = 0;
-    while r0 < rows64 {
+    while r0 < rows_b {
         let mut c0 = 0;
-        while c0 < cols16 {
-            // SAFETY: `tok` proves AVX-512 BW; source rows `c0 .. c0 + 16 ≤ cols` hold
-            // elements `r0 .. r0 + 64 ≤ rows` (`src[c · rows + r]`), destination rows
-            // `r0 .. r0 + 64` elements `c0 .. c0 + 16` (`dst[r · cols + c]`); both slices have
-            // `rows · cols` bytes (checked above).
-            unsafe {
-                block64x16(
-                    tok,
-                    src.as_ptr().add(c0 * rows + r0),
-                    rows,
-                    dst.as_mut_ptr().add(r0 * cols + c0),
-                    cols,
-                )
-            };
-            c0 += 16;
+        while c0 < cols_b {
+            // Source rows `c0 .. c0 + C ≤ cols` hold elements `r0 .. r0 + R ≤ rows`
+            // (`src[c · rows + r]`), destination rows `r0 .. r0 + R` elements `c0 .. c0 + C`
+            // (`dst[r · cols + c]`); both slices have `rows · cols` elements (checked above).
+            block(
+                src.as_ptr().wrapping_add(c0 * rows + r0),
+                rows,
+                dst.as_mut_ptr().wrapping_add(r0 * cols + c0),
+                cols,
+            );
+            c0 += C;
         }
-        // The columns past `cols16` of these rows.
-        for r in r0..r0 + 64 {
-            for c in cols16..cols {
+        for r in r0..r0 + R {
+            for c in cols_b..cols {
                 if let (Some(d), Some(&s)) = (dst.get_mut(r * cols + c), src.get(c * rows + r)) {
                     *d = s;
                 }
             }
         }
-        r0 += 64;
+        r0 += R;
     }
-    super::sse2::transpose_bytes_from(src, dst, rows, cols, rows64)
+    Some(rows_b)
 }
 
 /// 64 destination rows of 16 bytes from 16 source rows of 64 bytes: four 16 × 16 blocks, one
@@ -119,39 +132,11 @@ pub(super) fn transpose_words(src: &[u32], dst: &mut [u32], rows: usize, cols: u
     let Some(tok) = Avx512Vnni::get() else {
         return false;
     };
-    let n = rows.saturating_mul(cols);
-    if src.len() != n || dst.len() != n {
-        return false;
-    }
-    let (rows16, cols16) = (rows - rows % 16, cols - cols % 16);
-    let mut r0 = 0;
-    while r0 < rows16 {
-        let mut c0 = 0;
-        while c0 < cols16 {
-            // SAFETY: `tok` proves AVX-512 F; source rows `c0 .. c0 + 16 ≤ cols` hold elements
-            // `r0 .. r0 + 16 ≤ rows`, destination rows `r0 .. r0 + 16` elements
-            // `c0 .. c0 + 16`; both slices have `rows · cols` elements (checked above).
-            unsafe {
-                block16x16_words(
-                    tok,
-                    src.as_ptr().add(c0 * rows + r0),
-                    rows,
-                    dst.as_mut_ptr().add(r0 * cols + c0),
-                    cols,
-                )
-            };
-            c0 += 16;
-        }
-        for r in r0..r0 + 16 {
-            for c in cols16..cols {
-                if let (Some(d), Some(&s)) = (dst.get_mut(r * cols + c), src.get(c * rows + r)) {
-                    *d = s;
-                }
-            }
-        }
-        r0 += 16;
-    }
-    super::sse2::transpose_words_from(src, dst, rows, cols, rows16)
+    let done = blocks::<u32, 16, 16>(src, dst, rows, cols, |s, ss, d, ds| {
+        // SAFETY: `tok` proves AVX-512 F; `blocks` passes whole blocks inside the slices.
+        unsafe { block16x16_words(tok, s, ss, d, ds) }
+    });
+    done.is_some_and(|rows16| super::sse2::transpose_words_from(src, dst, rows, cols, rows16))
 }
 
 /// One 16 × 16 block of 4-byte elements (strides in elements).
