@@ -219,6 +219,12 @@ pub(crate) fn cache_len(p: &Conv2dS8Params, weights: usize, bias: Option<usize>)
     cache_entries(&plan.g).checked_mul(ENTRY_WORDS)
 }
 
+/// Whether `cache` has the call's [`cache_len`] and is 64-byte aligned.
+fn cache_fits(p: &Conv2dS8Params, weights: &[i8], bias: Option<&[i32]>, cache: &[i32]) -> bool {
+    cache_len(p, weights.len(), bias.map(<[i32]>::len)) == Some(cache.len())
+        && (cache.as_ptr() as usize).is_multiple_of(64)
+}
+
 /// Fills `cache` ([`cache_len`] dwords, 64-byte aligned) for calls with these weights, bias and
 /// requantization constants; `false` (nothing written) when the call would not use it.
 pub(crate) fn fill_cache(
@@ -229,9 +235,7 @@ pub(crate) fn fill_cache(
     shifts: &[i32],
     cache: &mut [i32],
 ) -> bool {
-    if cache_len(p, weights.len(), bias.map(<[i32]>::len)) != Some(cache.len())
-        || !(cache.as_ptr() as usize).is_multiple_of(64)
-    {
+    if !cache_fits(p, weights, bias, cache) {
         return false;
     }
     let Some(plan) = S8Plan::for_weights(p, weights.len(), bias.map(<[i32]>::len)) else {
@@ -266,9 +270,7 @@ pub(crate) fn conv2d_s8_cached(
     cache: &[i32],
     output: &mut [i8],
 ) -> bool {
-    if cache_len(p, weights.len(), bias.map(<[i32]>::len)) != Some(cache.len())
-        || !(cache.as_ptr() as usize).is_multiple_of(64)
-    {
+    if !cache_fits(p, weights, bias, cache) {
         return false;
     }
     call(

@@ -329,34 +329,15 @@ pub fn conv2d_s8_cached(
     output: &mut [i8],
 ) {
     #[cfg(target_arch = "x86_64")]
-    if !cache.is_empty()
-        && avx512_vnni::conv2d_s8_cached(
-            p,
-            input,
-            weights,
-            bias,
-            multipliers,
-            shifts,
-            cache,
-            output,
-        )
-    {
-        return;
-    }
-    #[cfg(target_arch = "x86_64")]
-    if !cache.is_empty()
-        && depthwise_avx512::conv2d_s8_cached(
-            p,
-            input,
-            weights,
-            bias,
-            multipliers,
-            shifts,
-            cache,
-            output,
-        )
-    {
-        return;
+    if !cache.is_empty() {
+        for cached in [
+            avx512_vnni::conv2d_s8_cached,
+            depthwise_avx512::conv2d_s8_cached,
+        ] {
+            if cached(p, input, weights, bias, multipliers, shifts, cache, output) {
+                return;
+            }
+        }
     }
     let _ = cache;
     conv2d_s8(p, input, weights, bias, multipliers, shifts, output)
