@@ -74,7 +74,7 @@ pub(crate) fn conv2d_s8(
 /// The slices of a call: input, weights, bias, multipliers, shifts.
 type Operands<'a> = (&'a [i8], &'a [i8], Option<&'a [i32]>, &'a [i32], &'a [i32]);
 
-/// [`conv2d_s8`], reading a `cache` that matches the call's [`cache_len`] and alignment.
+/// [`conv2d_s8`], reading a `cache` when given (`false` when it does not fit the call).
 fn call(
     p: &Conv2dS8Params,
     (input, weights, bias, mults, shifts): Operands<'_>,
@@ -95,12 +95,15 @@ fn call(
     let Some((tok, ctx)) = context(plan, p, input, weights, bias, mults, shifts) else {
         return false;
     };
+    if cache.is_some_and(|c| !cache_fits(&ctx, c)) {
+        return false;
+    }
     let read = cache.map(|c| Cache {
         base: c.as_ptr().cast_mut(),
         fill: false,
     });
-    // SAFETY: `context` checked the call; a cache matches its length and alignment (caller)
-    // and is only read (`fill: false`).
+    // SAFETY: `context` checked the call; a cache matches its length and alignment (above) and
+    // is only read (`fill: false`).
     unsafe { run(tok, &ctx, read, output) };
     true
 }
@@ -219,9 +222,11 @@ pub(crate) fn cache_len(p: &Conv2dS8Params, weights: usize, bias: Option<usize>)
     cache_entries(&plan.g).checked_mul(ENTRY_WORDS)
 }
 
-/// Whether `cache` has the call's [`cache_len`] and is 64-byte aligned.
-fn cache_fits(p: &Conv2dS8Params, weights: &[i8], bias: Option<&[i32]>, cache: &[i32]) -> bool {
-    cache_len(p, weights.len(), bias.map(<[i32]>::len)) == Some(cache.len())
+/// Whether `cache` has the [`cache_len`] of the call `ctx` was made for (the same conditions:
+/// `context` took the call) and is 64-byte aligned. Checked on the call's own plan: building a
+/// second plan per inference just for the length was work twice.
+fn cache_fits(ctx: &S8Ctx, cache: &[i32]) -> bool {
+    cache_entries(&ctx.plan.g).checked_mul(ENTRY_WORDS) == Some(cache.len())
         && (cache.as_ptr() as usize).is_multiple_of(64)
 }
 
@@ -235,9 +240,6 @@ pub(crate) fn fill_cache(
     shifts: &[i32],
     cache: &mut [i32],
 ) -> bool {
-    if !cache_fits(p, weights, bias, cache) {
-        return false;
-    }
     let Some(plan) = S8Plan::for_weights(p, weights.len(), bias.map(<[i32]>::len)) else {
         return false;
     };
@@ -247,6 +249,9 @@ pub(crate) fn fill_cache(
     let Some((tok, ctx)) = context(plan, p, &[], weights, bias, mults, shifts) else {
         return false;
     };
+    if !cache_fits(&ctx, cache) {
+        return false;
+    }
     let fill = Cache {
         base: cache.as_mut_ptr(),
         fill: true,
@@ -270,9 +275,6 @@ pub(crate) fn conv2d_s8_cached(
     cache: &[i32],
     output: &mut [i8],
 ) -> bool {
-    if !cache_fits(p, weights, bias, cache) {
-        return false;
-    }
     call(
         p,
         (input, weights, bias, mults, shifts),
