@@ -5,7 +5,8 @@
 //! `--quantize`, [`ptq`] (calibrate, rewrite into QDQ form) → [`qdq`] (QDQ islands become int8
 //! ops) → with `--io int8`, [`int8_io`] (no quantize at the inputs, no dequantize at the
 //! outputs) → [`layout`] (NCHW →
-//! the kernels' NHWC, free transposes) → [`plan`] (arena offsets) → write the file with
+//! the kernels' NHWC, free transposes) → [`requant_pairs`] (Dequantize → Quantize pairs that
+//! the free transposes left) → [`plan`] (arena offsets) → write the file with
 //! `mote_format::ModelBuilder`. [`inspect`] reads a compiled file back for `mote inspect`.
 
 pub mod error;
@@ -20,6 +21,7 @@ pub mod plan;
 pub mod ptq;
 pub mod qdq;
 pub mod qoperator;
+pub mod requant_pairs;
 
 pub use error::{CompileError, Result};
 pub use mote_onnx::Tensor;
@@ -128,7 +130,8 @@ pub fn compile(onnx: &[u8], opts: &CompileOptions) -> Result<Compiled> {
 
 /// Lays out, plans and writes a lowered graph.
 pub(crate) fn emit(g: &ir::Graph, opts: &CompileOptions, producer: &str) -> Result<Compiled> {
-    let p = layout::assign_with(g, opts.rounding, !opts.float_weights)?;
+    let mut p = layout::assign_with(g, opts.rounding, !opts.float_weights)?;
+    requant_pairs::remove(&mut p);
     let plan = plan::plan(&p);
     let mut b = ModelBuilder::new();
     let mut ids = vec![u32::MAX; p.tensors.len()];
