@@ -1570,10 +1570,10 @@ unsafe fn run_blocks_f32(
                     let (w, i) = (w.add(16), [i2, i3, i0, i1]);
                     tile_f32::<2>(segs, cpg, w, 32, &i, c, &hi_rows, rows, 16);
                 }
-                (32, 32) => super::avx512_vnni::tile_f32_avx512::<2>(
+                (32, 32) => super::avx512_vnni::tile_f32_avx512_rows::<2>(
                     segs, cpg, w_block, &init, clamp_f32, &out_rows, rows, n,
                 ),
-                (32, _) => super::avx512_vnni::tile_f32_avx512::<1>(
+                (32, _) => super::avx512_vnni::tile_f32_avx512_rows::<1>(
                     segs, cpg, w_block, &init, clamp_f32, &out_rows, rows, n,
                 ),
                 (16, _) => tile_f32::<2>(segs, cpg, w_block, 16, &init, clamp, &out_rows, rows, n),

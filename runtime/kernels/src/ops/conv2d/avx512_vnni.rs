@@ -2122,8 +2122,40 @@ unsafe fn depthwise(_t: Avx512Vnni, ctx: &Ctx, output: &mut [i8]) {
 // f32 GEMM tile (`conv2d_f32_avx512`; the driver is `avx2.rs`'s `gemm_f32`)
 // ---------------------------------------------------------------------------------------------
 
-/// One f32 tile of `conv2d_f32_avx512`: [`MR_F32`] pixels × `16·NV` channels (`NV` = 1 or 2)
-/// in `6·NV` zmm accumulators; per depth step `NV` weight loads, one broadcast per pixel and
+/// [`tile_f32_avx512`] computing only the tile's `rows` pixels: a layer whose pixels are not a
+/// multiple of [`MR_F32`] ends with a partial tile, whose empty rows cost as much as full ones
+/// (7 × 7 = 49 pixels, the last stage of MobileNetV2 and ResNeXt-50: 54 rows computed).
+///
+/// # Safety
+/// As [`tile_f32_avx512`]; `1 ≤ rows ≤ MR_F32` (only the first `rows` segment pointers are read).
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn tile_f32_avx512_rows<const NV: usize>(
+    segs: impl Segments<f32, MR_F32>,
+    cpg: usize,
+    w: *const f32,
+    init: &[__m256; 4],
+    clamp: Option<(f32, f32)>,
+    out_rows: &[*mut f32; MR_F32],
+    rows: usize,
+    n: usize,
+) {
+    let a = (segs, cpg, w, init, clamp, out_rows, rows, n);
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        match rows {
+            1 => tile_f32_avx512::<NV, 1>(a),
+            2 => tile_f32_avx512::<NV, 2>(a),
+            3 => tile_f32_avx512::<NV, 3>(a),
+            4 => tile_f32_avx512::<NV, 4>(a),
+            5 => tile_f32_avx512::<NV, 5>(a),
+            _ => tile_f32_avx512::<NV, MR_F32>(a),
+        }
+    }
+}
+
+/// One f32 tile of `conv2d_f32_avx512`: `R ≤` [`MR_F32`] pixels × `16·NV` channels (`NV` = 1
+/// or 2) in `R·NV` zmm accumulators; per depth step `NV` weight loads, one broadcast per pixel and
 /// `6·NV` FMAs. The packed weights are `[k][16·NV]` (channels past `n` zero); `init` holds the
 /// biases as four 8-lane halves; a clamp activation is applied before the store (others by the
 /// driver after).
@@ -2133,16 +2165,19 @@ unsafe fn depthwise(_t: Avx512Vnni, ctx: &Ctx, output: &mut [i8]) {
 /// readable for `segs.count() · cpg · 16 · NV` floats; `out_rows[r]` writable for `n ≤ 16·NV`
 /// floats for `r < rows`.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
-#[allow(clippy::too_many_arguments)]
-pub(super) unsafe fn tile_f32_avx512<const NV: usize>(
-    segs: impl Segments<f32, MR_F32>,
-    cpg: usize,
-    mut w: *const f32,
-    init: &[__m256; 4],
-    clamp: Option<(f32, f32)>,
-    out_rows: &[*mut f32; MR_F32],
-    rows: usize,
-    n: usize,
+#[inline]
+#[allow(clippy::type_complexity)]
+unsafe fn tile_f32_avx512<const NV: usize, const R: usize>(
+    (segs, cpg, mut w, init, clamp, out_rows, rows, n): (
+        impl Segments<f32, MR_F32>,
+        usize,
+        *const f32,
+        &[__m256; 4],
+        Option<(f32, f32)>,
+        &[*mut f32; MR_F32],
+        usize,
+        usize,
+    ),
 ) {
     // Two 8-lane halves into one 16-lane vector (`vinsertf64x4`: AVX-512 F, no DQ needed).
     let join = |a: __m256, b: __m256| {
@@ -2166,8 +2201,8 @@ pub(super) unsafe fn tile_f32_avx512<const NV: usize>(
                 // SAFETY: `16·NV` floats inside the packed block (caller).
                 *v = unsafe { _mm512_loadu_ps(w.add(16 * j)) };
             }
-            for (r, row) in acc.iter_mut().enumerate() {
-                // SAFETY: float `c < cpg` of the segment (caller).
+            for (r, row) in acc.iter_mut().enumerate().take(R) {
+                // SAFETY: float `c < cpg` of the segment (caller), row `r < R ≤ rows`.
                 let xv = _mm512_set1_ps(unsafe { *seg[r].add(c) });
                 for (a, v) in row.iter_mut().zip(&wv) {
                     *a = _mm512_fmadd_ps(xv, *v, *a);
@@ -2178,7 +2213,7 @@ pub(super) unsafe fn tile_f32_avx512<const NV: usize>(
         }
     }
     let bounds = clamp.map(|(l, h)| (_mm512_set1_ps(l), _mm512_set1_ps(h)));
-    for (r, row) in acc.iter().enumerate().take(rows) {
+    for (r, row) in acc.iter().enumerate().take(rows.min(R)) {
         for (j, a) in row.iter().enumerate() {
             let lanes = n.saturating_sub(16 * j).min(16);
             if lanes == 0 {
