@@ -20,6 +20,11 @@
 //! rescalings are looked up instead ([`add_run_table`]): each depends on one input byte, so the
 //! call computes its 256 values once with the same vector code and looks them up with
 //! `vpermi2b`. ResNeXt-29's residual adds ran 2.1× faster (`scripts/bench-ab-layers.py`, Zen 5).
+//! Where the output right shift is long (LiteRT's adds: 18–21) the output rescaling is looked
+//! up too, split over the two inputs with a few fraction bits ([`QuotientConsts`]); the rare
+//! sums close to an output boundary send their block of 64 to the full computation. The adds
+//! ran 3.0 → 5.0 G elements/s (`cargo bench -p mote-kernels --features std --bench kernels --
+//! add_s8`, Zen 4).
 
 use core::arch::x86_64::*;
 
@@ -45,7 +50,7 @@ pub(crate) fn add_s8(p: &AddS8Params, a: &[i8], b: &[i8], output: &mut [i8]) -> 
     unsafe {
         if bounded && output.len() >= TABLE_MIN_LEN {
             if let Some(v) = Avx512Vbmi::get(t) {
-                add_run_table(v, p, &st, a, b, output);
+                add_run_table(v, p, &st, a, b, output, FRAC_BITS);
                 return true;
             }
         }
@@ -122,6 +127,14 @@ unsafe fn add_run_bounded(
 /// hundred elements of [`add_run_bounded`].
 const TABLE_MIN_LEN: usize = 1024;
 
+/// Fraction bits of [`add_run_table`]'s quotient form: the chance that a block needs the full
+/// output rescaling is about `(3 + 2^(20 − e)) / 2^20` per element (`e` the output right
+/// shift, at least [`QUOTIENT_MIN_SHIFT`]).
+const FRAC_BITS: u32 = 20;
+
+/// Smallest output right shift for the quotient form (LiteRT's residual adds have 18–21).
+const QUOTIENT_MIN_SHIFT: i32 = 16;
+
 /// A rescaled input as four byte planes: `planes[k][u]` is byte `k` of the rescaling of the
 /// input byte `u as i8`.
 #[repr(C, align(64))]
@@ -149,12 +162,23 @@ unsafe fn add_run_table(
     a: &[i8],
     b: &[i8],
     output: &mut [i8],
+    frac_bits: u32,
 ) {
     let n = output.len();
     let sub = p.shapes.op == BinaryOp::Sub;
     let (r1, r2) = input_rescalings(p);
     let mut t1 = Planes([[0; 256]; 4]);
     let mut t2 = Planes([[0; 256]; 4]);
+    // The quotient form (see `quotient_consts`): the output rescaling looked up too, as
+    // `Q1(a) + Q2(b)` in units of `2^-frac_bits` outputs.
+    let quotient = quotient_consts(p, st, frac_bits);
+    let mut q1 = Planes([[0; 256]; 4]);
+    let mut q2 = Planes([[0; 256]; 4]);
+    // Smallest and largest table entries (64-bit lanes), to check that `Q1 + Q2` fits i32.
+    let (mut qmin, mut qmax) = (
+        [_mm512_set1_epi64(i64::MAX); 2],
+        [_mm512_set1_epi64(i64::MIN); 2],
+    );
     let bytes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     for blk in 0..16 {
         // Input bytes `u = 16·blk ..` as i8.
@@ -167,23 +191,37 @@ unsafe fn add_run_table(
         } else {
             v2
         };
-        for k in 0..4 {
-            let sh = _mm512_set1_epi64(8 * k as i64);
-            // SAFETY: bytes `16·blk .. + 16` of plane `k` (256 bytes).
-            unsafe {
-                _mm512_mask_cvtepi32_storeu_epi8(
-                    t1.0[k].as_mut_ptr().add(16 * blk).cast(),
-                    u16::MAX,
-                    _mm512_srl_epi32(v1, _mm512_castsi512_si128(sh)),
-                );
-                _mm512_mask_cvtepi32_storeu_epi8(
-                    t2.0[k].as_mut_ptr().add(16 * blk).cast(),
-                    u16::MAX,
-                    _mm512_srl_epi32(v2, _mm512_castsi512_si128(sh)),
-                );
+        // SAFETY: bytes `16·blk .. + 16` of each plane (256 bytes).
+        unsafe {
+            store_planes(&mut t1, blk, v1);
+            store_planes(&mut t2, blk, v2);
+        }
+        if let Some(qc) = &quotient {
+            for (t, q, v, add) in [(&mut q1, 0, v1, qc.qb), (&mut q2, 1, v2, 0)] {
+                // `floor(v · Mo / 2^D)` per lane, then (Q1 only) plus `QB`.
+                let shift = _mm_cvtsi32_si128(qc.d as i32);
+                let mo = _mm512_set1_epi64(i64::from(p.output_multiplier));
+                let even = _mm512_sra_epi64(_mm512_mul_epi32(v, mo), shift);
+                let odd = _mm512_sra_epi64(_mm512_mul_epi32(_mm512_srli_epi64::<32>(v), mo), shift);
+                let add = _mm512_set1_epi64(add);
+                let (even, odd) = (_mm512_add_epi64(even, add), _mm512_add_epi64(odd, add));
+                qmin[q] = _mm512_min_epi64(qmin[q], _mm512_min_epi64(even, odd));
+                qmax[q] = _mm512_max_epi64(qmax[q], _mm512_max_epi64(even, odd));
+                let qv = _mm512_mask_shuffle_epi32(even, 0xaaaa, odd, _MM_PERM_CDAB);
+                // SAFETY: as above.
+                unsafe { store_planes(t, blk, qv) };
             }
         }
     }
+    // The quotient form when its sums stay inside i32 (`|Q1| + |Q2| < 2^31`).
+    let quotient = quotient.filter(|_| {
+        let bound = |q: usize| {
+            let lo = _mm512_reduce_min_epi64(qmin[q]);
+            let hi = _mm512_reduce_max_epi64(qmax[q]);
+            lo.unsigned_abs().max(hi.unsigned_abs())
+        };
+        bound(0).saturating_add(bound(1)) < (1u64 << 31) - 1
+    });
     let ro = Requant16::splat(p.output_multiplier, p.output_shift);
     // The offset rides in the rounding addend when that stays inside 64 bits: `|S·m| ≤ 2^60`
     // for the sum `|S| ≤ 2^29`, `|off|·2^(31 + 21) < 2^60` (as `arch::x86::offset_folds`).
@@ -215,6 +253,7 @@ unsafe fn add_run_table(
         v
     };
     let (p1, p2) = (load_planes(&t1), load_planes(&t2));
+    let (pq1, pq2) = (load_planes(&q1), load_planes(&q2));
     // The four i32 vectors of 64 input bytes `x` through the planes `t`.
     let lookup = |t: &[[__m512i; 4]; 4], x: __m512i| -> [__m512i; 4] {
         let neg = _mm512_movepi8_mask(x);
@@ -238,6 +277,40 @@ unsafe fn add_run_table(
     let mut i = 0;
     while i < n {
         let m = byte_mask64(n - i);
+        if let Some(qc) = &quotient {
+            // SAFETY: the masks keep the loads and the store within `i .. n`.
+            unsafe {
+                let xa = _mm512_maskz_loadu_epi8(m, a.as_ptr().add(i).cast());
+                let xb = _mm512_maskz_loadu_epi8(m, b.as_ptr().add(i).cast());
+                let (ya, yb) = (lookup(&pq1, xa), lookup(&pq2, xb));
+                let frac = _mm512_set1_epi32(qc.frac_mask);
+                let thr = _mm512_set1_epi32(qc.threshold);
+                let mut t = [_mm512_setzero_si512(); 4];
+                let mut near = 0u16;
+                for ((tj, x), y) in t.iter_mut().zip(&ya).zip(&yb) {
+                    *tj = _mm512_add_epi32(*x, *y);
+                    near |= _mm512_cmpge_epu32_mask(_mm512_and_si512(*tj, frac), thr);
+                }
+                if near == 0 {
+                    let shift = _mm_cvtsi32_si128(qc.frac_bits as i32);
+                    let r = t.map(|tj| _mm512_sra_epi32(tj, shift));
+                    let out = _mm512_packs_epi16(
+                        _mm512_packs_epi32(r[0], r[1]),
+                        _mm512_packs_epi32(r[2], r[3]),
+                    );
+                    let out = if clamp_bytes {
+                        _mm512_min_epi8(_mm512_max_epi8(out, blo), bhi)
+                    } else {
+                        out
+                    };
+                    _mm512_mask_storeu_epi8(output.as_mut_ptr().add(i), m, out);
+                    i += 64;
+                    continue;
+                }
+            }
+            // A sum within `3 + 2^(frac_bits − e)` units of the next output: the rescaling
+            // below decides.
+        }
         // SAFETY: the masks keep the loads and the store within `i .. n`.
         unsafe {
             let xa = lookup(&p1, _mm512_maskz_loadu_epi8(m, a.as_ptr().add(i).cast()));
@@ -264,6 +337,113 @@ unsafe fn add_run_table(
         }
         i += 64;
     }
+}
+
+/// Stores the four bytes of 16 i32 lanes (input bytes `16·blk ..`) into the planes.
+///
+/// # Safety
+/// AVX-512 available; `blk < 16`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[inline]
+unsafe fn store_planes(t: &mut Planes, blk: usize, v: __m512i) {
+    for (k, plane) in t.0.iter_mut().enumerate() {
+        let sh = _mm_cvtsi32_si128(8 * k as i32);
+        // SAFETY: bytes `16·blk .. + 16` of a 256-byte plane (caller: `blk < 16`).
+        unsafe {
+            _mm512_mask_cvtepi32_storeu_epi8(
+                plane.as_mut_ptr().add(16 * blk).cast(),
+                u16::MAX,
+                _mm512_srl_epi32(v, sh),
+            )
+        };
+    }
+}
+
+/// The constants of [`add_run_table`]'s quotient form.
+///
+/// The folded output step (`Requant16::fold` with the output offset, the bounded parameters'
+/// reference arithmetic) is `y = ⌊(P + B + c·2^31) / 2^S⌋` with `S = 31 + e`, `P = S_in · Mo`
+/// for the sum `S_in = R1(a) ± R2(b)` of the rescaled inputs, `B` the rounding addends and the
+/// output offset, `c ∈ {0, 1}` the sign condition. `P = P1(a) + P2(b)` splits over the inputs
+/// (`Pi = Ri · Mo`, exact in 64 bits), so with `D = S − F` (`F = frac_bits`) the tables hold
+/// `Q1(a) = ⌊P1/2^D⌋ + ⌊B/2^D⌋` and `Q2(b) = ⌊P2/2^D⌋`, and `T = Q1 + Q2` is within
+/// `[0, 3)` below `(P + B)/2^D`, while `c·2^31/2^D = c·2^(F − e) ≤ G = ⌈2^(F − e)⌉`. So when
+/// `T mod 2^F ≤ 2^F − 3 − G` no multiple of `2^F` lies in `[T, T + 3 + G)` and `y = T >> F`
+/// exactly: one add and one shift per 16 outputs where the rescaling takes about 12
+/// operations. The other sums (`T mod 2^F ≥ threshold`, about `(3 + G) / 2^F` of them) send
+/// their block of 64 to the full computation. Only for right shifts `e ≥`
+/// [`QUOTIENT_MIN_SHIFT`] (so `G` is small) and where the offset folds (`|off| ≤ 255`,
+/// `e ≤ 21`: the sums stay inside 64 bits); the caller checks that `|Q1| + |Q2| < 2^31`.
+struct QuotientConsts {
+    frac_bits: u32,
+    d: u32,
+    qb: i64,
+    frac_mask: i32,
+    threshold: i32,
+}
+
+fn quotient_consts(p: &AddS8Params, st: &OutputStage, frac_bits: u32) -> Option<QuotientConsts> {
+    let e = -p.output_shift;
+    if !(QUOTIENT_MIN_SHIFT..=21).contains(&e)
+        || !(-255..=255).contains(&st.off)
+        || p.output_multiplier <= 0
+        || !(2..=24).contains(&frac_bits)
+    {
+        return None;
+    }
+    let e = e as u32;
+    let s = 31 + e;
+    let d = s - frac_bits;
+    // `Requant16::fold`'s addend for left shift 0 (`u = 2^31`): `u/2 + half·u`, `half =
+    // (2^e − 1) >> 1`, plus the offset `off · 2^S`.
+    let half = ((1i128 << e) - 1) >> 1;
+    let b = (1i128 << 30) + half * (1i128 << 31) + i128::from(st.off) * (1i128 << s);
+    let qb = i64::try_from(b.div_euclid(1i128 << d)).ok()?;
+    // `⌈2^(F − e)⌉`.
+    let g = if frac_bits >= e {
+        1i64 << (frac_bits - e)
+    } else {
+        1
+    };
+    let threshold = i32::try_from((1i64 << frac_bits) - 3 - g + 1).ok()?;
+    Some(QuotientConsts {
+        frac_bits,
+        d,
+        qb,
+        frac_mask: ((1i64 << frac_bits) - 1) as i32,
+        threshold,
+    })
+}
+
+/// [`add_s8`] with the quotient form's fraction bits chosen (tests: few bits make sums near an
+/// output boundary, and so the fallback, common). `false` when the call is not one of
+/// [`add_run_table`]'s.
+#[cfg(test)]
+pub(super) fn add_s8_table_frac_bits(
+    p: &AddS8Params,
+    a: &[i8],
+    b: &[i8],
+    output: &mut [i8],
+    frac_bits: u32,
+) -> bool {
+    let Some(t) = Avx512Vnni::get() else {
+        return false;
+    };
+    let Some(v) = Avx512Vbmi::get(t) else {
+        return false;
+    };
+    let Some(st) = OutputStage::new(p.output_offset, p.act_min, p.act_max) else {
+        return false;
+    };
+    if !add_s8_vector_range(p, a.len(), b.len(), output.len())
+        || p.left_shift > 20
+        || p.output_shift > 0
+    {
+        return false;
+    }
+    // SAFETY: `v` proves AVX-512 VBMI; lengths and the bounded parameters checked above.
+    unsafe { add_run_table(v, p, &st, a, b, output, frac_bits) };
+    true
 }
 
 /// # Safety
