@@ -252,6 +252,19 @@ unsafe fn add_run_table(
         }
         v
     };
+    // The four i32 vectors of 64 outputs to bytes in order (saturating), with the activation's
+    // byte clamp.
+    let narrow = |v: [__m512i; 4]| {
+        let out = _mm512_packs_epi16(
+            _mm512_packs_epi32(v[0], v[1]),
+            _mm512_packs_epi32(v[2], v[3]),
+        );
+        if clamp_bytes {
+            _mm512_min_epi8(_mm512_max_epi8(out, blo), bhi)
+        } else {
+            out
+        }
+    };
     let (p1, p2) = (load_planes(&t1), load_planes(&t2));
     let (pq1, pq2) = (load_planes(&q1), load_planes(&q2));
     // The four i32 vectors of 64 input bytes `x` through the planes `t`.
@@ -293,16 +306,7 @@ unsafe fn add_run_table(
                 }
                 if near == 0 {
                     let shift = _mm_cvtsi32_si128(qc.frac_bits as i32);
-                    let r = t.map(|tj| _mm512_sra_epi32(tj, shift));
-                    let out = _mm512_packs_epi16(
-                        _mm512_packs_epi32(r[0], r[1]),
-                        _mm512_packs_epi32(r[2], r[3]),
-                    );
-                    let out = if clamp_bytes {
-                        _mm512_min_epi8(_mm512_max_epi8(out, blo), bhi)
-                    } else {
-                        out
-                    };
+                    let out = narrow(t.map(|tj| _mm512_sra_epi32(tj, shift)));
                     _mm512_mask_storeu_epi8(output.as_mut_ptr().add(i), m, out);
                     i += 64;
                     continue;
@@ -324,16 +328,7 @@ unsafe fn add_run_table(
                     _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(r, lo), hi), off)
                 };
             }
-            let out = _mm512_packs_epi16(
-                _mm512_packs_epi32(v[0], v[1]),
-                _mm512_packs_epi32(v[2], v[3]),
-            );
-            let out = if clamp_bytes {
-                _mm512_min_epi8(_mm512_max_epi8(out, blo), bhi)
-            } else {
-                out
-            };
-            _mm512_mask_storeu_epi8(output.as_mut_ptr().add(i), m, out);
+            _mm512_mask_storeu_epi8(output.as_mut_ptr().add(i), m, narrow(v));
         }
         i += 64;
     }

@@ -888,6 +888,48 @@ unsafe fn tile_block(
     }
 }
 
+/// The GEMM path's tile: [`tile_block_partial`] for a partial tile of a block of 4 vectors
+/// of unsigned weights, else [`tile_block`].
+///
+/// # Safety
+/// As [`tile_block`].
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[inline]
+#[allow(clippy::too_many_arguments)]
+unsafe fn tile_or_partial(
+    ctx: &Ctx,
+    segs: impl Segments<i8, MR>,
+    segq: usize,
+    w: *const i32,
+    init: &[__m512i; 4],
+    rq: &[Requant16; 4],
+    out_rows: &[*mut i8; MR],
+    (rows, oc, n, nv): (usize, usize, usize, usize),
+    layout: WeightBytes,
+    flipped: bool,
+) {
+    // SAFETY: forwarded from the caller (a partial tile's rows `< 4 < MR`; unsigned weights
+    // are never `flipped`).
+    unsafe {
+        if rows <= 4 && nv == 4 && layout == WeightBytes::Unsigned {
+            tile_block_partial(ctx, segs, segq, w, init, rq, out_rows, (rows, oc, n))
+        } else {
+            tile_block(
+                ctx,
+                segs,
+                segq,
+                w,
+                init,
+                rq,
+                out_rows,
+                (rows, oc, n, nv),
+                layout,
+                flipped,
+            )
+        }
+    }
+}
+
 /// [`tile_block`] for a partial tile (`rows < MR`) of a block of 4 vectors of unsigned
 /// weights (the deep, wide layers), computing only its pixels: 7 × 7 = 49 pixels make 8 full
 /// tiles and one of 1 row (the last stages of MobileNetV2 and ResNeXt-50: 5–6 % faster),
@@ -1127,29 +1169,11 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
                             rows: corners,
                             offs: tap_offs,
                         };
-                        if rows <= 4 && nv == 4 && layout == WeightBytes::Unsigned {
-                            // SAFETY: as below, for a partial tile of 4 vectors of unsigned
-                            // weights (never `flipped`).
-                            unsafe {
-                                tile_block_partial(
-                                    ctx,
-                                    segs,
-                                    segq,
-                                    w_block,
-                                    &init,
-                                    &rq,
-                                    &out_rows,
-                                    (rows, oc, n),
-                                )
-                            };
-                            m0 += MR;
-                            continue;
-                        }
                         // SAFETY: every window of the tile lies in the image (`tap_image`: the
                         // image spans every output pixel's window; in place, the input does),
                         // `cpg` bytes at each tap offset; blocks and outputs as below.
                         unsafe {
-                            tile_block(
+                            tile_or_partial(
                                 ctx,
                                 segs,
                                 segq,
@@ -1176,28 +1200,11 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
                         });
                     }
                     let ptrs = &ptrs[..segs];
-                    if rows <= 4 && nv == 4 && layout == WeightBytes::Unsigned {
-                        // SAFETY: as below, for a partial tile of 4 vectors of unsigned weights.
-                        unsafe {
-                            tile_block_partial(
-                                ctx,
-                                ptrs,
-                                segq,
-                                w_block,
-                                &init,
-                                &rq,
-                                &out_rows,
-                                (rows, oc, n),
-                            )
-                        };
-                        m0 += MR;
-                        continue;
-                    }
                     // SAFETY: every pointer reads `4·segq` bytes (a tap's `cpg` channels, the
                     // zero row of `cpg ≤ MAX_ZERO_ROW` bytes, or an im2col row of `k_pad`); the
                     // packed block holds `segs · segq` dwords × `16·nv`; outputs as above.
                     unsafe {
-                        tile_block(
+                        tile_or_partial(
                             ctx,
                             ptrs,
                             segq,
