@@ -133,7 +133,7 @@ fn context<'a>(
         return None;
     }
     let st = OutputStage::new(p.output_offset, p.act_min, p.act_max)?;
-    let right_only = shifts.iter().all(|s| (-31..=0).contains(s)) && !mults.contains(&i32::MIN);
+    let right_only = crate::arch::x86::simple_requant(mults, shifts);
     let mode = match (right_only, p.rounding) {
         (true, Rounding::Double) if offset_folds(&st, shifts) => RqMode::DoubleFolded,
         (true, Rounding::Double) => RqMode::Double,
