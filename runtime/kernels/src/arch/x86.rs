@@ -605,7 +605,7 @@ pub(crate) fn offset_folds(st: &OutputStage, shifts: &[i32]) -> bool {
     (-255..=255).contains(&st.off)
         && st.lo + st.off == -128
         && st.hi + st.off == 127
-        && shift_range(shifts).is_none_or(|(lo, hi)| lo >= -21 && hi <= -1)
+        && shifts_within(shifts, -21, -1)
 }
 
 /// The smallest and largest shift of a call (`None` for none). One pass without an early exit,

@@ -20,11 +20,11 @@
 //! rescalings are looked up instead ([`add_run_table`]): each depends on one input byte, so the
 //! call computes its 256 values once with the same vector code and looks them up with
 //! `vpermi2b`. ResNeXt-29's residual adds ran 2.1× faster (`scripts/bench-ab-layers.py`, Zen 5).
-//! Where the output right shift is long (LiteRT's adds: 18–21) the output rescaling is looked
-//! up too, split over the two inputs with a few fraction bits ([`QuotientConsts`]); the rare
-//! sums close to an output boundary send their block of 64 to the full computation. The adds
-//! ran 3.0 → 5.0 G elements/s (`cargo bench -p mote-kernels --features std --bench kernels --
-//! add_s8`, Zen 4).
+//! Where the output right shift is long (the bench-peers models' adds: 17–19) the output
+//! rescaling is looked up too, split over the two inputs with a few fraction bits
+//! ([`QuotientConsts`]); the rare sums close to an output boundary send their block of 64 to
+//! the full computation. The adds ran 3.0 → 5.0 G elements/s (`cargo bench -p mote-kernels
+//! --features std --bench kernels -- add_s8`, Zen 4).
 
 use core::arch::x86_64::*;
 
@@ -34,6 +34,19 @@ use crate::arch::x86::{byte_mask64, lane_mask16, Avx512Vbmi, Avx512Vnni, OutputS
 
 /// `add_s8_avx512_vnni`: `false` (nothing written) when unavailable or out of range.
 pub(crate) fn add_s8(p: &AddS8Params, a: &[i8], b: &[i8], output: &mut [i8]) -> bool {
+    add_s8_frac_bits(p, a, b, output, FRAC_BITS)
+}
+
+/// [`add_s8`] with the table kernel's quotient form at `frac_bits` fraction bits (the tests
+/// take fewer than [`FRAC_BITS`]: sums near an output boundary, and so the fallback, become
+/// common).
+fn add_s8_frac_bits(
+    p: &AddS8Params,
+    a: &[i8],
+    b: &[i8],
+    output: &mut [i8],
+    frac_bits: u32,
+) -> bool {
     let Some(t) = Avx512Vnni::get() else {
         return false;
     };
@@ -50,7 +63,7 @@ pub(crate) fn add_s8(p: &AddS8Params, a: &[i8], b: &[i8], output: &mut [i8]) -> 
     unsafe {
         if bounded && output.len() >= TABLE_MIN_LEN {
             if let Some(v) = Avx512Vbmi::get(t) {
-                add_run_table(v, p, &st, a, b, output, FRAC_BITS);
+                add_run_table(v, p, &st, a, b, output, frac_bits);
                 return true;
             }
         }
@@ -129,10 +142,11 @@ const TABLE_MIN_LEN: usize = 1024;
 
 /// Fraction bits of [`add_run_table`]'s quotient form: the chance that a block needs the full
 /// output rescaling is about `(3 + 2^(20 − e)) / 2^20` per element (`e` the output right
-/// shift, at least [`QUOTIENT_MIN_SHIFT`]).
+/// shift, at least [`QUOTIENT_MIN_SHIFT`]; computed, 1.0 · 10⁻⁵ for `e = 17`).
 const FRAC_BITS: u32 = 20;
 
-/// Smallest output right shift for the quotient form (LiteRT's residual adds have 18–21).
+/// Smallest output right shift for the quotient form (every residual add of the bench-peers
+/// models has 17–19, from LiteRT's Prepare with similar input and output scales).
 const QUOTIENT_MIN_SHIFT: i32 = 16;
 
 /// A rescaled input as four byte planes: `planes[k][u]` is byte `k` of the rescaling of the
@@ -410,9 +424,8 @@ fn quotient_consts(p: &AddS8Params, st: &OutputStage, frac_bits: u32) -> Option<
     })
 }
 
-/// [`add_s8`] with the quotient form's fraction bits chosen (tests: few bits make sums near an
-/// output boundary, and so the fallback, common). `false` when the call is not one of
-/// [`add_run_table`]'s.
+/// [`add_s8_frac_bits`] for the tests, with whether the call takes the table kernel (VBMI, a
+/// long enough call of bounded parameters); `None` when it does not.
 #[cfg(test)]
 pub(super) fn add_s8_table_frac_bits(
     p: &AddS8Params,
@@ -420,25 +433,12 @@ pub(super) fn add_s8_table_frac_bits(
     b: &[i8],
     output: &mut [i8],
     frac_bits: u32,
-) -> bool {
-    let Some(t) = Avx512Vnni::get() else {
-        return false;
-    };
-    let Some(v) = Avx512Vbmi::get(t) else {
-        return false;
-    };
-    let Some(st) = OutputStage::new(p.output_offset, p.act_min, p.act_max) else {
-        return false;
-    };
-    if !add_s8_vector_range(p, a.len(), b.len(), output.len())
-        || p.left_shift > 20
-        || p.output_shift > 0
-    {
-        return false;
-    }
-    // SAFETY: `v` proves AVX-512 VBMI; lengths and the bounded parameters checked above.
-    unsafe { add_run_table(v, p, &st, a, b, output, frac_bits) };
-    true
+) -> Option<bool> {
+    let table = Avx512Vnni::get().and_then(Avx512Vbmi::get).is_some()
+        && output.len() >= TABLE_MIN_LEN
+        && p.left_shift <= 20
+        && p.output_shift <= 0;
+    table.then(|| add_s8_frac_bits(p, a, b, output, frac_bits))
 }
 
 /// # Safety

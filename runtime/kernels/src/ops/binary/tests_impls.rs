@@ -343,10 +343,15 @@ fn add_s8_impls_match_reference_on_every_byte_pair() {
             #[cfg(target_arch = "x86_64")]
             for frac_bits in [2, 3, 4, 6, 9, 13, 17, 20, 24] {
                 let mut out = std::vec![0i8; n];
-                if super::avx512_vnni::add_s8_table_frac_bits(&p, &a, &b, &mut out, frac_bits) {
-                    for (i, (&x, &y)) in a.iter().zip(&b).enumerate() {
-                        assert_eq!(out[i], want[i], "{frac_bits} bits: x={x} y={y} mo={mo}");
-                    }
+                let taken =
+                    super::avx512_vnni::add_s8_table_frac_bits(&p, &a, &b, &mut out, frac_bits);
+                if taken.is_none() {
+                    std::println!("skipped the table kernel: host lacks AVX-512 VBMI");
+                    break;
+                }
+                assert_eq!(taken, Some(true), "{frac_bits} bits declined");
+                for (i, (&x, &y)) in a.iter().zip(&b).enumerate() {
+                    assert_eq!(out[i], want[i], "{frac_bits} bits: x={x} y={y} mo={mo}");
                 }
             }
         }

@@ -908,7 +908,7 @@ unsafe fn tile_or_partial(
     layout: WeightBytes,
     flipped: bool,
 ) {
-    // SAFETY: forwarded from the caller (a partial tile's rows `< 4 < MR`; unsigned weights
+    // SAFETY: forwarded from the caller (a partial tile has `rows ≤ 4 < MR`; unsigned weights
     // are never `flipped`).
     unsafe {
         if rows <= 4 && nv == 4 && layout == WeightBytes::Unsigned {
@@ -932,9 +932,10 @@ unsafe fn tile_or_partial(
 
 /// [`tile_block`] for a partial tile (`rows < MR`) of a block of 4 vectors of unsigned
 /// weights (the deep, wide layers), computing only its pixels: 7 × 7 = 49 pixels make 8 full
-/// tiles and one of 1 row (the last stages of MobileNetV2 and ResNeXt-50: 5–6 % faster),
-/// 8 × 8 = 64 one of 4. A function of its own: the variants inside `tile_block` moved the code
-/// of its other arms (ResNet-8's 16-channel layers 3 % slower).
+/// tiles and one of 1 row (MobileNetV2's two 7 × 7 layers with the most MACs 0.95 of their
+/// time), 8 × 8 = 64 one of 4 (ResNet-8's 8 × 8 layers 0.98; `scripts/bench-ab-layers.py`,
+/// Zen 4). A function of its own: the variants inside `tile_block` moved the code of its other
+/// arms (ResNet-8's 16-channel layers 3 % slower).
 ///
 /// # Safety
 /// As [`tile_block`] with `nv = 4`, unsigned weights, `rows < MR`.
@@ -2235,7 +2236,7 @@ pub(super) unsafe fn tile_f32_avx512_rows<const NV: usize>(
 
 /// One f32 tile of `conv2d_f32_avx512`: `R ≤` [`MR_F32`] pixels × `16·NV` channels (`NV` = 1
 /// or 2) in `R·NV` zmm accumulators; per depth step `NV` weight loads, one broadcast per pixel and
-/// `6·NV` FMAs. The packed weights are `[k][16·NV]` (channels past `n` zero); `init` holds the
+/// `R·NV` FMAs. The packed weights are `[k][16·NV]` (channels past `n` zero); `init` holds the
 /// biases as four 8-lane halves; a clamp activation is applied before the store (others by the
 /// driver after).
 ///

@@ -550,8 +550,8 @@ fn model_shapes_s8() {
 }
 
 /// Fills a weight cache for `c` (when its kernel uses one) and runs through it, through an empty
-/// cache and through garbage of another length; returns the cache's length, whether it was filled and whether both outputs
-/// equal the reference's.
+/// cache and through garbage of another length; returns the cache's length, whether it was
+/// filled and whether all three outputs equal the reference's.
 fn cached_run_matches(c: &Case) -> (usize, bool, bool) {
     let g = &c.p.geometry;
     let len = super::conv2d_s8_cache_len(&c.p, c.w.len(), c.bias.is_some());

@@ -5,15 +5,16 @@
 //! weights are used as stored (no packing: with one input row, packing would cost as much as the
 //! product). Four units at a time share each 64-byte load of the input; `vpdpbusd` multiplies
 //! the sign-flipped input (`x ^ 0x80 = x + 128`, unsigned) with the weights, a second `vpdpbusd`
-//! against ones sums the weights, and `Σ w·(x + 128) + (input_offset − 128) · Σ w` is the
-//! reference's `Σ w·(x + input_offset)`, wrapping in 32 bits alike. The output stage is the
+//! against ones sums the weights (unless `input_offset = 128`, when their term is 0), and
+//! `Σ w·(x + 128) + (input_offset − 128) · Σ w` is the reference's `Σ w·(x + input_offset)`,
+//! wrapping in 32 bits alike. The four units' sums are reduced together ([`sum4`]). The output stage is the
 //! reference's scalar function, so results are bit-exact whatever the rounding form.
 
 use core::arch::x86_64::*;
 
 use super::reference_s8::scaled_output;
 use super::{s8_call_ok, FullyConnectedS8Params};
-use crate::arch::x86::{byte_mask64, Avx512Vnni};
+use crate::arch::x86::{byte_mask64, lane_mask16, Avx512Vnni};
 use crate::ops::util::requantize_output;
 
 /// `fully_connected_s8_avx512_vnni`; `false` (nothing written) when unavailable or the call is
@@ -185,7 +186,7 @@ unsafe fn run_units<const SUMS: bool>(
             }
             if let Some(b) = bias {
                 // SAFETY: the bias has `units` entries (`s8_call_ok`); the mask keeps `nb`.
-                let bv = unsafe { _mm_maskz_loadu_epi32(lane_mask4(nb), b.as_ptr().add(n)) };
+                let bv = unsafe { _mm_maskz_loadu_epi32(lane_mask16(nb) as u8, b.as_ptr().add(n)) };
                 a = _mm_add_epi32(a, bv);
             }
             let mut lanes = [0i32; 4];
@@ -202,7 +203,8 @@ unsafe fn run_units<const SUMS: bool>(
 }
 
 /// The sums of four vectors' lanes, as lanes 0–3 (pairwise adds of interleaved halves: 13
-/// operations where four horizontal reductions take about 36).
+/// operations, counted from the code below, where four `_mm512_reduce_add_epi32` take about 9
+/// each).
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
 #[inline]
 fn sum4(v: &[__m512i; 4]) -> __m128i {
@@ -224,14 +226,4 @@ fn sum4(v: &[__m512i; 4]) -> __m128i {
     let t = _mm512_add_epi32(t, _mm512_shuffle_i32x4::<0b0100_1110>(t, t));
     let t = _mm512_add_epi32(t, _mm512_shuffle_i32x4::<0b1011_0001>(t, t));
     _mm512_castsi512_si128(t)
-}
-
-/// The mask of lanes `0..n` of four.
-#[inline]
-fn lane_mask4(n: usize) -> u8 {
-    if n >= 4 {
-        0xf
-    } else {
-        (1u8 << n) - 1
-    }
 }
