@@ -352,6 +352,35 @@ pub(crate) fn rdbpot_512(x: __m512i, e: __m512i) -> __m512i {
     _mm512_mask_add_epi32(r, _mm512_cmpgt_epi32_mask(rem, thr), r, one)
 }
 
+/// `vpdpwssd` (VNNI: `acc + a₀·b₀ + a₁·b₁` per i32 lane of i16 pairs) as one instruction.
+///
+/// The intrinsic `_mm512_dpwssd_epi32` is split by LLVM's x86 back end, under generic x86-64
+/// tuning, into `vpmaddwd` + `vpaddd` wherever the accumulator chain looks
+/// latency-critical: the release `mote` had 324 `vpmaddwd` zmm and 44 `vpdpwssd` (`objdump -d`),
+/// after this 0 and 322. The split suits a latency-bound chain; the depthwise loops are
+/// throughput-bound (8 independent accumulators in the four-pixel 3×3 loop), where the extra
+/// `vpaddd`s cost: MobileNetV2's stride-1 depthwise layers 0.84–0.87 of their time with the
+/// instruction kept, the int8 model 0.970 (`scripts/bench-ab.py`, `scripts/bench-ab-layers.py`,
+/// Zen 4). `asm!` is opaque to the back end, so it stays one instruction. `-C
+/// target-cpu=znver4` keeps it too, but a portable build cannot choose a CPU.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[inline]
+pub(crate) fn dpwssd_512(acc: __m512i, a: __m512i, b: __m512i) -> __m512i {
+    let mut acc = acc;
+    // SAFETY: a register-only instruction of AVX-512 VNNI, which this function's target
+    // features enable; it reads and writes only the named registers (`nomem`, `nostack`).
+    unsafe {
+        core::arch::asm!(
+            "vpdpwssd {acc}, {a}, {b}",
+            acc = inout(zmm_reg) acc,
+            a = in(zmm_reg) a,
+            b = in(zmm_reg) b,
+            options(pure, nomem, nostack, preserves_flags),
+        );
+    }
+    acc
+}
+
 /// Per-channel requantization constants for 16 lanes.
 #[derive(Clone, Copy)]
 pub(crate) struct Requant16 {

@@ -41,8 +41,8 @@ use core::mem::MaybeUninit;
 use super::avx2::MR_F32;
 use super::{Conv2dS8Params, RowOffsets, S8Kind, S8Plan, Segments};
 use crate::arch::x86::{
-    byte_mask64, lane_mask16, offset_folds, simple_requant, Avx512Vbmi, Avx512Vnni, OutputStage,
-    Requant16,
+    byte_mask64, dpwssd_512, lane_mask16, offset_folds, simple_requant, Avx512Vbmi, Avx512Vnni,
+    OutputStage, Requant16,
 };
 use crate::ops::util::requantize_output;
 use crate::quant::Rounding;
@@ -2175,8 +2175,8 @@ unsafe fn depthwise(_t: Avx512Vnni, ctx: &Ctx, output: &mut [i8]) {
                                 _mm512_load_si512(wv.as_ptr().add(p * 32 + 16).cast()),
                             )
                         };
-                        lo = _mm512_dpwssd_epi32(lo, _mm512_unpacklo_epi16(a, bb), wl);
-                        hi = _mm512_dpwssd_epi32(hi, _mm512_unpackhi_epi16(a, bb), wh);
+                        lo = dpwssd_512(lo, _mm512_unpacklo_epi16(a, bb), wl);
+                        hi = dpwssd_512(hi, _mm512_unpackhi_epi16(a, bb), wh);
                     }
                     let acc_a = _mm512_permutex2var_epi32(lo, un_a, hi);
                     let acc_b = _mm512_permutex2var_epi32(lo, un_b, hi);

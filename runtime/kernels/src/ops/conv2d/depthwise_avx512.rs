@@ -20,7 +20,7 @@ use core::arch::x86_64::*;
 use core::mem::MaybeUninit;
 
 use super::{Conv2dParams, Conv2dS8Params, S8Kind, S8Plan};
-use crate::arch::x86::{offset_folds, Avx512Vnni, OutputStage, Requant16};
+use crate::arch::x86::{dpwssd_512, offset_folds, Avx512Vnni, OutputStage, Requant16};
 use crate::ops::util::requantize_output;
 use crate::quant::Rounding;
 use crate::Activation;
@@ -683,8 +683,8 @@ unsafe fn s8_row4(
                         let pr = 3 * half + kw;
                         let wl = _mm512_load_si512(w.add(pr * 32).cast());
                         let wh = _mm512_load_si512(w.add(pr * 32 + 16).cast());
-                        lo[p] = _mm512_dpwssd_epi32(lo[p], il, wl);
-                        hi[p] = _mm512_dpwssd_epi32(hi[p], ih, wh);
+                        lo[p] = dpwssd_512(lo[p], il, wl);
+                        hi[p] = dpwssd_512(hi[p], ih, wh);
                     }
                 }
             }
@@ -943,8 +943,8 @@ unsafe fn block_taps<const TAPS: usize, const PAIRS: usize>(
             };
             let wl = _mm512_load_si512(w.add(pr * 32).cast());
             let wh = _mm512_load_si512(w.add(pr * 32 + 16).cast());
-            lo = _mm512_dpwssd_epi32(lo, _mm512_unpacklo_epi16(a, bb), wl);
-            hi = _mm512_dpwssd_epi32(hi, _mm512_unpackhi_epi16(a, bb), wh);
+            lo = dpwssd_512(lo, _mm512_unpacklo_epi16(a, bb), wl);
+            hi = dpwssd_512(hi, _mm512_unpackhi_epi16(a, bb), wh);
         }
         (lo, hi)
     }
