@@ -13,6 +13,12 @@
 //! - [`Rounding::Single`]: `(x · m + 2^(s−1)) >> s` with `s = 31 − shift`, in 64 bits — TFLite
 //!   Micro / CMSIS-NN built with `TFLITE_SINGLE_ROUNDING` / `CMSIS_NN_USE_SINGLE_ROUNDING`.
 //!
+//! - [`Rounding::Float`]: `x · scale` in f32 arithmetic, rounded half to even, the scale stored
+//!   as the f32's bits in the multiplier word: the requantization of ONNX Runtime's MLAS
+//!   (`MlasRequantizeOutput`) and of XNNPACK's `fp32` kernels, which LiteRT's default delegate
+//!   runs. mote's compiler writes it for convolutions and fully connected layers under
+//!   `--rounding float`; see `docs/quantization.md`.
+//!
 //! (LiteRT's *reference* int8 fully connected kernel uses neither: it rounds
 //! `acc · effective_scale` in double precision; see
 //! [`fully_connected_s8_scaled`](crate::ops::fully_connected::fully_connected_s8_scaled).)
@@ -35,6 +41,9 @@ pub enum Rounding {
     Double,
     /// One 64-bit multiply, add half, shift (one rounding).
     Single,
+    /// `x · f32::from_bits(multiplier)` in f32, rounded half to even (XNNPACK's and ONNX
+    /// Runtime's); the shift is not used.
+    Float,
 }
 
 /// `x · multiplier · 2^(shift − 31)`, rounded as `rounding` says, saturating to i32.
@@ -52,6 +61,8 @@ pub enum Rounding {
 /// applied to the exact product (`x · multiplier · 2^(shift−31)`, computed in 128 bits), saturated
 /// to i32. Right shifts beyond 31 (`shift < −31`) keep the rounding rule of the variant (every
 /// result is then 0 or −1, as the exact rule gives).
+///
+/// [`Rounding::Float`] is not a fixed-point rule: see [`mbqm_float`].
 #[inline(always)]
 pub fn multiply_by_quantized_multiplier(
     x: i32,
@@ -71,7 +82,21 @@ pub fn multiply_by_quantized_multiplier(
             Some(v) => v,
             None => mbqm_single(x, multiplier, shift),
         },
+        Rounding::Float => mbqm_float(x, multiplier),
     }
+}
+
+/// [`Rounding::Float`]: `rne(f32(x) · f32::from_bits(multiplier))`, saturated to i32 — each step
+/// an IEEE single-precision operation rounding to nearest, ties to even, as MLAS's
+/// `MlasRequantizeOutput` and XNNPACK's `fp32` requantization compute it (`cvtdq2ps`, `mulps`,
+/// `cvtps2dq`); both clamp the product to the output range before converting, which gives the
+/// same int8 result as this saturating conversion followed by the output clamp. A NaN product
+/// gives 0 (the loader accepts only finite, positive scales, so kernels never see one).
+#[inline]
+pub fn mbqm_float(x: i32, multiplier: i32) -> i32 {
+    let y = x as f32 * f32::from_bits(multiplier as u32);
+    // `as` saturates (NaN to 0).
+    libm::rintf(y) as i32
 }
 
 /// One channel's `(multiplier, shift, rounding)`, prepared once per kernel call so that
@@ -85,7 +110,7 @@ pub struct PreparedMultiplier {
     multiplier: i32,
     shift: i32,
     rounding: Rounding,
-    /// `shift ∈ [−31, 0]` and `multiplier ≠ i32::MIN`.
+    /// `shift ∈ [−31, 0]`, `multiplier ≠ i32::MIN` and a fixed-point rounding.
     right_only: bool,
 }
 
@@ -97,7 +122,9 @@ impl PreparedMultiplier {
             multiplier,
             shift,
             rounding,
-            right_only: (-31..=0).contains(&shift) && multiplier != i32::MIN,
+            right_only: rounding != Rounding::Float
+                && (-31..=0).contains(&shift)
+                && multiplier != i32::MIN,
         }
     }
 
@@ -110,6 +137,7 @@ impl PreparedMultiplier {
         match self.rounding {
             Rounding::Double => self.apply_right_double(x),
             Rounding::Single => self.apply_right_single(x),
+            Rounding::Float => mbqm_float(x, self.multiplier),
         }
     }
 

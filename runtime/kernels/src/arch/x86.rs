@@ -621,6 +621,27 @@ impl Requant16 {
     }
 }
 
+/// [`Rounding::Float`](crate::quant::Rounding::Float)'s output stage on 16 lanes:
+/// `rne(clamp(f32(acc) · scale, lo, hi)) + off`, XNNPACK's and MLAS's sequence (`vcvtdq2ps`,
+/// `vmulps`, the clamp, `vcvtps2dq` rounding to nearest even whatever MXCSR says). The scalar
+/// rule clamps after rounding; with integer bounds the two agree (rounding is monotone and
+/// leaves integers in place), provided the bounds are exact in f32: [`float_stage_fits`].
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[inline]
+pub(crate) fn requant_float_512(acc: __m512i, scale: __m512, st: &OutputStage) -> __m512i {
+    let y = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), scale);
+    let y = _mm512_max_ps(y, _mm512_set1_ps(st.lo as f32));
+    let y = _mm512_min_ps(y, _mm512_set1_ps(st.hi as f32));
+    let r = _mm512_cvt_roundps_epi32::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(y);
+    _mm512_add_epi32(r, _mm512_set1_epi32(st.off))
+}
+
+/// Whether [`requant_float_512`] is exact for a call's output stage: the clamp bounds (`act_min
+/// − off`, `act_max − off`) are integers of at most 2^24 in magnitude, so exact in f32.
+pub(crate) fn float_stage_fits(st: &OutputStage) -> bool {
+    (-(1 << 16)..=(1 << 16)).contains(&st.off)
+}
+
 /// Whether [`Requant16::apply_folded`] serves a call of [`simple_requant`] parameters: every
 /// right shift in `[1, 21]`, the output offset in `[-255, 255]` and no activation clamp inside
 /// i8 (`act_min = −128`, `act_max = 127`, as for ReLU and ReLU6 outputs whose range is the

@@ -139,8 +139,15 @@ pub(crate) fn round_half_away_div_pot(q: i128, e: u32) -> i128 {
 /// - Double: `q = ⌊(x·2^ls·m + 2^30) / 2^31⌋` saturated to i32, then `q / 2^rs` rounded half
 ///   away from zero;
 /// - Single: `⌊(x·m + 2^(s−1)) / 2^s⌋` with `s = 31 − shift` (an exact left shift if `s ≤ 0`),
-///   saturated.
+///   saturated;
+/// - Float: the exact product of `x` rounded to f32 and the scale, computed in f64 (24 × 24
+///   significant bits are exact there), rounded once to f32, then to an integer half to even in
+///   f64 — not the f32 multiply the kernels use — saturated.
 pub(crate) fn mbqm_oracle(x: i32, m: i32, shift: i32, rounding: Rounding) -> i32 {
+    if rounding == Rounding::Float {
+        let exact = f64::from(x as f32) * f64::from(f32::from_bits(m as u32));
+        return f64::from(exact as f32).round_ties_even() as i32;
+    }
     let (x, m) = (x as i128, m as i128);
     match rounding {
         Rounding::Double => {
@@ -150,7 +157,7 @@ pub(crate) fn mbqm_oracle(x: i32, m: i32, shift: i32, rounding: Rounding) -> i32
             let q = saturate_i32(q) as i128;
             saturate_i32(round_half_away_div_pot(q, rs))
         }
-        Rounding::Single => {
+        Rounding::Single | Rounding::Float => {
             let s = 31 - shift as i64;
             if s <= 0 {
                 saturate_i32((x * m) << (-s).min(64))
@@ -160,6 +167,24 @@ pub(crate) fn mbqm_oracle(x: i32, m: i32, shift: i32, rounding: Rounding) -> i32
             }
         }
     }
+}
+
+/// A random positive, finite f32 scale's bits for [`Rounding::Float`]: mostly in `[2^-14, 2^-2)`
+/// (trained layers), sometimes a power of two (products on exact ties), large enough to clamp
+/// and overflow i32, or tiny.
+pub(crate) fn float_scale_bits(rng: &mut Rng) -> i32 {
+    let scale = match rng.below(8) {
+        0 => 2f32.powi(-(rng.int(0, 12) as i32)),
+        1 => {
+            2f32.powi(rng.int(0, 20) as i32) * (1.0 + rng.below(1 << 20) as f32 / (1 << 20) as f32)
+        }
+        2 => f32::MIN_POSITIVE * (1 + rng.below(1000)) as f32,
+        _ => {
+            let e = -(rng.int(2, 14) as i32);
+            2f32.powi(e) * (1.0 + rng.below(1 << 23) as f32 / (1 << 23) as f32)
+        }
+    };
+    scale.to_bits() as i32
 }
 
 /// LiteRT's per-channel conv/depthwise Prepare (`PopulateConvolutionQuantizationParams`): for

@@ -584,3 +584,37 @@ proptest! {
         }
     }
 }
+
+/// [`Rounding::Float`] against the oracle (exact product in f64, one rounding to f32, then half
+/// to even) on edge accumulators, random ones, and scales of every kind: ties (powers of two),
+/// products past i32 (saturation), tiny ones.
+#[test]
+fn float_rounding_matches_oracle() {
+    let mut rng = Rng::new(7);
+    let mut scales: Vec<i32> = (0..2000)
+        .map(|_| crate::ops::test_util::float_scale_bits(&mut rng))
+        .collect();
+    scales.extend([0.5f32, 0.25, 1.0, 3.0e9, 1.0e-3].map(|s| s.to_bits() as i32));
+    let mut xs = edge_xs();
+    xs.extend((0..200).map(|_| rng.int(-1 << 20, 1 << 20) as i32));
+    for &m in &scales {
+        for &x in &xs {
+            assert_eq!(
+                mbqm(x, m, 0, Rounding::Float),
+                mbqm_oracle(x, m, 0, Rounding::Float),
+                "x {x} scale {}",
+                f32::from_bits(m as u32)
+            );
+        }
+    }
+    // Ties go to even: 2.5 → 2, 3.5 → 4, −2.5 → −2.
+    let half = 0.5f32.to_bits() as i32;
+    assert_eq!(mbqm(5, half, 0, Rounding::Float), 2);
+    assert_eq!(mbqm(7, half, 0, Rounding::Float), 4);
+    assert_eq!(mbqm(-5, half, 0, Rounding::Float), -2);
+    // Saturation, and the shift is not used.
+    let big = 3.0e9f32.to_bits() as i32;
+    assert_eq!(mbqm(1, big, 0, Rounding::Float), i32::MAX);
+    assert_eq!(mbqm(-1, big, 0, Rounding::Float), i32::MIN);
+    assert_eq!(mbqm(5, half, -7, Rounding::Float), 2);
+}

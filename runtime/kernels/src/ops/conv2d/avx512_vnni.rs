@@ -41,8 +41,8 @@ use core::mem::MaybeUninit;
 use super::avx2::MR_F32;
 use super::{Conv2dS8Params, RowOffsets, S8Kind, S8Plan, Segments};
 use crate::arch::x86::{
-    byte_mask64, dpwssd_512, lane_mask16, offset_folds, simple_requant, Avx512Vbmi, Avx512Vnni,
-    OutputStage, Requant16,
+    byte_mask64, dpwssd_512, float_stage_fits, lane_mask16, offset_folds, requant_float_512,
+    simple_requant, Avx512Vbmi, Avx512Vnni, OutputStage, Requant16,
 };
 use crate::ops::util::requantize_output;
 use crate::quant::Rounding;
@@ -114,6 +114,9 @@ struct Ctx<'a> {
     /// Also [`offset_folds`]: [`Requant16::apply_folded`] applies, and the `Requant16`
     /// constants carry the output offset ([`Ctx::folded_offset`]).
     folded: bool,
+    /// [`Rounding::Float`] with [`float_stage_fits`]: the f32 output stage
+    /// ([`requant_float_512`]).
+    float: bool,
     p: &'a Conv2dS8Params,
     input: &'a [i8],
     weights: &'a [i8],
@@ -381,6 +384,7 @@ fn run(
         st,
         simple,
         folded: simple && offset_folds(&st, shifts),
+        float: p.rounding == Rounding::Float && float_stage_fits(&st),
         p,
         input,
         weights,
@@ -422,6 +426,14 @@ impl Ctx<'_> {
 #[inline]
 unsafe fn store16(ctx: &Ctx, acc: __m512i, rq: &Requant16, oc: usize, n: usize, dst: *mut i8) {
     let lanes = lane_mask16(n);
+    if ctx.float {
+        // SAFETY: lanes `0 .. n` of channel `oc` exist (caller).
+        let scale = unsafe { _mm512_maskz_loadu_ps(lanes, ctx.mults.as_ptr().add(oc).cast()) };
+        let v = requant_float_512(acc, scale, &ctx.st);
+        // SAFETY: `n` bytes writable at `dst` (caller); the masked store writes only those.
+        unsafe { _mm512_mask_cvtepi32_storeu_epi8(dst, lanes, v) };
+        return;
+    }
     if ctx.folded {
         // The clamp and a truncating `vpmovdb`: a saturating `vpmovsdb` store made the grouped
         // layer of `bench-peers` 14 % slower (`scripts/bench-ab.py`, Zen 5).
@@ -468,8 +480,44 @@ unsafe fn store_row_folded(row: &[__m512i], rq: &[Requant16; 4], n: usize, dst: 
         (Some(a), Some(r)) => r.apply_folded(*a),
         _ => zero,
     };
-    let p01 = _mm512_packs_epi32(v(0), v(1));
-    let p23 = if row.len() > 2 {
+    // SAFETY: forwarded from the caller.
+    unsafe { store_row_packed(row.len(), v, n, dst) }
+}
+
+/// [`store_row_folded`] for a call of [`Rounding::Float`]: [`requant_float_512`] with the
+/// channels' f32 scales (the multiplier words).
+///
+/// # Safety
+/// AVX-512 VNNI available; `ctx.mults` holds channels `oc .. oc + n`, `n ≤ 16 · row.len()`;
+/// `dst` valid for `n` bytes; `float_stage_fits(&ctx.st)`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[inline]
+unsafe fn store_row_float(ctx: &Ctx, row: &[__m512i], oc: usize, n: usize, dst: *mut i8) {
+    let v = |j: usize| match row.get(j) {
+        Some(a) => {
+            let lanes = lane_mask16(n.saturating_sub(16 * j));
+            // SAFETY: lanes `0 .. n − 16j` of channel `oc + 16j` exist (caller).
+            let scale =
+                unsafe { _mm512_maskz_loadu_ps(lanes, ctx.mults.as_ptr().add(oc + 16 * j).cast()) };
+            requant_float_512(*a, scale, &ctx.st)
+        }
+        None => _mm512_setzero_si512(),
+    };
+    // SAFETY: forwarded from the caller.
+    unsafe { store_row_packed(row.len(), v, n, dst) }
+}
+
+/// Narrows `len ≤ 4` vectors `v(0..len)` of i32 (saturating: the clamp to i8) into channel
+/// order and stores the first `n` bytes at `dst`.
+///
+/// # Safety
+/// AVX-512 VNNI available; `dst` valid for `n` bytes.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[inline]
+unsafe fn store_row_packed(len: usize, v: impl Fn(usize) -> __m512i, n: usize, dst: *mut i8) {
+    let zero = _mm512_setzero_si512();
+    let p01 = _mm512_packs_epi32(v(0), if len > 1 { v(1) } else { zero });
+    let p23 = if len > 2 {
         _mm512_packs_epi32(v(2), v(3))
     } else {
         zero
@@ -835,6 +883,12 @@ unsafe fn gemm_tile_store<
     // SAFETY: forwarded from the caller.
     let acc = unsafe { gemm_tile::<NV, UNSIGNED, FLIPPED, R>(segs, segq, w, init) };
     for (r, row) in acc.iter().enumerate().take(rows) {
+        if ctx.float {
+            // SAFETY: the row's output has `n ≤ 16·NV` bytes from `out_rows[r]`, channels
+            // `oc .. oc + n`.
+            unsafe { store_row_float(ctx, row, oc, n, out_rows[r]) };
+            continue;
+        }
         if ctx.folded {
             // SAFETY: the row's output has `n ≤ 16·NV` bytes from `out_rows[r]`; `rq` built for
             // this block by the caller.

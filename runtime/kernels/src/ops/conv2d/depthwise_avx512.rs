@@ -20,7 +20,10 @@ use core::arch::x86_64::*;
 use core::mem::MaybeUninit;
 
 use super::{Conv2dParams, Conv2dS8Params, S8Kind, S8Plan};
-use crate::arch::x86::{dpwssd_512, offset_folds, Avx512Vnni, OutputStage, Requant16};
+use crate::arch::x86::{
+    dpwssd_512, float_stage_fits, offset_folds, requant_float_512, Avx512Vnni, OutputStage,
+    Requant16,
+};
 use crate::ops::util::requantize_output;
 use crate::quant::Rounding;
 use crate::Activation;
@@ -54,6 +57,8 @@ enum RqMode {
     DoubleFolded,
     Double,
     Single,
+    /// [`Rounding::Float`]: [`requant_float_512`] with the scales gathered into `Consts::mult`.
+    Float,
     Scalar,
 }
 
@@ -138,6 +143,7 @@ fn context<'a>(
         (true, Rounding::Double) if offset_folds(&st, shifts) => RqMode::DoubleFolded,
         (true, Rounding::Double) => RqMode::Double,
         (true, Rounding::Single) => RqMode::Single,
+        (_, Rounding::Float) if float_stage_fits(&st) => RqMode::Float,
         _ => RqMode::Scalar,
     };
     let ctx = S8Ctx {
@@ -379,6 +385,11 @@ unsafe fn requant(ctx: &S8Ctx, k: &Consts, q: usize, acc: __m512i) -> __m512i {
     match mode {
         RqMode::DoubleFolded => return k.rq[q / 16].apply_folded(acc),
         RqMode::Double => return k.rq[q / 16].apply_simple(acc, st),
+        RqMode::Float => {
+            // SAFETY: positions `q .. q + 16` initialised (the scales' bits), 64-byte aligned.
+            let scale = unsafe { _mm512_load_ps(k.mult.0.as_ptr().add(q).cast()) };
+            return requant_float_512(acc, scale, st);
+        }
         _ => {}
     }
     // SAFETY: positions `q .. q + 16` initialised, 64-byte aligned.

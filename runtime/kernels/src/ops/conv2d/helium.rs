@@ -149,6 +149,7 @@ fn store4(
         let f = |acc, m: PreparedMultiplier| match m.rounding() {
             crate::quant::Rounding::Single => ctx.out_p::<RIGHT_SINGLE>(acc, m),
             crate::quant::Rounding::Double => ctx.out_p::<RIGHT_DOUBLE>(acc, m),
+            crate::quant::Rounding::Float => ctx.out_p::<GENERAL>(acc, m),
         };
         *d0 = f(a[0], m0);
         *d1 = f(a[1], m1);
@@ -163,6 +164,7 @@ fn store1(ctx: &Ctx, acc: i32, m: PreparedMultiplier) -> i8 {
     match m.rounding() {
         crate::quant::Rounding::Single => ctx.out_p::<RIGHT_SINGLE>(acc, m),
         crate::quant::Rounding::Double => ctx.out_p::<RIGHT_DOUBLE>(acc, m),
+        crate::quant::Rounding::Float => ctx.out_p::<GENERAL>(acc, m),
     }
 }
 

@@ -95,7 +95,8 @@ pub(super) fn prepare<'a>(
         output,
     )?;
     let st = OutputStage::new(p.output_offset, p.act_min, p.act_max)?;
-    if !shifts.iter().all(|s| (-31..=30).contains(s)) {
+    // The vector output stages are fixed-point; float-scale calls run the portable kernel.
+    if !shifts.iter().all(|s| (-31..=30).contains(s)) || p.rounding == Rounding::Float {
         return None;
     }
     let fits = match plan.kind {
@@ -185,7 +186,8 @@ impl Rq {
         // SAFETY: the arrays hold 4 lanes.
         let (mv, sv) = unsafe { (vld1q_s32(m.as_ptr()), vld1q_s32(s.as_ptr())) };
         match ctx.p.rounding {
-            Rounding::Double => Rq::Double(Requant4::new(mv, sv)),
+            // `prepare` declines float-scale calls.
+            Rounding::Double | Rounding::Float => Rq::Double(Requant4::new(mv, sv)),
             Rounding::Single => Rq::Single(RequantSingle4::new(mv, sv)),
         }
     }

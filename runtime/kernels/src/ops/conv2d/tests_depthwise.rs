@@ -3,7 +3,8 @@
 //! widths and the 256-channel chunk, 1×1 to 12×12 inputs, padding on every side (including a
 //! whole output row/column in the padding), strides 1 and 2 on each axis, kernels 3 and 5,
 //! per-channel multipliers up to `i32::MAX` and `i32::MIN`, shifts from −31 to +30, zero points
-//! at the int8 extremes, both roundings. int8 bit for bit, f32 within `1e-5 · (1 + |expected|)`.
+//! at the int8 extremes, the three roundings (f32 scales for the float one). int8 bit for bit,
+//! f32 within `1e-5 · (1 + |expected|)`.
 //! And the shapes they must decline (leaving the output untouched).
 extern crate std;
 
@@ -17,7 +18,7 @@ use proptest::prelude::*;
 use super::reference::conv2d_f32_reference;
 use super::reference_s8::conv2d_s8_reference;
 use super::{Conv2dParams, Conv2dS8Params, CONV2D_F32_IMPLS, CONV2D_S8_IMPLS};
-use crate::ops::test_util::{close, miri_max, Rng};
+use crate::ops::test_util::{close, float_scale_bits, miri_max, Rng};
 use crate::quant::Rounding;
 use crate::Activation;
 
@@ -118,10 +119,10 @@ fn make_case(seed: u64) -> Case {
             (a.min(b), a.max(b))
         }
     };
-    let rounding = if rng.below(2) == 0 {
-        Rounding::Single
-    } else {
-        Rounding::Double
+    let rounding = match rng.below(3) {
+        0 => Rounding::Single,
+        1 => Rounding::Float,
+        _ => Rounding::Double,
     };
     // Mostly right shifts (the vector paths); sometimes a left shift or i32::MIN (scalar path).
     let odd_params = rng.below(6) == 0;
@@ -169,6 +170,11 @@ fn make_case(seed: u64) -> Case {
     // AVX-512 output stage then carries the output offset in its rounding addend).
     let typical_shifts = !odd_params && rng.below(3) == 0;
     for _ in 0..g.out_c {
+        if rounding == Rounding::Float {
+            m.push(float_scale_bits(&mut rng));
+            s.push(0);
+            continue;
+        }
         let mult = match rng.below(8) {
             0 => i32::MAX,
             1 => i32::MAX - rng.below(16) as i32,

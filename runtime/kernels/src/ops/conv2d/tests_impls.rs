@@ -16,7 +16,7 @@ use super::reference::conv2d_f32_reference;
 use super::reference_s8::conv2d_s8_reference;
 use super::{Conv2dParams, Conv2dS8Params, CONV2D_F32_IMPLS, CONV2D_S8_IMPLS};
 use crate::dispatch::Isa;
-use crate::ops::test_util::{close, miri_max, Rng};
+use crate::ops::test_util::{close, float_scale_bits, miri_max, Rng};
 use crate::quant::Rounding;
 use crate::Activation;
 
@@ -151,10 +151,10 @@ fn make_case(family: Family, seed: u64) -> Case {
             (a.min(b), a.max(b))
         }
     };
-    let rounding = if rng.below(4) == 0 {
-        Rounding::Single
-    } else {
-        Rounding::Double
+    let rounding = match rng.below(5) {
+        0 => Rounding::Single,
+        1 => Rounding::Float,
+        _ => Rounding::Double,
     };
     let p = Conv2dS8Params {
         geometry,
@@ -196,6 +196,11 @@ fn make_case(family: Family, seed: u64) -> Case {
     // AVX-512 output stage then carries the output offset in its rounding addend).
     let typical_shifts = rng.below(3) == 0;
     for _ in 0..out_c {
+        if rounding == Rounding::Float {
+            m.push(float_scale_bits(&mut rng));
+            s.push(0);
+            continue;
+        }
         let mult = match rng.below(8) {
             0 => i32::MAX,
             1 => 1 << 30,

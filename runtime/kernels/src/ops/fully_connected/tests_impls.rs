@@ -55,10 +55,10 @@ fn make_case(seed: u64) -> Case {
         output_offset: rng.int(-128, 127) as i32,
         act_min,
         act_max,
-        rounding: if rng.below(2) == 0 {
-            Rounding::Single
-        } else {
-            Rounding::Double
+        rounding: match rng.below(3) {
+            0 => Rounding::Single,
+            1 => Rounding::Float,
+            _ => Rounding::Double,
         },
     };
     let extreme = rng.below(4) == 0;
@@ -81,8 +81,15 @@ fn make_case(seed: u64) -> Case {
             .collect()
     });
     let n = if rng.below(2) == 0 { 1 } else { units };
+    let float = p.rounding == Rounding::Float;
     let m = (0..n)
-        .map(|_| (1 << 30) + rng.below(1 << 30) as i32)
+        .map(|_| {
+            if float {
+                crate::ops::test_util::float_scale_bits(&mut rng)
+            } else {
+                (1 << 30) + rng.below(1 << 30) as i32
+            }
+        })
         .collect();
     let s = (0..n)
         .map(|_| -(rng.below(32) as i32) + if rng.below(8) == 0 { 12 } else { 0 })
