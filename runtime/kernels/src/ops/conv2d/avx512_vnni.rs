@@ -114,8 +114,8 @@ struct Ctx<'a> {
     /// Also [`offset_folds`]: [`Requant16::apply_folded`] applies, and the `Requant16`
     /// constants carry the output offset ([`Ctx::folded_offset`]).
     folded: bool,
-    /// [`Rounding::Float`] with [`float_stage_fits`]: the f32 output stage
-    /// ([`requant_float_512`]).
+    /// [`Rounding::Float`] with [`float_stage_fits`]: the GEMM tiles' f32 output stage
+    /// ([`store_row_float`]); the other paths' [`store16`] runs it with the scalar function.
     float: bool,
     p: &'a Conv2dS8Params,
     input: &'a [i8],
@@ -426,14 +426,6 @@ impl Ctx<'_> {
 #[inline]
 unsafe fn store16(ctx: &Ctx, acc: __m512i, rq: &Requant16, oc: usize, n: usize, dst: *mut i8) {
     let lanes = lane_mask16(n);
-    if ctx.float {
-        // SAFETY: lanes `0 .. n` of channel `oc` exist (caller).
-        let scale = unsafe { _mm512_maskz_loadu_ps(lanes, ctx.mults.as_ptr().add(oc).cast()) };
-        let v = requant_float_512(acc, scale, &ctx.st);
-        // SAFETY: `n` bytes writable at `dst` (caller); the masked store writes only those.
-        unsafe { _mm512_mask_cvtepi32_storeu_epi8(dst, lanes, v) };
-        return;
-    }
     if ctx.folded {
         // The clamp and a truncating `vpmovdb`: a saturating `vpmovsdb` store made the grouped
         // layer of `bench-peers` 14 % slower (`scripts/bench-ab.py`, Zen 5).
@@ -480,49 +472,47 @@ unsafe fn store_row_folded(row: &[__m512i], rq: &[Requant16; 4], n: usize, dst: 
         (Some(a), Some(r)) => r.apply_folded(*a),
         _ => zero,
     };
-    // SAFETY: forwarded from the caller.
-    unsafe { store_row_packed(row.len(), v, n, dst) }
-}
-
-/// [`store_row_folded`] for a call of [`Rounding::Float`]: [`requant_float_512`] with the
-/// channels' f32 scales (the multiplier words).
-///
-/// # Safety
-/// AVX-512 VNNI available; `ctx.mults` holds channels `oc .. oc + n`, `n ≤ 16 · row.len()`;
-/// `dst` valid for `n` bytes; `float_stage_fits(&ctx.st)`.
-#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
-#[inline]
-unsafe fn store_row_float(ctx: &Ctx, row: &[__m512i], oc: usize, n: usize, dst: *mut i8) {
-    let v = |j: usize| match row.get(j) {
-        Some(a) => {
-            let lanes = lane_mask16(n.saturating_sub(16 * j));
-            // SAFETY: lanes `0 .. n − 16j` of channel `oc + 16j` exist (caller).
-            let scale =
-                unsafe { _mm512_maskz_loadu_ps(lanes, ctx.mults.as_ptr().add(oc + 16 * j).cast()) };
-            requant_float_512(*a, scale, &ctx.st)
-        }
-        None => _mm512_setzero_si512(),
-    };
-    // SAFETY: forwarded from the caller.
-    unsafe { store_row_packed(row.len(), v, n, dst) }
-}
-
-/// Narrows `len ≤ 4` vectors `v(0..len)` of i32 (saturating: the clamp to i8) into channel
-/// order and stores the first `n` bytes at `dst`.
-///
-/// # Safety
-/// AVX-512 VNNI available; `dst` valid for `n` bytes.
-#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
-#[inline]
-unsafe fn store_row_packed(len: usize, v: impl Fn(usize) -> __m512i, n: usize, dst: *mut i8) {
-    let zero = _mm512_setzero_si512();
-    let p01 = _mm512_packs_epi32(v(0), if len > 1 { v(1) } else { zero });
-    let p23 = if len > 2 {
+    let p01 = _mm512_packs_epi32(v(0), v(1));
+    let p23 = if row.len() > 2 {
         _mm512_packs_epi32(v(2), v(3))
     } else {
         zero
     };
     // 128-bit lane `k`, dword `j`: channels `16j + 4k ..` (vector `j`, its lane `k`).
+    let b = _mm512_packs_epi16(p01, p23);
+    let idx = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    // SAFETY: `n` bytes writable at `dst` (caller); the masked store writes only those.
+    unsafe { _mm512_mask_storeu_epi8(dst, byte_mask64(n), _mm512_permutexvar_epi32(idx, b)) };
+}
+
+/// [`store_row_folded`] for a call of [`Rounding::Float`]: [`requant_float_512`] with the
+/// channels' f32 scales (the multiplier words), narrowed and stored the same way.
+///
+/// # Safety
+/// AVX-512 VNNI available; `ctx.float`; `ctx.mults` holds channels `oc .. oc + n`,
+/// `n ≤ 16 · row.len()`, `row.len() ≤ 4`; `dst` valid for `n` bytes.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[inline]
+unsafe fn store_row_float(ctx: &Ctx, row: &[__m512i], oc: usize, n: usize, dst: *mut i8) {
+    let zero = _mm512_setzero_si512();
+    let v = |j: usize| match row.get(j) {
+        Some(a) => {
+            let lanes = lane_mask16(n.saturating_sub(16 * j));
+            // SAFETY: lanes `0 .. n − 16j` of the scales from channel `oc + 16j` exist (caller);
+            // the masked load reads only those.
+            let scale = unsafe {
+                _mm512_maskz_loadu_ps(lanes, ctx.mults.as_ptr().wrapping_add(oc + 16 * j).cast())
+            };
+            requant_float_512(*a, scale, &ctx.st)
+        }
+        None => zero,
+    };
+    let p01 = _mm512_packs_epi32(v(0), v(1));
+    let p23 = if row.len() > 2 {
+        _mm512_packs_epi32(v(2), v(3))
+    } else {
+        zero
+    };
     let b = _mm512_packs_epi16(p01, p23);
     let idx = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
     // SAFETY: `n` bytes writable at `dst` (caller); the masked store writes only those.
@@ -716,12 +706,22 @@ unsafe fn init_acc(ctx: &Ctx, oc: usize, n: usize, sum_w: __m512i, layout: Weigh
 /// lanes. `FLIPPED`: the input bytes were flipped to unsigned when they were copied
 /// ([`gemm_window`]), so the signed weights take them as they are.
 ///
+/// `FLOAT` is not used here: it makes the two output stages' tiles call two instances, each
+/// with one caller, which LLVM inlines (one instance with two callers was not inlined, and
+/// returning the accumulators through memory made MobileNetV2's first layer 1.28 × slower).
+///
 /// # Safety
 /// AVX-512 VNNI available; every segment pointer readable for `4·segq` bytes; `w` readable and
 /// aligned for `segs.count() · segq · 16 · NV` dwords.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
 #[inline]
-unsafe fn gemm_tile<const NV: usize, const UNSIGNED: bool, const FLIPPED: bool, const R: usize>(
+unsafe fn gemm_tile<
+    const NV: usize,
+    const UNSIGNED: bool,
+    const FLIPPED: bool,
+    const R: usize,
+    const FLOAT: bool,
+>(
     segs: impl Segments<i8, MR>,
     segq: usize,
     mut w: *const i32,
@@ -868,6 +868,7 @@ unsafe fn gemm_tile_store<
     const UNSIGNED: bool,
     const FLIPPED: bool,
     const R: usize,
+    const FLOAT: bool,
 >(
     ctx: &Ctx,
     segs: impl Segments<i8, MR>,
@@ -881,14 +882,16 @@ unsafe fn gemm_tile_store<
     n: usize,
 ) {
     // SAFETY: forwarded from the caller.
-    let acc = unsafe { gemm_tile::<NV, UNSIGNED, FLIPPED, R>(segs, segq, w, init) };
-    for (r, row) in acc.iter().enumerate().take(rows) {
-        if ctx.float {
-            // SAFETY: the row's output has `n ≤ 16·NV` bytes from `out_rows[r]`, channels
-            // `oc .. oc + n`.
-            unsafe { store_row_float(ctx, row, oc, n, out_rows[r]) };
-            continue;
+    let acc = unsafe { gemm_tile::<NV, UNSIGNED, FLIPPED, R, FLOAT>(segs, segq, w, init) };
+    if FLOAT {
+        for (row, dst) in acc.iter().zip(out_rows).take(rows) {
+            // SAFETY: the row's output has `n ≤ 16·NV` bytes from `dst`, channels
+            // `oc .. oc + n`; `FLOAT` only for `ctx.float` ([`tile_block`]).
+            unsafe { store_row_float(ctx, row, oc, n, *dst) };
         }
+        return;
+    }
+    for (r, row) in acc.iter().enumerate().take(rows) {
         if ctx.folded {
             // SAFETY: the row's output has `n ≤ 16·NV` bytes from `out_rows[r]`; `rq` built for
             // this block by the caller.
@@ -919,6 +922,42 @@ unsafe fn tile_block(
     init: &[__m512i; 4],
     rq: &[Requant16; 4],
     out_rows: &[*mut i8; MR],
+    dims: (usize, usize, usize, usize),
+    layout: WeightBytes,
+    flipped: bool,
+) {
+    // Separate functions for the two output stages: a runtime branch between them inside one
+    // tile made the double-rounding tiles spill (MobileNetV2's 16-deep 1×1 layer 1.2–1.5 × its
+    // time, `scripts/bench-ab-layers.py`, Zen 4).
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        if ctx.float {
+            tile_block_as::<true>(
+                ctx, segs, segq, w, init, rq, out_rows, dims, layout, flipped,
+            )
+        } else {
+            tile_block_as::<false>(
+                ctx, segs, segq, w, init, rq, out_rows, dims, layout, flipped,
+            )
+        }
+    }
+}
+
+/// [`tile_block`] for one output stage (`FLOAT` only for `ctx.float`).
+///
+/// # Safety
+/// As [`tile_block`].
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn tile_block_as<const FLOAT: bool>(
+    ctx: &Ctx,
+    segs: impl Segments<i8, MR>,
+    segq: usize,
+    w: *const i32,
+    init: &[__m512i; 4],
+    rq: &[Requant16; 4],
+    out_rows: &[*mut i8; MR],
     (rows, oc, n, nv): (usize, usize, usize, usize),
     layout: WeightBytes,
     flipped: bool,
@@ -928,16 +967,16 @@ unsafe fn tile_block(
     // SAFETY: forwarded from the caller.
     unsafe {
         match (nv, unsigned, flipped) {
-            (1, _, false) => call_tile::<1, false, false, MR>(a),
-            (1, _, true) => call_tile::<1, false, true, MR>(a),
-            (2, _, false) => call_tile::<2, false, false, MR>(a),
-            (2, _, true) => call_tile::<2, false, true, MR>(a),
-            (3, false, false) => call_tile::<3, false, false, MR>(a),
-            (3, false, true) => call_tile::<3, false, true, MR>(a),
-            (3, true, _) => call_tile::<3, true, false, MR>(a),
-            (_, false, false) => call_tile::<4, false, false, MR>(a),
-            (_, false, true) => call_tile::<4, false, true, MR>(a),
-            (_, true, _) => call_tile::<4, true, false, MR>(a),
+            (1, _, false) => call_tile::<1, false, false, MR, FLOAT>(a),
+            (1, _, true) => call_tile::<1, false, true, MR, FLOAT>(a),
+            (2, _, false) => call_tile::<2, false, false, MR, FLOAT>(a),
+            (2, _, true) => call_tile::<2, false, true, MR, FLOAT>(a),
+            (3, false, false) => call_tile::<3, false, false, MR, FLOAT>(a),
+            (3, false, true) => call_tile::<3, false, true, MR, FLOAT>(a),
+            (3, true, _) => call_tile::<3, true, false, MR, FLOAT>(a),
+            (_, false, false) => call_tile::<4, false, false, MR, FLOAT>(a),
+            (_, false, true) => call_tile::<4, false, true, MR, FLOAT>(a),
+            (_, true, _) => call_tile::<4, true, false, MR, FLOAT>(a),
         }
     }
 }
@@ -994,9 +1033,36 @@ unsafe fn tile_or_partial(
 /// # Safety
 /// As [`tile_block`] with `nv = 4`, unsigned weights, `rows < MR`.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
-#[inline(never)]
+#[inline]
 #[allow(clippy::too_many_arguments)]
 unsafe fn tile_block_partial(
+    ctx: &Ctx,
+    segs: impl Segments<i8, MR>,
+    segq: usize,
+    w: *const i32,
+    init: &[__m512i; 4],
+    rq: &[Requant16; 4],
+    out_rows: &[*mut i8; MR],
+    dims: (usize, usize, usize),
+) {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        if ctx.float {
+            tile_block_partial_as::<true>(ctx, segs, segq, w, init, rq, out_rows, dims)
+        } else {
+            tile_block_partial_as::<false>(ctx, segs, segq, w, init, rq, out_rows, dims)
+        }
+    }
+}
+
+/// [`tile_block_partial`] for one output stage (`FLOAT` only for `ctx.float`).
+///
+/// # Safety
+/// As [`tile_block_partial`].
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn tile_block_partial_as<const FLOAT: bool>(
     ctx: &Ctx,
     segs: impl Segments<i8, MR>,
     segq: usize,
@@ -1010,9 +1076,9 @@ unsafe fn tile_block_partial(
     // SAFETY: forwarded from the caller.
     unsafe {
         if rows == 1 {
-            call_tile::<4, true, false, 1>(a)
+            call_tile::<4, true, false, 1, FLOAT>(a)
         } else {
-            call_tile::<4, true, false, 4>(a)
+            call_tile::<4, true, false, 4, FLOAT>(a)
         }
     }
 }
@@ -1024,7 +1090,13 @@ unsafe fn tile_block_partial(
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
 #[inline]
 #[allow(clippy::type_complexity)]
-unsafe fn call_tile<const NV: usize, const UNSIGNED: bool, const FLIPPED: bool, const R: usize>(
+unsafe fn call_tile<
+    const NV: usize,
+    const UNSIGNED: bool,
+    const FLIPPED: bool,
+    const R: usize,
+    const FLOAT: bool,
+>(
     (ctx, segs, segq, w, init, rq, out_rows, rows, oc, n): (
         &Ctx,
         impl Segments<i8, MR>,
@@ -1040,7 +1112,7 @@ unsafe fn call_tile<const NV: usize, const UNSIGNED: bool, const FLIPPED: bool, 
 ) {
     // SAFETY: forwarded from the caller.
     unsafe {
-        gemm_tile_store::<NV, UNSIGNED, FLIPPED, R>(
+        gemm_tile_store::<NV, UNSIGNED, FLIPPED, R, FLOAT>(
             ctx, segs, segq, w, init, rq, out_rows, rows, oc, n,
         )
     }

@@ -166,6 +166,29 @@ fn context<'a>(
 /// entries, 64-byte aligned).
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
 unsafe fn run(tok: Avx512Vnni, ctx: &S8Ctx, cache: Option<Cache>, output: &mut [i8]) {
+    // The float output stage in instances of its own: a runtime branch in the shared block
+    // code made the double-rounding layers 2–7 % slower (`scripts/bench-ab-layers.py`, Zen 4).
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        if ctx.mode == RqMode::Float {
+            run_as::<true>(tok, ctx, cache, output)
+        } else {
+            run_as::<false>(tok, ctx, cache, output)
+        }
+    }
+}
+
+/// [`run`] for one output stage (`FLOAT` exactly when the mode is [`RqMode::Float`]).
+///
+/// # Safety
+/// As [`run`].
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+unsafe fn run_as<const FLOAT: bool>(
+    tok: Avx512Vnni,
+    ctx: &S8Ctx,
+    cache: Option<Cache>,
+    output: &mut [i8],
+) {
     // SAFETY: `tok` proves AVX-512 F/BW/VL/VNNI, AVX2 and FMA; `S8Plan::new` checked every slice
     // length against the shapes; `depthwise_fast_shape` bounds the kernel to these instances.
     unsafe {
@@ -174,14 +197,14 @@ unsafe fn run(tok: Avx512Vnni, ctx: &S8Ctx, cache: Option<Cache>, output: &mut [
             ctx.plan.g.kernel_w,
             covers_narrow(&ctx.plan.g),
         ) {
-            (3, 3, false) => dw_s8::<3, 3, 9, 5>(tok, ctx, cache, output),
-            (3, 5, false) => dw_s8::<3, 5, 15, 8>(tok, ctx, cache, output),
-            (5, 3, false) => dw_s8::<5, 3, 15, 8>(tok, ctx, cache, output),
-            (_, _, false) => dw_s8::<5, 5, 25, 13>(tok, ctx, cache, output),
-            (3, 3, true) => dw_s8_narrow::<3, 3, 9, 5>(ctx, cache, output),
-            (3, 5, true) => dw_s8_narrow::<3, 5, 15, 8>(ctx, cache, output),
-            (5, 3, true) => dw_s8_narrow::<5, 3, 15, 8>(ctx, cache, output),
-            (_, _, true) => dw_s8_narrow::<5, 5, 25, 13>(ctx, cache, output),
+            (3, 3, false) => dw_s8::<3, 3, 9, 5, FLOAT>(tok, ctx, cache, output),
+            (3, 5, false) => dw_s8::<3, 5, 15, 8, FLOAT>(tok, ctx, cache, output),
+            (5, 3, false) => dw_s8::<5, 3, 15, 8, FLOAT>(tok, ctx, cache, output),
+            (_, _, false) => dw_s8::<5, 5, 25, 13, FLOAT>(tok, ctx, cache, output),
+            (3, 3, true) => dw_s8_narrow::<3, 3, 9, 5, FLOAT>(ctx, cache, output),
+            (3, 5, true) => dw_s8_narrow::<3, 5, 15, 8, FLOAT>(ctx, cache, output),
+            (5, 3, true) => dw_s8_narrow::<5, 3, 15, 8, FLOAT>(ctx, cache, output),
+            (_, _, true) => dw_s8_narrow::<5, 5, 25, 13, FLOAT>(ctx, cache, output),
         }
     }
 }
@@ -385,11 +408,6 @@ unsafe fn requant(ctx: &S8Ctx, k: &Consts, q: usize, acc: __m512i) -> __m512i {
     match mode {
         RqMode::DoubleFolded => return k.rq[q / 16].apply_folded(acc),
         RqMode::Double => return k.rq[q / 16].apply_simple(acc, st),
-        RqMode::Float => {
-            // SAFETY: positions `q .. q + 16` initialised (the scales' bits), 64-byte aligned.
-            let scale = unsafe { _mm512_load_ps(k.mult.0.as_ptr().add(q).cast()) };
-            return requant_float_512(acc, scale, st);
-        }
         _ => {}
     }
     // SAFETY: positions `q .. q + 16` initialised, 64-byte aligned.
@@ -432,7 +450,7 @@ unsafe fn requant(ctx: &S8Ctx, k: &Consts, q: usize, acc: __m512i) -> __m512i {
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
 #[inline]
 #[allow(clippy::too_many_arguments)]
-unsafe fn finish_block(
+unsafe fn finish_block<const FLOAT: bool>(
     ctx: &S8Ctx,
     k: &Consts,
     q: usize,
@@ -448,7 +466,18 @@ unsafe fn finish_block(
         return;
     }
     // SAFETY: forwarded.
-    let (a, b) = unsafe { (requant(ctx, k, q, lo), requant(ctx, k, q + 16, hi)) };
+    let (a, b) = unsafe {
+        if FLOAT {
+            // Positions `q .. q + 32` hold the scales' bits, 64-byte aligned.
+            let kp = k.mult.0.as_ptr().add(q).cast::<f32>();
+            (
+                requant_float_512(lo, _mm512_load_ps(kp), &ctx.st),
+                requant_float_512(hi, _mm512_load_ps(kp.add(16)), &ctx.st),
+            )
+        } else {
+            (requant(ctx, k, q, lo), requant(ctx, k, q + 16, hi))
+        }
+    };
     // i16 lane ℓ: channels 8ℓ..8ℓ+3 from `a`, 8ℓ+4..8ℓ+7 from `b`: channel order. Both
     // narrowings saturate (`Requant16::apply_folded` leaves the clamp to them).
     let v = _mm512_cvtsepi16_epi8(_mm512_packs_epi32(a, b));
@@ -657,7 +686,7 @@ unsafe fn prepare_chunk<const TAPS: usize, const PAIRS: usize>(
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
 #[inline]
 #[allow(clippy::too_many_arguments)]
-unsafe fn s8_row4(
+unsafe fn s8_row4<const FLOAT: bool>(
     ctx: &S8Ctx,
     k: &Consts,
     base: &[*const i8; 3],
@@ -701,7 +730,7 @@ unsafe fn s8_row4(
             }
         }
         for p in 0..4 {
-            finish_block(ctx, k, cb, lo[p], hi[p], oc, n, dst.add(p * c + cb));
+            finish_block::<FLOAT>(ctx, k, cb, lo[p], hi[p], oc, n, dst.add(p * c + cb));
         }
     }
 }
@@ -710,7 +739,13 @@ unsafe fn s8_row4(
 /// AVX-512 VNNI available; `ctx` built by [`conv2d_s8`] (lengths checked by the plan, depthwise kind);
 /// `KH × KW` is the kernel, `TAPS = KH·KW ≤ MAX_TAPS`, `PAIRS = ⌈TAPS/2⌉ ≤ MAX_PAIRS`.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
-unsafe fn dw_s8<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS: usize>(
+unsafe fn dw_s8<
+    const KH: usize,
+    const KW: usize,
+    const TAPS: usize,
+    const PAIRS: usize,
+    const FLOAT: bool,
+>(
     _t: Avx512Vnni,
     ctx: &S8Ctx,
     cache: Option<Cache>,
@@ -830,7 +865,7 @@ unsafe fn dw_s8<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS
                             // the zero row, `CHUNK + 32` bytes) and of the four outputs; the
                             // block's constants and row4 weights were written.
                             unsafe {
-                                s8_row4(
+                                s8_row4::<FLOAT>(
                                     ctx,
                                     k,
                                     &base,
@@ -873,7 +908,7 @@ unsafe fn dw_s8<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS
                                 wp.add(v * PAIRS * 32),
                                 |t| _mm256_loadu_si256(tp[t].add(cb).cast()),
                             );
-                            finish_block(ctx, k, cb, lo, hi, c0 + cb, 32, dst.add(cb));
+                            finish_block::<FLOAT>(ctx, k, cb, lo, hi, c0 + cb, 32, dst.add(cb));
                         }
                     }
                     if tail > 0 {
@@ -887,7 +922,7 @@ unsafe fn dw_s8<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS
                                 wp.add(full * PAIRS * 32),
                                 |t| _mm256_maskz_loadu_epi8(mk, tp[t].add(cb)),
                             );
-                            finish_block(ctx, k, cb, lo, hi, c0 + cb, tail, dst.add(cb));
+                            finish_block::<FLOAT>(ctx, k, cb, lo, hi, c0 + cb, tail, dst.add(cb));
                         }
                     }
                     ow += 1;
@@ -972,7 +1007,13 @@ unsafe fn block_taps<const TAPS: usize, const PAIRS: usize>(
 /// AVX-512 VNNI available; `ctx` built by [`conv2d_s8`] for a call [`covers_narrow`] takes;
 /// `KH × KW` is the kernel, `TAPS = KH·KW`, `PAIRS = ⌈TAPS/2⌉`.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
-unsafe fn dw_s8_narrow<const KH: usize, const KW: usize, const TAPS: usize, const PAIRS: usize>(
+unsafe fn dw_s8_narrow<
+    const KH: usize,
+    const KW: usize,
+    const TAPS: usize,
+    const PAIRS: usize,
+    const FLOAT: bool,
+>(
     ctx: &S8Ctx,
     cache: Option<Cache>,
     output: &mut [i8],
@@ -1068,7 +1109,7 @@ unsafe fn dw_s8_narrow<const KH: usize, const KW: usize, const TAPS: usize, cons
                 // weights at position 0 were written; `n` output bytes of pixels `ow ..`.
                 unsafe {
                     let (lo, hi) = block_taps::<TAPS, PAIRS>(kp, w, |t| load(tp[t]));
-                    finish_block(ctx, k, 0, lo, hi, 0, n, out_row.add(ow * c));
+                    finish_block::<FLOAT>(ctx, k, 0, lo, hi, 0, n, out_row.add(ow * c));
                 }
                 ow += per;
             }
