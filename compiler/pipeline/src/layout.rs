@@ -30,6 +30,10 @@ pub enum QuantRounding {
     LiteRtReference,
     /// TFLite Micro / CMSIS-NN: double rounding everywhere.
     Tflm,
+    /// ONNX Runtime (MLAS) and XNNPACK: convolutions and fully connected layers scale in f32
+    /// (`round(acc · scale)`, ties to even, `scale = s_x · s_w / s_y` in f32); other ops as
+    /// `Tflm`.
+    Float,
 }
 
 /// Physical tensor id.
@@ -342,10 +346,21 @@ impl Layout<'_> {
             .unwrap_or_else(|| identity(rank))
     }
 
+    /// The rounding of an op other than a convolution or fully connected layer (and of those,
+    /// [`Layout::weighted_rounding`]).
     fn rounding(&self, fully_connected: bool) -> RoundingMode {
         match (self.rounding, fully_connected) {
             (QuantRounding::LiteRtReference, true) => RoundingMode::DoubleScale,
             _ => RoundingMode::Double,
+        }
+    }
+
+    /// The rounding of a convolution or fully connected layer: [`Layout::rounding`], or the f32
+    /// scale of `--rounding float`.
+    fn weighted_rounding(&self, fully_connected: bool) -> RoundingMode {
+        match self.rounding {
+            QuantRounding::Float => RoundingMode::FloatScale,
+            _ => self.rounding(fully_connected),
         }
     }
 
@@ -369,6 +384,17 @@ impl Layout<'_> {
             .ok_or_else(|| bad("weights have no quantization"))?;
         let (mut m, mut s) = (Vec::new(), Vec::new());
         for &sw in &wq.scales {
+            if self.rounding == QuantRounding::Float {
+                // ONNX Runtime's QLinearConv (`X_scale * W_scale[i] / Y_scale`) and XNNPACK
+                // (`input_scale * kernel_scale / output_scale`): in f32, in this order.
+                let scale = sx * sw / sy;
+                if !(scale.is_finite() && scale > 0.0) {
+                    return Err(bad("requantization scale not finite and positive"));
+                }
+                m.push(scale.to_bits() as i32);
+                s.push(0);
+                continue;
+            }
             let eff = sx as f64 * sw as f64 / sy as f64;
             let (mm, ss) = quantize_multiplier(eff);
             m.push(mm);
@@ -461,7 +487,7 @@ impl Layout<'_> {
             output_offset: zy,
             act_min,
             act_max,
-            rounding: self.rounding(fully_connected),
+            rounding: self.weighted_rounding(fully_connected),
         })
     }
 }

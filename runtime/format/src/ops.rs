@@ -345,6 +345,10 @@ pub enum RoundingMode {
     /// LiteRT's reference fully connected kernel: `round(acc · scale)` in double precision, the
     /// scale stored as the bits of an f64 (two int32 words per channel, low word first).
     DoubleScale = 2,
+    /// ONNX Runtime's (MLAS) and XNNPACK's requantization: `round(f32(acc) · scale)` in f32, ties
+    /// to even, the scale stored as the bits of an f32 in the multiplier word (shifts 0). Conv
+    /// and fully connected layers only.
+    FloatScale = 3,
 }
 
 /// The output stage of an int8 conv / fully connected layer.
@@ -653,6 +657,7 @@ impl Words<'_> {
             0 => Ok(RoundingMode::Double),
             1 => Ok(RoundingMode::Single),
             2 => Ok(RoundingMode::DoubleScale),
+            3 => Ok(RoundingMode::FloatScale),
             _ => Err(self.bad("unknown rounding mode")),
         }
     }

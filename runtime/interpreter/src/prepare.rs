@@ -245,7 +245,7 @@ fn prepare_checked<'a>(
             )?;
             int8_io(&cx, ins, &out, 2)?;
             let geometry = conv_geometry(&cx, ins, &os, &conv)?;
-            per_channel_tail(&cx, ins, 2, geometry.out_c, false)?;
+            per_channel_tail(&cx, ins, 2, geometry.out_c, false, q.rounding)?;
             Kernel::Conv2dS8(Conv2dS8Params {
                 geometry,
                 input_offset: q.input_offset,
@@ -343,7 +343,7 @@ fn prepare_checked<'a>(
             if double_scale {
                 double_scale_tail(&cx, ins, 2, units)?;
             } else {
-                per_channel_tail(&cx, ins, 2, units, true)?;
+                per_channel_tail(&cx, ins, 2, units, true, q.rounding)?;
             }
             let p = FullyConnectedS8Params {
                 rows,
@@ -432,7 +432,7 @@ fn prepare_checked<'a>(
                 output_shift: a.output_shift,
                 act_min: a.act_min,
                 act_max: a.act_max,
-                rounding: rounding(a.rounding),
+                rounding: fixed_rounding(&cx, a.rounding)?,
             })
         }
         OpParams::MulS8(m) => {
@@ -449,7 +449,7 @@ fn prepare_checked<'a>(
                 output_shift: m.output_shift,
                 act_min: m.act_min,
                 act_max: m.act_max,
-                rounding: rounding(m.rounding),
+                rounding: fixed_rounding(&cx, m.rounding)?,
             })
         }
         OpParams::Unary { activation: a } => {
@@ -674,7 +674,7 @@ fn prepare_checked<'a>(
                 output_zero_point,
                 multiplier,
                 shift,
-                rounding: rounding(r),
+                rounding: fixed_rounding(&cx, r)?,
             })
         }
         OpParams::MeanS8 {
@@ -717,7 +717,7 @@ fn prepare_checked<'a>(
                 output_zero_point,
                 multiplier,
                 shift,
-                rounding: rounding(r),
+                rounding: fixed_rounding(&cx, r)?,
             })
         }
         OpParams::LookupS8 => {
@@ -860,7 +860,18 @@ pub(crate) fn rounding(r: RoundingMode) -> Rounding {
     match r {
         RoundingMode::Double | RoundingMode::DoubleScale => Rounding::Double,
         RoundingMode::Single => Rounding::Single,
+        RoundingMode::FloatScale => Rounding::Float,
     }
+}
+
+/// [`rounding`] for ops whose multipliers are fixed-point only (everything but convolutions and
+/// fully connected layers): a float scale is refused.
+fn fixed_rounding(cx: &Ctx<'_, '_>, r: RoundingMode) -> Result<Rounding, Error> {
+    cx.check(
+        r != RoundingMode::FloatScale,
+        "float-scale requantization is only for convolutions and fully connected layers",
+    )?;
+    Ok(rounding(r))
 }
 
 /// The first `n_data` inputs and the output are int8.
@@ -889,6 +900,7 @@ fn per_channel_tail(
     first: usize,
     channels: usize,
     per_tensor_ok: bool,
+    mode: RoundingMode,
 ) -> Result<(), Error> {
     let bias = cx.tensor(ins, first)?;
     cx.check(
@@ -918,6 +930,14 @@ fn per_channel_tail(
         cx.check((-31..=30).contains(&v), "requantization shift out of range")?;
     }
     for c in mb.chunks_exact(4) {
+        if mode == RoundingMode::FloatScale {
+            let scale = f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+            cx.check(
+                scale.is_finite() && scale > 0.0,
+                "requantization scale not finite and positive",
+            )?;
+            continue;
+        }
         cx.check(
             i32::from_le_bytes([c[0], c[1], c[2], c[3]]) >= 0,
             "negative requantization multiplier",

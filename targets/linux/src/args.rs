@@ -127,6 +127,9 @@ pub enum RoundingArg {
     Litert,
     /// TensorFlow Lite Micro / CMSIS-NN: double rounding everywhere.
     Tflm,
+    /// ONNX Runtime / XNNPACK: convolutions and fully connected layers scale in f32 (ties to
+    /// even); other ops as tflm.
+    Float,
 }
 
 /// `--quantize`.

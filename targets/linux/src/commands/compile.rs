@@ -265,6 +265,7 @@ pub fn run(a: &CompileArgs) -> Result<()> {
         rounding: match a.rounding.unwrap_or(RoundingArg::Litert) {
             RoundingArg::Litert => QuantRounding::LiteRtReference,
             RoundingArg::Tflm => QuantRounding::Tflm,
+            RoundingArg::Float => QuantRounding::Float,
         },
         allow_float: a.allow_float,
         float_weights: a.float_weights,
