@@ -117,6 +117,8 @@ fn specs(gen: &Path, mlperf: &Path) -> Vec<Spec> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Col {
     MoteInt8,
+    /// mote int8 compiled with `--rounding float` (XNNPACK's and ONNX Runtime's requantization).
+    MoteInt8Float,
     XnnInt8,
     MoteF32,
     XnnF32,
@@ -125,8 +127,9 @@ enum Col {
     TractF32,
 }
 
-const COLS: [Col; 7] = [
+const COLS: [Col; 8] = [
     Col::MoteInt8,
+    Col::MoteInt8Float,
     Col::XnnInt8,
     Col::MoteF32,
     Col::XnnF32,
@@ -150,11 +153,12 @@ fn mote_compile(
     shape: &[usize],
     out: &Path,
     int8: bool,
+    rounding: mote_compiler::layout::QuantRounding,
 ) -> Result<Vec<u8>> {
     let bytes = std::fs::read(onnx).with_context(|| format!("cannot read {}", onnx.display()))?;
     let opts = mote_compiler::CompileOptions {
         input_shapes: vec![(input.to_string(), shape.to_vec())],
-        rounding: mote_compiler::layout::QuantRounding::LiteRtReference,
+        rounding,
         allow_float: int8,
         int8_io: int8,
         ..Default::default()
@@ -342,6 +346,7 @@ struct Row {
     rounds: usize,
     med: Vec<(Col, f64)>,
     ratio_int8: f64,
+    ratio_int8_float: f64,
     ratio_f32: f64,
     notes: Vec<String>,
 }
@@ -407,13 +412,31 @@ fn bench_model(
     // mote: compile both variants with the current compiler.
     let mote_f32 = opt.gen.join(format!("{}_f32.mote", spec.key));
     let mote_int8 = opt.gen.join(format!("{}_int8.mote", spec.key));
-    let bytes_f32 = mote_compile(&spec.onnx_f32, spec.input, &spec.shape, &mote_f32, false)?;
+    let mote_int8_float = opt.gen.join(format!("{}_int8_float.mote", spec.key));
+    use mote_compiler::layout::QuantRounding;
+    let bytes_f32 = mote_compile(
+        &spec.onnx_f32,
+        spec.input,
+        &spec.shape,
+        &mote_f32,
+        false,
+        QuantRounding::LiteRtReference,
+    )?;
     let bytes_int8 = mote_compile(
         &spec.onnx_int8_mote,
         spec.input_int8,
         &spec.shape,
         &mote_int8,
         true,
+        QuantRounding::LiteRtReference,
+    )?;
+    let bytes_int8_float = mote_compile(
+        &spec.onnx_int8_mote,
+        spec.input_int8,
+        &spec.shape,
+        &mote_int8_float,
+        true,
+        QuantRounding::Float,
     )?;
     let file_f32 =
         mote_cli::model::ModelFile::from_bytes(&bytes_f32, mote_f32.display().to_string());
@@ -421,6 +444,16 @@ fn bench_model(
         mote_cli::model::ModelFile::from_bytes(&bytes_int8, mote_int8.display().to_string());
     let m_f32 = file_f32.model().map_err(fail)?;
     let m_int8 = file_int8.model().map_err(fail)?;
+    let file_int8_float = mote_cli::model::ModelFile::from_bytes(
+        &bytes_int8_float,
+        mote_int8_float.display().to_string(),
+    );
+    let m_int8_float = file_int8_float.model().map_err(fail)?;
+    let in_int8_float = mote_inputs(&m_int8_float)?;
+    let mut arena_int8_float = mote_cli::model::arena(&m_int8_float);
+    let mut it_int8_float =
+        mote_cli::model::bind(&m_int8_float, &mut arena_int8_float, &in_int8_float)
+            .map_err(fail)?;
     let macs = mote_compiler::inspect::report(m_f32.file()).macs;
     let in_f32 = mote_inputs(&m_f32)?;
     let in_int8 = mote_inputs(&m_int8)?;
@@ -456,11 +489,11 @@ fn bench_model(
 
     let mut run_one = |c: Col| -> Result<f64> {
         match c {
-            Col::MoteInt8 | Col::MoteF32 => {
-                let (it, inputs) = if c == Col::MoteInt8 {
-                    (&mut it_int8, &in_int8)
-                } else {
-                    (&mut it_f32, &in_f32)
+            Col::MoteInt8 | Col::MoteInt8Float | Col::MoteF32 => {
+                let (it, inputs) = match c {
+                    Col::MoteInt8 => (&mut it_int8, &in_int8),
+                    Col::MoteInt8Float => (&mut it_int8_float, &in_int8_float),
+                    _ => (&mut it_f32, &in_f32),
                 };
                 for (i, b) in inputs.iter().enumerate() {
                     it.set_input(i, b)
@@ -521,6 +554,8 @@ fn bench_model(
     let idx = |c: Col| COLS.iter().position(|&x| x == c).unwrap_or(0);
     let med: Vec<(Col, f64)> = COLS.iter().map(|&c| (c, median(&times[idx(c)]))).collect();
     let ratio_int8 = paired_ratio(&times[idx(Col::MoteInt8)], &times[idx(Col::XnnInt8)]);
+    let ratio_int8_float =
+        paired_ratio(&times[idx(Col::MoteInt8Float)], &times[idx(Col::XnnInt8)]);
     let ratio_f32 = paired_ratio(&times[idx(Col::MoteF32)], &times[idx(Col::XnnF32)]);
     litert.ask(&format!("drop {k_f32}"))?;
     litert.ask(&format!("drop {k_int8}"))?;
@@ -541,6 +576,7 @@ fn bench_model(
         rounds,
         med,
         ratio_int8,
+        ratio_int8_float,
         ratio_f32,
         notes,
     })
@@ -708,22 +744,24 @@ fn main() -> Result<()> {
         let row = bench_model(&spec, &opt, &env, &mut litert, &mut per_op)
             .with_context(|| spec.label.to_string())?;
         eprintln!(
-            "bench-peers: {}: {} rounds, mote/XNNPACK int8 {:.2}, f32 {:.2}",
-            spec.label, row.rounds, row.ratio_int8, row.ratio_f32
+            "bench-peers: {}: {} rounds, mote/XNNPACK int8 {:.2} (float rounding {:.2}), f32 {:.2}",
+            spec.label, row.rounds, row.ratio_int8, row.ratio_int8_float, row.ratio_f32
         );
         rows.push(row);
     }
 
-    println!("| model (MACs) | mote int8 | XNNPACK int8 | **mote / XNNPACK int8** | mote f32 | XNNPACK f32 | **mote / XNNPACK f32** | ONNX Runtime int8 (u8 acts) / f32 | tract f32 | rounds |");
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("| model (MACs) | mote int8 | XNNPACK int8 | **mote / XNNPACK int8** | mote int8, `--rounding float` | **its ratio** | mote f32 | XNNPACK f32 | **mote / XNNPACK f32** | ONNX Runtime int8 (u8 acts) / f32 | tract f32 | rounds |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for r in &rows {
         println!(
-            "| {} ({}) | {} | {} | **{:.2}** | {} | {} | **{:.2}** | {} / {} | {} | {} |",
+            "| {} ({}) | {} | {} | **{:.2}** | {} | **{:.2}** | {} | {} | **{:.2}** | {} / {} | {} | {} |",
             r.label,
             fmt_macs(r.macs),
             r.cell(Col::MoteInt8),
             r.cell(Col::XnnInt8),
             r.ratio_int8,
+            r.cell(Col::MoteInt8Float),
+            r.ratio_int8_float,
             r.cell(Col::MoteF32),
             r.cell(Col::XnnF32),
             r.ratio_f32,
