@@ -2131,6 +2131,12 @@ unsafe fn small_groups_n<const Q: usize>(ctx: &Ctx, output: &mut [i8]) {
                         unsafe { store_row_folded(&a_r[..nv.min(4)], &rq, n, dst) };
                         continue;
                     }
+                    if ctx.float {
+                        // SAFETY: `n ≤ 16·nv` bytes of this pixel's output channels
+                        // `oc .. oc + n`.
+                        unsafe { store_row_float(ctx, &a_r[..nv.min(4)], oc, n, dst) };
+                        continue;
+                    }
                     for (j, a) in a_r.iter().enumerate().take(nv) {
                         let lanes = (n - 16 * j).min(16);
                         // SAFETY: `lanes` bytes of this pixel's output channels.
