@@ -220,6 +220,21 @@ impl RequantSingle4 {
     }
 }
 
+/// [`Rounding::Float`](crate::quant::Rounding::Float)'s output stage on 4 lanes:
+/// `rne(clamp(f32(acc) · scale, lo, hi)) + off` (`SCVTF`, `FMUL`, the clamp, `FCVTNS`: round to
+/// nearest, ties to even, whatever FPCR says), exact for stages with
+/// [`OutputStage::float_exact`].
+#[target_feature(enable = "neon")]
+#[inline]
+pub(crate) fn requant_float4(acc: int32x4_t, scale: float32x4_t, st: &OutputStage) -> int32x4_t {
+    let y = vmulq_f32(vcvtq_f32_s32(acc), scale);
+    let y = vminq_f32(
+        vmaxq_f32(y, vdupq_n_f32(st.lo as f32)),
+        vdupq_n_f32(st.hi as f32),
+    );
+    vaddq_s32(vcvtnq_s32_f32(y), vdupq_n_s32(st.off))
+}
+
 /// Narrows 16 i32 lanes already in `[-128, 127]` to bytes, in order.
 #[target_feature(enable = "neon")]
 #[inline]

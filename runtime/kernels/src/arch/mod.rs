@@ -55,4 +55,13 @@ impl OutputStage {
             hi: act_max - output_offset,
         })
     }
+
+    /// Whether the vector form of [`Rounding::Float`](crate::quant::Rounding::Float)'s output
+    /// stage (`rne(clamp(f32(acc) · scale, lo, hi)) + off`, the clamp before the rounding) is
+    /// exact: the bounds `lo`, `hi` are integers of at most 2^24 in magnitude, so exact in f32,
+    /// and rounding is monotone and keeps integers, so clamping first gives the scalar rule's
+    /// result (clamp after rounding).
+    pub(crate) fn float_exact(&self) -> bool {
+        (-(1 << 16)..=(1 << 16)).contains(&self.off)
+    }
 }

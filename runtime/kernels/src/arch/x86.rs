@@ -625,7 +625,7 @@ impl Requant16 {
 /// `rne(clamp(f32(acc) · scale, lo, hi)) + off`, XNNPACK's and MLAS's sequence (`vcvtdq2ps`,
 /// `vmulps`, the clamp, `vcvtps2dq` rounding to nearest even whatever MXCSR says). The scalar
 /// rule clamps after rounding; with integer bounds the two agree (rounding is monotone and
-/// leaves integers in place), provided the bounds are exact in f32: [`float_stage_fits`].
+/// leaves integers in place), provided the bounds are exact in f32 ([`OutputStage::float_exact`]).
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
 #[inline]
 pub(crate) fn requant_float_512(acc: __m512i, scale: __m512, st: &OutputStage) -> __m512i {
@@ -634,12 +634,6 @@ pub(crate) fn requant_float_512(acc: __m512i, scale: __m512, st: &OutputStage) -
     let y = _mm512_min_ps(y, _mm512_set1_ps(st.hi as f32));
     let r = _mm512_cvt_roundps_epi32::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(y);
     _mm512_add_epi32(r, _mm512_set1_epi32(st.off))
-}
-
-/// Whether [`requant_float_512`] is exact for a call's output stage: the clamp bounds (`act_min
-/// − off`, `act_max − off`) are integers of at most 2^24 in magnitude, so exact in f32.
-pub(crate) fn float_stage_fits(st: &OutputStage) -> bool {
-    (-(1 << 16)..=(1 << 16)).contains(&st.off)
 }
 
 /// Whether [`Requant16::apply_folded`] serves a call of [`simple_requant`] parameters: every

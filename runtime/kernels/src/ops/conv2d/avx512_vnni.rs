@@ -41,8 +41,8 @@ use core::mem::MaybeUninit;
 use super::avx2::MR_F32;
 use super::{Conv2dS8Params, RowOffsets, S8Kind, S8Plan, Segments};
 use crate::arch::x86::{
-    byte_mask64, dpwssd_512, float_stage_fits, lane_mask16, offset_folds, requant_float_512,
-    simple_requant, Avx512Vbmi, Avx512Vnni, OutputStage, Requant16,
+    byte_mask64, dpwssd_512, lane_mask16, offset_folds, requant_float_512, simple_requant,
+    Avx512Vbmi, Avx512Vnni, OutputStage, Requant16,
 };
 use crate::ops::util::requantize_output;
 use crate::quant::Rounding;
@@ -114,7 +114,7 @@ struct Ctx<'a> {
     /// Also [`offset_folds`]: [`Requant16::apply_folded`] applies, and the `Requant16`
     /// constants carry the output offset ([`Ctx::folded_offset`]).
     folded: bool,
-    /// [`Rounding::Float`] with [`float_stage_fits`]: the GEMM tiles' f32 output stage
+    /// [`Rounding::Float`] with [`OutputStage::float_exact`]: the GEMM tiles' f32 output stage
     /// ([`store_row_float`]); the other paths' [`store16`] runs it with the scalar function.
     float: bool,
     p: &'a Conv2dS8Params,
@@ -384,7 +384,7 @@ fn run(
         st,
         simple,
         folded: simple && offset_folds(&st, shifts),
-        float: p.rounding == Rounding::Float && float_stage_fits(&st),
+        float: p.rounding == Rounding::Float && st.float_exact(),
         p,
         input,
         weights,

@@ -21,8 +21,7 @@ use core::mem::MaybeUninit;
 
 use super::{Conv2dParams, Conv2dS8Params, S8Kind, S8Plan};
 use crate::arch::x86::{
-    dpwssd_512, float_stage_fits, offset_folds, requant_float_512, Avx512Vnni, OutputStage,
-    Requant16,
+    dpwssd_512, offset_folds, requant_float_512, Avx512Vnni, OutputStage, Requant16,
 };
 use crate::ops::util::requantize_output;
 use crate::quant::Rounding;
@@ -143,7 +142,7 @@ fn context<'a>(
         (true, Rounding::Double) if offset_folds(&st, shifts) => RqMode::DoubleFolded,
         (true, Rounding::Double) => RqMode::Double,
         (true, Rounding::Single) => RqMode::Single,
-        (_, Rounding::Float) if float_stage_fits(&st) => RqMode::Float,
+        (_, Rounding::Float) if st.float_exact() => RqMode::Float,
         _ => RqMode::Scalar,
     };
     let ctx = S8Ctx {

@@ -35,7 +35,7 @@
 use core::arch::aarch64::*;
 
 use super::{Conv2dS8Params, S8Kind, S8Plan};
-use crate::arch::aarch64::{narrow16, Neon, Requant4, RequantSingle4};
+use crate::arch::aarch64::{narrow16, requant_float4, Neon, Requant4, RequantSingle4};
 use crate::arch::OutputStage;
 use crate::ops::util::requantize_output;
 use crate::quant::Rounding;
@@ -95,8 +95,13 @@ pub(super) fn prepare<'a>(
         output,
     )?;
     let st = OutputStage::new(p.output_offset, p.act_min, p.act_max)?;
-    // The vector output stages are fixed-point; float-scale calls run the portable kernel.
-    if !shifts.iter().all(|s| (-31..=30).contains(s)) || p.rounding == Rounding::Float {
+    // The float output stage's vector form needs exact clamp bounds; the fixed-point ones,
+    // TFLite's shift range.
+    let fits = match p.rounding {
+        Rounding::Float => st.float_exact(),
+        _ => shifts.iter().all(|s| (-31..=30).contains(s)),
+    };
+    if !fits {
         return None;
     }
     let fits = match plan.kind {
@@ -171,6 +176,8 @@ pub(super) unsafe fn run(
 enum Rq {
     Double(Requant4),
     Single(RequantSingle4),
+    /// The 4 channels' f32 scales ([`requant_float4`]).
+    Float(float32x4_t),
 }
 
 impl Rq {
@@ -186,9 +193,9 @@ impl Rq {
         // SAFETY: the arrays hold 4 lanes.
         let (mv, sv) = unsafe { (vld1q_s32(m.as_ptr()), vld1q_s32(s.as_ptr())) };
         match ctx.p.rounding {
-            // `prepare` declines float-scale calls.
-            Rounding::Double | Rounding::Float => Rq::Double(Requant4::new(mv, sv)),
+            Rounding::Double => Rq::Double(Requant4::new(mv, sv)),
             Rounding::Single => Rq::Single(RequantSingle4::new(mv, sv)),
+            Rounding::Float => Rq::Float(vreinterpretq_f32_s32(mv)),
         }
     }
 }
@@ -240,6 +247,7 @@ impl Rq {
     fn apply_rows(&self, ctx: &Ctx, acc: [int32x4_t; MR], oc: usize, n: usize) -> [int32x4_t; MR] {
         match self {
             Rq::Single(r) => acc.map(|a| r.apply(a, &ctx.st)),
+            Rq::Float(s) => acc.map(|a| requant_float4(a, *s, &ctx.st)),
             Rq::Double(r) => {
                 let out = acc.map(|a| r.apply(a, &ctx.st));
                 let any = out.iter().fold(vdupq_n_u32(0), |m, o| vorrq_u32(m, o.1));
@@ -523,6 +531,8 @@ pub(super) unsafe fn depthwise(_t: Neon, ctx: &Ctx, output: &mut [i8]) {
     let mut wbuf = [0i16; DW_HALVES];
     let mut bias = [0i32; DW_CHUNK];
     let single = ctx.p.rounding == Rounding::Single;
+    let float = ctx.p.rounding == Rounding::Float;
+    let mut rf = [vdupq_n_f32(0.0); DW_CHUNK / 4];
     let mut rd = [Requant4::splat(0, 0); DW_CHUNK / 4];
     let mut rs = [RequantSingle4::new(vdupq_n_s32(0), vdupq_n_s32(0)); DW_CHUNK / 4];
     let zp = (-ctx.p.input_offset) as i8;
@@ -558,6 +568,7 @@ pub(super) unsafe fn depthwise(_t: Neon, ctx: &Ctx, output: &mut [i8]) {
             match Rq::new(ctx, c0 + 4 * q, cn.saturating_sub(4 * q).min(4)) {
                 Rq::Double(r) => rd[q] = r,
                 Rq::Single(r) => rs[q] = r,
+                Rq::Float(f) => rf[q] = f,
             }
         }
         for b in 0..g.batch {
@@ -626,6 +637,12 @@ pub(super) unsafe fn depthwise(_t: Neon, ctx: &Ctx, output: &mut [i8]) {
                     }
                     let q0 = cb / 4;
                     let v = match (rd.get(q0..q0 + 4), rs.get(q0..q0 + 4)) {
+                        _ if float => match rf.get(q0..q0 + 4) {
+                            Some(rf) => {
+                                core::array::from_fn(|i| requant_float4(acc[i], rf[i], &ctx.st))
+                            }
+                            None => acc,
+                        },
                         (Some(rd), _) if !single => requant_quads(ctx, rd, acc, c0 + cb, n),
                         (_, Some(rs)) => core::array::from_fn(|i| rs[i].apply(acc[i], &ctx.st)),
                         _ => acc,
