@@ -561,7 +561,11 @@ fn bench_model(
     litert.ask(&format!("drop {k_int8}"))?;
 
     if opt.per_op {
-        for (variant, m, inputs) in [("int8", &m_int8, &in_int8), ("f32", &m_f32, &in_f32)] {
+        for (variant, m, inputs) in [
+            ("int8", &m_int8, &in_int8),
+            ("int8, `--rounding float`", &m_int8_float, &in_int8_float),
+            ("f32", &m_f32, &in_f32),
+        ] {
             let iters = ((opt.seconds * 1e3 / 4.0 / (round_ms / 4.0)) as u32).clamp(5, 200);
             let r = mote_cli::commands::bench::bench(m, inputs, iters, 2, true, spec.key)
                 .map_err(fail)?;
