@@ -554,8 +554,7 @@ fn bench_model(
     let idx = |c: Col| COLS.iter().position(|&x| x == c).unwrap_or(0);
     let med: Vec<(Col, f64)> = COLS.iter().map(|&c| (c, median(&times[idx(c)]))).collect();
     let ratio_int8 = paired_ratio(&times[idx(Col::MoteInt8)], &times[idx(Col::XnnInt8)]);
-    let ratio_int8_float =
-        paired_ratio(&times[idx(Col::MoteInt8Float)], &times[idx(Col::XnnInt8)]);
+    let ratio_int8_float = paired_ratio(&times[idx(Col::MoteInt8Float)], &times[idx(Col::XnnInt8)]);
     let ratio_f32 = paired_ratio(&times[idx(Col::MoteF32)], &times[idx(Col::XnnF32)]);
     litert.ask(&format!("drop {k_f32}"))?;
     litert.ask(&format!("drop {k_int8}"))?;
