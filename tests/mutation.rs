@@ -207,3 +207,56 @@ fn mutated_models_error_or_run_never_panic() {
     }
     println!("total mutations: {total}");
 }
+
+/// A `--rounding float` file whose requantization scales are not finite and positive (NaN,
+/// infinity, zero, negative: the f32 bits in a convolution's multiplier words) is refused at
+/// load with an error naming the scales; the untouched file loads and runs.
+#[test]
+fn float_scale_files_refuse_bad_scales() {
+    let onnx =
+        std::fs::read(mote_tests::repo().join("models/mlperf-tiny/pretrainedResnet_quant.onnx"))
+            .unwrap();
+    let opts = mote_compiler::CompileOptions {
+        input_shapes: vec![("input_1_int8".into(), vec![1, 32, 32, 3])],
+        rounding: mote_compiler::layout::QuantRounding::Float,
+        ..Default::default()
+    };
+    let good = mote_compiler::compile(&onnx, &opts).unwrap().bytes;
+    assert!(try_model(&good), "the float-scale file must load and run");
+    // The byte offset of the first convolution's multipliers (its fourth input) in the file.
+    let at = {
+        let a = AlignedBytes::from_slice(&good);
+        let m = mote_runtime::Model::from_bytes(a.as_bytes()).unwrap();
+        let f = *m.file();
+        let conv = (0..f.op_count())
+            .map(|i| f.op(i).unwrap())
+            .find(|op| op.params.opcode().name().starts_with("Conv2dS8"))
+            .expect("a Conv2dS8");
+        let t = f.tensor(conv.inputs.get(3).unwrap()).unwrap();
+        let mote_format::Storage::Const(bytes) = t.storage else {
+            panic!("multipliers must be constant")
+        };
+        let first = f32::from_le_bytes(bytes[..4].try_into().unwrap());
+        assert!(
+            first.is_finite() && first > 0.0 && first < 1.0,
+            "a float scale: {first}"
+        );
+        bytes.as_ptr() as usize - a.as_bytes().as_ptr() as usize
+    };
+    for bad in [f32::NAN, f32::INFINITY, 0.0, -0.01] {
+        let mut b = good.clone();
+        b[at..at + 4].copy_from_slice(&bad.to_le_bytes());
+        reseal(&mut b);
+        let a = AlignedBytes::from_slice(&b);
+        match mote_runtime::Model::from_bytes(a.as_bytes()) {
+            Ok(_) => panic!("scale {bad}: the file loaded"),
+            Err(e) => {
+                let msg = format!("{e}");
+                assert!(
+                    msg.contains("requantization scale not finite and positive"),
+                    "scale {bad}: {msg}"
+                );
+            }
+        }
+    }
+}
