@@ -636,6 +636,18 @@ pub(crate) fn requant_float_512(acc: __m512i, scale: __m512, st: &OutputStage) -
     _mm512_add_epi32(r, _mm512_set1_epi32(st.off))
 }
 
+/// [`requant_float_512`] on 8 lanes with AVX2: the rounding to nearest even is `vroundps`
+/// (immediate mode, whatever MXCSR says), then an exact truncating conversion.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+pub(crate) fn requant_float_avx2(acc: __m256i, scale: __m256, st: &OutputStage) -> __m256i {
+    let y = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), scale);
+    let y = _mm256_max_ps(y, _mm256_set1_ps(st.lo as f32));
+    let y = _mm256_min_ps(y, _mm256_set1_ps(st.hi as f32));
+    let r = _mm256_round_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(y);
+    _mm256_add_epi32(_mm256_cvttps_epi32(r), _mm256_set1_epi32(st.off))
+}
+
 /// Whether [`Requant16::apply_folded`] serves a call of [`simple_requant`] parameters: every
 /// right shift in `[1, 21]`, the output offset in `[-255, 255]` and no activation clamp inside
 /// i8 (`act_min = −128`, `act_max = 127`, as for ReLU and ReLU6 outputs whose range is the

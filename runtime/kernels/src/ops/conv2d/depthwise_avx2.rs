@@ -25,7 +25,7 @@ use core::arch::x86_64::*;
 use core::mem::MaybeUninit;
 
 use super::{Conv2dParams, Conv2dS8Params, S8Kind, S8Plan};
-use crate::arch::x86::{Avx2, OutputStage};
+use crate::arch::x86::{requant_float_avx2, Avx2, OutputStage};
 use crate::ops::util::requantize_output;
 use crate::quant::Rounding;
 use crate::Activation;
@@ -52,6 +52,9 @@ enum RqMode {
     Double,
     /// Single rounding, same ranges.
     Single,
+    /// [`Rounding::Float`] with [`OutputStage::float_exact`]: [`requant_float_avx2`] with the
+    /// scales gathered into `Consts::mult`.
+    Float,
     /// Anything else: the scalar function per lane.
     Scalar,
 }
@@ -91,6 +94,7 @@ pub(crate) fn conv2d_s8(
     let mode = match (right_only, p.rounding) {
         (true, Rounding::Double) => RqMode::Double,
         (true, Rounding::Single) => RqMode::Single,
+        (_, Rounding::Float) if st.float_exact() => RqMode::Float,
         _ => RqMode::Scalar,
     };
     let ctx = S8Ctx {
@@ -222,6 +226,11 @@ fn rq_single(
 #[target_feature(enable = "avx2,fma")]
 #[inline]
 unsafe fn requant(mode: RqMode, k: &Consts, q: usize, acc: __m256i, st: &OutputStage) -> __m256i {
+    if mode == RqMode::Float {
+        // SAFETY: positions `q .. q + 8` initialised (the scales' bits), 32-byte aligned.
+        let scale = unsafe { _mm256_load_ps(k.mult.0.as_ptr().add(q).cast()) };
+        return requant_float_avx2(acc, scale, st);
+    }
     // SAFETY: positions `q .. q + 8` initialised and 32-byte aligned (q multiple of 8).
     let v = unsafe {
         let m = _mm256_load_si256(k.mult.0.as_ptr().add(q).cast());
