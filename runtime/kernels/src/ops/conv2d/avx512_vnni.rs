@@ -1443,9 +1443,9 @@ unsafe fn gemm_window(ctx: &Ctx, wq: usize, output: &mut [i8]) {
         // is neither): with VBMI, 16 pixels per vector ([`window_lanes_row`]); else two pixels
         // per vector, the packed weights, initial accumulators and requantization constants
         // repeated in lanes 8–15 ([`window_pairs_row`]).
-        let lanes = Avx512Vnni::get()
-            .and_then(Avx512Vbmi::get)
-            .filter(|_| ctx.simple && g.out_c == 8 && lanes_fit(pl, wq) && lanes_enabled());
+        let lanes = Avx512Vnni::get().and_then(Avx512Vbmi::get).filter(|_| {
+            (ctx.simple || ctx.float) && g.out_c == 8 && lanes_fit(pl, wq) && lanes_enabled()
+        });
         let lane_consts = lanes.map(|_| {
             // SAFETY: 8 channels, `kp/4` dwords each in `padded`.
             unsafe { LaneConsts::new(ctx, padded, kp, wq, &init[0]) }
@@ -1487,7 +1487,15 @@ unsafe fn gemm_window(ctx: &Ctx, wq: usize, output: &mut [i8]) {
                 let out_row = ((b * g.out_h + oh) * g.out_w) * g.out_c + nb;
                 if let (Some(v), Some(lc)) = (lanes, &lane_consts) {
                     // SAFETY: the row buffers as below; the row's outputs are 8 bytes per pixel.
-                    unsafe { window_lanes_row(v, ctx, rows, row_offs, lc, out.add(out_row)) };
+                    // (The float output stage in an instance of its own: as a runtime branch
+                    // it made the double-rounding row 4 % slower.)
+                    unsafe {
+                        if ctx.float {
+                            window_lanes_row::<true>(v, ctx, rows, row_offs, lc, out.add(out_row))
+                        } else {
+                            window_lanes_row::<false>(v, ctx, rows, row_offs, lc, out.add(out_row))
+                        }
+                    };
                     continue;
                 }
                 if pairs {
@@ -1582,11 +1590,13 @@ struct LaneConsts {
     wq: usize,
     init: [__m512i; 8],
     rq: [Requant16; 8],
+    /// [`Ctx::float`]: channel `oc`'s scale on every lane.
+    scale: [__m512; 8],
 }
 
 impl LaneConsts {
     /// # Safety
-    /// AVX-512 VNNI available; `ctx.simple`; `padded` holds 8 channels' `kp = kernel_h · 4·wq`
+    /// AVX-512 VNNI available; `ctx.simple` or `ctx.float`; `padded` holds 8 channels' `kp = kernel_h · 4·wq`
     /// zero-padded bytes; `init` the block's initial accumulators (channel `oc` in lane `oc`).
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
     unsafe fn new(ctx: &Ctx, padded: &[i8], kp: usize, wq: usize, init: &__m512i) -> Self {
@@ -1630,6 +1640,11 @@ impl LaneConsts {
             wq,
             init: core::array::from_fn(|oc| _mm512_set1_epi32(lanes[oc])),
             rq,
+            scale: core::array::from_fn(|oc| {
+                _mm512_set1_ps(f32::from_bits(
+                    ctx.mults.get(oc).copied().unwrap_or(0) as u32
+                ))
+            }),
         }
     }
 }
@@ -1665,7 +1680,7 @@ const LANES_ORDER: [[u8; 64]; 2] = {
 /// As [`window_pairs_row`], with `c` built for this call; row buffers of `row_len` bytes at
 /// `offs` in `rows`, pixel `ow`'s window at `ow · stride_w · in_c`.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi,avx2,fma")]
-unsafe fn window_lanes_row(
+unsafe fn window_lanes_row<const FLOAT: bool>(
     _v: Avx512Vbmi,
     ctx: &Ctx,
     rows: &[i8],
@@ -1717,6 +1732,10 @@ unsafe fn window_lanes_row(
         // 0.0062 → 0.0059 ms with the index loop, `scripts/bench-ab-layers.py`).
         let mut v = [_mm512_setzero_si512(); 8];
         for j in 0..8 {
+            if FLOAT {
+                v[j] = requant_float_512(acc[j], c.scale[j], &ctx.st);
+                continue;
+            }
             let mut r = c.rq[j].rescale_splat(acc[j]);
             if !ctx.folded {
                 r = _mm512_max_epi32(r, _mm512_set1_epi32(ctx.st.lo));
