@@ -478,6 +478,19 @@ unsafe fn store_row_folded(row: &[__m512i], rq: &[Requant16; 4], n: usize, dst: 
     } else {
         zero
     };
+    // SAFETY: forwarded from the caller.
+    unsafe { narrow_store_row(p01, p23, n, dst) };
+}
+
+/// The last steps of [`store_row_folded`] and [`store_row_float`]: the two vectors of i16 pairs
+/// (`vpackssdw` of vectors 0, 1 and of 2, 3, or zero) narrowed to bytes (saturating), put in
+/// channel order and the first `n` stored at `dst`.
+///
+/// # Safety
+/// AVX-512 VNNI available; `dst` valid for `n` bytes.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[inline]
+unsafe fn narrow_store_row(p01: __m512i, p23: __m512i, n: usize, dst: *mut i8) {
     // 128-bit lane `k`, dword `j`: channels `16j + 4k ..` (vector `j`, its lane `k`).
     let b = _mm512_packs_epi16(p01, p23);
     let idx = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
@@ -513,10 +526,8 @@ unsafe fn store_row_float(ctx: &Ctx, row: &[__m512i], oc: usize, n: usize, dst: 
     } else {
         zero
     };
-    let b = _mm512_packs_epi16(p01, p23);
-    let idx = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-    // SAFETY: `n` bytes writable at `dst` (caller); the masked store writes only those.
-    unsafe { _mm512_mask_storeu_epi8(dst, byte_mask64(n), _mm512_permutexvar_epi32(idx, b)) };
+    // SAFETY: forwarded from the caller.
+    unsafe { narrow_store_row(p01, p23, n, dst) };
 }
 
 /// The scalar output stage for [`store16`]'s rare cases.
