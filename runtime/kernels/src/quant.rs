@@ -92,7 +92,11 @@ pub fn multiply_by_quantized_multiplier(
 /// `cvtps2dq`); both clamp the product to the output range before converting, which gives the
 /// same int8 result as this saturating conversion followed by the output clamp. A NaN product
 /// gives 0 (the loader accepts only finite, positive scales, so kernels never see one).
-#[inline]
+///
+/// Out of line: [`multiply_by_quantized_multiplier`] is inlined into every kernel, and this
+/// branch's code inlined with it overflowed the Cortex-M55 firmware's 512 KiB code memory with
+/// the VWW model by 2 KiB; the vector kernels have their own float stage.
+#[inline(never)]
 pub fn mbqm_float(x: i32, multiplier: i32) -> i32 {
     let y = x as f32 * f32::from_bits(multiplier as u32);
     // `as` saturates (NaN to 0).
@@ -134,10 +138,12 @@ impl PreparedMultiplier {
         if !self.right_only {
             return multiply_by_quantized_multiplier(x, self.multiplier, self.shift, self.rounding);
         }
-        match self.rounding {
-            Rounding::Double => self.apply_right_double(x),
-            Rounding::Single => self.apply_right_single(x),
-            Rounding::Float => mbqm_float(x, self.multiplier),
+        // `right_only` excludes Rounding::Float (`new`), so two arms: a third cost the
+        // Cortex-M55's VWW and KWS 0.7 % more instructions (targets/cortex-m/test.sh).
+        if self.rounding == Rounding::Single {
+            self.apply_right_single(x)
+        } else {
+            self.apply_right_double(x)
         }
     }
 

@@ -146,10 +146,14 @@ fn store4(
         // SAFETY: dst has 4 bytes.
         unsafe { requant4_double(a, grp, st.off, st.lo, st.hi, dst.as_mut_ptr()) };
     } else if let ([d0, d1, d2, d3], Some(&[m0, m1, m2, m3])) = (dst, rq.get(..4)) {
-        let f = |acc, m: PreparedMultiplier| match m.rounding() {
-            crate::quant::Rounding::Single => ctx.out_p::<RIGHT_SINGLE>(acc, m),
-            crate::quant::Rounding::Double => ctx.out_p::<RIGHT_DOUBLE>(acc, m),
-            crate::quant::Rounding::Float => ctx.out_p::<GENERAL>(acc, m),
+        // This kernel runs only right-shift multipliers (`output_mode` is not GENERAL), which
+        // excludes the float rounding: single or double.
+        let f = |acc, m: PreparedMultiplier| {
+            if m.rounding() == crate::quant::Rounding::Single {
+                ctx.out_p::<RIGHT_SINGLE>(acc, m)
+            } else {
+                ctx.out_p::<RIGHT_DOUBLE>(acc, m)
+            }
         };
         *d0 = f(a[0], m0);
         *d1 = f(a[1], m1);
@@ -161,10 +165,11 @@ fn store4(
 /// One output with the scalar stage.
 #[inline(always)]
 fn store1(ctx: &Ctx, acc: i32, m: PreparedMultiplier) -> i8 {
-    match m.rounding() {
-        crate::quant::Rounding::Single => ctx.out_p::<RIGHT_SINGLE>(acc, m),
-        crate::quant::Rounding::Double => ctx.out_p::<RIGHT_DOUBLE>(acc, m),
-        crate::quant::Rounding::Float => ctx.out_p::<GENERAL>(acc, m),
+    // As in `store4`: single or double rounding here.
+    if m.rounding() == crate::quant::Rounding::Single {
+        ctx.out_p::<RIGHT_SINGLE>(acc, m)
+    } else {
+        ctx.out_p::<RIGHT_DOUBLE>(acc, m)
     }
 }
 
