@@ -10,8 +10,9 @@
 #      QEMU_CPU=cortex-a72 (Pi 4: no dot product) and cortex-a76 (Pi 5: dot product), and under
 #      qemu-arm with cortex-a7 (Pi 2); the kernels are built with `std`, so their run-time CPU
 #      detection picks what the emulated CPU has, and a probe checks that the CPU model is seen;
-#   4. compiles the MLPerf Tiny models of models/mlperf-tiny with the host `mote`, runs each with
-#      the host build and with the Arm builds under QEMU on the same input, and requires the int8
+#   4. compiles the MLPerf Tiny models of models/mlperf-tiny with the host `mote` (the int8 ones
+#      twice: default rounding and `--rounding float`), runs each with the host build and with
+#      the Arm builds under QEMU on the same input, and requires the int8
 #      outputs to be identical byte for byte and the float outputs within a relative 1e-5
 #      (max|arm - x86| <= 1e-5 * max|x86| per output: the x86 f32 kernels use FMA and another
 #      summation order than the Arm ones);
@@ -125,25 +126,34 @@ end
 
 # ---------------------------------------------------------------------------------------------
 begin "mote run: MLPerf Tiny models, Arm under QEMU against the x86 host"
-# model, input name, input shape, input type
+# model, input name, input shape, input type, `mote compile --rounding` (the int8 models also
+# with `float`: the f32 output stage, FCVTNS on aarch64, the scalar rule on armv7, must give the
+# x86 host's bytes too)
 models=(
-    "vww_96_int8 input_1_int8 1,96,96,3 int8"
-    "pretrainedResnet_quant input_1_int8 1,32,32,3 int8"
-    "kws_ref_model input_1 1,49,10,1 int8"
-    "ad01_int8 input_1 1,640 int8"
-    "vww_96_float input_1 1,96,96,3 float32"
-    "pretrainedResnet input_1 1,32,32,3 float32"
-    "kws_ref_model_float32 input_1 1,49,10,1 float32"
-    "ad01_fp32 input_1 1,640 float32"
+    "vww_96_int8 input_1_int8 1,96,96,3 int8 litert"
+    "pretrainedResnet_quant input_1_int8 1,32,32,3 int8 litert"
+    "kws_ref_model input_1 1,49,10,1 int8 litert"
+    "ad01_int8 input_1 1,640 int8 litert"
+    "vww_96_int8 input_1_int8 1,96,96,3 int8 float"
+    "pretrainedResnet_quant input_1_int8 1,32,32,3 int8 float"
+    "kws_ref_model input_1 1,49,10,1 int8 float"
+    "ad01_int8 input_1 1,640 int8 float"
+    "vww_96_float input_1 1,96,96,3 float32 litert"
+    "pretrainedResnet input_1 1,32,32,3 float32 litert"
+    "kws_ref_model_float32 input_1 1,49,10,1 float32 litert"
+    "ad01_fp32 input_1 1,640 float32 litert"
 )
 results=()
 failed=0
 for entry in "${models[@]}"; do
-    read -r model input shape dtype <<<"$entry"
+    read -r model input shape dtype rounding <<<"$entry"
+    label="$model"
+    [ "$rounding" = litert ] || label="$model ($rounding)"
     dir="$work/models/$model"
+    [ "$rounding" = litert ] || dir="$work/models/$model-$rounding"
     mkdir -p "$dir"
     "$host_mote" compile "models/mlperf-tiny/$model.onnx" -o "$dir/model.mote" \
-        --input-shape "$input=$shape" >/dev/null
+        --input-shape "$input=$shape" --rounding "$rounding" >/dev/null
     python3 "$here/arm-linux/npy.py" gen "$dtype" "$shape" 2026 "$dir/input.npy"
     "$host_mote" run "$dir/model.mote" --input "$dir/input.npy" --output "$dir/x86_64.npy" >/dev/null
     runs=()
@@ -177,7 +187,7 @@ for entry in "${models[@]}"; do
                 failed=1
             fi
         fi
-        results+=("$(printf '%-24s %-8s %-11s %s' "$model" "$arch" "$cpu" "$verdict")")
+        results+=("$(printf '%-32s %-8s %-11s %s' "$label" "$arch" "$cpu" "$verdict")")
     done
 done
 printf '%s\n' "${results[@]}"
