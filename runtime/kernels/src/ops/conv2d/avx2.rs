@@ -198,6 +198,18 @@ unsafe fn store16(ctx: &Ctx, a: __m256i, b: __m256i, oc: usize, n: usize, dst: *
         (va, vb)
     };
     let bytes = pack_16_avx2(va, vb);
+    // SAFETY: `n` bytes writable at `dst` (caller).
+    unsafe { store_low(bytes, n, dst) };
+}
+
+/// Stores the first `n ≤ 16` bytes of `bytes` at `dst` (the outputs of [`store16`],
+/// [`store16_with`] and [`store16_float`]).
+///
+/// # Safety
+/// AVX2 available; `dst` writable for `n` bytes.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn store_low(bytes: __m128i, n: usize, dst: *mut i8) {
     if n >= 16 {
         // SAFETY: 16 bytes writable (caller).
         unsafe { _mm_storeu_si128(dst.cast(), bytes) };
@@ -265,21 +277,8 @@ unsafe fn store16_with(
         return unsafe { store16(ctx, a, b, oc, n, dst) };
     };
     let bytes = pack_16_avx2(rq[0].apply(a, &ctx.st), rq[1].apply(b, &ctx.st));
-    if n >= 16 {
-        // SAFETY: 16 bytes writable (caller).
-        unsafe { _mm_storeu_si128(dst.cast(), bytes) };
-    } else if n == 8 {
-        // SAFETY: 8 bytes writable (caller). (8-channel layers: VWW's first; the copy below
-        // is a `memcpy` call.)
-        unsafe { _mm_storel_epi64(dst.cast(), bytes) };
-    } else {
-        let mut t = [0i8; 16];
-        // SAFETY: `t` holds 16 bytes; `n < 16` bytes writable at `dst` (caller).
-        unsafe {
-            _mm_storeu_si128(t.as_mut_ptr().cast(), bytes);
-            core::ptr::copy_nonoverlapping(t.as_ptr(), dst, n);
-        }
-    }
+    // SAFETY: `n` bytes writable at `dst` (caller).
+    unsafe { store_low(bytes, n, dst) };
 }
 
 /// [`store16`] for a call of [`Rounding::Float`] ([`Ctx::float`]), inline in the tiles (through
@@ -303,17 +302,8 @@ unsafe fn store16_float(ctx: &Ctx, a: __m256i, b: __m256i, oc: usize, n: usize, 
         requant_float_avx2(a, sa, &ctx.st),
         requant_float_avx2(b, sb, &ctx.st),
     );
-    if n >= 16 {
-        // SAFETY: 16 bytes writable (caller).
-        unsafe { _mm_storeu_si128(dst.cast(), bytes) };
-    } else {
-        let mut t = [0i8; 16];
-        // SAFETY: `t` holds 16 bytes; `n < 16` bytes writable at `dst` (caller).
-        unsafe {
-            _mm_storeu_si128(t.as_mut_ptr().cast(), bytes);
-            core::ptr::copy_nonoverlapping(t.as_ptr(), dst, n);
-        }
-    }
+    // SAFETY: `n` bytes writable at `dst` (caller).
+    unsafe { store_low(bytes, n, dst) };
 }
 
 /// Loads `n ≤ 8` biases at channel `oc` (zeros without a bias).
