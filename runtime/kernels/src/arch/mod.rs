@@ -56,12 +56,14 @@ impl OutputStage {
         })
     }
 
-    /// Whether the vector form of [`Rounding::Float`](crate::quant::Rounding::Float)'s output
-    /// stage (`rne(clamp(f32(acc) · scale, lo, hi)) + off`, the clamp before the rounding) is
-    /// exact: the bounds `lo`, `hi` are integers of at most 2^24 in magnitude, so exact in f32,
+    /// Whether the vector forms of [`Rounding::Float`](crate::quant::Rounding::Float)'s output
+    /// stage (`rne(clamp(f32(acc) · scale, lo, hi)) + off`, the clamp before the rounding) are
+    /// exact: the bounds `lo`, `hi` are integers of at most 2^15 in magnitude, so exact in f32,
     /// and rounding is monotone and keeps integers, so clamping first gives the scalar rule's
-    /// result (clamp after rounding).
+    /// result (clamp after rounding). `|off| ≤ 2^14` also lets the x86 forms add the offset in
+    /// saturating i16 after narrowing (`arch::x86::float_offset_512`). Output offsets are
+    /// zero points, inside [−128, 255]; the rest takes the scalar rule.
     pub(crate) fn float_exact(&self) -> bool {
-        (-(1 << 16)..=(1 << 16)).contains(&self.off)
+        (-(1 << 14)..=(1 << 14)).contains(&self.off)
     }
 }

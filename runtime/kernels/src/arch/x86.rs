@@ -621,23 +621,52 @@ impl Requant16 {
     }
 }
 
-/// [`Rounding::Float`](crate::quant::Rounding::Float)'s output stage on 16 lanes:
-/// `rne(clamp(f32(acc) · scale, lo, hi)) + off`, XNNPACK's and MLAS's sequence (`vcvtdq2ps`,
-/// `vmulps`, the clamp, `vcvtps2dq` rounding to nearest even whatever MXCSR says). The scalar
-/// rule clamps after rounding; with integer bounds the two agree (rounding is monotone and
-/// leaves integers in place), provided the bounds are exact in f32 ([`OutputStage::float_exact`]).
+/// [`Rounding::Float`](crate::quant::Rounding::Float)'s output stage on 16 lanes, its first
+/// half: `rne(min(f32(acc) · scale, hi))` (`vcvtdq2ps`, `vmulps`, `vminps`, `vcvtps2dq` rounding
+/// to nearest even whatever MXCSR says), XNNPACK's and MLAS's sequence less the lower clamp and
+/// the output offset. Those two are applied after narrowing, to two and four vectors at once:
+/// the offset in saturating i16 ([`float_offset_512`]), the lower bound in i8
+/// ([`float_floor_512`]); two vector operations fewer per 16 outputs than clamping both sides
+/// and adding the offset in i32.
+///
+/// Exact (equal to the scalar rule, which clamps after rounding) when
+/// [`OutputStage::float_exact`] holds: the upper bound `hi` is an integer exact in f32, and
+/// rounding is monotone and keeps integers, so clamping before it changes nothing, and it keeps
+/// the product below 2^31 (no conversion overflows upwards). A product below −2^31 converts
+/// to `i32::MIN`, which every later step keeps far below −128: the result is the lower bound,
+/// as the scalar rule's.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
 #[inline]
-pub(crate) fn requant_float_512(acc: __m512i, scale: __m512, st: &OutputStage) -> __m512i {
+pub(crate) fn float_round_512(acc: __m512i, scale: __m512, st: &OutputStage) -> __m512i {
     let y = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), scale);
-    let y = _mm512_max_ps(y, _mm512_set1_ps(st.lo as f32));
     let y = _mm512_min_ps(y, _mm512_set1_ps(st.hi as f32));
-    let r = _mm512_cvt_roundps_epi32::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(y);
-    _mm512_add_epi32(r, _mm512_set1_epi32(st.off))
+    _mm512_cvt_roundps_epi32::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(y)
 }
 
-/// [`requant_float_512`] on 8 lanes with AVX2: the rounding to nearest even is `vroundps`
-/// (immediate mode, whatever MXCSR says), then an exact truncating conversion.
+/// Two [`float_round_512`] results narrowed to i16 (`vpackssdw`, 128-bit lane order) with the
+/// output offset added, both saturating. Exact for the lanes that matter: a rounded value `r ≤
+/// hi` inside i16 gives `r + off ≤ act_max` or a sum saturating at −32768; one below i16
+/// saturates to −32768 first and stays below −128 after the offset (`|off| ≤ 2^14`,
+/// [`OutputStage::float_exact`]): in both cases the i8 narrowing and [`float_floor_512`] give
+/// the lower bound, as the scalar rule does.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[inline]
+pub(crate) fn float_offset_512(r0: __m512i, r1: __m512i, st: &OutputStage) -> __m512i {
+    _mm512_adds_epi16(_mm512_packs_epi32(r0, r1), _mm512_set1_epi16(st.off as i16))
+}
+
+/// The lower clamp of the float stage on narrowed i8 lanes: `max(b, act_min)` (the upper one
+/// came before the rounding, [`float_round_512`]).
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[inline]
+pub(crate) fn float_floor_512(b: __m512i, st: &OutputStage) -> __m512i {
+    _mm512_max_epi8(b, _mm512_set1_epi8((st.lo + st.off) as i8))
+}
+
+/// [`Rounding::Float`](crate::quant::Rounding::Float)'s output stage on 8 lanes with AVX2:
+/// `rne(clamp(f32(acc) · scale, lo, hi)) + off` (clamping first is exact:
+/// [`OutputStage::float_exact`]); the rounding to nearest even is `vroundps` (immediate mode,
+/// whatever MXCSR says), then an exact truncating conversion.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
 pub(crate) fn requant_float_avx2(acc: __m256i, scale: __m256, st: &OutputStage) -> __m256i {

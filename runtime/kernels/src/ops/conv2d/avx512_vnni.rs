@@ -41,8 +41,8 @@ use core::mem::MaybeUninit;
 use super::avx2::MR_F32;
 use super::{Conv2dS8Params, RowOffsets, S8Kind, S8Plan, Segments};
 use crate::arch::x86::{
-    byte_mask64, dpwssd_512, lane_mask16, offset_folds, requant_float_512, simple_requant,
-    Avx512Vbmi, Avx512Vnni, OutputStage, Requant16,
+    byte_mask64, dpwssd_512, float_floor_512, float_offset_512, float_round_512, lane_mask16,
+    offset_folds, simple_requant, Avx512Vbmi, Avx512Vnni, OutputStage, Requant16,
 };
 use crate::ops::util::requantize_output;
 use crate::quant::Rounding;
@@ -491,15 +491,28 @@ unsafe fn store_row_folded(row: &[__m512i], rq: &[Requant16; 4], n: usize, dst: 
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
 #[inline]
 unsafe fn narrow_store_row(p01: __m512i, p23: __m512i, n: usize, dst: *mut i8) {
+    // SAFETY: forwarded from the caller.
+    unsafe { store_row_bytes(_mm512_packs_epi16(p01, p23), n, dst) };
+}
+
+/// Stores the first `n` channels of a row narrowed by `vpackssdw` and `vpacksswb` from up to
+/// four vectors, putting them in channel order.
+///
+/// # Safety
+/// AVX-512 VNNI available; `dst` valid for `n` bytes.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[inline]
+unsafe fn store_row_bytes(b: __m512i, n: usize, dst: *mut i8) {
     // 128-bit lane `k`, dword `j`: channels `16j + 4k ..` (vector `j`, its lane `k`).
-    let b = _mm512_packs_epi16(p01, p23);
     let idx = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
     // SAFETY: `n` bytes writable at `dst` (caller); the masked store writes only those.
     unsafe { _mm512_mask_storeu_epi8(dst, byte_mask64(n), _mm512_permutexvar_epi32(idx, b)) };
 }
 
-/// [`store_row_folded`] for a call of [`Rounding::Float`]: [`requant_float_512`] with the
-/// channels' f32 scales (the multiplier words), narrowed and stored the same way.
+/// [`store_row_folded`] for a call of [`Rounding::Float`]: [`float_round_512`] with the
+/// channels' f32 scales (the multiplier words), then narrowed with the offset and the lower
+/// bound applied on the way ([`float_offset_512`], [`float_floor_512`]) and stored in channel
+/// order.
 ///
 /// # Safety
 /// AVX-512 VNNI available; `ctx.float`; `ctx.mults` holds channels `oc .. oc + n`,
@@ -516,18 +529,20 @@ unsafe fn store_row_float(ctx: &Ctx, row: &[__m512i], oc: usize, n: usize, dst: 
             let scale = unsafe {
                 _mm512_maskz_loadu_ps(lanes, ctx.mults.as_ptr().wrapping_add(oc + 16 * j).cast())
             };
-            requant_float_512(*a, scale, &ctx.st)
+            float_round_512(*a, scale, &ctx.st)
         }
         None => zero,
     };
-    let p01 = _mm512_packs_epi32(v(0), v(1));
+    // Lanes past `n` (vectors past the row included) are computed but not stored.
+    let p01 = float_offset_512(v(0), v(1), &ctx.st);
     let p23 = if row.len() > 2 {
-        _mm512_packs_epi32(v(2), v(3))
+        float_offset_512(v(2), v(3), &ctx.st)
     } else {
         zero
     };
+    let b = float_floor_512(_mm512_packs_epi16(p01, p23), &ctx.st);
     // SAFETY: forwarded from the caller.
-    unsafe { narrow_store_row(p01, p23, n, dst) };
+    unsafe { store_row_bytes(b, n, dst) };
 }
 
 /// The scalar output stage for [`store16`]'s rare cases.
@@ -1744,7 +1759,7 @@ unsafe fn window_lanes_row<const FLOAT: bool>(
         let mut v = [_mm512_setzero_si512(); 8];
         for j in 0..8 {
             if FLOAT {
-                v[j] = requant_float_512(acc[j], c.scale[j], &ctx.st);
+                v[j] = float_round_512(acc[j], c.scale[j], &ctx.st);
                 continue;
             }
             let mut r = c.rq[j].rescale_splat(acc[j]);
@@ -1755,14 +1770,36 @@ unsafe fn window_lanes_row<const FLOAT: bool>(
             }
             v[j] = r;
         }
-        let p0 = _mm512_packs_epi16(
-            _mm512_packs_epi32(v[0], v[1]),
-            _mm512_packs_epi32(v[2], v[3]),
-        );
-        let p1 = _mm512_packs_epi16(
-            _mm512_packs_epi32(v[4], v[5]),
-            _mm512_packs_epi32(v[6], v[7]),
-        );
+        let (p0, p1) = if FLOAT {
+            let st = &ctx.st;
+            (
+                float_floor_512(
+                    _mm512_packs_epi16(
+                        float_offset_512(v[0], v[1], st),
+                        float_offset_512(v[2], v[3], st),
+                    ),
+                    st,
+                ),
+                float_floor_512(
+                    _mm512_packs_epi16(
+                        float_offset_512(v[4], v[5], st),
+                        float_offset_512(v[6], v[7], st),
+                    ),
+                    st,
+                ),
+            )
+        } else {
+            (
+                _mm512_packs_epi16(
+                    _mm512_packs_epi32(v[0], v[1]),
+                    _mm512_packs_epi32(v[2], v[3]),
+                ),
+                _mm512_packs_epi16(
+                    _mm512_packs_epi32(v[4], v[5]),
+                    _mm512_packs_epi32(v[6], v[7]),
+                ),
+            )
+        };
         let n = (g.out_w - ow0).min(16);
         // SAFETY: pixels `ow0 .. ow0 + n` of the row: `8n` bytes at `8·ow0` inside the row's
         // `out_w · 8` (caller); the masked stores write only those.

@@ -21,7 +21,7 @@ use core::mem::MaybeUninit;
 
 use super::{Conv2dParams, Conv2dS8Params, S8Kind, S8Plan};
 use crate::arch::x86::{
-    dpwssd_512, offset_folds, requant_float_512, Avx512Vnni, OutputStage, Requant16,
+    dpwssd_512, float_offset_512, float_round_512, offset_folds, Avx512Vnni, OutputStage, Requant16,
 };
 use crate::ops::util::requantize_output;
 use crate::quant::Rounding;
@@ -56,7 +56,7 @@ enum RqMode {
     DoubleFolded,
     Double,
     Single,
-    /// [`Rounding::Float`]: [`requant_float_512`] with the scales gathered into `Consts::mult`.
+    /// [`Rounding::Float`]: [`float_round_512`] with the scales gathered into `Consts::mult`.
     Float,
     Scalar,
 }
@@ -464,22 +464,28 @@ unsafe fn finish_block<const FLOAT: bool>(
         unsafe { finish_scalar(ctx, lo, hi, oc, n, dst) };
         return;
     }
-    // SAFETY: forwarded.
-    let (a, b) = unsafe {
-        if FLOAT {
-            // Positions `q .. q + 32` hold the scales' bits, 64-byte aligned.
+    // i16 lane ℓ: channels 8ℓ..8ℓ+3 from `lo`, 8ℓ+4..8ℓ+7 from `hi`: channel order. Both
+    // narrowings saturate (`Requant16::apply_folded` leaves the clamp to them, the float stage
+    // its lower bound and offset: `float_offset_512`, then the i8 `max`).
+    let v = if FLOAT {
+        let st = &ctx.st;
+        // SAFETY: positions `q .. q + 32` hold the scales' bits, 64-byte aligned.
+        let (a, b) = unsafe {
             let kp = k.mult.0.as_ptr().add(q).cast::<f32>();
             (
-                requant_float_512(lo, _mm512_load_ps(kp), &ctx.st),
-                requant_float_512(hi, _mm512_load_ps(kp.add(16)), &ctx.st),
+                float_round_512(lo, _mm512_load_ps(kp), st),
+                float_round_512(hi, _mm512_load_ps(kp.add(16)), st),
             )
-        } else {
-            (requant(ctx, k, q, lo), requant(ctx, k, q + 16, hi))
-        }
+        };
+        _mm256_max_epi8(
+            _mm512_cvtsepi16_epi8(float_offset_512(a, b, st)),
+            _mm256_set1_epi8((st.lo + st.off) as i8),
+        )
+    } else {
+        // SAFETY: forwarded.
+        let (a, b) = unsafe { (requant(ctx, k, q, lo), requant(ctx, k, q + 16, hi)) };
+        _mm512_cvtsepi16_epi8(_mm512_packs_epi32(a, b))
     };
-    // i16 lane ℓ: channels 8ℓ..8ℓ+3 from `a`, 8ℓ+4..8ℓ+7 from `b`: channel order. Both
-    // narrowings saturate (`Requant16::apply_folded` leaves the clamp to them).
-    let v = _mm512_cvtsepi16_epi8(_mm512_packs_epi32(a, b));
     // SAFETY: `n` bytes writable at `dst` (caller); the masked store writes only those.
     unsafe {
         if n >= 32 {
