@@ -677,6 +677,35 @@ pub(crate) fn requant_float_avx2(acc: __m256i, scale: __m256, st: &OutputStage) 
     _mm256_add_epi32(_mm256_cvttps_epi32(r), _mm256_set1_epi32(st.off))
 }
 
+/// [`float_round_512`] on 8 lanes with AVX2 (the rounding as in [`requant_float_avx2`]): the
+/// first half of the output stage, the output offset and the lower bound left to
+/// [`float_pack_16_avx2`].
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+pub(crate) fn float_round_avx2(acc: __m256i, scale: __m256, st: &OutputStage) -> __m256i {
+    let y = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), scale);
+    let y = _mm256_min_ps(y, _mm256_set1_ps(st.hi as f32));
+    _mm256_cvttps_epi32(_mm256_round_ps::<
+        { _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC },
+    >(y))
+}
+
+/// [`pack_16_avx2`] for two [`float_round_avx2`] results: the offset added in saturating i16
+/// and the lower bound applied in i8 on the way, as [`float_offset_512`] and
+/// [`float_floor_512`] (exact for the same reasons; `vcvttps2dq` also gives `i32::MIN` below
+/// −2^31).
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+pub(crate) fn float_pack_16_avx2(a: __m256i, b: __m256i, st: &OutputStage) -> __m128i {
+    let w = _mm256_adds_epi16(_mm256_packs_epi32(a, b), _mm256_set1_epi16(st.off as i16));
+    let bytes = _mm256_max_epi8(
+        _mm256_packs_epi16(w, w),
+        _mm256_set1_epi8((st.lo + st.off) as i8),
+    );
+    let order = _mm256_setr_epi32(0, 4, 1, 5, 0, 0, 0, 0);
+    _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(bytes, order))
+}
+
 /// Whether [`Requant16::apply_folded`] serves a call of [`simple_requant`] parameters: every
 /// right shift in `[1, 21]`, the output offset in `[-255, 255]` and no activation clamp inside
 /// i8 (`act_min = −128`, `act_max = 127`, as for ReLU and ReLU6 outputs whose range is the

@@ -26,8 +26,8 @@ use core::mem::MaybeUninit;
 
 use super::{Conv2dS8Params, RowOffsets, S8Kind, S8Plan, Segments};
 use crate::arch::x86::{
-    maskload_i32_avx2, pack_16_avx2, requant_float_avx2, simple_requant, Avx2, OutputStage,
-    Requant8, Requant8Simple,
+    float_pack_16_avx2, float_round_avx2, maskload_i32_avx2, pack_16_avx2, requant_float_avx2,
+    simple_requant, Avx2, OutputStage, Requant8, Requant8Simple,
 };
 use crate::ops::util::requantize_output;
 use crate::quant::Rounding;
@@ -298,10 +298,8 @@ unsafe fn store16_float(ctx: &Ctx, a: __m256i, b: __m256i, oc: usize, n: usize, 
             _mm256_castsi256_ps(maskload_i32_avx2(p.wrapping_add(8), n.saturating_sub(8))),
         )
     };
-    let bytes = pack_16_avx2(
-        requant_float_avx2(a, sa, &ctx.st),
-        requant_float_avx2(b, sb, &ctx.st),
-    );
+    let st = &ctx.st;
+    let bytes = float_pack_16_avx2(float_round_avx2(a, sa, st), float_round_avx2(b, sb, st), st);
     // SAFETY: `n` bytes writable at `dst` (caller).
     unsafe { store_low(bytes, n, dst) };
 }

@@ -25,7 +25,7 @@ use core::arch::x86_64::*;
 use core::mem::MaybeUninit;
 
 use super::{Conv2dParams, Conv2dS8Params, S8Kind, S8Plan};
-use crate::arch::x86::{requant_float_avx2, Avx2, OutputStage};
+use crate::arch::x86::{float_round_avx2, Avx2, OutputStage};
 use crate::ops::util::requantize_output;
 use crate::quant::Rounding;
 use crate::Activation;
@@ -52,7 +52,7 @@ enum RqMode {
     Double,
     /// Single rounding, same ranges.
     Single,
-    /// [`Rounding::Float`] with [`OutputStage::float_exact`]: [`requant_float_avx2`] with the
+    /// [`Rounding::Float`] with [`OutputStage::float_exact`]: [`float_round_avx2`] with the
     /// scales gathered into `Consts::mult`.
     Float,
     /// Anything else: the scalar function per lane.
@@ -219,18 +219,13 @@ fn rq_single(
 }
 
 /// Requantizes the 8 accumulators at constant position `q` of the chunk and applies the output
-/// stage (vector modes only).
+/// stage (the fixed-point vector modes; [`finish_block`] runs the float one).
 ///
 /// # Safety
 /// AVX2 available; positions `q .. q + 8` of `k` written; `q` a multiple of 8.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
 unsafe fn requant(mode: RqMode, k: &Consts, q: usize, acc: __m256i, st: &OutputStage) -> __m256i {
-    if mode == RqMode::Float {
-        // SAFETY: positions `q .. q + 8` initialised (the scales' bits), 32-byte aligned.
-        let scale = unsafe { _mm256_load_ps(k.mult.0.as_ptr().add(q).cast()) };
-        return requant_float_avx2(acc, scale, st);
-    }
     // SAFETY: positions `q .. q + 8` initialised and 32-byte aligned (q multiple of 8).
     let v = unsafe {
         let m = _mm256_load_si256(k.mult.0.as_ptr().add(q).cast());
@@ -276,16 +271,34 @@ unsafe fn finish_block(
         unsafe { finish_scalar(ctx, lo, hi, oc, n, dst) };
         return;
     }
-    // SAFETY: forwarded.
-    let (a, b) = unsafe {
-        (
-            requant(ctx.mode, k, q, lo, &ctx.st),
-            requant(ctx.mode, k, q + 8, hi, &ctx.st),
-        )
-    };
     // i16: [ch 0..3, 4..7 | 8..11, 12..15]; bytes: [0..7, 0..7 | 8..15, 8..15].
-    let w = _mm256_packs_epi32(a, b);
-    let bytes = _mm256_packs_epi16(w, w);
+    let bytes = if ctx.mode == RqMode::Float {
+        let st = &ctx.st;
+        // SAFETY: positions `q .. q + 16` initialised (the scales' bits), 32-byte aligned.
+        let (sa, sb) = unsafe {
+            let kp = k.mult.0.as_ptr().add(q).cast::<f32>();
+            (_mm256_load_ps(kp), _mm256_load_ps(kp.add(8)))
+        };
+        // The offset in saturating i16 and the lower bound in i8, as `float_pack_16_avx2`.
+        let w = _mm256_adds_epi16(
+            _mm256_packs_epi32(float_round_avx2(lo, sa, st), float_round_avx2(hi, sb, st)),
+            _mm256_set1_epi16(st.off as i16),
+        );
+        _mm256_max_epi8(
+            _mm256_packs_epi16(w, w),
+            _mm256_set1_epi8((st.lo + st.off) as i8),
+        )
+    } else {
+        // SAFETY: forwarded.
+        let (a, b) = unsafe {
+            (
+                requant(ctx.mode, k, q, lo, &ctx.st),
+                requant(ctx.mode, k, q + 8, hi, &ctx.st),
+            )
+        };
+        let w = _mm256_packs_epi32(a, b);
+        _mm256_packs_epi16(w, w)
+    };
     let v = _mm256_castsi256_si128(_mm256_permute4x64_epi64::<0b0000_1000>(bytes));
     // SAFETY: `n` bytes writable at `dst` (caller).
     unsafe {
