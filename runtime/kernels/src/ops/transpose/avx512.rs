@@ -9,10 +9,14 @@
 //! 4-byte matrices (f32) go 16 × 16 at a time, whole lines both ways: 16 loads, 64 shuffles
 //! (two rounds of unpacks within 128-bit lanes, two of 128-bit lane shuffles), 16 stores; SSE2
 //! needs 64 loads, 128 unpacks and 64 stores of quarter lines for the same kilobyte.
+//!
+//! Three planes (an RGB image's NCHW → NHWC at a model's input) are interleaved with permutes
+//! instead ([`interleave3_bytes`], [`interleave3_words`]): each output line takes its pixels
+//! from all three planes, which a square-block network would pad to 4 or 16 columns.
 
 use core::arch::x86_64::*;
 
-use crate::arch::x86::Avx512Vnni;
+use crate::arch::x86::{Avx512Vbmi, Avx512Vnni};
 
 /// `dst[r][c] = src[c][r]` for `src` = `[cols][rows]`, `dst` = `[rows][cols]`; `false` (nothing
 /// written) without AVX-512 or when the lengths are not `rows · cols`.
@@ -186,5 +190,184 @@ unsafe fn block16x16_words(
     for (i, v) in r.iter().enumerate() {
         // SAFETY: destination row `i < 16` of the block (caller).
         unsafe { _mm512_storeu_si512(dst.add(i * dst_stride).cast(), *v) };
+    }
+}
+
+/// Output vector `k` of [`interleave3_bytes`] (bytes `64k .. 64k + 64` of 64 interleaved
+/// pixels): byte `j` is channel `(64k + j) % 3` of pixel `(64k + j) / 3`. The first table picks
+/// channels 0 and 1 from the pair (plane 0, plane 1) with `vpermt2b` (indices 64 and up are the
+/// second plane); the second picks channel 2 from plane 2 with a masked `vpermb`, the mask the
+/// third value.
+const INTERLEAVE3: ([[u8; 64]; 3], [[u8; 64]; 3], [u64; 3]) = {
+    let mut ab = [[0u8; 64]; 3];
+    let mut c = [[0u8; 64]; 3];
+    let mut mask = [0u64; 3];
+    let mut k = 0;
+    while k < 3 {
+        let mut j = 0;
+        while j < 64 {
+            let g = 64 * k + j;
+            let (p, ch) = (g / 3, g % 3);
+            if ch == 2 {
+                c[k][j] = p as u8;
+                mask[k] |= 1 << j;
+            } else {
+                ab[k][j] = (p + 64 * ch) as u8;
+            }
+            j += 1;
+        }
+        k += 1;
+    }
+    (ab, c, mask)
+};
+
+/// Three byte planes of `rows` elements (`src` = `[3][rows]`: an RGB image's channels, NCHW)
+/// interleaved into `dst` = `[rows][3]` (NHWC): per 64 pixels three loads, six byte permutes
+/// (VBMI) and three whole-line stores, where the portable zip moves one byte at a time (a
+/// 224 × 224 int8 image 0.030 ms, 1 % of MobileNetV2's int8 inference). `false` (nothing
+/// written) without VBMI or when the lengths are not `3 · rows`.
+pub(super) fn interleave3_bytes(src: &[u8], dst: &mut [u8], rows: usize) -> bool {
+    let Some(vbmi) = Avx512Vnni::get().and_then(Avx512Vbmi::get) else {
+        return false;
+    };
+    if src.len() != 3 * rows || dst.len() != 3 * rows {
+        return false;
+    }
+    let whole = rows - rows % 64;
+    // SAFETY: VBMI proven; pixels `0 .. whole` of each plane and bytes `0 .. 3 · whole` of
+    // `dst` exist (lengths checked above).
+    unsafe { interleave3_bytes_vbmi(vbmi, src, dst, rows, whole) };
+    let (a, rest) = src.split_at(rows);
+    let (b, c) = rest.split_at(rows);
+    for (p, o) in dst.chunks_exact_mut(3).enumerate().skip(whole) {
+        if let (Some(&x), Some(&y), Some(&z)) = (a.get(p), b.get(p), c.get(p)) {
+            o.copy_from_slice(&[x, y, z]);
+        }
+    }
+    true
+}
+
+/// # Safety
+/// AVX-512 VBMI (`_t`); `src` holds `3 · rows` bytes, `dst` at least `3 · whole`,
+/// `whole ≤ rows` a multiple of 64.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi,avx2")]
+unsafe fn interleave3_bytes_vbmi(
+    _t: Avx512Vbmi,
+    src: &[u8],
+    dst: &mut [u8],
+    rows: usize,
+    whole: usize,
+) {
+    let (tab_ab, tab_c, mask) = &INTERLEAVE3;
+    // SAFETY: 64 bytes each.
+    let (ab, c) = unsafe {
+        (
+            tab_ab.map(|t| _mm512_loadu_si512(t.as_ptr().cast())),
+            tab_c.map(|t| _mm512_loadu_si512(t.as_ptr().cast())),
+        )
+    };
+    let (s, d) = (src.as_ptr(), dst.as_mut_ptr());
+    let mut p = 0;
+    while p < whole {
+        // SAFETY: pixels `p .. p + 64 ≤ whole ≤ rows` of the three planes; output bytes
+        // `3p .. 3p + 192 ≤ 3 · whole` (caller).
+        unsafe {
+            let x0 = _mm512_loadu_si512(s.add(p).cast());
+            let x1 = _mm512_loadu_si512(s.add(rows + p).cast());
+            let x2 = _mm512_loadu_si512(s.add(2 * rows + p).cast());
+            for k in 0..3 {
+                let v = _mm512_permutex2var_epi8(x0, ab[k], x1);
+                let v = _mm512_mask_permutexvar_epi8(v, mask[k], c[k], x2);
+                _mm512_storeu_si512(d.add(3 * p + 64 * k).cast(), v);
+            }
+        }
+        p += 64;
+    }
+}
+
+/// [`INTERLEAVE3`] for 4-byte elements, 16 pixels per vector (`vpermt2d`, masked `vpermd`).
+const INTERLEAVE3_WORDS: ([[u32; 16]; 3], [[u32; 16]; 3], [u16; 3]) = {
+    let mut ab = [[0u32; 16]; 3];
+    let mut c = [[0u32; 16]; 3];
+    let mut mask = [0u16; 3];
+    let mut k = 0;
+    while k < 3 {
+        let mut j = 0;
+        while j < 16 {
+            let g = 16 * k + j;
+            let (p, ch) = (g / 3, g % 3);
+            if ch == 2 {
+                c[k][j] = p as u32;
+                mask[k] |= 1 << j;
+            } else {
+                ab[k][j] = (p + 16 * ch) as u32;
+            }
+            j += 1;
+        }
+        k += 1;
+    }
+    (ab, c, mask)
+};
+
+/// [`interleave3_bytes`] for 4-byte elements (an f32 RGB image, NCHW → NHWC): per 16 pixels
+/// three loads, six dword permutes (AVX-512F) and three stores (a 224 × 224 f32 image 0.071 ms
+/// with the portable zip, 1 % of MobileNetV2's f32 inference). `false` (nothing written)
+/// without AVX-512 or when the lengths are not `3 · rows`.
+pub(super) fn interleave3_words(src: &[u32], dst: &mut [u32], rows: usize) -> bool {
+    let Some(tok) = Avx512Vnni::get() else {
+        return false;
+    };
+    if src.len() != 3 * rows || dst.len() != 3 * rows {
+        return false;
+    }
+    let whole = rows - rows % 16;
+    // SAFETY: AVX-512F proven; pixels `0 .. whole` of each plane and elements `0 .. 3 · whole`
+    // of `dst` exist (lengths checked above).
+    unsafe { interleave3_words_avx512(tok, src, dst, rows, whole) };
+    let (a, rest) = src.split_at(rows);
+    let (b, c) = rest.split_at(rows);
+    for (p, o) in dst.chunks_exact_mut(3).enumerate().skip(whole) {
+        if let (Some(&x), Some(&y), Some(&z)) = (a.get(p), b.get(p), c.get(p)) {
+            o.copy_from_slice(&[x, y, z]);
+        }
+    }
+    true
+}
+
+/// # Safety
+/// AVX-512F (`_t`); `src` holds `3 · rows` elements, `dst` at least `3 · whole`, `whole ≤ rows`
+/// a multiple of 16.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2")]
+unsafe fn interleave3_words_avx512(
+    _t: Avx512Vnni,
+    src: &[u32],
+    dst: &mut [u32],
+    rows: usize,
+    whole: usize,
+) {
+    let (tab_ab, tab_c, mask) = &INTERLEAVE3_WORDS;
+    // SAFETY: 16 dwords each.
+    let (ab, c) = unsafe {
+        (
+            tab_ab.map(|t| _mm512_loadu_si512(t.as_ptr().cast())),
+            tab_c.map(|t| _mm512_loadu_si512(t.as_ptr().cast())),
+        )
+    };
+    let (s, d) = (src.as_ptr(), dst.as_mut_ptr());
+    let mut p = 0;
+    while p < whole {
+        // SAFETY: pixels `p .. p + 16 ≤ whole ≤ rows` of the three planes; output elements
+        // `3p .. 3p + 48 ≤ 3 · whole` (caller).
+        unsafe {
+            let x0 = _mm512_loadu_si512(s.add(p).cast());
+            let x1 = _mm512_loadu_si512(s.add(rows + p).cast());
+            let x2 = _mm512_loadu_si512(s.add(2 * rows + p).cast());
+            for k in 0..3 {
+                let v = _mm512_permutex2var_epi32(x0, ab[k], x1);
+                let v = _mm512_mask_permutexvar_epi32(v, mask[k], c[k], x2);
+                _mm512_storeu_si512(d.add(3 * p + 16 * k).cast(), v);
+            }
+        }
+        p += 16;
     }
 }

@@ -39,6 +39,19 @@ pub(super) fn transpose_2d<T: Copy>(p: &TransposeParams, input: &[T], output: &m
         .zip(output.chunks_exact_mut(matrix))
     {
         // `src` is [cols][rows], `dst` is [rows][cols].
+        #[cfg(target_arch = "x86_64")]
+        if cols == 3 {
+            if let Some((s, d)) = as_words::<T, u8>(src, dst) {
+                if super::avx512::interleave3_bytes(s, d, rows) {
+                    continue;
+                }
+            }
+            if let Some((s, d)) = as_words::<T, u32>(src, dst) {
+                if super::avx512::interleave3_words(s, d, rows) {
+                    continue;
+                }
+            }
+        }
         if interleave_few(src, dst, rows, cols) {
             continue;
         }

@@ -172,6 +172,50 @@ fn x86_byte_transposes_match_naive() {
     }
 }
 
+/// The VBMI interleave of three byte planes (NCHW → NHWC of an RGB int8 image) against the
+/// naive transpose: whole 64-pixel runs, runs with a tail, tails alone.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn x86_interleave3_bytes_matches_naive() {
+    for rows in [0usize, 1, 63, 64, 65, 127, 128, 200, 224 * 224] {
+        if cfg!(miri) && rows > 5000 {
+            continue;
+        }
+        let src: Vec<u8> = (0..3 * rows).map(|i| (i * 29 % 253) as u8).collect();
+        let want = permute(&src, &[1, 3, rows], &[0, 2, 1]);
+        let mut got = std::vec![0u8; 3 * rows];
+        if super::avx512::interleave3_bytes(&src, &mut got, rows) {
+            assert_eq!(got, want, "vbmi {rows}");
+        } else {
+            std::println!("vbmi: skipped (host lacks AVX-512 VBMI)");
+        }
+    }
+    // Wrong lengths: nothing done.
+    let mut out = [0u8; 9];
+    assert!(!super::avx512::interleave3_bytes(&[0u8; 8], &mut out, 3));
+}
+
+/// As [`x86_interleave3_bytes_matches_naive`] for 4-byte elements (f32 images).
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn x86_interleave3_words_matches_naive() {
+    for rows in [0usize, 1, 15, 16, 17, 31, 32, 50, 224 * 224] {
+        if cfg!(miri) && rows > 5000 {
+            continue;
+        }
+        let src: Vec<u32> = (0..3 * rows).map(|i| i as u32 * 2_654_435_761).collect();
+        let want = permute(&src, &[1, 3, rows], &[0, 2, 1]);
+        let mut got = std::vec![0u32; 3 * rows];
+        if super::avx512::interleave3_words(&src, &mut got, rows) {
+            assert_eq!(got, want, "avx512 {rows}");
+        } else {
+            std::println!("avx512: skipped (host lacks AVX-512)");
+        }
+    }
+    let mut out = [0u32; 9];
+    assert!(!super::avx512::interleave3_words(&[0u32; 8], &mut out, 3));
+}
+
 /// As [`x86_byte_transposes_match_naive`] for the 4-byte transposes.
 #[cfg(target_arch = "x86_64")]
 #[test]
