@@ -150,6 +150,24 @@ fn conv_s8(c: &mut Criterion) {
                 b.iter(|| (imp.f)(&p, black_box(&x), &w, Some(&bias), &m, &s, &mut y))
             });
         }
+        // The best variant with `--rounding float` parameters (ReLU6-like clamp): f32 scales
+        // in the multiplier words.
+        let pf = Conv2dS8Params {
+            rounding: Rounding::Float,
+            ..p
+        };
+        let mf: Vec<i32> = (0..g.out_c)
+            .map(|i| (0.0004f32 + i as f32 * 1e-6).to_bits() as i32)
+            .collect();
+        let best = CONV2D_S8_IMPLS
+            .iter()
+            .filter(|i| i.isa.available())
+            .find(|i| (i.f)(&pf, &x, &w, Some(&bias), &mf, &s, &mut y));
+        if let Some(imp) = best {
+            grp.bench_function(format!("conv2d_s8/{}/float_rounding", shape.0), |b| {
+                b.iter(|| (imp.f)(&pf, black_box(&x), &w, Some(&bias), &mf, &s, &mut y))
+            });
+        }
     }
 }
 
