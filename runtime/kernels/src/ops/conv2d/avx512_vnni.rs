@@ -1007,6 +1007,53 @@ unsafe fn tile_block_as<const FLOAT: bool>(
     }
 }
 
+/// `tiles` full tiles of a pointwise layer ([`S8Plan::pointwise`], the in-place path) in one
+/// call: tile `t` reads input pixels `MR·t ..` from `x` (their `cpg` channels of the group) and
+/// writes their outputs `oc .. oc + n` from `out`. One call per tile cost MobileNetV2's shallow
+/// 1×1 layers (16–24 deep) a setup per 6 pixels as long as the products: the dispatch, the
+/// output stage's constants, the tile's pointers with a division.
+///
+/// # Safety
+/// As [`tile_block`] for each tile: `x + (MR·t + r)·in_c` readable for `4·segq` bytes and
+/// `out + (MR·t + r)·out_c` writable for `n` bytes, `t < tiles`, `r < MR`; `1 ≤ nv ≤ 4`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn pointwise_tiles_as<const FLOAT: bool>(
+    ctx: &Ctx,
+    (x, out, tiles): (*const i8, *mut i8, usize),
+    segq: usize,
+    w: *const i32,
+    init: &[__m512i; 4],
+    rq: &[Requant16; 4],
+    (oc, n, nv): (usize, usize, usize),
+    layout: WeightBytes,
+) {
+    let (in_c, out_c) = (ctx.plan.g.in_c, ctx.plan.g.out_c);
+    macro_rules! tiles {
+        ($nv:literal, $unsigned:literal) => {
+            for t in 0..tiles {
+                let rows: [[*const i8; MR]; 1] = [core::array::from_fn(|r| {
+                    x.wrapping_add((MR * t + r) * in_c)
+                })];
+                let outs: [*mut i8; MR] =
+                    core::array::from_fn(|r| out.wrapping_add((MR * t + r) * out_c));
+                let a = (ctx, &rows[..], segq, w, init, rq, &outs, MR, oc, n);
+                // SAFETY: tile `t`'s rows and outputs (caller).
+                unsafe { call_tile::<$nv, $unsigned, false, MR, FLOAT>(a) };
+            }
+        };
+    }
+    match (nv, layout == WeightBytes::Unsigned) {
+        (1, _) => tiles!(1, false),
+        (2, _) => tiles!(2, false),
+        (3, false) => tiles!(3, false),
+        (3, true) => tiles!(3, true),
+        (_, false) => tiles!(4, false),
+        (_, true) => tiles!(4, true),
+    }
+}
+
 /// The GEMM path's tile: [`tile_block_partial`] for a partial tile of a block of 4 vectors
 /// of unsigned weights, else [`tile_block`].
 ///
@@ -1281,6 +1328,45 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
                 // The current im2col strip: tiles from pixel `strip_start` to `strip_end`.
                 let (mut strip_start, mut strip_end) = (0, 0);
                 let mut m0 = 0;
+                if pl.pointwise && !im2col && image.is_none() && segs == 1 {
+                    // The full tiles in one call; the last, partial one below.
+                    let tiles = pixels / MR;
+                    let base = b * g.in_h * g.in_w * g.in_c + grp * cpg;
+                    let run = (
+                        x.wrapping_add(base),
+                        out.wrapping_add(b * pixels * g.out_c + oc),
+                        tiles,
+                    );
+                    // SAFETY: pixels `0 .. MR·tiles ≤ pixels` of image `b` (input pixel `m` for
+                    // output pixel `m`), `cpg = 4·segq` channels of the group from `base`;
+                    // outputs `oc .. oc + n ≤ out_c` of the same pixels; the block as below.
+                    unsafe {
+                        if ctx.float {
+                            pointwise_tiles_as::<true>(
+                                ctx,
+                                run,
+                                segq,
+                                w_block,
+                                &init,
+                                &rq,
+                                (oc, n, nv),
+                                layout,
+                            )
+                        } else {
+                            pointwise_tiles_as::<false>(
+                                ctx,
+                                run,
+                                segq,
+                                w_block,
+                                &init,
+                                &rq,
+                                (oc, n, nv),
+                                layout,
+                            )
+                        }
+                    };
+                    m0 = tiles * MR;
+                }
                 while m0 < pixels {
                     let rows = (pixels - m0).min(MR);
                     let mut out_rows = [core::ptr::null_mut::<i8>(); MR];
