@@ -1030,6 +1030,13 @@ unsafe fn pointwise_tiles_as<const FLOAT: bool>(
     layout: WeightBytes,
 ) {
     let (in_c, out_c) = (ctx.plan.g.in_c, ctx.plan.g.out_c);
+    if layout == WeightBytes::Signed && ctx.plan.g.groups == 1 && in_c <= FLIP_MAX_DEPTH {
+        // SAFETY: forwarded from the caller (one group: the rows are whole input pixels).
+        unsafe {
+            pointwise_tiles_flipped::<FLOAT>(ctx, (x, out, tiles), segq, w, init, rq, oc, n, nv)
+        };
+        return;
+    }
     macro_rules! tiles {
         ($nv:literal, $unsigned:literal) => {
             for t in 0..tiles {
@@ -1051,6 +1058,83 @@ unsafe fn pointwise_tiles_as<const FLOAT: bool>(
         (3, true) => tiles!(3, true),
         (_, false) => tiles!(4, false),
         (_, true) => tiles!(4, true),
+    }
+}
+
+/// Bytes of input [`pointwise_tiles_flipped`] flips at a time: strips of tiles that stay in L1
+/// with their block's weights.
+const FLIP_BYTES: usize = 8 * 1024;
+/// Deepest pointwise layer whose input [`pointwise_tiles_flipped`] flips: MobileNetV2's 16-,
+/// 24- and 32-deep layers gained (0.84–0.94 of their time), its 96- and 144-deep projections
+/// to 24 channels lost (1.02–1.03; `scripts/bench-ab-layers.py`, 5 runs, Zen 4).
+const FLIP_MAX_DEPTH: usize = 64;
+
+/// [`pointwise_tiles_as`] for signed weights of one group: the input is flipped to unsigned
+/// (`x ^ 0x80`) a strip of tiles at a time into a buffer, one `vpxord` per 64 bytes, and the
+/// tiles read it as `FLIPPED`; the per-broadcast flip cost one `vpxord` per depth dword, row
+/// and block (one per `vpdpbusd` with 16 output channels, where a register-only loop of
+/// `vpdpbusd` and `vpxord` pairs runs at 0.86 of the `vpdpbusd` rate on Zen 4).
+///
+/// # Safety
+/// As [`pointwise_tiles_as`], with `groups = 1` (row `m` is input pixel `m`, `in_c = 4·segq`
+/// bytes) and `in_c ≤ FLIP_MAX_DEPTH` (so `MR · in_c ≤ FLIP_BYTES`).
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+#[inline]
+#[allow(clippy::too_many_arguments)]
+unsafe fn pointwise_tiles_flipped<const FLOAT: bool>(
+    ctx: &Ctx,
+    (x, out, tiles): (*const i8, *mut i8, usize),
+    segq: usize,
+    w: *const i32,
+    init: &[__m512i; 4],
+    rq: &[Requant16; 4],
+    oc: usize,
+    n: usize,
+    nv: usize,
+) {
+    let (in_c, out_c) = (ctx.plan.g.in_c, ctx.plan.g.out_c);
+    let strip = (FLIP_BYTES / (MR * in_c).max(1)).max(1);
+    let mut store = Aligned([MaybeUninit::<i8>::uninit(); FLIP_BYTES]);
+    let buf = store.0.as_mut_ptr().cast::<i8>();
+    let flip = _mm512_set1_epi8(i8::MIN);
+    let mut t0 = 0;
+    while t0 < tiles {
+        let st = strip.min(tiles - t0);
+        let (src, len) = (x.wrapping_add(MR * t0 * in_c), st * MR * in_c);
+        let mut i = 0;
+        while i < len {
+            let k = byte_mask64(len - i);
+            // SAFETY: bytes `i .. min(i + 64, len)` of the strip's rows (caller: its pixels'
+            // `in_c` bytes, contiguous) and of the buffer (`len ≤ FLIP_BYTES`); the masks keep
+            // both inside.
+            unsafe {
+                let v = _mm512_maskz_loadu_epi8(k, src.add(i));
+                _mm512_mask_storeu_epi8(buf.add(i), k, _mm512_xor_si512(v, flip));
+            }
+            i += 64;
+        }
+        macro_rules! tiles {
+            ($nv:literal) => {
+                for t in 0..st {
+                    let rows: [[*const i8; MR]; 1] = [core::array::from_fn(|r| {
+                        buf.cast_const().wrapping_add((MR * t + r) * in_c)
+                    })];
+                    let outs: [*mut i8; MR] =
+                        core::array::from_fn(|r| out.wrapping_add((MR * (t0 + t) + r) * out_c));
+                    let a = (ctx, &rows[..], segq, w, init, rq, &outs, MR, oc, n);
+                    // SAFETY: tile `t`'s flipped rows in the buffer, written above; its outputs
+                    // (caller).
+                    unsafe { call_tile::<$nv, false, true, MR, FLOAT>(a) };
+                }
+            };
+        }
+        match nv {
+            1 => tiles!(1),
+            2 => tiles!(2),
+            3 => tiles!(3),
+            _ => tiles!(4),
+        }
+        t0 += st;
     }
 }
 

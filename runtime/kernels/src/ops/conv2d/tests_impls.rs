@@ -494,6 +494,10 @@ fn model_shapes_s8() {
         (24, 24, 64, 16, 3, 1, 1),
         (9, 9, 64, 64, 3, 1, 4),
         (8, 8, 2048, 16, 1, 1, 1),
+        // Shallow pointwise layers over several of the AVX-512 GEMM's flipped-input strips (85
+        // tiles of 16-deep rows, 42 of 32-deep), with a partial last tile.
+        (33, 33, 16, 96, 1, 1, 1),
+        (25, 25, 32, 16, 1, 1, 1),
         // Depthwise: rows of four pixels (3×3, stride 1, wide rows), two chunks of channels
         // (5×5, 300), stride 2, and the 16-channel blocks of two pixels; each also through the
         // weight cache below.
