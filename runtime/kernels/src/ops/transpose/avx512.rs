@@ -230,13 +230,28 @@ pub(super) fn interleave3_bytes(src: &[u8], dst: &mut [u8], rows: usize) -> bool
     let Some(vbmi) = Avx512Vnni::get().and_then(Avx512Vbmi::get) else {
         return false;
     };
+    interleave3_runs(src, dst, rows, 64, |src, dst, whole| {
+        // SAFETY: VBMI proven; pixels `0 .. whole` of each plane and bytes `0 .. 3 · whole`
+        // of `dst` exist (`interleave3_runs` checked the lengths).
+        unsafe { interleave3_bytes_vbmi(vbmi, src, dst, rows, whole) }
+    })
+}
+
+/// The length check and the scalar tail of the two interleaves: `runs(src, dst, whole)`
+/// interleaves pixels `0 .. whole` (a multiple of `lanes`), the rest one pixel at a time.
+/// `false` (nothing written) when the lengths are not `3 · rows`.
+fn interleave3_runs<T: Copy>(
+    src: &[T],
+    dst: &mut [T],
+    rows: usize,
+    lanes: usize,
+    runs: impl FnOnce(&[T], &mut [T], usize),
+) -> bool {
     if src.len() != 3 * rows || dst.len() != 3 * rows {
         return false;
     }
-    let whole = rows - rows % 64;
-    // SAFETY: VBMI proven; pixels `0 .. whole` of each plane and bytes `0 .. 3 · whole` of
-    // `dst` exist (lengths checked above).
-    unsafe { interleave3_bytes_vbmi(vbmi, src, dst, rows, whole) };
+    let whole = rows - rows % lanes;
+    runs(src, dst, whole);
     let (a, rest) = src.split_at(rows);
     let (b, c) = rest.split_at(rows);
     for (p, o) in dst.chunks_exact_mut(3).enumerate().skip(whole) {
@@ -317,21 +332,11 @@ pub(super) fn interleave3_words(src: &[u32], dst: &mut [u32], rows: usize) -> bo
     let Some(tok) = Avx512Vnni::get() else {
         return false;
     };
-    if src.len() != 3 * rows || dst.len() != 3 * rows {
-        return false;
-    }
-    let whole = rows - rows % 16;
-    // SAFETY: AVX-512F proven; pixels `0 .. whole` of each plane and elements `0 .. 3 · whole`
-    // of `dst` exist (lengths checked above).
-    unsafe { interleave3_words_avx512(tok, src, dst, rows, whole) };
-    let (a, rest) = src.split_at(rows);
-    let (b, c) = rest.split_at(rows);
-    for (p, o) in dst.chunks_exact_mut(3).enumerate().skip(whole) {
-        if let (Some(&x), Some(&y), Some(&z)) = (a.get(p), b.get(p), c.get(p)) {
-            o.copy_from_slice(&[x, y, z]);
-        }
-    }
-    true
+    interleave3_runs(src, dst, rows, 16, |src, dst, whole| {
+        // SAFETY: AVX-512F proven; pixels `0 .. whole` of each plane and elements
+        // `0 .. 3 · whole` of `dst` exist (`interleave3_runs` checked the lengths).
+        unsafe { interleave3_words_avx512(tok, src, dst, rows, whole) }
+    })
 }
 
 /// # Safety
