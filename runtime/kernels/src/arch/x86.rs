@@ -663,23 +663,21 @@ pub(crate) fn float_floor_512(b: __m512i, st: &OutputStage) -> __m512i {
     _mm512_max_epi8(b, _mm512_set1_epi8((st.lo + st.off) as i8))
 }
 
-/// [`Rounding::Float`](crate::quant::Rounding::Float)'s output stage on 8 lanes with AVX2:
-/// `rne(clamp(f32(acc) · scale, lo, hi)) + off` (clamping first is exact:
-/// [`OutputStage::float_exact`]); the rounding to nearest even is `vroundps` (immediate mode,
-/// whatever MXCSR says), then an exact truncating conversion.
+/// [`Rounding::Float`](crate::quant::Rounding::Float)'s whole output stage on 8 lanes with AVX2,
+/// in i32 (for the GEMM's rare single-vector path): [`float_round_avx2`], then the lower bound
+/// and the output offset (`rne(clamp(f32(acc) · scale, lo, hi)) + off`; exact with
+/// [`OutputStage::float_exact`]).
 #[target_feature(enable = "avx2,fma")]
 #[inline]
 pub(crate) fn requant_float_avx2(acc: __m256i, scale: __m256, st: &OutputStage) -> __m256i {
-    let y = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), scale);
-    let y = _mm256_max_ps(y, _mm256_set1_ps(st.lo as f32));
-    let y = _mm256_min_ps(y, _mm256_set1_ps(st.hi as f32));
-    let r = _mm256_round_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(y);
-    _mm256_add_epi32(_mm256_cvttps_epi32(r), _mm256_set1_epi32(st.off))
+    let r = _mm256_max_epi32(float_round_avx2(acc, scale, st), _mm256_set1_epi32(st.lo));
+    _mm256_add_epi32(r, _mm256_set1_epi32(st.off))
 }
 
-/// [`float_round_512`] on 8 lanes with AVX2 (the rounding as in [`requant_float_avx2`]): the
-/// first half of the output stage, the output offset and the lower bound left to
-/// [`float_pack_16_avx2`].
+/// [`float_round_512`] on 8 lanes with AVX2: the first half of the output stage, the output
+/// offset and the lower bound left to [`float_pack_16_avx2`] (or [`requant_float_avx2`]). The
+/// rounding to nearest even is `vroundps` (immediate mode, whatever MXCSR says), then an exact
+/// truncating conversion.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
 pub(crate) fn float_round_avx2(acc: __m256i, scale: __m256, st: &OutputStage) -> __m256i {
