@@ -52,11 +52,16 @@ impl<'a> Attrs<'a> {
         Ok(self.get(name, AttributeType::Ints)?.map(|a| a.ints.clone()))
     }
 
-    /// A FLOAT attribute.
+    /// A FLOAT attribute. NaN is refused here, for every op: no ONNX attribute means anything
+    /// by it, and the model file rejects NaN parameters at load.
     pub fn float(&self, name: &str) -> Result<Option<f32>, OnnxError> {
-        Ok(self
+        let v = self
             .get(name, AttributeType::Float)?
-            .map(|a| a.f.unwrap_or(0.0)))
+            .map(|a| a.f.unwrap_or(0.0));
+        if v.is_some_and(f32::is_nan) {
+            return Err(self.err(name, "NaN is not a value this attribute can take"));
+        }
+        Ok(v)
     }
 
     /// A FLOAT attribute, or `default` if absent.
@@ -64,11 +69,15 @@ impl<'a> Attrs<'a> {
         Ok(self.float(name)?.unwrap_or(default))
     }
 
-    /// A FLOATS attribute.
+    /// A FLOATS attribute (NaN refused, as for [`Self::float`]).
     pub fn floats(&self, name: &str) -> Result<Option<Vec<f32>>, OnnxError> {
-        Ok(self
+        let v = self
             .get(name, AttributeType::Floats)?
-            .map(|a| a.floats.clone()))
+            .map(|a| a.floats.clone());
+        if v.as_ref().is_some_and(|v| v.iter().any(|x| x.is_nan())) {
+            return Err(self.err(name, "NaN is not a value this attribute can take"));
+        }
+        Ok(v)
     }
 
     /// A STRING attribute (must be valid UTF-8).

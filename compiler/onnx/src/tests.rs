@@ -429,6 +429,23 @@ fn attrs_typed_access() {
 }
 
 #[test]
+fn attrs_nan_floats_are_errors_naming_the_attribute() {
+    let mut node = test_node();
+    for a in node.attribute.iter_mut() {
+        match a.name.as_deref() {
+            Some("alpha") => a.f = Some(f32::NAN),
+            Some("scales") => a.floats[1] = f32::NAN,
+            _ => {}
+        }
+    }
+    let a = Attrs::new(&node);
+    let e = a.float_or("alpha", 0.01).unwrap_err().to_string();
+    assert!(e.contains("'alpha'") && e.contains("NaN"), "{e}");
+    let e = a.floats("scales").unwrap_err().to_string();
+    assert!(e.contains("'scales'") && e.contains("NaN"), "{e}");
+}
+
+#[test]
 fn attrs_type_mismatch_names_node_op_attr() {
     let node = test_node();
     let a = Attrs::new(&node);

@@ -934,6 +934,9 @@ fn lower(
                         };
                         (f(const_input(1)?, f32::MIN), f(const_input(2)?, f32::MAX))
                     };
+                    if lo.is_nan() || hi.is_nan() {
+                        return Err(bad(format!("bounds [{lo}, {hi}] include NaN")));
+                    }
                     act(ActivationKind::Clip, lo, hi)
                 }
             };
@@ -1679,6 +1682,9 @@ fn lower(
                     .and_then(|t| t.to_f32_vec().first().copied())
                     .unwrap_or(0.0);
                 let a = const_input(3)?.and_then(|t| t.to_i64_vec());
+                if v.is_nan() {
+                    return Err(bad("constant_value is NaN".into()));
+                }
                 (p, v, a)
             };
             let axes: Vec<usize> = match axes {

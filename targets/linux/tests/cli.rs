@@ -6,7 +6,7 @@
 
 use mote_onnx::proto::{
     tensor_shape_proto::{dimension, Dimension},
-    type_proto, AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto,
+    type_proto, AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
     TensorShapeProto, TypeProto, ValueInfoProto,
 };
 use prost::Message;
@@ -1049,6 +1049,111 @@ fn concat_of_mixed_element_types_is_a_compile_error() {
         "{e}"
     );
     assert!(!out.exists());
+}
+
+/// Found by the fuzzer (the clean-clone CI of 2026-11-29, onnx target; the input is
+/// `fuzz/seeds/onnx/regression-leakyrelu-nan-alpha.onnx`): a LeakyRelu whose `alpha` is NaN
+/// compiled into a model the runtime refused at load ("NaN parameter"). Now NaN float
+/// attributes are a compile error naming node and attribute, and so are the NaN constants that
+/// reach the same parameters (Clip's bounds, Pad's value).
+#[test]
+fn nan_parameters_are_compile_errors() {
+    let d = scratch("nan_parameters");
+    let out = d.join("m.mote");
+    let compile_err = |name: &str, bytes: Vec<u8>| {
+        let f = d.join(name);
+        assert!(std::fs::write(&f, bytes).is_ok());
+        let e = fails(&["compile", &p(&f), "-o", &p(&out)], 3);
+        assert!(!out.exists(), "{name}");
+        e
+    };
+    let nan_alpha = AttributeProto {
+        name: Some("alpha".into()),
+        r#type: Some(1),
+        f: Some(f32::NAN),
+        ..Default::default()
+    };
+    let e = compile_err(
+        "leaky.onnx",
+        onnx(
+            vec![node(
+                "LeakyRelu",
+                "the_leaky",
+                &["x"],
+                &["y"],
+                vec![nan_alpha],
+            )],
+            vec![vi("x", &[1, 4])],
+            vec![vi("y", &[1, 4])],
+        ),
+    );
+    assert!(
+        e.contains("the_leaky") && e.contains("'alpha'") && e.contains("NaN"),
+        "{e}"
+    );
+    let constant = |name: &str, v: f32| {
+        let value = AttributeProto {
+            name: Some("value".into()),
+            r#type: Some(4),
+            t: Some(TensorProto {
+                data_type: Some(1),
+                float_data: vec![v],
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        node("Constant", name, &[], &[name], vec![value])
+    };
+    let e = compile_err(
+        "clip.onnx",
+        onnx(
+            vec![
+                constant("lo", f32::NAN),
+                node("Clip", "the_clip", &["x", "lo"], &["y"], vec![]),
+            ],
+            vec![vi("x", &[1, 4])],
+            vec![vi("y", &[1, 4])],
+        ),
+    );
+    assert!(e.contains("the_clip") && e.contains("NaN"), "{e}");
+    let pads = AttributeProto {
+        name: Some("value".into()),
+        r#type: Some(4),
+        t: Some(TensorProto {
+            dims: vec![4],
+            data_type: Some(7),
+            int64_data: vec![0, 1, 0, 1],
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let e = compile_err(
+        "pad.onnx",
+        onnx(
+            vec![
+                node("Constant", "pads", &[], &["pads"], vec![pads]),
+                constant("v", f32::NAN),
+                node("Pad", "the_pad", &["x", "pads", "v"], &["y"], vec![]),
+            ],
+            vec![vi("x", &[1, 4])],
+            vec![vi("y", &[1, 6])],
+        ),
+    );
+    assert!(e.contains("the_pad") && e.contains("NaN"), "{e}");
+    // The fuzzer's own input (its third dimension is symbolic; the fuzz target sets it to 1).
+    let f = repo().join("fuzz/seeds/onnx/regression-leakyrelu-nan-alpha.onnx");
+    let e = fails(
+        &[
+            "compile",
+            &p(&f),
+            "-o",
+            &p(&out),
+            "--input-shape",
+            "x=3,4,1",
+        ],
+        3,
+    );
+    assert!(e.contains("LeakyRelu") && e.contains("NaN"), "{e}");
 }
 
 /// Found by the fuzzer (`scripts/fuzz.sh`, onnx target): a MaxPool without `kernel_shape`
