@@ -988,6 +988,9 @@ fn lower(
             }
             let groups = attrs.int_or("group", 1)?.max(1) as usize;
             let k = [ws[2], ws[3]];
+            if k.contains(&0) {
+                return Err(bad(format!("empty kernel: weights of shape {ws:?}")));
+            }
             if let Some(ks) = attrs.ints("kernel_shape")? {
                 if ks.len() != 2 || ks[0] as usize != k[0] || ks[1] as usize != k[1] {
                     return Err(bad(format!(
@@ -1048,6 +1051,9 @@ fn lower(
                 return Err(bad(format!("weights {ws:?} do not fit input {xs:?}")));
             }
             let k = [ws[2], ws[3]];
+            if k.contains(&0) {
+                return Err(bad(format!("empty kernel: weights of shape {ws:?}")));
+            }
             let s = pair(attrs.ints("strides")?, 1, "strides").map_err(unsup)?;
             let d = pair(attrs.ints("dilations")?, 1, "dilations").map_err(unsup)?;
             let op_pad = attrs.ints("output_padding")?.unwrap_or_else(|| vec![0, 0]);

@@ -1156,6 +1156,42 @@ fn nan_parameters_are_compile_errors() {
     assert!(e.contains("LeakyRelu") && e.contains("NaN"), "{e}");
 }
 
+/// Found by the fuzzer (`scripts/fuzz.sh`, onnx target; the input is
+/// `fuzz/seeds/onnx/regression-conv-empty-kernel.onnx`): a Conv whose weights (a graph input)
+/// have a zero-sized kernel, [1, 1, 0, 3], compiled into a model the runtime refused at load
+/// ("empty kernel"). Now a compile error naming the node and the weights' shape; the same for
+/// ConvTranspose.
+#[test]
+fn convolutions_with_an_empty_kernel_are_compile_errors() {
+    let d = scratch("conv_empty_kernel");
+    let out = d.join("m.mote");
+    let f = repo().join("fuzz/seeds/onnx/regression-conv-empty-kernel.onnx");
+    let e = fails(&["compile", &p(&f), "-o", &p(&out)], 3);
+    assert!(
+        e.contains("Conv") && e.contains("empty kernel: weights of shape [1, 1, 0, 3]"),
+        "{e}"
+    );
+    let f = d.join("convtranspose.onnx");
+    let bytes = onnx(
+        vec![node(
+            "ConvTranspose",
+            "the_deconv",
+            &["x", "w"],
+            &["y"],
+            vec![],
+        )],
+        vec![vi("x", &[1, 2, 4, 4]), vi("w", &[2, 1, 3, 0])],
+        vec![vi("y", &[1, 1, 6, 3])],
+    );
+    assert!(std::fs::write(&f, bytes).is_ok());
+    let e = fails(&["compile", &p(&f), "-o", &p(&out)], 3);
+    assert!(
+        e.contains("the_deconv") && e.contains("empty kernel"),
+        "{e}"
+    );
+    assert!(!out.exists());
+}
+
 /// Found by the fuzzer (`scripts/fuzz.sh`, onnx target): a MaxPool without `kernel_shape`
 /// made the importer subtract 1 from a zero kernel (a panic, reported as an internal error).
 /// Now a one-line error naming the node, as are kernels and strides past 65536.
