@@ -1013,9 +1013,14 @@ unsafe fn tile_block_as<const FLOAT: bool>(
 /// 1×1 layers (16–24 deep) a setup per 6 pixels as long as the products: the dispatch, the
 /// output stage's constants, the tile's pointers with a division.
 ///
+/// A strided 1×1 layer ([`strided_pointwise`]) takes the same tiles over its output pixels,
+/// the flipped strips gathering the pixels the stride picks ([`pointwise_tiles_flipped`]).
+///
 /// # Safety
 /// As [`tile_block`] for each tile: `x + (MR·t + r)·in_c` readable for `4·segq` bytes and
-/// `out + (MR·t + r)·out_c` writable for `n` bytes, `t < tiles`, `r < MR`; `1 ≤ nv ≤ 4`.
+/// `out + (MR·t + r)·out_c` writable for `n` bytes, `t < tiles`, `r < MR`; `1 ≤ nv ≤ 4`. For a
+/// layer that is not [`S8Plan::pointwise`], [`strided_pointwise`] holds, `layout` is
+/// [`WeightBytes::Signed`] and `x` is the image's first pixel.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
 #[inline(never)]
 #[allow(clippy::too_many_arguments)]
@@ -1075,9 +1080,16 @@ const FLIP_MAX_DEPTH: usize = 64;
 /// and block (one per `vpdpbusd` with 16 output channels, where a register-only loop of
 /// `vpdpbusd` and `vpxord` pairs runs at 0.86 of the `vpdpbusd` rate on Zen 4).
 ///
+/// A strided 1×1 layer ([`strided_pointwise`]) gathers its rows into the strips pixel by
+/// pixel: output pixel `(oh, ow)` reads input pixel `(oh · stride_h, ow · stride_w)`, one
+/// masked load and store of its `in_c ≤ 64` bytes. Copying the whole image instead (the
+/// per-tap path's padded image, every skipped row and column included) cost ResNet-8's two
+/// stride-2 1×1 layers more than their products.
+///
 /// # Safety
-/// As [`pointwise_tiles_as`], with `groups = 1` (row `m` is input pixel `m`, `in_c = 4·segq`
-/// bytes) and `in_c ≤ FLIP_MAX_DEPTH` (so `MR · in_c ≤ FLIP_BYTES`).
+/// As [`pointwise_tiles_as`], with `groups = 1` (row `m` is input pixel `m`, or the pixel the
+/// stride picks; `in_c = 4·segq` bytes) and `in_c ≤ FLIP_MAX_DEPTH` (so `MR · in_c ≤
+/// FLIP_BYTES`).
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
 #[inline]
 #[allow(clippy::too_many_arguments)]
@@ -1092,17 +1104,38 @@ unsafe fn pointwise_tiles_flipped<const FLOAT: bool>(
     n: usize,
     nv: usize,
 ) {
-    let (in_c, out_c) = (ctx.plan.g.in_c, ctx.plan.g.out_c);
+    let g = &ctx.plan.g;
+    let (in_c, out_c) = (g.in_c, g.out_c);
     let strip = (FLIP_BYTES / (MR * in_c).max(1)).max(1);
     let mut store = Aligned([MaybeUninit::<i8>::uninit(); FLIP_BYTES]);
     let buf = store.0.as_mut_ptr().cast::<i8>();
     let flip = _mm512_set1_epi8(i8::MIN);
+    let strided = !ctx.plan.pointwise;
+    // The strided gather's next output pixel, `(oh, ow)`.
+    let (mut oh, mut ow) = (0, 0);
     let mut t0 = 0;
     while t0 < tiles {
         let st = strip.min(tiles - t0);
         let (src, len) = (x.wrapping_add(MR * t0 * in_c), st * MR * in_c);
+        if strided {
+            let k = byte_mask64(in_c);
+            for i in 0..st * MR {
+                let at = (oh * g.stride_h * g.in_w + ow * g.stride_w) * in_c;
+                // SAFETY: input pixel `(oh · stride_h, ow · stride_w)` of the image, inside it
+                // for every output pixel (`strided_pointwise`), its `in_c ≤ 64` bytes; row `i`
+                // of the strip in the buffer (`len ≤ FLIP_BYTES`); the mask keeps both inside.
+                unsafe {
+                    let v = _mm512_maskz_loadu_epi8(k, x.add(at));
+                    _mm512_mask_storeu_epi8(buf.add(i * in_c), k, _mm512_xor_si512(v, flip));
+                }
+                ow += 1;
+                if ow == g.out_w {
+                    (oh, ow) = (oh + 1, 0);
+                }
+            }
+        }
         let mut i = 0;
-        while i < len {
+        while i < len && !strided {
             let k = byte_mask64(len - i);
             // SAFETY: bytes `i .. min(i + 64, len)` of the strip's rows (caller: its pixels'
             // `in_c` bytes, contiguous) and of the buffer (`len ≤ FLIP_BYTES`); the masks keep
@@ -1314,16 +1347,23 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
     let pixels = g.out_h * g.out_w;
     let x = ctx.input.as_ptr();
     let out = output.as_mut_ptr();
-    // The windows as offsets from their corners in one image ([`tap_image`]): the input itself
-    // when no window reaches the padding and the group is the whole pixel, else a padded copy
-    // of the group's channels.
-    let image = tap_image(pl);
     // A copy also flips the input for blocks of signed weights (no `xor` per broadcast), so the
     // input is read in place only when every block has unsigned weights.
-    let mut all_unsigned = true;
+    let (mut all_unsigned, mut all_signed) = (true, true);
     for_each_block(pl, |_, _, _, nv, _| {
-        all_unsigned &= WeightBytes::for_gemm_block(pl, nv) == WeightBytes::Unsigned;
+        let unsigned = WeightBytes::for_gemm_block(pl, nv) == WeightBytes::Unsigned;
+        all_unsigned &= unsigned;
+        all_signed &= !unsigned;
     });
+    let strided_pointwise = strided_pointwise(pl) && all_signed;
+    // The windows as offsets from their corners in one image ([`tap_image`]): the input itself
+    // when no window reaches the padding and the group is the whole pixel, else a padded copy
+    // of the group's channels. A strided 1×1 layer gathers its pixels instead.
+    let image = if strided_pointwise {
+        None
+    } else {
+        tap_image(pl)
+    };
     let in_place = image.is_some_and(|(ph, pw)| {
         all_unsigned
             && g.groups == 1
@@ -1412,7 +1452,7 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
                 // The current im2col strip: tiles from pixel `strip_start` to `strip_end`.
                 let (mut strip_start, mut strip_end) = (0, 0);
                 let mut m0 = 0;
-                if pl.pointwise && !im2col && image.is_none() && segs == 1 {
+                if (pl.pointwise || strided_pointwise) && !im2col && image.is_none() && segs == 1 {
                     // The full tiles in one call; the last, partial one below.
                     let tiles = pixels / MR;
                     let base = b * g.in_h * g.in_w * g.in_c + grp * cpg;
@@ -1422,8 +1462,11 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
                         tiles,
                     );
                     // SAFETY: pixels `0 .. MR·tiles ≤ pixels` of image `b` (input pixel `m` for
-                    // output pixel `m`), `cpg = 4·segq` channels of the group from `base`;
-                    // outputs `oc .. oc + n ≤ out_c` of the same pixels; the block as below.
+                    // output pixel `m`, or for a strided layer the pixel its stride picks, in
+                    // the image by `strided_pointwise`), `cpg = 4·segq` channels of the group
+                    // from `base`; outputs `oc .. oc + n ≤ out_c` of the same pixels; the block
+                    // as below; a strided layer's blocks all have signed weights, one group and
+                    // `in_c ≤ FLIP_MAX_DEPTH`, so `pointwise_tiles_as` gathers them.
                     unsafe {
                         if ctx.float {
                             pointwise_tiles_as::<true>(
@@ -1546,6 +1589,29 @@ unsafe fn gemm(_t: Avx512Vnni, ctx: &Ctx, cache: Option<&[i32]>, output: &mut [i
             nb += n;
         }
     }
+}
+
+/// Whether a 1×1 layer with strides (or another geometry [`S8Plan::pointwise`] leaves out)
+/// can run as a pointwise layer over gathered pixels ([`pointwise_tiles_flipped`]): one group
+/// of whole dwords at most [`FLIP_MAX_DEPTH`] deep, no leading padding, and every output
+/// pixel's input pixel `(oh · stride_h, ow · stride_w)` inside the input. The blocks must also
+/// all have signed weights (the caller's check).
+fn strided_pointwise(plan: &S8Plan) -> bool {
+    let g = &plan.g;
+    let inside = |out: usize, stride: usize, input: usize| {
+        out.checked_sub(1)
+            .and_then(|o| o.checked_mul(stride))
+            .is_some_and(|last| last < input)
+    };
+    plan.kind == S8Kind::Gemm
+        && !plan.pointwise
+        && plan.taps == 1
+        && g.groups == 1
+        && plan.cpg.is_multiple_of(4)
+        && g.in_c <= FLIP_MAX_DEPTH
+        && (g.pad_top, g.pad_left) == (0, 0)
+        && inside(g.out_h, g.stride_h, g.in_h)
+        && inside(g.out_w, g.stride_w, g.in_w)
 }
 
 /// Bytes of the per-tap path's padded image (one group of one input image): ResNet-8's and

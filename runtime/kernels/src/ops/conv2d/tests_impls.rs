@@ -498,6 +498,14 @@ fn model_shapes_s8() {
         // tiles of 16-deep rows, 42 of 32-deep), with a partial last tile.
         (33, 33, 16, 96, 1, 1, 1),
         (25, 25, 32, 16, 1, 1, 1),
+        // Strided 1×1 layers (ResNet-8's shortcuts and others): the AVX-512 GEMM's gathered
+        // strips, with a partial last tile (49, 256 and 1024 pixels: several strips), a
+        // stride of 3 and an input whose last row and column no output reads.
+        (13, 13, 20, 24, 1, 2, 1),
+        (32, 32, 16, 32, 1, 2, 1),
+        (16, 16, 32, 64, 1, 2, 1),
+        (64, 64, 16, 16, 1, 2, 1),
+        (14, 14, 64, 16, 1, 3, 1),
         // Depthwise: rows of four pixels (3×3, stride 1, wide rows), two chunks of channels
         // (5×5, 300), stride 2, and the 16-channel blocks of two pixels; each also through the
         // weight cache below.
