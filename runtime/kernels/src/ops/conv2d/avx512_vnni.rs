@@ -1702,15 +1702,27 @@ unsafe fn gemm_window(ctx: &Ctx, wq: usize, output: &mut [i8]) {
         // SAFETY: channels `nb .. nb + n ≤ out_c`, `nv = ⌈n/16⌉`.
         let (mut init, mut rq) = unsafe { signed_block_consts(ctx, nb, n, nv, &sums) };
         // Eight channels in all (VWW's first layer; a last block of 8 channels of a wider layer
-        // is neither): with VBMI, 16 pixels per vector ([`window_lanes_row`]); else two pixels
+        // is neither): with VBMI, 16 pixels per vector ([`window_lanes_row`]), as sixteen (with
+        // the float output stage, below); else two pixels
         // per vector, the packed weights, initial accumulators and requantization constants
         // repeated in lanes 8–15 ([`window_pairs_row`]).
+        // Eight or sixteen channels in all, as [`window_lanes_row`] says.
         let lanes = Avx512Vnni::get().and_then(Avx512Vbmi::get).filter(|_| {
-            (ctx.simple || ctx.float) && g.out_c == 8 && lanes_fit(pl, wq) && lanes_enabled()
+            (ctx.simple || ctx.float)
+                && (g.out_c == 8 || g.out_c == 16)
+                && lanes_fit(pl, wq)
+                && lanes_enabled()
         });
-        let lane_consts = lanes.map(|_| {
+        let lane_consts = lanes.filter(|_| g.out_c == 8).map(|_| {
             // SAFETY: 8 channels, `kp/4` dwords each in `padded`.
-            unsafe { LaneConsts::new(ctx, padded, kp, wq, &init[0]) }
+            unsafe { LaneConsts::<8>::new(ctx, padded, kp, wq, &init[0]) }
+        });
+        // Sixteen channels only with the float output stage: ResNet-8's first layer 0.78 of its
+        // time with it, 1.08 with double rounding (`scripts/bench-ab-layers.py`, Zen 4), whose
+        // sixteen per-channel rescalings per 16 pixels are slower here than in the tiles.
+        let lane_consts16 = lanes.filter(|_| g.out_c == 16 && ctx.float).map(|_| {
+            // SAFETY: 16 channels, `kp/4` dwords each in `padded`.
+            unsafe { LaneConsts::<16>::new(ctx, padded, kp, wq, &init[0]) }
         });
         let pairs = ctx.simple && g.out_c == 8 && lanes.is_none();
         if pairs {
@@ -1752,10 +1764,23 @@ unsafe fn gemm_window(ctx: &Ctx, wq: usize, output: &mut [i8]) {
                     // (The float output stage in an instance of its own: as a runtime branch
                     // it made the double-rounding row 4 % slower.)
                     unsafe {
+                        let o = out.add(out_row);
                         if ctx.float {
-                            window_lanes_row::<true>(v, ctx, rows, row_offs, lc, out.add(out_row))
+                            window_lanes_row::<true, 8>(v, ctx, rows, row_offs, lc, o)
                         } else {
-                            window_lanes_row::<false>(v, ctx, rows, row_offs, lc, out.add(out_row))
+                            window_lanes_row::<false, 8>(v, ctx, rows, row_offs, lc, o)
+                        }
+                    };
+                    continue;
+                }
+                if let (Some(v), Some(lc)) = (lanes, &lane_consts16) {
+                    // SAFETY: as above, 16 bytes per pixel.
+                    unsafe {
+                        let o = out.add(out_row);
+                        if ctx.float {
+                            window_lanes_row::<true, 16>(v, ctx, rows, row_offs, lc, o)
+                        } else {
+                            window_lanes_row::<false, 16>(v, ctx, rows, row_offs, lc, o)
                         }
                     };
                     continue;
@@ -1842,31 +1867,32 @@ fn lanes_enabled() -> bool {
 /// The constants of [`window_lanes_row`]: per depth dword (kernel row `kh`, dword `q`) the
 /// `vpermb` index gathering that dword of 16 windows, and per output channel its weight dword,
 /// initial accumulator and requantization constants (the same on every lane).
-struct LaneConsts {
+struct LaneConsts<const C: usize> {
     /// `[kh · wq + q]`: byte `4p + j` of pixel `p` reads window byte `p·step + 4q + j`.
     idx: [__m512i; WINDOW_MAX_DEPTH / 4],
     /// `[kh · wq + q][oc]`: kernel row `kh`'s bytes `4q .. 4q + 4` of channel `oc`, zero past
     /// the row.
-    w: [[i32; 8]; WINDOW_MAX_DEPTH / 4],
+    w: [[i32; C]; WINDOW_MAX_DEPTH / 4],
     dwords: usize,
     wq: usize,
-    init: [__m512i; 8],
-    rq: [Requant16; 8],
+    init: [__m512i; C],
+    rq: [Requant16; C],
     /// [`Ctx::float`]: channel `oc`'s scale on every lane.
-    scale: [__m512; 8],
+    scale: [__m512; C],
 }
 
-impl LaneConsts {
+impl<const C: usize> LaneConsts<C> {
     /// # Safety
-    /// AVX-512 VNNI available; `ctx.simple` or `ctx.float`; `padded` holds 8 channels' `kp = kernel_h · 4·wq`
-    /// zero-padded bytes; `init` the block's initial accumulators (channel `oc` in lane `oc`).
+    /// AVX-512 VNNI available; `ctx.simple` or `ctx.float`; `C ≤ 16`; `padded` holds `C`
+    /// channels' `kp = kernel_h · 4·wq` zero-padded bytes; `init` the block's initial
+    /// accumulators (channel `oc` in lane `oc`).
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
     unsafe fn new(ctx: &Ctx, padded: &[i8], kp: usize, wq: usize, init: &__m512i) -> Self {
         let g = &ctx.plan.g;
         let step = g.stride_w * g.in_c;
         let dwords = (kp / 4).min(WINDOW_MAX_DEPTH / 4);
         let mut idx = [_mm512_setzero_si512(); WINDOW_MAX_DEPTH / 4];
-        let mut w = [[0i32; 8]; WINDOW_MAX_DEPTH / 4];
+        let mut w = [[0i32; C]; WINDOW_MAX_DEPTH / 4];
         for (d, (iv, wd)) in idx.iter_mut().zip(w.iter_mut()).enumerate().take(dwords) {
             let q = d % wq.max(1);
             let mut bytes = [0u8; 64];
@@ -1930,24 +1956,48 @@ const LANES_ORDER: [[u8; 64]; 2] = {
     t
 };
 
-/// One output row of [`gemm_window`] with 8 channels, 16 pixels per vector and one vector per
-/// channel: each depth dword of 16 windows is gathered by one `vpermt2b` from two loads of the
+/// The `vpermt2b` indices of [`window_lanes_row`]'s output with 16 channels: byte `16p + oc`
+/// of output vector `j` (pixels `4j ..`), `oc mod 8` from the pair of packed vectors holding
+/// channels `oc − oc mod 8 ..` (laid out as the two of [`LANES_ORDER`]); a blend with
+/// [`LANES16_HIGH`] takes channels 8–15 from the second pair.
+const LANES16_ORDER: [[u8; 64]; 4] = {
+    let mut t = [[0u8; 64]; 4];
+    let mut j = 0;
+    while j < 4 {
+        let mut o = 0;
+        while o < 64 {
+            let (p, oc) = (o / 16, o % 8);
+            t[j][o] = (64 * (oc / 4) + 16 * j + 4 * (oc % 4) + p) as u8;
+            o += 1;
+        }
+        j += 1;
+    }
+    t
+};
+
+/// The bytes of channels 8–15 in an output vector of 4 pixels × 16 channels.
+const LANES16_HIGH: u64 = 0xff00_ff00_ff00_ff00;
+
+/// One output row of [`gemm_window`] with `C` = 8 or 16 channels, 16 pixels per vector and one
+/// vector per channel: each depth dword of 16 windows is gathered by one `vpermt2b` from two loads of the
 /// row buffer and multiplied with the channel's weight dword broadcast, 8 `vpdpbusd` per
 /// gather. The pixel pairs of [`window_pairs_row`] broadcast two windows' dwords per
 /// `vpdpbusd` from scalar loads (VWW's first layer 46.6 G MAC/s, 14 % of its int8 time). The
 /// 8 requantized vectors are narrowed by two rounds of saturating packs (the folded form's
-/// clamp) and put in pixel order by two `vpermt2b`: 128 output bytes, two stores.
+/// clamp) and put in pixel order by two `vpermt2b`: 128 output bytes, two stores. With 16
+/// channels (ResNet-8's first layer), four packed vectors, put in order by two `vpermt2b` and a
+/// blend per 64 output bytes: four stores.
 ///
 /// # Safety
 /// As [`window_pairs_row`], with `c` built for this call; row buffers of `row_len` bytes at
 /// `offs` in `rows`, pixel `ow`'s window at `ow · stride_w · in_c`.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi,avx2,fma")]
-unsafe fn window_lanes_row<const FLOAT: bool>(
+unsafe fn window_lanes_row<const FLOAT: bool, const C: usize>(
     _v: Avx512Vbmi,
     ctx: &Ctx,
     rows: &[i8],
     offs: &[usize],
-    c: &LaneConsts,
+    c: &LaneConsts<C>,
     out: *mut i8,
 ) {
     let g = &ctx.plan.g;
@@ -1992,8 +2042,8 @@ unsafe fn window_lanes_row<const FLOAT: bool>(
         // Indexed, not three zipped iterators: with those this function spilled its constants
         // to the stack once the crate became one code-generation unit (VWW's first layer
         // 0.0062 → 0.0059 ms with the index loop, `scripts/bench-ab-layers.py`).
-        let mut v = [_mm512_setzero_si512(); 8];
-        for j in 0..8 {
+        let mut v = [_mm512_setzero_si512(); C];
+        for j in 0..C {
             if FLOAT {
                 v[j] = float_round_512(acc[j], c.scale[j], &ctx.st);
                 continue;
@@ -2005,6 +2055,43 @@ unsafe fn window_lanes_row<const FLOAT: bool>(
                 r = _mm512_add_epi32(r, _mm512_set1_epi32(ctx.st.off));
             }
             v[j] = r;
+        }
+        let n = (g.out_w - ow0).min(16);
+        if C == 16 {
+            // Channels 4k .. 4k + 4 of the 16 pixels in `q[k]`, as `LANES_ORDER` lays out 8.
+            let mut q = [_mm512_setzero_si512(); 4];
+            for (qk, four) in q.iter_mut().zip(v.chunks_exact(4)) {
+                let &[a, b, d, e] = four else { continue };
+                *qk = if FLOAT {
+                    let st = &ctx.st;
+                    float_floor_512(
+                        _mm512_packs_epi16(float_offset_512(a, b, st), float_offset_512(d, e, st)),
+                        st,
+                    )
+                } else {
+                    _mm512_packs_epi16(_mm512_packs_epi32(a, b), _mm512_packs_epi32(d, e))
+                };
+            }
+            for (j, order) in LANES16_ORDER.iter().enumerate() {
+                if n <= 4 * j {
+                    break;
+                }
+                // SAFETY: 64 bytes.
+                let order = unsafe { _mm512_loadu_si512(order.as_ptr().cast()) };
+                let lo = _mm512_permutex2var_epi8(q[0], order, q[1]);
+                let hi = _mm512_permutex2var_epi8(q[2], order, q[3]);
+                // SAFETY: pixels `ow0 + 4j .. ow0 + min(n, 4j + 4)` of the row: their 16 bytes
+                // each inside the row's `out_w · 16` (caller); the mask writes only those.
+                unsafe {
+                    _mm512_mask_storeu_epi8(
+                        out.add(16 * (ow0 + 4 * j)),
+                        byte_mask64(16 * (n - 4 * j).min(4)),
+                        _mm512_mask_blend_epi8(LANES16_HIGH, lo, hi),
+                    );
+                }
+            }
+            ow0 += 16;
+            continue;
         }
         let (p0, p1) = if FLOAT {
             let st = &ctx.st;
@@ -2036,7 +2123,6 @@ unsafe fn window_lanes_row<const FLOAT: bool>(
                 ),
             )
         };
-        let n = (g.out_w - ow0).min(16);
         // SAFETY: pixels `ow0 .. ow0 + n` of the row: `8n` bytes at `8·ow0` inside the row's
         // `out_w · 8` (caller); the masked stores write only those.
         unsafe {

@@ -486,6 +486,11 @@ fn model_shapes_s8() {
         // pixels (or pixel pairs), an odd and an even output width.
         (33, 33, 3, 8, 3, 2, 1),
         (32, 32, 3, 8, 3, 2, 1),
+        // Sixteen (ResNet-8's first layer): the same rows, four output vectors per 16 pixels;
+        // a row of 5 pixels (one partial output vector after a full one).
+        (32, 32, 3, 16, 3, 1, 1),
+        (33, 33, 3, 16, 3, 2, 1),
+        (9, 5, 3, 16, 3, 1, 1),
         // 72 channels: blocks of 64 and 8, the last not two pixels of one vector.
         (17, 17, 3, 72, 3, 2, 1),
         // Rows too wide for the AVX-512 window path's row buffer: the im2col path takes them.
