@@ -1761,28 +1761,12 @@ unsafe fn gemm_window(ctx: &Ctx, wq: usize, output: &mut [i8]) {
                 let out_row = ((b * g.out_h + oh) * g.out_w) * g.out_c + nb;
                 if let (Some(v), Some(lc)) = (lanes, &lane_consts) {
                     // SAFETY: the row buffers as below; the row's outputs are 8 bytes per pixel.
-                    // (The float output stage in an instance of its own: as a runtime branch
-                    // it made the double-rounding row 4 % slower.)
-                    unsafe {
-                        let o = out.add(out_row);
-                        if ctx.float {
-                            window_lanes_row::<true, 8>(v, ctx, rows, row_offs, lc, o)
-                        } else {
-                            window_lanes_row::<false, 8>(v, ctx, rows, row_offs, lc, o)
-                        }
-                    };
+                    unsafe { lanes_row(v, ctx, rows, row_offs, lc, out.add(out_row)) };
                     continue;
                 }
                 if let (Some(v), Some(lc)) = (lanes, &lane_consts16) {
                     // SAFETY: as above, 16 bytes per pixel.
-                    unsafe {
-                        let o = out.add(out_row);
-                        if ctx.float {
-                            window_lanes_row::<true, 16>(v, ctx, rows, row_offs, lc, o)
-                        } else {
-                            window_lanes_row::<false, 16>(v, ctx, rows, row_offs, lc, o)
-                        }
-                    };
+                    unsafe { lanes_row(v, ctx, rows, row_offs, lc, out.add(out_row)) };
                     continue;
                 }
                 if pairs {
@@ -1933,6 +1917,31 @@ impl<const C: usize> LaneConsts<C> {
                     ctx.mults.get(oc).copied().unwrap_or(0) as u32
                 ))
             }),
+        }
+    }
+}
+
+/// [`window_lanes_row`] with the output stage chosen per call: each stage is an instance of its
+/// own (as a run-time branch inside the row it made the double-rounding row 4 % slower).
+///
+/// # Safety
+/// As [`window_lanes_row`].
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi,avx2,fma")]
+#[inline]
+unsafe fn lanes_row<const C: usize>(
+    v: Avx512Vbmi,
+    ctx: &Ctx,
+    rows: &[i8],
+    offs: &[usize],
+    c: &LaneConsts<C>,
+    out: *mut i8,
+) {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        if ctx.float {
+            window_lanes_row::<true, C>(v, ctx, rows, offs, c, out)
+        } else {
+            window_lanes_row::<false, C>(v, ctx, rows, offs, c, out)
         }
     }
 }
