@@ -1702,11 +1702,10 @@ unsafe fn gemm_window(ctx: &Ctx, wq: usize, output: &mut [i8]) {
         // SAFETY: channels `nb .. nb + n ≤ out_c`, `nv = ⌈n/16⌉`.
         let (mut init, mut rq) = unsafe { signed_block_consts(ctx, nb, n, nv, &sums) };
         // Eight channels in all (VWW's first layer; a last block of 8 channels of a wider layer
-        // is neither): with VBMI, 16 pixels per vector ([`window_lanes_row`]), as sixteen (with
-        // the float output stage, below); else two pixels
+        // is neither): with VBMI, 16 pixels per vector ([`window_lanes_row`]); else two pixels
         // per vector, the packed weights, initial accumulators and requantization constants
-        // repeated in lanes 8–15 ([`window_pairs_row`]).
-        // Eight or sixteen channels in all, as [`window_lanes_row`] says.
+        // repeated in lanes 8–15 ([`window_pairs_row`]). Sixteen channels in all (ResNet-8's
+        // first layer): the 16-pixel rows with the float output stage (below), else the tiles.
         let lanes = Avx512Vnni::get().and_then(Avx512Vbmi::get).filter(|_| {
             (ctx.simple || ctx.float)
                 && (g.out_c == 8 || g.out_c == 16)
