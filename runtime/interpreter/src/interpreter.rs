@@ -9,6 +9,7 @@
 
 use crate::model::Model;
 use crate::prepare::{prepare_validated, Kernel, PreparedOp, PreparedSlot};
+use crate::workers::{convolve, Workers};
 use crate::Error;
 use mote_format::{DType, Storage, TensorInfo};
 use mote_kernels::ops;
@@ -45,6 +46,14 @@ pub struct Interpreter<'m, 'a> {
     cache: &'a [i32],
     /// Every op's kernel parameters, prepared once (empty: prepared before each run).
     prepared: &'a [PreparedSlot<'m>],
+    /// Threads lent for the convolutions (`None`: every op on the caller's thread).
+    workers: Option<&'a dyn Workers>,
+}
+
+impl core::fmt::Debug for dyn Workers + '_ {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Workers({} threads)", self.threads())
+    }
 }
 
 fn invalid(index: usize, reason: &'static str) -> Error {
@@ -147,6 +156,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             arena,
             cache: &[],
             prepared: &[],
+            workers: None,
         })
     }
 
@@ -250,6 +260,15 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         Ok(it)
     }
 
+    /// Lends `workers` the convolutions: each one with work enough is cut into bands of output
+    /// rows that `workers` runs (see [`Workers`]). Outputs are the same bit for bit in int8;
+    /// in f32 a band may take another kernel than the whole layer would (its geometry differs),
+    /// which changes rounding only.
+    pub fn with_workers(mut self, workers: &'a dyn Workers) -> Self {
+        self.workers = Some(workers);
+        self
+    }
+
     /// The model.
     pub fn model(&self) -> &'m Model<'m> {
         self.model
@@ -348,7 +367,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         let file = *self.model.file();
         for i in range.start..range.end.min(file.op_count()) {
             let op = self.op(&file, i)?;
-            run_op(&file, &op, i, self.arena, self.op_cache(i))?;
+            run_op(&file, &op, i, self.arena, self.op_cache(i), self.workers)?;
         }
         Ok(())
     }
@@ -413,12 +432,23 @@ impl<'m, 'a> Interpreter<'m, 'a> {
 
     /// Runs every op, reporting each op's start and end to `profiler`.
     pub fn invoke_profiled<P: Profiler + ?Sized>(&mut self, profiler: &mut P) -> Result<(), Error> {
+        if let Some(w) = self.workers {
+            w.begin();
+        }
+        let result = self.run_ops(profiler);
+        if let Some(w) = self.workers {
+            w.end();
+        }
+        result
+    }
+
+    fn run_ops<P: Profiler + ?Sized>(&mut self, profiler: &mut P) -> Result<(), Error> {
         let file = *self.model.file();
         for i in 0..file.op_count() {
             let op = self.op(&file, i)?;
             let cache = self.op_cache(i);
             profiler.op_start(i);
-            run_op(&file, &op, i, self.arena, cache)?;
+            run_op(&file, &op, i, self.arena, cache, self.workers)?;
             profiler.op_end(i);
         }
         Ok(())
@@ -516,6 +546,7 @@ fn run_op(
     i: usize,
     arena: &mut [u8],
     cache: &[i32],
+    workers: Option<&dyn Workers>,
 ) -> Result<(), Error> {
     let (out_storage, out_len) = file
         .tensor_placement(op.output)
@@ -554,9 +585,15 @@ fn run_op(
     let wide = op.dtype.size() == 4;
     match &op.kernel {
         Kernel::Conv2d(p) => {
-            let w = f32s(in_bytes(1)?, i)?;
+            let (x, w, b) = (f32s(x, i)?, f32s(in_bytes(1)?, i)?, opt(2)?);
             let cache: &[f32] = bytemuck::cast_slice(cache);
-            ops::conv2d::conv2d_f32_cached(p, f32s(x, i)?, w, opt(2)?, cache, f32s_mut(out, i)?)
+            // A band's output starts on an element, so it is as aligned as the whole output.
+            f32s_mut(out, i)?;
+            convolve(workers, p, 4, out, &|g, xr, o| {
+                if let (Some(x), Ok(o)) = (x.get(xr), bytemuck::try_cast_slice_mut(o)) {
+                    ops::conv2d::conv2d_f32_cached(g, x, w, b, cache, o)
+                }
+            })
         }
         Kernel::ConvTranspose2d(p) => {
             let w = f32s(in_bytes(1)?, i)?;
@@ -648,7 +685,13 @@ fn run_op(
                 i32s(in_bytes(3)?, i)?,
                 i32s(in_bytes(4)?, i)?,
             );
-            ops::conv2d::conv2d_s8_cached(p, i8s(x), w, Some(b), m, sh, cache, i8s_mut(out))
+            let x = i8s(x);
+            convolve(workers, &p.geometry, 1, out, &|g, xr, o| {
+                if let Some(x) = x.get(xr) {
+                    let band = ops::conv2d::Conv2dS8Params { geometry: *g, ..*p };
+                    ops::conv2d::conv2d_s8_cached(&band, x, w, Some(b), m, sh, cache, i8s_mut(o))
+                }
+            })
         }
         Kernel::FullyConnectedS8(p) => {
             let (w, b, m, sh) = (

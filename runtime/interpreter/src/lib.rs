@@ -39,6 +39,9 @@ mod error;
 mod interpreter;
 mod model;
 mod prepare;
+#[cfg(feature = "threads")]
+mod threads;
+mod workers;
 
 pub use error::Error;
 pub use interpreter::{Interpreter, NoProfiler, Profiler};
@@ -49,3 +52,6 @@ pub use mote_format::{DType, OpCode, OpParams, Storage, TensorInfo};
 /// ([`dispatch::set_limit`]), for hosts that compare instruction sets on one machine.
 pub use mote_kernels::dispatch;
 pub use prepare::PreparedSlot;
+#[cfg(feature = "threads")]
+pub use threads::ThreadPool;
+pub use workers::{Band, SequentialBands, Workers, MAX_BANDS, MIN_BAND_MACS_F32, MIN_BAND_MACS_S8};

@@ -258,6 +258,10 @@ pub struct RunArgs {
     /// With --image: how many classes to print.
     #[arg(long, default_value_t = 5, requires = "image")]
     pub top: usize,
+    /// Threads for the convolutions: each layer with work enough is cut into this many bands
+    /// of output rows, run at once (1: every layer whole, on one thread).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub threads: u16,
 }
 
 /// `mote verify`.
@@ -306,6 +310,10 @@ pub struct BenchArgs {
     /// to measure what each kernel family gives on this machine; default: the best the CPU has.
     #[arg(long, value_name = "ISA", value_parser = parse_isa)]
     pub isa: Option<mote_runtime::dispatch::Isa>,
+    /// Threads for the convolutions: each layer with work enough is cut into this many bands
+    /// of output rows, run at once (1: every layer whole, on one thread).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub threads: u16,
 }
 
 /// Parses an instruction-set name as the kernels spell it (`avx2`, `neon_dotprod`, ...).

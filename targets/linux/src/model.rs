@@ -159,6 +159,15 @@ pub fn bind<'m, 'a>(
     Ok(interp)
 }
 
+/// `threads` threads for the convolutions ([`mote_runtime::Interpreter::with_workers`]).
+///
+/// # Errors
+/// Exit 3 when the operating system will not start the threads.
+pub fn pool(threads: u16) -> Result<mote_runtime::ThreadPool> {
+    mote_runtime::ThreadPool::new(usize::from(threads))
+        .or_fail(ExitKind::Model, "cannot start the threads")
+}
+
 /// Runs once and returns every output as floats.
 ///
 /// # Errors

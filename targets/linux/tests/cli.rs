@@ -464,6 +464,58 @@ fn int8_model_takes_int8_npy_and_writes_float32() {
     assert!(e.contains("expects dtype int8, found float32"), "{e}");
 }
 
+#[test]
+fn threads_give_the_outputs_of_one_thread() {
+    // VWW's float convolutions are large enough to be cut into bands at the default thresholds.
+    let d = scratch("threads_outputs");
+    let m = p(&d.join("vww.mote"));
+    ok(&[
+        "compile",
+        &model("vww_96_float.onnx"),
+        "-o",
+        &m,
+        "--input-shape",
+        "input_1=1,96,96,3",
+    ]);
+    let x = d.join("x.npy");
+    write_npy(&x, &[1, 96, 96, 3], &normal(96 * 96 * 3, 11));
+    let (one, two) = (d.join("one.npy"), d.join("two.npy"));
+    ok(&["run", &m, "--input", &p(&x), "--output", &p(&one)]);
+    ok(&[
+        "run",
+        &m,
+        "--input",
+        &p(&x),
+        "--output",
+        &p(&two),
+        "--threads",
+        "2",
+    ]);
+    let (_, _, a) = read_npy(&one);
+    let (_, _, b) = read_npy(&two);
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(&b) {
+        assert!((x - y).abs() <= 1e-5 * (1.0 + x.abs()), "{a:?} vs {b:?}");
+    }
+    let v = json(
+        &ok(&[
+            "bench",
+            &m,
+            "--iters",
+            "3",
+            "--warmup",
+            "1",
+            "--json",
+            "--threads",
+            "2",
+        ])
+        .stdout,
+    );
+    assert_eq!(v["threads"].as_u64(), Some(2), "{v}");
+    let e = fails(&["bench", &m, "--threads", "0"], 2);
+    assert!(e.contains("--threads"), "{e}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // inspect, bench
 

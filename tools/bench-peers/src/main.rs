@@ -566,7 +566,7 @@ fn bench_model(
             ("f32", &m_f32, &in_f32),
         ] {
             let iters = ((opt.seconds * 1e3 / 4.0 / (round_ms / 4.0)) as u32).clamp(5, 200);
-            let r = mote_cli::commands::bench::bench(m, inputs, iters, 2, true, spec.key)
+            let r = mote_cli::commands::bench::bench(m, inputs, iters, 2, true, spec.key, 1)
                 .map_err(fail)?;
             per_op_out.extend(per_op_summary(spec.label, variant, m, &r));
         }

@@ -81,15 +81,18 @@ pub struct BenchResult {
     pub arena_bytes: usize,
     /// The instruction set the kernels used (`avx512_vnni`, `neon_dotprod`, `reference`...).
     pub isa: &'static str,
+    /// Threads the convolutions ran on (`--threads`).
+    pub threads: u16,
     /// Per-op times (with `--per-op`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ops: Option<Vec<OpTime>>,
 }
 
-/// Benchmarks a validated model.
+/// Benchmarks a validated model on `threads` threads (see [`model::pool`]).
 ///
 /// # Errors
-/// Exit 4 for bad inputs, exit 3 if inference fails.
+/// Exit 4 for bad inputs, exit 3 if inference fails or the threads do not start.
+#[allow(clippy::too_many_arguments)]
 pub fn bench(
     m: &mote_runtime::Model<'_>,
     inputs: &[Vec<u8>],
@@ -97,9 +100,11 @@ pub fn bench(
     warmup: u32,
     per_op: bool,
     origin: &str,
+    threads: u16,
 ) -> Result<BenchResult> {
+    let pool = model::pool(threads)?;
     let mut arena = model::arena(m);
-    let mut interp = model::bind(m, &mut arena, inputs)?;
+    let mut interp = model::bind(m, &mut arena, inputs)?.with_workers(&pool);
     // The arena space of the inputs is reused during a run: write them before every invoke
     // (outside the timed region).
     let refill = |interp: &mut mote_runtime::Interpreter<'_, '_>| -> Result<()> {
@@ -178,6 +183,7 @@ pub fn bench(
         macs: report.macs,
         arena_bytes: report.arena_bytes,
         isa: mote_runtime::dispatch::best().name(),
+        threads,
         ops,
     })
 }
@@ -209,7 +215,15 @@ pub fn run(a: &BenchArgs) -> Result<()> {
     } else {
         crate::commands::run::read_inputs(&ports, &a.inputs)?
     };
-    let r = bench(&m, &inputs, a.iters, a.warmup, a.per_op, &file.origin)?;
+    let r = bench(
+        &m,
+        &inputs,
+        a.iters,
+        a.warmup,
+        a.per_op,
+        &file.origin,
+        a.threads,
+    )?;
     if a.json {
         println!(
             "{}",
@@ -218,7 +232,7 @@ pub fn run(a: &BenchArgs) -> Result<()> {
         return Ok(());
     }
     println!(
-        "{}: median {:.3} ms, min {:.3} ms, max {:.3} ms over {} iterations ({} warm-up); {} MACs, arena {} bytes, kernels {}",
+        "{}: median {:.3} ms, min {:.3} ms, max {:.3} ms over {} iterations ({} warm-up); {} MACs, arena {} bytes, kernels {}{}",
         r.model,
         r.median_ms,
         r.min_ms,
@@ -227,7 +241,12 @@ pub fn run(a: &BenchArgs) -> Result<()> {
         r.warmup,
         group(r.macs),
         group(r.arena_bytes as u64),
-        r.isa
+        r.isa,
+        if r.threads > 1 {
+            format!(", {} threads", r.threads)
+        } else {
+            String::new()
+        }
     );
     if let Some(ops) = &r.ops {
         let rows: Vec<Vec<String>> = ops

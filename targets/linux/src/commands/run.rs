@@ -120,8 +120,9 @@ fn run_image(a: &RunArgs, file: &ModelFile, path: &std::path::Path) -> Result<()
         ),
         _ => x.iter().flat_map(|v| v.to_le_bytes()).collect(),
     };
+    let pool = model::pool(a.threads)?;
     let mut arena = model::arena(&m);
-    let mut interp = model::bind(&m, &mut arena, &[bytes])?;
+    let mut interp = model::bind(&m, &mut arena, &[bytes])?.with_workers(&pool);
     let t1 = Instant::now();
     interp
         .invoke()
@@ -208,8 +209,9 @@ pub fn run(a: &RunArgs) -> Result<()> {
         );
     }
     let inputs = read_inputs(&in_ports, &a.inputs)?;
+    let pool = model::pool(a.threads)?;
     let mut arena = model::arena(&m);
-    let mut interp = model::bind(&m, &mut arena, &inputs)?;
+    let mut interp = model::bind(&m, &mut arena, &inputs)?.with_workers(&pool);
     let t = Instant::now();
     interp
         .invoke()

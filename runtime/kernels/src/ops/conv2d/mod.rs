@@ -9,8 +9,11 @@
 //! `pad_bottom`/`pad_right` are implied and not needed here.
 
 mod reference;
+mod row_bands;
 #[cfg(test)]
 mod tests;
+
+pub use row_bands::output_row_band;
 
 use crate::Activation;
 
