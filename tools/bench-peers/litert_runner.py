@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """LiteRT + XNNPACK as a timing server for the bench-peers harness (one request per line).
 
-    python tools/bench-peers/litert_runner.py      # then, on stdin:
-    load KEY PATH     -> "ok PARTITIONS OPS"   (one thread, XNNPACK delegate)
+    python tools/bench-peers/litert_runner.py [--threads N]     # then, on stdin:
+    load KEY PATH     -> "ok PARTITIONS OPS"   (N threads, default 1; XNNPACK delegate)
     run KEY           -> "ms FLOAT"                         (one timed invoke)
     drop KEY          -> "ok"
     quit
@@ -14,7 +14,8 @@ iterations. Each ``run`` times exactly one ``Interpreter.invoke()`` with
 region; the input is written before the clock starts. What remains inside is the Python binding's
 call overhead (a few microseconds), a small bias against LiteRT on the tiniest models.
 
-The interpreter is ``ai_edge_litert.interpreter.Interpreter(num_threads=1)`` with its default
+The interpreter is ``ai_edge_litert.interpreter.Interpreter(num_threads=N)`` (N = 1 unless
+``--threads`` says otherwise) with its default
 op resolver, which applies the XNNPACK delegate (float and int8). ``PARTITIONS`` is the number of
 XNNPACK delegate nodes the interpreter made (each replaces a run of consecutive supported ops;
 1 means the whole graph went to XNNPACK, more means some op between them runs on TFLite's own
@@ -30,8 +31,11 @@ import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
 
+THREADS = 1
+
+
 def load(path: str):
-    it = Interpreter(model_path=path, num_threads=1)
+    it = Interpreter(model_path=path, num_threads=THREADS)
     it.allocate_tensors()
     rng = np.random.default_rng(0)
     for d in it.get_input_details():
@@ -49,6 +53,12 @@ def load(path: str):
 
 
 def main() -> None:
+    global THREADS
+    args = sys.argv[1:]
+    if len(args) == 2 and args[0] == "--threads":
+        THREADS = int(args[1])
+    elif args:
+        sys.exit(f"usage: {sys.argv[0]} [--threads N]")
     models = {}
     out = sys.stdout
     for line in sys.stdin:

@@ -18,8 +18,10 @@
 //! allocation included as its API does it; tract: `SimpleState::run` on a cloned input;
 //! LiteRT: `Interpreter.invoke()`, timed inside Python).
 //!
-//! Threads: ONNX Runtime intra-op and inter-op pools of 1; LiteRT `num_threads=1`; tract and
-//! mote are single-threaded.
+//! Threads: one by default — ONNX Runtime intra-op and inter-op pools of 1; LiteRT
+//! `num_threads=1`; mote without workers. `--threads N` gives mote a `ThreadPool` of N, ONNX
+//! Runtime an intra-op pool of N and LiteRT `num_threads=N` (tract stays on one thread), and
+//! each runtime's turn in a round is then three inferences of which the last is timed.
 
 use anyhow::{anyhow, bail, Context, Result};
 use std::io::{BufRead, BufReader, Write};
@@ -193,9 +195,11 @@ struct Litert {
 }
 
 impl Litert {
-    fn start(python: &Path, script: &Path) -> Result<Self> {
+    fn start(python: &Path, script: &Path, threads: u16) -> Result<Self> {
         let mut child = Command::new(python)
             .arg(script)
+            .arg("--threads")
+            .arg(threads.to_string())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -260,14 +264,18 @@ fn ort_environment(lib: &Path) -> Result<ort::environment::Environment> {
         .map_err(|e| anyhow!("cannot start ONNX Runtime: {e}"))
 }
 
-fn ort_session(env: &ort::environment::Environment, path: &Path) -> Result<ort::session::Session> {
+fn ort_session(
+    env: &ort::environment::Environment,
+    path: &Path,
+    threads: u16,
+) -> Result<ort::session::Session> {
     use ort::session::builder::GraphOptimizationLevel;
     let p = path.display();
     ort::session::Session::builder(env)
         .map_err(|e| anyhow!("ONNX Runtime, {p}: {e}"))?
         .with_optimization_level(GraphOptimizationLevel::All)
         .map_err(|e| anyhow!("ONNX Runtime, {p}: {e}"))?
-        .with_intra_threads(1)
+        .with_intra_threads(usize::from(threads))
         .map_err(|e| anyhow!("ONNX Runtime, {p}: {e}"))?
         .with_inter_threads(1)
         .map_err(|e| anyhow!("ONNX Runtime, {p}: {e}"))?
@@ -398,6 +406,7 @@ struct Options {
     min_rounds: usize,
     max_rounds: usize,
     per_op: bool,
+    threads: u16,
 }
 
 #[allow(clippy::too_many_lines)]
@@ -407,6 +416,7 @@ fn bench_model(
     env: &ort::environment::Environment,
     litert: &mut Litert,
     per_op_out: &mut Vec<String>,
+    pool: &mote_runtime::ThreadPool,
 ) -> Result<Row> {
     let mut notes = Vec::new();
     // mote: compile both variants with the current compiler.
@@ -453,18 +463,23 @@ fn bench_model(
     let mut arena_int8_float = mote_cli::model::arena(&m_int8_float);
     let mut it_int8_float =
         mote_cli::model::bind(&m_int8_float, &mut arena_int8_float, &in_int8_float)
-            .map_err(fail)?;
+            .map_err(fail)?
+            .with_workers(pool);
     let macs = mote_compiler::inspect::report(m_f32.file()).macs;
     let in_f32 = mote_inputs(&m_f32)?;
     let in_int8 = mote_inputs(&m_int8)?;
     let mut arena_f32 = mote_cli::model::arena(&m_f32);
     let mut arena_int8 = mote_cli::model::arena(&m_int8);
-    let mut it_f32 = mote_cli::model::bind(&m_f32, &mut arena_f32, &in_f32).map_err(fail)?;
-    let mut it_int8 = mote_cli::model::bind(&m_int8, &mut arena_int8, &in_int8).map_err(fail)?;
+    let mut it_f32 = mote_cli::model::bind(&m_f32, &mut arena_f32, &in_f32)
+        .map_err(fail)?
+        .with_workers(pool);
+    let mut it_int8 = mote_cli::model::bind(&m_int8, &mut arena_int8, &in_int8)
+        .map_err(fail)?
+        .with_workers(pool);
 
     // ONNX Runtime.
-    let mut ort_f32 = ort_session(env, &spec.onnx_f32)?;
-    let mut ort_int8 = ort_session(env, &spec.onnx_int8_ort)?;
+    let mut ort_f32 = ort_session(env, &spec.onnx_f32, opt.threads)?;
+    let mut ort_int8 = ort_session(env, &spec.onnx_int8_ort, opt.threads)?;
     let (ort_f32_name, ort_f32_in) = ort_input(&ort_f32, &spec.shape)?;
     let (ort_int8_name, ort_int8_in) = ort_input(&ort_int8, &spec.shape)?;
 
@@ -544,10 +559,17 @@ fn bench_model(
     let rounds =
         ((opt.seconds * 1e3 / round_ms.max(1e-3)) as usize).clamp(opt.min_rounds, opt.max_rounds);
     let mut times: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); COLS.len()];
+    // With several threads, each turn runs three inferences and keeps the last: the threads of
+    // the runtime before (XNNPACK's and ONNX Runtime's pools spin for a while after an
+    // inference) are then no longer competing for the cores.
+    let per_turn = if opt.threads > 1 { 3 } else { 1 };
     for r in 0..rounds {
         for k in 0..COLS.len() {
             let j = (k + r) % COLS.len();
-            let ms = run_one(COLS[j])?;
+            let mut ms = 0.0;
+            for _ in 0..per_turn {
+                ms = run_one(COLS[j])?;
+            }
             times[j].push(ms);
         }
     }
@@ -566,7 +588,7 @@ fn bench_model(
             ("f32", &m_f32, &in_f32),
         ] {
             let iters = ((opt.seconds * 1e3 / 4.0 / (round_ms / 4.0)) as u32).clamp(5, 200);
-            let r = mote_cli::commands::bench::bench(m, inputs, iters, 2, true, spec.key, 1)
+            let r = mote_cli::commands::bench::bench(m, inputs, iters, 2, true, spec.key, opt.threads)
                 .map_err(fail)?;
             per_op_out.extend(per_op_summary(spec.label, variant, m, &r));
         }
@@ -687,6 +709,7 @@ struct Args {
     seconds: f64,
     per_op: bool,
     only: Vec<String>,
+    threads: u16,
 }
 
 fn parse_args() -> Result<Args> {
@@ -699,6 +722,7 @@ fn parse_args() -> Result<Args> {
     let mut seconds = 20.0;
     let mut per_op = false;
     let mut only = Vec::new();
+    let mut threads = 1u16;
     while let Some(k) = a.next() {
         let mut v = || a.next().ok_or_else(|| anyhow!("{k} needs a value"));
         match k.as_str() {
@@ -710,6 +734,12 @@ fn parse_args() -> Result<Args> {
             "--seconds" => seconds = v()?.parse().context("--seconds")?,
             "--per-op" => per_op = true,
             "--only" => only.push(v()?),
+            "--threads" => {
+                threads = v()?.parse().context("--threads")?;
+                if !(1..=16).contains(&threads) {
+                    bail!("--threads: 1 to 16");
+                }
+            }
             _ => bail!("unknown argument {k}"),
         }
     }
@@ -723,19 +753,24 @@ fn parse_args() -> Result<Args> {
         seconds,
         per_op,
         only,
+        threads,
     })
 }
 
 fn main() -> Result<()> {
     let args = parse_args()?;
     let env = ort_environment(&args.ort_lib)?;
-    let mut litert = Litert::start(&args.python, &args.runner)?;
+    let mut litert = Litert::start(&args.python, &args.runner, args.threads)?;
+    // One pool for every model, made on this thread, which runs the inferences: it is a member.
+    let pool = mote_runtime::ThreadPool::new(usize::from(args.threads))
+        .map_err(|e| anyhow!("cannot start {} threads: {e}", args.threads))?;
     let opt = Options {
         gen: args.gen.clone(),
         seconds: args.seconds,
         min_rounds: 10,
         max_rounds: 300,
         per_op: args.per_op,
+        threads: args.threads,
     };
     let mut rows = Vec::new();
     let mut per_op = Vec::new();
@@ -744,7 +779,7 @@ fn main() -> Result<()> {
             continue;
         }
         eprintln!("bench-peers: {} ...", spec.label);
-        let row = bench_model(&spec, &opt, &env, &mut litert, &mut per_op)
+        let row = bench_model(&spec, &opt, &env, &mut litert, &mut per_op, &pool)
             .with_context(|| spec.label.to_string())?;
         eprintln!(
             "bench-peers: {}: {} rounds, mote/XNNPACK int8 {:.2} (float rounding {:.2}), f32 {:.2}",
