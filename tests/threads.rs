@@ -89,3 +89,28 @@ fn bands_give_the_whole_layers_outputs() {
         }
     }
 }
+
+#[test]
+fn many_inferences_on_one_pool_agree_and_end() {
+    // The pool's threads spin during each inference and stop after it: a thousand inferences in
+    // a row on one pool must neither hang nor drift (one spinner per inference and thread).
+    let bytes = AlignedBytes::from_slice(&mote_tests::compiled_mlperf_tiny(
+        "pretrainedResnet_quant",
+        "input_1_int8",
+        &[1, 32, 32, 3],
+    ));
+    let m = Model::from_bytes(bytes.as_bytes()).unwrap();
+    let whole = outputs(&m, None);
+    let pool = ThreadPool::new(2).unwrap().with_min_band_macs(1, 1);
+    let mut arena = AlignedBytes::zeroed(m.arena_len());
+    let mut it = Interpreter::new(&m, arena.as_bytes_mut())
+        .unwrap()
+        .with_workers(&pool);
+    for round in 0..1000 {
+        for (k, b) in it.input_mut(0).unwrap().iter_mut().enumerate() {
+            *b = (k * 37 % 251) as u8;
+        }
+        it.invoke().unwrap();
+        assert_eq!(it.output(0).unwrap(), &whole[0][..], "inference {round}");
+    }
+}

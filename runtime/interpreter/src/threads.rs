@@ -9,7 +9,7 @@
 //! bands itself and takes back the ones nobody has started, never waiting to be woken. This is
 //! what XNNPACK's pthreadpool does too; it costs the other cores' time during an inference.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -17,14 +17,15 @@ use rayon::prelude::*;
 use crate::workers::{Band, Workers, MIN_BAND_MACS_F32, MIN_BAND_MACS_S8};
 
 /// `n` threads for the convolutions ([`crate::Interpreter::with_workers`]): the thread that
-/// creates the pool (which must be the one that runs the inferences) and `n − 1` others, kept for
-/// the pool's lifetime.
+/// creates the pool and `n − 1` others, kept for the pool's lifetime. Create it on the thread
+/// that runs the inferences: that thread then works on bands too. From any other thread the pool
+/// still runs correctly, with its own `n` threads while the caller waits.
 #[derive(Debug)]
 pub struct ThreadPool {
     threads: usize,
     pool: Option<rayon::ThreadPool>,
-    /// Whether the pool's other threads spin (during an inference).
-    spinning: Arc<AtomicBool>,
+    /// Odd during an inference (the pool's other threads spin), even between.
+    epoch: Arc<AtomicUsize>,
     /// [`Workers::min_band_macs`] for int8 and f32 layers.
     min_band_macs: (usize, usize),
 }
@@ -53,7 +54,7 @@ impl ThreadPool {
         Ok(ThreadPool {
             threads,
             pool,
-            spinning: Arc::new(AtomicBool::new(false)),
+            epoch: Arc::new(AtomicUsize::new(0)),
             min_band_macs: (MIN_BAND_MACS_S8, MIN_BAND_MACS_F32),
         })
     }
@@ -85,24 +86,32 @@ impl Workers for ThreadPool {
         let Some(pool) = &self.pool else {
             return;
         };
-        self.spinning.store(true, Ordering::Release);
-        let spinning = Arc::clone(&self.spinning);
-        pool.spawn_broadcast(move |ctx| {
-            // The calling thread (index 0 when it is a member) must not spin: it ends the spin.
-            if ctx.index() == 0 && rayon::current_thread_index() == Some(0) && ctx.num_threads() > 1
-            {
-                return;
-            }
-            while spinning.load(Ordering::Acquire) {
-                if rayon::yield_now() != Some(rayon::Yield::Executed) {
-                    std::hint::spin_loop();
+        // An odd epoch: this inference's. Each spinner spins while the epoch is the one it was
+        // queued in, so a spinner that starts late, after `end`, returns at once.
+        let epoch = self.epoch.fetch_add(1, Ordering::AcqRel).wrapping_add(1);
+        // The caller, when it is a member, must never spin (it is the thread that ends the
+        // spin): should it pick a spinner from its own queue while it waits in a layer, the
+        // spinner returns.
+        let caller = pool.current_thread_index();
+        for _ in 1..self.threads {
+            let current = Arc::clone(&self.epoch);
+            pool.spawn(move || {
+                if caller.is_some() && rayon::current_thread_index() == caller {
+                    return;
                 }
-            }
-        });
+                while current.load(Ordering::Acquire) == epoch {
+                    if rayon::yield_now() != Some(rayon::Yield::Executed) {
+                        std::hint::spin_loop();
+                    }
+                }
+            });
+        }
     }
 
     fn end(&self) {
-        self.spinning.store(false, Ordering::Release);
+        if self.epoch.load(Ordering::Acquire) % 2 == 1 {
+            self.epoch.fetch_add(1, Ordering::AcqRel);
+        }
     }
 
     fn run(&self, bands: &mut [Band<'_>], job: &(dyn Fn(&mut Band<'_>) + Sync)) {
