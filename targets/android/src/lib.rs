@@ -426,6 +426,21 @@ pub extern "system" fn Java_dev_mote_Model_nRun<'local>(
     })
 }
 
+/// `static native void nSetThreads(long handle, int threads)`: threads for the convolutions.
+#[no_mangle]
+pub extern "system" fn Java_dev_mote_Model_nSetThreads<'local>(
+    env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    threads: jint,
+) {
+    entry(env, |_| {
+        // SAFETY: the Java `Model` passes its live handle, under its monitor.
+        let s = unsafe { session(handle) }?;
+        s.set_threads(threads)
+    })
+}
+
 /// `static native long nLastNanos(long handle)`: how long the last successful run took.
 #[no_mangle]
 pub extern "system" fn Java_dev_mote_Model_nLastNanos<'local>(

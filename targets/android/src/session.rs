@@ -60,6 +60,8 @@ pub struct Session {
     ran: bool,
     /// Duration of the last successful run, in nanoseconds (0 before the first).
     last_nanos: u64,
+    /// Threads for the convolutions (`Model.setThreads`); `None`: the caller's thread only.
+    pool: Option<mote_runtime::ThreadPool>,
 }
 
 impl Session {
@@ -132,6 +134,7 @@ impl Session {
             fresh,
             ran: false,
             last_nanos: 0,
+            pool: None,
         })
     }
 
@@ -168,6 +171,35 @@ impl Session {
     /// Arena bytes the model needs.
     pub fn arena_len(&self) -> usize {
         self.model.arena_len()
+    }
+
+    /// Runs the convolutions on `threads` threads (1 to 16; 1 is the default, the caller's
+    /// thread only): each one with work enough is cut into bands of output rows
+    /// (`Interpreter::with_workers`). Outputs stay the same bit for bit in int8. The thread that
+    /// calls this should be the one that runs the model: it then works on bands too.
+    pub fn set_threads(&mut self, threads: i32) -> Result<(), Failure> {
+        let n = usize::try_from(threads)
+            .ok()
+            .filter(|n| (1..=16).contains(n))
+            .ok_or_else(|| {
+                Failure::new(
+                    Kind::IllegalArgument,
+                    format!("threads must be 1 to 16, not {threads}"),
+                )
+            })?;
+        self.pool = None;
+        if n > 1 {
+            let pool = mote_runtime::ThreadPool::new(n).map_err(|e| {
+                Failure::new(Kind::Runtime, format!("cannot start {n} threads: {e}"))
+            })?;
+            self.pool = Some(pool);
+        }
+        Ok(())
+    }
+
+    /// Threads the convolutions run on (see [`Session::set_threads`]).
+    pub fn threads(&self) -> usize {
+        self.pool.as_ref().map_or(1, mote_runtime::Workers::threads)
     }
 
     /// Nanoseconds the last successful [`Session::run`] took (0 before the first).
@@ -283,6 +315,9 @@ impl Session {
         }
         let arena = bytemuck::cast_slice_mut::<Block, u8>(&mut self.arena);
         let mut interp = Interpreter::new(&self.model, arena).map_err(Failure::from)?;
+        if let Some(pool) = &self.pool {
+            interp = interp.with_workers(pool);
+        }
         let start = Instant::now();
         interp.invoke().map_err(Failure::from)?;
         let nanos = start.elapsed().as_nanos();
@@ -400,6 +435,24 @@ mod tests {
             s.run().unwrap();
             assert_eq!(read(&s), [-1.0, 0.5, 3.0, 4.0]);
         }
+    }
+
+    #[test]
+    fn threads_are_set_checked_and_run() {
+        let mut s = Session::from_copy(&copy_model()).unwrap();
+        assert_eq!(s.threads(), 1);
+        for bad in [0, -1, 17] {
+            let e = s.set_threads(bad).unwrap_err();
+            assert_eq!(e.kind, Kind::IllegalArgument, "{bad}");
+            assert!(e.message.contains("1 to 16"), "{}", e.message);
+        }
+        s.set_threads(2).unwrap();
+        assert_eq!(s.threads(), 2);
+        write(&mut s, [1.0, 2.0, 3.0, 4.0]);
+        s.run().unwrap();
+        assert_eq!(read(&s), [1.0, 2.0, 3.0, 4.0]);
+        s.set_threads(1).unwrap();
+        assert_eq!(s.threads(), 1);
     }
 
     #[test]

@@ -209,6 +209,19 @@ public final class Model implements AutoCloseable {
     }
 
     /**
+     * Runs the convolutions on {@code threads} threads (1 to 16; 1, the default, runs everything
+     * on the calling thread). Each convolution with work enough is cut into bands of output rows
+     * run at once; outputs stay the same bit for bit for int8 models. Call it from the thread
+     * that runs the model: that thread then works on bands too. While the model runs, the other
+     * threads spin rather than sleep (waking a thread costs more than a layer takes).
+     *
+     * @throws IllegalArgumentException {@code threads} is outside 1 to 16
+     */
+    public synchronized void setThreads(int threads) {
+        nSetThreads(live(), threads);
+    }
+
+    /**
      * Runs the model on the inputs written since the last run.
      *
      * @throws InvalidStateException an input was not written since the last run
@@ -348,6 +361,8 @@ public final class Model implements AutoCloseable {
             int offset, int length);
 
     private static native void nRun(long handle);
+
+    private static native void nSetThreads(long handle, int threads);
 
     private static native long nLastNanos(long handle);
 

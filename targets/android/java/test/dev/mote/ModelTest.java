@@ -302,6 +302,36 @@ public class ModelTest {
     }
 
     @Test
+    public void threadsKeepTheOutputs() throws Exception {
+        // The API end to end; how layers are cut into bands, and that the bands' outputs are the
+        // whole layers', is tested in Rust (tests/threads.rs), on models that get cut.
+        byte[] noise = noise(VWW_BYTES, 5);
+        float[] photo = photoFloat("astronaut.png");
+        byte[] int8One;
+        float[] floatOne;
+        try (Model m = Model.load(int8Model())) {
+            int8One = m.run(noise);
+        }
+        try (Model m = Model.load(floatModel())) {
+            floatOne = m.run(photo);
+        }
+        try (Model m = Model.load(int8Model())) {
+            m.setThreads(2);
+            for (int k = 0; k < 3; k++) {
+                assertArrayEquals("int8, run " + k, int8One, m.run(noise));
+            }
+            m.setThreads(1);
+            assertArrayEquals("int8, back to one thread", int8One, m.run(noise));
+            assertThrows(IllegalArgumentException.class, () -> m.setThreads(0));
+            assertThrows(IllegalArgumentException.class, () -> m.setThreads(17));
+        }
+        try (Model m = Model.load(floatModel())) {
+            m.setThreads(3);
+            assertArrayEquals("float", floatOne, m.run(photo), 1e-5f);
+        }
+    }
+
+    @Test
     public void lastInferenceTimeIsMeasured() throws Exception {
         try (Model m = Model.load(int8Model())) {
             assertEquals(0, m.lastInferenceNanos());
