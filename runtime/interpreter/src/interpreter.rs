@@ -9,6 +9,7 @@
 
 use crate::model::Model;
 use crate::prepare::{prepare_validated, Kernel, PreparedOp, PreparedSlot};
+#[cfg(feature = "workers")]
 use crate::workers::{convolve, Workers};
 use crate::Error;
 use mote_format::{DType, Storage, TensorInfo};
@@ -47,14 +48,24 @@ pub struct Interpreter<'m, 'a> {
     /// Every op's kernel parameters, prepared once (empty: prepared before each run).
     prepared: &'a [PreparedSlot<'m>],
     /// Threads lent for the convolutions (`None`: every op on the caller's thread).
+    #[cfg(feature = "workers")]
     workers: Option<&'a dyn Workers>,
 }
 
+#[cfg(feature = "workers")]
 impl core::fmt::Debug for dyn Workers + '_ {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "Workers({} threads)", self.threads())
     }
 }
+
+/// The workers `run_op` may hand bands to: those lent (feature `workers`), or none at all — a
+/// build without the feature (a microcontroller's) calls the kernels as before, with no code for
+/// bands (VWW's Cortex-M55 firmware has less than 100 bytes of its 512 KB of flash to spare).
+#[cfg(feature = "workers")]
+type Lent<'w> = Option<&'w dyn Workers>;
+#[cfg(not(feature = "workers"))]
+type Lent<'w> = core::marker::PhantomData<&'w ()>;
 
 fn invalid(index: usize, reason: &'static str) -> Error {
     Error::InvalidOp {
@@ -156,6 +167,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             arena,
             cache: &[],
             prepared: &[],
+            #[cfg(feature = "workers")]
             workers: None,
         })
     }
@@ -264,9 +276,18 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     /// rows that `workers` runs (see [`Workers`]). Outputs are the same bit for bit in int8;
     /// in f32 a band may take another kernel than the whole layer would (its geometry differs),
     /// which changes rounding only.
+    #[cfg(feature = "workers")]
     pub fn with_workers(mut self, workers: &'a dyn Workers) -> Self {
         self.workers = Some(workers);
         self
+    }
+
+    /// The workers lent, for `run_op`.
+    fn lent(&self) -> Lent<'a> {
+        #[cfg(feature = "workers")]
+        return self.workers;
+        #[cfg(not(feature = "workers"))]
+        core::marker::PhantomData
     }
 
     /// The model.
@@ -367,7 +388,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         let file = *self.model.file();
         for i in range.start..range.end.min(file.op_count()) {
             let op = self.op(&file, i)?;
-            run_op(&file, &op, i, self.arena, self.op_cache(i), self.workers)?;
+            run_op(&file, &op, i, self.arena, self.op_cache(i), self.lent())?;
         }
         Ok(())
     }
@@ -432,10 +453,12 @@ impl<'m, 'a> Interpreter<'m, 'a> {
 
     /// Runs every op, reporting each op's start and end to `profiler`.
     pub fn invoke_profiled<P: Profiler + ?Sized>(&mut self, profiler: &mut P) -> Result<(), Error> {
+        #[cfg(feature = "workers")]
         if let Some(w) = self.workers {
             w.begin();
         }
         let result = self.run_ops(profiler);
+        #[cfg(feature = "workers")]
         if let Some(w) = self.workers {
             w.end();
         }
@@ -448,7 +471,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             let op = self.op(&file, i)?;
             let cache = self.op_cache(i);
             profiler.op_start(i);
-            run_op(&file, &op, i, self.arena, cache, self.workers)?;
+            run_op(&file, &op, i, self.arena, cache, self.lent())?;
             profiler.op_end(i);
         }
         Ok(())
@@ -546,8 +569,10 @@ fn run_op(
     i: usize,
     arena: &mut [u8],
     cache: &[i32],
-    workers: Option<&dyn Workers>,
+    workers: Lent<'_>,
 ) -> Result<(), Error> {
+    #[cfg(not(feature = "workers"))]
+    let _ = workers;
     let (out_storage, out_len) = file
         .tensor_placement(op.output)
         .ok_or(invalid(i, "missing output"))?;
@@ -587,13 +612,18 @@ fn run_op(
         Kernel::Conv2d(p) => {
             let (x, w, b) = (f32s(x, i)?, f32s(in_bytes(1)?, i)?, opt(2)?);
             let cache: &[f32] = bytemuck::cast_slice(cache);
-            // A band's output starts on an element, so it is as aligned as the whole output.
-            f32s_mut(out, i)?;
-            convolve(workers, p, 4, out, &|g, xr, o| {
-                if let (Some(x), Ok(o)) = (x.get(xr), bytemuck::try_cast_slice_mut(o)) {
-                    ops::conv2d::conv2d_f32_cached(g, x, w, b, cache, o)
-                }
-            })
+            #[cfg(not(feature = "workers"))]
+            ops::conv2d::conv2d_f32_cached(p, x, w, b, cache, f32s_mut(out, i)?);
+            #[cfg(feature = "workers")]
+            {
+                // A band's output starts on an element, so it is as aligned as the whole output.
+                f32s_mut(out, i)?;
+                convolve(workers, p, 4, out, &|g, xr, o| {
+                    if let (Some(x), Ok(o)) = (x.get(xr), bytemuck::try_cast_slice_mut(o)) {
+                        ops::conv2d::conv2d_f32_cached(g, x, w, b, cache, o)
+                    }
+                })
+            }
         }
         Kernel::ConvTranspose2d(p) => {
             let w = f32s(in_bytes(1)?, i)?;
@@ -685,13 +715,19 @@ fn run_op(
                 i32s(in_bytes(3)?, i)?,
                 i32s(in_bytes(4)?, i)?,
             );
-            let x = i8s(x);
-            convolve(workers, &p.geometry, 1, out, &|g, xr, o| {
-                if let Some(x) = x.get(xr) {
-                    let band = ops::conv2d::Conv2dS8Params { geometry: *g, ..*p };
-                    ops::conv2d::conv2d_s8_cached(&band, x, w, Some(b), m, sh, cache, i8s_mut(o))
-                }
-            })
+            #[cfg(not(feature = "workers"))]
+            ops::conv2d::conv2d_s8_cached(p, i8s(x), w, Some(b), m, sh, cache, i8s_mut(out));
+            #[cfg(feature = "workers")]
+            {
+                let x = i8s(x);
+                convolve(workers, &p.geometry, 1, out, &|g, xr, o| {
+                    if let Some(x) = x.get(xr) {
+                        let band = ops::conv2d::Conv2dS8Params { geometry: *g, ..*p };
+                        let o = i8s_mut(o);
+                        ops::conv2d::conv2d_s8_cached(&band, x, w, Some(b), m, sh, cache, o)
+                    }
+                })
+            }
         }
         Kernel::FullyConnectedS8(p) => {
             let (w, b, m, sh) = (

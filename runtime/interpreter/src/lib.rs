@@ -41,6 +41,7 @@ mod model;
 mod prepare;
 #[cfg(feature = "threads")]
 mod threads;
+#[cfg(feature = "workers")]
 mod workers;
 
 pub use error::Error;
@@ -54,4 +55,5 @@ pub use mote_kernels::dispatch;
 pub use prepare::PreparedSlot;
 #[cfg(feature = "threads")]
 pub use threads::ThreadPool;
+#[cfg(feature = "workers")]
 pub use workers::{Band, SequentialBands, Workers, MAX_BANDS, MIN_BAND_MACS_F32, MIN_BAND_MACS_S8};
