@@ -9,8 +9,9 @@
 //! bands itself and takes back the ones nobody has started, never waiting to be woken. This is
 //! what XNNPACK's pthreadpool does too; it costs the other cores' time during an inference.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
 use rayon::prelude::*;
 
@@ -24,8 +25,8 @@ use crate::workers::{Band, Workers, MIN_BAND_MACS_F32, MIN_BAND_MACS_S8};
 pub struct ThreadPool {
     threads: usize,
     pool: Option<rayon::ThreadPool>,
-    /// Odd during an inference (the pool's other threads spin), even between.
-    epoch: Arc<AtomicUsize>,
+    /// The state the spinning threads share.
+    spin: Arc<Spin>,
     /// [`Workers::min_band_macs`] for int8 and f32 layers.
     min_band_macs: (usize, usize),
 }
@@ -54,7 +55,13 @@ impl ThreadPool {
         Ok(ThreadPool {
             threads,
             pool,
-            epoch: Arc::new(AtomicUsize::new(0)),
+            spin: Arc::new(Spin {
+                running: AtomicBool::new(false),
+                until: AtomicU64::new(0),
+                live: AtomicUsize::new(0),
+                closing: AtomicBool::new(false),
+                start: Instant::now(),
+            }),
             min_band_macs: (MIN_BAND_MACS_S8, MIN_BAND_MACS_F32),
         })
     }
@@ -86,32 +93,32 @@ impl Workers for ThreadPool {
         let Some(pool) = &self.pool else {
             return;
         };
-        // An odd epoch: this inference's. Each spinner spins while the epoch is the one it was
-        // queued in, so a spinner that starts late, after `end`, returns at once.
-        let epoch = self.epoch.fetch_add(1, Ordering::AcqRel).wrapping_add(1);
-        // The caller, when it is a member, must never spin (it is the thread that ends the
-        // spin): should it pick a spinner from its own queue while it waits in a layer, the
-        // spinner returns.
+        let spin = &self.spin;
+        spin.running.store(true, Ordering::Release);
+        // Spinners still spinning from the last inference (within its grace period) go on;
+        // the others are started. The caller, when it is a member, must never spin (it is the
+        // thread that ends the spin): should it pick a spinner from its own queue while it waits
+        // in a layer, that spinner returns.
         let caller = pool.current_thread_index();
-        for _ in 1..self.threads {
-            let current = Arc::clone(&self.epoch);
+        let live = spin.live.load(Ordering::Acquire);
+        for _ in live..self.threads.saturating_sub(1) {
+            spin.live.fetch_add(1, Ordering::AcqRel);
+            let spin = Arc::clone(&self.spin);
             pool.spawn(move || {
                 if caller.is_some() && rayon::current_thread_index() == caller {
+                    spin.live.fetch_sub(1, Ordering::AcqRel);
                     return;
                 }
-                while current.load(Ordering::Acquire) == epoch {
-                    if rayon::yield_now() != Some(rayon::Yield::Executed) {
-                        std::hint::spin_loop();
-                    }
-                }
+                spin.spin();
             });
         }
     }
 
     fn end(&self) {
-        if self.epoch.load(Ordering::Acquire) % 2 == 1 {
-            self.epoch.fetch_add(1, Ordering::AcqRel);
-        }
+        let spin = &self.spin;
+        let until = spin.now().saturating_add(SPIN_AFTER_NS);
+        spin.until.store(until, Ordering::Release);
+        spin.running.store(false, Ordering::Release);
     }
 
     fn run(&self, bands: &mut [Band<'_>], job: &(dyn Fn(&mut Band<'_>) + Sync)) {
@@ -124,6 +131,55 @@ impl Workers for ThreadPool {
 
 impl Drop for ThreadPool {
     fn drop(&mut self) {
-        self.end();
+        self.spin.closing.store(true, Ordering::Release);
+        self.spin.running.store(false, Ordering::Release);
+    }
+}
+
+/// How long the other threads keep spinning after an inference, in nanoseconds: back-to-back
+/// inferences (a benchmark, a video stream) then find them awake; after it, they sleep. A
+/// model run once in a while pays the wake-up at its first layers. (XNNPACK's pthreadpool and
+/// ONNX Runtime's pool spin a while after their work too.)
+const SPIN_AFTER_NS: u64 = 1_000_000;
+
+/// What the spinning threads share.
+#[derive(Debug)]
+struct Spin {
+    /// An inference is running.
+    running: AtomicBool,
+    /// Spin until this time (nanoseconds since `start`) once the inference has ended.
+    until: AtomicU64,
+    /// Spinners started and not yet returned.
+    live: AtomicUsize,
+    /// The pool is being dropped: every spinner returns.
+    closing: AtomicBool,
+    start: Instant,
+}
+
+impl Spin {
+    fn now(&self) -> u64 {
+        u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    /// One pool thread's spin: runs the bands queued meanwhile, until the inference and its
+    /// grace period are over.
+    fn spin(&self) {
+        loop {
+            let hot = self.running.load(Ordering::Acquire)
+                || self.now() < self.until.load(Ordering::Acquire);
+            if hot && !self.closing.load(Ordering::Acquire) {
+                if rayon::yield_now() != Some(rayon::Yield::Executed) {
+                    std::hint::spin_loop();
+                }
+                continue;
+            }
+            self.live.fetch_sub(1, Ordering::AcqRel);
+            // An inference that began after the check above counted this spinner as live.
+            if self.running.load(Ordering::Acquire) && !self.closing.load(Ordering::Acquire) {
+                self.live.fetch_add(1, Ordering::AcqRel);
+                continue;
+            }
+            return;
+        }
     }
 }
