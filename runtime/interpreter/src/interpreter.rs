@@ -612,18 +612,18 @@ fn run_op(
         Kernel::Conv2d(p) => {
             let (x, w, b) = (f32s(x, i)?, f32s(in_bytes(1)?, i)?, opt(2)?);
             let cache: &[f32] = bytemuck::cast_slice(cache);
-            #[cfg(not(feature = "workers"))]
-            ops::conv2d::conv2d_f32_cached(p, x, w, b, cache, f32s_mut(out, i)?);
             #[cfg(feature = "workers")]
-            {
+            if let Some(workers) = workers.filter(|w| w.threads() > 1) {
                 // A band's output starts on an element, so it is as aligned as the whole output.
                 f32s_mut(out, i)?;
                 convolve(workers, p, 4, out, &|g, xr, o| {
                     if let (Some(x), Ok(o)) = (x.get(xr), bytemuck::try_cast_slice_mut(o)) {
                         ops::conv2d::conv2d_f32_cached(g, x, w, b, cache, o)
                     }
-                })
+                });
+                return Ok(());
             }
+            ops::conv2d::conv2d_f32_cached(p, x, w, b, cache, f32s_mut(out, i)?)
         }
         Kernel::ConvTranspose2d(p) => {
             let w = f32s(in_bytes(1)?, i)?;
@@ -715,10 +715,8 @@ fn run_op(
                 i32s(in_bytes(3)?, i)?,
                 i32s(in_bytes(4)?, i)?,
             );
-            #[cfg(not(feature = "workers"))]
-            ops::conv2d::conv2d_s8_cached(p, i8s(x), w, Some(b), m, sh, cache, i8s_mut(out));
             #[cfg(feature = "workers")]
-            {
+            if let Some(workers) = workers.filter(|w| w.threads() > 1) {
                 let x = i8s(x);
                 convolve(workers, &p.geometry, 1, out, &|g, xr, o| {
                     if let Some(x) = x.get(xr) {
@@ -726,8 +724,10 @@ fn run_op(
                         let o = i8s_mut(o);
                         ops::conv2d::conv2d_s8_cached(&band, x, w, Some(b), m, sh, cache, o)
                     }
-                })
+                });
+                return Ok(());
             }
+            ops::conv2d::conv2d_s8_cached(p, i8s(x), w, Some(b), m, sh, cache, i8s_mut(out))
         }
         Kernel::FullyConnectedS8(p) => {
             let (w, b, m, sh) = (

@@ -88,10 +88,11 @@ impl Workers for SequentialBands {
 pub(crate) type ConvBand<'f> = dyn Fn(&Conv2dParams, Range<usize>, &mut [u8]) + Sync + 'f;
 
 /// Runs convolution `g` (whose output is `out`, `elem` bytes per element) through `conv`: whole
-/// when there are no workers, one thread, too little work, or a geometry that does not cut;
-/// otherwise in bands of output rows of equal height (±1) handed to `workers`.
+/// when there is too little work for two bands or the geometry does not cut; otherwise in bands
+/// of output rows of equal height (±1) handed to `workers`. (The interpreter calls the kernels
+/// directly when it has no workers or one thread.)
 pub(crate) fn convolve(
-    workers: Option<&dyn Workers>,
+    workers: &dyn Workers,
     g: &Conv2dParams,
     elem: usize,
     out: &mut [u8],
@@ -99,9 +100,6 @@ pub(crate) fn convolve(
 ) {
     let whole = g.batch.saturating_mul(g.in_h).saturating_mul(g.in_w);
     let whole = 0..whole.saturating_mul(g.in_c);
-    let Some(workers) = workers else {
-        return conv(g, whole, out);
-    };
     let macs = g
         .out_h
         .saturating_mul(g.out_w)
