@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# mote beside ONNX Runtime, tract and LiteRT + XNNPACK: one thread, batch 1, interleaved rounds.
+# mote beside ONNX Runtime, tract and LiteRT + XNNPACK: one thread (or N), batch 1, interleaved
+# rounds.
 # Prints the table of docs/benchmarks.md (markdown) on stdout, progress on stderr.
 #
-#   bash scripts/bench-peers.sh [--seconds S] [--per-op] [--only KEY ...]
+#   bash scripts/bench-peers.sh [--seconds S] [--per-op] [--only KEY ...] [--threads N]
 #
 # KEY: mobilenet_v2 resnext50 resnext29 vww resnet8 grouped_conv. --seconds: timed seconds per
 # model (default 20; at least 10 and at most 300 rounds). --per-op adds mote's per-layer-kind
-# GMAC/s (the code of `mote bench --per-op`).
+# GMAC/s (the code of `mote bench --per-op`). --threads N: mote, ONNX Runtime and LiteRT on N
+# threads (tract on one); each runtime's turn is then three inferences, the last timed.
 #
 # What it does (every step skips what is already up to date; the first run downloads
 # TensorFlow, about 1.6 GB installed, and builds tract, several minutes):
@@ -71,7 +73,14 @@ versions="$("$py" -c 'import importlib.metadata as m; v = m.version; print("onnx
 tract_version="$(sed -n '/^name = "tract-onnx"$/{n;s/^version = "\(.*\)"$/\1/p}' "$repo/tools/bench-peers/Cargo.lock")"
 cpu="$(lscpu | sed -n 's/^Model name: *//p' | head -1)"
 isa="$(grep -o -w -E 'avx2|avx512f|avx512_vnni|avx_vnni|amx_int8' /proc/cpuinfo | sort -u | tr '\n' ' ' | sed 's/ $//')"
-echo "Machine: $cpu ($isa), $(nproc) cores (one used per runtime), $(uname -sr), load average $(cut -d' ' -f1-3 /proc/loadavg) before the run. $(date -u '+%Y-%m-%d %H:%M UTC')."
+threads=1
+prev=""
+for a in "$@"; do
+    [ "$prev" = "--threads" ] && threads="$a"
+    prev="$a"
+done
+if [ "$threads" = 1 ]; then used="one used per runtime"; else used="$threads threads per runtime, tract one"; fi
+echo "Machine: $cpu ($isa), $(nproc) cores ($used), $(uname -sr), load average $(cut -d' ' -f1-3 /proc/loadavg) before the run. $(date -u '+%Y-%m-%d %H:%M UTC')."
 echo "Runtimes: mote $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?'), $versions, tract-onnx $tract_version."
 echo "Command: bash scripts/bench-peers.sh $*"
 echo

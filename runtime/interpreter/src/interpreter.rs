@@ -385,12 +385,29 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     /// Runs ops `range` (execution order) only: for stepping through a model layer by layer
     /// and comparing intermediate tensors with another runtime.
     pub fn invoke_ops(&mut self, range: core::ops::Range<usize>) -> Result<(), Error> {
-        let file = *self.model.file();
-        for i in range.start..range.end.min(file.op_count()) {
-            let op = self.op(&file, i)?;
-            run_op(&file, &op, i, self.arena, self.op_cache(i), self.lent())?;
+        self.with_workers_ready(|it| {
+            let file = *it.model.file();
+            for i in range.start..range.end.min(file.op_count()) {
+                let op = it.op(&file, i)?;
+                run_op(&file, &op, i, it.arena, it.op_cache(i), it.lent())?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Runs `f` between the lent workers' [`Workers::begin`] and [`Workers::end`] (the end also
+    /// after an error).
+    fn with_workers_ready<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        #[cfg(feature = "workers")]
+        if let Some(w) = self.workers {
+            w.begin();
         }
-        Ok(())
+        let result = f(self);
+        #[cfg(feature = "workers")]
+        if let Some(w) = self.workers {
+            w.end();
+        }
+        result
     }
 
     /// Words (`i32`) of the weight cache op `op` reads on each run: 0 without a cache, for ops
@@ -453,28 +470,17 @@ impl<'m, 'a> Interpreter<'m, 'a> {
 
     /// Runs every op, reporting each op's start and end to `profiler`.
     pub fn invoke_profiled<P: Profiler + ?Sized>(&mut self, profiler: &mut P) -> Result<(), Error> {
-        #[cfg(feature = "workers")]
-        if let Some(w) = self.workers {
-            w.begin();
-        }
-        let result = self.run_ops(profiler);
-        #[cfg(feature = "workers")]
-        if let Some(w) = self.workers {
-            w.end();
-        }
-        result
-    }
-
-    fn run_ops<P: Profiler + ?Sized>(&mut self, profiler: &mut P) -> Result<(), Error> {
-        let file = *self.model.file();
-        for i in 0..file.op_count() {
-            let op = self.op(&file, i)?;
-            let cache = self.op_cache(i);
-            profiler.op_start(i);
-            run_op(&file, &op, i, self.arena, cache, self.lent())?;
-            profiler.op_end(i);
-        }
-        Ok(())
+        self.with_workers_ready(|it| {
+            let file = *it.model.file();
+            for i in 0..file.op_count() {
+                let op = it.op(&file, i)?;
+                let cache = it.op_cache(i);
+                profiler.op_start(i);
+                run_op(&file, &op, i, it.arena, cache, it.lent())?;
+                profiler.op_end(i);
+            }
+            Ok(())
+        })
     }
 }
 

@@ -2,12 +2,16 @@
 //!
 //! Why rayon, and why spinning: the bands of a layer borrow the arena for that layer only, and
 //! rayon's scoped jobs are the safe way to hand such borrows to other threads. But its idle
-//! threads sleep, and waking one costs 10–100 µs on a busy host — more than most of
-//! MobileNetV2's layers take. So for the length of one inference ([`Workers::begin`] to
-//! [`Workers::end`]) every other thread of the pool spins, picking up bands as soon as they are
-//! queued, and the calling thread is a member of the pool (rayon's `use_current_thread`): it runs
-//! bands itself and takes back the ones nobody has started, never waiting to be woken. This is
-//! what XNNPACK's pthreadpool does too; it costs the other cores' time during an inference.
+//! threads sleep, and waking one costs about as much as one of MobileNetV2's smaller layers:
+//! with a pool that let them sleep, its int8 layers cut right after an uncut one took 14–20 µs
+//! more on two threads than on one (13.7 → 30.6 µs, 20.2 → 39.8 µs; `mote bench
+//! mobilenet_v2_int8.mote --per-op --json --iters 50 --threads 2` against `--threads 1`). So for
+//! the length of one inference ([`Workers::begin`] to [`Workers::end`]) and a millisecond after
+//! it (`SPIN_AFTER_NS`: the next inference of a benchmark or a video stream finds them awake)
+//! every other thread of the pool spins, picking up bands as soon as they are queued, and the
+//! calling thread is a member of the pool (rayon's `use_current_thread`): it runs bands itself
+//! and takes back the ones nobody has started, never waiting to be woken. This is what XNNPACK's
+//! pthreadpool does too; it costs the other cores' time during an inference.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -175,7 +179,9 @@ impl Spin {
             if hot && !self.closing.load(Ordering::Acquire) {
                 // Look for bands only while a layer has some queued: between layers the spin
                 // reads one flag and writes nothing, where searching rayon's queues over and over
-                // slowed the caller's own layers (ResNet-8 f32: an uncut layer 23 -> 40 µs).
+                // slowed the caller's own layers (ResNet-8 f32's uncut layer 5: 23 -> 40 µs on
+                // two threads, 30 µs with this; `mote bench resnet8_f32.mote --per-op --json
+                // --threads 2 --iters 4000` against `--threads 1`).
                 if self.layers.load(Ordering::Acquire) == 0
                     || rayon::yield_now() != Some(rayon::Yield::Executed)
                 {

@@ -17,15 +17,19 @@ use mote_kernels::ops::conv2d::{output_row_band, Conv2dParams};
 pub const MAX_BANDS: usize = 16;
 
 /// Fewest multiply-accumulates an int8 band is given by default ([`Workers::min_band_macs`]):
-/// below this, handing a band to another thread costs more than it saves. Measured, not derived
-/// (`mote bench --threads 2`, `docs/benchmarks.md`, "threads"): with 1 M, ResNet-8's 2.4 M-MAC
-/// layers were cut and the model ran 0.117 ms instead of 0.094 ms on one thread; with 2 M they
-/// run whole, and MobileNetV2 still gains.
+/// below this, handing a band to another thread costs more than it saves. Measured, not derived,
+/// on a build whose threshold came from a temporary environment variable (`mote bench
+/// resnet8_int8.mote --threads 2 --iters 10000 --warmup 200`, before the pool spun after an
+/// inference): with 1 M, ResNet-8's 2.4 M-MAC layers were cut and the model ran 0.117 ms against
+/// 0.094 ms on one thread; with 2 M they run whole, and MobileNetV2 still gains
+/// (`docs/benchmarks.md`, "Threads").
 pub const MIN_BAND_MACS_S8: usize = 1 << 21;
 
-/// The same for f32 bands. Measured too: with 256 K, VWW's float layers (at most about 1 M MACs
-/// each) were cut and the model ran 0.237 ms against 0.180 ms on one thread; with 1 M they run
-/// whole, and ResNet-8's 2.4 M-MAC float layers are still cut (0.246 → 0.154 ms).
+/// The same for f32 bands. Measured too (`scripts/bench-threads.sh -n 2 -r 5 -s 2 vww_f32.mote`
+/// with 256 K): VWW's float layers (at most about 1 M MACs each) were cut and the model ran
+/// 0.237 ms against 0.180 ms on one thread; with 1 M they run whole, and ResNet-8's 2.4 M-MAC
+/// float layers are still cut (they gained in some processes and not in others,
+/// `docs/benchmarks.md`, "Threads").
 pub const MIN_BAND_MACS_F32: usize = 1 << 20;
 
 /// One band of a layer's output rows: its own convolution geometry, the range of the layer's

@@ -165,6 +165,13 @@ fn compile_ad01(dir: &Path) -> String {
     out
 }
 
+/// `mote compile models/mlperf-tiny/{onnx}` into `dir` with `--input-shape {shape}`.
+fn compile_with_shape(dir: &Path, onnx: &str, shape: &str) -> String {
+    let out = p(&dir.join(onnx.replace(".onnx", ".mote")));
+    ok(&["compile", &model(onnx), "-o", &out, "--input-shape", shape]);
+    out
+}
+
 fn compile_vww(dir: &Path) -> String {
     let out = p(&dir.join("vww.mote"));
     ok(&[
@@ -435,15 +442,7 @@ fn two_inputs_and_two_outputs_in_declaration_order() {
 #[test]
 fn int8_model_takes_int8_npy_and_writes_float32() {
     let d = scratch("int8_model_npy");
-    let m = p(&d.join("vww8.mote"));
-    ok(&[
-        "compile",
-        &model("vww_96_int8.onnx"),
-        "-o",
-        &m,
-        "--input-shape",
-        "input_1_int8=1,96,96,3",
-    ]);
+    let m = compile_with_shape(&d, "vww_96_int8.onnx", "input_1_int8=1,96,96,3");
     let x = d.join("x.npy");
     let data: Vec<u8> = (0..96 * 96 * 3).map(|i| ((i * 7919) % 256) as u8).collect();
     write_raw_npy(&x, "|i1", &[1, 96, 96, 3], &data);
@@ -466,19 +465,11 @@ fn int8_model_takes_int8_npy_and_writes_float32() {
 
 #[test]
 fn threads_give_the_outputs_of_one_thread() {
-    // VWW's float convolutions are large enough to be cut into bands at the default thresholds.
+    // ResNet-8's float 3×3 layers (2.4 M MACs) are cut into bands at the default thresholds.
     let d = scratch("threads_outputs");
-    let m = p(&d.join("vww.mote"));
-    ok(&[
-        "compile",
-        &model("vww_96_float.onnx"),
-        "-o",
-        &m,
-        "--input-shape",
-        "input_1=1,96,96,3",
-    ]);
+    let m = compile_with_shape(&d, "pretrainedResnet.onnx", "input_1=1,32,32,3");
     let x = d.join("x.npy");
-    write_npy(&x, &[1, 96, 96, 3], &normal(96 * 96 * 3, 11));
+    write_npy(&x, &[1, 32, 32, 3], &normal(32 * 32 * 3, 11));
     let (one, two) = (d.join("one.npy"), d.join("two.npy"));
     ok(&["run", &m, "--input", &p(&x), "--output", &p(&one)]);
     ok(&[
