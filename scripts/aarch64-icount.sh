@@ -26,7 +26,7 @@ shapes=("$@")
 printf '| shape | kernel | CPU | instructions / call | vs reference |\n|---|---|---|---|---|\n'
 for s in "${shapes[@]}"; do
     ref=""
-    for kc in conv2d_s8_reference:cortex-a72 conv2d_s8_neon:cortex-a72 conv2d_s8_neon_dotprod:cortex-a76; do
+    for kc in conv2d_s8_reference:cortex-a72 conv2d_s8_neon:cortex-a72 conv2d_s8_neon_dotprod:cortex-a76 conv2d_s8_neon_i8mm:max; do
         k="${kc%%:*}"; cpu="${kc##*:}"
         a="$(count "$cpu" "$k" "$s" 1)"; b="$(count "$cpu" "$k" "$s" 2)"
         n=$(( b - a ))

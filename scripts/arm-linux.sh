@@ -7,9 +7,12 @@
 #      compilers, Arm glibc and qemu-user (apt-get);
 #   2. cross-compiles the `mote` CLI for both Linux targets (64-bit and 32-bit Raspberry Pi OS);
 #   3. runs the tests of mote-format, mote-kernels and mote-runtime under qemu-aarch64 with
-#      QEMU_CPU=cortex-a72 (Pi 4: no dot product) and cortex-a76 (Pi 5: dot product), and under
-#      qemu-arm with cortex-a7 (Pi 2); the kernels are built with `std`, so their run-time CPU
-#      detection picks what the emulated CPU has, and a probe checks that the CPU model is seen;
+#      QEMU_CPU=cortex-a72 (Pi 4: no dot product), cortex-a76 (Pi 5: dot product) and max (dot
+#      product and the int8 matrix multiply, like a Cortex-A710 or Neoverse N2 phone or server
+#      core), and under qemu-arm with cortex-a7 (Pi 2); the kernels are built with `std`, so
+#      their run-time CPU detection picks what the emulated CPU has, a probe checks that the CPU
+#      model is seen, and MOTE_EXPECT_ISA makes the dispatch test fail unless the kernels pick
+#      that CPU's instruction set;
 #   4. compiles the MLPerf Tiny models of models/mlperf-tiny with the host `mote` (the int8 ones
 #      twice: default rounding and `--rounding float`), runs each with the host build and with
 #      the Arm builds under QEMU on the same input, and requires the int8
@@ -33,7 +36,9 @@ armv7=thumbv7neon-unknown-linux-gnueabihf
 ios=aarch64-apple-ios
 aarch64_sysroot=/usr/aarch64-linux-gnu
 armv7_sysroot=/usr/arm-linux-gnueabihf
-aarch64_cpus=(cortex-a72 cortex-a76)
+aarch64_cpus=(cortex-a72 cortex-a76 max)
+# The instruction set the kernels must pick on each (`mote_kernels::dispatch::best`).
+declare -A expect_isa=([cortex-a72]=neon [cortex-a76]=neon_dotprod [max]=neon_i8mm)
 armv7_cpu=cortex-a7
 # Relative tolerance of float models, Arm against x86 (see 4. above).
 f32_rtol=1e-5
@@ -104,8 +109,9 @@ for cpu in "${aarch64_cpus[@]}"; do
     seen="$(QEMU_CPU="$cpu" qemu-aarch64 -L "$aarch64_sysroot" "$probe")"
     echo "$cpu: $seen"
     case "$cpu:$seen" in
-        cortex-a72:*asimd=yes*dotprod=no*) ;;
-        cortex-a76:*asimd=yes*dotprod=yes*) ;;
+        cortex-a72:*asimd=yes*dotprod=no*i8mm=no*) ;;
+        cortex-a76:*asimd=yes*dotprod=yes*i8mm=no*) ;;
+        max:*asimd=yes*dotprod=yes*i8mm=yes*) ;;
         *) die "QEMU_CPU=$cpu: unexpected features ($seen); the kernel tests would not cover the path this CPU selects" ;;
     esac
 done
@@ -117,7 +123,8 @@ runtime_tests=(-p mote-format -p mote-kernels -p mote-runtime
     --features mote-format/write,mote-kernels/std,mote-runtime/std)
 for cpu in "${aarch64_cpus[@]}"; do
     begin "tests of the runtime crates under qemu-aarch64, QEMU_CPU=$cpu"
-    QEMU_CPU="$cpu" cargo test --release --target "$aarch64" "${runtime_tests[@]}"
+    QEMU_CPU="$cpu" MOTE_EXPECT_ISA="${expect_isa[$cpu]}" \
+        cargo test --release --target "$aarch64" "${runtime_tests[@]}"
     end
 done
 begin "tests of the runtime crates under qemu-arm, QEMU_CPU=$armv7_cpu"

@@ -1,7 +1,8 @@
 //! Prints the aarch64 features that select mote's kernels, as `std` detects them at run time
 //! (`is_aarch64_feature_detected!`, the mechanism mote-kernels' dispatch uses with `std`).
 //! scripts/arm-linux.sh runs it under `qemu-aarch64` for each QEMU_CPU to prove that the CPU model
-//! really changes what the kernel tests see (cortex-a72: no dot product; cortex-a76: dot product).
+//! really changes what the kernel tests see (cortex-a72: no dot product; cortex-a76: dot product;
+//! max: dot product and int8 matrix multiply).
 //! Built with plain `rustc` for aarch64-unknown-linux-gnu; not part of the workspace.
 
 fn main() {

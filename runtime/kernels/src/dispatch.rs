@@ -32,6 +32,10 @@ pub enum Isa {
     /// aarch64 NEON with the dot-product instructions (`sdot`, Armv8.2 `dotprod`: Cortex-A55/A76
     /// and later, Raspberry Pi 5). Implies [`Isa::Neon`].
     NeonDotprod,
+    /// aarch64 NEON with the dot product and the int8 matrix multiply (`smmla`, Armv8.6 `i8mm`:
+    /// Cortex-A510/A710/X2 and later, Neoverse N2/V1/V2, Apple M2). Implies
+    /// [`Isa::NeonDotprod`].
+    NeonI8mm,
     /// Arm's DSP extension (SIMD32: `sxtb16`, `smlad`, `smlabb`…) of the Cortex-M4/M7/M33/M55.
     /// Chosen at compile time only: available when building for `thumbv7em-*` or
     /// `thumbv8m.main-*` (the build script sets `cfg(mote_arm_dsp)`), never on other hosts.
@@ -45,12 +49,13 @@ pub enum Isa {
 
 impl Isa {
     /// Every instruction set, in increasing order of preference.
-    pub const ALL: [Isa; 7] = [
+    pub const ALL: [Isa; 8] = [
         Isa::Reference,
         Isa::Avx2,
         Isa::Avx512Vnni,
         Isa::Neon,
         Isa::NeonDotprod,
+        Isa::NeonI8mm,
         Isa::ArmDsp,
         Isa::Helium,
     ];
@@ -63,6 +68,7 @@ impl Isa {
             Isa::Avx512Vnni => "avx512_vnni",
             Isa::Neon => "neon",
             Isa::NeonDotprod => "neon_dotprod",
+            Isa::NeonI8mm => "neon_i8mm",
             Isa::ArmDsp => "arm_dsp",
             Isa::Helium => "helium",
         }

@@ -1,5 +1,6 @@
-//! aarch64: CPU detection (NEON, dot product), the zero-sized tokens that prove it, the vector
-//! form of the int8 output stage, and `sdot` through `asm!` (`vdotq_s32` is nightly-only).
+//! aarch64: CPU detection (NEON, dot product, int8 matrix multiply), the zero-sized tokens that
+//! prove it, the vector form of the int8 output stage, and `sdot` and `smmla` through `asm!`
+//! (`vdotq_s32` and `vmmlaq_s32` are nightly-only).
 //!
 //! The vector requantization is [`multiply_by_quantized_multiplier`] with
 //! [`Rounding::Double`](crate::quant::Rounding::Double) on 4 lanes, for shifts in `[-31, 30]`:
@@ -21,6 +22,7 @@ use crate::dispatch::Isa;
 const DETECTED: u8 = 1;
 const HAS_NEON: u8 = 2;
 const HAS_DOTPROD: u8 = 4;
+const HAS_I8MM: u8 = 8;
 
 /// Detection result, `0` until the first query.
 static FEATURES: AtomicU8 = AtomicU8::new(0);
@@ -33,6 +35,9 @@ fn detect() -> u8 {
         f |= HAS_NEON;
         if has!("dotprod") {
             f |= HAS_DOTPROD;
+            if has!("i8mm") {
+                f |= HAS_I8MM;
+            }
         }
     }
     f
@@ -45,6 +50,9 @@ fn detect() -> u8 {
         f |= HAS_NEON;
         if cfg!(target_feature = "dotprod") {
             f |= HAS_DOTPROD;
+            if cfg!(target_feature = "i8mm") {
+                f |= HAS_I8MM;
+            }
         }
     }
     f
@@ -63,6 +71,8 @@ pub(crate) fn host_supports(isa: Isa) -> bool {
         Isa::Reference => true,
         Isa::Neon => f & HAS_NEON != 0,
         Isa::NeonDotprod => f & HAS_DOTPROD != 0 && f & HAS_NEON != 0,
+        // Set only together with the other two (`detect`).
+        Isa::NeonI8mm => f & HAS_I8MM != 0,
         _ => false,
     }
 }
@@ -89,6 +99,38 @@ impl NeonDotprod {
     pub(crate) fn get() -> Option<Self> {
         Isa::NeonDotprod.available().then_some(NeonDotprod(()))
     }
+}
+
+/// Proof that NEON, the dot product and the int8 matrix multiply are available (and allowed).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NeonI8mm(());
+
+impl NeonI8mm {
+    /// A token if the instruction set is available.
+    #[inline]
+    pub(crate) fn get() -> Option<Self> {
+        Isa::NeonI8mm.available().then_some(NeonI8mm(()))
+    }
+}
+
+/// `SMMLA`: `a` and `b` each hold two rows of 8 signed bytes; lane `2i + j` of the result is
+/// `acc[2i + j] + Σ_{k<8} a[8i + k]·b[8j + k]` (the 2×2 product `a · bᵀ` added to `acc`).
+#[target_feature(enable = "neon,i8mm")]
+#[inline]
+pub(crate) fn smmla(acc: int32x4_t, a: int8x16_t, b: int8x16_t) -> int32x4_t {
+    let mut acc = acc;
+    // SAFETY: `smmla` only reads and writes the named vector registers; the i8mm feature is
+    // enabled on this function (its callers hold a `NeonI8mm` token).
+    unsafe {
+        asm!(
+            "smmla {acc:v}.4s, {a:v}.16b, {b:v}.16b",
+            acc = inout(vreg) acc,
+            a = in(vreg) a,
+            b = in(vreg) b,
+            options(pure, nomem, nostack, preserves_flags)
+        );
+    }
+    acc
 }
 
 /// `acc + Σ_{b<4} a[4i+b]·b[4i+b]` per i32 lane (`SDOT` by vector), signed bytes.
@@ -435,6 +477,39 @@ mod tests {
             for i in 0..chunk.len() {
                 let want = multiply_by_quantized_multiplier(x[i], m[i], s[i], Rounding::Single);
                 assert_eq!(out[i], want, "x={} m={} s={}", x[i], m[i], s[i]);
+            }
+        }
+    }
+
+    #[test]
+    fn smmla_matches_scalar() {
+        if !Isa::NeonI8mm.supported_by_host() {
+            std::println!("skipped: host lacks i8mm");
+            return;
+        }
+        let mut rng = Rng::new(5);
+        for _ in 0..200 {
+            let a: [i8; 16] = core::array::from_fn(|_| rng.next_u64() as i8);
+            let b: [i8; 16] = core::array::from_fn(|_| rng.next_u64() as i8);
+            let c: [i32; 4] = core::array::from_fn(|_| rng.next_u64() as i32);
+            // SAFETY: i8mm detected above; arrays of the loaded sizes.
+            let got = unsafe {
+                let v = smmla(
+                    vld1q_s32(c.as_ptr()),
+                    vld1q_s8(a.as_ptr()),
+                    vld1q_s8(b.as_ptr()),
+                );
+                let mut o = [0i32; 4];
+                vst1q_s32(o.as_mut_ptr(), v);
+                o
+            };
+            for i in 0..2 {
+                for j in 0..2 {
+                    let want = (0..8).fold(c[2 * i + j], |s, k| {
+                        s.wrapping_add(i32::from(a[8 * i + k]) * i32::from(b[8 * j + k]))
+                    });
+                    assert_eq!(got[2 * i + j], want);
+                }
             }
         }
     }

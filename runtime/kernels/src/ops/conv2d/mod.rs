@@ -159,6 +159,9 @@ mod neon;
 #[cfg(target_arch = "aarch64")]
 #[allow(unsafe_code)]
 mod neon_dotprod;
+#[cfg(target_arch = "aarch64")]
+#[allow(unsafe_code)]
+mod neon_i8mm;
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 mod small_groups_f32_avx2;
@@ -366,6 +369,12 @@ pub const CONV2D_S8_IMPLS: &[Impl<Conv2dS8Fn>] = &[
         name: "conv2d_s8_arm_dsp",
         isa: Isa::ArmDsp,
         f: arm_dsp::conv2d_s8,
+    },
+    #[cfg(target_arch = "aarch64")]
+    Impl {
+        name: "conv2d_s8_neon_i8mm",
+        isa: Isa::NeonI8mm,
+        f: neon_i8mm::conv2d_s8,
     },
     #[cfg(target_arch = "aarch64")]
     Impl {

@@ -67,6 +67,13 @@ pub(super) struct Ctx<'a> {
     shifts: &'a [i32],
 }
 
+impl Ctx<'_> {
+    /// How the call runs (depthwise or a GEMM).
+    pub(super) fn kind(&self) -> S8Kind {
+        self.plan.kind
+    }
+}
+
 /// A GEMM micro-kernel: for `MR` pixels and 4 weight rows `w[j]`, the 4 sums
 /// `Σ_s Σ_{b < seg} x[s][r][b] · w[j][s·seg + b]` (lane `j` of result `r`).
 ///
@@ -140,7 +147,16 @@ pub(crate) fn conv2d_s8(
     };
     // SAFETY: `tok` proves NEON; `prepare` checked every slice length against the shapes and
     // the buffer limits; both micro-kernels need NEON only.
-    unsafe { run(tok, &ctx, output, tile_neon::<false>, tile_neon::<true>) };
+    unsafe {
+        run(
+            tok,
+            &ctx,
+            output,
+            tile_neon::<false>,
+            tile_neon::<true>,
+            WeightRows::Plain,
+        )
+    };
     true
 }
 
@@ -157,14 +173,34 @@ pub(super) unsafe fn run(
     output: &mut [i8],
     tile: TileFn,
     tile_no_m128: TileFn,
+    rows: WeightRows,
 ) {
     // SAFETY: forwarded from the caller.
     unsafe {
         match ctx.plan.kind {
             S8Kind::Depthwise => depthwise(t, ctx, output),
-            S8Kind::SmallGroups | S8Kind::Gemm => gemm(t, ctx, output, tile, tile_no_m128),
+            S8Kind::SmallGroups | S8Kind::Gemm => gemm(t, ctx, output, tile, tile_no_m128, rows),
         }
     }
+}
+
+/// How a block's weight rows reach the micro-kernel.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum WeightRows {
+    /// `w[j]` is output channel `j`'s row of `k` bytes: read in place when the group's channels
+    /// are whole vectors, else copied into rows padded to `k_pad`.
+    Plain,
+    /// Always packed, two channels per row of `2 · k_pad` bytes, interleaved by 8 bytes (8 depth
+    /// bytes of channel `2p`, the same 8 of channel `2p + 1`, the next 8 of each…): the operand
+    /// `SMMLA` multiplies. `w[0]` and `w[1]` are the quad's two pairs (`w[2]`, `w[3]` repeat
+    /// them). Packing needs `4 · k_pad ≤ PACK_BYTES` ([`pairs_fit`]).
+    Pairs,
+}
+
+/// Whether [`WeightRows::Pairs`] can pack the blocks of `ctx` (at least one quad of channels in
+/// the packing buffer).
+pub(super) fn pairs_fit(ctx: &Ctx) -> bool {
+    ctx.plan.k_len.next_multiple_of(16) * 4 <= PACK_BYTES
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -364,6 +400,22 @@ unsafe fn tile_neon<const NO_M128: bool>(
     acc.map(|r| reduce4(r))
 }
 
+/// Writes weight row `j` (`row`, at most `k_pad` bytes, zeros after it) into `packed` in the
+/// [`WeightRows::Pairs`] layout.
+fn pack_pair_row(packed: &mut [i8], j: usize, k_pad: usize, row: &[i8]) {
+    let base = (j / 2) * 2 * k_pad + 8 * (j % 2);
+    for c in 0..k_pad / 8 {
+        let at = base + 16 * c;
+        let Some(dst) = packed.get_mut(at..at + 8) else {
+            return;
+        };
+        let src = row.get(8 * c..).unwrap_or(&[]);
+        let n = src.len().min(8);
+        dst[..n].copy_from_slice(&src[..n]);
+        dst[n..].fill(0);
+    }
+}
+
 /// `[Σ a[0], Σ a[1], Σ a[2], Σ a[3]]`.
 #[target_feature(enable = "neon")]
 #[inline]
@@ -375,7 +427,14 @@ pub(super) fn reduce4(a: [int32x4_t; 4]) -> int32x4_t {
 /// NEON available; `ctx` from [`prepare`] (GEMM kinds); `output` has the plan's length; the
 /// micro-kernels' instruction sets available.
 #[target_feature(enable = "neon")]
-unsafe fn gemm(_t: Neon, ctx: &Ctx, output: &mut [i8], tile: TileFn, tile_no_m128: TileFn) {
+unsafe fn gemm(
+    _t: Neon,
+    ctx: &Ctx,
+    output: &mut [i8],
+    tile: TileFn,
+    tile_no_m128: TileFn,
+    rows: WeightRows,
+) {
     let pl = &ctx.plan;
     let g = &pl.g;
     let (cpg, opg, k) = (pl.cpg, pl.opg, pl.k_len);
@@ -383,11 +442,17 @@ unsafe fn gemm(_t: Neon, ctx: &Ctx, output: &mut [i8], tile: TileFn, tile_no_m12
     let direct = cpg % 16 == 0;
     let k_pad = k.next_multiple_of(16);
     let (segs, seg) = if direct { (pl.taps, cpg) } else { (1, k_pad) };
-    let nb_max = if direct {
-        NB
-    } else {
+    let pairs = rows == WeightRows::Pairs;
+    let pack = pairs || !direct;
+    let nb_max = if pack {
         (PACK_BYTES / k_pad / 4 * 4).min(NB)
+    } else {
+        NB
     };
+    if nb_max == 0 {
+        // Callers check `pairs_fit` (and the im2col path's depth limit) first.
+        return;
+    }
     let zp = (-ctx.p.input_offset) as i8;
     let mut packed = [0i8; PACK_BYTES];
     let mut zero_row = [0i8; MAX_ZERO_ROW];
@@ -420,19 +485,31 @@ unsafe fn gemm(_t: Neon, ctx: &Ctx, output: &mut [i8], tile: TileFn, tile_no_m12
                 no_m128 &= min != i8::MIN;
                 let b = ctx.bias.and_then(|b| b.get(oc + j)).copied().unwrap_or(0);
                 init[j] = b.wrapping_add(sum.wrapping_mul(ctx.p.input_offset));
-                if !direct {
+                if pairs {
+                    pack_pair_row(&mut packed, j, k_pad, row);
+                } else if !direct {
                     let dst = &mut packed[j * k_pad..(j + 1) * k_pad];
                     dst[..k].copy_from_slice(row);
                     dst[k..].fill(0);
                 }
             }
             init[n..nq * 4].fill(0);
+            if pairs {
+                // The quad's missing channels multiply zeros (their lanes are not stored).
+                for j in n..nq * 4 {
+                    pack_pair_row(&mut packed, j, k_pad, &[]);
+                }
+            }
             for q in 0..nq {
                 rqs[q] = Rq::new(ctx, oc + 4 * q, (n - 4 * q).min(4));
                 // Row `j` of the block (the last one repeated past `n`).
                 wps[q] = core::array::from_fn(|i| {
                     let j = (4 * q + i).min(n - 1);
-                    if direct {
+                    if pairs {
+                        // SAFETY: pair `2q + i % 2` of the quad: `(2q + 2) · 2 · k_pad ≤ nb_max ·
+                        // k_pad ≤ PACK_BYTES`.
+                        unsafe { packed.as_ptr().add((2 * q + i % 2) * 2 * k_pad) }
+                    } else if direct {
                         // SAFETY: channel `oc + j < out_c`: `k` bytes inside the weights.
                         unsafe { ctx.weights.as_ptr().add((oc + j) * k) }
                     } else {

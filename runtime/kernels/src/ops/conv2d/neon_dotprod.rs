@@ -11,7 +11,7 @@
 
 use core::arch::aarch64::*;
 
-use super::neon::{prepare, reduce4, run, MR};
+use super::neon::{prepare, reduce4, run, WeightRows, MR};
 use super::Conv2dS8Params;
 use crate::arch::aarch64::{sdot, Neon, NeonDotprod};
 
@@ -38,7 +38,7 @@ pub(crate) fn conv2d_s8(
     };
     // SAFETY: `_dot` proves NEON and the dot product (what `tile_dot` needs), `neon` NEON;
     // `prepare` checked every slice length against the shapes and the buffer limits.
-    unsafe { run(neon, &ctx, output, tile_dot, tile_dot) };
+    unsafe { run(neon, &ctx, output, tile_dot, tile_dot, WeightRows::Plain) };
     true
 }
 

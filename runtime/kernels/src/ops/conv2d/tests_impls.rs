@@ -272,12 +272,12 @@ fn conv2d_s8_impls_match_reference() {
             std::println!("{}: skipped (host lacks {})", imp.name, imp.isa.name());
             continue;
         }
-        let mut accepted = 0;
-        let mut total = 0;
+        let (mut accepted, mut total, mut covered) = (0, 0, 0);
         for (fi, &family) in FAMILIES.iter().enumerate() {
             for seed in 0..crate::ops::test_util::iterations(120u64) {
                 let c = make_case(family, seed * 31 + fi as u64 * 1_000_003);
                 total += 1;
+                covered += usize::from(covers(imp.name, &c));
                 let r = check_s8(imp.f, &c);
                 assert!(r.is_ok(), "{} {:?} seed {seed}: {:?}", imp.name, family, r);
                 accepted += usize::from(r == Ok(true));
@@ -286,11 +286,13 @@ fn conv2d_s8_impls_match_reference() {
         std::println!("{}: {accepted}/{total} cases run, all bit-exact", imp.name);
         // Every family is covered by every general fast variant (parameters are in range by
         // construction), so nothing should fall back; the dedicated depthwise variants decline
-        // the other shapes (`tests_depthwise` checks what they cover).
+        // the other shapes (`tests_depthwise` checks what they cover), the `SMMLA` one the
+        // depthwise shapes ([`covers`]).
         if imp.name.contains("depthwise") {
             assert!(accepted > 0, "{} accepted nothing", imp.name);
         } else {
-            assert_eq!(accepted, total, "{} declined cases", imp.name);
+            assert_eq!(accepted, covered, "{} declined cases", imp.name);
+            assert!(covered * 2 > total, "{} covers too little", imp.name);
         }
     }
 }
@@ -321,12 +323,13 @@ fn conv2d_s8_impls_match_reference_trained_parameters() {
         if !imp.isa.supported_by_host() {
             continue;
         }
-        let (mut accepted, mut total) = (0, 0);
+        let (mut accepted, mut total, mut covered) = (0, 0, 0);
         for (fi, &family) in FAMILIES.iter().enumerate() {
             for seed in 0..crate::ops::test_util::iterations(80u64) {
                 let seed = seed * 131 + fi as u64 * 7_000_003;
                 let c = as_trained(make_case(family, seed), seed);
                 total += 1;
+                covered += usize::from(covers(imp.name, &c));
                 let r = check_s8(imp.f, &c);
                 assert!(r.is_ok(), "{} {:?} seed {seed}: {:?}", imp.name, family, r);
                 accepted += usize::from(r == Ok(true));
@@ -337,7 +340,8 @@ fn conv2d_s8_impls_match_reference_trained_parameters() {
             imp.name
         );
         if !imp.name.contains("depthwise") {
-            assert_eq!(accepted, total, "{} declined cases", imp.name);
+            assert_eq!(accepted, covered, "{} declined cases", imp.name);
+            assert!(covered * 2 > total, "{} covers too little", imp.name);
         }
     }
 }
@@ -448,6 +452,12 @@ fn covers(name: &str, c: &Case) -> bool {
         && !super::depthwise_avx512::covers_narrow(g)
     {
         return false;
+    }
+    if name == "conv2d_s8_neon_i8mm" {
+        // Depthwise layers and depths whose quad of packed pairs overflows 16 KiB are declined.
+        let (cpg, opg) = (g.in_c / g.groups.max(1), g.out_c / g.groups.max(1));
+        let depth = g.kernel_h * g.kernel_w * cpg;
+        return !(cpg == 1 && opg == 1) && depth.next_multiple_of(16) * 4 <= 16 * 1024;
     }
     !name.contains("depthwise")
         || (g.groups == g.in_c && g.groups == g.out_c && super::depthwise_fast_shape(g))
@@ -716,14 +726,16 @@ fn conv2d_s8_impls_depthwise_3x3() {
     std::println!("{n} depthwise 3x3 cases on every available variant, all bit-exact");
 }
 
-/// On aarch64 both NEON entries are in the list, and the one the (emulated) CPU supports ran
-/// above: under `QEMU_CPU=cortex-a72` NEON only, under `cortex-a76` NEON and the dot product.
+/// On aarch64 the three NEON entries are in the list, and the ones the (emulated) CPU supports
+/// ran above: under `QEMU_CPU=cortex-a72` NEON only, under `cortex-a76` NEON and the dot
+/// product, under `max` the int8 matrix multiply too.
 #[cfg(target_arch = "aarch64")]
 #[test]
 fn conv2d_s8_aarch64_entries_listed() {
     let names: Vec<&str> = CONV2D_S8_IMPLS.iter().map(|i| i.name).collect();
     assert!(names.contains(&"conv2d_s8_neon"));
     assert!(names.contains(&"conv2d_s8_neon_dotprod"));
+    assert!(names.contains(&"conv2d_s8_neon_i8mm"));
     for imp in CONV2D_S8_IMPLS {
         std::println!(
             "{}: host support = {}",
