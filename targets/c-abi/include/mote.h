@@ -82,6 +82,10 @@ typedef enum mote_status {
      * A bug in mote (an internal panic was caught at the API boundary).
      */
     MOTE_ERR_INTERNAL = 13,
+    /**
+     * An argument outside its documented range (e.g. a thread count outside 1..=16).
+     */
+    MOTE_ERR_BAD_ARGUMENT = 14,
 } mote_status;
 
 /**
@@ -348,6 +352,30 @@ enum mote_status mote_session_input_ptr(struct mote_session *session,
  * `session` is NULL or a live session not used concurrently.
  */
 enum mote_status mote_session_run(struct mote_session *session);
+
+/**
+ * Runs the session's convolutions on `threads` threads (1 to 16; 1, the default, runs
+ * everything on the thread that calls mote_session_run()). Each convolution with work enough
+ * is cut into bands of output rows run by a pool of `threads - 1` threads the session starts
+ * here (and stops when it is freed or set again) plus the calling thread; int8 outputs stay
+ * the same bit for bit, f32 ones within rounding. Small models (the MLPerf Tiny ones) run
+ * whole: their layers are below the size where cutting pays. Call it from the thread that will
+ * run the session. MOTE_ERR_BAD_ARGUMENT outside 1..=16 (the session keeps its threads);
+ * MOTE_ERR_RUNTIME when the threads cannot be started (the session then runs on one).
+ *
+ * # Safety
+ * `session` is NULL or a live session not used concurrently.
+ */
+enum mote_status mote_session_set_threads(struct mote_session *session, int threads);
+
+/**
+ * The threads the session's convolutions run on (1 unless mote_session_set_threads() set
+ * more); 0 for NULL.
+ *
+ * # Safety
+ * `session` is NULL or a live session not used concurrently.
+ */
+int mote_session_threads(const struct mote_session *session);
 
 /**
  * Points `*data` / `*len` at graph output `index` (its dtype, little-endian, row-major; see

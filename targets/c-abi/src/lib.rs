@@ -46,7 +46,7 @@ use core::ffi::{c_char, c_int, c_void, CStr};
 use core::fmt::{self, Write as _};
 use core::ptr;
 use mote_runtime::format::Error as FormatError;
-use mote_runtime::{DType, Error, Interpreter, Model, Storage, TensorInfo};
+use mote_runtime::{DType, Error, Interpreter, Model, Storage, TensorInfo, ThreadPool, Workers};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// Highest tensor rank: the length of `mote_tensor_info.dims`.
@@ -87,6 +87,8 @@ pub enum mote_status {
     MOTE_ERR_RUNTIME = 12,
     /// A bug in mote (an internal panic was caught at the API boundary).
     MOTE_ERR_INTERNAL = 13,
+    /// An argument outside its documented range (e.g. a thread count outside 1..=16).
+    MOTE_ERR_BAD_ARGUMENT = 14,
 }
 
 /// Element type of a tensor (the codes of the .mote file).
@@ -164,6 +166,8 @@ pub struct mote_session {
     ran: bool,
     /// The last failure of a call on this session, for mote_session_last_error().
     last_error: Detail,
+    /// Threads lent to the convolutions (mote_session_set_threads()); none: the calling thread.
+    pool: Option<ThreadPool>,
 }
 
 /// One 16-byte aligned unit of a library-allocated arena.
@@ -304,6 +308,7 @@ pub extern "C" fn mote_error_message(code: c_int) -> *const c_char {
         11 => "out of memory: the arena could not be allocated\0",
         12 => "runtime error (see mote_session_last_error)\0",
         13 => "internal error: a bug in mote (please report it)\0",
+        14 => "an argument is outside its documented range\0",
         _ => "unknown status code\0",
     };
     s.as_ptr().cast()
@@ -560,6 +565,7 @@ fn new_session(
         _owned: owned,
         ran: false,
         last_error: Detail::None,
+        pool: None,
     }))
 }
 
@@ -823,7 +829,14 @@ pub unsafe extern "C" fn mote_session_run(session: *mut mote_session) -> mote_st
         // while a call runs, and the model bytes never overlap it), so a unique slice for the
         // length of this call is sound.
         let arena = unsafe { core::slice::from_raw_parts_mut(s.arena, s.arena_len) };
-        let result = Interpreter::new(&s.model, arena).and_then(|mut i| i.invoke());
+        let pool = s.pool.as_ref().map(|p| p as &dyn Workers);
+        let result = Interpreter::new(&s.model, arena).and_then(|i| match pool {
+            Some(p) => i.with_workers(p).invoke(),
+            None => {
+                let mut i = i;
+                i.invoke()
+            }
+        });
         match result {
             Ok(()) => {
                 s.ran = true;
@@ -832,6 +845,70 @@ pub unsafe extern "C" fn mote_session_run(session: *mut mote_session) -> mote_st
             }
             Err(e) => s.fail(e),
         }
+    })
+}
+
+/// Runs the session's convolutions on `threads` threads (1 to 16; 1, the default, runs
+/// everything on the thread that calls mote_session_run()). Each convolution with work enough
+/// is cut into bands of output rows run by a pool of `threads - 1` threads the session starts
+/// here (and stops when it is freed or set again) plus the calling thread; int8 outputs stay
+/// the same bit for bit, f32 ones within rounding. Small models (the MLPerf Tiny ones) run
+/// whole: their layers are below the size where cutting pays. Call it from the thread that will
+/// run the session. MOTE_ERR_BAD_ARGUMENT outside 1..=16 (the session keeps its threads);
+/// MOTE_ERR_RUNTIME when the threads cannot be started (the session then runs on one).
+///
+/// # Safety
+/// `session` is NULL or a live session not used concurrently.
+#[no_mangle]
+pub unsafe extern "C" fn mote_session_set_threads(
+    session: *mut mote_session,
+    threads: c_int,
+) -> mote_status {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let Some(s) = (unsafe { session_mut(session) }) else {
+            return mote_status::MOTE_ERR_NULL_POINTER;
+        };
+        let Some(n) = usize::try_from(threads)
+            .ok()
+            .filter(|n| (1..=16).contains(n))
+        else {
+            return s.fail_text(
+                mote_status::MOTE_ERR_BAD_ARGUMENT,
+                "threads must be 1 to 16",
+            );
+        };
+        s.pool = None;
+        if n > 1 {
+            match ThreadPool::new(n) {
+                Ok(pool) => s.pool = Some(pool),
+                Err(_) => {
+                    return s.fail_text(
+                        mote_status::MOTE_ERR_RUNTIME,
+                        "the threads could not be started",
+                    )
+                }
+            }
+        }
+        mote_status::MOTE_OK
+    })
+}
+
+/// The threads the session's convolutions run on (1 unless mote_session_set_threads() set
+/// more); 0 for NULL.
+///
+/// # Safety
+/// `session` is NULL or a live session not used concurrently.
+#[no_mangle]
+pub unsafe extern "C" fn mote_session_threads(session: *const mote_session) -> c_int {
+    guard_value(0, || {
+        // SAFETY: NULL gives None; otherwise a live session (caller contract).
+        let Some(s) = (unsafe { session.as_ref() }) else {
+            return 0;
+        };
+        s.pool
+            .as_ref()
+            .map_or(1, |p| c_int::try_from(p.threads()).unwrap_or(c_int::MAX))
     })
 }
 

@@ -71,7 +71,7 @@ fn version_and_messages_are_static_strings() {
     // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
     let v = unsafe { CStr::from_ptr(mote_version()) }.to_str().unwrap();
     assert_eq!(v, env!("CARGO_PKG_VERSION"));
-    for code in 0..=13 {
+    for code in 0..=14 {
         // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
         let m = unsafe { CStr::from_ptr(mote_error_message(code)) }
             .to_str()
@@ -84,6 +84,76 @@ fn version_and_messages_are_static_strings() {
         .unwrap();
     assert_eq!(m, "unknown status code");
     assert_eq!(MOTE_ERR_INTERNAL as i32, 13);
+    assert_eq!(MOTE_ERR_BAD_ARGUMENT as i32, 14);
+}
+
+/// Threads: ResNet-8 float, whose 3×3 layers (2.4 M MACs) are cut into bands at the default
+/// thresholds, gives one thread's outputs on 2 and 3 (within f32 rounding: a band may run
+/// another kernel than its whole layer); a count outside 1..=16 is refused and keeps the
+/// session's threads.
+#[test]
+fn threads_give_the_outputs_of_one_thread() {
+    let model = common::compile_mlperf_tiny("pretrainedResnet", &[1, 32, 32, 3]);
+    let bytes = AlignedBytes::from_slice(&model);
+    let m = load(&bytes);
+    let input = f32_bytes(&common::input_f32(32 * 32 * 3));
+    let expected: Vec<f32> = common::run_rust(&model, &input)
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    let mut s = ptr::null_mut();
+    // SAFETY: test code calling the C ABI as a C caller would: the handles are live (created above, freed last) and every pointer/length pair names a buffer of this test of at least that length.
+    assert_eq!(unsafe { mote_session_create_alloc(m, &mut s) }, MOTE_OK);
+    // SAFETY: as above.
+    assert_eq!(unsafe { mote_session_threads(s) }, 1);
+    for threads in [2, 3, 1, 3] {
+        // SAFETY: as above.
+        assert_eq!(unsafe { mote_session_set_threads(s, threads) }, MOTE_OK);
+        // SAFETY: as above.
+        assert_eq!(unsafe { mote_session_threads(s) }, threads);
+        for _ in 0..3 {
+            // SAFETY: as above.
+            unsafe {
+                assert_eq!(
+                    mote_session_set_input(s, 0, input.as_ptr().cast(), input.len()),
+                    MOTE_OK
+                );
+                assert_eq!(mote_session_run(s), MOTE_OK);
+            }
+            let got: Vec<f32> = output(s, 0)
+                .unwrap()
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect();
+            assert_eq!(got.len(), expected.len());
+            for (x, y) in expected.iter().zip(&got) {
+                assert!(
+                    (x - y).abs() <= 1e-5 * (1.0 + x.abs()),
+                    "{threads} threads: {got:?} vs {expected:?}"
+                );
+            }
+        }
+    }
+    for bad in [0, -1, 17] {
+        // SAFETY: as above.
+        assert_eq!(
+            unsafe { mote_session_set_threads(s, bad) },
+            MOTE_ERR_BAD_ARGUMENT
+        );
+        assert_eq!(last_error(s), "threads must be 1 to 16");
+        // SAFETY: as above.
+        assert_eq!(unsafe { mote_session_threads(s) }, 3);
+    }
+    // SAFETY: as above.
+    unsafe {
+        assert_eq!(
+            mote_session_set_threads(ptr::null_mut(), 2),
+            MOTE_ERR_NULL_POINTER
+        );
+        assert_eq!(mote_session_threads(ptr::null()), 0);
+        mote_session_free(s);
+        mote_model_free(m);
+    }
 }
 
 #[test]

@@ -12,10 +12,15 @@ pub fn repo() -> PathBuf {
 
 /// `models/mlperf-tiny/<name>.onnx` compiled with `input_1` of shape `[1, 640]`.
 pub fn compile_ad01(name: &str) -> Vec<u8> {
+    compile_mlperf_tiny(name, &[1, 640])
+}
+
+/// `models/mlperf-tiny/<name>.onnx` compiled with `input_1` of shape `shape`.
+pub fn compile_mlperf_tiny(name: &str, shape: &[usize]) -> Vec<u8> {
     let path = repo().join(format!("models/mlperf-tiny/{name}.onnx"));
     let onnx = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let opts = mote_compiler::CompileOptions {
-        input_shapes: vec![("input_1".into(), vec![1, 640])],
+        input_shapes: vec![("input_1".into(), shape.to_vec())],
         ..Default::default()
     };
     mote_compiler::compile(&onnx, &opts)
