@@ -6,6 +6,9 @@
 # no dual issue, every instruction weighs 1).
 #
 #   bash scripts/aarch64-icount.sh [shape ...]      # shapes: indices of the probe's table
+#
+# MOTE_ICOUNT_KERNELS="kernel:cpu ..." picks the kernels (default: the reference, then each NEON
+# kernel on the CPU that selects it); the last column compares with the first kernel listed.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here/.."
@@ -26,7 +29,7 @@ shapes=("$@")
 printf '| shape | kernel | CPU | instructions / call | vs reference |\n|---|---|---|---|---|\n'
 for s in "${shapes[@]}"; do
     ref=""
-    for kc in conv2d_s8_reference:cortex-a72 conv2d_s8_neon:cortex-a72 conv2d_s8_neon_dotprod:cortex-a76 conv2d_s8_neon_i8mm:max; do
+    for kc in ${MOTE_ICOUNT_KERNELS:-conv2d_s8_reference:cortex-a72 conv2d_s8_neon:cortex-a72 conv2d_s8_neon_dotprod:cortex-a76 conv2d_s8_neon_i8mm:max}; do
         k="${kc%%:*}"; cpu="${kc##*:}"
         a="$(count "$cpu" "$k" "$s" 1)"; b="$(count "$cpu" "$k" "$s" 2)"
         n=$(( b - a ))

@@ -74,13 +74,29 @@ impl Ctx<'_> {
     }
 }
 
-/// A GEMM micro-kernel: for `MR` pixels and 4 weight rows `w[j]`, the 4 sums
-/// `Σ_s Σ_{b < seg} x[s][r][b] · w[j][s·seg + b]` (lane `j` of result `r`).
+/// A GEMM micro-kernel. Its `tile` is inlined into the driver ([`gemm`]), which each kernel
+/// file instantiates in a function compiled for its instruction set (`gemm_neon`, `gemm_dot`,
+/// `gemm_mmla`): the four channel quads of a tile then keep their sums in registers, where a
+/// call through a function pointer per quad returned them through memory.
+pub(super) trait Tile {
+    /// How the driver lays out the weight rows for it.
+    const ROWS: WeightRows;
+
+    /// For `MR` pixels and 4 weight rows `w[j]` (in the [`Tile::ROWS`] layout), the 4 sums
+    /// `Σ_s Σ_{b < seg} x[s][r][b] · w[j][s·seg + b]` (lane `j` of result `r`).
+    ///
+    /// # Safety
+    /// The instruction set of the kernel is available; every `x[s][r]` is readable for `seg`
+    /// bytes and every `w[j]` for `x.len() · seg` bytes (twice that for [`WeightRows::Pairs`]);
+    /// `seg` is a multiple of 16.
+    unsafe fn tile(x: &[[*const i8; MR]], seg: usize, w: &[*const i8; 4]) -> [int32x4_t; MR];
+}
+
+/// A GEMM driver compiled for one instruction set (see [`Tile`]).
 ///
 /// # Safety
-/// The instruction set of the kernel is available; every `x[s][r]` is readable for `seg` bytes
-/// and every `w[j]` for `x.len() · seg` bytes; `seg` is a multiple of 16.
-pub(super) type TileFn = unsafe fn(&[[*const i8; MR]], usize, &[*const i8; 4]) -> [int32x4_t; MR];
+/// As [`gemm`].
+pub(super) type GemmFn = unsafe fn(&Ctx, &mut [i8]);
 
 /// Validates the call; `None` when it is outside what this file covers.
 pub(super) fn prepare<'a>(
@@ -147,39 +163,32 @@ pub(crate) fn conv2d_s8(
     };
     // SAFETY: `tok` proves NEON; `prepare` checked every slice length against the shapes and
     // the buffer limits; both micro-kernels need NEON only.
-    unsafe {
-        run(
-            tok,
-            &ctx,
-            output,
-            tile_neon::<false>,
-            tile_neon::<true>,
-            WeightRows::Plain,
-        )
-    };
+    unsafe { run(tok, &ctx, output, gemm_neon) };
     true
 }
 
-/// Runs a prepared call: depthwise, or the GEMM with micro-kernel `tile` (`tile_no_m128` for
-/// blocks whose weights have no −128).
+/// [`gemm`] with the NEON micro-kernels.
 ///
 /// # Safety
-/// NEON available; `ctx` from [`prepare`] for a slice of `output.len()` bytes; the
-/// micro-kernels' instruction sets available.
+/// As [`gemm`], with NEON.
 #[target_feature(enable = "neon")]
-pub(super) unsafe fn run(
-    t: Neon,
-    ctx: &Ctx,
-    output: &mut [i8],
-    tile: TileFn,
-    tile_no_m128: TileFn,
-    rows: WeightRows,
-) {
+unsafe fn gemm_neon(ctx: &Ctx, output: &mut [i8]) {
+    // SAFETY: forwarded; both micro-kernels need NEON only.
+    unsafe { gemm::<TileNeon<false>, TileNeon<true>>(ctx, output) }
+}
+
+/// Runs a prepared call: depthwise, or the GEMM with `gemm` (a [`gemm`] instantiation).
+///
+/// # Safety
+/// NEON available; `ctx` from [`prepare`] for a slice of `output.len()` bytes; `gemm`'s
+/// instruction set available.
+#[target_feature(enable = "neon")]
+pub(super) unsafe fn run(t: Neon, ctx: &Ctx, output: &mut [i8], gemm: GemmFn) {
     // SAFETY: forwarded from the caller.
     unsafe {
         match ctx.plan.kind {
             S8Kind::Depthwise => depthwise(t, ctx, output),
-            S8Kind::SmallGroups | S8Kind::Gemm => gemm(t, ctx, output, tile, tile_no_m128, rows),
+            S8Kind::SmallGroups | S8Kind::Gemm => gemm(ctx, output),
         }
     }
 }
@@ -355,12 +364,26 @@ unsafe fn store_bytes(v: int8x16_t, n: usize, dst: *mut i8) {
 // GEMM
 // ---------------------------------------------------------------------------------------------
 
-/// The NEON micro-kernel ([`TileFn`]). `NO_M128`: the weights hold no −128, so two products
-/// are summed in i16 before widening.
+/// The NEON micro-kernel. `NO_M128`: the weights hold no −128, so two products are summed in
+/// i16 before widening.
+struct TileNeon<const NO_M128: bool>;
+
+impl<const NO_M128: bool> Tile for TileNeon<NO_M128> {
+    const ROWS: WeightRows = WeightRows::Plain;
+
+    #[inline(always)]
+    unsafe fn tile(x: &[[*const i8; MR]], seg: usize, w: &[*const i8; 4]) -> [int32x4_t; MR] {
+        // SAFETY: forwarded (NEON is available: every caller is compiled with it).
+        unsafe { tile_neon::<NO_M128>(x, seg, w) }
+    }
+}
+
+/// [`TileNeon`]'s body.
 ///
 /// # Safety
-/// As [`TileFn`].
+/// As [`Tile::tile`].
 #[target_feature(enable = "neon")]
+#[inline]
 unsafe fn tile_neon<const NO_M128: bool>(
     x: &[[*const i8; MR]],
     seg: usize,
@@ -400,6 +423,39 @@ unsafe fn tile_neon<const NO_M128: bool>(
     acc.map(|r| reduce4(r))
 }
 
+/// Writes weight rows `a` and `b` (each at most `k_pad` bytes, zeros after them; `b` absent:
+/// zeros) into `packed` as pair `p` of the [`WeightRows::Pairs`] layout: with `ZIP1`/`ZIP2` of
+/// 64-bit lanes when both fill `k_pad` (every in-place layer), byte rows otherwise.
+#[target_feature(enable = "neon")]
+#[inline]
+fn pack_pair(packed: &mut [i8], p: usize, k_pad: usize, a: &[i8], b: Option<&[i8]>) {
+    let base = p * 2 * k_pad;
+    let Some(dst) = packed.get_mut(base..base + 2 * k_pad) else {
+        return;
+    };
+    if a.len() == k_pad && b.is_none_or(|b| b.len() == k_pad) {
+        for (i, (d, ca)) in dst.chunks_exact_mut(32).zip(a.chunks_exact(16)).enumerate() {
+            let cb = b.and_then(|b| b.get(16 * i..16 * i + 16));
+            // SAFETY: `ca` and `cb` hold 16 bytes, `d` 32.
+            unsafe {
+                let va = vreinterpretq_s64_s8(vld1q_s8(ca.as_ptr()));
+                let vb = match cb {
+                    Some(cb) => vreinterpretq_s64_s8(vld1q_s8(cb.as_ptr())),
+                    None => vdupq_n_s64(0),
+                };
+                vst1q_s8(d.as_mut_ptr(), vreinterpretq_s8_s64(vzip1q_s64(va, vb)));
+                vst1q_s8(
+                    d.as_mut_ptr().add(16),
+                    vreinterpretq_s8_s64(vzip2q_s64(va, vb)),
+                );
+            }
+        }
+    } else {
+        pack_pair_row(packed, 2 * p, k_pad, a);
+        pack_pair_row(packed, 2 * p + 1, k_pad, b.unwrap_or(&[]));
+    }
+}
+
 /// Writes weight row `j` (`row`, at most `k_pad` bytes, zeros after it) into `packed` in the
 /// [`WeightRows::Pairs`] layout.
 fn pack_pair_row(packed: &mut [i8], j: usize, k_pad: usize, row: &[i8]) {
@@ -423,18 +479,16 @@ pub(super) fn reduce4(a: [int32x4_t; 4]) -> int32x4_t {
     vpaddq_s32(vpaddq_s32(a[0], a[1]), vpaddq_s32(a[2], a[3]))
 }
 
+/// The GEMM driver with micro-kernel `T` (`T2` for blocks whose weights have no −128), inlined
+/// into the caller, which is compiled for their instruction set.
+///
 /// # Safety
-/// NEON available; `ctx` from [`prepare`] (GEMM kinds); `output` has the plan's length; the
-/// micro-kernels' instruction sets available.
+/// NEON and the micro-kernels' instruction sets available; `ctx` from [`prepare`] (GEMM kinds);
+/// `output` has the plan's length; `T::ROWS == T2::ROWS`.
 #[target_feature(enable = "neon")]
-unsafe fn gemm(
-    _t: Neon,
-    ctx: &Ctx,
-    output: &mut [i8],
-    tile: TileFn,
-    tile_no_m128: TileFn,
-    rows: WeightRows,
-) {
+#[inline]
+pub(super) unsafe fn gemm<T: Tile, T2: Tile>(ctx: &Ctx, output: &mut [i8]) {
+    let rows = T::ROWS;
     let pl = &ctx.plan;
     let g = &pl.g;
     let (cpg, opg, k) = (pl.cpg, pl.opg, pl.k_len);
@@ -486,7 +540,14 @@ unsafe fn gemm(
                 let b = ctx.bias.and_then(|b| b.get(oc + j)).copied().unwrap_or(0);
                 init[j] = b.wrapping_add(sum.wrapping_mul(ctx.p.input_offset));
                 if pairs {
-                    pack_pair_row(&mut packed, j, k_pad, row);
+                    if j % 2 == 1 {
+                        let prev = &ctx.weights[(oc + j - 1) * k..(oc + j) * k];
+                        pack_pair(&mut packed, j / 2, k_pad, prev, Some(row));
+                    } else if j + 1 == n {
+                        // The quad's missing channels multiply zeros (their lanes are not
+                        // stored).
+                        pack_pair(&mut packed, j / 2, k_pad, row, None);
+                    }
                 } else if !direct {
                     let dst = &mut packed[j * k_pad..(j + 1) * k_pad];
                     dst[..k].copy_from_slice(row);
@@ -494,11 +555,9 @@ unsafe fn gemm(
                 }
             }
             init[n..nq * 4].fill(0);
-            if pairs {
-                // The quad's missing channels multiply zeros (their lanes are not stored).
-                for j in n..nq * 4 {
-                    pack_pair_row(&mut packed, j, k_pad, &[]);
-                }
+            if pairs && n.div_ceil(2) < 2 * nq {
+                // A whole pair of zeros completes the last quad.
+                pack_pair(&mut packed, 2 * nq - 1, k_pad, &[], None);
             }
             for q in 0..nq {
                 rqs[q] = Rq::new(ctx, oc + 4 * q, (n - 4 * q).min(4));
@@ -518,7 +577,6 @@ unsafe fn gemm(
                     }
                 });
             }
-            let micro = if no_m128 { tile_no_m128 } else { tile };
             for b in 0..g.batch {
                 let mut m0 = 0;
                 while m0 < pixels {
@@ -555,10 +613,15 @@ unsafe fn gemm(
                         let lanes = (n - 4 * q).min(4);
                         // SAFETY: every pointer reads `seg` bytes (a tap, the zero row or an
                         // im2col row of `k_pad`); each weight row holds `segs · seg` bytes (`k`
-                        // in place, `k_pad` packed); `init` holds `nq · 4` entries.
+                        // in place, `k_pad` packed; pairs twice that); `init` holds `nq · 4`
+                        // entries; the micro-kernels' instruction sets (caller).
                         let (acc, iv) = unsafe {
                             (
-                                micro(&ptrs[..segs], seg, wp),
+                                if no_m128 {
+                                    T2::tile(&ptrs[..segs], seg, wp)
+                                } else {
+                                    T::tile(&ptrs[..segs], seg, wp)
+                                },
                                 vld1q_s32(init.as_ptr().add(4 * q)),
                             )
                         };

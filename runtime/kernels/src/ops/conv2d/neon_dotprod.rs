@@ -11,7 +11,7 @@
 
 use core::arch::aarch64::*;
 
-use super::neon::{prepare, reduce4, run, WeightRows, MR};
+use super::neon::{gemm, prepare, reduce4, run, Ctx, Tile, WeightRows, MR};
 use super::Conv2dS8Params;
 use crate::arch::aarch64::{sdot, Neon, NeonDotprod};
 
@@ -36,26 +36,49 @@ pub(crate) fn conv2d_s8(
     let Some(ctx) = prepare(p, input, weights, bias, mults, shifts, output.len()) else {
         return false;
     };
-    // SAFETY: `_dot` proves NEON and the dot product (what `tile_dot` needs), `neon` NEON;
+    // SAFETY: `_dot` proves NEON and the dot product (what `gemm_dot` needs), `neon` NEON;
     // `prepare` checked every slice length against the shapes and the buffer limits.
-    unsafe { run(neon, &ctx, output, tile_dot, tile_dot, WeightRows::Plain) };
+    unsafe { run(neon, &ctx, output, gemm_dot) };
     true
 }
 
-/// The dot-product micro-kernel (`neon::TileFn`).
+/// The driver with [`TileDot`], compiled with the dot product.
 ///
 /// # Safety
-/// NEON and dotprod available; every `x[s][r]` readable for `seg` bytes and every `w[j]` for
-/// `x.len() · seg` bytes; `seg` a multiple of 16.
+/// As `neon::gemm`, with NEON and the dot product.
 #[target_feature(enable = "neon,dotprod")]
+unsafe fn gemm_dot(ctx: &Ctx, output: &mut [i8]) {
+    // SAFETY: forwarded; this function enables what `TileDot` needs.
+    unsafe { gemm::<TileDot, TileDot>(ctx, output) }
+}
+
+/// The dot-product micro-kernel.
+struct TileDot;
+
+impl Tile for TileDot {
+    const ROWS: WeightRows = WeightRows::Plain;
+
+    #[inline(always)]
+    unsafe fn tile(x: &[[*const i8; MR]], seg: usize, w: &[*const i8; 4]) -> [int32x4_t; MR] {
+        // SAFETY: forwarded (the dot product available: the caller is `gemm_dot`'s driver).
+        unsafe { tile_dot(x, seg, w) }
+    }
+}
+
+/// [`TileDot`]'s body.
+///
+/// # Safety
+/// NEON and the dot product available; as [`Tile::tile`].
+#[target_feature(enable = "neon,dotprod")]
+#[inline]
 unsafe fn tile_dot(x: &[[*const i8; MR]], seg: usize, w: &[*const i8; 4]) -> [int32x4_t; MR] {
     let mut acc = [[vdupq_n_s32(0); 4]; MR];
     for (s, xs) in x.iter().enumerate() {
         let wo = s * seg;
         let mut b = 0;
         while b < seg {
-            // SAFETY: bytes `wo + b .. + 16` of each weight row and `b .. b + 16 ≤ seg` of each
-            // pixel's segment (caller).
+            // SAFETY: bytes `wo + b .. + 16` of each weight row and `b .. b + 16 ≤ seg` of
+            // each pixel's segment (caller).
             let (wv, xv) = unsafe {
                 (
                     [

@@ -18,7 +18,7 @@
 
 use core::arch::aarch64::*;
 
-use super::neon::{pairs_fit, prepare, run, WeightRows, MR};
+use super::neon::{gemm, pairs_fit, prepare, run, Ctx, Tile, WeightRows, MR};
 use super::{Conv2dS8Params, S8Kind};
 use crate::arch::aarch64::{smmla, Neon, NeonI8mm};
 
@@ -46,20 +46,44 @@ pub(crate) fn conv2d_s8(
     if ctx.kind() == S8Kind::Depthwise || !pairs_fit(&ctx) {
         return false;
     }
-    // SAFETY: `_mm` proves NEON and i8mm (what `tile_mmla` needs), `neon` NEON; `prepare`
+    // SAFETY: `_mm` proves NEON and i8mm (what `gemm_mmla` needs), `neon` NEON; `prepare`
     // checked every slice length against the shapes and the buffer limits, `pairs_fit` that
     // the packed pairs fit.
-    unsafe { run(neon, &ctx, output, tile_mmla, tile_mmla, WeightRows::Pairs) };
+    unsafe { run(neon, &ctx, output, gemm_mmla) };
     true
 }
 
-/// The `SMMLA` micro-kernel (`neon::TileFn`, weights in [`WeightRows::Pairs`]: `w[0]` holds
-/// channels 0 and 1 of the quad, `w[1]` channels 2 and 3).
+/// The driver with [`TileMmla`], compiled with i8mm.
+///
+/// # Safety
+/// As `neon::gemm`, with NEON and i8mm.
+#[target_feature(enable = "neon,i8mm")]
+unsafe fn gemm_mmla(ctx: &Ctx, output: &mut [i8]) {
+    // SAFETY: forwarded; this function enables what `TileMmla` needs.
+    unsafe { gemm::<TileMmla, TileMmla>(ctx, output) }
+}
+
+/// The `SMMLA` micro-kernel (weights in [`WeightRows::Pairs`]: `w[0]` holds channels 0 and 1
+/// of the quad, `w[1]` channels 2 and 3).
+struct TileMmla;
+
+impl Tile for TileMmla {
+    const ROWS: WeightRows = WeightRows::Pairs;
+
+    #[inline(always)]
+    unsafe fn tile(x: &[[*const i8; MR]], seg: usize, w: &[*const i8; 4]) -> [int32x4_t; MR] {
+        // SAFETY: forwarded (i8mm available: the caller is `gemm_mmla`'s driver).
+        unsafe { tile_mmla(x, seg, w) }
+    }
+}
+
+/// [`TileMmla`]'s body.
 ///
 /// # Safety
 /// NEON and i8mm available; every `x[s][r]` readable for `seg` bytes and `w[0]`, `w[1]` for
 /// `2 · x.len() · seg` bytes; `seg` a multiple of 16.
 #[target_feature(enable = "neon,i8mm")]
+#[inline]
 unsafe fn tile_mmla(x: &[[*const i8; MR]], seg: usize, w: &[*const i8; 4]) -> [int32x4_t; MR] {
     // acc[h][pp][cp]: pixels 2pp, 2pp+1 by channels 2cp, 2cp+1, from depth bytes 0..8 (h = 0)
     // and 8..16 (h = 1) of each 16: eight independent chains for the pipeline.
