@@ -23,6 +23,9 @@ pub enum Isa {
     Reference,
     /// x86-64 AVX2 with FMA (x86-64-v3 class: Haswell, Zen 1 and later).
     Avx2,
+    /// x86-64 AVX2 with AVX-VNNI (the VEX-encoded `vpdpbusd` on 256-bit vectors): Intel's
+    /// client cores without AVX-512 (Alder Lake and later). Implies [`Isa::Avx2`].
+    Avx2Vnni,
     /// x86-64 AVX-512 F/BW/VL with VNNI (`vpdpbusd`): Ice Lake, Sapphire Rapids, Zen 4, Zen 5.
     /// Implies [`Isa::Avx2`].
     Avx512Vnni,
@@ -49,9 +52,10 @@ pub enum Isa {
 
 impl Isa {
     /// Every instruction set, in increasing order of preference.
-    pub const ALL: [Isa; 8] = [
+    pub const ALL: [Isa; 9] = [
         Isa::Reference,
         Isa::Avx2,
+        Isa::Avx2Vnni,
         Isa::Avx512Vnni,
         Isa::Neon,
         Isa::NeonDotprod,
@@ -65,6 +69,7 @@ impl Isa {
         match self {
             Isa::Reference => "reference",
             Isa::Avx2 => "avx2",
+            Isa::Avx2Vnni => "avx2_vnni",
             Isa::Avx512Vnni => "avx512_vnni",
             Isa::Neon => "neon",
             Isa::NeonDotprod => "neon_dotprod",

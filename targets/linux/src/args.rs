@@ -306,8 +306,9 @@ pub struct BenchArgs {
     /// Time every op and print a per-layer table sorted by cost.
     #[arg(long)]
     pub per_op: bool,
-    /// Use no instruction set above this one (reference, avx2, avx512_vnni, neon, neon_dotprod),
-    /// to measure what each kernel family gives on this machine; default: the best the CPU has.
+    /// Use no instruction set above this one (reference, avx2, avx2_vnni, avx512_vnni, neon,
+    /// neon_dotprod, neon_i8mm), to measure what each kernel family gives on this machine;
+    /// default: the best the CPU has.
     #[arg(long, value_name = "ISA", value_parser = parse_isa)]
     pub isa: Option<mote_runtime::dispatch::Isa>,
     /// Threads for the convolutions: each layer with work enough is cut into this many bands

@@ -19,6 +19,8 @@ const HAS_AVX2: u8 = 2;
 const HAS_AVX512_VNNI: u8 = 4;
 /// AVX-512 VBMI besides the VNNI set (Ice Lake, Zen 4 and later; Cascade Lake has VNNI only).
 const HAS_AVX512_VBMI: u8 = 8;
+/// AVX-VNNI: the VEX `vpdpbusd` (Alder Lake and later client cores; Zen 5).
+const HAS_AVX_VNNI: u8 = 16;
 
 /// Detection result, `0` until the first query.
 static FEATURES: AtomicU8 = AtomicU8::new(0);
@@ -29,6 +31,9 @@ fn detect() -> u8 {
     let mut f = DETECTED;
     if has!("avx2") && has!("fma") {
         f |= HAS_AVX2;
+        if has!("avxvnni") {
+            f |= HAS_AVX_VNNI;
+        }
         if has!("avx512f") && has!("avx512bw") && has!("avx512vl") && has!("avx512vnni") {
             f |= HAS_AVX512_VNNI;
             if has!("avx512vbmi") {
@@ -44,6 +49,9 @@ fn detect() -> u8 {
     let mut f = DETECTED;
     if cfg!(all(target_feature = "avx2", target_feature = "fma")) {
         f |= HAS_AVX2;
+        if cfg!(target_feature = "avxvnni") {
+            f |= HAS_AVX_VNNI;
+        }
         if cfg!(all(
             target_feature = "avx512f",
             target_feature = "avx512bw",
@@ -78,6 +86,8 @@ pub(crate) fn host_supports(isa: Isa) -> bool {
     match isa {
         Isa::Reference => true,
         Isa::Avx2 => f & HAS_AVX2 != 0,
+        // Set only together with AVX2 (`detect`).
+        Isa::Avx2Vnni => f & HAS_AVX_VNNI != 0,
         Isa::Avx512Vnni => f & HAS_AVX512_VNNI != 0,
         _ => false,
     }
@@ -94,6 +104,18 @@ impl Avx2 {
     #[inline]
     pub(crate) fn get() -> Option<Self> {
         Isa::Avx2.available().then_some(Avx2(()))
+    }
+}
+
+/// Proof that AVX2, FMA and AVX-VNNI are available (see [`Avx2`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Avx2Vnni(());
+
+impl Avx2Vnni {
+    /// A token if the instruction set is available.
+    #[inline]
+    pub(crate) fn get() -> Option<Self> {
+        Isa::Avx2Vnni.available().then_some(Avx2Vnni(()))
     }
 }
 

@@ -55,7 +55,7 @@ const DW_DWORDS: usize = 8 * 1024;
 #[repr(C, align(32))]
 struct Aligned<T>(T);
 
-struct Ctx<'a> {
+pub(super) struct Ctx<'a> {
     plan: S8Plan,
     st: OutputStage,
     /// Double rounding with [`simple_requant`] parameters: [`Requant8Simple`] applies.
@@ -84,46 +84,12 @@ pub(crate) fn conv2d_s8(
     let Some(tok) = Avx2::get() else {
         return false;
     };
-    let Some(plan) = S8Plan::new(
-        p,
-        input.len(),
-        weights.len(),
-        bias.map(<[i32]>::len),
-        mults.len(),
-        shifts.len(),
-        output.len(),
-    ) else {
+    let Some(ctx) = prepare(p, input, weights, bias, mults, shifts, output.len()) else {
         return false;
     };
-    let Some(st) = OutputStage::new(p.output_offset, p.act_min, p.act_max) else {
-        return false;
-    };
-    if !crate::arch::x86::shifts_in_vector_range(shifts) {
-        return false;
-    }
-    let k_pad = plan.k_len.next_multiple_of(4);
-    let fits = match plan.kind {
-        S8Kind::Depthwise => true,
-        _ if plan.cpg % 4 == 0 => k_pad * 4 <= PACK_DWORDS && plan.cpg <= MAX_ZERO_ROW,
-        _ => k_pad <= MAX_IM2COL_K,
-    };
-    if !fits {
-        return false;
-    }
-    let ctx = Ctx {
-        plan,
-        st,
-        simple: p.rounding == Rounding::Double && simple_requant(mults, shifts),
-        float: p.rounding == Rounding::Float && st.float_exact(),
-        p,
-        input,
-        weights,
-        bias,
-        mults,
-        shifts,
-    };
-    // SAFETY: `tok` proves AVX2 and FMA; `S8Plan::new` checked every slice length against the
-    // shapes, and `fits` the stack buffers' limits.
+    let plan = &ctx.plan;
+    // SAFETY: `tok` proves AVX2 and FMA; `prepare` checked every slice length against the
+    // shapes, and the stack buffers' limits.
     unsafe {
         match plan.kind {
             S8Kind::Depthwise => depthwise(tok, &ctx, output),
@@ -134,10 +100,63 @@ pub(crate) fn conv2d_s8(
             {
                 small_groups(tok, &ctx, output)
             }
-            S8Kind::SmallGroups | S8Kind::Gemm => gemm(tok, &ctx, output),
+            S8Kind::SmallGroups | S8Kind::Gemm => gemm::<Pairs>(&ctx, output),
         }
     }
     true
+}
+
+impl Ctx<'_> {
+    /// How the call runs.
+    pub(super) fn kind(&self) -> S8Kind {
+        self.plan.kind
+    }
+}
+
+/// Validates a call; `None` when it is outside what this file covers.
+pub(super) fn prepare<'a>(
+    p: &'a Conv2dS8Params,
+    input: &'a [i8],
+    weights: &'a [i8],
+    bias: Option<&'a [i32]>,
+    mults: &'a [i32],
+    shifts: &'a [i32],
+    output_len: usize,
+) -> Option<Ctx<'a>> {
+    let plan = S8Plan::new(
+        p,
+        input.len(),
+        weights.len(),
+        bias.map(<[i32]>::len),
+        mults.len(),
+        shifts.len(),
+        output_len,
+    )?;
+    let st = OutputStage::new(p.output_offset, p.act_min, p.act_max)?;
+    if !crate::arch::x86::shifts_in_vector_range(shifts) {
+        return None;
+    }
+    let k_pad = plan.k_len.next_multiple_of(4);
+    let fits = match plan.kind {
+        S8Kind::Depthwise => true,
+        _ if plan.cpg % 4 == 0 => k_pad * 4 <= PACK_DWORDS && plan.cpg <= MAX_ZERO_ROW,
+        _ => k_pad <= MAX_IM2COL_K,
+    };
+    if !fits {
+        return None;
+    }
+    Some(Ctx {
+        plan,
+        st,
+        simple: p.rounding == Rounding::Double && simple_requant(mults, shifts),
+        float: p.rounding == Rounding::Float && st.float_exact(),
+        p,
+        input,
+        weights,
+        bias,
+        mults,
+        shifts,
+    })
 }
 
 /// Requantizes 8 accumulators (channels `oc .. oc + n`, `n ≤ 8`) into `out[..n]` (as i32 lanes
@@ -325,7 +344,7 @@ unsafe fn load_bias(ctx: &Ctx, oc: usize, n: usize) -> __m256i {
 /// Transposes 8 vectors of 8 dwords.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-fn transpose8(r: [__m256i; 8]) -> [__m256i; 8] {
+pub(super) fn transpose8(r: [__m256i; 8]) -> [__m256i; 8] {
     let t0 = _mm256_unpacklo_epi32(r[0], r[1]);
     let t1 = _mm256_unpackhi_epi32(r[0], r[1]);
     let t2 = _mm256_unpacklo_epi32(r[2], r[3]);
@@ -352,6 +371,75 @@ fn transpose8(r: [__m256i; 8]) -> [__m256i; 8] {
         _mm256_permute2x128_si256::<0x31>(u2, u6),
         _mm256_permute2x128_si256::<0x31>(u3, u7),
     ]
+}
+
+/// How the GEMM multiplies bytes: this file's sign-extended i16 pairs and `vpmaddwd`
+/// ([`Pairs`]), or `avx2_vnni.rs`'s byte quads and `vpdpbusd`. The driver ([`gemm`]) is the
+/// same: each tile first rewrites its rows into a buffer in the form the multiply takes, then
+/// broadcasts one dword of a row at a time against packed weight dwords of 8 channels.
+///
+/// # Safety
+/// Every function needs AVX2 and FMA, and the implementation's own instruction set; pointers
+/// as documented on the function of this file each one stands for.
+pub(super) trait Dot {
+    /// Depth values per dword of the packed weights and of a row.
+    const STEP: usize;
+    /// What `gemm` adds to `input_offset · Σ w` in the accumulators' start, per `Σ w`: the row
+    /// buffer holds `x + FLIP` for a raw int8 input `x`, so the sums hold `FLIP · Σ w` too.
+    const FLIP: i32;
+    /// As [`pack`], in the implementation's weight dwords (`STEP` depth values each).
+    unsafe fn pack(src: *const i8, k: usize, n: usize, nv: usize, dst: *mut i32) -> [__m256i; 3];
+    /// As [`widen_run`]: `len` input bytes as `len` row values at `dst` (bytes).
+    unsafe fn row_run(src: *const i8, len: usize, dst: *mut u8);
+    /// As [`widen_dense_window`], `dst` in bytes.
+    unsafe fn dense_window(
+        src: *const i8,
+        step: usize,
+        kernel_h: usize,
+        row_w: usize,
+        dst: *mut u8,
+    );
+    /// `acc` plus the products of one row dword `x` (broadcast) and weight dwords `w`, summed
+    /// per i32 lane.
+    unsafe fn mac(acc: __m256i, x: __m256i, w: __m256i) -> __m256i;
+}
+
+/// AVX2 without VNNI: i16 pairs, `vpmaddwd` + `vpaddd`.
+pub(super) struct Pairs;
+
+impl Dot for Pairs {
+    const STEP: usize = 2;
+    const FLIP: i32 = 0;
+
+    #[inline(always)]
+    unsafe fn pack(src: *const i8, k: usize, n: usize, nv: usize, dst: *mut i32) -> [__m256i; 3] {
+        // SAFETY: forwarded (AVX2 available: every caller is compiled with it).
+        unsafe { pack(src, k, n, nv, dst) }
+    }
+
+    #[inline(always)]
+    unsafe fn row_run(src: *const i8, len: usize, dst: *mut u8) {
+        // SAFETY: forwarded; `len` i16 at `dst` (the row buffer's stride is `2 · k_pad` bytes).
+        unsafe { widen_run(src, len, dst.cast()) }
+    }
+
+    #[inline(always)]
+    unsafe fn dense_window(
+        src: *const i8,
+        step: usize,
+        kernel_h: usize,
+        row_w: usize,
+        dst: *mut u8,
+    ) {
+        // SAFETY: forwarded.
+        unsafe { widen_dense_window(src, step, kernel_h, row_w, dst.cast()) }
+    }
+
+    #[inline(always)]
+    unsafe fn mac(acc: __m256i, x: __m256i, w: __m256i) -> __m256i {
+        // SAFETY: AVX2 available (caller).
+        unsafe { _mm256_add_epi32(acc, _mm256_madd_epi16(x, w)) }
+    }
 }
 
 /// Packs `n ≤ 8·nv` channels (rows of `k` bytes from `src`) as `[k_pad/2][8·nv]` i16-pair dwords
@@ -426,16 +514,22 @@ unsafe fn pack(src: *const i8, k: usize, n: usize, nv: usize, dst: *mut i32) -> 
 /// i16 with `k_pad ≥ ptrs.len() · seg_len`.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-unsafe fn widen_rows(ptrs: &[[*const i8; MR]], seg_len: usize, k_pad: usize, xbuf: *mut i16) {
+unsafe fn widen_rows<T: Dot>(
+    ptrs: &[[*const i8; MR]],
+    seg_len: usize,
+    k_pad: usize,
+    xbuf: *mut u8,
+) {
+    let value = 4 / T::STEP;
     for r in 0..MR {
         // SAFETY: row `r` of the buffer (caller).
-        let mut dst = unsafe { xbuf.add(r * k_pad) };
+        let mut dst = unsafe { xbuf.add(r * k_pad * value) };
         for seg in ptrs {
-            // SAFETY: `seg_len` bytes at `seg[r]` and as many i16 at `dst` inside the row
+            // SAFETY: `seg_len` bytes at `seg[r]` and as many values at `dst` inside the row
             // (caller).
             unsafe {
-                widen_run(seg[r], seg_len, dst);
-                dst = dst.add(seg_len);
+                T::row_run(seg[r], seg_len, dst);
+                dst = dst.add(seg_len * value);
             }
         }
     }
@@ -507,8 +601,8 @@ unsafe fn widen_dense_window(
 /// and aligned for `pairs · 8 · NV` dwords.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-unsafe fn gemm_tile<const NV: usize>(
-    xbuf: *const i16,
+unsafe fn gemm_tile<T: Dot, const NV: usize>(
+    xbuf: *const u8,
     k_pad: usize,
     pairs: usize,
     mut w: *const i32,
@@ -521,7 +615,7 @@ unsafe fn gemm_tile<const NV: usize>(
         }
     }
     let mut x = xbuf.cast::<i32>();
-    let stride = k_pad / 2;
+    let stride = k_pad / T::STEP;
     for _ in 0..pairs {
         let mut wv = [_mm256_setzero_si256(); NV];
         for (j, v) in wv.iter_mut().enumerate() {
@@ -532,7 +626,8 @@ unsafe fn gemm_tile<const NV: usize>(
             // SAFETY: pair `p < pairs` of row `r` (caller); a broadcast load.
             let xp = _mm256_set1_epi32(unsafe { x.add(r * stride).read_unaligned() });
             for (a, v) in row.iter_mut().zip(&wv) {
-                *a = _mm256_add_epi32(*a, _mm256_madd_epi16(xp, *v));
+                // SAFETY: the implementation's instruction set (caller).
+                *a = unsafe { T::mac(*a, xp, *v) };
             }
         }
         // SAFETY: stays within (or one past) the packed block and the rows.
@@ -548,9 +643,10 @@ unsafe fn gemm_tile<const NV: usize>(
 /// As [`gemm_tile`] with `pairs = k_pad / 2` and the block's packed weights (`blk.w`);
 /// `out_rows[r]` writable for `blk.n` bytes for `r < rows`; `blk.oc + blk.n ≤ out_c`.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn gemm_tile_store<const NV: usize>(
+#[inline]
+unsafe fn gemm_tile_store<T: Dot, const NV: usize>(
     ctx: &Ctx,
-    xbuf: *const i16,
+    xbuf: *const u8,
     k_pad: usize,
     blk: &Block,
     out_rows: &[*mut i8; MR],
@@ -558,7 +654,7 @@ unsafe fn gemm_tile_store<const NV: usize>(
 ) {
     let (rq, oc, n) = (blk.rq.as_ref(), blk.oc, blk.n);
     // SAFETY: forwarded from the caller.
-    let acc = unsafe { gemm_tile::<NV>(xbuf, k_pad, k_pad / 2, blk.w, &blk.init) };
+    let acc = unsafe { gemm_tile::<T, NV>(xbuf, k_pad, k_pad / T::STEP, blk.w, &blk.init) };
     for (r, row) in acc.iter().enumerate().take(rows) {
         let mut j = 0;
         while j < NV {
@@ -581,11 +677,14 @@ unsafe fn gemm_tile_store<const NV: usize>(
     }
 }
 
+/// The GEMM with the multiply `T` (inlined into callers compiled for `T`'s instruction set).
+///
 /// # Safety
-/// AVX2 available; `ctx` built by [`conv2d_s8`] (checked lengths and buffer limits); `output`
-/// has the plan's length.
+/// AVX2 and `T`'s instruction set available; `ctx` from [`prepare`] (checked lengths and buffer
+/// limits); `output` has the plan's length.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn gemm(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
+#[inline]
+pub(super) unsafe fn gemm<T: Dot>(ctx: &Ctx, output: &mut [i8]) {
     let pl = &ctx.plan;
     let g = &pl.g;
     let (cpg, opg, k) = (pl.cpg, pl.opg, pl.k_len);
@@ -594,15 +693,17 @@ unsafe fn gemm(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
     // The length of a kernel row's run of bytes (for [`widen_dense_window`]).
     let row_w = g.kernel_w * cpg;
     // Dwords per vector of 8 channels: k_pad/2 · 8; per block of 16 channels, twice that.
-    let nv_max = (PACK_DWORDS / (k_pad * 4)).min(NV_MAX);
-    let block_dwords = k_pad / 2 * 8 * NV_MAX;
+    let vec_dwords = k_pad / T::STEP * 8;
+    let nv_max = (PACK_DWORDS / vec_dwords).min(NV_MAX);
+    let block_dwords = vec_dwords * NV_MAX;
     // Blocks packed together: each tile widens its rows once for all of them (widening per
     // block took about a tenth of the GEMM's samples, `perf annotate`).
     let blocks_max = (SUPER_DWORDS / block_dwords).clamp(1, SUPER_BLOCKS);
     // Uninitialised: `widen_rows` writes each row's `k_pad` values before the tile reads them
     // (zeroing 48 KiB per call measured 2 % of ResNet-8's time in `memset`, `perf report`).
     let mut xbuf = Aligned([MaybeUninit::<i16>::uninit(); MR * MAX_K]);
-    let xbuf = xbuf.0.as_mut_ptr().cast::<i16>();
+    let xbuf = xbuf.0.as_mut_ptr().cast::<u8>();
+    let value = 4 / T::STEP;
     let zp = (-ctx.p.input_offset) as i8;
     let mut packed = Aligned([MaybeUninit::<i32>::uninit(); SUPER_DWORDS]);
     let packed = packed.0.as_mut_ptr().cast::<i32>();
@@ -613,7 +714,7 @@ unsafe fn gemm(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
     let pixels = g.out_h * g.out_w;
     let x = ctx.input.as_ptr();
     let out = output.as_mut_ptr();
-    let off = _mm256_set1_epi32(ctx.p.input_offset);
+    let off = _mm256_set1_epi32(ctx.p.input_offset.wrapping_sub(T::FLIP));
     let mut blocks = [Block::EMPTY; SUPER_BLOCKS];
 
     for grp in 0..g.groups {
@@ -627,7 +728,7 @@ unsafe fn gemm(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
                 let nv = n.div_ceil(8);
                 let oc = grp * opg + nb;
                 let w = if nv_max == 1 {
-                    k_pad / 2 * 8
+                    vec_dwords
                 } else {
                     block_dwords
                 };
@@ -636,7 +737,10 @@ unsafe fn gemm(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
                 // (`n · k` bytes).
                 let (dst, sums) = unsafe {
                     let dst = packed.add(used * w);
-                    (dst, pack(ctx.weights.as_ptr().add(oc * k), k, n, nv, dst))
+                    (
+                        dst,
+                        T::pack(ctx.weights.as_ptr().add(oc * k), k, n, nv, dst),
+                    )
                 };
                 let mut init = [_mm256_setzero_si256(); NV_MAX];
                 for j in 0..nv {
@@ -696,14 +800,14 @@ unsafe fn gemm(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
                         // the last one's stays inside the `MR · MAX_K` buffer (`row_w ≤ 16`);
                         // `dense_window` checked 16 readable bytes per kernel row.
                         unsafe {
-                            let xrow = xbuf.add(r * k_pad);
+                            let xrow = xbuf.add(r * k_pad * value);
                             match pl.dense_window(ctx.input.len(), (b, oh, ow), 16) {
                                 Some((at, step)) if row_w <= 16 => {
-                                    widen_dense_window(x.add(at), step, g.kernel_h, row_w, xrow)
+                                    T::dense_window(x.add(at), step, g.kernel_h, row_w, xrow)
                                 }
                                 _ => {
                                     pl.im2col_row(ctx.input, (b, grp, oh, ow), zp, dst);
-                                    widen_run(dst.as_ptr(), k_pad, xrow);
+                                    T::row_run(dst.as_ptr(), k_pad, xrow);
                                 }
                             }
                         }
@@ -720,7 +824,7 @@ unsafe fn gemm(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
                         // SAFETY: every pointer reads `cpg` bytes (a multiple of 4: a tap's
                         // channels or the zero row), `taps · cpg = k_pad` i16 per row fit the buffer
                         // (`k_pad ≤ MAX_K`, checked with the plan).
-                        unsafe { widen_rows(&ptrs[..pl.taps], cpg, k_pad, xbuf) };
+                        unsafe { widen_rows::<T>(&ptrs[..pl.taps], cpg, k_pad, xbuf) };
                     }
                     for blk in blocks {
                         let mut rows_at = out_rows;
@@ -732,8 +836,8 @@ unsafe fn gemm(_t: Avx2, ctx: &Ctx, output: &mut [i8]) {
                         // `blk.oc .. + blk.n ≤ out_c` of each row.
                         unsafe {
                             match blk.nv {
-                                1 => gemm_tile_store::<1>(ctx, xbuf, k_pad, blk, &rows_at, rows),
-                                _ => gemm_tile_store::<2>(ctx, xbuf, k_pad, blk, &rows_at, rows),
+                                1 => gemm_tile_store::<T, 1>(ctx, xbuf, k_pad, blk, &rows_at, rows),
+                                _ => gemm_tile_store::<T, 2>(ctx, xbuf, k_pad, blk, &rows_at, rows),
                             }
                         }
                     }

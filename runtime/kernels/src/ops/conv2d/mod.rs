@@ -143,6 +143,9 @@ mod tests_s8;
 mod avx2;
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
+mod avx2_vnni;
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
 mod avx512_vnni;
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
@@ -405,6 +408,20 @@ pub const CONV2D_S8_IMPLS: &[Impl<Conv2dS8Fn>] = &[
         name: "conv2d_s8_avx512_vnni",
         isa: Isa::Avx512Vnni,
         f: avx512_vnni::conv2d_s8,
+    },
+    #[cfg(target_arch = "x86_64")]
+    Impl {
+        name: "conv2d_s8_avx2_vnni",
+        isa: Isa::Avx2Vnni,
+        f: avx2_vnni::conv2d_s8,
+    },
+    // `conv2d_s8_avx2_vnni`'s code with the EVEX encoding of its one VNNI instruction, so the
+    // tests run it on AVX-512 hosts (see `avx2_vnni.rs`).
+    #[cfg(all(test, target_arch = "x86_64"))]
+    Impl {
+        name: "conv2d_s8_avx2_vnni512",
+        isa: Isa::Avx512Vnni,
+        f: avx2_vnni::conv2d_s8_evex,
     },
     #[cfg(target_arch = "x86_64")]
     Impl {
