@@ -416,8 +416,8 @@ pub const CONV2D_S8_IMPLS: &[Impl<Conv2dS8Fn>] = &[
         f: avx2_vnni::conv2d_s8,
     },
     // `conv2d_s8_avx2_vnni`'s code with the EVEX encoding of its one VNNI instruction, so the
-    // tests run it on AVX-512 hosts (see `avx2_vnni.rs`).
-    #[cfg(all(test, target_arch = "x86_64"))]
+    // tests (and with feature `twins` the benchmarks) run it on AVX-512 hosts (`avx2_vnni.rs`).
+    #[cfg(all(any(test, feature = "twins"), target_arch = "x86_64"))]
     Impl {
         name: "conv2d_s8_avx2_vnni512",
         isa: Isa::Avx512Vnni,
