@@ -31,21 +31,25 @@
 //! plain `x86_64` target runs the reference kernels unless built with e.g.
 //! `-C target-feature=+avx2,+fma`.
 //!
-//! On aarch64 the host is detected with `is_aarch64_feature_detected!` (NEON, and `dotprod` for
-//! `sdot`, written with `asm!` because `vdotq_s32` is nightly-only); without `std`, from
-//! `target_feature = "neon"` / `"dotprod"`. 32-bit Arm reports NEON from `target_feature =
+//! On aarch64 the host is detected with `is_aarch64_feature_detected!` (NEON, `dotprod` for
+//! `sdot` and `i8mm` for `smmla`, both written with `asm!` because `vdotq_s32` and `vmmlaq_s32`
+//! are nightly-only); without `std`, from `target_feature = "neon"` / `"dotprod"` / `"i8mm"`.
+//! On x86-64, AVX-VNNI (`avxvnni`: the VEX `vpdpbusd` of Intel's client cores without AVX-512)
+//! is a level of its own, [`Isa::Avx2Vnni`](dispatch::Isa::Avx2Vnni), between AVX2 and AVX-512. 32-bit Arm reports NEON from `target_feature =
 //! "neon"` at compile time (no 32-bit NEON kernels yet).
 //!
 //! **aarch64 kernels** (Raspberry Pi 4 = Cortex-A72, NEON; Pi 5 = Cortex-A76, NEON + `sdot`):
 //! int8 convolution `conv2d_s8_neon` (GEMM for 1×1, dense and grouped: `SMULL`/`SADALP`, or
 //! `SMLAL2` first when the weights hold no −128; depthwise of any kernel size and stride, also
-//! used by the dot-product entry) and `conv2d_s8_neon_dotprod` (GEMM with `SDOT`); f32
+//! used by the dot-product entry), `conv2d_s8_neon_dotprod` (GEMM with `SDOT`) and
+//! `conv2d_s8_neon_i8mm` (GEMM with `SMMLA`, Armv8.6: Cortex-A710, Neoverse N2/V1); f32
 //! convolution `conv2d_f32_neon` (GEMM with `FMLA` by lane, depthwise); int8 fully connected
 //! `fully_connected_s8{,_scaled}_neon{,_dotprod}` and f32 `fully_connected_f32_neon`; int8
 //! add/sub/mul (`ops/binary/neon.rs`). Everything else runs the portable reference. The int8
 //! requantization runs in vector form for both rounding modes (`arch::aarch64`), bit-exact with
 //! `multiply_by_quantized_multiplier`. They are tested under QEMU (`scripts/arm-linux.sh`, both
-//! CPUs) and their dynamic instruction counts measured there (`scripts/aarch64-icount.sh`,
+//! CPUs, and `-cpu max` for i8mm) and their dynamic instruction counts measured there
+//! (`scripts/aarch64-icount.sh`,
 //! figures in `docs/benchmarks.md`).
 //!
 //! **Arm Cortex-M (DSP extension, SIMD32).** `ops/<op>/arm_dsp.rs` (conv2d: dense GEMM, im2col,
@@ -74,8 +78,9 @@
 //! remaining portable kernels get LLVM's auto-vectorisation at `opt-level=3`.
 //!
 //! `unsafe` is confined to the instruction-set files (`arch/x86.rs`, `arch/arm_dsp.rs`,
-//! `arch/aarch64.rs`, `ops/<op>/avx2.rs`, `ops/<op>/avx512_vnni.rs`, `ops/<op>/neon.rs`,
-//! `ops/<op>/neon_dotprod.rs`, `ops/<op>/arm_dsp.rs`, `arch/helium.rs`, `ops/<op>/helium.rs`);
+//! `arch/aarch64.rs`, `ops/<op>/avx2.rs`, `ops/<op>/avx2_vnni.rs`, `ops/<op>/avx512_vnni.rs`,
+//! `ops/<op>/neon.rs`, `ops/<op>/neon_dotprod.rs`, `ops/<op>/neon_i8mm.rs`, `ops/<op>/arm_dsp.rs`,
+//! `arch/helium.rs`, `ops/<op>/helium.rs`);
 //! every block states its
 //! invariant in a `// SAFETY:` comment. The
 //! two invariants used everywhere are: the instruction set was detected (a zero-sized token from
