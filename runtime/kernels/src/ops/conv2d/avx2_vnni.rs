@@ -105,10 +105,18 @@ unsafe fn gemm_evex(ctx: &Ctx, output: &mut [i8]) {
     unsafe { gemm::<QuadsEvex>(ctx, output) }
 }
 
-/// Byte quads and the VEX `vpdpbusd` (AVX-VNNI).
-struct QuadsVex;
+/// Byte quads and `vpdpbusd`: VEX-encoded (AVX-VNNI) for `conv2d_s8_avx2_vnni`, EVEX-encoded
+/// (AVX-512 VL + VNNI) with `EVEX` for its test twin.
+struct Quads<const EVEX: bool>;
 
-impl Dot for QuadsVex {
+/// The kernel's multiply.
+type QuadsVex = Quads<false>;
+
+/// The twin's multiply.
+#[cfg(any(test, feature = "twins"))]
+type QuadsEvex = Quads<true>;
+
+impl<const EVEX: bool> Dot for Quads<EVEX> {
     const STEP: usize = 4;
     const FLIP: i32 = 128;
 
@@ -138,48 +146,13 @@ impl Dot for QuadsVex {
 
     #[inline(always)]
     unsafe fn mac(acc: __m256i, x: __m256i, w: __m256i) -> __m256i {
+        #[cfg(any(test, feature = "twins"))]
+        if EVEX {
+            // SAFETY: AVX-512 VL + VNNI available (caller: `gemm_evex`).
+            return unsafe { dpbusd_evex(acc, x, w) };
+        }
         // SAFETY: AVX-VNNI available (caller: `gemm_vex`).
         unsafe { dpbusd_vex(acc, x, w) }
-    }
-}
-
-/// [`QuadsVex`] with the EVEX encoding (AVX-512 VL + VNNI), for the tests.
-#[cfg(any(test, feature = "twins"))]
-struct QuadsEvex;
-
-#[cfg(any(test, feature = "twins"))]
-impl Dot for QuadsEvex {
-    const STEP: usize = 4;
-    const FLIP: i32 = 128;
-
-    #[inline(always)]
-    unsafe fn pack(src: *const i8, k: usize, n: usize, nv: usize, dst: *mut i32) -> [__m256i; 3] {
-        // SAFETY: forwarded.
-        unsafe { pack_quads(src, k, n, nv, dst) }
-    }
-
-    #[inline(always)]
-    unsafe fn row_run(src: *const i8, len: usize, dst: *mut u8) {
-        // SAFETY: forwarded.
-        unsafe { flip_run(src, len, dst) }
-    }
-
-    #[inline(always)]
-    unsafe fn dense_window(
-        src: *const i8,
-        step: usize,
-        kernel_h: usize,
-        row_w: usize,
-        dst: *mut u8,
-    ) {
-        // SAFETY: forwarded.
-        unsafe { flip_dense_window(src, step, kernel_h, row_w, dst) }
-    }
-
-    #[inline(always)]
-    unsafe fn mac(acc: __m256i, x: __m256i, w: __m256i) -> __m256i {
-        // SAFETY: AVX-512 VL + VNNI available (caller: `gemm_evex`).
-        unsafe { dpbusd_evex(acc, x, w) }
     }
 }
 
