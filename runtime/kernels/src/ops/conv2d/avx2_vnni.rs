@@ -23,9 +23,9 @@
 //!
 //! On this Zen 4 (`cargo bench -p mote-kernels --features std,twins --bench kernels --
 //! conv2d_s8/.*/conv2d_s8_avx2`, 2026-11-30), the twin against `conv2d_s8_avx2`: 1×1
-//! 14×14×384→64 167.8 against 76.4 G MAC/s, 1×1 56×56×256→128 161.2 against 76.8, dense 3×3
-//! 56×56×64→64 176.5 against 78.6, ResNet-8's 3×3 32×32×16→16 75.5 against 46.7, the first
-//! 3×3 layer (3 channels, stride 2) 33.1 against 27.0, the 24-deep 1×1 43.0 against 35.5.
+//! 14×14×384→64 173.0 against 76.5 G MAC/s, 1×1 56×56×256→128 170.4 against 76.4, dense 3×3
+//! 56×56×64→64 183.1 against 79.4, ResNet-8's 3×3 32×32×16→16 77.7 against 46.3, the first
+//! 3×3 layer (3 channels, stride 2) 36.2 against 27.0, the 24-deep 1×1 52.6 against 35.6.
 
 use core::arch::x86_64::*;
 
